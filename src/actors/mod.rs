@@ -1,0 +1,26 @@
+//! The actors, one module each, and the frames they hand to sockets.
+//!
+//! ```text
+//! SocketSession ──AttachSocket/DetachSocket──▶ PresenceRegistry ──spawns/stops──▶ UserActor
+//!       │  ▲                                        ▲      │ Deliver*          │
+//!       │  └────────────── ToSocket ─────────────────┼──────┼───────────────────┘
+//!       └──ExecuteCommand──▶ UserActor ──ApplyWrite──▶ PersistActor ──WritesCommitted──┘
+//! ```
+
+pub mod persist;
+pub mod registry;
+pub mod socket;
+pub mod user;
+
+use actix::Message;
+use bytestring::ByteString;
+
+/// What a UserActor hands to one of its window sockets.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub enum ToSocket {
+    /// A serialized server frame.
+    Frame(ByteString),
+    /// Close the socket with this code and reason.
+    Close { code: u16, reason: &'static str },
+}

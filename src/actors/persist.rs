@@ -1,0 +1,216 @@
+//! The PersistActor: every write goes through here, grouped into transactions.
+//!
+//! Writes queue up while a transaction is in flight; when it commits, everything that
+//! queued meanwhile goes into the next one (group commit), so throughput grows with load
+//! while an idle server commits each write at once. Only after `COMMIT` returns does the
+//! actor publish [`WritesCommitted`] (for delivery) and answer the callers (for acks),
+//! so nothing is delivered or acknowledged that is not durable. Writes are applied in
+//! the order they arrived, and published in that order, which gives every conversation
+//! its `seq` order end to end.
+
+use crate::db::writes::{self, WriteOp, WriteOutcome, WriteRejection};
+use crate::db::{DbError, Pool};
+use crate::domain::WindowId;
+use crate::metrics::Metrics;
+use actix::prelude::*;
+use std::collections::VecDeque;
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+/// Which window asked for a write, so its reply (an `ack`) goes to it alone and mirrored
+/// frames skip it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub window: WindowId,
+    pub reference: Option<String>,
+}
+
+/// Why a write did not happen.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PersistError {
+    #[error(transparent)]
+    Rejected(#[from] WriteRejection),
+    /// The database failed (logged with its cause where it happened).
+    #[error("storage is unavailable")]
+    Unavailable,
+}
+
+/// Command: apply `op` durably. Answers once committed (or refused).
+#[derive(Message)]
+#[rtype(result = "Result<WriteOutcome, PersistError>")]
+pub struct ApplyWrite {
+    pub op: WriteOp,
+    pub origin: Option<Origin>,
+}
+
+/// Notification: these writes are committed, in commit order; deliver them.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct WritesCommitted {
+    pub writes: Vec<CommittedWrite>,
+}
+
+#[derive(Debug)]
+pub struct CommittedWrite {
+    pub outcome: WriteOutcome,
+    pub origin: Option<Origin>,
+    /// When the write reached the PersistActor: the start of delivery latency.
+    pub received_at: Instant,
+}
+
+struct Pending {
+    op: WriteOp,
+    origin: Option<Origin>,
+    received_at: Instant,
+    reply: oneshot::Sender<Result<WriteOutcome, PersistError>>,
+}
+
+pub struct PersistActor {
+    pool: Pool,
+    /// Where committed writes are announced (the PresenceRegistry).
+    committed: Recipient<WritesCommitted>,
+    queue: VecDeque<Pending>,
+    /// A transaction is running; new writes wait for the next one.
+    in_flight: bool,
+    max_batch: usize,
+    metrics: Metrics,
+}
+
+impl PersistActor {
+    pub fn new(pool: Pool, committed: Recipient<WritesCommitted>, max_batch: usize, metrics: Metrics) -> Self {
+        PersistActor {
+            pool,
+            committed,
+            queue: VecDeque::new(),
+            in_flight: false,
+            max_batch: max_batch.max(1),
+            metrics,
+        }
+    }
+
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.queue.is_empty() {
+            self.in_flight = false;
+            return;
+        }
+        self.in_flight = true;
+        let n = self.queue.len().min(self.max_batch);
+        let batch: Vec<Pending> = self.queue.drain(..n).collect();
+        self.metrics.commit_batch_size.observe(n as f64);
+        let ops: Vec<WriteOp> = batch.iter().map(|p| p.op.clone()).collect();
+        let pool = self.pool.clone();
+        ctx.spawn(
+            commit(pool, ops)
+                .into_actor(self)
+                .map(move |results, act, ctx| {
+                    act.publish(batch, results);
+                    act.flush(ctx);
+                }),
+        );
+    }
+
+    fn publish(&mut self, batch: Vec<Pending>, results: Vec<Result<WriteOutcome, PersistError>>) {
+        let mut committed = Vec::new();
+        let mut replies = Vec::with_capacity(batch.len());
+        for (pending, result) in batch.into_iter().zip(results) {
+            if let Ok(outcome) = &result {
+                if needs_delivery(outcome) {
+                    if matches!(outcome, WriteOutcome::MessageStored { .. }) {
+                        self.metrics.messages_committed.inc();
+                    }
+                    committed.push(CommittedWrite {
+                        outcome: outcome.clone(),
+                        origin: pending.origin,
+                        received_at: pending.received_at,
+                    });
+                }
+            }
+            replies.push((pending.reply, result));
+        }
+        if !committed.is_empty() {
+            self.committed.do_send(WritesCommitted { writes: committed });
+        }
+        for (reply, result) in replies {
+            // The caller may have gone (socket closed); the write stands regardless.
+            let _ = reply.send(result);
+        }
+    }
+}
+
+fn needs_delivery(outcome: &WriteOutcome) -> bool {
+    match outcome {
+        WriteOutcome::MessageStored { .. }
+        | WriteOutcome::ReadMoved { .. }
+        | WriteOutcome::UiSaved { .. } => true,
+        WriteOutcome::BlockChanged { changed, .. } => *changed,
+        WriteOutcome::MessageExisted { .. } | WriteOutcome::DirectOpened { .. } => false,
+    }
+}
+
+/// Commits `ops` in one transaction; if that fails, retries each alone so one bad write
+/// cannot sink its neighbours.
+async fn commit(pool: Pool, ops: Vec<WriteOp>) -> Vec<Result<WriteOutcome, PersistError>> {
+    match transaction(&pool, &ops).await {
+        Ok(results) => results,
+        Err(e) if ops.len() == 1 => {
+            log::error!("write failed: {}", crate::error_chain(&e));
+            vec![Err(PersistError::Unavailable)]
+        }
+        Err(e) => {
+            log::warn!(
+                "batch of {} writes failed, retrying one by one: {}",
+                ops.len(),
+                crate::error_chain(&e)
+            );
+            let mut results = Vec::with_capacity(ops.len());
+            for op in &ops {
+                results.push(match transaction(&pool, std::slice::from_ref(op)).await {
+                    Ok(mut r) => r.pop().unwrap_or(Err(PersistError::Unavailable)),
+                    Err(e) => {
+                        log::error!("write failed: {}", crate::error_chain(&e));
+                        Err(PersistError::Unavailable)
+                    }
+                });
+            }
+            results
+        }
+    }
+}
+
+async fn transaction(pool: &Pool, ops: &[WriteOp]) -> Result<Vec<Result<WriteOutcome, PersistError>>, DbError> {
+    let mut conn = pool.get().await?;
+    let tx = conn.transaction().await?;
+    let mut results = Vec::with_capacity(ops.len());
+    for op in ops {
+        results.push(writes::apply(&tx, op).await?.map_err(PersistError::Rejected));
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+impl Actor for PersistActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Callers rely on mailbox order for write order; never make them wait for space.
+        ctx.set_mailbox_capacity(usize::MAX);
+    }
+}
+
+impl Handler<ApplyWrite> for PersistActor {
+    type Result = ResponseFuture<Result<WriteOutcome, PersistError>>;
+
+    fn handle(&mut self, msg: ApplyWrite, ctx: &mut Self::Context) -> Self::Result {
+        let (reply, answer) = oneshot::channel();
+        self.queue.push_back(Pending {
+            op: msg.op,
+            origin: msg.origin,
+            received_at: Instant::now(),
+            reply,
+        });
+        if !self.in_flight {
+            self.flush(ctx);
+        }
+        Box::pin(async move { answer.await.unwrap_or(Err(PersistError::Unavailable)) })
+    }
+}

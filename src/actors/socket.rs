@@ -1,0 +1,290 @@
+//! The SocketSession: one per WebSocket (one per window). The only module that knows
+//! `actix-web-actors`, so moving to `actix-ws` stays a one-module change.
+//!
+//! It keeps the connection honest (authentication within the deadline, keepalive pings,
+//! frame size and flood limits, session expiry), decodes frames into commands, and
+//! forwards them to the user's UserActor. It executes nothing itself.
+
+use super::registry::{AttachSocket, DetachSocket, PresenceRegistry};
+use super::user::{ExecuteCommand, UserActor};
+use super::ToSocket;
+use crate::configuration::Limits;
+use crate::domain::{User, WindowId};
+use crate::identity::{SessionClaims, SessionKeys};
+use crate::metrics::Metrics;
+use crate::protocol::client::DecodeLimits;
+use crate::protocol::{close, decode, error_frame, Command, ErrorCode, ServerEvent};
+use actix::prelude::*;
+use actix_web::{HttpRequest, HttpResponse};
+use actix_web_actors::ws;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How a socket starts.
+pub enum Opening {
+    /// Wait for an `auth` frame.
+    AwaitAuth,
+    /// Authenticated by the upgrade's `Authorization` header.
+    Authenticated(SessionClaims),
+    /// Close at once with this code (e.g. a refused Origin).
+    Refuse { code: u16, reason: &'static str },
+}
+
+enum State {
+    AwaitingAuth,
+    /// `AttachSocket` is on its way; frames wait (`ctx.wait`).
+    Attaching { user: User },
+    Ready {
+        user: User,
+        actor: Addr<UserActor>,
+        expiry: SpawnHandle,
+    },
+    Closed,
+}
+
+pub struct SocketSession {
+    window: WindowId,
+    registry: Addr<PresenceRegistry>,
+    keys: Arc<SessionKeys>,
+    limits: Arc<Limits>,
+    metrics: Metrics,
+    /// The client's address and Origin, for connect/disconnect logs.
+    peer: String,
+    opening: Option<Opening>,
+    state: State,
+    last_heard: Instant,
+    flood: DefaultDirectRateLimiter,
+}
+
+impl SocketSession {
+    pub fn new(
+        window: WindowId,
+        opening: Opening,
+        registry: Addr<PresenceRegistry>,
+        keys: Arc<SessionKeys>,
+        limits: Arc<Limits>,
+        metrics: Metrics,
+        peer: String,
+    ) -> Self {
+        let rate = NonZeroU32::new(limits.frame_rate_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.frame_burst).unwrap_or(rate);
+        SocketSession {
+            window,
+            registry,
+            keys,
+            limits,
+            metrics,
+            peer,
+            opening: Some(opening),
+            state: State::AwaitingAuth,
+            last_heard: Instant::now(),
+            flood: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+        }
+    }
+
+    /// Upgrades the request; frames over the size limit end the socket with 4413.
+    pub fn start(self, req: &HttpRequest, stream: actix_web::web::Payload) -> Result<HttpResponse, actix_web::Error> {
+        let max = self.limits.max_frame_bytes;
+        ws::WsResponseBuilder::new(self, req, stream).frame_size(max).start()
+    }
+
+    fn close(&mut self, ctx: &mut ws::WebsocketContext<Self>, code: u16, reason: &str) {
+        ctx.close(Some(ws::CloseReason {
+            code: ws::CloseCode::Other(code),
+            description: Some(reason.to_owned()),
+        }));
+        ctx.stop();
+    }
+
+    fn decode_limits(&self) -> DecodeLimits {
+        DecodeLimits {
+            max_body_chars: self.limits.max_body_chars,
+            history_max: self.limits.history_max,
+            max_ui_state_bytes: self.limits.max_ui_state_bytes,
+        }
+    }
+
+    fn expiry_timer(&self, claims: &SessionClaims, ctx: &mut ws::WebsocketContext<Self>) -> SpawnHandle {
+        let left = (claims.expires_at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        ctx.run_later(left, |act, ctx| act.close(ctx, close::UNAUTHORIZED, "session expired"))
+    }
+
+    fn attach(&mut self, claims: SessionClaims, ctx: &mut ws::WebsocketContext<Self>) {
+        self.state = State::Attaching {
+            user: claims.user.clone(),
+        };
+        let request = self.registry.send(AttachSocket {
+            user: claims.user.clone(),
+            window: self.window,
+            socket: ctx.address().recipient(),
+            expires_at: claims.expires_at,
+        });
+        ctx.wait(request.into_actor(self).map(move |result, act, ctx| match result {
+            Ok(Ok(actor)) => {
+                let expiry = act.expiry_timer(&claims, ctx);
+                log::info!("connect user={} window={} peer={}", claims.user.id, act.window, act.peer);
+                act.metrics.socket_connects.inc();
+                act.state = State::Ready {
+                    user: claims.user,
+                    actor,
+                    expiry,
+                };
+            }
+            Ok(Err(refused)) => act.close(ctx, close::TOO_MANY_WINDOWS, &refused.to_string()),
+            Err(_) => act.close(ctx, 1011, "server unavailable"),
+        }));
+    }
+
+    fn reauthenticate(&mut self, token: &str, reference: Option<&str>, ctx: &mut ws::WebsocketContext<Self>) {
+        let claims = self.keys.verify(token).ok();
+        let State::Ready { user, expiry, .. } = &mut self.state else {
+            return;
+        };
+        match claims {
+            Some(claims) if claims.user.id == user.id => {
+                ctx.cancel_future(*expiry);
+                let expires_at = claims.expires_at;
+                let handle = self.expiry_timer(&claims, ctx);
+                if let State::Ready { expiry, .. } = &mut self.state {
+                    *expiry = handle;
+                }
+                ctx.text(ServerEvent::Session { expires_at }.to_frame());
+            }
+            _ => ctx.text(error_frame(
+                reference,
+                ErrorCode::Unauthorized,
+                "token is invalid, expired or for another user",
+            )),
+        }
+    }
+
+    fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        let decoded = match decode(text, self.decode_limits()) {
+            Ok(d) => d,
+            Err(e) => return ctx.text(error_frame(e.reference.as_deref(), e.code, &e.message)),
+        };
+        match (&self.state, decoded.command) {
+            (State::AwaitingAuth, Command::Auth { token }) => match self.keys.verify(&token) {
+                Ok(claims) => self.attach(claims, ctx),
+                Err(e) => {
+                    log::info!("refused socket auth peer={}: {e}", self.peer);
+                    self.close(ctx, close::UNAUTHORIZED, "invalid or expired token")
+                }
+            },
+            (State::AwaitingAuth, _) => ctx.text(error_frame(
+                decoded.reference.as_deref(),
+                ErrorCode::Unauthorized,
+                "send an auth frame first",
+            )),
+            (State::Ready { .. }, Command::Auth { token }) => {
+                self.reauthenticate(&token, decoded.reference.as_deref(), ctx)
+            }
+            (State::Ready { actor, .. }, command) => actor.do_send(ExecuteCommand {
+                window: self.window,
+                decoded: crate::protocol::Decoded {
+                    reference: decoded.reference,
+                    command,
+                },
+            }),
+            (State::Attaching { .. } | State::Closed, _) => {}
+        }
+    }
+}
+
+impl Actor for SocketSession {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.limits.outbound_queue);
+        let ping_every = self.limits.ping_interval;
+        let timeout = self.limits.client_timeout;
+        ctx.run_interval(ping_every, move |act, ctx| {
+            if act.last_heard.elapsed() > timeout {
+                log::info!("dropping silent socket window={} peer={}", act.window, act.peer);
+                ctx.stop();
+            } else {
+                ctx.ping(b"");
+            }
+        });
+        match self.opening.take() {
+            Some(Opening::Refuse { code, reason }) => self.close(ctx, code, reason),
+            Some(Opening::Authenticated(claims)) => self.attach(claims, ctx),
+            Some(Opening::AwaitAuth) | None => {
+                ctx.run_later(self.limits.auth_timeout, |act, ctx| {
+                    if matches!(act.state, State::AwaitingAuth) {
+                        act.close(ctx, close::AUTH_TIMEOUT, "no auth frame in time");
+                    }
+                });
+            }
+        }
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        let user = match std::mem::replace(&mut self.state, State::Closed) {
+            State::Attaching { user } | State::Ready { user, .. } => user,
+            State::AwaitingAuth | State::Closed => return,
+        };
+        log::info!("disconnect user={} window={} peer={}", user.id, self.window, self.peer);
+        self.registry.do_send(DetachSocket {
+            user: user.id,
+            window: self.window,
+        });
+    }
+}
+
+impl Handler<ToSocket> for SocketSession {
+    type Result = ();
+
+    fn handle(&mut self, msg: ToSocket, ctx: &mut Self::Context) {
+        match msg {
+            ToSocket::Frame(frame) => ctx.text(frame),
+            ToSocket::Close { code, reason } => self.close(ctx, code, reason),
+        }
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for SocketSession {
+    fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        let message = match item {
+            Ok(m) => m,
+            Err(ws::ProtocolError::Overflow) => {
+                return self.close(
+                    ctx,
+                    close::TOO_LARGE,
+                    &format!("frame over {} bytes", self.limits.max_frame_bytes),
+                )
+            }
+            Err(e) => {
+                log::info!("protocol error window={} peer={}: {e}", self.window, self.peer);
+                return ctx.stop();
+            }
+        };
+        self.last_heard = Instant::now();
+        match message {
+            ws::Message::Ping(bytes) => ctx.pong(&bytes),
+            ws::Message::Pong(_) | ws::Message::Nop => {}
+            ws::Message::Close(reason) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            ws::Message::Text(text) => {
+                if self.flood.check().is_err() {
+                    return self.close(ctx, close::FLOODING, "too many frames");
+                }
+                self.on_text(&text, ctx);
+            }
+            ws::Message::Binary(_) | ws::Message::Continuation(_) => {
+                if self.flood.check().is_err() {
+                    return self.close(ctx, close::FLOODING, "too many frames");
+                }
+                ctx.text(error_frame(
+                    None,
+                    ErrorCode::BadRequest,
+                    "only unfragmented JSON text frames are understood",
+                ));
+            }
+        }
+    }
+}

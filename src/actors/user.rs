@@ -1,0 +1,360 @@
+//! The UserActor: one per online user on this node, owning all of that user's windows.
+//!
+//! Everything a window shows passes through here, so all windows of a person see the
+//! same frames in the same order. A new window is *syncing* until its `ready` snapshot
+//! is sent: frames for it queue up meanwhile and follow the snapshot, so nothing falls
+//! between the snapshot and the live stream. A window that cannot keep up (its socket's
+//! mailbox is full) is closed so it reconnects and resyncs.
+
+use super::persist::Origin;
+use super::registry::{DetachSocket, GetOnlineFor, PresenceRegistry};
+use super::ToSocket;
+use crate::chat::{Chat, ChatError};
+use crate::db::writes::{WriteOp, WriteOutcome};
+use crate::db;
+use crate::domain::{Message, User, WindowId};
+use crate::metrics::Metrics;
+use crate::protocol::{close, error_frame, Command, Decoded, ServerEvent};
+use actix::dev::SendError;
+use actix::prelude::*;
+use bytestring::ByteString;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Command: a new authenticated window of this user.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AddWindow {
+    pub window: WindowId,
+    pub socket: Recipient<ToSocket>,
+    /// Shown in the window's `ready` frame.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Command: forget a window (its socket closed).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RemoveWindow {
+    pub window: WindowId,
+}
+
+/// Command: the user's last window closed; stop.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StopUser;
+
+/// Command: hand `frame` to every window but `except`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DeliverFrame {
+    pub frame: ByteString,
+    pub except: Option<WindowId>,
+}
+
+/// Command: a committed message; the `origin` window (if it is ours) gets an `ack`,
+/// every other window the shared `message` frame.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DeliverMessage {
+    pub message: Arc<Message>,
+    pub frame: ByteString,
+    pub origin: Option<Origin>,
+    pub received_at: Instant,
+}
+
+/// Command: run what a window asked for.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ExecuteCommand {
+    pub window: WindowId,
+    pub decoded: Decoded,
+}
+
+struct Window {
+    socket: Recipient<ToSocket>,
+    /// `Some` until the `ready` snapshot went out: frames waiting behind it.
+    syncing: Option<Vec<ByteString>>,
+}
+
+pub struct UserActor {
+    user: User,
+    registry: Addr<PresenceRegistry>,
+    chat: Chat,
+    windows: HashMap<WindowId, Window>,
+    metrics: Metrics,
+}
+
+impl UserActor {
+    pub fn new(user: User, registry: Addr<PresenceRegistry>, chat: Chat, metrics: Metrics) -> Self {
+        UserActor {
+            user,
+            registry,
+            chat,
+            windows: HashMap::new(),
+            metrics,
+        }
+    }
+
+    /// Hands a frame to one window, or queues it behind the window's snapshot.
+    fn send_to(&mut self, id: WindowId, frame: ByteString) {
+        let Some(window) = self.windows.get_mut(&id) else {
+            return;
+        };
+        if let Some(queue) = &mut window.syncing {
+            queue.push(frame);
+            return;
+        }
+        match window.socket.try_send(ToSocket::Frame(frame)) {
+            Ok(()) => {}
+            Err(SendError::Full(_)) => {
+                log::warn!("closing slow window {id} of {}", self.user.id);
+                self.metrics.slow_consumers.inc();
+                window.socket.do_send(ToSocket::Close {
+                    code: close::SLOW_CONSUMER,
+                    reason: "too far behind; reconnect",
+                });
+                self.drop_window(id);
+            }
+            Err(SendError::Closed(_)) => self.drop_window(id),
+        }
+    }
+
+    fn drop_window(&mut self, id: WindowId) {
+        if self.windows.remove(&id).is_some() {
+            self.registry.do_send(DetachSocket {
+                user: self.user.id,
+                window: id,
+            });
+        }
+    }
+
+    fn broadcast(&mut self, frame: &ByteString, except: Option<WindowId>) {
+        let ids: Vec<WindowId> = self.windows.keys().copied().filter(|w| Some(*w) != except).collect();
+        for id in ids {
+            self.send_to(id, frame.clone());
+        }
+    }
+
+    fn send_error(&mut self, window: WindowId, reference: Option<&str>, error: &ChatError) {
+        self.send_to(window, error_frame(reference, error.code(), &error.to_string()));
+    }
+
+    /// Builds and sends the `ready` snapshot of a new window, then what queued behind it.
+    fn sync_window(&mut self, window: WindowId, expires_at: DateTime<Utc>, ctx: &mut Context<Self>) {
+        let registry = self.registry.clone();
+        let pool = self.chat.pool.clone();
+        let user = self.user.clone();
+        let snapshot = async move {
+            let online = registry
+                .send(GetOnlineFor { viewer: user.id })
+                .await
+                .map_err(|e| e.to_string())?;
+            let blocked = db::blocks::blocked_by(&pool, user.id).await.map_err(|e| crate::error_chain(&e))?;
+            let conversations = db::conversations::list_for(&pool, user.id)
+                .await
+                .map_err(|e| crate::error_chain(&e))?;
+            let ui = db::users::ui_state(&pool, user.id).await.map_err(|e| crate::error_chain(&e))?;
+            Ok::<_, String>(
+                ServerEvent::Ready {
+                    me: &user,
+                    online: &online,
+                    blocked: &blocked,
+                    conversations: &conversations,
+                    ui: &ui,
+                    expires_at,
+                }
+                .to_frame(),
+            )
+        };
+        ctx.spawn(snapshot.into_actor(self).map(move |result, act, _ctx| {
+            let Some(entry) = act.windows.get_mut(&window) else {
+                return;
+            };
+            match result {
+                Ok(ready) => {
+                    let queued = entry.syncing.take().unwrap_or_default();
+                    act.send_to(window, ready);
+                    for frame in queued {
+                        act.send_to(window, frame);
+                    }
+                }
+                Err(cause) => {
+                    log::error!("snapshot for {} failed: {cause}", act.user.id);
+                    entry.socket.do_send(ToSocket::Close {
+                        code: 1011,
+                        reason: "snapshot unavailable; reconnect",
+                    });
+                    act.drop_window(window);
+                }
+            }
+        }));
+    }
+
+    /// Queues a write for `window` and reports a refusal to it. Successes reach the
+    /// windows through the registry once committed.
+    fn write(&mut self, window: WindowId, reference: Option<String>, op: WriteOp, ctx: &mut Context<Self>) {
+        let origin = Origin {
+            window,
+            reference: reference.clone(),
+        };
+        let pending = self.chat.write(op, Some(origin));
+        ctx.spawn(pending.into_actor(self).map(move |result, act, _ctx| match result {
+            Ok(WriteOutcome::MessageExisted { message }) => {
+                let ack = ServerEvent::Ack {
+                    reference: reference.as_deref(),
+                    message: &message,
+                }
+                .to_frame();
+                act.send_to(window, ack);
+            }
+            Ok(_) => {}
+            Err(e) => act.send_error(window, reference.as_deref(), &e),
+        }));
+    }
+
+    fn execute(&mut self, window: WindowId, decoded: Decoded, ctx: &mut Context<Self>) {
+        let Decoded { reference, command } = decoded;
+        let me = self.user.id;
+        match command {
+            // Handled by the socket session; never forwarded.
+            Command::Auth { .. } => {}
+            Command::Send {
+                target,
+                body,
+                client_id,
+            } => {
+                if let Err(e) = self.chat.check_send_rate(me) {
+                    return self.send_error(window, reference.as_deref(), &e);
+                }
+                let op = WriteOp::SendMessage {
+                    sender: me,
+                    target,
+                    body,
+                    client_id,
+                };
+                self.write(window, reference, op, ctx);
+            }
+            Command::Read { conversation, seq } => {
+                let op = WriteOp::MarkRead {
+                    user: me,
+                    conversation,
+                    seq,
+                };
+                self.write(window, reference, op, ctx)
+            }
+            Command::Block { user } => self.write(window, reference, WriteOp::Block { blocker: me, blocked: user }, ctx),
+            Command::Unblock { user } => {
+                self.write(window, reference, WriteOp::Unblock { blocker: me, blocked: user }, ctx)
+            }
+            Command::Ui { state } => self.write(window, reference, WriteOp::SaveUi { user: me, state }, ctx),
+            Command::History {
+                conversation,
+                page,
+                limit,
+            } => {
+                let chat = self.chat.clone();
+                let fut = async move { chat.history(me, conversation, page, limit).await };
+                ctx.spawn(fut.into_actor(self).map(move |result, act, _ctx| match result {
+                    Ok(messages) => {
+                        let frame = ServerEvent::History {
+                            reference: reference.as_deref(),
+                            conversation_id: conversation,
+                            messages: &messages,
+                        }
+                        .to_frame();
+                        act.send_to(window, frame);
+                    }
+                    Err(e) => act.send_error(window, reference.as_deref(), &e),
+                }));
+            }
+            Command::Typing { conversation } => {
+                let chat = self.chat.clone();
+                let fut = async move { chat.typing(me, conversation).await };
+                ctx.spawn(fut.into_actor(self).map(move |result, act, _ctx| {
+                    if let Err(e) = result {
+                        act.send_error(window, reference.as_deref(), &e);
+                    }
+                }));
+            }
+        }
+    }
+}
+
+impl Actor for UserActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(usize::MAX);
+    }
+}
+
+impl Handler<AddWindow> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: AddWindow, ctx: &mut Self::Context) {
+        self.windows.insert(
+            msg.window,
+            Window {
+                socket: msg.socket,
+                syncing: Some(Vec::new()),
+            },
+        );
+        self.sync_window(msg.window, msg.expires_at, ctx);
+    }
+}
+
+impl Handler<RemoveWindow> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RemoveWindow, _ctx: &mut Self::Context) {
+        self.windows.remove(&msg.window);
+    }
+}
+
+impl Handler<StopUser> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, _msg: StopUser, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+impl Handler<DeliverFrame> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: DeliverFrame, _ctx: &mut Self::Context) {
+        self.broadcast(&msg.frame, msg.except);
+    }
+}
+
+impl Handler<DeliverMessage> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: DeliverMessage, _ctx: &mut Self::Context) {
+        let origin = msg.origin.filter(|o| self.windows.contains_key(&o.window));
+        if let Some(origin) = &origin {
+            let ack = ServerEvent::Ack {
+                reference: origin.reference.as_deref(),
+                message: &msg.message,
+            }
+            .to_frame();
+            self.send_to(origin.window, ack);
+        }
+        self.broadcast(&msg.frame, origin.map(|o| o.window));
+        self.metrics
+            .delivery_latency
+            .observe(msg.received_at.elapsed().as_secs_f64());
+    }
+}
+
+impl Handler<ExecuteCommand> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ExecuteCommand, ctx: &mut Self::Context) {
+        if self.windows.contains_key(&msg.window) {
+            self.execute(msg.window, msg.decoded, ctx);
+        }
+    }
+}

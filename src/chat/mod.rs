@@ -1,0 +1,141 @@
+//! The chat service: what a person can do, shared by the socket path (UserActor) and the
+//! HTTP API, so an action over HTTP reaches every window exactly as one over a socket.
+//!
+//! Writes are handed to the PersistActor *synchronously* (the returned future only waits
+//! for the answer), so writes from one window keep their order.
+
+use crate::actors::persist::{ApplyWrite, Origin, PersistActor, PersistError};
+use crate::actors::registry::{PresenceRegistry, UserTyped};
+use crate::configuration::Limits;
+use crate::db::messages::Page;
+use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
+use crate::db::{self, DbError, Pool};
+use crate::domain::{ConversationId, Message, UserId};
+use crate::protocol::ErrorCode;
+use actix::Addr;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+/// Why an action failed, with its protocol code (and hence its HTTP status).
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error(transparent)]
+    Rejected(#[from] WriteRejection),
+    #[error("sending faster than {0} messages per second")]
+    RateLimited(u32),
+    #[error("storage is unavailable")]
+    Unavailable(#[source] Option<DbError>),
+}
+
+impl ChatError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ChatError::Rejected(WriteRejection::Blocked) => ErrorCode::Blocked,
+            ChatError::Rejected(WriteRejection::NotFound(_)) => ErrorCode::NotFound,
+            ChatError::Rejected(WriteRejection::BadRequest(_)) => ErrorCode::BadRequest,
+            ChatError::RateLimited(_) => ErrorCode::RateLimited,
+            ChatError::Unavailable(_) => ErrorCode::Unavailable,
+        }
+    }
+}
+
+impl From<PersistError> for ChatError {
+    fn from(e: PersistError) -> Self {
+        match e {
+            PersistError::Rejected(r) => ChatError::Rejected(r),
+            PersistError::Unavailable => ChatError::Unavailable(None),
+        }
+    }
+}
+
+impl From<DbError> for ChatError {
+    fn from(e: DbError) -> Self {
+        log::error!("{}", crate::error_chain(&e));
+        ChatError::Unavailable(Some(e))
+    }
+}
+
+/// Cheap to clone; every clone shares the same actors, pool and rate limiter.
+#[derive(Clone)]
+pub struct Chat {
+    pub pool: Pool,
+    persist: Addr<PersistActor>,
+    registry: Addr<PresenceRegistry>,
+    /// Messages per second per user, whichever window or API call they come from.
+    send_limiter: Arc<DefaultKeyedRateLimiter<UserId>>,
+    limits: Arc<Limits>,
+}
+
+impl Chat {
+    pub fn new(pool: Pool, persist: Addr<PersistActor>, registry: Addr<PresenceRegistry>, limits: Arc<Limits>) -> Self {
+        let rate = NonZeroU32::new(limits.send_rate_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.send_burst).unwrap_or(rate);
+        Chat {
+            pool,
+            persist,
+            registry,
+            send_limiter: Arc::new(RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))),
+            limits,
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Applies a write. The write is queued before this returns; the future resolves
+    /// once it is committed or refused.
+    pub fn write(&self, op: WriteOp, origin: Option<Origin>) -> impl Future<Output = Result<WriteOutcome, ChatError>> + 'static {
+        let request = self.persist.send(ApplyWrite { op, origin });
+        async move {
+            match request.await {
+                Ok(result) => result.map_err(ChatError::from),
+                Err(_) => Err(ChatError::Unavailable(None)),
+            }
+        }
+    }
+
+    /// Takes one message from `user`'s send allowance.
+    pub fn check_send_rate(&self, user: UserId) -> Result<(), ChatError> {
+        self.send_limiter
+            .check_key(&user)
+            .map_err(|_| ChatError::RateLimited(self.limits.send_rate_per_second))
+    }
+
+    /// Forgets rate-limit state of users idle long enough to be back at full allowance.
+    pub fn forget_idle_rate_limits(&self) {
+        self.send_limiter.retain_recent();
+    }
+
+    /// A page of history, for members only (others get `not_found`).
+    pub async fn history(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        page: Page,
+        limit: i64,
+    ) -> Result<Vec<Message>, ChatError> {
+        if db::conversations::members_if_member(&self.pool, user, conversation)
+            .await?
+            .is_none()
+        {
+            return Err(WriteRejection::NotFound("conversation").into());
+        }
+        Ok(db::messages::history(&self.pool, conversation, page, limit).await?)
+    }
+
+    /// Tells the other members' windows that `user` is typing.
+    pub async fn typing(&self, user: UserId, conversation: ConversationId) -> Result<(), ChatError> {
+        let members = db::conversations::members_if_member(&self.pool, user, conversation)
+            .await?
+            .ok_or(WriteRejection::NotFound("conversation"))?;
+        self.registry.do_send(UserTyped {
+            sender: user,
+            conversation,
+            members,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,70 @@
+//! The `banter` command line: `serve` (the default), `migrate` and `token`.
+
+use crate::configuration::{self, Settings};
+use crate::db;
+use crate::startup::{self, Application};
+use clap::{Parser, Subcommand};
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(name = "banter", version, about = "Banter: a real-time chat server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (configured by the environment; see README).
+    Serve,
+    /// Apply pending database migrations and exit (Heroku's release phase).
+    Migrate,
+    /// Mint a session token for a user (created if new), with the root key.
+    Token {
+        /// The user's email.
+        #[arg(long)]
+        email: String,
+        /// How long the token lives, e.g. 15m, 1h, 2days.
+        #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
+        ttl: Duration,
+    },
+}
+
+/// A failure `main` reports in one line and exits non-zero on.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("configuration: {0}")]
+    Config(#[from] configuration::ConfigError),
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let settings = Settings::from_env()?;
+            let app = Application::build(settings).await?;
+            app.run_until_stopped().await.map_err(anyhow::Error::from)?;
+        }
+        Command::Migrate => {
+            let url = configuration::database_url_from(&|k| std::env::var(k).ok())?;
+            let pool = db::connect(&url, 1).await.map_err(anyhow::Error::from)?;
+            let applied = db::migrations::run(&pool).await.map_err(anyhow::Error::from)?;
+            log::info!("applied {applied} migrations");
+        }
+        Command::Token { email, ttl } => {
+            let lookup = |k: &str| std::env::var(k).ok();
+            let url = configuration::database_url_from(&lookup)?;
+            let key = configuration::biscuit_key_from(&lookup)?;
+            let pool = db::connect(&url, 1).await.map_err(anyhow::Error::from)?;
+            db::migrations::run(&pool).await.map_err(anyhow::Error::from)?;
+            let keys = startup::session_keys(&pool, key.as_deref()).await?;
+            let user = db::users::find_or_create_by_email(&pool, email.trim())
+                .await
+                .map_err(anyhow::Error::from)?;
+            let (token, _) = keys.mint(&user, ttl).map_err(anyhow::Error::from)?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,273 @@
+//! Settings read from the environment (SPEC §2), and the protocol limits (SPEC §7).
+//!
+//! Reading is a pure function of a lookup closure so tests can build settings without
+//! touching the process environment. A missing or malformed setting is a [`ConfigError`]
+//! whose `Display` is the one line `main` prints before exiting.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Why the configuration could not be read; each names the variable at fault.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{0} is required but not set")]
+    Missing(&'static str),
+    #[error("{name} is malformed: {reason}")]
+    Malformed { name: &'static str, reason: String },
+}
+
+/// Everything `banter serve` needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Interface to bind; Heroku's router reaches the dyno on 0.0.0.0.
+    pub host: String,
+    /// HTTP port; 0 asks the OS for a free one (tests).
+    pub port: u16,
+    pub database_url: String,
+    /// Most Postgres connections this node opens (small plans have small limits).
+    pub database_pool_size: u32,
+    /// `None` runs a single node; the cluster mirror needs it.
+    pub redis_url: Option<String>,
+    pub oidc: OidcSettings,
+    /// Hex Ed25519 root key; `None` means "generate once and share through Postgres".
+    pub biscuit_private_key: Option<String>,
+    /// Origins allowed to open WebSockets; `None` means "the server's own origin".
+    pub allowed_origins: Option<Vec<String>>,
+    pub static_dir: PathBuf,
+    /// This node's name in logs, metrics and (later) the cluster mirror.
+    pub node_id: String,
+    pub limits: Limits,
+}
+
+/// The identity provider the server trusts.
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    /// Compared byte for byte with the `iss` claim (Auth0's ends with a slash).
+    pub issuer: String,
+    pub audience: String,
+    /// Handed to the web client by `/api/config`; the server itself never needs it.
+    pub client_id: Option<String>,
+}
+
+/// Bounds that protect the server and other users from one client (SPEC §7).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_body_chars: usize,
+    pub max_frame_bytes: usize,
+    pub send_rate_per_second: u32,
+    pub send_burst: u32,
+    /// Frames of any kind per socket; past this the socket is closed with 4429.
+    pub frame_rate_per_second: u32,
+    pub frame_burst: u32,
+    pub max_windows_per_user: usize,
+    pub auth_timeout: Duration,
+    pub ping_interval: Duration,
+    pub client_timeout: Duration,
+    /// Frames queued towards one socket before it counts as a slow consumer.
+    pub outbound_queue: usize,
+    pub session_ttl: Duration,
+    pub history_max: i64,
+    /// Most writes the PersistActor groups into one transaction.
+    pub max_commit_batch: usize,
+    /// Largest serialized UI state (selection, draft) a window may mirror.
+    pub max_ui_state_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_chars: 4000,
+            max_frame_bytes: 64 * 1024,
+            send_rate_per_second: 20,
+            send_burst: 40,
+            frame_rate_per_second: 100,
+            frame_burst: 200,
+            max_windows_per_user: 16,
+            auth_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(25),
+            client_timeout: Duration::from_secs(60),
+            outbound_queue: 1024,
+            session_ttl: Duration::from_secs(15 * 60),
+            history_max: 200,
+            max_commit_batch: 512,
+            max_ui_state_bytes: 16 * 1024,
+        }
+    }
+}
+
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn optional(lookup: Lookup, name: &str) -> Option<String> {
+    lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn required(lookup: Lookup, name: &'static str) -> Result<String, ConfigError> {
+    optional(lookup, name).ok_or(ConfigError::Missing(name))
+}
+
+fn url(name: &'static str, value: String, schemes: &[&str]) -> Result<String, ConfigError> {
+    let parsed = url::Url::parse(&value).map_err(|e| ConfigError::Malformed {
+        name,
+        reason: e.to_string(),
+    })?;
+    if !schemes.contains(&parsed.scheme()) {
+        return Err(ConfigError::Malformed {
+            name,
+            reason: format!("scheme must be one of {}", schemes.join(", ")),
+        });
+    }
+    Ok(value)
+}
+
+/// The database URL alone: all that `banter migrate` and `banter token` need.
+pub fn database_url_from(lookup: Lookup) -> Result<String, ConfigError> {
+    url(
+        "DATABASE_URL",
+        required(lookup, "DATABASE_URL")?,
+        &["postgres", "postgresql"],
+    )
+}
+
+/// The optional root key, checked for shape (64 hex digits).
+pub fn biscuit_key_from(lookup: Lookup) -> Result<Option<String>, ConfigError> {
+    let Some(key) = optional(lookup, "BISCUIT_PRIVATE_KEY") else {
+        return Ok(None);
+    };
+    if key.len() != 64 || hex::decode(&key).is_err() {
+        return Err(ConfigError::Malformed {
+            name: "BISCUIT_PRIVATE_KEY",
+            reason: "expected 64 hexadecimal digits (an Ed25519 private key)".into(),
+        });
+    }
+    Ok(Some(key))
+}
+
+impl Settings {
+    /// Reads every setting of SPEC §2 from the process environment.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: Lookup) -> Result<Settings, ConfigError> {
+        let port = match optional(lookup, "PORT") {
+            None => 8080,
+            Some(p) => p.parse().map_err(|_| ConfigError::Malformed {
+                name: "PORT",
+                reason: format!("{p:?} is not a port number"),
+            })?,
+        };
+        let redis_url = optional(lookup, "REDIS_URL")
+            .map(|v| url("REDIS_URL", v, &["redis", "rediss"]))
+            .transpose()?;
+        let issuer = url(
+            "OIDC_ISSUER",
+            required(lookup, "OIDC_ISSUER")?,
+            &["http", "https"],
+        )?;
+        let allowed_origins = optional(lookup, "ALLOWED_ORIGINS")
+            .map(|list| {
+                list.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .map(|o| url("ALLOWED_ORIGINS", o, &["http", "https"]))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        Ok(Settings {
+            host: optional(lookup, "HOST").unwrap_or_else(|| "0.0.0.0".into()),
+            port,
+            database_url: database_url_from(lookup)?,
+            database_pool_size: match optional(lookup, "DATABASE_POOL_SIZE") {
+                None => 10,
+                Some(n) => n.parse().ok().filter(|n| *n > 0).ok_or(ConfigError::Malformed {
+                    name: "DATABASE_POOL_SIZE",
+                    reason: format!("{n:?} is not a positive number"),
+                })?,
+            },
+            redis_url,
+            oidc: OidcSettings {
+                issuer,
+                audience: required(lookup, "OIDC_AUDIENCE")?,
+                client_id: optional(lookup, "OIDC_CLIENT_ID"),
+            },
+            biscuit_private_key: biscuit_key_from(lookup)?,
+            allowed_origins,
+            static_dir: optional(lookup, "STATIC_DIR")
+                .unwrap_or_else(|| "./static".into())
+                .into(),
+            node_id: optional(lookup, "NODE_ID")
+                .unwrap_or_else(|| format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])),
+            limits: Limits::default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(&move |k| map.get(k).cloned())
+    }
+
+    const MINIMAL: &[(&str, &str)] = &[
+        ("DATABASE_URL", "postgres://localhost/banter"),
+        ("OIDC_ISSUER", "https://tenant.example.com/"),
+        ("OIDC_AUDIENCE", "https://api.banter"),
+    ];
+
+    #[test]
+    fn minimal_settings_take_the_documented_defaults() {
+        let s = settings(MINIMAL).unwrap();
+        assert_eq!(s.port, 8080);
+        assert_eq!(s.static_dir, PathBuf::from("./static"));
+        assert!(s.redis_url.is_none() && s.allowed_origins.is_none());
+        assert_eq!(s.oidc.issuer, "https://tenant.example.com/");
+    }
+
+    #[test]
+    fn each_missing_required_setting_is_named() {
+        for name in ["DATABASE_URL", "OIDC_ISSUER", "OIDC_AUDIENCE"] {
+            let vars: Vec<_> = MINIMAL.iter().copied().filter(|(k, _)| *k != name).collect();
+            let err = settings(&vars).unwrap_err();
+            assert_eq!(err, ConfigError::Missing(name));
+            assert!(err.to_string().contains(name));
+        }
+    }
+
+    #[test]
+    fn malformed_settings_are_named() {
+        let cases = [
+            ("PORT", "eighty"),
+            ("DATABASE_URL", "mysql://localhost/x"),
+            ("REDIS_URL", "http://localhost"),
+            ("BISCUIT_PRIVATE_KEY", "abc"),
+            ("ALLOWED_ORIGINS", "not a url"),
+        ];
+        for (name, value) in cases {
+            let mut vars: Vec<_> = MINIMAL.to_vec();
+            vars.retain(|(k, _)| *k != name);
+            vars.push((name, value));
+            match settings(&vars) {
+                Err(ConfigError::Malformed { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{name}={value}: expected malformed, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn allowed_origins_are_split_and_trimmed() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("ALLOWED_ORIGINS", "https://a.example, http://localhost:5173/"));
+        let s = settings(&vars).unwrap();
+        assert_eq!(
+            s.allowed_origins.unwrap(),
+            vec!["https://a.example", "http://localhost:5173"]
+        );
+    }
+}

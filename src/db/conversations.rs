@@ -1,0 +1,72 @@
+//! Conversations and members, read side.
+
+use super::{DbError, Pool};
+use crate::domain::{ConversationId, ConversationKind, ConversationSummary, User, UserId};
+use tokio_postgres::Row;
+
+/// Columns of [`summary`], selected for member `$1`.
+const SUMMARY_SELECT: &str = "
+    SELECT c.id, c.kind, c.name, c.last_seq, m.read_seq, p.id AS peer_id, p.email AS peer_email
+    FROM members m
+    JOIN conversations c ON c.id = m.conversation_id
+    LEFT JOIN direct_pairs d ON d.conversation_id = c.id
+    LEFT JOIN users p ON p.id = CASE WHEN d.user_lo = $1 THEN d.user_hi ELSE d.user_lo END
+    WHERE m.user_id = $1";
+
+fn summary(row: &Row) -> ConversationSummary {
+    let kind: String = row.get("kind");
+    let last_seq: i64 = row.get("last_seq");
+    let read_seq: i64 = row.get("read_seq");
+    let peer = row
+        .get::<_, Option<uuid::Uuid>>("peer_id")
+        .map(|id| User {
+            id: UserId(id),
+            email: row.get("peer_email"),
+        });
+    ConversationSummary {
+        id: ConversationId(row.get("id")),
+        kind: ConversationKind::parse(&kind).unwrap_or(ConversationKind::Room),
+        peer,
+        name: row.get("name"),
+        last_seq,
+        read_seq,
+        unread: (last_seq - read_seq).max(0),
+    }
+}
+
+/// Every conversation `user` belongs to, most recently active first.
+pub async fn list_for(pool: &Pool, user: UserId) -> Result<Vec<ConversationSummary>, DbError> {
+    let conn = pool.get().await?;
+    let sql = format!("{SUMMARY_SELECT} ORDER BY c.last_seq DESC, c.created_at DESC");
+    let rows = conn.query(sql.as_str(), &[&user.0]).await?;
+    Ok(rows.iter().map(summary).collect())
+}
+
+/// One conversation as `user` sees it; `None` when they are not a member.
+pub async fn summary_for(
+    pool: &Pool,
+    user: UserId,
+    conversation: ConversationId,
+) -> Result<Option<ConversationSummary>, DbError> {
+    let conn = pool.get().await?;
+    let sql = format!("{SUMMARY_SELECT} AND c.id = $2");
+    let row = conn.query_opt(sql.as_str(), &[&user.0, &conversation.0]).await?;
+    Ok(row.as_ref().map(summary))
+}
+
+/// The members of a conversation, or `None` when `user` is not one of them.
+pub async fn members_if_member(
+    pool: &Pool,
+    user: UserId,
+    conversation: ConversationId,
+) -> Result<Option<Vec<UserId>>, DbError> {
+    let conn = pool.get().await?;
+    let rows = conn
+        .query(
+            "SELECT user_id FROM members WHERE conversation_id = $1",
+            &[&conversation.0],
+        )
+        .await?;
+    let members: Vec<UserId> = rows.iter().map(|r| UserId(r.get(0))).collect();
+    Ok(members.contains(&user).then_some(members))
+}

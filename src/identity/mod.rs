@@ -1,0 +1,11 @@
+//! Who is speaking: provider access tokens in, Banter session tokens out.
+//!
+//! - [`oidc`] verifies the identity provider's JWT access tokens against its JWKS.
+//! - [`session`] mints and verifies Banter's own biscuit session tokens, which any
+//!   node holding the root public key can check without a database round trip.
+
+pub mod oidc;
+pub mod session;
+
+pub use oidc::{OidcError, OidcVerifier, VerifiedIdentity};
+pub use session::{SessionClaims, SessionError, SessionKeys};

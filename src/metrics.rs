@@ -1,0 +1,78 @@
+//! Prometheus metrics, owned by the application (no global registry) and rendered by
+//! `GET /metrics`.
+
+use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntGauge, Registry, TextEncoder};
+
+/// Cheap to clone: every field is a handle onto the same series.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Authenticated sockets open on this node.
+    pub sockets_open: IntGauge,
+    /// Users with at least one socket on this node.
+    pub users_online: IntGauge,
+    pub socket_connects: IntCounter,
+    pub messages_committed: IntCounter,
+    /// Writes per transaction: how much group commit is grouping.
+    pub commit_batch_size: Histogram,
+    /// From a write reaching the PersistActor to its frames being handed to sockets.
+    pub delivery_latency: Histogram,
+    /// Sockets closed because they did not read fast enough.
+    pub slow_consumers: IntCounter,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("banter".into()), None).unwrap_or_default();
+        let metrics = Metrics {
+            sockets_open: IntGauge::new("sockets_open", "Authenticated sockets open on this node").unwrap(),
+            users_online: IntGauge::new("users_online", "Users with a socket on this node").unwrap(),
+            socket_connects: IntCounter::new("socket_connects_total", "Sockets authenticated").unwrap(),
+            messages_committed: IntCounter::new("messages_committed_total", "Messages committed to Postgres").unwrap(),
+            commit_batch_size: Histogram::with_opts(
+                HistogramOpts::new("commit_batch_size", "Writes per group-commit transaction")
+                    .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]),
+            )
+            .unwrap(),
+            delivery_latency: Histogram::with_opts(
+                HistogramOpts::new(
+                    "delivery_latency_seconds",
+                    "From a write reaching the PersistActor to its frames reaching the sockets",
+                )
+                .buckets(prometheus::exponential_buckets(0.0005, 2.0, 14).unwrap()),
+            )
+            .unwrap(),
+            slow_consumers: IntCounter::new("slow_consumers_total", "Sockets closed for reading too slowly").unwrap(),
+            registry,
+        };
+        let collectors: [Box<dyn prometheus::core::Collector>; 7] = [
+            Box::new(metrics.sockets_open.clone()),
+            Box::new(metrics.users_online.clone()),
+            Box::new(metrics.socket_connects.clone()),
+            Box::new(metrics.messages_committed.clone()),
+            Box::new(metrics.commit_batch_size.clone()),
+            Box::new(metrics.delivery_latency.clone()),
+            Box::new(metrics.slow_consumers.clone()),
+        ];
+        for c in collectors {
+            metrics.registry.register(c).expect("metric names are unique");
+        }
+        metrics
+    }
+
+    /// The Prometheus text exposition of every series.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        let encoder = TextEncoder::new();
+        if let Err(e) = encoder.encode(&self.registry.gather(), &mut buffer) {
+            log::error!("encoding metrics failed: {e}");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

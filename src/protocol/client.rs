@@ -1,0 +1,286 @@
+//! Frames clients send, and their decoding into validated commands.
+
+use super::codes::ErrorCode;
+use crate::db::messages::Page;
+use crate::db::writes::Target;
+use crate::domain::{ClientId, ConversationId, MessageBody, UiState, UserId};
+use serde::Deserialize;
+
+/// The wire shape of a client frame; `type` selects the variant.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientFrame {
+    Auth {
+        token: String,
+    },
+    Send {
+        client_id: String,
+        body: String,
+        conversation_id: Option<String>,
+        to: Option<String>,
+    },
+    History {
+        conversation_id: String,
+        after_seq: Option<i64>,
+        before_seq: Option<i64>,
+        limit: Option<i64>,
+    },
+    Read {
+        conversation_id: String,
+        seq: i64,
+    },
+    Block {
+        user_id: String,
+    },
+    Unblock {
+        user_id: String,
+    },
+    Ui {
+        state: UiState,
+    },
+    Typing {
+        conversation_id: String,
+    },
+}
+
+/// A frame that passed decoding and validation, ready to execute.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Auth {
+        token: String,
+    },
+    Send {
+        target: Target,
+        body: MessageBody,
+        client_id: ClientId,
+    },
+    History {
+        conversation: ConversationId,
+        page: Page,
+        limit: i64,
+    },
+    Read {
+        conversation: ConversationId,
+        seq: i64,
+    },
+    Block {
+        user: UserId,
+    },
+    Unblock {
+        user: UserId,
+    },
+    Ui {
+        state: UiState,
+    },
+    Typing {
+        conversation: ConversationId,
+    },
+}
+
+/// A command with the client's `ref`, echoed in the reply.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub reference: Option<String>,
+    pub command: Command,
+}
+
+/// A frame that could not be decoded: answered with an `error` frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameError {
+    pub reference: Option<String>,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Limits decoding enforces; a subset of [`crate::configuration::Limits`].
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeLimits {
+    pub max_body_chars: usize,
+    pub history_max: i64,
+    pub max_ui_state_bytes: usize,
+}
+
+const MAX_REF_CHARS: usize = 100;
+
+/// Decodes one text frame.
+pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| FrameError {
+        reference: None,
+        code: ErrorCode::BadRequest,
+        message: format!("frame is not valid JSON: {e}"),
+    })?;
+    let reference = match value.get("ref") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(r)) if r.chars().count() <= MAX_REF_CHARS => Some(r.clone()),
+        Some(_) => {
+            return Err(FrameError {
+                reference: None,
+                code: ErrorCode::BadRequest,
+                message: "ref must be a string of at most 100 characters".into(),
+            })
+        }
+    };
+    let fail = |code, message: String| FrameError {
+        reference: reference.clone(),
+        code,
+        message,
+    };
+    if !value.is_object() {
+        return Err(fail(ErrorCode::BadRequest, "a frame must be a JSON object".into()));
+    }
+    let frame: ClientFrame =
+        serde_json::from_value(value).map_err(|e| fail(ErrorCode::BadRequest, e.to_string()))?;
+    let id = |field: &str, s: &str| -> Result<uuid::Uuid, FrameError> {
+        uuid::Uuid::parse_str(s).map_err(|_| fail(ErrorCode::BadRequest, format!("{field} is not a valid id")))
+    };
+    let command = match frame {
+        ClientFrame::Auth { token } => Command::Auth { token },
+        ClientFrame::Send {
+            client_id,
+            body,
+            conversation_id,
+            to,
+        } => {
+            let target = match (conversation_id, to) {
+                (Some(c), None) => Target::Conversation(ConversationId(id("conversation_id", &c)?)),
+                (None, Some(u)) => Target::Direct(UserId(id("to", &u)?)),
+                _ => {
+                    return Err(fail(
+                        ErrorCode::BadRequest,
+                        "send needs exactly one of conversation_id and to".into(),
+                    ))
+                }
+            };
+            let client_id = ClientId::parse(client_id).map_err(|m| fail(ErrorCode::BadRequest, m.into()))?;
+            let body = MessageBody::parse(body, limits.max_body_chars).map_err(|e| {
+                let code = match e {
+                    crate::domain::BodyError::Empty => ErrorCode::BadRequest,
+                    crate::domain::BodyError::TooLong { .. } => ErrorCode::TooLarge,
+                };
+                fail(code, e.to_string())
+            })?;
+            Command::Send {
+                target,
+                body,
+                client_id,
+            }
+        }
+        ClientFrame::History {
+            conversation_id,
+            after_seq,
+            before_seq,
+            limit,
+        } => {
+            let page = match (after_seq, before_seq) {
+                (Some(_), Some(_)) => {
+                    return Err(fail(
+                        ErrorCode::BadRequest,
+                        "history takes after_seq or before_seq, not both".into(),
+                    ))
+                }
+                (Some(a), None) if a >= 0 => Page::After(a),
+                (None, Some(b)) if b >= 0 => Page::Before(b),
+                (None, None) => Page::Latest,
+                _ => return Err(fail(ErrorCode::BadRequest, "seq bounds must not be negative".into())),
+            };
+            let limit = limit.unwrap_or(50);
+            if !(1..=limits.history_max).contains(&limit) {
+                return Err(fail(
+                    ErrorCode::BadRequest,
+                    format!("limit must be between 1 and {}", limits.history_max),
+                ));
+            }
+            Command::History {
+                conversation: ConversationId(id("conversation_id", &conversation_id)?),
+                page,
+                limit,
+            }
+        }
+        ClientFrame::Read { conversation_id, seq } => {
+            if seq < 0 {
+                return Err(fail(ErrorCode::BadRequest, "seq must not be negative".into()));
+            }
+            Command::Read {
+                conversation: ConversationId(id("conversation_id", &conversation_id)?),
+                seq,
+            }
+        }
+        ClientFrame::Block { user_id } => Command::Block {
+            user: UserId(id("user_id", &user_id)?),
+        },
+        ClientFrame::Unblock { user_id } => Command::Unblock {
+            user: UserId(id("user_id", &user_id)?),
+        },
+        ClientFrame::Ui { state } => {
+            let size = serde_json::to_vec(&state).map(|v| v.len()).unwrap_or(usize::MAX);
+            if size > limits.max_ui_state_bytes {
+                return Err(fail(
+                    ErrorCode::TooLarge,
+                    format!("ui state is {size} bytes; the limit is {}", limits.max_ui_state_bytes),
+                ));
+            }
+            Command::Ui { state }
+        }
+        ClientFrame::Typing { conversation_id } => Command::Typing {
+            conversation: ConversationId(id("conversation_id", &conversation_id)?),
+        },
+    };
+    Ok(Decoded { reference, command })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: DecodeLimits = DecodeLimits {
+        max_body_chars: 10,
+        history_max: 200,
+        max_ui_state_bytes: 100,
+    };
+    const ID: &str = "5b0a4e0e-6a3b-4a53-9b7f-0b1f9b2f2a11";
+
+    fn error_of(text: &str) -> FrameError {
+        decode(text, LIMITS).expect_err(text)
+    }
+
+    #[test]
+    fn a_direct_send_decodes_with_its_ref() {
+        let d = decode(
+            &format!(r#"{{"type":"send","ref":"r1","client_id":"c1","body":"hi","to":"{ID}"}}"#),
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!(d.reference.as_deref(), Some("r1"));
+        assert!(matches!(d.command, Command::Send { target: Target::Direct(_), .. }));
+    }
+
+    #[test]
+    fn bad_frames_get_codes_and_keep_their_ref() {
+        let cases = [
+            ("not json", ErrorCode::BadRequest, None),
+            ("[1,2]", ErrorCode::BadRequest, None),
+            (r#"{"type":"dance","ref":"a"}"#, ErrorCode::BadRequest, Some("a")),
+            (r#"{"type":"send","ref":"b","client_id":"c","body":"hi"}"#, ErrorCode::BadRequest, Some("b")),
+            (r#"{"type":"send","ref":"c","client_id":"c","body":"  ","to":"x"}"#, ErrorCode::BadRequest, Some("c")),
+            (&format!(r#"{{"type":"send","ref":"d","client_id":"c","body":"hello world!","to":"{ID}"}}"#), ErrorCode::TooLarge, Some("d")),
+            (r#"{"type":"history","ref":"e","conversation_id":"nope"}"#, ErrorCode::BadRequest, Some("e")),
+            (&format!(r#"{{"type":"history","conversation_id":"{ID}","limit":201}}"#), ErrorCode::BadRequest, None),
+            (&format!(r#"{{"type":"read","conversation_id":"{ID}","seq":-1}}"#), ErrorCode::BadRequest, None),
+            (&format!(r#"{{"type":"ui","state":{{"draft":"{}"}}}}"#, "x".repeat(200)), ErrorCode::TooLarge, None),
+        ];
+        for (text, code, reference) in cases {
+            let e = error_of(text);
+            assert_eq!(e.code, code, "{text}");
+            assert_eq!(e.reference.as_deref(), reference, "{text}");
+            assert!(!e.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_send_naming_both_targets_is_refused() {
+        let e = error_of(&format!(
+            r#"{{"type":"send","client_id":"c","body":"hi","to":"{ID}","conversation_id":"{ID}"}}"#
+        ));
+        assert!(e.message.contains("exactly one"));
+    }
+}

@@ -1,0 +1,52 @@
+//! Error codes of `error` frames and WebSocket close codes (SPEC §6).
+
+use serde::Serialize;
+
+/// The `code` of an `error` frame; JSON errors of the HTTP API use the same names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Blocked,
+    BadRequest,
+    NotFound,
+    Forbidden,
+    TooLarge,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Blocked => "blocked",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// WebSocket close codes Banter uses.
+pub mod close {
+    /// The token was bad, or expired without a fresh `auth`.
+    pub const UNAUTHORIZED: u16 = 4401;
+    /// The user already has the most windows allowed (an addition to SPEC §6).
+    pub const TOO_MANY_WINDOWS: u16 = 4403;
+    /// No `auth` frame within the allowed time after connecting.
+    pub const AUTH_TIMEOUT: u16 = 4408;
+    /// The socket fell too far behind reading (an addition to SPEC §6): reconnect and resync.
+    pub const SLOW_CONSUMER: u16 = 4409;
+    /// A frame over the size limit.
+    pub const TOO_LARGE: u16 = 4413;
+    /// Frames arrived faster than any client should send them.
+    pub const FLOODING: u16 = 4429;
+    /// The Origin is not allowed (standard "policy violation").
+    pub const ORIGIN_REFUSED: u16 = 1008;
+    /// The server is shutting down; reconnect (to another node).
+    pub const RESTARTING: u16 = 1012;
+}

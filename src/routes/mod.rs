@@ -1,0 +1,54 @@
+//! HTTP routes. Handlers are thin: they extract, call the chat service or a query, and
+//! shape JSON.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod session;
+pub mod spa;
+pub mod ws;
+
+use crate::actors::registry::PresenceRegistry;
+use crate::chat::Chat;
+use crate::configuration::{Limits, Settings};
+use crate::identity::{OidcVerifier, SessionKeys};
+use crate::metrics::Metrics;
+use actix::Addr;
+use actix_web::web;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// What every handler may reach, built once in `startup`.
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub limits: Arc<Limits>,
+    pub chat: Chat,
+    pub registry: Addr<PresenceRegistry>,
+    pub keys: Arc<SessionKeys>,
+    pub oidc: Arc<OidcVerifier>,
+    pub metrics: Metrics,
+    /// Hands out window ids unique on this node.
+    pub next_window: AtomicU64,
+}
+
+/// Mounts every route; the SPA fallback last.
+pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics)
+        .service(session::config)
+        .service(session::create_session)
+        .service(api::get_me)
+        .service(api::online)
+        .service(api::blocks)
+        .service(api::block)
+        .service(api::unblock)
+        .service(api::conversations)
+        .service(api::open_direct)
+        .service(api::history)
+        .service(api::send)
+        .service(api::read)
+        .service(ws::socket);
+    spa::configure(cfg, static_dir);
+}

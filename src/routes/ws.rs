@@ -1,0 +1,75 @@
+//! `GET /ws`: checks the Origin and an optional `Authorization` header, then hands the
+//! connection to a SocketSession.
+
+use super::auth::bearer;
+use super::error::error_response;
+use super::AppState;
+use crate::actors::socket::{Opening, SocketSession};
+use crate::domain::WindowId;
+use crate::protocol::{close, ErrorCode};
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use std::sync::atomic::Ordering;
+
+/// Is this Origin allowed to open a socket? No Origin (a non-browser client) is; with
+/// ALLOWED_ORIGINS unset, only the server's own origin is.
+fn origin_allowed(req: &HttpRequest, allowed: Option<&[String]>) -> bool {
+    let Some(origin) = req.headers().get("origin") else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.trim_end_matches('/');
+    match allowed {
+        Some(list) => list.iter().any(|o| o == origin),
+        None => {
+            let info = req.connection_info();
+            let host = info.host();
+            origin
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host))
+        }
+    }
+}
+
+#[get("/ws")]
+pub async fn socket(req: HttpRequest, stream: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, actix_web::Error> {
+    let peer = format!(
+        "{} origin={}",
+        req.connection_info().realip_remote_addr().unwrap_or("?"),
+        req.headers()
+            .get("origin")
+            .and_then(|o| o.to_str().ok())
+            .unwrap_or("-")
+    );
+    let opening = if !origin_allowed(&req, state.settings.allowed_origins.as_deref()) {
+        log::warn!("refused socket from foreign origin, peer={peer}");
+        Opening::Refuse {
+            code: close::ORIGIN_REFUSED,
+            reason: "origin not allowed",
+        }
+    } else if let Some(token) = bearer(&req) {
+        match state.keys.verify(token) {
+            Ok(claims) => Opening::Authenticated(claims),
+            Err(_) => {
+                return Ok(error_response(
+                    ErrorCode::Unauthorized,
+                    "session token is invalid or expired",
+                ))
+            }
+        }
+    } else {
+        Opening::AwaitAuth
+    };
+    let window = WindowId(state.next_window.fetch_add(1, Ordering::Relaxed));
+    SocketSession::new(
+        window,
+        opening,
+        state.registry.clone(),
+        state.keys.clone(),
+        state.limits.clone(),
+        state.metrics.clone(),
+        peer,
+    )
+    .start(&req, stream)
+}
