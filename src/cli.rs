@@ -49,7 +49,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate => {
             let url = configuration::database_url_from(&|k| std::env::var(k).ok())?;
             let pool = db::connect(&url, 1).await.map_err(anyhow::Error::from)?;
-            let applied = db::migrations::run(&pool).await.map_err(anyhow::Error::from)?;
+            let applied = db::migrations::run(&pool)
+                .await
+                .map_err(anyhow::Error::from)?;
             log::info!("applied {applied} migrations");
         }
         Command::Token { email, ttl } => {
@@ -57,7 +59,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let url = configuration::database_url_from(&lookup)?;
             let key = configuration::biscuit_key_from(&lookup)?;
             let pool = db::connect(&url, 1).await.map_err(anyhow::Error::from)?;
-            db::migrations::run(&pool).await.map_err(anyhow::Error::from)?;
+            db::migrations::run(&pool)
+                .await
+                .map_err(anyhow::Error::from)?;
             let keys = startup::session_keys(&pool, key.as_deref()).await?;
             let user = db::users::find_or_create_by_email(&pool, email.trim())
                 .await

@@ -98,7 +98,9 @@ impl Default for Limits {
 type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 fn optional(lookup: Lookup, name: &str) -> Option<String> {
-    lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 fn required(lookup: Lookup, name: &'static str) -> Result<String, ConfigError> {
@@ -179,10 +181,14 @@ impl Settings {
             database_url: database_url_from(lookup)?,
             database_pool_size: match optional(lookup, "DATABASE_POOL_SIZE") {
                 None => 10,
-                Some(n) => n.parse().ok().filter(|n| *n > 0).ok_or(ConfigError::Malformed {
-                    name: "DATABASE_POOL_SIZE",
-                    reason: format!("{n:?} is not a positive number"),
-                })?,
+                Some(n) => n
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(ConfigError::Malformed {
+                        name: "DATABASE_POOL_SIZE",
+                        reason: format!("{n:?} is not a positive number"),
+                    })?,
             },
             redis_url,
             oidc: OidcSettings {
@@ -195,8 +201,9 @@ impl Settings {
             static_dir: optional(lookup, "STATIC_DIR")
                 .unwrap_or_else(|| "./static".into())
                 .into(),
-            node_id: optional(lookup, "NODE_ID")
-                .unwrap_or_else(|| format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])),
+            node_id: optional(lookup, "NODE_ID").unwrap_or_else(|| {
+                format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+            }),
             limits: Limits::default(),
         })
     }
@@ -233,7 +240,11 @@ mod tests {
     #[test]
     fn each_missing_required_setting_is_named() {
         for name in ["DATABASE_URL", "OIDC_ISSUER", "OIDC_AUDIENCE"] {
-            let vars: Vec<_> = MINIMAL.iter().copied().filter(|(k, _)| *k != name).collect();
+            let vars: Vec<_> = MINIMAL
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != name)
+                .collect();
             let err = settings(&vars).unwrap_err();
             assert_eq!(err, ConfigError::Missing(name));
             assert!(err.to_string().contains(name));
@@ -263,7 +274,10 @@ mod tests {
     #[test]
     fn allowed_origins_are_split_and_trimmed() {
         let mut vars = MINIMAL.to_vec();
-        vars.push(("ALLOWED_ORIGINS", "https://a.example, http://localhost:5173/"));
+        vars.push((
+            "ALLOWED_ORIGINS",
+            "https://a.example, http://localhost:5173/",
+        ));
         let s = settings(&vars).unwrap();
         assert_eq!(
             s.allowed_origins.unwrap(),

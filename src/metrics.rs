@@ -25,13 +25,22 @@ impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new_custom(Some("banter".into()), None).unwrap_or_default();
         let metrics = Metrics {
-            sockets_open: IntGauge::new("sockets_open", "Authenticated sockets open on this node").unwrap(),
-            users_online: IntGauge::new("users_online", "Users with a socket on this node").unwrap(),
-            socket_connects: IntCounter::new("socket_connects_total", "Sockets authenticated").unwrap(),
-            messages_committed: IntCounter::new("messages_committed_total", "Messages committed to Postgres").unwrap(),
+            sockets_open: IntGauge::new("sockets_open", "Authenticated sockets open on this node")
+                .unwrap(),
+            users_online: IntGauge::new("users_online", "Users with a socket on this node")
+                .unwrap(),
+            socket_connects: IntCounter::new("socket_connects_total", "Sockets authenticated")
+                .unwrap(),
+            messages_committed: IntCounter::new(
+                "messages_committed_total",
+                "Messages committed to Postgres",
+            )
+            .unwrap(),
             commit_batch_size: Histogram::with_opts(
                 HistogramOpts::new("commit_batch_size", "Writes per group-commit transaction")
-                    .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]),
+                    .buckets(vec![
+                        1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0,
+                    ]),
             )
             .unwrap(),
             delivery_latency: Histogram::with_opts(
@@ -42,7 +51,11 @@ impl Metrics {
                 .buckets(prometheus::exponential_buckets(0.0005, 2.0, 14).unwrap()),
             )
             .unwrap(),
-            slow_consumers: IntCounter::new("slow_consumers_total", "Sockets closed for reading too slowly").unwrap(),
+            slow_consumers: IntCounter::new(
+                "slow_consumers_total",
+                "Sockets closed for reading too slowly",
+            )
+            .unwrap(),
             registry,
         };
         let collectors: [Box<dyn prometheus::core::Collector>; 7] = [
@@ -55,7 +68,10 @@ impl Metrics {
             Box::new(metrics.slow_consumers.clone()),
         ];
         for c in collectors {
-            metrics.registry.register(c).expect("metric names are unique");
+            metrics
+                .registry
+                .register(c)
+                .expect("metric names are unique");
         }
         metrics
     }

@@ -37,7 +37,11 @@ pub async fn session_keys(pool: &Pool, configured: Option<&str>) -> anyhow::Resu
 
 /// The actors: PersistActor and PresenceRegistry know each other (committed writes flow
 /// back to the registry), so they are made together; the chat service holds both.
-pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> (Addr<PresenceRegistry>, Chat) {
+pub fn start_actors(
+    pool: Pool,
+    settings: &Settings,
+    metrics: Metrics,
+) -> (Addr<PresenceRegistry>, Chat) {
     let limits = Arc::new(settings.limits.clone());
     let mut chat_out = None;
     let registry = PresenceRegistry::create(|ctx| {
@@ -63,7 +67,9 @@ impl Application {
         let pool = db::connect(&settings.database_url, settings.database_pool_size)
             .await
             .context("configuring the Postgres pool")?;
-        let applied = db::migrations::run(&pool).await.context("applying migrations")?;
+        let applied = db::migrations::run(&pool)
+            .await
+            .context("applying migrations")?;
         if applied > 0 {
             log::info!("applied {applied} migrations");
         }
@@ -80,11 +86,18 @@ impl Application {
                 }
             });
         }
-        let oidc = Arc::new(OidcVerifier::new(settings.oidc.issuer.clone(), settings.oidc.audience.clone()));
+        let oidc = Arc::new(OidcVerifier::new(
+            settings.oidc.issuer.clone(),
+            settings.oidc.audience.clone(),
+        ));
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
-        log::info!("node {} listening on {}:{port}", settings.node_id, settings.host);
+        log::info!(
+            "node {} listening on {}:{port}",
+            settings.node_id,
+            settings.host
+        );
         let static_dir = settings.static_dir.clone();
         let state = web::Data::new(AppState {
             limits: Arc::new(settings.limits.clone()),
@@ -96,31 +109,40 @@ impl Application {
             metrics,
             next_window: AtomicU64::new(1),
         });
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(middleware::Logger::new("%{r}a \"%r\" %s %b %Dms"))
-                .app_data(state.clone())
-                .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(|err, _req| {
-                    let message = err.to_string();
-                    actix_web::error::InternalError::from_response(
-                        err,
-                        routes::error::error_response(crate::protocol::ErrorCode::BadRequest, &message),
-                    )
-                    .into()
-                }))
-                .app_data(web::QueryConfig::default().error_handler(|err, _req| {
-                    let message = err.to_string();
-                    actix_web::error::InternalError::from_response(
-                        err,
-                        routes::error::error_response(crate::protocol::ErrorCode::BadRequest, &message),
-                    )
-                    .into()
-                }))
-                .configure(|cfg| routes::configure(cfg, &static_dir))
-        })
-        .shutdown_timeout(10)
-        .listen(listener)?
-        .run();
+        let server =
+            HttpServer::new(move || {
+                App::new()
+                    .wrap(middleware::Logger::new("%{r}a \"%r\" %s %b %Dms"))
+                    .app_data(state.clone())
+                    .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(
+                        |err, _req| {
+                            let message = err.to_string();
+                            actix_web::error::InternalError::from_response(
+                                err,
+                                routes::error::error_response(
+                                    crate::protocol::ErrorCode::BadRequest,
+                                    &message,
+                                ),
+                            )
+                            .into()
+                        },
+                    ))
+                    .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+                        let message = err.to_string();
+                        actix_web::error::InternalError::from_response(
+                            err,
+                            routes::error::error_response(
+                                crate::protocol::ErrorCode::BadRequest,
+                                &message,
+                            ),
+                        )
+                        .into()
+                    }))
+                    .configure(|cfg| routes::configure(cfg, &static_dir))
+            })
+            .shutdown_timeout(10)
+            .listen(listener)?
+            .run();
         Ok(Application { port, server })
     }
 

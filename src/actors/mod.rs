@@ -24,3 +24,7 @@ pub enum ToSocket {
     /// Close the socket with this code and reason.
     Close { code: u16, reason: &'static str },
 }
+
+/// Mailbox bound for actors whose callers must never wait for space (write order relies
+/// on mailbox order). Load is bounded upstream by per-user rate limits.
+pub(crate) const LARGE_MAILBOX: usize = 1 << 20;

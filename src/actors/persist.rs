@@ -77,7 +77,12 @@ pub struct PersistActor {
 }
 
 impl PersistActor {
-    pub fn new(pool: Pool, committed: Recipient<WritesCommitted>, max_batch: usize, metrics: Metrics) -> Self {
+    pub fn new(
+        pool: Pool,
+        committed: Recipient<WritesCommitted>,
+        max_batch: usize,
+        metrics: Metrics,
+    ) -> Self {
         PersistActor {
             pool,
             committed,
@@ -128,7 +133,8 @@ impl PersistActor {
             replies.push((pending.reply, result));
         }
         if !committed.is_empty() {
-            self.committed.do_send(WritesCommitted { writes: committed });
+            self.committed
+                .do_send(WritesCommitted { writes: committed });
         }
         for (reply, result) in replies {
             // The caller may have gone (socket closed); the write stands regardless.
@@ -177,12 +183,19 @@ async fn commit(pool: Pool, ops: Vec<WriteOp>) -> Vec<Result<WriteOutcome, Persi
     }
 }
 
-async fn transaction(pool: &Pool, ops: &[WriteOp]) -> Result<Vec<Result<WriteOutcome, PersistError>>, DbError> {
+async fn transaction(
+    pool: &Pool,
+    ops: &[WriteOp],
+) -> Result<Vec<Result<WriteOutcome, PersistError>>, DbError> {
     let mut conn = pool.get().await?;
     let tx = conn.transaction().await?;
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
-        results.push(writes::apply(&tx, op).await?.map_err(PersistError::Rejected));
+        results.push(
+            writes::apply(&tx, op)
+                .await?
+                .map_err(PersistError::Rejected),
+        );
     }
     tx.commit().await?;
     Ok(results)
@@ -193,7 +206,7 @@ impl Actor for PersistActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         // Callers rely on mailbox order for write order; never make them wait for space.
-        ctx.set_mailbox_capacity(usize::MAX);
+        ctx.set_mailbox_capacity(super::LARGE_MAILBOX);
     }
 }
 

@@ -177,7 +177,13 @@ impl PresenceRegistry {
         }
     }
 
-    fn load_block_sets(&self, user: UserId, generation: u64, delay: Duration, ctx: &mut Context<Self>) {
+    fn load_block_sets(
+        &self,
+        user: UserId,
+        generation: u64,
+        delay: Duration,
+        ctx: &mut Context<Self>,
+    ) {
         let pool = self.pool.clone();
         let me = ctx.address();
         actix::spawn(async move {
@@ -193,15 +199,33 @@ impl PresenceRegistry {
         });
     }
 
-    fn block_changed(&mut self, blocker: &User, blocked: &User, active: bool, origin: Option<&Origin>) {
+    fn block_changed(
+        &mut self,
+        blocker: &User,
+        blocked: &User,
+        active: bool,
+        origin: Option<&Origin>,
+    ) {
         let both_online = |users: &HashMap<UserId, Entry>| {
             users.get(&blocker.id).is_some_and(Entry::is_online)
                 && users.get(&blocked.id).is_some_and(Entry::is_online)
         };
         let visible_before = both_online(&self.users) && !self.users[&blocker.id].hides(blocked.id);
         let changes = [
-            (blocker.id, BlockChange::Outgoing { other: blocked.id, active }),
-            (blocked.id, BlockChange::Incoming { other: blocker.id, active }),
+            (
+                blocker.id,
+                BlockChange::Outgoing {
+                    other: blocked.id,
+                    active,
+                },
+            ),
+            (
+                blocked.id,
+                BlockChange::Incoming {
+                    other: blocker.id,
+                    active,
+                },
+            ),
         ];
         for (id, change) in changes {
             if let Some(entry) = self.users.get_mut(&id) {
@@ -231,7 +255,10 @@ impl PresenceRegistry {
                     online: visible_after,
                 }
                 .to_frame();
-                self.users[&viewer.id].actor.do_send(DeliverFrame { frame, except: None });
+                self.users[&viewer.id].actor.do_send(DeliverFrame {
+                    frame,
+                    except: None,
+                });
             }
         }
     }
@@ -241,7 +268,7 @@ impl Actor for PresenceRegistry {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.set_mailbox_capacity(usize::MAX);
+        ctx.set_mailbox_capacity(super::LARGE_MAILBOX);
     }
 }
 
@@ -253,7 +280,13 @@ impl Handler<AttachSocket> for PresenceRegistry {
         if !self.users.contains_key(&id) {
             self.next_generation += 1;
             let generation = self.next_generation;
-            let actor = UserActor::new(msg.user.clone(), ctx.address(), self.chat.clone(), self.metrics.clone()).start();
+            let actor = UserActor::new(
+                msg.user.clone(),
+                ctx.address(),
+                self.chat.clone(),
+                self.metrics.clone(),
+            )
+            .start();
             self.users.insert(
                 id,
                 Entry {
@@ -329,7 +362,9 @@ impl Handler<BlockSetsLoaded> for PresenceRegistry {
                 return;
             }
         };
-        let Phase::Loading { changes, waiting } = std::mem::replace(&mut entry.phase, Phase::Online) else {
+        let Phase::Loading { changes, waiting } =
+            std::mem::replace(&mut entry.phase, Phase::Online)
+        else {
             return;
         };
         entry.blocks_out = sets.outgoing.into_iter().collect();
@@ -410,7 +445,10 @@ impl Handler<WritesCommitted> for PresenceRegistry {
     fn handle(&mut self, msg: WritesCommitted, _ctx: &mut Self::Context) {
         for write in msg.writes {
             match write.outcome {
-                WriteOutcome::MessageStored { message, recipients } => {
+                WriteOutcome::MessageStored {
+                    message,
+                    recipients,
+                } => {
                     let frame = ServerEvent::Message { message: &message }.to_frame();
                     let message = Arc::new(message);
                     for recipient in recipients {

@@ -35,7 +35,9 @@ pub enum Opening {
 enum State {
     AwaitingAuth,
     /// `AttachSocket` is on its way; frames wait (`ctx.wait`).
-    Attaching { user: User },
+    Attaching {
+        user: User,
+    },
     Ready {
         user: User,
         actor: Addr<UserActor>,
@@ -85,9 +87,15 @@ impl SocketSession {
     }
 
     /// Upgrades the request; frames over the size limit end the socket with 4413.
-    pub fn start(self, req: &HttpRequest, stream: actix_web::web::Payload) -> Result<HttpResponse, actix_web::Error> {
+    pub fn start(
+        self,
+        req: &HttpRequest,
+        stream: actix_web::web::Payload,
+    ) -> Result<HttpResponse, actix_web::Error> {
         let max = self.limits.max_frame_bytes;
-        ws::WsResponseBuilder::new(self, req, stream).frame_size(max).start()
+        ws::WsResponseBuilder::new(self, req, stream)
+            .frame_size(max)
+            .start()
     }
 
     fn close(&mut self, ctx: &mut ws::WebsocketContext<Self>, code: u16, reason: &str) {
@@ -106,9 +114,17 @@ impl SocketSession {
         }
     }
 
-    fn expiry_timer(&self, claims: &SessionClaims, ctx: &mut ws::WebsocketContext<Self>) -> SpawnHandle {
-        let left = (claims.expires_at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
-        ctx.run_later(left, |act, ctx| act.close(ctx, close::UNAUTHORIZED, "session expired"))
+    fn expiry_timer(
+        &self,
+        claims: &SessionClaims,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) -> SpawnHandle {
+        let left = (claims.expires_at - chrono::Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        ctx.run_later(left, |act, ctx| {
+            act.close(ctx, close::UNAUTHORIZED, "session expired")
+        })
     }
 
     fn attach(&mut self, claims: SessionClaims, ctx: &mut ws::WebsocketContext<Self>) {
@@ -121,23 +137,39 @@ impl SocketSession {
             socket: ctx.address().recipient(),
             expires_at: claims.expires_at,
         });
-        ctx.wait(request.into_actor(self).map(move |result, act, ctx| match result {
-            Ok(Ok(actor)) => {
-                let expiry = act.expiry_timer(&claims, ctx);
-                log::info!("connect user={} window={} peer={}", claims.user.id, act.window, act.peer);
-                act.metrics.socket_connects.inc();
-                act.state = State::Ready {
-                    user: claims.user,
-                    actor,
-                    expiry,
-                };
-            }
-            Ok(Err(refused)) => act.close(ctx, close::TOO_MANY_WINDOWS, &refused.to_string()),
-            Err(_) => act.close(ctx, 1011, "server unavailable"),
-        }));
+        ctx.wait(
+            request
+                .into_actor(self)
+                .map(move |result, act, ctx| match result {
+                    Ok(Ok(actor)) => {
+                        let expiry = act.expiry_timer(&claims, ctx);
+                        log::info!(
+                            "connect user={} window={} peer={}",
+                            claims.user.id,
+                            act.window,
+                            act.peer
+                        );
+                        act.metrics.socket_connects.inc();
+                        act.state = State::Ready {
+                            user: claims.user,
+                            actor,
+                            expiry,
+                        };
+                    }
+                    Ok(Err(refused)) => {
+                        act.close(ctx, close::TOO_MANY_WINDOWS, &refused.to_string())
+                    }
+                    Err(_) => act.close(ctx, 1011, "server unavailable"),
+                }),
+        );
     }
 
-    fn reauthenticate(&mut self, token: &str, reference: Option<&str>, ctx: &mut ws::WebsocketContext<Self>) {
+    fn reauthenticate(
+        &mut self,
+        token: &str,
+        reference: Option<&str>,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
         let claims = self.keys.verify(token).ok();
         let State::Ready { user, expiry, .. } = &mut self.state else {
             return;
@@ -202,7 +234,11 @@ impl Actor for SocketSession {
         let timeout = self.limits.client_timeout;
         ctx.run_interval(ping_every, move |act, ctx| {
             if act.last_heard.elapsed() > timeout {
-                log::info!("dropping silent socket window={} peer={}", act.window, act.peer);
+                log::info!(
+                    "dropping silent socket window={} peer={}",
+                    act.window,
+                    act.peer
+                );
                 ctx.stop();
             } else {
                 ctx.ping(b"");
@@ -226,7 +262,12 @@ impl Actor for SocketSession {
             State::Attaching { user } | State::Ready { user, .. } => user,
             State::AwaitingAuth | State::Closed => return,
         };
-        log::info!("disconnect user={} window={} peer={}", user.id, self.window, self.peer);
+        log::info!(
+            "disconnect user={} window={} peer={}",
+            user.id,
+            self.window,
+            self.peer
+        );
         self.registry.do_send(DetachSocket {
             user: user.id,
             window: self.window,
@@ -257,7 +298,11 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for SocketSession {
                 )
             }
             Err(e) => {
-                log::info!("protocol error window={} peer={}: {e}", self.window, self.peer);
+                log::info!(
+                    "protocol error window={} peer={}: {e}",
+                    self.window,
+                    self.peer
+                );
                 return ctx.stop();
             }
         };

@@ -10,8 +10,8 @@ use super::persist::Origin;
 use super::registry::{DetachSocket, GetOnlineFor, PresenceRegistry};
 use super::ToSocket;
 use crate::chat::{Chat, ChatError};
-use crate::db::writes::{WriteOp, WriteOutcome};
 use crate::db;
+use crate::db::writes::{WriteOp, WriteOutcome};
 use crate::domain::{Message, User, WindowId};
 use crate::metrics::Metrics;
 use crate::protocol::{close, error_frame, Command, Decoded, ServerEvent};
@@ -131,18 +131,31 @@ impl UserActor {
     }
 
     fn broadcast(&mut self, frame: &ByteString, except: Option<WindowId>) {
-        let ids: Vec<WindowId> = self.windows.keys().copied().filter(|w| Some(*w) != except).collect();
+        let ids: Vec<WindowId> = self
+            .windows
+            .keys()
+            .copied()
+            .filter(|w| Some(*w) != except)
+            .collect();
         for id in ids {
             self.send_to(id, frame.clone());
         }
     }
 
     fn send_error(&mut self, window: WindowId, reference: Option<&str>, error: &ChatError) {
-        self.send_to(window, error_frame(reference, error.code(), &error.to_string()));
+        self.send_to(
+            window,
+            error_frame(reference, error.code(), &error.to_string()),
+        );
     }
 
     /// Builds and sends the `ready` snapshot of a new window, then what queued behind it.
-    fn sync_window(&mut self, window: WindowId, expires_at: DateTime<Utc>, ctx: &mut Context<Self>) {
+    fn sync_window(
+        &mut self,
+        window: WindowId,
+        expires_at: DateTime<Utc>,
+        ctx: &mut Context<Self>,
+    ) {
         let registry = self.registry.clone();
         let pool = self.chat.pool.clone();
         let user = self.user.clone();
@@ -151,11 +164,15 @@ impl UserActor {
                 .send(GetOnlineFor { viewer: user.id })
                 .await
                 .map_err(|e| e.to_string())?;
-            let blocked = db::blocks::blocked_by(&pool, user.id).await.map_err(|e| crate::error_chain(&e))?;
+            let blocked = db::blocks::blocked_by(&pool, user.id)
+                .await
+                .map_err(|e| crate::error_chain(&e))?;
             let conversations = db::conversations::list_for(&pool, user.id)
                 .await
                 .map_err(|e| crate::error_chain(&e))?;
-            let ui = db::users::ui_state(&pool, user.id).await.map_err(|e| crate::error_chain(&e))?;
+            let ui = db::users::ui_state(&pool, user.id)
+                .await
+                .map_err(|e| crate::error_chain(&e))?;
             Ok::<_, String>(
                 ServerEvent::Ready {
                     me: &user,
@@ -194,24 +211,34 @@ impl UserActor {
 
     /// Queues a write for `window` and reports a refusal to it. Successes reach the
     /// windows through the registry once committed.
-    fn write(&mut self, window: WindowId, reference: Option<String>, op: WriteOp, ctx: &mut Context<Self>) {
+    fn write(
+        &mut self,
+        window: WindowId,
+        reference: Option<String>,
+        op: WriteOp,
+        ctx: &mut Context<Self>,
+    ) {
         let origin = Origin {
             window,
             reference: reference.clone(),
         };
         let pending = self.chat.write(op, Some(origin));
-        ctx.spawn(pending.into_actor(self).map(move |result, act, _ctx| match result {
-            Ok(WriteOutcome::MessageExisted { message }) => {
-                let ack = ServerEvent::Ack {
-                    reference: reference.as_deref(),
-                    message: &message,
-                }
-                .to_frame();
-                act.send_to(window, ack);
-            }
-            Ok(_) => {}
-            Err(e) => act.send_error(window, reference.as_deref(), &e),
-        }));
+        ctx.spawn(
+            pending
+                .into_actor(self)
+                .map(move |result, act, _ctx| match result {
+                    Ok(WriteOutcome::MessageExisted { message }) => {
+                        let ack = ServerEvent::Ack {
+                            reference: reference.as_deref(),
+                            message: &message,
+                        }
+                        .to_frame();
+                        act.send_to(window, ack);
+                    }
+                    Ok(_) => {}
+                    Err(e) => act.send_error(window, reference.as_deref(), &e),
+                }),
+        );
     }
 
     fn execute(&mut self, window: WindowId, decoded: Decoded, ctx: &mut Context<Self>) {
@@ -244,11 +271,27 @@ impl UserActor {
                 };
                 self.write(window, reference, op, ctx)
             }
-            Command::Block { user } => self.write(window, reference, WriteOp::Block { blocker: me, blocked: user }, ctx),
-            Command::Unblock { user } => {
-                self.write(window, reference, WriteOp::Unblock { blocker: me, blocked: user }, ctx)
+            Command::Block { user } => self.write(
+                window,
+                reference,
+                WriteOp::Block {
+                    blocker: me,
+                    blocked: user,
+                },
+                ctx,
+            ),
+            Command::Unblock { user } => self.write(
+                window,
+                reference,
+                WriteOp::Unblock {
+                    blocker: me,
+                    blocked: user,
+                },
+                ctx,
+            ),
+            Command::Ui { state } => {
+                self.write(window, reference, WriteOp::SaveUi { user: me, state }, ctx)
             }
-            Command::Ui { state } => self.write(window, reference, WriteOp::SaveUi { user: me, state }, ctx),
             Command::History {
                 conversation,
                 page,
@@ -256,18 +299,21 @@ impl UserActor {
             } => {
                 let chat = self.chat.clone();
                 let fut = async move { chat.history(me, conversation, page, limit).await };
-                ctx.spawn(fut.into_actor(self).map(move |result, act, _ctx| match result {
-                    Ok(messages) => {
-                        let frame = ServerEvent::History {
-                            reference: reference.as_deref(),
-                            conversation_id: conversation,
-                            messages: &messages,
-                        }
-                        .to_frame();
-                        act.send_to(window, frame);
-                    }
-                    Err(e) => act.send_error(window, reference.as_deref(), &e),
-                }));
+                ctx.spawn(
+                    fut.into_actor(self)
+                        .map(move |result, act, _ctx| match result {
+                            Ok(messages) => {
+                                let frame = ServerEvent::History {
+                                    reference: reference.as_deref(),
+                                    conversation_id: conversation,
+                                    messages: &messages,
+                                }
+                                .to_frame();
+                                act.send_to(window, frame);
+                            }
+                            Err(e) => act.send_error(window, reference.as_deref(), &e),
+                        }),
+                );
             }
             Command::Typing { conversation } => {
                 let chat = self.chat.clone();
@@ -286,7 +332,7 @@ impl Actor for UserActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.set_mailbox_capacity(usize::MAX);
+        ctx.set_mailbox_capacity(super::LARGE_MAILBOX);
     }
 }
 

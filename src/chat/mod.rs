@@ -69,14 +69,21 @@ pub struct Chat {
 }
 
 impl Chat {
-    pub fn new(pool: Pool, persist: Addr<PersistActor>, registry: Addr<PresenceRegistry>, limits: Arc<Limits>) -> Self {
+    pub fn new(
+        pool: Pool,
+        persist: Addr<PersistActor>,
+        registry: Addr<PresenceRegistry>,
+        limits: Arc<Limits>,
+    ) -> Self {
         let rate = NonZeroU32::new(limits.send_rate_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.send_burst).unwrap_or(rate);
         Chat {
             pool,
             persist,
             registry,
-            send_limiter: Arc::new(RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))),
+            send_limiter: Arc::new(RateLimiter::keyed(
+                Quota::per_second(rate).allow_burst(burst),
+            )),
             limits,
         }
     }
@@ -87,7 +94,11 @@ impl Chat {
 
     /// Applies a write. The write is queued before this returns; the future resolves
     /// once it is committed or refused.
-    pub fn write(&self, op: WriteOp, origin: Option<Origin>) -> impl Future<Output = Result<WriteOutcome, ChatError>> + 'static {
+    pub fn write(
+        &self,
+        op: WriteOp,
+        origin: Option<Origin>,
+    ) -> impl Future<Output = Result<WriteOutcome, ChatError>> + 'static {
         let request = self.persist.send(ApplyWrite { op, origin });
         async move {
             match request.await {
@@ -127,7 +138,11 @@ impl Chat {
     }
 
     /// Tells the other members' windows that `user` is typing.
-    pub async fn typing(&self, user: UserId, conversation: ConversationId) -> Result<(), ChatError> {
+    pub async fn typing(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+    ) -> Result<(), ChatError> {
         let members = db::conversations::members_if_member(&self.pool, user, conversation)
             .await?
             .ok_or(WriteRejection::NotFound("conversation"))?;

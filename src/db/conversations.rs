@@ -17,12 +17,10 @@ fn summary(row: &Row) -> ConversationSummary {
     let kind: String = row.get("kind");
     let last_seq: i64 = row.get("last_seq");
     let read_seq: i64 = row.get("read_seq");
-    let peer = row
-        .get::<_, Option<uuid::Uuid>>("peer_id")
-        .map(|id| User {
-            id: UserId(id),
-            email: row.get("peer_email"),
-        });
+    let peer = row.get::<_, Option<uuid::Uuid>>("peer_id").map(|id| User {
+        id: UserId(id),
+        email: row.get("peer_email"),
+    });
     ConversationSummary {
         id: ConversationId(row.get("id")),
         kind: ConversationKind::parse(&kind).unwrap_or(ConversationKind::Room),
@@ -50,7 +48,9 @@ pub async fn summary_for(
 ) -> Result<Option<ConversationSummary>, DbError> {
     let conn = pool.get().await?;
     let sql = format!("{SUMMARY_SELECT} AND c.id = $2");
-    let row = conn.query_opt(sql.as_str(), &[&user.0, &conversation.0]).await?;
+    let row = conn
+        .query_opt(sql.as_str(), &[&user.0, &conversation.0])
+        .await?;
     Ok(row.as_ref().map(summary))
 }
 

@@ -4,7 +4,8 @@ use super::{DbError, Pool};
 use crate::domain::{ClientId, ConversationId, Message, MessageId, UserId};
 use tokio_postgres::Row;
 
-pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_id, body, client_id, created_at";
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, conversation_id, seq, sender_id, body, client_id, created_at";
 
 pub(crate) fn message(row: &Row) -> Message {
     Message {

@@ -15,7 +15,12 @@ fn user(row: &Row) -> User {
 }
 
 /// Creates the person on first sight (issuer + subject) and keeps the email current.
-pub async fn upsert(pool: &Pool, issuer: &str, subject: &str, email: &str) -> Result<User, DbError> {
+pub async fn upsert(
+    pool: &Pool,
+    issuer: &str,
+    subject: &str,
+    email: &str,
+) -> Result<User, DbError> {
     let conn = pool.get().await?;
     let row = conn
         .query_one(

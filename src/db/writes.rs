@@ -61,8 +61,12 @@ pub enum WriteOutcome {
         recipients: Vec<UserId>,
     },
     /// The same `client_id` was sent before: the original, delivered to no one again.
-    MessageExisted { message: Message },
-    DirectOpened { conversation: ConversationId },
+    MessageExisted {
+        message: Message,
+    },
+    DirectOpened {
+        conversation: ConversationId,
+    },
     /// A block was added (`active`) or removed; `changed` is false when it was already so.
     BlockChanged {
         blocker: User,
@@ -75,7 +79,10 @@ pub enum WriteOutcome {
         conversation: ConversationId,
         seq: i64,
     },
-    UiSaved { user: UserId, state: UiState },
+    UiSaved {
+        user: UserId,
+        state: UiState,
+    },
 }
 
 /// Why a write was refused; each maps to a protocol error code.
@@ -126,7 +133,10 @@ pub async fn apply(tx: &Transaction<'_>, op: &WriteOp) -> Result<Applied, tokio_
     }
 }
 
-async fn find_user(tx: &Transaction<'_>, id: UserId) -> Result<Option<User>, tokio_postgres::Error> {
+async fn find_user(
+    tx: &Transaction<'_>,
+    id: UserId,
+) -> Result<Option<User>, tokio_postgres::Error> {
     let row = tx
         .query_opt("SELECT email FROM users WHERE id = $1", &[&id.0])
         .await?;
@@ -136,7 +146,11 @@ async fn find_user(tx: &Transaction<'_>, id: UserId) -> Result<Option<User>, tok
     }))
 }
 
-async fn either_blocked(tx: &Transaction<'_>, a: UserId, b: UserId) -> Result<bool, tokio_postgres::Error> {
+async fn either_blocked(
+    tx: &Transaction<'_>,
+    a: UserId,
+    b: UserId,
+) -> Result<bool, tokio_postgres::Error> {
     let row = tx
         .query_opt(
             "SELECT 1 FROM blocks WHERE (blocker_id = $1 AND blocked_id = $2)
@@ -161,7 +175,11 @@ async fn open_direct(
     if find_user(tx, peer).await?.is_none() {
         return Ok(Err(WriteRejection::NotFound("user")));
     }
-    let (lo, hi) = if user < peer { (user, peer) } else { (peer, user) };
+    let (lo, hi) = if user < peer {
+        (user, peer)
+    } else {
+        (peer, user)
+    };
     let select = "SELECT conversation_id FROM direct_pairs WHERE user_lo = $1 AND user_hi = $2";
     if let Some(row) = tx.query_opt(select, &[&lo.0, &hi.0]).await? {
         return Ok(Ok(ConversationId(row.get(0))));
@@ -203,7 +221,9 @@ async fn send_message(
 ) -> Result<Applied, tokio_postgres::Error> {
     let existing = tx
         .query_opt(
-            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = $1 AND client_id = $2"),
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = $1 AND client_id = $2"
+            ),
             &[&sender.0, &client_id.as_str()],
         )
         .await?;
@@ -313,7 +333,11 @@ async fn set_block(
     if changed {
         tx.execute(
             "INSERT INTO block_events (blocker_id, blocked_id, action) VALUES ($1, $2, $3)",
-            &[&blocker.0, &blocked.0, &if active { "block" } else { "unblock" }],
+            &[
+                &blocker.0,
+                &blocked.0,
+                &if active { "block" } else { "unblock" },
+            ],
         )
         .await?;
     }

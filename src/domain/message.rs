@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn bodies_of_only_white_space_are_refused() {
-        assert_eq!(MessageBody::parse(" \n\t".into(), 10), Err(BodyError::Empty));
+        assert_eq!(
+            MessageBody::parse(" \n\t".into(), 10),
+            Err(BodyError::Empty)
+        );
         assert_eq!(MessageBody::parse(String::new(), 10), Err(BodyError::Empty));
     }
 

@@ -195,7 +195,8 @@ impl OidcVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECONDS;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(OidcError::Invalid)?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(OidcError::Invalid)?;
         let email = match data.claims.email.filter(|e| !e.is_empty()) {
             Some(email) => email,
             None => self.userinfo_email(userinfo, token).await?,
@@ -207,7 +208,11 @@ impl OidcVerifier {
         })
     }
 
-    async fn userinfo_email(&self, endpoint: Option<String>, token: &str) -> Result<String, OidcError> {
+    async fn userinfo_email(
+        &self,
+        endpoint: Option<String>,
+        token: &str,
+    ) -> Result<String, OidcError> {
         let endpoint = endpoint.ok_or(OidcError::NoEmail)?;
         let response = self
             .http
@@ -221,6 +226,8 @@ impl OidcVerifier {
             .json()
             .await
             .map_err(|e| OidcError::Provider(format!("GET {endpoint}: {e}")))?;
-        info.email.filter(|e| !e.is_empty()).ok_or(OidcError::NoEmail)
+        info.email
+            .filter(|e| !e.is_empty())
+            .ok_or(OidcError::NoEmail)
     }
 }

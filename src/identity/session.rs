@@ -38,7 +38,8 @@ impl std::fmt::Debug for SessionKeys {
 impl SessionKeys {
     /// From the 32 raw bytes of an Ed25519 private key.
     pub fn from_private_bytes(bytes: &[u8]) -> Result<Self, SessionError> {
-        let private = PrivateKey::from_bytes(bytes, Algorithm::Ed25519).map_err(SessionError::Key)?;
+        let private =
+            PrivateKey::from_bytes(bytes, Algorithm::Ed25519).map_err(SessionError::Key)?;
         Ok(SessionKeys {
             root: KeyPair::from(&private),
         })
@@ -50,7 +51,11 @@ impl SessionKeys {
     }
 
     /// Mints a token for `user` valid for `ttl`.
-    pub fn mint(&self, user: &User, ttl: Duration) -> Result<(String, DateTime<Utc>), SessionError> {
+    pub fn mint(
+        &self,
+        user: &User,
+        ttl: Duration,
+    ) -> Result<(String, DateTime<Utc>), SessionError> {
         // Whole seconds: biscuit dates have second precision.
         let expires = SystemTime::now() + ttl;
         let expires_at: DateTime<Utc> = expires.into();
@@ -69,10 +74,14 @@ impl SessionKeys {
 
     /// Checks the signature with the root public key and the expiry against now.
     pub fn verify(&self, token: &str) -> Result<SessionClaims, SessionError> {
-        let biscuit = Biscuit::from_base64(token.trim(), self.root.public()).map_err(SessionError::Invalid)?;
-        let mut authorizer = authorizer!(r#"time({now}); allow if user($u, $e);"#, now = SystemTime::now())
-            .build(&biscuit)
+        let biscuit = Biscuit::from_base64(token.trim(), self.root.public())
             .map_err(SessionError::Invalid)?;
+        let mut authorizer = authorizer!(
+            r#"time({now}); allow if user($u, $e);"#,
+            now = SystemTime::now()
+        )
+        .build(&biscuit)
+        .map_err(SessionError::Invalid)?;
         authorizer.authorize().map_err(SessionError::Invalid)?;
         let users: Vec<(String, String)> = authorizer
             .query(rule!("u($id, $email) <- user($id, $email)"))
@@ -118,7 +127,8 @@ mod tests {
     #[test]
     fn a_token_from_another_root_key_is_refused() {
         let ours = SessionKeys::from_private_bytes(&SessionKeys::generate_private_bytes()).unwrap();
-        let theirs = SessionKeys::from_private_bytes(&SessionKeys::generate_private_bytes()).unwrap();
+        let theirs =
+            SessionKeys::from_private_bytes(&SessionKeys::generate_private_bytes()).unwrap();
         let (token, _) = theirs.mint(&alice(), Duration::from_secs(60)).unwrap();
         assert!(ours.verify(&token).is_err());
     }

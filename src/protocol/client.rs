@@ -126,12 +126,16 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
         message,
     };
     if !value.is_object() {
-        return Err(fail(ErrorCode::BadRequest, "a frame must be a JSON object".into()));
+        return Err(fail(
+            ErrorCode::BadRequest,
+            "a frame must be a JSON object".into(),
+        ));
     }
     let frame: ClientFrame =
         serde_json::from_value(value).map_err(|e| fail(ErrorCode::BadRequest, e.to_string()))?;
     let id = |field: &str, s: &str| -> Result<uuid::Uuid, FrameError> {
-        uuid::Uuid::parse_str(s).map_err(|_| fail(ErrorCode::BadRequest, format!("{field} is not a valid id")))
+        uuid::Uuid::parse_str(s)
+            .map_err(|_| fail(ErrorCode::BadRequest, format!("{field} is not a valid id")))
     };
     let command = match frame {
         ClientFrame::Auth { token } => Command::Auth { token },
@@ -151,7 +155,8 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
                     ))
                 }
             };
-            let client_id = ClientId::parse(client_id).map_err(|m| fail(ErrorCode::BadRequest, m.into()))?;
+            let client_id =
+                ClientId::parse(client_id).map_err(|m| fail(ErrorCode::BadRequest, m.into()))?;
             let body = MessageBody::parse(body, limits.max_body_chars).map_err(|e| {
                 let code = match e {
                     crate::domain::BodyError::Empty => ErrorCode::BadRequest,
@@ -181,7 +186,12 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
                 (Some(a), None) if a >= 0 => Page::After(a),
                 (None, Some(b)) if b >= 0 => Page::Before(b),
                 (None, None) => Page::Latest,
-                _ => return Err(fail(ErrorCode::BadRequest, "seq bounds must not be negative".into())),
+                _ => {
+                    return Err(fail(
+                        ErrorCode::BadRequest,
+                        "seq bounds must not be negative".into(),
+                    ))
+                }
             };
             let limit = limit.unwrap_or(50);
             if !(1..=limits.history_max).contains(&limit) {
@@ -196,9 +206,15 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
                 limit,
             }
         }
-        ClientFrame::Read { conversation_id, seq } => {
+        ClientFrame::Read {
+            conversation_id,
+            seq,
+        } => {
             if seq < 0 {
-                return Err(fail(ErrorCode::BadRequest, "seq must not be negative".into()));
+                return Err(fail(
+                    ErrorCode::BadRequest,
+                    "seq must not be negative".into(),
+                ));
             }
             Command::Read {
                 conversation: ConversationId(id("conversation_id", &conversation_id)?),
@@ -212,11 +228,16 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
             user: UserId(id("user_id", &user_id)?),
         },
         ClientFrame::Ui { state } => {
-            let size = serde_json::to_vec(&state).map(|v| v.len()).unwrap_or(usize::MAX);
+            let size = serde_json::to_vec(&state)
+                .map(|v| v.len())
+                .unwrap_or(usize::MAX);
             if size > limits.max_ui_state_bytes {
                 return Err(fail(
                     ErrorCode::TooLarge,
-                    format!("ui state is {size} bytes; the limit is {}", limits.max_ui_state_bytes),
+                    format!(
+                        "ui state is {size} bytes; the limit is {}",
+                        limits.max_ui_state_bytes
+                    ),
                 ));
             }
             Command::Ui { state }
@@ -251,7 +272,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(d.reference.as_deref(), Some("r1"));
-        assert!(matches!(d.command, Command::Send { target: Target::Direct(_), .. }));
+        assert!(matches!(
+            d.command,
+            Command::Send {
+                target: Target::Direct(_),
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -259,14 +286,51 @@ mod tests {
         let cases = [
             ("not json", ErrorCode::BadRequest, None),
             ("[1,2]", ErrorCode::BadRequest, None),
-            (r#"{"type":"dance","ref":"a"}"#, ErrorCode::BadRequest, Some("a")),
-            (r#"{"type":"send","ref":"b","client_id":"c","body":"hi"}"#, ErrorCode::BadRequest, Some("b")),
-            (r#"{"type":"send","ref":"c","client_id":"c","body":"  ","to":"x"}"#, ErrorCode::BadRequest, Some("c")),
-            (&format!(r#"{{"type":"send","ref":"d","client_id":"c","body":"hello world!","to":"{ID}"}}"#), ErrorCode::TooLarge, Some("d")),
-            (r#"{"type":"history","ref":"e","conversation_id":"nope"}"#, ErrorCode::BadRequest, Some("e")),
-            (&format!(r#"{{"type":"history","conversation_id":"{ID}","limit":201}}"#), ErrorCode::BadRequest, None),
-            (&format!(r#"{{"type":"read","conversation_id":"{ID}","seq":-1}}"#), ErrorCode::BadRequest, None),
-            (&format!(r#"{{"type":"ui","state":{{"draft":"{}"}}}}"#, "x".repeat(200)), ErrorCode::TooLarge, None),
+            (
+                r#"{"type":"dance","ref":"a"}"#,
+                ErrorCode::BadRequest,
+                Some("a"),
+            ),
+            (
+                r#"{"type":"send","ref":"b","client_id":"c","body":"hi"}"#,
+                ErrorCode::BadRequest,
+                Some("b"),
+            ),
+            (
+                r#"{"type":"send","ref":"c","client_id":"c","body":"  ","to":"x"}"#,
+                ErrorCode::BadRequest,
+                Some("c"),
+            ),
+            (
+                &format!(
+                    r#"{{"type":"send","ref":"d","client_id":"c","body":"hello world!","to":"{ID}"}}"#
+                ),
+                ErrorCode::TooLarge,
+                Some("d"),
+            ),
+            (
+                r#"{"type":"history","ref":"e","conversation_id":"nope"}"#,
+                ErrorCode::BadRequest,
+                Some("e"),
+            ),
+            (
+                &format!(r#"{{"type":"history","conversation_id":"{ID}","limit":201}}"#),
+                ErrorCode::BadRequest,
+                None,
+            ),
+            (
+                &format!(r#"{{"type":"read","conversation_id":"{ID}","seq":-1}}"#),
+                ErrorCode::BadRequest,
+                None,
+            ),
+            (
+                &format!(
+                    r#"{{"type":"ui","state":{{"draft":"{}"}}}}"#,
+                    "x".repeat(200)
+                ),
+                ErrorCode::TooLarge,
+                None,
+            ),
         ];
         for (text, code, reference) in cases {
             let e = error_of(text);

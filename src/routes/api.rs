@@ -28,7 +28,10 @@ pub async fn get_me(session: SessionUser) -> HttpResponse {
 }
 
 #[get("/api/users/online")]
-pub async fn online(session: SessionUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn online(
+    session: SessionUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let me = session.0.user.id;
     let sets = db::blocks::block_sets(&state.chat.pool, me).await?;
     let hidden: HashSet<UserId> = sets.outgoing.into_iter().chain(sets.incoming).collect();
@@ -45,46 +48,81 @@ pub async fn online(session: SessionUser, state: web::Data<AppState>) -> Result<
 }
 
 #[get("/api/blocks")]
-pub async fn blocks(session: SessionUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn blocks(
+    session: SessionUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let blocked = db::blocks::blocked_by(&state.chat.pool, session.0.user.id).await?;
     Ok(HttpResponse::Ok().json(json!({ "blocked": blocked })))
 }
 
-async fn set_block(session: SessionUser, state: web::Data<AppState>, raw: &str, active: bool) -> Result<HttpResponse, ApiError> {
+async fn set_block(
+    session: SessionUser,
+    state: web::Data<AppState>,
+    raw: &str,
+    active: bool,
+) -> Result<HttpResponse, ApiError> {
     let me = session.0.user.id;
     let other = user_id(raw)?;
     let op = if active {
-        WriteOp::Block { blocker: me, blocked: other }
+        WriteOp::Block {
+            blocker: me,
+            blocked: other,
+        }
     } else {
-        WriteOp::Unblock { blocker: me, blocked: other }
+        WriteOp::Unblock {
+            blocker: me,
+            blocked: other,
+        }
     };
     match state.chat.write(op, None).await? {
-        WriteOutcome::BlockChanged { blocked, .. } => Ok(HttpResponse::Ok().json(json!({ "user": blocked }))),
+        WriteOutcome::BlockChanged { blocked, .. } => {
+            Ok(HttpResponse::Ok().json(json!({ "user": blocked })))
+        }
         other => Err(ApiError::Internal(format!("unexpected outcome {other:?}"))),
     }
 }
 
 #[put("/api/blocks/{user_id}")]
-pub async fn block(session: SessionUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn block(
+    session: SessionUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     set_block(session, state, &path, true).await
 }
 
 #[delete("/api/blocks/{user_id}")]
-pub async fn unblock(session: SessionUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn unblock(
+    session: SessionUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     set_block(session, state, &path, false).await
 }
 
 #[get("/api/conversations")]
-pub async fn conversations(session: SessionUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn conversations(
+    session: SessionUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let list = db::conversations::list_for(&state.chat.pool, session.0.user.id).await?;
     Ok(HttpResponse::Ok().json(json!({ "conversations": list })))
 }
 
 #[post("/api/direct/{user_id}")]
-pub async fn open_direct(session: SessionUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn open_direct(
+    session: SessionUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let me = session.0.user.id;
     let peer = user_id(&path)?;
-    let WriteOutcome::DirectOpened { conversation } = state.chat.write(WriteOp::OpenDirect { user: me, peer }, None).await? else {
+    let WriteOutcome::DirectOpened { conversation } = state
+        .chat
+        .write(WriteOp::OpenDirect { user: me, peer }, None)
+        .await?
+    else {
         return Err(ApiError::Internal("unexpected outcome".into()));
     };
     let summary = db::conversations::summary_for(&state.chat.pool, me, conversation)
@@ -109,18 +147,31 @@ pub async fn history(
 ) -> Result<HttpResponse, ApiError> {
     let conversation = conversation_id(&path)?;
     let page = match (query.after_seq, query.before_seq) {
-        (Some(_), Some(_)) => return Err(ApiError::BadRequest("give after_seq or before_seq, not both".into())),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "give after_seq or before_seq, not both".into(),
+            ))
+        }
         (Some(a), None) if a >= 0 => Page::After(a),
         (None, Some(b)) if b >= 0 => Page::Before(b),
         (None, None) => Page::Latest,
-        _ => return Err(ApiError::BadRequest("seq bounds must not be negative".into())),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "seq bounds must not be negative".into(),
+            ))
+        }
     };
     let max = state.settings.limits.history_max;
     let limit = query.limit.unwrap_or(50);
     if !(1..=max).contains(&limit) {
-        return Err(ApiError::BadRequest(format!("limit must be between 1 and {max}")));
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {max}"
+        )));
     }
-    let messages = state.chat.history(session.0.user.id, conversation, page, limit).await?;
+    let messages = state
+        .chat
+        .history(session.0.user.id, conversation, page, limit)
+        .await?;
     Ok(HttpResponse::Ok().json(json!({ "messages": messages })))
 }
 
@@ -141,10 +192,11 @@ pub async fn send(
     let conversation = conversation_id(&path)?;
     let SendBody { body, client_id } = body.into_inner();
     let client_id = ClientId::parse(client_id).map_err(|m| ApiError::BadRequest(m.into()))?;
-    let body = MessageBody::parse(body, state.settings.limits.max_body_chars).map_err(|e| match e {
-        BodyError::TooLong { .. } => ApiError::TooLarge(e.to_string()),
-        BodyError::Empty => ApiError::BadRequest(e.to_string()),
-    })?;
+    let body =
+        MessageBody::parse(body, state.settings.limits.max_body_chars).map_err(|e| match e {
+            BodyError::TooLong { .. } => ApiError::TooLarge(e.to_string()),
+            BodyError::Empty => ApiError::BadRequest(e.to_string()),
+        })?;
     state.chat.check_send_rate(me)?;
     let op = WriteOp::SendMessage {
         sender: me,
@@ -178,9 +230,9 @@ pub async fn read(
         seq: body.seq,
     };
     match state.chat.write(op, None).await? {
-        WriteOutcome::ReadMoved { conversation, seq, .. } => {
-            Ok(HttpResponse::Ok().json(json!({ "conversation_id": conversation, "seq": seq })))
-        }
+        WriteOutcome::ReadMoved {
+            conversation, seq, ..
+        } => Ok(HttpResponse::Ok().json(json!({ "conversation_id": conversation, "seq": seq }))),
         other => Err(ApiError::Internal(format!("unexpected outcome {other:?}"))),
     }
 }

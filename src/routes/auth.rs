@@ -29,14 +29,15 @@ impl FromRequest for SessionUser {
         let Some(state) = req.app_data::<web::Data<AppState>>() else {
             return ready(Err(ApiError::Internal("application state missing".into())));
         };
-        let result = match bearer(req) {
-            None => Err(ApiError::Unauthorized("a Bearer session token is required".into())),
-            Some(token) => state
-                .keys
-                .verify(token)
-                .map(SessionUser)
-                .map_err(|_| ApiError::Unauthorized("session token is invalid or expired".into())),
-        };
+        let result =
+            match bearer(req) {
+                None => Err(ApiError::Unauthorized(
+                    "a Bearer session token is required".into(),
+                )),
+                Some(token) => state.keys.verify(token).map(SessionUser).map_err(|_| {
+                    ApiError::Unauthorized("session token is invalid or expired".into())
+                }),
+            };
         ready(result)
     }
 }

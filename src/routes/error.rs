@@ -36,7 +36,9 @@ impl ApiError {
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Chat(e) => e.code(),
-            ApiError::ProviderUnavailable(_) | ApiError::Database(_) | ApiError::Internal(_) => ErrorCode::Unavailable,
+            ApiError::ProviderUnavailable(_) | ApiError::Database(_) | ApiError::Internal(_) => {
+                ErrorCode::Unavailable
+            }
         }
     }
 }

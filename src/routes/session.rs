@@ -19,8 +19,13 @@ pub async fn config(state: web::Data<AppState>) -> HttpResponse {
 }
 
 #[post("/api/session")]
-pub async fn create_session(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let token = bearer(&req).ok_or_else(|| ApiError::Unauthorized("a Bearer provider access token is required".into()))?;
+pub async fn create_session(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let token = bearer(&req).ok_or_else(|| {
+        ApiError::Unauthorized("a Bearer provider access token is required".into())
+    })?;
     let identity = state.oidc.verify(token).await.map_err(|e| {
         if e.is_client_error() {
             log::info!("refused provider token: {}", crate::error_chain(&e));
@@ -29,7 +34,13 @@ pub async fn create_session(req: HttpRequest, state: web::Data<AppState>) -> Res
             ApiError::ProviderUnavailable(crate::error_chain(&e))
         }
     })?;
-    let user = db::users::upsert(&state.chat.pool, &identity.issuer, &identity.subject, &identity.email).await?;
+    let user = db::users::upsert(
+        &state.chat.pool,
+        &identity.issuer,
+        &identity.subject,
+        &identity.email,
+    )
+    .await?;
     let (token, expires_at) = state
         .keys
         .mint(&user, state.settings.limits.session_ttl)

@@ -33,7 +33,11 @@ fn origin_allowed(req: &HttpRequest, allowed: Option<&[String]>) -> bool {
 }
 
 #[get("/ws")]
-pub async fn socket(req: HttpRequest, stream: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, actix_web::Error> {
+pub async fn socket(
+    req: HttpRequest,
+    stream: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
     let peer = format!(
         "{} origin={}",
         req.connection_info().realip_remote_addr().unwrap_or("?"),

@@ -1,0 +1,448 @@
+//! Test harness: a throwaway database per test, an in-test OpenID Connect issuer (the one
+//! outside party we stand in for), the app on port 0, and WebSocket clients whose every
+//! wait has a timeout.
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use banter::configuration::{Limits, OidcSettings, Settings};
+use banter::startup::Application;
+use futures_util::{SinkExt, StreamExt};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// How long any single wait in a test may take.
+pub const WAIT: Duration = Duration::from_secs(10);
+pub const AUDIENCE: &str = "https://api.banter.test";
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{FIXTURES}/{name}")).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// The maintenance database URL throwaway databases are created from.
+pub fn admin_database_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Creates an empty database with a unique name and returns its URL.
+pub async fn create_database() -> String {
+    let admin = admin_database_url();
+    let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .expect("connect to the maintenance database");
+    actix_web::rt::spawn(connection);
+    let name = format!("banter_test_{}", uuid::Uuid::new_v4().simple());
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create the test database");
+    let mut url = url::Url::parse(&admin).expect("admin url");
+    url.set_path(&name);
+    url.to_string()
+}
+
+/// An OpenID Connect issuer on a random port with its own RSA and EC keys.
+pub struct TestIssuer {
+    /// The issuer exactly as tokens carry it (with a trailing slash, like Auth0's).
+    pub issuer: String,
+    pub jwks_fetches: Arc<AtomicUsize>,
+    rsa: EncodingKey,
+    ec: EncodingKey,
+    stranger: EncodingKey,
+}
+
+impl TestIssuer {
+    pub async fn start() -> TestIssuer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let issuer = format!("http://127.0.0.1:{port}/");
+        let jwks_fetches = Arc::new(AtomicUsize::new(0));
+        let jwks: Value = serde_json::from_slice(&fixture("issuer_jwks.json")).unwrap();
+        let (iss, fetches) = (issuer.clone(), jwks_fetches.clone());
+        let server = HttpServer::new(move || {
+            let (iss, fetches, jwks) = (iss.clone(), fetches.clone(), jwks.clone());
+            App::new()
+                .route(
+                    "/.well-known/openid-configuration",
+                    web::get().to(move || {
+                        let iss = iss.clone();
+                        async move {
+                            HttpResponse::Ok().json(json!({
+                                "issuer": iss,
+                                "jwks_uri": format!("{iss}jwks"),
+                                "userinfo_endpoint": format!("{iss}userinfo"),
+                                "authorization_endpoint": format!("{iss}authorize"),
+                                "token_endpoint": format!("{iss}token"),
+                            }))
+                        }
+                    }),
+                )
+                .route(
+                    "/jwks",
+                    web::get().to(move || {
+                        fetches.fetch_add(1, Ordering::SeqCst);
+                        let jwks = jwks.clone();
+                        async move { HttpResponse::Ok().json(jwks) }
+                    }),
+                )
+                .route("/userinfo", web::get().to(userinfo))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        actix_web::rt::spawn(server);
+        TestIssuer {
+            issuer,
+            jwks_fetches,
+            rsa: EncodingKey::from_rsa_pem(&fixture("issuer_rsa.pem")).unwrap(),
+            ec: EncodingKey::from_ec_pem(&fixture("issuer_ec.pem")).unwrap(),
+            stranger: EncodingKey::from_rsa_pem(&fixture("stranger_rsa.pem")).unwrap(),
+        }
+    }
+
+    /// Standard claims for `subject`, valid for five minutes.
+    pub fn claims(&self, subject: &str, email: Option<&str>) -> Value {
+        let now = chrono::Utc::now().timestamp();
+        let mut claims = json!({
+            "iss": self.issuer, "sub": subject, "aud": [AUDIENCE, format!("{}userinfo", self.issuer)],
+            "iat": now, "nbf": now, "exp": now + 300,
+        });
+        if let Some(email) = email {
+            claims["email"] = json!(email);
+        }
+        claims
+    }
+
+    /// An RS256 access token signed by the issuer's published key.
+    pub fn token(&self, subject: &str, email: Option<&str>) -> String {
+        self.sign(&self.claims(subject, email), Algorithm::RS256, "rsa-1")
+    }
+
+    /// Signs `claims` with the issuer's key for `alg` (or a stranger's for kid "stranger").
+    pub fn sign(&self, claims: &Value, alg: Algorithm, kid: &str) -> String {
+        let mut header = Header::new(alg);
+        header.kid = Some(kid.to_owned());
+        let key = match (kid, alg) {
+            ("stranger", _) => &self.stranger,
+            (_, Algorithm::ES256) => &self.ec,
+            _ => &self.rsa,
+        };
+        jsonwebtoken::encode(&header, claims, key).unwrap()
+    }
+}
+
+/// Userinfo answers for any bearer with an email derived from the token's subject.
+async fn userinfo(req: HttpRequest) -> HttpResponse {
+    let token = req
+        .headers()
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let payload = token.split('.').nth(1).unwrap_or_default();
+    use base64::Engine as _;
+    let claims: Value = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    match claims["sub"].as_str() {
+        Some(sub) => {
+            HttpResponse::Ok().json(json!({ "sub": sub, "email": format!("{sub}@userinfo.test") }))
+        }
+        None => HttpResponse::Unauthorized().finish(),
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub ws_url: String,
+    pub port: u16,
+    pub database_url: String,
+    pub issuer: TestIssuer,
+    pub http: reqwest::Client,
+}
+
+/// A signed-in person: their session token and id.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub token: String,
+    pub id: String,
+    pub email: String,
+}
+
+pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
+    Settings {
+        host: "127.0.0.1".into(),
+        port: 0,
+        database_url: database_url.to_owned(),
+        database_pool_size: 10,
+        redis_url: None,
+        oidc: OidcSettings {
+            issuer: issuer.to_owned(),
+            audience: AUDIENCE.into(),
+            client_id: Some("banter-web".into()),
+        },
+        biscuit_private_key: None,
+        allowed_origins: None,
+        static_dir: format!("{FIXTURES}/static").into(),
+        node_id: "test".into(),
+        limits: Limits::default(),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns the app on port 0 with a fresh database; `tweak` adjusts settings first.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let _ = env_logger::builder().is_test(true).try_init();
+    let issuer = TestIssuer::start().await;
+    let database_url = create_database().await;
+    let mut settings = test_settings(&database_url, &issuer.issuer);
+    tweak(&mut settings);
+    let app = Application::build(settings).await.expect("the app builds");
+    let port = app.port();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        ws_url: format!("ws://127.0.0.1:{port}/ws"),
+        port,
+        database_url,
+        issuer,
+        http: reqwest::Client::builder().timeout(WAIT).build().unwrap(),
+    }
+}
+
+impl TestApp {
+    /// Exchanges a provider token for a session (signing the person up on first sight).
+    pub async fn sign_in(&self, email: &str) -> Person {
+        let provider = self.issuer.token(&format!("sub|{email}"), Some(email));
+        let response = self.post_session(&provider).await;
+        assert_eq!(response.status(), 201, "sign-in of {email}");
+        let body: Value = response.json().await.unwrap();
+        Person {
+            token: body["token"].as_str().unwrap().to_owned(),
+            id: body["user"]["id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+        }
+    }
+
+    pub async fn post_session(&self, provider_token: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/session", self.address))
+            .bearer_auth(provider_token)
+            .send()
+            .await
+            .expect("POST /api/session")
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let r = request.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Opens a window for `person`: connects, authenticates, and reads `ready`.
+    pub async fn window(&self, person: &Person) -> (Ws, Value) {
+        let mut ws = Ws::connect(&self.ws_url).await;
+        ws.send(json!({"type": "auth", "token": person.token}))
+            .await;
+        let ready = ws.recv_type("ready").await;
+        (ws, ready)
+    }
+
+    /// A direct database connection for assertions.
+    pub async fn db(&self) -> tokio_postgres::Client {
+        let (client, connection) =
+            tokio_postgres::connect(&self.database_url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+        actix_web::rt::spawn(connection);
+        client
+    }
+}
+
+/// A WebSocket client for tests.
+pub struct Ws {
+    inner: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+/// How a socket ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Closed {
+    Code(u16),
+    WithoutCode,
+}
+
+impl Ws {
+    pub async fn connect(url: &str) -> Ws {
+        Self::connect_request(url.into_client_request().unwrap()).await
+    }
+
+    pub async fn connect_request(
+        request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    ) -> Ws {
+        let (inner, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        Ws { inner }
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.send_text(frame.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        tokio::time::timeout(WAIT, self.inner.send(WsMessage::Text(text)))
+            .await
+            .expect("send in time")
+            .expect("send");
+    }
+
+    pub async fn send_raw(&mut self, message: WsMessage) {
+        let _ = tokio::time::timeout(WAIT, self.inner.send(message)).await;
+    }
+
+    /// The next JSON text frame; pings and pongs are skipped.
+    pub async fn recv(&mut self) -> Value {
+        self.try_recv(WAIT).await.expect("a frame in time")
+    }
+
+    /// The next JSON frame within `within`, or `None`.
+    pub async fn try_recv(&mut self, within: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.inner.next())
+                .await
+                .ok()??;
+            match next {
+                Ok(WsMessage::Text(text)) => {
+                    return Some(serde_json::from_str(&text).expect("JSON frame"))
+                }
+                Ok(WsMessage::Close(frame)) => panic!("socket closed unexpectedly: {frame:?}"),
+                Ok(_) => continue,
+                Err(e) => panic!("socket error: {e}"),
+            }
+        }
+    }
+
+    /// The next JSON frame, or `None` once the socket is closed or broken; panics if
+    /// neither happens within `within`.
+    pub async fn try_recv_until_closed(&mut self, within: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.inner.next()).await {
+                Err(_) => panic!("socket neither spoke nor closed in time"),
+                Ok(Some(Ok(WsMessage::Text(text)))) => {
+                    return Some(serde_json::from_str(&text).expect("JSON frame"))
+                }
+                Ok(Some(Ok(WsMessage::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => return None,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// The next frame of `kind`, skipping others (presence noise, typing...).
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = self
+                .try_recv(left)
+                .await
+                .unwrap_or_else(|| panic!("no {kind} frame in time"));
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// Asserts no frame of `kind` arrives within `within`.
+    pub async fn assert_no(&mut self, kind: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.try_recv(left).await {
+                None => return,
+                Some(frame) if frame["type"] == kind => panic!("unexpected {kind}: {frame}"),
+                Some(_) => continue,
+            }
+        }
+    }
+
+    /// Waits for the server to close the socket; returns the close code.
+    pub async fn closed(&mut self) -> Closed {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.inner.next()).await {
+                Err(_) => panic!("socket not closed in time"),
+                Ok(None) | Ok(Some(Err(_))) => return Closed::WithoutCode,
+                Ok(Some(Ok(WsMessage::Close(Some(frame))))) => {
+                    return Closed::Code(u16::from(frame.code))
+                }
+                Ok(Some(Ok(WsMessage::Close(None)))) => return Closed::WithoutCode,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(WAIT, self.inner.close(None)).await;
+        // Drain until the server acknowledges, so the server has seen the close.
+        let _ = tokio::time::timeout(WAIT, async {
+            while let Some(Ok(_)) = self.inner.next().await {}
+        })
+        .await;
+    }
+}
+
+/// The ids of the users in a JSON list of users.
+pub fn ids(list: &Value) -> Vec<String> {
+    let mut v: Vec<String> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+pub fn new_client_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

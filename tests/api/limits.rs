@@ -1,0 +1,262 @@
+use crate::helpers::*;
+use serde_json::json;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+#[actix_web::test]
+async fn malformed_frames_get_error_codes_and_the_socket_stays_usable() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    let cases = [
+        ("{not json".to_owned(), "bad_request"),
+        ("[]".to_owned(), "bad_request"),
+        (json!({"type": "fly"}).to_string(), "bad_request"),
+        (json!({"type": "send", "ref": "x", "body": "no client id", "to": bob.id}).to_string(), "bad_request"),
+        (json!({"type": "send", "client_id": "c", "body": "   ", "to": bob.id}).to_string(), "bad_request"),
+        (json!({"type": "send", "client_id": "c", "body": "x".repeat(4001), "to": bob.id}).to_string(), "too_large"),
+        (json!({"type": "send", "client_id": "c", "body": "hi", "to": "bob"}).to_string(), "bad_request"),
+        (json!({"type": "send", "client_id": "c", "body": "hi", "to": uuid::Uuid::new_v4().to_string()}).to_string(), "not_found"),
+        (json!({"type": "send", "client_id": "c", "body": "hi", "to": alice.id}).to_string(), "bad_request"),
+        (json!({"type": "history", "conversation_id": uuid::Uuid::new_v4().to_string(), "limit": 500}).to_string(), "bad_request"),
+        (json!({"type": "read", "conversation_id": uuid::Uuid::new_v4().to_string(), "seq": 3}).to_string(), "not_found"),
+        (json!({"type": "ui", "state": {"draft": "x".repeat(20_000)}}).to_string(), "too_large"),
+        (json!({"type": "auth", "token": "garbage"}).to_string(), "unauthorized"),
+    ];
+    for (frame, code) in cases {
+        a.send_text(frame.clone()).await;
+        let error = a.recv_type("error").await;
+        assert_eq!(error["code"], code, "{frame:.80}");
+        assert!(!error["message"].as_str().unwrap().is_empty());
+    }
+    a.send_raw(WsMessage::Binary(vec![1, 2, 3])).await;
+    assert_eq!(a.recv_type("error").await["code"], "bad_request");
+    // Still usable.
+    a.send(json!({"type": "send", "ref": "ok", "client_id": new_client_id(), "body": "still here", "to": bob.id})).await;
+    assert_eq!(a.recv_type("ack").await["ref"], "ok");
+    let db = app.db().await;
+    let count: i64 = db
+        .query_one("SELECT count(*) FROM messages", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 1, "nothing half-written");
+}
+
+#[actix_web::test]
+async fn sending_faster_than_the_rate_limit_is_refused_with_rate_limited() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    for i in 0..45 {
+        a.send(json!({"type": "send", "ref": i.to_string(), "client_id": format!("c{i}"), "body": "spam", "to": bob.id})).await;
+    }
+    let (mut acks, mut limited) = (0, 0);
+    while acks + limited < 45 {
+        let frame = a.recv().await;
+        match frame["type"].as_str().unwrap() {
+            "ack" => acks += 1,
+            "error" => {
+                assert_eq!(frame["code"], "rate_limited");
+                limited += 1
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        (40..=42).contains(&acks),
+        "the burst of 40 passes (plus what refilled): {acks}"
+    );
+    assert!(limited >= 3, "the rest is refused: {limited}");
+}
+
+#[actix_web::test]
+async fn a_socket_without_auth_is_closed_with_4408() {
+    let app = spawn_app_with(|s| s.limits.auth_timeout = Duration::from_millis(300)).await;
+    let mut ws = Ws::connect(&app.ws_url).await;
+    ws.send(json!({"type": "send", "client_id": "c", "body": "hi", "to": uuid::Uuid::new_v4().to_string()})).await;
+    assert_eq!(ws.recv_type("error").await["code"], "unauthorized");
+    assert_eq!(ws.closed().await, Closed::Code(4408));
+}
+
+#[actix_web::test]
+async fn a_bad_token_closes_the_socket_with_4401() {
+    let app = spawn_app().await;
+    let mut ws = Ws::connect(&app.ws_url).await;
+    ws.send(json!({"type": "auth", "token": "EnoughWithTheGarbage"}))
+        .await;
+    assert_eq!(ws.closed().await, Closed::Code(4401));
+}
+
+#[actix_web::test]
+async fn an_expiring_session_is_closed_with_4401_unless_renewed() {
+    let app = spawn_app_with(|s| s.limits.session_ttl = Duration::from_secs(2)).await;
+    let alice = app.sign_in("alice@example.com").await;
+    let (mut renewed, _) = app.window(&alice).await;
+    let (mut lapsing, _) = app.window(&alice).await;
+    // Session expiry has whole-second precision: a token minted a second later lasts longer.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let fresh = app.sign_in("alice@example.com").await;
+    renewed
+        .send(json!({"type": "auth", "token": fresh.token}))
+        .await;
+    assert!(renewed.recv_type("session").await["expires_at"].is_string());
+    assert_eq!(lapsing.closed().await, Closed::Code(4401));
+    // The renewed window outlives the first token (by less than its own 2 s).
+    renewed.assert_no("error", Duration::from_millis(300)).await;
+    renewed
+        .send(json!({"type": "ui", "state": {"draft": "alive"}}))
+        .await;
+    renewed.assert_no("error", Duration::from_millis(200)).await;
+}
+
+#[actix_web::test]
+async fn flooding_closes_the_socket_with_4429() {
+    let app = spawn_app_with(|s| {
+        s.limits.frame_rate_per_second = 5;
+        s.limits.frame_burst = 10;
+    })
+    .await;
+    let alice = app.sign_in("alice@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    for _ in 0..30 {
+        a.send_raw(WsMessage::Text(
+            json!({"type": "typing", "conversation_id": "x"}).to_string(),
+        ))
+        .await;
+    }
+    assert_eq!(a.closed().await, Closed::Code(4429));
+}
+
+#[actix_web::test]
+async fn an_oversized_frame_closes_the_socket_with_4413() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    a.send_raw(WsMessage::Text("x".repeat(65 * 1024))).await;
+    assert_eq!(a.closed().await, Closed::Code(4413));
+}
+
+#[actix_web::test]
+async fn a_seventeenth_window_is_refused() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let mut windows = Vec::new();
+    for _ in 0..16 {
+        windows.push(app.window(&alice).await.0);
+    }
+    let mut extra = Ws::connect(&app.ws_url).await;
+    extra
+        .send(json!({"type": "auth", "token": alice.token}))
+        .await;
+    assert_eq!(extra.closed().await, Closed::Code(4403));
+    drop(windows);
+}
+
+#[actix_web::test]
+async fn a_foreign_origin_is_refused_with_1008_and_the_own_origin_is_allowed() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let mut request = app.ws_url.as_str().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    let mut ws = Ws::connect_request(request).await;
+    assert_eq!(ws.closed().await, Closed::Code(1008));
+
+    let mut request = app.ws_url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "origin",
+        format!("http://127.0.0.1:{}", app.port).parse().unwrap(),
+    );
+    let mut ws = Ws::connect_request(request).await;
+    ws.send(json!({"type": "auth", "token": alice.token})).await;
+    assert_eq!(ws.recv().await["type"], "ready");
+}
+
+#[actix_web::test]
+async fn configured_origins_are_the_only_ones_allowed() {
+    let app =
+        spawn_app_with(|s| s.allowed_origins = Some(vec!["https://chat.example".into()])).await;
+    let mut request = app.ws_url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "origin",
+        format!("http://127.0.0.1:{}", app.port).parse().unwrap(),
+    );
+    assert_eq!(
+        Ws::connect_request(request).await.closed().await,
+        Closed::Code(1008)
+    );
+    let mut request = app.ws_url.as_str().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("origin", "https://chat.example".parse().unwrap());
+    let mut ws = Ws::connect_request(request).await;
+    ws.send(json!({"type": "auth", "token": "x"})).await;
+    assert_eq!(
+        ws.closed().await,
+        Closed::Code(4401),
+        "allowed through to authentication"
+    );
+}
+
+#[actix_web::test]
+async fn a_non_browser_client_may_authenticate_with_a_header() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let mut request = app.ws_url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", alice.token).parse().unwrap(),
+    );
+    let mut ws = Ws::connect_request(request).await;
+    let ready = ws.recv().await;
+    assert_eq!(ready["type"], "ready");
+    assert_eq!(ready["me"]["id"], alice.id);
+}
+
+#[actix_web::test]
+async fn a_window_that_stops_reading_is_closed_as_a_slow_consumer() {
+    let app = spawn_app_with(|s| {
+        // A healthy window drains its queue as fast as commits arrive, a batch at a time.
+        s.limits.max_commit_batch = 32;
+        s.limits.outbound_queue = 128;
+        s.limits.send_rate_per_second = 100_000;
+        s.limits.send_burst = 100_000;
+        s.limits.frame_rate_per_second = 100_000;
+        s.limits.frame_burst = 100_000;
+    })
+    .await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    let (mut stalled, _) = app.window(&bob).await;
+    let (mut b_ok, _) = app.window(&bob).await;
+    // Bodies of 4000 characters fill the socket buffers quickly; the stalled window never reads.
+    let body = "y".repeat(4000);
+    let n = 5000;
+    let sender = async {
+        for i in 0..n {
+            a.send(json!({"type": "send", "client_id": format!("big-{i}"), "body": body, "to": bob.id})).await;
+        }
+        a
+    };
+    let reader = async {
+        let mut got = 0;
+        while got < n {
+            b_ok.recv_type("message").await;
+            got += 1;
+        }
+        b_ok
+    };
+    let (_a, _b_ok) = tokio::time::timeout(
+        Duration::from_secs(120),
+        futures_util::future::join(sender, reader),
+    )
+    .await
+    .expect("the burst is delivered to the reading window in time");
+    assert_eq!(stalled.closed().await, Closed::Code(4409));
+}

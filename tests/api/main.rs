@@ -1,0 +1,13 @@
+//! Integration tests: the real server, a real Postgres (a fresh database per test), real
+//! sockets. The only stand-in is the identity provider, an outside party.
+
+mod helpers;
+
+mod blocking;
+mod durability;
+mod http_api;
+mod limits;
+mod messaging;
+mod mirrors;
+mod presence;
+mod session;

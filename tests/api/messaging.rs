@@ -1,0 +1,353 @@
+use crate::helpers::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+#[actix_web::test]
+async fn a_direct_message_is_acknowledged_to_its_window_and_delivered_to_every_other() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a1, _) = app.window(&alice).await;
+    let (mut a2, _) = app.window(&alice).await;
+    let (mut b1, _) = app.window(&bob).await;
+    let (mut b2, _) = app.window(&bob).await;
+    let client_id = new_client_id();
+    a1.send(json!({"type": "send", "ref": "r1", "client_id": client_id, "body": "hi bob", "to": bob.id})).await;
+
+    let ack = a1.recv_type("ack").await;
+    assert_eq!(ack["ref"], "r1");
+    let message = ack["message"].clone();
+    assert_eq!(message["seq"], 1);
+    assert_eq!(message["sender_id"], alice.id);
+    assert_eq!(message["body"], "hi bob");
+    assert_eq!(message["client_id"], client_id);
+    for w in [&mut a2, &mut b1, &mut b2] {
+        assert_eq!(w.recv_type("message").await["message"], message);
+    }
+    a1.assert_no("message", Duration::from_millis(300)).await;
+
+    // The conversation now exists for both, with unread counts.
+    let (_, list) = app.get("/api/conversations", &bob.token).await;
+    let conversation = &list["conversations"][0];
+    assert_eq!(conversation["kind"], "direct");
+    assert_eq!(conversation["peer"]["id"], alice.id);
+    assert_eq!(
+        (
+            conversation["last_seq"].clone(),
+            conversation["unread"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    let (_, list) = app.get("/api/conversations", &alice.token).await;
+    assert_eq!(
+        list["conversations"][0]["unread"], 0,
+        "the sender has read their own message"
+    );
+}
+
+#[actix_web::test]
+async fn the_sender_is_always_the_token_user_whatever_the_frame_says() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    a.send(
+        json!({"type": "send", "client_id": new_client_id(), "body": "me", "to": bob.id,
+                  "sender_id": bob.id, "from": bob.id}),
+    )
+    .await;
+    assert_eq!(a.recv_type("ack").await["message"]["sender_id"], alice.id);
+}
+
+#[actix_web::test]
+async fn a_resend_with_the_same_client_id_returns_the_original_and_delivers_nothing_new() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    let (mut b, _) = app.window(&bob).await;
+    let client_id = new_client_id();
+    let frame = json!({"type": "send", "ref": "first", "client_id": client_id, "body": "once", "to": bob.id});
+    a.send(frame.clone()).await;
+    let original = a.recv_type("ack").await["message"].clone();
+    assert_eq!(b.recv_type("message").await["message"], original);
+
+    // A retry after a reconnect, from a new window.
+    drop(a);
+    let (mut a, _) = app.window(&alice).await;
+    let mut retry = frame;
+    retry["ref"] = json!("again");
+    a.send(retry).await;
+    let ack = a.recv_type("ack").await;
+    assert_eq!(ack["ref"], "again");
+    assert_eq!(ack["message"], original);
+    b.assert_no("message", Duration::from_millis(400)).await;
+
+    // And over HTTP.
+    let conversation = original["conversation_id"].as_str().unwrap();
+    let (status, body) = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/conversations/{conversation}/messages"),
+            &alice.token,
+            Some(json!({"body": "once", "client_id": client_id})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body, original);
+    let db = app.db().await;
+    let count: i64 = db
+        .query_one("SELECT count(*) FROM messages", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 1);
+}
+
+#[actix_web::test]
+async fn five_hundred_messages_in_a_burst_arrive_in_seq_order_each_once() {
+    let app = spawn_app_with(|s| {
+        s.limits.send_rate_per_second = 10_000;
+        s.limits.send_burst = 10_000;
+        s.limits.frame_rate_per_second = 10_000;
+        s.limits.frame_burst = 10_000;
+    })
+    .await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a1, _) = app.window(&alice).await;
+    let (mut a2, _) = app.window(&alice).await;
+    let (mut b, _) = app.window(&bob).await;
+    for i in 0..500 {
+        a1.send(json!({"type": "send", "ref": i.to_string(), "client_id": format!("burst-{i}"), "body": format!("m{i}"), "to": bob.id}))
+            .await;
+    }
+    let mut acked = Vec::new();
+    while acked.len() < 500 {
+        let frame = a1.recv_type("ack").await;
+        acked.push(frame["message"]["seq"].as_i64().unwrap());
+    }
+    assert_eq!(acked, (1..=500).collect::<Vec<_>>(), "acks in seq order");
+    for w in [&mut a2, &mut b] {
+        let mut seqs = Vec::new();
+        while seqs.len() < 500 {
+            let frame = w.recv_type("message").await;
+            let m = &frame["message"];
+            assert_eq!(
+                m["body"],
+                format!("m{}", m["seq"].as_i64().unwrap() - 1),
+                "bodies in send order"
+            );
+            seqs.push(m["seq"].as_i64().unwrap());
+        }
+        assert_eq!(seqs, (1..=500).collect::<Vec<_>>(), "each once, in order");
+        w.assert_no("message", Duration::from_millis(200)).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_reconnecting_window_fills_its_gap_with_history_after_seq() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    let (mut b, _) = app.window(&bob).await;
+    a.send(json!({"type": "send", "client_id": new_client_id(), "body": "one", "to": bob.id}))
+        .await;
+    let seen = b.recv_type("message").await["message"].clone();
+    let conversation = seen["conversation_id"].as_str().unwrap().to_owned();
+
+    // Bob disconnects; alice writes on.
+    b.close().await;
+    for body in ["two", "three", "four"] {
+        a.send(json!({"type": "send", "client_id": new_client_id(), "body": body, "conversation_id": conversation})).await;
+        a.recv_type("ack").await;
+    }
+    let (mut b, ready) = app.window(&bob).await;
+    let summary = ready["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == conversation.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(summary["last_seq"], 4);
+    assert_eq!(summary["unread"], 4);
+    b.send(json!({"type": "history", "ref": "gap", "conversation_id": conversation, "after_seq": seen["seq"], "limit": 50})).await;
+    let history = b.recv_type("history").await;
+    assert_eq!(history["ref"], "gap");
+    let bodies: Vec<Value> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].clone())
+        .collect();
+    assert_eq!(bodies, vec![json!("two"), json!("three"), json!("four")]);
+
+    // Paging backwards, and over HTTP.
+    b.send(
+        json!({"type": "history", "conversation_id": conversation, "before_seq": 3, "limit": 1}),
+    )
+    .await;
+    let page = b.recv_type("history").await;
+    assert_eq!(page["messages"][0]["seq"], 2);
+    let (status, body) = app
+        .get(
+            &format!("/api/conversations/{conversation}/messages?after_seq=2&limit=200"),
+            &bob.token,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let seqs: Vec<i64> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![3, 4]);
+}
+
+#[actix_web::test]
+async fn history_of_a_conversation_you_are_not_in_is_not_found() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let (_, conversation) = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/direct/{}", bob.id),
+            &alice.token,
+            None,
+        )
+        .await;
+    let id = conversation["id"].as_str().unwrap();
+    let (mut c, _) = app.window(&carol).await;
+    c.send(json!({"type": "history", "ref": "peek", "conversation_id": id}))
+        .await;
+    let error = c.recv_type("error").await;
+    assert_eq!(
+        (error["code"].clone(), error["ref"].clone()),
+        (json!("not_found"), json!("peek"))
+    );
+    c.send(json!({"type": "send", "client_id": new_client_id(), "body": "intrude", "conversation_id": id})).await;
+    assert_eq!(c.recv_type("error").await["code"], "not_found");
+    let (status, _) = app
+        .get(&format!("/api/conversations/{id}/messages"), &carol.token)
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[actix_web::test]
+async fn read_positions_move_forward_only_and_reach_the_other_windows() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    let (mut b1, _) = app.window(&bob).await;
+    let (mut b2, _) = app.window(&bob).await;
+    let mut conversation = String::new();
+    for i in 0..3 {
+        a.send(json!({"type": "send", "client_id": new_client_id(), "body": format!("m{i}"), "to": bob.id})).await;
+        conversation = a.recv_type("ack").await["message"]["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    }
+    b1.send(json!({"type": "read", "conversation_id": conversation, "seq": 2}))
+        .await;
+    let read = b2.recv_type("read").await;
+    assert_eq!(
+        (read["conversation_id"].clone(), read["seq"].clone()),
+        (json!(conversation), json!(2))
+    );
+    b1.assert_no("read", Duration::from_millis(200)).await;
+    // Going back does not move it; going past the end stops at the end.
+    let (status, body) = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/conversations/{conversation}/read"),
+            &bob.token,
+            Some(json!({"seq": 1})),
+        )
+        .await;
+    assert_eq!((status, body["seq"].clone()), (200, json!(2)));
+    let (_, body) = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/conversations/{conversation}/read"),
+            &bob.token,
+            Some(json!({"seq": 99})),
+        )
+        .await;
+    assert_eq!(body["seq"], 3);
+    assert_eq!(b1.recv_type("read").await["seq"], 2);
+    assert_eq!(b1.recv_type("read").await["seq"], 3);
+    let (_, list) = app.get("/api/conversations", &bob.token).await;
+    assert_eq!(list["conversations"][0]["unread"], 0);
+}
+
+#[actix_web::test]
+async fn typing_reaches_the_other_member_but_not_someone_blocked() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (_, conversation) = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/direct/{}", bob.id),
+            &alice.token,
+            None,
+        )
+        .await;
+    let id = conversation["id"].as_str().unwrap().to_owned();
+    let (mut a, _) = app.window(&alice).await;
+    let (mut b, _) = app.window(&bob).await;
+    a.send(json!({"type": "typing", "conversation_id": id}))
+        .await;
+    let typing = b.recv_type("typing").await;
+    assert_eq!(
+        (typing["conversation_id"].clone(), typing["user_id"].clone()),
+        (json!(id), json!(alice.id))
+    );
+    b.send(json!({"type": "block", "user_id": alice.id})).await;
+    b.recv_type("presence").await;
+    a.send(json!({"type": "typing", "conversation_id": id}))
+        .await;
+    b.assert_no("typing", Duration::from_millis(300)).await;
+}
+
+#[actix_web::test]
+async fn messages_sent_over_http_reach_every_window_like_socket_sends() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (status, conversation) = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/direct/{}", bob.id),
+            &alice.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(conversation["peer"]["id"], bob.id);
+    let id = conversation["id"].as_str().unwrap();
+    let (mut a, _) = app.window(&alice).await;
+    let (mut b, _) = app.window(&bob).await;
+    let (status, message) = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/conversations/{id}/messages"),
+            &alice.token,
+            Some(json!({"body": "from a script", "client_id": new_client_id()})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        a.recv_type("message").await["message"],
+        message,
+        "the sender's windows get it too"
+    );
+    assert_eq!(b.recv_type("message").await["message"], message);
+}

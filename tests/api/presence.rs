@@ -1,0 +1,75 @@
+use crate::helpers::*;
+use std::time::Duration;
+
+#[actix_web::test]
+async fn a_user_is_online_from_the_first_window_until_the_last_closes() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+
+    let (mut bob_ws, ready) = app.window(&bob).await;
+    assert_eq!(ids(&ready["online"]), Vec::<String>::new());
+
+    let (alice_1, ready) = app.window(&alice).await;
+    assert_eq!(ids(&ready["online"]), vec![bob.id.clone()]);
+    let presence = bob_ws.recv_type("presence").await;
+    assert_eq!(presence["user"]["id"], alice.id);
+    assert_eq!(presence["user"]["email"], "alice@example.com");
+    assert_eq!(presence["online"], true);
+
+    // A second window is not a new arrival.
+    let (alice_2, _) = app.window(&alice).await;
+    bob_ws
+        .assert_no("presence", Duration::from_millis(300))
+        .await;
+
+    // Closing one of two windows keeps alice online.
+    alice_1.close().await;
+    bob_ws
+        .assert_no("presence", Duration::from_millis(300))
+        .await;
+    let (status, online) = app.get("/api/users/online", &bob.token).await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&online["users"]), vec![alice.id.clone()]);
+
+    // The last window takes her offline.
+    alice_2.close().await;
+    let presence = bob_ws.recv_type("presence").await;
+    assert_eq!(presence["user"]["id"], alice.id);
+    assert_eq!(presence["online"], false);
+    let (_, online) = app.get("/api/users/online", &bob.token).await;
+    assert_eq!(ids(&online["users"]), Vec::<String>::new());
+}
+
+#[actix_web::test]
+async fn a_dropped_connection_counts_as_a_closed_window() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    let (alice_ws, _) = app.window(&alice).await;
+    assert_eq!(bob_ws.recv_type("presence").await["online"], true);
+    drop(alice_ws); // no close handshake: the TCP connection just goes away
+    let presence = bob_ws.recv_type("presence").await;
+    assert_eq!(presence["online"], false);
+}
+
+#[actix_web::test]
+async fn a_silent_client_is_dropped_after_the_timeout() {
+    let app = spawn_app_with(|s| {
+        s.limits.ping_interval = Duration::from_millis(200);
+        s.limits.client_timeout = Duration::from_millis(600);
+    })
+    .await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    // Alice's client authenticates, then never reads or answers pings again.
+    let (alice_ws, _) = app.window(&alice).await;
+    assert_eq!(bob_ws.recv_type("presence").await["online"], true);
+    // Bob keeps reading (his client answers pings automatically) ...
+    let presence = bob_ws.recv_type("presence").await;
+    assert_eq!(presence["user"]["id"], alice.id);
+    assert_eq!(presence["online"], false);
+    drop(alice_ws);
+}
