@@ -1,3 +1,43 @@
+//! # Banter
+//!
+//! A real-time chat server: block-aware presence, direct messages, windows that mirror
+//! each other, and durable exactly-once delivery, on actix actors over PostgreSQL.
+//!
+//! ## Architecture map
+//!
+//! ```text
+//!            HTTP API (routes/)                 WebSocket /ws (routes/ws.rs)
+//!                  │                                     │ one per window
+//!                  │                              SocketSession (actors/socket.rs)
+//!                  │                       decode ─┘  │ AttachSocket / DetachSocket
+//!                  │                                  ▼
+//!                  │                          PresenceRegistry (actors/registry.rs)
+//!                  │   ExecuteCommand          online set, block sets, UserActor directory
+//!                  │  ┌──────────────────────────── spawns/stops ─┐      ▲
+//!                  ▼  ▼                                           ▼      │ WritesCommitted
+//!            chat::Chat ◀──────────────────────────────── UserActor      │ (in commit order)
+//!             (chat/)      one per online user, owns its windows │       │
+//!                  │ ApplyWrite                                  │       │
+//!                  ▼                                             │       │
+//!            PersistActor (actors/persist.rs) ── group commit ──▶ Postgres
+//! ```
+//!
+//! A message travels: window → SocketSession (decode) → UserActor (rate limit) →
+//! PersistActor (queued; committed with whatever else queued meanwhile) → after `COMMIT`,
+//! `WritesCommitted` → PresenceRegistry → each member's UserActor → the sender's window
+//! gets `ack`, every other window `message`. Nothing is acknowledged or delivered before
+//! the commit, and deliveries leave the PersistActor in commit order, which keeps every
+//! conversation in `seq` order on every window.
+//!
+//! A presence change travels: first window → `AttachSocket` → the registry spawns the
+//! UserActor, loads the user's blocks, then tells every viewer allowed to see them; last
+//! window → `DetachSocket` → the registry stops the UserActor and tells the same viewers.
+//!
+//! Modules: [`configuration`] (environment), [`startup`] (wiring), [`domain`] (typed
+//! vocabulary), [`identity`] (provider tokens in, session tokens out), [`protocol`]
+//! (frames), [`actors`], [`chat`] (the actions), [`db`] (queries and writes), [`routes`]
+//! (HTTP), [`metrics`].
+
 pub mod actors;
 pub mod chat;
 pub mod cli;

@@ -83,6 +83,8 @@ pub struct UserActor {
     registry: Addr<PresenceRegistry>,
     chat: Chat,
     windows: HashMap<WindowId, Window>,
+    /// Frames a window may fall behind (or queue behind its snapshot) before it is closed.
+    outbound_queue: usize,
     metrics: Metrics,
 }
 
@@ -91,6 +93,7 @@ impl UserActor {
         UserActor {
             user,
             registry,
+            outbound_queue: chat.limits().outbound_queue,
             chat,
             windows: HashMap::new(),
             metrics,
@@ -102,11 +105,15 @@ impl UserActor {
         let Some(window) = self.windows.get_mut(&id) else {
             return;
         };
-        if let Some(queue) = &mut window.syncing {
-            queue.push(frame);
-            return;
-        }
-        match window.socket.try_send(ToSocket::Frame(frame)) {
+        let sent = match &mut window.syncing {
+            Some(queue) if queue.len() < self.outbound_queue => {
+                queue.push(frame);
+                return;
+            }
+            Some(_) => Err(SendError::Full(ToSocket::Frame(frame))),
+            None => window.socket.try_send(ToSocket::Frame(frame)),
+        };
+        match sent {
             Ok(()) => {}
             Err(SendError::Full(_)) => {
                 log::warn!("closing slow window {id} of {}", self.user.id);

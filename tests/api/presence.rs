@@ -73,3 +73,35 @@ async fn a_silent_client_is_dropped_after_the_timeout() {
     assert_eq!(presence["online"], false);
     drop(alice_ws);
 }
+
+#[actix_web::test]
+async fn closed_windows_leave_no_entries_behind() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    for _ in 0..3 {
+        let mut windows = Vec::new();
+        for person in [&alice, &bob, &alice] {
+            windows.push(app.window(person).await.0);
+        }
+        for w in windows {
+            w.close().await;
+        }
+    }
+    let (mut watcher, _) = app.window(&bob).await;
+    watcher
+        .assert_no("presence", Duration::from_millis(200))
+        .await;
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("banter_sockets_open 1\n"), "{text}");
+    assert!(text.contains("banter_users_online 1\n"), "{text}");
+    assert!(text.contains("banter_socket_connects_total 10\n"), "{text}");
+}

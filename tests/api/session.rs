@@ -26,9 +26,10 @@ async fn signing_in_twice_finds_the_same_user() {
 }
 
 #[actix_web::test]
-async fn an_es256_token_is_accepted() {
+async fn an_es256_token_with_a_string_audience_is_accepted() {
     let app = spawn_app().await;
-    let claims = app.issuer.claims("auth0|ec", Some("ec@example.com"));
+    let mut claims = app.issuer.claims("auth0|ec", Some("ec@example.com"));
+    claims["aud"] = json!(AUDIENCE); // a single audience as a plain string
     let token = app.issuer.sign(&claims, Algorithm::ES256, "ec-1");
     assert_eq!(app.post_session(&token).await.status(), 201);
 }

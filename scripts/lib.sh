@@ -1,0 +1,70 @@
+# Shared set-up steps for scripts/run.sh and scripts/test.sh: install or start what is
+# missing on a Debian machine. Sourced, not run.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# The database role and password the scripts use; trust-auth servers ignore the password.
+PG_URL_BASE="postgres://postgres:postgres@127.0.0.1:5432"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+apt_install() {
+  if [ -z "${BANTER_APT_UPDATED:-}" ]; then
+    $SUDO apt-get update -qq
+    export BANTER_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_build_tools() {
+  if ! command -v cc >/dev/null 2>&1; then
+    log "installing a C compiler (for crates that build C)"
+    apt_install build-essential pkg-config
+  fi
+  if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    log "installing the Rust toolchain with rustup"
+    command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+}
+
+# Starts PostgreSQL on 127.0.0.1:5432, installing it first if needed, and makes sure the
+# postgres role can log in over TCP with the password "postgres".
+ensure_postgres() {
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    return
+  fi
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    log "installing PostgreSQL"
+    apt_install postgresql postgresql-client
+  fi
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  log "starting PostgreSQL $version"
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null \
+    || $SUDO pg_ctlcluster "$version" main start
+  for _ in $(seq 1 60); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && break
+    sleep 0.5
+  done
+  pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL did not start" >&2; exit 1; }
+  # A fresh Debian cluster wants a password over TCP: give the postgres role one.
+  $SUDO -u postgres psql -qc "ALTER USER postgres PASSWORD 'postgres'" >/dev/null 2>&1 \
+    || su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+}
+
+# Creates database $1 unless it exists.
+ensure_database() {
+  local name=$1
+  if ! psql "$PG_URL_BASE/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
+    psql "$PG_URL_BASE/postgres" -qc "CREATE DATABASE $name"
+  fi
+}

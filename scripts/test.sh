@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, unit and integration tests against a real
+# PostgreSQL (installed and started if missing). Each test makes its own database.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_build_tools
+ensure_postgres
+
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$PG_URL_BASE/postgres}"
+
+# Throwaway databases of earlier runs (kept for post-mortems until now).
+for db in $(psql "$TEST_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'banter_test_%'"); do
+  psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+done
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+log "cargo test"
+cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-2}"
