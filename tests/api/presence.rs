@@ -92,16 +92,30 @@ async fn closed_windows_leave_no_entries_behind() {
     watcher
         .assert_no("presence", Duration::from_millis(200))
         .await;
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(text.contains("banter_sockets_open 1\n"), "{text}");
-    assert!(text.contains("banter_users_online 1\n"), "{text}");
-    assert!(text.contains("banter_socket_connects_total 10\n"), "{text}");
+    // Detaching is asynchronous: poll the gauges until they settle (bounded).
+    let expected = [
+        "banter_sockets_open 1\n",
+        "banter_users_online 1\n",
+        "banter_socket_connects_total 10\n",
+    ];
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let text = app
+            .http
+            .get(format!("{}/metrics", app.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if expected.iter().all(|e| text.contains(e)) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gauges did not settle: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
