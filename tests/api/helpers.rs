@@ -423,9 +423,13 @@ impl Ws {
 
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(WAIT, self.inner.close(None)).await;
-        // Drain until the server acknowledges, so the server has seen the close.
+        // Read until the server answers the close, so the server has seen it.
         let _ = tokio::time::timeout(WAIT, async {
-            while let Some(Ok(_)) = self.inner.next().await {}
+            while let Some(Ok(m)) = self.inner.next().await {
+                if m.is_close() {
+                    break;
+                }
+            }
         })
         .await;
     }
