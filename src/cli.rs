@@ -28,6 +28,8 @@ pub enum Command {
         #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
         ttl: Duration,
     },
+    /// Load-test a running server over the public protocol (see docs/benchmarks.md).
+    Bench(crate::bench::BenchArgs),
 }
 
 /// A failure `main` reports in one line and exits non-zero on.
@@ -68,6 +70,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .map_err(anyhow::Error::from)?;
             let (token, _) = keys.mint(&user, ttl).map_err(anyhow::Error::from)?;
             println!("{token}");
+        }
+        Command::Bench(args) => {
+            // The generator wants every core; it runs on its own runtime.
+            actix_web::rt::task::spawn_blocking(move || crate::bench::run_blocking(args))
+                .await
+                .map_err(anyhow::Error::from)??;
         }
     }
     Ok(())

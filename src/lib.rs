@@ -39,6 +39,7 @@
 //! (HTTP), [`metrics`].
 
 pub mod actors;
+pub mod bench;
 pub mod chat;
 pub mod cli;
 pub mod configuration;

@@ -189,16 +189,12 @@ async fn transaction(
 ) -> Result<Vec<Result<WriteOutcome, PersistError>>, DbError> {
     let mut conn = pool.get().await?;
     let tx = conn.transaction().await?;
-    let mut results = Vec::with_capacity(ops.len());
-    for op in ops {
-        results.push(
-            writes::apply(&tx, op)
-                .await?
-                .map_err(PersistError::Rejected),
-        );
-    }
+    let results = writes::apply_batch(&tx, ops).await?;
     tx.commit().await?;
-    Ok(results)
+    Ok(results
+        .into_iter()
+        .map(|r| r.map_err(PersistError::Rejected))
+        .collect())
 }
 
 impl Actor for PersistActor {

@@ -351,3 +351,36 @@ async fn messages_sent_over_http_reach_every_window_like_socket_sends() {
     );
     assert_eq!(b.recv_type("message").await["message"], message);
 }
+
+#[actix_web::test]
+async fn the_same_client_id_twice_in_quick_succession_is_stored_once() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    let (mut b, _) = app.window(&bob).await;
+    // Back to back, so both usually land in one group commit.
+    for (r, id) in [("1", "twin"), ("2", "twin"), ("3", "other")] {
+        a.send(json!({"type": "send", "ref": r, "client_id": id, "body": format!("body {r}"), "to": bob.id})).await;
+    }
+    let mut acks = Vec::new();
+    while acks.len() < 3 {
+        let ack = a.recv_type("ack").await;
+        acks.push((
+            ack["ref"].as_str().unwrap().to_owned(),
+            ack["message"].clone(),
+        ));
+    }
+    acks.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(
+        acks[0].1, acks[1].1,
+        "both sends of the twin answer with one message"
+    );
+    assert_eq!(acks[0].1["body"], "body 1");
+    assert_ne!(acks[0].1["id"], acks[2].1["id"]);
+    let mut delivered = vec![b.recv_type("message").await, b.recv_type("message").await];
+    delivered.sort_by_key(|m| m["message"]["seq"].as_i64());
+    assert_eq!(delivered[0]["message"]["client_id"], "twin");
+    assert_eq!(delivered[1]["message"]["client_id"], "other");
+    b.assert_no("message", Duration::from_millis(300)).await;
+}

@@ -4,10 +4,9 @@
 //! client should hear ([`WriteRejection`]); a SQL error aborts the whole transaction
 //! and the PersistActor retries the operations one by one.
 
-use super::messages::{message, MESSAGE_COLUMNS};
-use crate::domain::{
-    ClientId, ConversationId, Message, MessageBody, MessageId, UiState, User, UserId,
-};
+mod messages;
+
+use crate::domain::{ClientId, ConversationId, Message, MessageBody, UiState, User, UserId};
 use tokio_postgres::Transaction;
 
 /// Where a message goes.
@@ -96,18 +95,49 @@ pub enum WriteRejection {
     BadRequest(&'static str),
 }
 
-type Applied = Result<WriteOutcome, WriteRejection>;
+pub(crate) type Applied = Result<WriteOutcome, WriteRejection>;
 
-/// Applies one operation inside `tx`. `Err` is a database failure (abort the batch);
-/// `Ok(Err(..))` is a refusal (the transaction goes on).
-pub async fn apply(tx: &Transaction<'_>, op: &WriteOp) -> Result<Applied, tokio_postgres::Error> {
-    match op {
-        WriteOp::SendMessage {
+/// Applies `ops` in order inside `tx`; consecutive message sends are stored together.
+/// `Err` is a database failure (abort the batch); `Ok(Err(..))` is a refusal (the
+/// transaction goes on).
+pub async fn apply_batch(
+    tx: &Transaction<'_>,
+    ops: &[WriteOp],
+) -> Result<Vec<Applied>, tokio_postgres::Error> {
+    let mut results = Vec::with_capacity(ops.len());
+    let mut run: Vec<messages::SendRequest<'_>> = Vec::new();
+    for op in ops {
+        if let WriteOp::SendMessage {
             sender,
             target,
             body,
             client_id,
-        } => send_message(tx, *sender, *target, body, client_id).await,
+        } = op
+        {
+            run.push(messages::SendRequest {
+                sender: *sender,
+                target: *target,
+                body,
+                client_id,
+            });
+            continue;
+        }
+        if !run.is_empty() {
+            results.extend(messages::send_batch(tx, &run).await?);
+            run.clear();
+        }
+        results.push(apply_one(tx, op).await?);
+    }
+    if !run.is_empty() {
+        results.extend(messages::send_batch(tx, &run).await?);
+    }
+    Ok(results)
+}
+
+/// Applies one operation other than a message send.
+async fn apply_one(tx: &Transaction<'_>, op: &WriteOp) -> Result<Applied, tokio_postgres::Error> {
+    match op {
+        WriteOp::SendMessage { .. } => unreachable!("messages are stored in runs by apply_batch"),
         WriteOp::OpenDirect { user, peer } => Ok(open_direct(tx, *user, *peer)
             .await?
             .map(|conversation| WriteOutcome::DirectOpened { conversation })),
@@ -146,23 +176,8 @@ async fn find_user(
     }))
 }
 
-async fn either_blocked(
-    tx: &Transaction<'_>,
-    a: UserId,
-    b: UserId,
-) -> Result<bool, tokio_postgres::Error> {
-    let row = tx
-        .query_opt(
-            "SELECT 1 FROM blocks WHERE (blocker_id = $1 AND blocked_id = $2)
-                                     OR (blocker_id = $2 AND blocked_id = $1)",
-            &[&a.0, &b.0],
-        )
-        .await?;
-    Ok(row.is_some())
-}
-
 /// The direct conversation of `user` and `peer`, created (with both as members) if new.
-async fn open_direct(
+pub(super) async fn open_direct(
     tx: &Transaction<'_>,
     user: UserId,
     peer: UserId,
@@ -210,97 +225,6 @@ async fn open_direct(
     )
     .await?;
     Ok(Ok(id))
-}
-
-async fn send_message(
-    tx: &Transaction<'_>,
-    sender: UserId,
-    target: Target,
-    body: &MessageBody,
-    client_id: &ClientId,
-) -> Result<Applied, tokio_postgres::Error> {
-    let existing = tx
-        .query_opt(
-            &format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = $1 AND client_id = $2"
-            ),
-            &[&sender.0, &client_id.as_str()],
-        )
-        .await?;
-    if let Some(row) = existing {
-        return Ok(Ok(WriteOutcome::MessageExisted {
-            message: message(&row),
-        }));
-    }
-    let conversation = match target {
-        Target::Direct(peer) => match open_direct(tx, sender, peer).await? {
-            Ok(id) => id,
-            Err(rejection) => return Ok(Err(rejection)),
-        },
-        Target::Conversation(id) => id,
-    };
-    // Membership, and for a direct conversation the peer, in one look.
-    let member = tx
-        .query_opt(
-            "SELECT c.kind, CASE WHEN d.user_lo = $2 THEN d.user_hi ELSE d.user_lo END
-             FROM members m JOIN conversations c ON c.id = m.conversation_id
-             LEFT JOIN direct_pairs d ON d.conversation_id = c.id
-             WHERE m.conversation_id = $1 AND m.user_id = $2",
-            &[&conversation.0, &sender.0],
-        )
-        .await?;
-    let Some(member) = member else {
-        return Ok(Err(WriteRejection::NotFound("conversation")));
-    };
-    if let Some(peer) = member.get::<_, Option<uuid::Uuid>>(1) {
-        if either_blocked(tx, sender, UserId(peer)).await? {
-            return Ok(Err(WriteRejection::Blocked));
-        }
-    }
-    let seq: i64 = tx
-        .query_one(
-            "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
-            &[&conversation.0],
-        )
-        .await?
-        .get(0);
-    let row = tx
-        .query_one(
-            &format!(
-                "INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_id, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp())
-                 RETURNING {MESSAGE_COLUMNS}"
-            ),
-            &[
-                &MessageId::new().0,
-                &conversation.0,
-                &seq,
-                &sender.0,
-                &body.as_str(),
-                &client_id.as_str(),
-            ],
-        )
-        .await?;
-    // The sender has read what they wrote; the others receive it unless they blocked the sender.
-    tx.execute(
-        "UPDATE members SET read_seq = $3 WHERE conversation_id = $1 AND user_id = $2",
-        &[&conversation.0, &sender.0, &seq],
-    )
-    .await?;
-    let recipients = tx
-        .query(
-            "SELECT m.user_id FROM members m WHERE m.conversation_id = $1
-             AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = m.user_id AND b.blocked_id = $2)",
-            &[&conversation.0, &sender.0],
-        )
-        .await?
-        .iter()
-        .map(|r| UserId(r.get(0)))
-        .collect();
-    Ok(Ok(WriteOutcome::MessageStored {
-        message: message(&row),
-        recipients,
-    }))
 }
 
 async fn set_block(

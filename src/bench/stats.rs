@@ -1,0 +1,115 @@
+//! What the load generator measures: latency histograms and delivery accounting.
+
+use hdrhistogram::Histogram;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// What a window's reader saw, sent to the collector.
+#[derive(Debug)]
+pub enum Observation {
+    /// The sender's window got the `ack` of message `k`, `latency_us` after its intended send time.
+    Acked { k: u64, latency_us: u64 },
+    /// Window `window` got message `k` as a `message` frame.
+    Delivered {
+        k: u64,
+        window: u32,
+        latency_us: u64,
+    },
+    /// An `error` frame.
+    Refused { code: String },
+}
+
+/// Latency in microseconds, 1 µs to 60 s, three significant digits.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")
+}
+
+pub struct Stats {
+    pub ack_latency: Histogram<u64>,
+    pub delivery_latency: Histogram<u64>,
+    pub acked: u64,
+    pub delivered: u64,
+    pub duplicated: u64,
+    pub refused: HashMap<String, u64>,
+    /// Deliveries per message, to tell loss from duplication.
+    seen: HashMap<u64, Vec<u32>>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            ack_latency: histogram(),
+            delivery_latency: histogram(),
+            acked: 0,
+            delivered: 0,
+            duplicated: 0,
+            refused: HashMap::new(),
+            seen: HashMap::new(),
+        }
+    }
+}
+
+impl Stats {
+    pub fn observe(&mut self, o: Observation) {
+        match o {
+            Observation::Acked { latency_us, .. } => {
+                self.acked += 1;
+                let _ = self.ack_latency.record(latency_us.max(1));
+            }
+            Observation::Delivered {
+                k,
+                window,
+                latency_us,
+            } => {
+                let windows = self.seen.entry(k).or_default();
+                if windows.contains(&window) {
+                    self.duplicated += 1;
+                } else {
+                    windows.push(window);
+                    self.delivered += 1;
+                    let _ = self.delivery_latency.record(latency_us.max(1));
+                }
+            }
+            Observation::Refused { code } => *self.refused.entry(code).or_default() += 1,
+        }
+    }
+
+    /// Deliveries still missing for the acknowledged messages, given how many windows
+    /// each message should reach.
+    pub fn lost(&self, expected_per_message: u64) -> u64 {
+        (self.acked * expected_per_message).saturating_sub(self.delivered)
+    }
+}
+
+pub fn percentiles_ms(h: &Histogram<u64>) -> Value {
+    let ms = |us: u64| (us as f64 / 1000.0 * 1000.0).round() / 1000.0;
+    json!({
+        "p50": ms(h.value_at_quantile(0.50)),
+        "p99": ms(h.value_at_quantile(0.99)),
+        "p999": ms(h.value_at_quantile(0.999)),
+        "max": ms(h.max()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_delivery_to_the_same_window_counts_as_a_duplicate_not_a_delivery() {
+        let mut s = Stats::default();
+        s.observe(Observation::Acked {
+            k: 1,
+            latency_us: 10,
+        });
+        for window in [0, 1, 1] {
+            s.observe(Observation::Delivered {
+                k: 1,
+                window,
+                latency_us: 20,
+            });
+        }
+        assert_eq!((s.delivered, s.duplicated), (2, 1));
+        assert_eq!(s.lost(3), 1);
+    }
+}

@@ -1,0 +1,358 @@
+//! Storing a run of messages with a fixed number of statements, whatever its length.
+//!
+//! Each step is one set-based statement over the whole run: find retried `client_id`s,
+//! resolve direct targets, check membership and blocks, hand out `seq` numbers per
+//! conversation (under the conversations' row locks), insert, move the senders' read
+//! positions, and find the recipients. Messages keep their order within the run, so a
+//! conversation's `seq` follows arrival order.
+
+use super::{open_direct, Applied, Target, WriteOutcome, WriteRejection};
+use crate::db::messages::MESSAGE_COLUMNS;
+use crate::domain::{ClientId, ConversationId, Message, MessageBody, MessageId, UserId};
+use std::collections::{HashMap, HashSet};
+use tokio_postgres::{Error, Transaction};
+use uuid::Uuid;
+
+/// One message of the run.
+pub struct SendRequest<'a> {
+    pub sender: UserId,
+    pub target: Target,
+    pub body: &'a MessageBody,
+    pub client_id: &'a ClientId,
+}
+
+fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
+    if a < b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+pub async fn send_batch(
+    tx: &Transaction<'_>,
+    requests: &[SendRequest<'_>],
+) -> Result<Vec<Applied>, Error> {
+    let n = requests.len();
+    let mut results: Vec<Option<Applied>> = vec![None; n];
+    // Later copies of the same (sender, client_id) within the run answer like the first.
+    let mut copy_of: Vec<Option<usize>> = vec![None; n];
+
+    // 1. Retries of messages stored earlier.
+    let senders: Vec<Uuid> = requests.iter().map(|r| r.sender.0).collect();
+    let client_ids: Vec<&str> = requests.iter().map(|r| r.client_id.as_str()).collect();
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m
+                 JOIN unnest($1::uuid[], $2::text[]) AS k(sender, client) ON m.sender_id = k.sender AND m.client_id = k.client"
+            ),
+            &[&senders, &client_ids],
+        )
+        .await?;
+    let mut existing: HashMap<(UserId, String), Message> = rows
+        .iter()
+        .map(crate::db::messages::message)
+        .map(|m| ((m.sender_id, m.client_id.as_str().to_owned()), m))
+        .collect();
+    let mut first: HashMap<(UserId, &str), usize> = HashMap::new();
+    for (i, r) in requests.iter().enumerate() {
+        let key = (r.sender, r.client_id.as_str());
+        if let Some(m) = existing.remove(&(r.sender, r.client_id.as_str().to_owned())) {
+            results[i] = Some(Ok(WriteOutcome::MessageExisted { message: m }));
+            first.insert(key, i);
+        } else if let Some(&j) = first.get(&key) {
+            copy_of[i] = Some(j);
+        } else {
+            first.insert(key, i);
+        }
+    }
+    let pending = |results: &Vec<Option<Applied>>, copy_of: &Vec<Option<usize>>, i: usize| {
+        results[i].is_none() && copy_of[i].is_none()
+    };
+
+    // 2. Conversations: direct targets resolve through their pair, created on first use.
+    let mut conversation: Vec<Option<ConversationId>> = vec![None; n];
+    let mut pairs: Vec<(UserId, UserId)> = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        if !pending(&results, &copy_of, i) {
+            continue;
+        }
+        match r.target {
+            Target::Conversation(c) => conversation[i] = Some(c),
+            Target::Direct(peer) if peer == r.sender => {
+                results[i] = Some(Err(WriteRejection::BadRequest(
+                    "a direct conversation needs another person",
+                )))
+            }
+            Target::Direct(peer) => pairs.push(ordered(r.sender, peer)),
+        }
+    }
+    let mut pair_conversation: HashMap<(UserId, UserId), ConversationId> = HashMap::new();
+    if !pairs.is_empty() {
+        let (lo, hi): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().map(|(a, b)| (a.0, b.0)).unzip();
+        for row in tx
+            .query(
+                "SELECT d.user_lo, d.user_hi, d.conversation_id FROM direct_pairs d
+                 JOIN unnest($1::uuid[], $2::uuid[]) AS k(lo, hi) ON d.user_lo = k.lo AND d.user_hi = k.hi",
+                &[&lo, &hi],
+            )
+            .await?
+        {
+            pair_conversation.insert((UserId(row.get(0)), UserId(row.get(1))), ConversationId(row.get(2)));
+        }
+    }
+    for (i, r) in requests.iter().enumerate() {
+        let Target::Direct(peer) = r.target else {
+            continue;
+        };
+        if !pending(&results, &copy_of, i) {
+            continue;
+        }
+        let pair = ordered(r.sender, peer);
+        match pair_conversation.get(&pair) {
+            Some(c) => conversation[i] = Some(*c),
+            None => match open_direct(tx, r.sender, peer).await? {
+                Ok(c) => {
+                    pair_conversation.insert(pair, c);
+                    conversation[i] = Some(c);
+                }
+                Err(rejection) => results[i] = Some(Err(rejection)),
+            },
+        }
+    }
+
+    // 3. Membership, and each direct conversation's other person.
+    let mut asked: Vec<(ConversationId, UserId)> = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        if let (true, Some(c)) = (pending(&results, &copy_of, i), conversation[i]) {
+            asked.push((c, r.sender));
+        }
+    }
+    asked.sort();
+    asked.dedup();
+    let (conv_ids, member_ids): (Vec<Uuid>, Vec<Uuid>) =
+        asked.iter().map(|(c, u)| (c.0, u.0)).unzip();
+    let mut membership: HashMap<(ConversationId, UserId), Option<UserId>> = HashMap::new();
+    for row in tx
+        .query(
+            "SELECT m.conversation_id, m.user_id, CASE WHEN d.user_lo = m.user_id THEN d.user_hi ELSE d.user_lo END
+             FROM unnest($1::uuid[], $2::uuid[]) AS k(c, u)
+             JOIN members m ON m.conversation_id = k.c AND m.user_id = k.u
+             LEFT JOIN direct_pairs d ON d.conversation_id = m.conversation_id",
+            &[&conv_ids, &member_ids],
+        )
+        .await?
+    {
+        let peer: Option<Uuid> = row.get(2);
+        membership.insert((ConversationId(row.get(0)), UserId(row.get(1))), peer.map(UserId));
+    }
+
+    // 4. Blocks between direct partners, either way.
+    let mut direct_pairs: Vec<(UserId, UserId)> = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        if !pending(&results, &copy_of, i) {
+            continue;
+        }
+        match conversation[i].and_then(|c| membership.get(&(c, r.sender))) {
+            None => results[i] = Some(Err(WriteRejection::NotFound("conversation"))),
+            Some(Some(peer)) => direct_pairs.push((r.sender, *peer)),
+            Some(None) => {}
+        }
+    }
+    let mut blocked_pairs: HashSet<(UserId, UserId)> = HashSet::new();
+    if !direct_pairs.is_empty() {
+        let (a, b): (Vec<Uuid>, Vec<Uuid>) = direct_pairs.iter().map(|(x, y)| (x.0, y.0)).unzip();
+        for row in tx
+            .query(
+                "SELECT b.blocker_id, b.blocked_id FROM blocks b
+                 JOIN unnest($1::uuid[], $2::uuid[]) AS k(x, y)
+                   ON (b.blocker_id = k.x AND b.blocked_id = k.y) OR (b.blocker_id = k.y AND b.blocked_id = k.x)",
+                &[&a, &b],
+            )
+            .await?
+        {
+            blocked_pairs.insert(ordered(UserId(row.get(0)), UserId(row.get(1))));
+        }
+    }
+    for (i, r) in requests.iter().enumerate() {
+        if !pending(&results, &copy_of, i) {
+            continue;
+        }
+        let c = conversation[i].expect("resolved above");
+        if let Some(Some(peer)) = membership.get(&(c, r.sender)) {
+            if blocked_pairs.contains(&ordered(r.sender, *peer)) {
+                results[i] = Some(Err(WriteRejection::Blocked));
+            }
+        }
+    }
+
+    // 5. Sequence numbers: lock the conversations in id order, then take a range each.
+    let accepted: Vec<usize> = (0..n).filter(|&i| pending(&results, &copy_of, i)).collect();
+    if !accepted.is_empty() {
+        let mut counts: HashMap<ConversationId, i64> = HashMap::new();
+        for &i in &accepted {
+            *counts
+                .entry(conversation[i].expect("resolved"))
+                .or_default() += 1;
+        }
+        let mut ids: Vec<ConversationId> = counts.keys().copied().collect();
+        ids.sort();
+        let id_uuids: Vec<Uuid> = ids.iter().map(|c| c.0).collect();
+        let n_per: Vec<i64> = ids.iter().map(|c| counts[c]).collect();
+        tx.query(
+            "SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            &[&id_uuids],
+        )
+        .await?;
+        let mut next_seq: HashMap<ConversationId, i64> = HashMap::new();
+        for row in tx
+            .query(
+                "UPDATE conversations c SET last_seq = c.last_seq + v.n
+                 FROM unnest($1::uuid[], $2::int8[]) AS v(id, n) WHERE c.id = v.id
+                 RETURNING c.id, c.last_seq",
+                &[&id_uuids, &n_per],
+            )
+            .await?
+        {
+            let id = ConversationId(row.get(0));
+            let last: i64 = row.get(1);
+            next_seq.insert(id, last - counts[&id] + 1);
+        }
+
+        // 6. Insert, in arrival order.
+        let mut messages: Vec<(usize, Message)> = Vec::with_capacity(accepted.len());
+        for &i in &accepted {
+            let r = &requests[i];
+            let c = conversation[i].expect("resolved");
+            let seq = next_seq.get_mut(&c).expect("locked above");
+            messages.push((
+                i,
+                Message {
+                    id: MessageId::new(),
+                    conversation_id: c,
+                    seq: *seq,
+                    sender_id: r.sender,
+                    body: r.body.as_str().to_owned(),
+                    client_id: r.client_id.clone(),
+                    created_at: chrono::Utc::now(),
+                },
+            ));
+            *seq += 1;
+        }
+        let col =
+            |f: fn(&Message) -> Uuid| messages.iter().map(|(_, m)| f(m)).collect::<Vec<Uuid>>();
+        let (ids, convs, senders) = (
+            col(|m| m.id.0),
+            col(|m| m.conversation_id.0),
+            col(|m| m.sender_id.0),
+        );
+        let seqs: Vec<i64> = messages.iter().map(|(_, m)| m.seq).collect();
+        let bodies: Vec<&str> = messages.iter().map(|(_, m)| m.body.as_str()).collect();
+        let cids: Vec<&str> = messages.iter().map(|(_, m)| m.client_id.as_str()).collect();
+        let created: HashMap<Uuid, chrono::DateTime<chrono::Utc>> = tx
+            .query(
+                "INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_id, created_at)
+                 SELECT id, c, s, u, b, cl, clock_timestamp()
+                 FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[]) AS t(id, c, s, u, b, cl)
+                 RETURNING id, created_at",
+                &[&ids, &convs, &seqs, &senders, &bodies, &cids],
+            )
+            .await?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+
+        // 7. Senders have read what they wrote.
+        let mut read: HashMap<(ConversationId, UserId), i64> = HashMap::new();
+        for (_, m) in &messages {
+            let e = read.entry((m.conversation_id, m.sender_id)).or_default();
+            *e = (*e).max(m.seq);
+        }
+        let (rc, ru, rs): (Vec<Uuid>, Vec<Uuid>, Vec<i64>) = read.iter().fold(
+            (vec![], vec![], vec![]),
+            |(mut c, mut u, mut s), ((ci, ui), seq)| {
+                c.push(ci.0);
+                u.push(ui.0);
+                s.push(*seq);
+                (c, u, s)
+            },
+        );
+        tx.execute(
+            "UPDATE members m SET read_seq = GREATEST(m.read_seq, v.s)
+             FROM unnest($1::uuid[], $2::uuid[], $3::int8[]) AS v(c, u, s)
+             WHERE m.conversation_id = v.c AND m.user_id = v.u",
+            &[&rc, &ru, &rs],
+        )
+        .await?;
+
+        // 8. Recipients: the members, less those who blocked the sender.
+        let mut members: HashMap<ConversationId, Vec<UserId>> = HashMap::new();
+        for row in tx
+            .query(
+                "SELECT conversation_id, user_id FROM members WHERE conversation_id = ANY($1)",
+                &[&id_uuids],
+            )
+            .await?
+        {
+            members
+                .entry(ConversationId(row.get(0)))
+                .or_default()
+                .push(UserId(row.get(1)));
+        }
+        let distinct_senders: Vec<Uuid> = {
+            let s: HashSet<Uuid> = senders.iter().copied().collect();
+            s.into_iter().collect()
+        };
+        let blocked_by: HashSet<(UserId, UserId)> = tx
+            .query(
+                "SELECT blocker_id, blocked_id FROM blocks WHERE blocked_id = ANY($1)",
+                &[&distinct_senders],
+            )
+            .await?
+            .iter()
+            .map(|row| (UserId(row.get(0)), UserId(row.get(1))))
+            .collect();
+        for (i, mut message) in messages {
+            if let Some(at) = created.get(&message.id.0) {
+                message.created_at = *at;
+            }
+            let recipients = members
+                .get(&message.conversation_id)
+                .map(|all| {
+                    all.iter()
+                        .copied()
+                        .filter(|u| {
+                            *u == message.sender_id
+                                || !blocked_by.contains(&(*u, message.sender_id))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            results[i] = Some(Ok(WriteOutcome::MessageStored {
+                message,
+                recipients,
+            }));
+        }
+    }
+
+    // Copies within the run answer as their first did.
+    for i in 0..n {
+        if let Some(j) = copy_of[i] {
+            results[i] = Some(match &results[j] {
+                Some(Ok(WriteOutcome::MessageStored { message, .. }))
+                | Some(Ok(WriteOutcome::MessageExisted { message })) => {
+                    Ok(WriteOutcome::MessageExisted {
+                        message: message.clone(),
+                    })
+                }
+                Some(other) => other.clone(),
+                None => Err(WriteRejection::BadRequest("unresolved duplicate")),
+            });
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or(Err(WriteRejection::BadRequest("unresolved message"))))
+        .collect())
+}
