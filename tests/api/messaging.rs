@@ -378,7 +378,7 @@ async fn the_same_client_id_twice_in_quick_succession_is_stored_once() {
     );
     assert_eq!(acks[0].1["body"], "body 1");
     assert_ne!(acks[0].1["id"], acks[2].1["id"]);
-    let mut delivered = vec![b.recv_type("message").await, b.recv_type("message").await];
+    let mut delivered = [b.recv_type("message").await, b.recv_type("message").await];
     delivered.sort_by_key(|m| m["message"]["seq"].as_i64());
     assert_eq!(delivered[0]["message"]["client_id"], "twin");
     assert_eq!(delivered[1]["message"]["client_id"], "other");
