@@ -109,40 +109,24 @@ impl Application {
             metrics,
             next_window: AtomicU64::new(1),
         });
-        let server =
-            HttpServer::new(move || {
-                App::new()
-                    .wrap(middleware::Logger::new("%{r}a \"%r\" %s %b %Dms"))
-                    .app_data(state.clone())
-                    .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(
-                        |err, _req| {
-                            let message = err.to_string();
-                            actix_web::error::InternalError::from_response(
-                                err,
-                                routes::error::error_response(
-                                    crate::protocol::ErrorCode::BadRequest,
-                                    &message,
-                                ),
-                            )
-                            .into()
-                        },
-                    ))
-                    .app_data(web::QueryConfig::default().error_handler(|err, _req| {
-                        let message = err.to_string();
-                        actix_web::error::InternalError::from_response(
-                            err,
-                            routes::error::error_response(
-                                crate::protocol::ErrorCode::BadRequest,
-                                &message,
-                            ),
-                        )
-                        .into()
-                    }))
-                    .configure(|cfg| routes::configure(cfg, &static_dir))
-            })
-            .shutdown_timeout(10)
-            .listen(listener)?
-            .run();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(middleware::Logger::new("%{r}a \"%r\" %s %b %Dms"))
+                .app_data(state.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(64 * 1024)
+                        .error_handler(|err, _req| routes::error::bad_request(err)),
+                )
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|err, _req| routes::error::bad_request(err)),
+                )
+                .configure(|cfg| routes::configure(cfg, &static_dir))
+        })
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
         Ok(Application { port, server })
     }
 

@@ -38,41 +38,22 @@ pub async fn history(
     limit: i64,
 ) -> Result<Vec<Message>, DbError> {
     let conn = pool.get().await?;
-    let mut messages: Vec<Message> = match page {
-        Page::After(after) => {
-            let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2
-                 ORDER BY seq ASC LIMIT $3"
-            );
-            conn.query(sql.as_str(), &[&conversation.0, &after, &limit])
-                .await?
-                .iter()
-                .map(message)
-                .collect()
-        }
-        Page::Before(before) => {
-            let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq < $2
-                 ORDER BY seq DESC LIMIT $3"
-            );
-            conn.query(sql.as_str(), &[&conversation.0, &before, &limit])
-                .await?
-                .iter()
-                .map(message)
-                .collect()
-        }
-        Page::Latest => {
-            let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1
-                 ORDER BY seq DESC LIMIT $2"
-            );
-            conn.query(sql.as_str(), &[&conversation.0, &limit])
-                .await?
-                .iter()
-                .map(message)
-                .collect()
-        }
+    // Scrolling back reads the newest rows below the bound, then puts them in order.
+    let (condition, order, bound) = match page {
+        Page::After(after) => ("seq > $3", "ASC", after),
+        Page::Before(before) => ("seq < $3", "DESC", before),
+        Page::Latest => ("seq < $3", "DESC", i64::MAX),
     };
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND {condition}
+         ORDER BY seq {order} LIMIT $2"
+    );
+    let mut messages: Vec<Message> = conn
+        .query(sql.as_str(), &[&conversation.0, &limit, &bound])
+        .await?
+        .iter()
+        .map(message)
+        .collect();
     messages.sort_by_key(|m| m.seq);
     Ok(messages)
 }

@@ -4,7 +4,7 @@ use crate::domain::{User, UserId};
 use biscuit_auth::macros::{authorizer, biscuit, rule};
 use biscuit_auth::{Algorithm, Biscuit, KeyPair, PrivateKey};
 use chrono::{DateTime, Utc};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Why a session token was refused. Clients only ever hear "unauthorized".
 #[derive(Debug, thiserror::Error)]
@@ -56,12 +56,14 @@ impl SessionKeys {
         user: &User,
         ttl: Duration,
     ) -> Result<(String, DateTime<Utc>), SessionError> {
-        // Whole seconds: biscuit dates have second precision.
-        let expires = SystemTime::now() + ttl;
+        // Biscuit dates have whole seconds: round up, so a token lives at least `ttl`.
+        let wanted = SystemTime::now() + ttl;
+        let since_epoch = wanted.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let secs = since_epoch.as_secs() + u64::from(since_epoch.subsec_nanos() > 0);
+        let expires = UNIX_EPOCH + Duration::from_secs(secs);
         let expires_at: DateTime<Utc> = expires.into();
-        let expires_at = DateTime::from_timestamp(expires_at.timestamp(), 0).unwrap_or(expires_at);
         let token = biscuit!(
-            r#"user({id}, {email}); expires({exp}); check if time($t), $t <= {exp};"#,
+            r#"user({id}, {email}); expires({exp}); check if time($t), $t < {exp};"#,
             id = user.id.to_string(),
             email = user.email.clone(),
             exp = expires,

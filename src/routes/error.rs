@@ -83,3 +83,14 @@ impl ResponseError for ApiError {
         error_response(self.code(), &message)
     }
 }
+
+/// Turns an extractor's complaint (malformed JSON body, bad query string) into our JSON
+/// `bad_request` error.
+pub fn bad_request(err: impl ResponseError + 'static) -> actix_web::Error {
+    let message = err.to_string();
+    actix_web::error::InternalError::from_response(
+        err,
+        error_response(ErrorCode::BadRequest, &message),
+    )
+    .into()
+}

@@ -104,14 +104,11 @@ async fn blocked_direct_messages_are_refused_in_both_directions() {
     a.send(json!({"type": "send", "ref": "r3", "client_id": new_client_id(), "body": "bye", "to": bob.id})).await;
     assert_eq!(a.recv_type("error").await["code"], "blocked");
     let (status, body) = app
-        .send_json(
-            reqwest::Method::POST,
-            &format!(
-                "/api/conversations/{}/messages",
-                conversation.as_str().unwrap()
-            ),
+        .post_message(
             &bob.token,
-            Some(json!({"body": "over http", "client_id": new_client_id()})),
+            conversation.as_str().unwrap(),
+            "over http",
+            &new_client_id(),
         )
         .await;
     assert_eq!(

@@ -20,38 +20,50 @@ async fn start_server_process(database_url: &str, key_hex: &str) -> ServerProces
         .local_addr()
         .unwrap()
         .port();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"))
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("OIDC_ISSUER", "http://127.0.0.1:9/")
-        .env("OIDC_AUDIENCE", AUDIENCE)
-        .env("BISCUIT_PRIVATE_KEY", key_hex)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the server binary");
-    let http = reqwest::Client::new();
+    start_server_process_on(database_url, key_hex, port).await
+}
+
+/// Starts the binary on `port` (retrying while a just-killed predecessor frees it) and
+/// waits for `/healthz`.
+async fn start_server_process_on(database_url: &str, key_hex: &str, port: u16) -> ServerProcess {
     let deadline = tokio::time::Instant::now() + WAIT;
+    let http = reqwest::Client::new();
     loop {
-        if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-        {
-            if r.status().is_success() {
-                break;
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("OIDC_ISSUER", "http://127.0.0.1:9/")
+            .env("OIDC_AUDIENCE", AUDIENCE)
+            .env("BISCUIT_PRIVATE_KEY", key_hex)
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the server binary");
+        let mut server = ServerProcess { child, port };
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = server.child.try_wait() {
+                break; // exited (port still taken): start another
             }
+            if let Ok(r) = http
+                .get(format!("http://127.0.0.1:{port}/healthz"))
+                .send()
+                .await
+            {
+                if r.status().is_success() {
+                    return server;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = server.child.start_kill();
         assert!(
             tokio::time::Instant::now() < deadline,
-            "server did not come up"
+            "server did not come up on port {port}"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    ServerProcess { child, port }
 }
 
 #[actix_web::test]
@@ -227,47 +239,4 @@ async fn a_client_resumes_across_a_server_restart_with_nothing_lost() {
         .collect();
     assert_eq!(bodies, vec![json!("after")]);
     drop(server);
-}
-
-async fn start_server_process_on(database_url: &str, key_hex: &str, port: u16) -> ServerProcess {
-    // The port was just freed; retry briefly until the new process binds it.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("OIDC_ISSUER", "http://127.0.0.1:9/")
-            .env("OIDC_AUDIENCE", AUDIENCE)
-            .env("BISCUIT_PRIVATE_KEY", key_hex)
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut server = ServerProcess { child, port };
-        let http = reqwest::Client::new();
-        let started = tokio::time::Instant::now();
-        while started.elapsed() < Duration::from_secs(3) {
-            if let Ok(Some(_)) = server.child.try_wait() {
-                break;
-            }
-            if let Ok(r) = http
-                .get(format!("http://127.0.0.1:{port}/healthz"))
-                .send()
-                .await
-            {
-                if r.status().is_success() {
-                    return server;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = server.child.start_kill();
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "server did not come back on port {port}"
-        );
-    }
 }

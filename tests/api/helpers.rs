@@ -283,6 +283,34 @@ impl TestApp {
         (ws, ready)
     }
 
+    /// `POST /api/conversations/{conversation}/messages`.
+    pub async fn post_message(
+        &self,
+        token: &str,
+        conversation: &str,
+        body: &str,
+        client_id: &str,
+    ) -> (u16, Value) {
+        let path = format!("/api/conversations/{conversation}/messages");
+        let payload = json!({"body": body, "client_id": client_id});
+        self.send_json(reqwest::Method::POST, &path, token, Some(payload))
+            .await
+    }
+
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .http
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await;
+        response
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     /// A direct database connection for assertions.
     pub async fn db(&self) -> tokio_postgres::Client {
         let (client, connection) =

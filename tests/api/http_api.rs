@@ -26,15 +26,7 @@ async fn health_readiness_and_metrics_answer() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["postgres"], "ok");
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     for series in [
         "banter_sockets_open 1",
         "banter_users_online 1",

@@ -97,7 +97,7 @@ async fn an_expiring_session_is_closed_with_4401_unless_renewed() {
     let alice = app.sign_in("alice@example.com").await;
     let (mut renewed, _) = app.window(&alice).await;
     let (mut lapsing, _) = app.window(&alice).await;
-    // Session expiry has whole-second precision: a token minted a second later lasts longer.
+    // Expiry has whole-second precision (rounded up): a token minted 1.1 s later lasts longer.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let fresh = app.sign_in("alice@example.com").await;
     renewed

@@ -86,12 +86,7 @@ async fn a_resend_with_the_same_client_id_returns_the_original_and_delivers_noth
     // And over HTTP.
     let conversation = original["conversation_id"].as_str().unwrap();
     let (status, body) = app
-        .send_json(
-            reqwest::Method::POST,
-            &format!("/api/conversations/{conversation}/messages"),
-            &alice.token,
-            Some(json!({"body": "once", "client_id": client_id})),
-        )
+        .post_message(&alice.token, conversation, "once", &client_id)
         .await;
     assert_eq!(status, 200);
     assert_eq!(body, original);
@@ -336,12 +331,7 @@ async fn messages_sent_over_http_reach_every_window_like_socket_sends() {
     let (mut a, _) = app.window(&alice).await;
     let (mut b, _) = app.window(&bob).await;
     let (status, message) = app
-        .send_json(
-            reqwest::Method::POST,
-            &format!("/api/conversations/{id}/messages"),
-            &alice.token,
-            Some(json!({"body": "from a script", "client_id": new_client_id()})),
-        )
+        .post_message(&alice.token, id, "from a script", &new_client_id())
         .await;
     assert_eq!(status, 201);
     assert_eq!(

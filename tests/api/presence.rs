@@ -100,15 +100,7 @@ async fn closed_windows_leave_no_entries_behind() {
     ];
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let text = app
-            .http
-            .get(format!("{}/metrics", app.address))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = app.metrics().await;
         if expected.iter().all(|e| text.contains(e)) {
             break;
         }

@@ -167,7 +167,7 @@ async fn a_tampered_or_expired_session_token_is_refused() {
     assert_eq!(status, 401);
     assert_eq!(body["error"]["code"], "unauthorized");
 
-    // A token minted by the same root key but already expired.
+    // A token minted by the same root key but already expired (expiry rounds up to a second).
     let keys = banter::startup::session_keys(&pool(&app).await, None)
         .await
         .unwrap();
