@@ -68,7 +68,8 @@ async fn start_server_process_on(database_url: &str, key_hex: &str, port: u16) -
 
 #[actix_web::test]
 async fn every_acknowledged_message_survives_a_kill_during_a_burst_exactly_once() {
-    let database_url = create_database().await;
+    let database = TestDatabase::create().await;
+    let database_url = database.url.clone();
     let key = SessionKeys::generate_private_bytes();
     let key_hex = hex::encode(&key);
     let mut server = start_server_process(&database_url, &key_hex).await;
@@ -183,7 +184,8 @@ async fn every_acknowledged_message_survives_a_kill_during_a_burst_exactly_once(
 
 #[actix_web::test]
 async fn a_client_resumes_across_a_server_restart_with_nothing_lost() {
-    let database_url = create_database().await;
+    let database = TestDatabase::create().await;
+    let database_url = database.url.clone();
     let key = SessionKeys::generate_private_bytes();
     let key_hex = hex::encode(&key);
     let keys = SessionKeys::from_private_bytes(&key).unwrap();

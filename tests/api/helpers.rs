@@ -30,21 +30,62 @@ pub fn admin_database_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// Creates an empty database with a unique name and returns its URL.
-pub async fn create_database() -> String {
-    let admin = admin_database_url();
-    let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-        .await
-        .expect("connect to the maintenance database");
-    actix_web::rt::spawn(connection);
-    let name = format!("banter_test_{}", uuid::Uuid::new_v4().simple());
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create the test database");
-    let mut url = url::Url::parse(&admin).expect("admin url");
-    url.set_path(&name);
-    url.to_string()
+/// A throwaway database, dropped when the test ends well (kept for a post-mortem when it
+/// fails; `scripts/test.sh` clears leftovers before each run).
+pub struct TestDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> TestDatabase {
+        let admin = admin_database_url();
+        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the maintenance database");
+        actix_web::rt::spawn(connection);
+        let name = format!("banter_test_{}", uuid::Uuid::new_v4().simple());
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create the test database");
+        let mut url = url::Url::parse(&admin).expect("admin url");
+        url.set_path(&name);
+        TestDatabase {
+            url: url.to_string(),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept database {} of the failed test", self.name);
+            return;
+        }
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime; do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let (client, connection) =
+                    tokio_postgres::connect(&admin_database_url(), tokio_postgres::NoTls)
+                        .await
+                        .ok()?;
+                tokio::spawn(connection);
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                tokio::time::timeout(WAIT, client.batch_execute(&sql))
+                    .await
+                    .ok()?
+                    .ok()
+            })
+        })
+        .join();
+    }
 }
 
 /// An OpenID Connect issuer on a random port with its own RSA and EC keys.
@@ -166,6 +207,8 @@ pub struct TestApp {
     pub ws_url: String,
     pub port: u16,
     pub database_url: String,
+    /// Dropped last: the database outlives the test's use of it.
+    _database: TestDatabase,
     pub issuer: TestIssuer,
     pub http: reqwest::Client,
 }
@@ -204,9 +247,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app on port 0 with a fresh database; `tweak` adjusts settings first.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
-    let _ = env_logger::builder().is_test(true).try_init();
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .is_test(true)
+        .try_init();
     let issuer = TestIssuer::start().await;
-    let database_url = create_database().await;
+    let database = TestDatabase::create().await;
+    let database_url = database.url.clone();
     let mut settings = test_settings(&database_url, &issuer.issuer);
     tweak(&mut settings);
     let app = Application::build(settings).await.expect("the app builds");
@@ -217,6 +263,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         ws_url: format!("ws://127.0.0.1:{port}/ws"),
         port,
         database_url,
+        _database: database,
         issuer,
         http: reqwest::Client::builder().timeout(WAIT).build().unwrap(),
     }
