@@ -28,6 +28,12 @@ pub struct Settings {
     pub database_pool_size: u32,
     /// `None` runs a single node; the cluster mirror needs it.
     pub redis_url: Option<String>,
+    /// Every Redis key and channel starts with this (several deployments, or tests, can
+    /// share one Redis).
+    pub redis_key_prefix: String,
+    /// How often this node proves it is alive, and how long others wait before reaping it.
+    pub heartbeat_interval: Duration,
+    pub node_ttl: Duration,
     pub oidc: OidcSettings,
     /// Hex Ed25519 root key; `None` means "generate once and share through Postgres".
     pub biscuit_private_key: Option<String>,
@@ -71,6 +77,9 @@ pub struct Limits {
     pub max_commit_batch: usize,
     /// Largest serialized UI state (selection, draft) a window may mirror.
     pub max_ui_state_bytes: usize,
+    /// How long a UserActor waits for a missing `seq` (delivered out of order by another
+    /// node) before reading it from Postgres.
+    pub gap_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -91,6 +100,7 @@ impl Default for Limits {
             history_max: 200,
             max_commit_batch: 512,
             max_ui_state_bytes: 16 * 1024,
+            gap_timeout: Duration::from_millis(1000),
         }
     }
 }
@@ -191,6 +201,10 @@ impl Settings {
                     })?,
             },
             redis_url,
+            redis_key_prefix: optional(lookup, "REDIS_KEY_PREFIX")
+                .unwrap_or_else(|| "banter:".into()),
+            heartbeat_interval: Duration::from_secs(3),
+            node_ttl: Duration::from_secs(10),
             oidc: OidcSettings {
                 issuer,
                 audience: required(lookup, "OIDC_AUDIENCE")?,

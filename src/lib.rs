@@ -42,6 +42,7 @@ pub mod actors;
 pub mod bench;
 pub mod chat;
 pub mod cli;
+pub mod cluster;
 pub mod configuration;
 pub mod db;
 pub mod domain;

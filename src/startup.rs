@@ -4,6 +4,7 @@
 use crate::actors::persist::PersistActor;
 use crate::actors::registry::PresenceRegistry;
 use crate::chat::Chat;
+use crate::cluster::{ClusterMirror, Keys};
 use crate::configuration::Settings;
 use crate::db::{self, Pool};
 use crate::identity::{OidcVerifier, SessionKeys};
@@ -14,7 +15,7 @@ use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context as _;
 use std::net::TcpListener;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,15 +36,20 @@ pub async fn session_keys(pool: &Pool, configured: Option<&str>) -> anyhow::Resu
     SessionKeys::from_private_bytes(&bytes).context("the session root key is malformed")
 }
 
-/// The actors: PersistActor and PresenceRegistry know each other (committed writes flow
-/// back to the registry), so they are made together; the chat service holds both.
-pub fn start_actors(
-    pool: Pool,
-    settings: &Settings,
-    metrics: Metrics,
-) -> (Addr<PresenceRegistry>, Chat) {
+/// The running actors, and what the routes need of them.
+pub struct Actors {
+    pub registry: Addr<PresenceRegistry>,
+    pub chat: Chat,
+    /// `Some` in a cluster: whether the Redis mirror is in sync (for `/readyz`).
+    pub cluster_health: Option<Arc<AtomicBool>>,
+}
+
+/// Starts the actors. The PersistActor, the PresenceRegistry and (with Redis) the
+/// ClusterMirror know each other (committed writes and cluster events flow back to the
+/// registry), so they are made together inside the registry's constructor.
+pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow::Result<Actors> {
     let limits = Arc::new(settings.limits.clone());
-    let mut chat_out = None;
+    let mut made: Option<anyhow::Result<(Chat, Option<Arc<AtomicBool>>)>> = None;
     let registry = PresenceRegistry::create(|ctx| {
         let persist = PersistActor::new(
             pool.clone(),
@@ -53,11 +59,39 @@ pub fn start_actors(
         )
         .start();
         let chat = Chat::new(pool.clone(), persist, ctx.address(), limits.clone());
-        chat_out = Some(chat.clone());
-        PresenceRegistry::new(pool, chat, limits.max_windows_per_user, metrics)
+        let mut registry =
+            PresenceRegistry::new(pool, chat.clone(), limits.max_windows_per_user, metrics);
+        let mut health = None;
+        if let Some(url) = &settings.redis_url {
+            let keys = Keys::new(&settings.redis_key_prefix, &settings.node_id);
+            match ClusterMirror::new(
+                url,
+                keys,
+                ctx.address(),
+                settings.heartbeat_interval,
+                settings.node_ttl,
+            ) {
+                Ok((mirror, healthy)) => {
+                    registry = registry.with_cluster(mirror.start());
+                    health = Some(healthy);
+                }
+                Err(e) => {
+                    made = Some(Err(
+                        anyhow::Error::from(e).context("REDIS_URL is not usable")
+                    ));
+                    return registry;
+                }
+            }
+        }
+        made = Some(Ok((chat, health)));
+        registry
     });
-    let chat = chat_out.expect("set by the registry's constructor");
-    (registry, chat)
+    let (chat, cluster_health) = made.expect("set by the registry's constructor")?;
+    Ok(Actors {
+        registry,
+        chat,
+        cluster_health,
+    })
 }
 
 impl Application {
@@ -75,7 +109,11 @@ impl Application {
         }
         let keys = Arc::new(session_keys(&pool, settings.biscuit_private_key.as_deref()).await?);
         let metrics = Metrics::new();
-        let (registry, chat) = start_actors(pool, &settings, metrics.clone());
+        let Actors {
+            registry,
+            chat,
+            cluster_health,
+        } = start_actors(pool, &settings, metrics.clone())?;
         {
             let chat = chat.clone();
             actix::spawn(async move {
@@ -104,6 +142,7 @@ impl Application {
             settings: Arc::new(settings),
             chat,
             registry,
+            cluster_health,
             keys,
             oidc,
             metrics,

@@ -70,3 +70,19 @@ pub async fn members_if_member(
     let members: Vec<UserId> = rows.iter().map(|r| UserId(r.get(0))).collect();
     Ok(members.contains(&user).then_some(members))
 }
+
+/// The last `seq` of every conversation `user` belongs to.
+pub async fn last_seqs(pool: &Pool, user: UserId) -> Result<Vec<(ConversationId, i64)>, DbError> {
+    let conn = pool.get().await?;
+    let rows = conn
+        .query(
+            "SELECT c.id, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+             WHERE m.user_id = $1",
+            &[&user.0],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (ConversationId(r.get(0)), r.get(1)))
+        .collect())
+}

@@ -2,7 +2,7 @@
 
 use super::ids::{ClientId, ConversationId, MessageId, UserId};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A message body that passed SPEC §7: 1..=max characters, not only white space.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +42,7 @@ impl MessageBody {
 }
 
 /// A committed message, exactly as clients see it (SPEC §5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,

@@ -4,6 +4,7 @@ use super::AppState;
 use crate::db;
 use actix_web::{get, web, HttpResponse};
 use serde_json::json;
+use std::sync::atomic::Ordering;
 
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
@@ -12,16 +13,31 @@ pub async fn healthz() -> HttpResponse {
 
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match db::ping(&state.chat.pool).await {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready", "postgres": "ok" })),
+    let postgres = match db::ping(&state.chat.pool).await {
+        Ok(()) => "ok",
         Err(e) => {
             log::warn!("not ready: {}", crate::error_chain(&e));
-            HttpResponse::ServiceUnavailable().json(json!({
-                "status": "not_ready",
-                "postgres": "unreachable",
-                "error": { "code": "unavailable", "message": "Postgres is unreachable" }
-            }))
+            "unreachable"
         }
+    };
+    let redis = state.cluster_health.as_ref().map(|h| {
+        if h.load(Ordering::SeqCst) {
+            "ok"
+        } else {
+            "out of sync"
+        }
+    });
+    let ready = postgres == "ok" && redis.is_none_or(|r| r == "ok");
+    let mut body =
+        json!({ "status": if ready { "ready" } else { "not_ready" }, "postgres": postgres });
+    if let Some(redis) = redis {
+        body["redis"] = json!(redis);
+    }
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        body["error"] = json!({ "code": "unavailable", "message": "a dependency is unreachable" });
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }
 

@@ -25,6 +25,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub chat: Chat,
     pub registry: Addr<PresenceRegistry>,
+    /// In a cluster: is the Redis mirror in sync?
+    pub cluster_health: Option<Arc<std::sync::atomic::AtomicBool>>,
     pub keys: Arc<SessionKeys>,
     pub oidc: Arc<OidcVerifier>,
     pub metrics: Metrics,

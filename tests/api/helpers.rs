@@ -228,6 +228,9 @@ pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
         database_url: database_url.to_owned(),
         database_pool_size: 10,
         redis_url: None,
+        redis_key_prefix: "banter:".into(),
+        heartbeat_interval: Duration::from_secs(3),
+        node_ttl: Duration::from_secs(10),
         oidc: OidcSettings {
             issuer: issuer.to_owned(),
             audience: AUDIENCE.into(),

@@ -149,6 +149,7 @@ async fn a_reconnecting_window_fills_its_gap_with_history_after_seq() {
     let (mut b, _) = app.window(&bob).await;
     a.send(json!({"type": "send", "client_id": new_client_id(), "body": "one", "to": bob.id}))
         .await;
+    a.recv_type("ack").await;
     let seen = b.recv_type("message").await["message"].clone();
     let conversation = seen["conversation_id"].as_str().unwrap().to_owned();
 

@@ -6,19 +6,23 @@
 //! between the snapshot and the live stream. A window that cannot keep up (its socket's
 //! mailbox is full) is closed so it reconnects and resyncs.
 
+mod sequencer;
+
 use super::persist::Origin;
 use super::registry::{DetachSocket, GetOnlineFor, PresenceRegistry};
 use super::ToSocket;
 use crate::chat::{Chat, ChatError};
 use crate::db;
+use crate::db::messages::Page;
 use crate::db::writes::{WriteOp, WriteOutcome};
-use crate::domain::{Message, User, WindowId};
+use crate::domain::{ConversationId, Message, User, WindowId};
 use crate::metrics::Metrics;
 use crate::protocol::{close, error_frame, Command, Decoded, ServerEvent};
 use actix::dev::SendError;
 use actix::prelude::*;
 use bytestring::ByteString;
 use chrono::{DateTime, Utc};
+use sequencer::Sequencer;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -61,7 +65,24 @@ pub struct DeliverMessage {
     pub message: Arc<Message>,
     pub frame: ByteString,
     pub origin: Option<Origin>,
-    pub received_at: Instant,
+    /// When this node's PersistActor received the write (none for other nodes' writes).
+    pub received_at: Option<Instant>,
+}
+
+/// Command: events may have been lost (a Redis outage): read from Postgres what the
+/// windows have not seen, and re-send the mirrored UI state.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Resync;
+
+/// Internal: what the store says this user's conversations have reached.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct StoreCaughtUp {
+    /// Conversations' last seqs, when the read was a baseline (at start).
+    baseline: Option<Vec<(ConversationId, i64)>>,
+    /// Messages the windows had not seen, oldest first per conversation.
+    missed: Vec<Message>,
 }
 
 /// Command: run what a window asked for.
@@ -83,6 +104,10 @@ pub struct UserActor {
     registry: Addr<PresenceRegistry>,
     chat: Chat,
     windows: HashMap<WindowId, Window>,
+    /// Releases messages per conversation in `seq` order, each once.
+    sequencer: Sequencer<DeliverMessage>,
+    /// Deliveries that arrived before the baseline read (`None` once it is in).
+    early: Option<Vec<DeliverMessage>>,
     /// Frames a window may fall behind (or queue behind its snapshot) before it is closed.
     outbound_queue: usize,
     metrics: Metrics,
@@ -96,8 +121,87 @@ impl UserActor {
             outbound_queue: chat.limits().outbound_queue,
             chat,
             windows: HashMap::new(),
+            sequencer: Sequencer::default(),
+            early: Some(Vec::new()),
             metrics,
         }
+    }
+
+    /// Hands a message to the windows: an `ack` to its origin window, the shared
+    /// `message` frame to every other.
+    fn deliver(&mut self, msg: DeliverMessage) {
+        let origin = msg.origin.filter(|o| self.windows.contains_key(&o.window));
+        if let Some(origin) = &origin {
+            let ack = ServerEvent::Ack {
+                reference: origin.reference.as_deref(),
+                message: &msg.message,
+            }
+            .to_frame();
+            self.send_to(origin.window, ack);
+        }
+        self.broadcast(&msg.frame, origin.map(|o| o.window));
+        if let Some(at) = msg.received_at {
+            self.metrics
+                .delivery_latency
+                .observe(at.elapsed().as_secs_f64());
+        }
+    }
+
+    fn release(&mut self, ready: Vec<DeliverMessage>) {
+        for message in ready {
+            self.deliver(message);
+        }
+    }
+
+    /// Reads from the store what the windows have not seen: every conversation past what
+    /// was delivered (`resync`), or only the ones with a gap open too long.
+    fn catch_up(&mut self, resync: bool, ctx: &mut Context<Self>) {
+        let pool = self.chat.pool.clone();
+        let user = self.user.id;
+        let delivered = self.sequencer.delivered();
+        let gaps = self.sequencer.stale_gaps(self.chat.limits().gap_timeout);
+        if !resync && gaps.is_empty() {
+            return;
+        }
+        let page = self.chat.limits().history_max;
+        let read = async move {
+            let from: Vec<(ConversationId, i64)> = if resync {
+                db::conversations::last_seqs(&pool, user)
+                    .await?
+                    .into_iter()
+                    .filter(|(c, last)| *last > delivered.get(c).copied().unwrap_or(0))
+                    .map(|(c, _)| (c, delivered.get(&c).copied().unwrap_or(0)))
+                    .collect()
+            } else {
+                gaps
+            };
+            let mut missed = Vec::new();
+            for (conversation, mut after) in from {
+                loop {
+                    let batch =
+                        db::messages::history(&pool, conversation, Page::After(after), page)
+                            .await?;
+                    let full = batch.len() as i64 == page;
+                    after = batch.last().map_or(after, |m| m.seq);
+                    missed.extend(batch);
+                    if !full {
+                        break;
+                    }
+                }
+            }
+            Ok::<_, crate::db::DbError>(missed)
+        };
+        ctx.spawn(read.into_actor(self).map(|result, act, ctx| match result {
+            Ok(missed) => ctx.notify(StoreCaughtUp {
+                baseline: None,
+                missed,
+            }),
+            Err(e) => log::error!(
+                "catching up {} failed: {}",
+                act.user.id,
+                crate::error_chain(&e)
+            ),
+        }));
     }
 
     /// Hands a frame to one window, or queues it behind the window's snapshot.
@@ -340,6 +444,31 @@ impl Actor for UserActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(super::LARGE_MAILBOX);
+        // Where each conversation stands, so deliveries can be put in order from the start.
+        let (pool, user) = (self.chat.pool.clone(), self.user.id);
+        ctx.spawn(
+            async move { db::conversations::last_seqs(&pool, user).await }
+                .into_actor(self)
+                .map(|result, act, ctx| {
+                    let baseline = result.unwrap_or_else(|e| {
+                        log::error!(
+                            "baseline of {} failed: {}",
+                            act.user.id,
+                            crate::error_chain(&e)
+                        );
+                        Vec::new()
+                    });
+                    ctx.notify(StoreCaughtUp {
+                        baseline: Some(baseline),
+                        missed: Vec::new(),
+                    });
+                }),
+        );
+        let every = self.chat.limits().gap_timeout / 2;
+        ctx.run_interval(
+            every.max(std::time::Duration::from_millis(50)),
+            |act, ctx| act.catch_up(false, ctx),
+        );
     }
 }
 
@@ -386,19 +515,57 @@ impl Handler<DeliverMessage> for UserActor {
     type Result = ();
 
     fn handle(&mut self, msg: DeliverMessage, _ctx: &mut Self::Context) {
-        let origin = msg.origin.filter(|o| self.windows.contains_key(&o.window));
-        if let Some(origin) = &origin {
-            let ack = ServerEvent::Ack {
-                reference: origin.reference.as_deref(),
-                message: &msg.message,
-            }
-            .to_frame();
-            self.send_to(origin.window, ack);
+        if let Some(early) = &mut self.early {
+            early.push(msg);
+            return;
         }
-        self.broadcast(&msg.frame, origin.map(|o| o.window));
-        self.metrics
-            .delivery_latency
-            .observe(msg.received_at.elapsed().as_secs_f64());
+        let (conversation, seq) = (msg.message.conversation_id, msg.message.seq);
+        let ready = self.sequencer.offer(conversation, seq, msg);
+        self.release(ready);
+    }
+}
+
+impl Handler<Resync> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, _msg: Resync, ctx: &mut Self::Context) {
+        self.catch_up(true, ctx);
+        let (pool, user) = (self.chat.pool.clone(), self.user.id);
+        ctx.spawn(
+            async move { db::users::ui_state(&pool, user).await }
+                .into_actor(self)
+                .map(|result, act, _ctx| {
+                    if let Ok(state) = result {
+                        act.broadcast(&ServerEvent::Ui { state: &state }.to_frame(), None);
+                    }
+                }),
+        );
+    }
+}
+
+impl Handler<StoreCaughtUp> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: StoreCaughtUp, _ctx: &mut Self::Context) {
+        let mut ready = Vec::new();
+        if let Some(baseline) = msg.baseline {
+            for (conversation, last_seq) in baseline {
+                ready.extend(self.sequencer.known_up_to(conversation, last_seq));
+            }
+            for early in self.early.take().unwrap_or_default() {
+                let (conversation, seq) = (early.message.conversation_id, early.message.seq);
+                ready.extend(self.sequencer.offer(conversation, seq, early));
+            }
+        }
+        ready.extend(sequencer::fill(&mut self.sequencer, msg.missed, |m| {
+            DeliverMessage {
+                frame: ServerEvent::Message { message: &m }.to_frame(),
+                message: Arc::new(m),
+                origin: None,
+                received_at: None,
+            }
+        }));
+        self.release(ready);
     }
 }
 

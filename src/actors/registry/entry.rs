@@ -1,0 +1,63 @@
+//! What the registry knows of one local user.
+
+use super::super::user::UserActor;
+use crate::domain::{User, UserId, WindowId};
+use actix::Addr;
+use std::collections::HashSet;
+use tokio::sync::oneshot;
+
+/// A block change, seen from one party.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum BlockChange {
+    /// This user blocked (`active`) or unblocked `other`.
+    Outgoing { other: UserId, active: bool },
+    /// `other` blocked or unblocked this user.
+    Incoming { other: UserId, active: bool },
+}
+
+pub(super) enum Phase {
+    /// Block sets are loading; the user is not announced yet. Changes that arrive
+    /// meanwhile are replayed over the loaded sets; snapshot requests wait.
+    Loading {
+        changes: Vec<BlockChange>,
+        waiting: Vec<oneshot::Sender<Vec<User>>>,
+    },
+    /// Announceable: others may see the user (block permitting).
+    Online,
+}
+
+pub(super) struct Entry {
+    pub user: User,
+    pub actor: Addr<UserActor>,
+    pub windows: HashSet<WindowId>,
+    pub phase: Phase,
+    /// Whom this user blocked.
+    pub blocks_out: HashSet<UserId>,
+    /// Who blocked this user.
+    pub blocks_in: HashSet<UserId>,
+    /// Tells a late load result apart from the current incarnation's.
+    pub generation: u64,
+}
+
+impl Entry {
+    /// Either of the two has blocked the other: they do not see each other.
+    pub fn hides(&self, other: UserId) -> bool {
+        self.blocks_out.contains(&other) || self.blocks_in.contains(&other)
+    }
+
+    pub fn apply(&mut self, change: BlockChange) {
+        let (set, other, active) = match change {
+            BlockChange::Outgoing { other, active } => (&mut self.blocks_out, other, active),
+            BlockChange::Incoming { other, active } => (&mut self.blocks_in, other, active),
+        };
+        if active {
+            set.insert(other);
+        } else {
+            set.remove(&other);
+        }
+    }
+
+    pub fn is_online(&self) -> bool {
+        matches!(self.phase, Phase::Online)
+    }
+}

@@ -1,0 +1,62 @@
+//! What nodes tell each other over Redis pub/sub: every committed change another node's
+//! windows may need to show, and presence transitions decided by the Redis scripts.
+
+use crate::domain::{ConversationId, Message, UiState, User, UserId};
+use serde::{Deserialize, Serialize};
+
+/// One event, tagged `type` like the protocol's frames.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClusterEvent {
+    /// Decided by a Redis script: `user` came online (first window anywhere) or went
+    /// offline (last window anywhere, or their node died).
+    Presence { user: User, online: bool },
+    /// A committed message, for the members' windows on every node.
+    Message {
+        message: Message,
+        recipients: Vec<UserId>,
+    },
+    /// A committed block or unblock.
+    Block {
+        blocker: User,
+        blocked: User,
+        active: bool,
+    },
+    /// A committed read position, for the user's windows on every node.
+    Read {
+        user: UserId,
+        conversation: ConversationId,
+        seq: i64,
+    },
+    /// Committed UI state, for the user's windows on every node.
+    Ui { user: UserId, state: UiState },
+    Typing {
+        sender: UserId,
+        conversation: ConversationId,
+        members: Vec<UserId>,
+    },
+}
+
+/// An event and the node that published it (a node skips its own, except presence,
+/// which no node applies before Redis decides it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub node: String,
+    pub event: ClusterEvent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_presence_envelope_the_reap_script_writes_by_hand_decodes() {
+        // Must match the JSON assembled in scripts::REAP.
+        let text = r#"{"node":"n1","event":{"type":"presence","user":{"id":"5b0a4e0e-6a3b-4a53-9b7f-0b1f9b2f2a11","email":"a@b.c"},"online":false}}"#;
+        let envelope: Envelope = serde_json::from_str(text).unwrap();
+        assert!(matches!(
+            envelope.event,
+            ClusterEvent::Presence { online: false, .. }
+        ));
+    }
+}
