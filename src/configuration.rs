@@ -117,6 +117,21 @@ fn required(lookup: Lookup, name: &'static str) -> Result<String, ConfigError> {
     optional(lookup, name).ok_or(ConfigError::Missing(name))
 }
 
+fn millis(lookup: Lookup, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    match optional(lookup, name) {
+        None => Ok(Duration::from_millis(default)),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis)
+            .ok_or(ConfigError::Malformed {
+                name,
+                reason: format!("{v:?} is not a positive number of milliseconds"),
+            }),
+    }
+}
+
 fn url(name: &'static str, value: String, schemes: &[&str]) -> Result<String, ConfigError> {
     let parsed = url::Url::parse(&value).map_err(|e| ConfigError::Malformed {
         name,
@@ -203,8 +218,8 @@ impl Settings {
             redis_url,
             redis_key_prefix: optional(lookup, "REDIS_KEY_PREFIX")
                 .unwrap_or_else(|| "banter:".into()),
-            heartbeat_interval: Duration::from_secs(3),
-            node_ttl: Duration::from_secs(10),
+            heartbeat_interval: millis(lookup, "CLUSTER_HEARTBEAT_MS", 3_000)?,
+            node_ttl: millis(lookup, "CLUSTER_NODE_TTL_MS", 10_000)?,
             oidc: OidcSettings {
                 issuer,
                 audience: required(lookup, "OIDC_AUDIENCE")?,

@@ -192,8 +192,9 @@ impl ClusterMirror {
         self.rebuilding = true;
         self.dirty = false;
         let (pool, keys, registry) = (self.pool.clone(), self.keys.clone(), self.registry.clone());
+        let ttl = self.node_ttl;
         ctx.spawn(
-            rebuild(pool, keys, registry)
+            rebuild(pool, keys, registry, ttl)
                 .into_actor(self)
                 .map(|result, _act, ctx| ctx.notify(RebuildFinished { result })),
         );
@@ -408,7 +409,23 @@ async fn rebuild(
     pool: RedisPool,
     keys: Keys,
     registry: Addr<PresenceRegistry>,
+    ttl: Duration,
 ) -> Result<(), ClusterError> {
+    // Register first, so a node is reapable from its first socket on.
+    {
+        let mut conn = pool.get().await?;
+        let _: () = redis::pipe()
+            .cmd("SET")
+            .arg(keys.heartbeat(&keys.node))
+            .arg("1")
+            .arg("PX")
+            .arg(ttl.as_millis() as u64)
+            .ignore()
+            .sadd(keys.nodes(), &keys.node)
+            .ignore()
+            .query_async(&mut *conn)
+            .await?;
+    }
     let local = registry.send(GetLocalCounts).await?;
     let local_ids: HashSet<String> = local.iter().map(|(u, _)| u.id.to_string()).collect();
     let stale: Vec<String> = {

@@ -3,67 +3,20 @@ use banter::domain::User;
 use banter::identity::SessionKeys;
 use serde_json::json;
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A server in its own process, so it can be killed without ceremony.
-struct ServerProcess {
-    child: tokio::process::Child,
-    port: u16,
-}
-
 async fn start_server_process(database_url: &str, key_hex: &str) -> ServerProcess {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    start_server_process_on(database_url, key_hex, port).await
+    start_server_process_on(database_url, key_hex, RedisServer::free_port()).await
 }
 
-/// Starts the binary on `port` (retrying while a just-killed predecessor frees it) and
-/// waits for `/healthz`.
 async fn start_server_process_on(database_url: &str, key_hex: &str, port: u16) -> ServerProcess {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let http = reqwest::Client::new();
-    loop {
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("OIDC_ISSUER", "http://127.0.0.1:9/")
-            .env("OIDC_AUDIENCE", AUDIENCE)
-            .env("BISCUIT_PRIVATE_KEY", key_hex)
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the server binary");
-        let mut server = ServerProcess { child, port };
-        while tokio::time::Instant::now() < deadline {
-            if let Ok(Some(_)) = server.child.try_wait() {
-                break; // exited (port still taken): start another
-            }
-            if let Ok(r) = http
-                .get(format!("http://127.0.0.1:{port}/healthz"))
-                .send()
-                .await
-            {
-                if r.status().is_success() {
-                    return server;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = server.child.start_kill();
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "server did not come up on port {port}"
-        );
-    }
+    let env = vec![
+        ("OIDC_ISSUER", "http://127.0.0.1:9/".to_owned()),
+        ("BISCUIT_PRIVATE_KEY", key_hex.to_owned()),
+    ];
+    ServerProcess::start(database_url, port, env).await
 }
 
 #[actix_web::test]

@@ -207,6 +207,10 @@ pub struct TestApp {
     pub ws_url: String,
     pub port: u16,
     pub database_url: String,
+    /// What the app was built with; peers (other nodes) start from it.
+    pub settings: Settings,
+    /// Removes the test's Redis keys at the end.
+    _redis_keys: Option<RedisKeys>,
     /// Dropped last: the database outlives the test's use of it.
     _database: TestDatabase,
     pub issuer: TestIssuer,
@@ -258,7 +262,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let database_url = database.url.clone();
     let mut settings = test_settings(&database_url, &issuer.issuer);
     tweak(&mut settings);
-    let app = Application::build(settings).await.expect("the app builds");
+    let app = Application::build(settings.clone())
+        .await
+        .expect("the app builds");
     let port = app.port();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
@@ -266,6 +272,11 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         ws_url: format!("ws://127.0.0.1:{port}/ws"),
         port,
         database_url,
+        _redis_keys: settings.redis_url.clone().map(|url| RedisKeys {
+            url,
+            prefix: settings.redis_key_prefix.clone(),
+        }),
+        settings,
         _database: database,
         issuer,
         http: reqwest::Client::builder().timeout(WAIT).build().unwrap(),
@@ -359,6 +370,39 @@ impl TestApp {
             .text()
             .await
             .expect("metrics text")
+    }
+
+    /// Another node of the same deployment (same database, issuer and Redis) in this
+    /// process, named `node`.
+    pub async fn spawn_peer(&self, node: &str) -> Node {
+        let mut settings = self.settings.clone();
+        settings.node_id = node.to_owned();
+        let app = Application::build(settings).await.expect("the peer builds");
+        let port = app.port();
+        actix_web::rt::spawn(app.run_until_stopped());
+        let node = Node {
+            address: format!("http://127.0.0.1:{port}"),
+            ws_url: format!("ws://127.0.0.1:{port}/ws"),
+        };
+        node.wait_ready(&self.http).await;
+        node
+    }
+
+    /// This app as a [`Node`].
+    pub fn node(&self) -> Node {
+        Node {
+            address: self.address.clone(),
+            ws_url: self.ws_url.clone(),
+        }
+    }
+
+    /// Opens a window for `person` on `node`.
+    pub async fn window_at(&self, node: &Node, person: &Person) -> (Ws, Value) {
+        let mut ws = Ws::connect(&node.ws_url).await;
+        ws.send(json!({"type": "auth", "token": person.token}))
+            .await;
+        let ready = ws.recv_type("ready").await;
+        (ws, ready)
     }
 
     /// A direct database connection for assertions.
@@ -527,4 +571,220 @@ pub fn ids(list: &Value) -> Vec<String> {
 
 pub fn new_client_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// One node of a deployment under test.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub address: String,
+    pub ws_url: String,
+}
+
+impl Node {
+    /// Waits (bounded) until `/readyz` says the node is ready (Postgres, and the Redis
+    /// mirror in sync).
+    pub async fn wait_ready(&self, http: &reqwest::Client) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Ok(r) = http.get(format!("{}/readyz", self.address)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} did not become ready",
+                self.address
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn ready_status(&self, http: &reqwest::Client) -> u16 {
+        http.get(format!("{}/readyz", self.address))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    }
+}
+
+/// The Redis the cluster tests share (each with its own key prefix).
+pub fn test_redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Settings for a node of a test cluster: Redis, a prefix of the test's own, and short
+/// heartbeats so dead nodes are noticed quickly.
+pub fn cluster(settings: &mut Settings, redis_url: &str, prefix: &str, node: &str) {
+    settings.redis_url = Some(redis_url.to_owned());
+    settings.redis_key_prefix = prefix.to_owned();
+    settings.node_id = node.to_owned();
+    settings.heartbeat_interval = Duration::from_millis(200);
+    settings.node_ttl = Duration::from_millis(1000);
+    settings.limits.gap_timeout = Duration::from_millis(300);
+}
+
+pub fn test_prefix() -> String {
+    format!("banter-test-{}:", uuid::Uuid::new_v4().simple())
+}
+
+/// A private redis-server on a port of its own, for outage and TLS tests.
+pub struct RedisServer {
+    child: std::process::Child,
+    pub port: u16,
+    args: Vec<String>,
+}
+
+impl RedisServer {
+    pub fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// Starts `redis-server` with `args` (a port option among them) and waits until it
+    /// accepts connections on `port`.
+    pub async fn start(port: u16, args: Vec<String>) -> RedisServer {
+        let child = Self::spawn(&args);
+        let server = RedisServer { child, port, args };
+        server.wait_listening().await;
+        server
+    }
+
+    fn spawn(args: &[String]) -> std::process::Child {
+        std::process::Command::new("redis-server")
+            .args(["--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server runs")
+    }
+
+    async fn wait_listening(&self) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port, empty (it keeps nothing on disk).
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.child = Self::spawn(&self.args);
+        self.wait_listening().await;
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A server in its own process, so it can be killed without ceremony.
+pub struct ServerProcess {
+    pub child: tokio::process::Child,
+    pub port: u16,
+}
+
+impl ServerProcess {
+    /// Starts the `banter` binary on `port` with `env` over the basics, retrying while a
+    /// just-killed predecessor still holds the port, and waits for `/healthz`.
+    pub async fn start(database_url: &str, port: u16, env: Vec<(&str, String)>) -> ServerProcess {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let http = reqwest::Client::new();
+        loop {
+            let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"));
+            command
+                .arg("serve")
+                .env("DATABASE_URL", database_url)
+                .env("OIDC_AUDIENCE", AUDIENCE)
+                .env("HOST", "127.0.0.1")
+                .env("PORT", port.to_string())
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::null())
+                .kill_on_drop(true);
+            for (name, value) in &env {
+                command.env(name, value);
+            }
+            let mut server = ServerProcess {
+                child: command.spawn().expect("start the server binary"),
+                port,
+            };
+            while tokio::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = server.child.try_wait() {
+                    break; // exited (port still taken): start another
+                }
+                if let Ok(r) = http
+                    .get(format!("http://127.0.0.1:{port}/healthz"))
+                    .send()
+                    .await
+                {
+                    if r.status().is_success() {
+                        return server;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let _ = server.child.start_kill();
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "server did not come up on port {port}"
+            );
+        }
+    }
+
+    pub fn node(&self) -> Node {
+        Node {
+            address: format!("http://127.0.0.1:{}", self.port),
+            ws_url: format!("ws://127.0.0.1:{}/ws", self.port),
+        }
+    }
+
+    /// SIGKILL, and wait until it is gone.
+    pub async fn kill(&mut self) {
+        self.child.start_kill().expect("kill the server");
+        tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("the server died in time")
+            .expect("wait for the server");
+    }
+}
+
+/// A test's keys in a shared Redis, deleted when the test ends.
+pub struct RedisKeys {
+    url: String,
+    prefix: String,
+}
+
+impl Drop for RedisKeys {
+    fn drop(&mut self) {
+        let (url, pattern) = (self.url.clone(), format!("{}*", self.prefix));
+        // A private server may already be gone; then there is nothing to clean.
+        let _ = std::thread::spawn(move || -> redis::RedisResult<()> {
+            let client = redis::Client::open(banter::cluster::mirror::client_url(&url))?;
+            let mut conn = client.get_connection_with_timeout(Duration::from_secs(2))?;
+            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut conn)?;
+            if !keys.is_empty() {
+                redis::cmd("DEL").arg(keys).exec(&mut conn)?;
+            }
+            Ok(())
+        })
+        .join();
+    }
 }

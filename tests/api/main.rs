@@ -4,6 +4,7 @@
 mod helpers;
 
 mod blocking;
+mod cluster;
 mod durability;
 mod http_api;
 mod limits;

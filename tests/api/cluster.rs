@@ -1,0 +1,370 @@
+//! Several nodes sharing Postgres and Redis act as one.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Node "a" (the TestApp) and node "b", in this process, on the shared test Redis.
+async fn two_nodes() -> (TestApp, Node, Node) {
+    let (redis, prefix) = (test_redis_url(), test_prefix());
+    let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "a")).await;
+    let a = app.node();
+    a.wait_ready(&app.http).await;
+    let b = app.spawn_peer("b").await;
+    (app, a, b)
+}
+
+fn presence(frame: &Value) -> (String, bool) {
+    (
+        frame["user"]["id"].as_str().unwrap().to_owned(),
+        frame["online"].as_bool().unwrap(),
+    )
+}
+
+#[actix_web::test]
+async fn a_direct_message_crosses_nodes() {
+    let (app, a, b) = two_nodes().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_b, _) = app.window_at(&b, &bob).await;
+    let (mut alice_a, ready) = app.window_at(&a, &alice).await;
+    assert_eq!(
+        ids(&ready["online"]),
+        vec![bob.id.clone()],
+        "alice on a sees bob on b"
+    );
+    assert_eq!(
+        presence(&bob_b.recv_type("presence").await),
+        (alice.id.clone(), true)
+    );
+
+    alice_a.send(json!({"type": "send", "ref": "x", "client_id": new_client_id(), "body": "across", "to": bob.id})).await;
+    let ack = alice_a.recv_type("ack").await;
+    let delivered = bob_b.recv_type("message").await;
+    assert_eq!(delivered["message"], ack["message"]);
+
+    // Online lists are the same whichever node answers.
+    for node in [&a, &b] {
+        let r = app
+            .http
+            .get(format!("{}/api/users/online", node.address))
+            .bearer_auth(&bob.token)
+            .send()
+            .await
+            .unwrap();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            ids(&body["users"]),
+            vec![alice.id.clone()],
+            "{}",
+            node.address
+        );
+    }
+}
+
+#[actix_web::test]
+async fn windows_of_one_person_on_two_nodes_mirror_each_other() {
+    let (app, a, b) = two_nodes().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut alice_a, _) = app.window_at(&a, &alice).await;
+    let (mut alice_b, _) = app.window_at(&b, &alice).await;
+    let (mut bob_a, _) = app.window_at(&a, &bob).await;
+
+    bob_a.send(json!({"type": "send", "client_id": new_client_id(), "body": "to both windows", "to": alice.id})).await;
+    let on_a = alice_a.recv_type("message").await;
+    let on_b = alice_b.recv_type("message").await;
+    assert_eq!(on_a, on_b);
+    let conversation = on_a["message"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let state = json!({"selected": conversation, "draft": "typed on a"});
+    alice_a.send(json!({"type": "ui", "state": state})).await;
+    assert_eq!(alice_b.recv_type("ui").await["state"], state);
+    alice_b
+        .send(json!({"type": "read", "conversation_id": conversation, "seq": 1}))
+        .await;
+    assert_eq!(alice_a.recv_type("read").await["seq"], 1);
+
+    alice_b.send(json!({"type": "send", "ref": "r", "client_id": new_client_id(), "body": "from b", "to": bob.id})).await;
+    let ack = alice_b.recv_type("ack").await;
+    assert_eq!(
+        alice_a.recv_type("message").await["message"],
+        ack["message"]
+    );
+    assert_eq!(bob_a.recv_type("message").await["message"], ack["message"]);
+
+    // A third window, on b, opens with the mirrored state.
+    let (_, ready) = app.window_at(&b, &alice).await;
+    assert_eq!(ready["ui"], state);
+}
+
+#[actix_web::test]
+async fn a_block_applies_on_every_node_at_once() {
+    let (app, a, b) = two_nodes().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut alice_a, _) = app.window_at(&a, &alice).await;
+    let (mut alice_b, _) = app.window_at(&b, &alice).await;
+    let (mut bob_b, _) = app.window_at(&b, &bob).await;
+    for w in [&mut alice_a, &mut alice_b] {
+        assert_eq!(
+            presence(&w.recv_type("presence").await),
+            (bob.id.clone(), true)
+        );
+    }
+
+    alice_a
+        .send(json!({"type": "block", "user_id": bob.id}))
+        .await;
+    assert_eq!(alice_b.recv_type("blocked").await["user"]["id"], bob.id);
+    assert_eq!(
+        presence(&alice_b.recv_type("presence").await),
+        (bob.id.clone(), false)
+    );
+    assert_eq!(
+        presence(&alice_a.recv_type("presence").await),
+        (bob.id.clone(), false)
+    );
+    assert_eq!(
+        presence(&bob_b.recv_type("presence").await),
+        (alice.id.clone(), false)
+    );
+    bob_b
+        .send(json!({"type": "send", "client_id": new_client_id(), "body": "hey", "to": alice.id}))
+        .await;
+    assert_eq!(bob_b.recv_type("error").await["code"], "blocked");
+
+    // A new window of bob's on either node does not see alice.
+    for node in [&a, &b] {
+        let (_, ready) = app.window_at(node, &bob).await;
+        assert_eq!(ids(&ready["online"]), Vec::<String>::new());
+    }
+}
+
+#[actix_web::test]
+async fn a_person_stays_online_until_their_last_window_on_any_node_closes() {
+    let (app, a, b) = two_nodes().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_a, _) = app.window_at(&a, &bob).await;
+    let (alice_a, _) = app.window_at(&a, &alice).await;
+    let (alice_b, _) = app.window_at(&b, &alice).await;
+    assert_eq!(
+        presence(&bob_a.recv_type("presence").await),
+        (alice.id.clone(), true)
+    );
+    alice_a.close().await;
+    bob_a
+        .assert_no("presence", Duration::from_millis(500))
+        .await;
+    alice_b.close().await;
+    assert_eq!(
+        presence(&bob_a.recv_type("presence").await),
+        (alice.id.clone(), false)
+    );
+}
+
+#[actix_web::test]
+async fn a_killed_node_s_users_go_offline_and_those_with_another_window_stay() {
+    let (redis, prefix) = (test_redis_url(), test_prefix());
+    let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "survivor")).await;
+    let survivor = app.node();
+    survivor.wait_ready(&app.http).await;
+    let env = vec![
+        ("OIDC_ISSUER", app.issuer.issuer.clone()),
+        ("REDIS_URL", redis.clone()),
+        ("REDIS_KEY_PREFIX", prefix.clone()),
+        ("NODE_ID", "doomed".to_owned()),
+        ("CLUSTER_HEARTBEAT_MS", "200".to_owned()),
+        ("CLUSTER_NODE_TTL_MS", "1000".to_owned()),
+    ];
+    let mut doomed = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
+    doomed.node().wait_ready(&app.http).await;
+
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let (mut bob_s, _) = app.window_at(&survivor, &bob).await;
+    let (_alice_d, _) = app.window_at(&doomed.node(), &alice).await;
+    let (_alice_s, _) = app.window_at(&survivor, &alice).await;
+    let (_carol_d, _) = app.window_at(&doomed.node(), &carol).await;
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        seen.push(presence(&bob_s.recv_type("presence").await));
+    }
+    seen.sort();
+    let mut expected = vec![(alice.id.clone(), true), (carol.id.clone(), true)];
+    expected.sort();
+    assert_eq!(seen, expected);
+
+    doomed.kill().await;
+    let started = std::time::Instant::now();
+    assert_eq!(
+        presence(&bob_s.recv_type("presence").await),
+        (carol.id.clone(), false)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "noticed within the TTL: {:?}",
+        started.elapsed()
+    );
+    bob_s
+        .assert_no("presence", Duration::from_millis(800))
+        .await;
+    let (_, online) = app.get("/api/users/online", &bob.token).await;
+    assert_eq!(
+        ids(&online["users"]),
+        vec![alice.id.clone()],
+        "alice keeps her window on the survivor"
+    );
+}
+
+#[actix_web::test]
+async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_nothing_lost() {
+    let port = RedisServer::free_port();
+    let mut redis = RedisServer::start(port, vec!["--port".into(), port.to_string()]).await;
+    let url = format!("redis://127.0.0.1:{port}");
+    let prefix = test_prefix();
+    let app = spawn_app_with(|s| cluster(s, &url, &prefix, "a")).await;
+    let a = app.node();
+    a.wait_ready(&app.http).await;
+    let b = app.spawn_peer("b").await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let (mut alice_a, _) = app.window_at(&a, &alice).await;
+    let (mut bob_b, _) = app.window_at(&b, &bob).await;
+    alice_a
+        .send(json!({"type": "send", "client_id": "before", "body": "before", "to": bob.id}))
+        .await;
+    assert_eq!(
+        bob_b.recv_type("message").await["message"]["body"],
+        "before"
+    );
+
+    redis.kill();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while a.ready_status(&app.http).await == 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a never noticed the outage"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Both nodes keep serving their own sockets; Postgres still takes every message.
+    for i in 0..3 {
+        alice_a.send(json!({"type": "send", "client_id": format!("during-{i}"), "body": format!("during {i}"), "to": bob.id})).await;
+        alice_a.recv_type("ack").await;
+    }
+    let (_carol_b, _) = app.window_at(&b, &carol).await;
+
+    redis.restart().await;
+    a.wait_ready(&app.http).await;
+    b.wait_ready(&app.http).await;
+    // What bob missed arrives, in order, once each; then live delivery goes on.
+    let mut bodies = Vec::new();
+    while bodies.len() < 3 {
+        bodies.push(
+            bob_b.recv_type("message").await["message"]["body"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(bodies, vec!["during 0", "during 1", "during 2"]);
+    alice_a
+        .send(json!({"type": "send", "client_id": "after", "body": "after", "to": bob.id}))
+        .await;
+    assert_eq!(bob_b.recv_type("message").await["message"]["body"], "after");
+    bob_b.assert_no("message", Duration::from_millis(300)).await;
+    // Carol, who arrived during the outage, is online on both nodes' lists.
+    for node in [&a, &b] {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let r = app
+                .http
+                .get(format!("{}/api/users/online", node.address))
+                .bearer_auth(&alice.token)
+                .send()
+                .await
+                .unwrap();
+            let body: Value = r.json().await.unwrap();
+            if ids(&body["users"]).contains(&carol.id) && ids(&body["users"]).contains(&bob.id) {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} did not converge: {body}",
+                node.address
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn rediss_with_a_self_signed_certificate_works() {
+    let dir = std::env::temp_dir().join(format!("banter-tls-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("redis.crt"), dir.join("redis.key"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let port = RedisServer::free_port();
+    let args = vec![
+        "--port".into(),
+        "0".into(),
+        "--tls-port".into(),
+        port.to_string(),
+        "--tls-cert-file".into(),
+        cert.display().to_string(),
+        "--tls-key-file".into(),
+        key.display().to_string(),
+        "--tls-auth-clients".into(),
+        "no".into(),
+    ];
+    let _redis = RedisServer::start(port, args).await;
+    let url = format!("rediss://127.0.0.1:{port}");
+    let prefix = test_prefix();
+    let app = spawn_app_with(|s| cluster(s, &url, &prefix, "a")).await;
+    let a = app.node();
+    a.wait_ready(&app.http).await;
+    let b = app.spawn_peer("b").await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_b, _) = app.window_at(&b, &bob).await;
+    let (mut alice_a, _) = app.window_at(&a, &alice).await;
+    alice_a
+        .send(
+            json!({"type": "send", "client_id": new_client_id(), "body": "over tls", "to": bob.id}),
+        )
+        .await;
+    assert_eq!(
+        bob_b.recv_type("message").await["message"]["body"],
+        "over tls"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
