@@ -61,6 +61,32 @@ ensure_postgres() {
     || su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
 }
 
+# Starts Redis on 127.0.0.1:6379 (installing it first if needed). It keeps nothing on
+# disk: Postgres is the truth, Redis only mirrors presence and carries events.
+ensure_redis() {
+  if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    return
+  fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    log "installing Redis"
+    apt_install redis-server redis-tools
+  fi
+  log "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /tmp --logfile /tmp/banter-redis.log
+  for _ in $(seq 1 50); do
+    redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && return
+    sleep 0.2
+  done
+  echo "Redis did not start" >&2
+  exit 1
+}
+
+# The TLS tests make self-signed certificates with openssl.
+ensure_openssl() {
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+}
+
 # Creates database $1 unless it exists.
 ensure_database() {
   local name=$1

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit and integration tests against a real
-# PostgreSQL (installed and started if missing). Each test makes its own database.
+# PostgreSQL and Redis (installed and started if missing). Each test makes its own
+# database and its own Redis key prefix.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 ensure_build_tools
 ensure_postgres
+ensure_redis
+ensure_openssl
 
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$PG_URL_BASE/postgres}"
+export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
 # Throwaway databases of earlier runs (kept for post-mortems until now).
 for db in $(psql "$TEST_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'banter_test_%'"); do

@@ -26,7 +26,8 @@ pub struct BenchArgs {
     /// Scenario: dm (direct messages between online peers).
     #[arg(default_value = "dm")]
     pub scenario: String,
-    /// Base URL of the server.
+    /// Base URL of the server; a comma list spreads the windows over several nodes
+    /// (window `i` of every user goes to node `i mod n`, so each user spans nodes).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub server: String,
     #[arg(long, default_value_t = 100)]
@@ -88,18 +89,42 @@ async fn connect(ws_url: &str, token: &str) -> anyhow::Result<Socket> {
     anyhow::bail!("socket closed before ready")
 }
 
-/// `b<k>-<intended µs since start>`: everything a receiver needs to account a message.
+/// `b<run>-<k>-<intended µs since start>`: everything a receiver needs to account a
+/// message. The run id keeps a rerun from colliding with (and being deduplicated
+/// against) an earlier run's messages.
 fn parse_client_id(id: &str) -> Option<(u64, u64)> {
-    let (k, at) = id.strip_prefix('b')?.split_once('-')?;
+    let mut parts = id.strip_prefix('b')?.splitn(3, '-').skip(1);
+    let (k, at) = (parts.next()?, parts.next()?);
     Some((k.parse().ok()?, at.parse().ok()?))
+}
+
+/// Where the windows are: window `i` belongs to user `i / windows` and sits on node
+/// `(user + i % windows) % nodes`; user `k % users` sends message `k` from its first window.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    users: usize,
+    windows: usize,
+    nodes: usize,
+}
+
+impl Layout {
+    fn node_of(&self, window: usize) -> usize {
+        (window / self.windows + window % self.windows) % self.nodes
+    }
+
+    fn sender_node(&self, k: u64) -> usize {
+        self.node_of((k as usize % self.users) * self.windows)
+    }
 }
 
 async fn read_window(
     mut stream: futures_util::stream::SplitStream<Socket>,
     window: u32,
+    layout: Layout,
     start: Instant,
     out: mpsc::UnboundedSender<Observation>,
 ) {
+    let my_node = layout.node_of(window as usize);
     while let Some(Ok(frame)) = stream.next().await {
         let WsMessage::Text(text) = frame else {
             continue;
@@ -125,6 +150,7 @@ async fn read_window(
                         k,
                         window,
                         latency_us,
+                        cross_node: layout.sender_node(k) != my_node,
                     }
                 }
             }
@@ -145,20 +171,32 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
         args.users >= 2 && args.windows >= 1,
         "need at least 2 users and 1 window"
     );
-    let ws_url = format!(
-        "{}/ws",
-        args.server.trim_end_matches('/').replacen("http", "ws", 1)
-    );
+    let ws_urls: Vec<String> = args
+        .server
+        .split(',')
+        .map(|s| {
+            format!(
+                "{}/ws",
+                s.trim().trim_end_matches('/').replacen("http", "ws", 1)
+            )
+        })
+        .collect();
     eprintln!("minting {} session tokens", args.users);
     let people = tokens(args.users)
         .await
         .context("minting tokens (needs DATABASE_URL)")?;
 
+    let layout = Layout {
+        users: args.users,
+        windows: args.windows,
+        nodes: ws_urls.len(),
+    };
     let connect_started = Instant::now();
     let mut sockets = Vec::with_capacity(args.users * args.windows);
-    for (_, token) in &people {
-        for _ in 0..args.windows {
-            sockets.push(connect(&ws_url, token).await.context("opening a window")?);
+    for (u, (_, token)) in people.iter().enumerate() {
+        for w in 0..args.windows {
+            let url = &ws_urls[layout.node_of(u * args.windows + w)];
+            sockets.push(connect(url, token).await.context("opening a window")?);
         }
     }
     let connect_secs = connect_started.elapsed().as_secs_f64();
@@ -173,7 +211,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut senders = Vec::new();
     for (i, socket) in sockets.into_iter().enumerate() {
         let (sink, stream) = socket.split();
-        tokio::spawn(read_window(stream, i as u32, start, tx.clone()));
+        tokio::spawn(read_window(stream, i as u32, layout, start, tx.clone()));
         if i % args.windows == 0 {
             senders.push(sink);
         }
@@ -184,6 +222,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let total = (args.rate as f64 * args.duration.as_secs_f64()) as u64;
     let interval_us = 1_000_000.0 / args.rate as f64;
     let body = "x".repeat(args.body.max(1));
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let peers: Vec<String> = (0..args.users)
         .map(|i| people[(i + 1) % args.users].0.clone())
         .collect();
@@ -194,12 +233,12 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         let mut tasks = Vec::new();
         for ((mut sink, schedule), peer) in senders.into_iter().zip(per_user).zip(peers) {
-            let body = body.clone();
+            let (body, run) = (body.clone(), run.clone());
             tasks.push(tokio::spawn(async move {
                 let mut sent = 0u64;
                 for (k, due_us) in schedule {
                     tokio::time::sleep_until((start + Duration::from_micros(due_us)).into()).await;
-                    let frame = json!({"type": "send", "client_id": format!("b{k}-{due_us}"), "body": body, "to": peer});
+                    let frame = json!({"type": "send", "client_id": format!("b{run}-{k}-{due_us}"), "body": body, "to": peer});
                     if sink.send(WsMessage::Text(frame.to_string())).await.is_err() {
                         break;
                     }
@@ -241,6 +280,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
         stats.lost(expected_per_message) + (sent - stats.acked.min(sent)) * expected_per_message;
     let report = json!({
         "scenario": args.scenario,
+        "nodes": ws_urls.len(),
         "users": args.users,
         "windows": args.windows,
         "offered_per_s": (sent as f64 / offered_secs).round(),
@@ -253,6 +293,8 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "refused": stats.refused,
         "ack_latency_ms": percentiles_ms(&stats.ack_latency),
         "delivery_latency_ms": percentiles_ms(&stats.delivery_latency),
+        "cross_node_latency_ms": percentiles_ms(&stats.cross_node_latency),
+        "missing_sample": stats.missing(expected_per_message as usize, 10),
         "connect_per_s": ((args.users * args.windows) as f64 / connect_secs).round(),
     });
     eprintln!(
@@ -261,6 +303,9 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     eprintln!("ack latency      ms {}", report["ack_latency_ms"]);
     eprintln!("delivery latency ms {}", report["delivery_latency_ms"]);
+    if layout.nodes > 1 {
+        eprintln!("  across nodes  ms {}", report["cross_node_latency_ms"]);
+    }
     println!("{report}");
     Ok(())
 }

@@ -9,11 +9,13 @@ use std::collections::HashMap;
 pub enum Observation {
     /// The sender's window got the `ack` of message `k`, `latency_us` after its intended send time.
     Acked { k: u64, latency_us: u64 },
-    /// Window `window` got message `k` as a `message` frame.
+    /// Window `window` got message `k` as a `message` frame; `cross_node` when it is on
+    /// another node than the sending window.
     Delivered {
         k: u64,
         window: u32,
         latency_us: u64,
+        cross_node: bool,
     },
     /// An `error` frame.
     Refused { code: String },
@@ -27,12 +29,15 @@ fn histogram() -> Histogram<u64> {
 pub struct Stats {
     pub ack_latency: Histogram<u64>,
     pub delivery_latency: Histogram<u64>,
+    /// Deliveries to a window on another node than the sender's.
+    pub cross_node_latency: Histogram<u64>,
     pub acked: u64,
     pub delivered: u64,
     pub duplicated: u64,
     pub refused: HashMap<String, u64>,
     /// Deliveries per message, to tell loss from duplication.
     seen: HashMap<u64, Vec<u32>>,
+    acked_ids: Vec<u64>,
 }
 
 impl Default for Stats {
@@ -40,11 +45,13 @@ impl Default for Stats {
         Stats {
             ack_latency: histogram(),
             delivery_latency: histogram(),
+            cross_node_latency: histogram(),
             acked: 0,
             delivered: 0,
             duplicated: 0,
             refused: HashMap::new(),
             seen: HashMap::new(),
+            acked_ids: Vec::new(),
         }
     }
 }
@@ -52,14 +59,16 @@ impl Default for Stats {
 impl Stats {
     pub fn observe(&mut self, o: Observation) {
         match o {
-            Observation::Acked { latency_us, .. } => {
+            Observation::Acked { k, latency_us } => {
                 self.acked += 1;
+                self.acked_ids.push(k);
                 let _ = self.ack_latency.record(latency_us.max(1));
             }
             Observation::Delivered {
                 k,
                 window,
                 latency_us,
+                cross_node,
             } => {
                 let windows = self.seen.entry(k).or_default();
                 if windows.contains(&window) {
@@ -68,10 +77,26 @@ impl Stats {
                     windows.push(window);
                     self.delivered += 1;
                     let _ = self.delivery_latency.record(latency_us.max(1));
+                    if cross_node {
+                        let _ = self.cross_node_latency.record(latency_us.max(1));
+                    }
                 }
             }
             Observation::Refused { code } => *self.refused.entry(code).or_default() += 1,
         }
+    }
+
+    /// Up to `most` acknowledged messages with a delivery missing, and the windows that
+    /// did get them: where to start looking when `lost` is not zero.
+    pub fn missing(&self, expected_per_message: usize, most: usize) -> Vec<(u64, Vec<u32>)> {
+        self.acked_ids
+            .iter()
+            .filter_map(|k| {
+                let got = self.seen.get(k).cloned().unwrap_or_default();
+                (got.len() < expected_per_message).then_some((*k, got))
+            })
+            .take(most)
+            .collect()
     }
 
     /// Deliveries still missing for the acknowledged messages, given how many windows
@@ -107,6 +132,7 @@ mod tests {
                 k: 1,
                 window,
                 latency_us: 20,
+                cross_node: false,
             });
         }
         assert_eq!((s.delivered, s.duplicated), (2, 1));
