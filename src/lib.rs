@@ -33,10 +33,16 @@
 //! UserActor, loads the user's blocks, then tells every viewer allowed to see them; last
 //! window → `DetachSocket` → the registry stops the UserActor and tells the same viewers.
 //!
+//! In a cluster (`REDIS_URL` set), the registry reports local socket counts to the
+//! [`cluster::ClusterMirror`], whose Lua scripts decide presence atomically in Redis and
+//! publish it to every node; committed changes are applied locally and published on one
+//! channel for the other nodes, whose UserActors restore per-conversation `seq` order
+//! (docs/architecture.md).
+//!
 //! Modules: [`configuration`] (environment), [`startup`] (wiring), [`domain`] (typed
 //! vocabulary), [`identity`] (provider tokens in, session tokens out), [`protocol`]
-//! (frames), [`actors`], [`chat`] (the actions), [`db`] (queries and writes), [`routes`]
-//! (HTTP), [`metrics`].
+//! (frames), [`actors`], [`chat`] (the actions), [`db`] (queries and writes), [`cluster`]
+//! (Redis), [`routes`] (HTTP), [`metrics`], [`mod@bench`] (the load generator).
 
 pub mod actors;
 pub mod bench;
