@@ -93,7 +93,7 @@ async fn a_bad_token_closes_the_socket_with_4401() {
 
 #[actix_web::test]
 async fn an_expiring_session_is_closed_with_4401_unless_renewed() {
-    let app = spawn_app_with(|s| s.limits.session_ttl = Duration::from_secs(2)).await;
+    let app = spawn_app_with(|s| s.limits.session_ttl = Duration::from_secs(3)).await;
     let alice = app.sign_in("alice@example.com").await;
     let (mut renewed, _) = app.window(&alice).await;
     let (mut lapsing, _) = app.window(&alice).await;
@@ -105,7 +105,7 @@ async fn an_expiring_session_is_closed_with_4401_unless_renewed() {
         .await;
     assert!(renewed.recv_type("session").await["expires_at"].is_string());
     assert_eq!(lapsing.closed().await, Closed::Code(4401));
-    // The renewed window outlives the first token (by less than its own 2 s).
+    // The renewed window outlives the first token (by less than its own 3 s).
     renewed.assert_no("error", Duration::from_millis(300)).await;
     renewed
         .send(json!({"type": "ui", "state": {"draft": "alive"}}))

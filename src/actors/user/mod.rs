@@ -7,6 +7,7 @@
 //! mailbox is full) is closed so it reconnects and resyncs.
 
 mod sequencer;
+mod window;
 
 use super::persist::Origin;
 use super::registry::{DetachSocket, GetOnlineFor, PresenceRegistry};
@@ -18,7 +19,6 @@ use crate::db::writes::{WriteOp, WriteOutcome};
 use crate::domain::{ConversationId, Message, User, WindowId};
 use crate::metrics::Metrics;
 use crate::protocol::{close, error_frame, Command, Decoded, ServerEvent};
-use actix::dev::SendError;
 use actix::prelude::*;
 use bytestring::ByteString;
 use chrono::{DateTime, Utc};
@@ -26,6 +26,7 @@ use sequencer::Sequencer;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
+use window::{Handed, MessageKey, Window};
 
 /// Command: a new authenticated window of this user.
 #[derive(Message)]
@@ -75,13 +76,10 @@ pub struct DeliverMessage {
 #[rtype(result = "()")]
 pub struct Resync;
 
-/// Internal: what the store says this user's conversations have reached.
+/// Internal: messages the windows had not seen, read from the store.
 #[derive(Message)]
 #[rtype(result = "()")]
 struct StoreCaughtUp {
-    /// Conversations' last seqs, when the read was a baseline (at start).
-    baseline: Option<Vec<(ConversationId, i64)>>,
-    /// Messages the windows had not seen, oldest first per conversation.
     missed: Vec<Message>,
 }
 
@@ -93,12 +91,6 @@ pub struct ExecuteCommand {
     pub decoded: Decoded,
 }
 
-struct Window {
-    socket: Recipient<ToSocket>,
-    /// `Some` until the `ready` snapshot went out: frames waiting behind it.
-    syncing: Option<Vec<ByteString>>,
-}
-
 pub struct UserActor {
     user: User,
     registry: Addr<PresenceRegistry>,
@@ -106,10 +98,9 @@ pub struct UserActor {
     windows: HashMap<WindowId, Window>,
     /// Releases messages per conversation in `seq` order, each once.
     sequencer: Sequencer<DeliverMessage>,
-    /// Deliveries that arrived before the baseline read (`None` once it is in).
+    /// Deliveries that arrived before the first snapshot, which sets where each
+    /// conversation starts (`None` once it is in).
     early: Option<Vec<DeliverMessage>>,
-    /// Frames a window may fall behind (or queue behind its snapshot) before it is closed.
-    outbound_queue: usize,
     metrics: Metrics,
 }
 
@@ -118,7 +109,6 @@ impl UserActor {
         UserActor {
             user,
             registry,
-            outbound_queue: chat.limits().outbound_queue,
             chat,
             windows: HashMap::new(),
             sequencer: Sequencer::default(),
@@ -130,6 +120,7 @@ impl UserActor {
     /// Hands a message to the windows: an `ack` to its origin window, the shared
     /// `message` frame to every other.
     fn deliver(&mut self, msg: DeliverMessage) {
+        let key = (msg.message.conversation_id, msg.message.seq);
         let origin = msg.origin.filter(|o| self.windows.contains_key(&o.window));
         if let Some(origin) = &origin {
             let ack = ServerEvent::Ack {
@@ -139,7 +130,7 @@ impl UserActor {
             .to_frame();
             self.send_to(origin.window, ack);
         }
-        self.broadcast(&msg.frame, origin.map(|o| o.window));
+        self.broadcast_keyed(Some(key), &msg.frame, origin.map(|o| o.window));
         if let Some(at) = msg.received_at {
             self.metrics
                 .delivery_latency
@@ -192,10 +183,7 @@ impl UserActor {
             Ok::<_, crate::db::DbError>(missed)
         };
         ctx.spawn(read.into_actor(self).map(|result, act, ctx| match result {
-            Ok(missed) => ctx.notify(StoreCaughtUp {
-                baseline: None,
-                missed,
-            }),
+            Ok(missed) => ctx.notify(StoreCaughtUp { missed }),
             Err(e) => log::error!(
                 "catching up {} failed: {}",
                 act.user.id,
@@ -206,20 +194,20 @@ impl UserActor {
 
     /// Hands a frame to one window, or queues it behind the window's snapshot.
     fn send_to(&mut self, id: WindowId, frame: ByteString) {
+        self.send_keyed(id, None, frame);
+    }
+
+    /// Like [`Self::send_to`]; a message frame (`key`) its snapshot already counted is
+    /// not sent again.
+    fn send_keyed(&mut self, id: WindowId, key: Option<MessageKey>, frame: ByteString) {
+        // Frames a window may fall behind (or queue behind its snapshot) before it closes.
+        let bound = self.chat.limits().outbound_queue;
         let Some(window) = self.windows.get_mut(&id) else {
             return;
         };
-        let sent = match &mut window.syncing {
-            Some(queue) if queue.len() < self.outbound_queue => {
-                queue.push(frame);
-                return;
-            }
-            Some(_) => Err(SendError::Full(ToSocket::Frame(frame))),
-            None => window.socket.try_send(ToSocket::Frame(frame)),
-        };
-        match sent {
-            Ok(()) => {}
-            Err(SendError::Full(_)) => {
+        match window.hand(key, frame, bound) {
+            Handed::Sent | Handed::Held => {}
+            Handed::Full => {
                 log::warn!("closing slow window {id} of {}", self.user.id);
                 self.metrics.slow_consumers.inc();
                 window.socket.do_send(ToSocket::Close {
@@ -228,7 +216,7 @@ impl UserActor {
                 });
                 self.drop_window(id);
             }
-            Err(SendError::Closed(_)) => self.drop_window(id),
+            Handed::Closed => self.drop_window(id),
         }
     }
 
@@ -242,6 +230,15 @@ impl UserActor {
     }
 
     fn broadcast(&mut self, frame: &ByteString, except: Option<WindowId>) {
+        self.broadcast_keyed(None, frame, except);
+    }
+
+    fn broadcast_keyed(
+        &mut self,
+        key: Option<MessageKey>,
+        frame: &ByteString,
+        except: Option<WindowId>,
+    ) {
         let ids: Vec<WindowId> = self
             .windows
             .keys()
@@ -249,7 +246,7 @@ impl UserActor {
             .filter(|w| Some(*w) != except)
             .collect();
         for id in ids {
-            self.send_to(id, frame.clone());
+            self.send_keyed(id, key, frame.clone());
         }
     }
 
@@ -284,28 +281,42 @@ impl UserActor {
             let ui = db::users::ui_state(&pool, user.id)
                 .await
                 .map_err(|e| crate::error_chain(&e))?;
-            Ok::<_, String>(
-                ServerEvent::Ready {
-                    me: &user,
-                    online: &online,
-                    blocked: &blocked,
-                    conversations: &conversations,
-                    ui: &ui,
-                    expires_at,
-                }
-                .to_frame(),
-            )
+            let known: HashMap<ConversationId, i64> =
+                conversations.iter().map(|c| (c.id, c.last_seq)).collect();
+            let ready = ServerEvent::Ready {
+                me: &user,
+                online: &online,
+                blocked: &blocked,
+                conversations: &conversations,
+                ui: &ui,
+                expires_at,
+            }
+            .to_frame();
+            Ok::<_, String>((ready, known))
         };
         ctx.spawn(snapshot.into_actor(self).map(move |result, act, _ctx| {
             let Some(entry) = act.windows.get_mut(&window) else {
                 return;
             };
             match result {
-                Ok(ready) => {
-                    let queued = entry.syncing.take().unwrap_or_default();
+                Ok((ready, known)) => {
+                    let queued = entry.synced(known.clone());
                     act.send_to(window, ready);
-                    for frame in queued {
-                        act.send_to(window, frame);
+                    for (key, frame) in queued {
+                        act.send_keyed(window, key, frame);
+                    }
+                    if let Some(early) = act.early.take() {
+                        // The first snapshot says where each conversation starts.
+                        let mut ready = Vec::new();
+                        for (conversation, last_seq) in known {
+                            ready.extend(act.sequencer.known_up_to(conversation, last_seq));
+                        }
+                        for msg in early {
+                            let (conversation, seq) =
+                                (msg.message.conversation_id, msg.message.seq);
+                            ready.extend(act.sequencer.offer(conversation, seq, msg));
+                        }
+                        act.release(ready);
                     }
                 }
                 Err(cause) => {
@@ -444,26 +455,6 @@ impl Actor for UserActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(super::LARGE_MAILBOX);
-        // Where each conversation stands, so deliveries can be put in order from the start.
-        let (pool, user) = (self.chat.pool.clone(), self.user.id);
-        ctx.spawn(
-            async move { db::conversations::last_seqs(&pool, user).await }
-                .into_actor(self)
-                .map(|result, act, ctx| {
-                    let baseline = result.unwrap_or_else(|e| {
-                        log::error!(
-                            "baseline of {} failed: {}",
-                            act.user.id,
-                            crate::error_chain(&e)
-                        );
-                        Vec::new()
-                    });
-                    ctx.notify(StoreCaughtUp {
-                        baseline: Some(baseline),
-                        missed: Vec::new(),
-                    });
-                }),
-        );
         let every = self.chat.limits().gap_timeout / 2;
         ctx.run_interval(
             every.max(std::time::Duration::from_millis(50)),
@@ -476,13 +467,7 @@ impl Handler<AddWindow> for UserActor {
     type Result = ();
 
     fn handle(&mut self, msg: AddWindow, ctx: &mut Self::Context) {
-        self.windows.insert(
-            msg.window,
-            Window {
-                socket: msg.socket,
-                syncing: Some(Vec::new()),
-            },
-        );
+        self.windows.insert(msg.window, Window::new(msg.socket));
         self.sync_window(msg.window, msg.expires_at, ctx);
     }
 }
@@ -547,24 +532,12 @@ impl Handler<StoreCaughtUp> for UserActor {
     type Result = ();
 
     fn handle(&mut self, msg: StoreCaughtUp, _ctx: &mut Self::Context) {
-        let mut ready = Vec::new();
-        if let Some(baseline) = msg.baseline {
-            for (conversation, last_seq) in baseline {
-                ready.extend(self.sequencer.known_up_to(conversation, last_seq));
-            }
-            for early in self.early.take().unwrap_or_default() {
-                let (conversation, seq) = (early.message.conversation_id, early.message.seq);
-                ready.extend(self.sequencer.offer(conversation, seq, early));
-            }
-        }
-        ready.extend(sequencer::fill(&mut self.sequencer, msg.missed, |m| {
-            DeliverMessage {
-                frame: ServerEvent::Message { message: &m }.to_frame(),
-                message: Arc::new(m),
-                origin: None,
-                received_at: None,
-            }
-        }));
+        let ready = sequencer::fill(&mut self.sequencer, msg.missed, |m| DeliverMessage {
+            frame: ServerEvent::Message { message: &m }.to_frame(),
+            message: Arc::new(m),
+            origin: None,
+            received_at: None,
+        });
         self.release(ready);
     }
 }

@@ -1,0 +1,71 @@
+//! One window as its UserActor sees it.
+
+use super::super::ToSocket;
+use crate::domain::ConversationId;
+use actix::dev::SendError;
+use actix::Recipient;
+use bytestring::ByteString;
+use std::collections::HashMap;
+
+/// A message frame's place in its conversation, so a window never gets a message its
+/// snapshot already counted.
+pub type MessageKey = (ConversationId, i64);
+
+pub struct Window {
+    pub socket: Recipient<ToSocket>,
+    /// `Some` until the `ready` snapshot went out: frames waiting behind it.
+    syncing: Option<Vec<(Option<MessageKey>, ByteString)>>,
+    /// Per conversation, the last `seq` the snapshot told this window about.
+    known: HashMap<ConversationId, i64>,
+}
+
+/// What became of a frame handed to a window.
+pub enum Handed {
+    Sent,
+    /// Queued behind the snapshot, or already known to the window.
+    Held,
+    /// The window is too far behind (its queue is full).
+    Full,
+    /// The socket is gone.
+    Closed,
+}
+
+impl Window {
+    pub fn new(socket: Recipient<ToSocket>) -> Self {
+        Window {
+            socket,
+            syncing: Some(Vec::new()),
+            known: HashMap::new(),
+        }
+    }
+
+    /// Hands a frame to the socket, or queues it behind the snapshot (at most `bound`).
+    pub fn hand(&mut self, key: Option<MessageKey>, frame: ByteString, bound: usize) -> Handed {
+        if let Some((conversation, seq)) = key {
+            if self.known.get(&conversation).is_some_and(|k| seq <= *k) {
+                return Handed::Held;
+            }
+        }
+        match &mut self.syncing {
+            Some(queue) if queue.len() < bound => {
+                queue.push((key, frame));
+                Handed::Held
+            }
+            Some(_) => Handed::Full,
+            None => match self.socket.try_send(ToSocket::Frame(frame)) {
+                Ok(()) => Handed::Sent,
+                Err(SendError::Full(_)) => Handed::Full,
+                Err(SendError::Closed(_)) => Handed::Closed,
+            },
+        }
+    }
+
+    /// The snapshot is out: remember what it covered and release what waited behind it.
+    pub fn synced(
+        &mut self,
+        known: HashMap<ConversationId, i64>,
+    ) -> Vec<(Option<MessageKey>, ByteString)> {
+        self.known = known;
+        self.syncing.take().unwrap_or_default()
+    }
+}
