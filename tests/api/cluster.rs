@@ -235,8 +235,11 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
     let carol = app.sign_in("carol@example.com").await;
+    let dave = app.sign_in("dave@example.com").await;
     let (mut alice_a, _) = app.window_at(&a, &alice).await;
-    let (mut bob_b, _) = app.window_at(&b, &bob).await;
+    let (mut dave_a, _) = app.window_at(&a, &dave).await;
+    let (mut bob_b, ready) = app.window_at(&b, &bob).await;
+    assert!(ids(&ready["online"]).contains(&dave.id));
     alice_a
         .send(json!({"type": "send", "client_id": "before", "body": "before", "to": bob.id}))
         .await;
@@ -260,6 +263,11 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
         alice_a.recv_type("ack").await;
     }
     let (_carol_b, _) = app.window_at(&b, &carol).await;
+    // A block made on a while b cannot hear of it.
+    dave_a
+        .send(json!({"type": "block", "user_id": bob.id}))
+        .await;
+    dave_a.recv_type("presence").await;
 
     redis.restart().await;
     a.wait_ready(&app.http).await;
@@ -275,6 +283,18 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
         );
     }
     assert_eq!(bodies, vec!["during 0", "during 1", "during 2"]);
+    // The block reaches b after all: dave vanishes from bob's list.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let frame = bob_b.recv_type("presence").await;
+        if presence(&frame) == (dave.id.clone(), false) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "dave never vanished"
+        );
+    }
     alice_a
         .send(json!({"type": "send", "client_id": "after", "body": "after", "to": bob.id}))
         .await;
@@ -367,4 +387,41 @@ async fn rediss_with_a_self_signed_certificate_works() {
         "over tls"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[actix_web::test]
+async fn a_node_restarted_under_the_same_name_clears_its_previous_life() {
+    let (redis, prefix) = (test_redis_url(), test_prefix());
+    let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "steady")).await;
+    let steady = app.node();
+    steady.wait_ready(&app.http).await;
+    // A long TTL: only the restart itself can clear the old sockets quickly.
+    let env = || {
+        vec![
+            ("OIDC_ISSUER", app.issuer.issuer.clone()),
+            ("REDIS_URL", redis.clone()),
+            ("REDIS_KEY_PREFIX", prefix.clone()),
+            ("NODE_ID", "phoenix".to_owned()),
+            ("CLUSTER_NODE_TTL_MS", "60000".to_owned()),
+        ]
+    };
+    let port = RedisServer::free_port();
+    let mut phoenix = ServerProcess::start(&app.database_url, port, env()).await;
+    phoenix.node().wait_ready(&app.http).await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let (mut bob_s, _) = app.window_at(&steady, &bob).await;
+    let (_carol_p, _) = app.window_at(&phoenix.node(), &carol).await;
+    assert_eq!(
+        presence(&bob_s.recv_type("presence").await),
+        (carol.id.clone(), true)
+    );
+
+    phoenix.kill().await;
+    let phoenix = ServerProcess::start(&app.database_url, port, env()).await;
+    phoenix.node().wait_ready(&app.http).await;
+    assert_eq!(
+        presence(&bob_s.recv_type("presence").await),
+        (carol.id.clone(), false)
+    );
 }

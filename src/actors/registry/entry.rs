@@ -37,12 +37,23 @@ pub(super) struct Entry {
     pub blocks_in: HashSet<UserId>,
     /// Tells a late load result apart from the current incarnation's.
     pub generation: u64,
+    /// `Some` while an online user's block sets are re-read (after a Redis outage, when
+    /// block events may have been missed): changes to replay over the fresh read.
+    pub reloading: Option<Vec<BlockChange>>,
 }
 
 impl Entry {
     /// Either of the two has blocked the other: they do not see each other.
     pub fn hides(&self, other: UserId) -> bool {
         self.blocks_out.contains(&other) || self.blocks_in.contains(&other)
+    }
+
+    /// Applies a change, and remembers it if a re-read is under way.
+    pub fn record(&mut self, change: BlockChange) {
+        self.apply(change);
+        if let Some(pending) = &mut self.reloading {
+            pending.push(change);
+        }
     }
 
     pub fn apply(&mut self, change: BlockChange) {

@@ -259,7 +259,7 @@ impl PresenceRegistry {
                 continue;
             };
             let hidden_before = entry.hides(other.id);
-            entry.apply(change);
+            entry.record(change);
             if let Phase::Loading { changes, .. } = &mut entry.phase {
                 changes.push(change);
                 continue;
@@ -398,6 +398,7 @@ impl Handler<AttachSocket> for PresenceRegistry {
                     blocks_out: HashSet::new(),
                     blocks_in: HashSet::new(),
                     generation,
+                    reloading: None,
                 },
             );
             self.metrics.users_online.inc();
@@ -459,7 +460,7 @@ impl Handler<BlockSetsLoaded> for PresenceRegistry {
         let Some(entry) = self.users.get_mut(&msg.user) else {
             return;
         };
-        if entry.generation != msg.generation || entry.is_online() {
+        if entry.generation != msg.generation || (entry.is_online() && entry.reloading.is_none()) {
             return;
         }
         let sets = match msg.result {
@@ -470,6 +471,9 @@ impl Handler<BlockSetsLoaded> for PresenceRegistry {
                 return;
             }
         };
+        if let Some(changes) = entry.reloading.take() {
+            return self.block_sets_reloaded(msg.user, sets, changes);
+        }
         let Phase::Loading { changes, waiting } =
             std::mem::replace(&mut entry.phase, Phase::Online)
         else {
@@ -486,6 +490,46 @@ impl Handler<BlockSetsLoaded> for PresenceRegistry {
             let _ = w.send(online.clone());
         }
         self.local_count_changed(user, count);
+    }
+}
+
+impl PresenceRegistry {
+    /// Replaces an online user's block sets with a fresh read (plus what changed since)
+    /// and tells their windows whose visibility changed.
+    fn block_sets_reloaded(
+        &mut self,
+        user: UserId,
+        sets: db::blocks::BlockSets,
+        changes: Vec<BlockChange>,
+    ) {
+        let Some(entry) = self.users.get_mut(&user) else {
+            return;
+        };
+        let before: HashSet<UserId> = self
+            .online
+            .keys()
+            .copied()
+            .filter(|u| entry.hides(*u))
+            .collect();
+        entry.blocks_out = sets.outgoing.into_iter().collect();
+        entry.blocks_in = sets.incoming.into_iter().collect();
+        for change in changes {
+            entry.apply(change);
+        }
+        for other in self.online.values() {
+            let (was, is) = (before.contains(&other.id), entry.hides(other.id));
+            if other.id != user && was != is {
+                let frame = ServerEvent::Presence {
+                    user: other,
+                    online: !is,
+                }
+                .to_frame();
+                entry.actor.do_send(DeliverFrame {
+                    frame,
+                    except: None,
+                });
+            }
+        }
     }
 }
 
@@ -614,9 +658,18 @@ impl Handler<GetLocalCounts> for PresenceRegistry {
 impl Handler<ResyncUsers> for PresenceRegistry {
     type Result = ();
 
-    fn handle(&mut self, _msg: ResyncUsers, _ctx: &mut Self::Context) {
-        for entry in self.users.values() {
+    fn handle(&mut self, _msg: ResyncUsers, ctx: &mut Self::Context) {
+        let mut reload = Vec::new();
+        for (id, entry) in self.users.iter_mut() {
             entry.actor.do_send(Resync);
+            // Block events may have been missed too: re-read the sets of the announced.
+            if entry.is_online() && entry.reloading.is_none() {
+                entry.reloading = Some(Vec::new());
+                reload.push((*id, entry.generation));
+            }
+        }
+        for (id, generation) in reload {
+            self.load_block_sets(id, generation, Duration::ZERO, ctx);
         }
     }
 }
