@@ -9,14 +9,15 @@ pub mod conversations;
 pub mod keys;
 pub mod messages;
 pub mod migrations;
+pub mod tls;
 pub mod users;
 pub mod writes;
 
 use bb8_postgres::PostgresConnectionManager;
-use tokio_postgres::NoTls;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
-/// The shared connection pool.
-pub type Pool = bb8::Pool<PostgresConnectionManager<NoTls>>;
+/// The shared connection pool (TLS as the URL's `sslmode` asks).
+pub type Pool = bb8::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
 /// A database failure: the pool could not hand out a connection, or a query failed.
 /// Callers map it to an opaque `unavailable`/500 and log the cause chain.
@@ -28,13 +29,15 @@ pub enum DbError {
     Query(#[from] tokio_postgres::Error),
     #[error("database migration failed")]
     Migration(#[from] refinery::Error),
+    #[error("database TLS settings are unusable")]
+    Tls(#[from] tls::TlsError),
 }
 
 /// Builds the pool. Connections are opened lazily, so start-up does not fail on a
 /// briefly unreachable database; `/readyz` reports it instead.
 pub async fn connect(database_url: &str, max_size: u32) -> Result<Pool, DbError> {
-    let config: tokio_postgres::Config = database_url.parse()?;
-    let manager = PostgresConnectionManager::new(config, NoTls);
+    let (config, tls) = tls::connect_config(database_url)?;
+    let manager = PostgresConnectionManager::new(config, tls);
     let pool = bb8::Pool::builder()
         .max_size(max_size)
         .connection_timeout(std::time::Duration::from_secs(5))

@@ -12,3 +12,4 @@ mod messaging;
 mod mirrors;
 mod presence;
 mod session;
+mod tls;
