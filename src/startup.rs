@@ -1,14 +1,16 @@
 //! Wires the application together: pool, migrations, keys, actors, HTTP server.
 //! Every dependency is built here and passed down explicitly.
 
-use crate::actors::persist::PersistActor;
-use crate::actors::registry::PresenceRegistry;
+use crate::actors::persist::{Drain, PersistActor};
+use crate::actors::registry::{CloseAllWindows, PresenceRegistry};
 use crate::chat::Chat;
+use crate::cluster::mirror::Depart;
 use crate::cluster::{ClusterMirror, Keys};
 use crate::configuration::Settings;
 use crate::db::{self, Pool};
 use crate::identity::{OidcVerifier, SessionKeys};
 use crate::metrics::Metrics;
+use crate::protocol::close;
 use crate::routes::{self, AppState};
 use actix::prelude::*;
 use actix_web::dev::Server;
@@ -23,6 +25,7 @@ use std::time::Duration;
 pub struct Application {
     port: u16,
     server: Server,
+    shutdown: Shutdown,
 }
 
 /// The session-token root key: configured, or generated once and shared via Postgres.
@@ -42,6 +45,34 @@ pub struct Actors {
     pub chat: Chat,
     /// `Some` in a cluster: whether the Redis mirror is in sync (for `/readyz`).
     pub cluster_health: Option<Arc<AtomicBool>>,
+    /// What a graceful shutdown has to drain.
+    pub shutdown: Shutdown,
+}
+
+/// The steps of a graceful shutdown (SIGTERM on every deploy and daily restart).
+#[derive(Clone)]
+pub struct Shutdown {
+    registry: Addr<PresenceRegistry>,
+    persist: Addr<PersistActor>,
+    mirror: Option<Addr<ClusterMirror>>,
+}
+
+impl Shutdown {
+    /// Closes every socket with 1012 (clients reconnect, to another node), commits every
+    /// queued write, and takes this node out of the cluster.
+    pub async fn drain(&self) {
+        let _ = self
+            .registry
+            .send(CloseAllWindows {
+                code: close::RESTARTING,
+                reason: "server restarting; reconnect",
+            })
+            .await;
+        let _ = self.persist.send(Drain).await;
+        if let Some(mirror) = &self.mirror {
+            let _ = mirror.send(Depart).await;
+        }
+    }
 }
 
 /// Starts the actors. The PersistActor, the PresenceRegistry and (with Redis) the
@@ -49,7 +80,12 @@ pub struct Actors {
 /// registry), so they are made together inside the registry's constructor.
 pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow::Result<Actors> {
     let limits = Arc::new(settings.limits.clone());
-    let mut made: Option<anyhow::Result<(Chat, Option<Arc<AtomicBool>>)>> = None;
+    type Made = (
+        Chat,
+        Addr<PersistActor>,
+        Option<(Addr<ClusterMirror>, Arc<AtomicBool>)>,
+    );
+    let mut made: Option<anyhow::Result<Made>> = None;
     let registry = PresenceRegistry::create(|ctx| {
         let persist = PersistActor::new(
             pool.clone(),
@@ -58,10 +94,10 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
             metrics.clone(),
         )
         .start();
-        let chat = Chat::new(pool.clone(), persist, ctx.address(), limits.clone());
+        let chat = Chat::new(pool.clone(), persist.clone(), ctx.address(), limits.clone());
         let mut registry =
             PresenceRegistry::new(pool, chat.clone(), limits.max_windows_per_user, metrics);
-        let mut health = None;
+        let mut cluster = None;
         if let Some(url) = &settings.redis_url {
             let keys = Keys::new(&settings.redis_key_prefix, &settings.node_id);
             match ClusterMirror::new(
@@ -72,8 +108,9 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
                 settings.node_ttl,
             ) {
                 Ok((mirror, healthy)) => {
-                    registry = registry.with_cluster(mirror.start());
-                    health = Some(healthy);
+                    let mirror = mirror.start();
+                    registry = registry.with_cluster(mirror.clone());
+                    cluster = Some((mirror, healthy));
                 }
                 Err(e) => {
                     made = Some(Err(
@@ -83,11 +120,17 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
                 }
             }
         }
-        made = Some(Ok((chat, health)));
+        made = Some(Ok((chat, persist, cluster)));
         registry
     });
-    let (chat, cluster_health) = made.expect("set by the registry's constructor")?;
+    let (chat, persist, cluster) = made.expect("set by the registry's constructor")?;
+    let (mirror, cluster_health) = cluster.unzip();
     Ok(Actors {
+        shutdown: Shutdown {
+            registry: registry.clone(),
+            persist,
+            mirror,
+        },
         registry,
         chat,
         cluster_health,
@@ -113,6 +156,7 @@ impl Application {
             registry,
             chat,
             cluster_health,
+            shutdown,
         } = start_actors(pool, &settings, metrics.clone())?;
         {
             let chat = chat.clone();
@@ -164,16 +208,50 @@ impl Application {
                 .configure(|cfg| routes::configure(cfg, &static_dir))
         })
         .shutdown_timeout(10)
+        .disable_signals()
         .listen(listener)?
         .run();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            shutdown,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: stop accepting, close
+    /// every socket with 1012, commit what is queued, leave the cluster, finish in-flight
+    /// requests, return.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.server.handle();
+        let shutdown = self.shutdown;
+        actix::spawn(async move {
+            if let Err(e) = stop_signal().await {
+                log::error!("cannot listen for signals: {e}");
+                return;
+            }
+            log::info!("shutting down: closing sockets with 1012 and committing queued writes");
+            handle.pause().await;
+            shutdown.drain().await;
+            handle.stop(true).await;
+        });
+        self.server.await?;
+        log::info!("stopped");
+        Ok(())
     }
+}
+
+/// Resolves on SIGTERM (Heroku's stop signal) or SIGINT (Ctrl-C).
+async fn stop_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    Ok(())
 }

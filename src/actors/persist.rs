@@ -74,7 +74,14 @@ pub struct PersistActor {
     in_flight: bool,
     max_batch: usize,
     metrics: Metrics,
+    /// Callers of [`Drain`] waiting for the queue to empty (shutdown).
+    drained: Vec<oneshot::Sender<()>>,
 }
+
+/// Command: answer once every write queued so far is committed (graceful shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Drain;
 
 impl PersistActor {
     pub fn new(
@@ -90,12 +97,16 @@ impl PersistActor {
             in_flight: false,
             max_batch: max_batch.max(1),
             metrics,
+            drained: Vec::new(),
         }
     }
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
         if self.queue.is_empty() {
             self.in_flight = false;
+            for waiter in self.drained.drain(..) {
+                let _ = waiter.send(());
+            }
             return;
         }
         self.in_flight = true;
@@ -221,5 +232,20 @@ impl Handler<ApplyWrite> for PersistActor {
             self.flush(ctx);
         }
         Box::pin(async move { answer.await.unwrap_or(Err(PersistError::Unavailable)) })
+    }
+}
+
+impl Handler<Drain> for PersistActor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _msg: Drain, _ctx: &mut Self::Context) -> Self::Result {
+        if !self.in_flight && self.queue.is_empty() {
+            return Box::pin(async {});
+        }
+        let (tx, rx) = oneshot::channel();
+        self.drained.push(tx);
+        Box::pin(async move {
+            let _ = rx.await;
+        })
     }
 }

@@ -27,7 +27,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 type RedisPool = bb8::Pool<RedisConnectionManager>;
 
@@ -101,6 +101,12 @@ pub struct PublishEvent {
     pub event: ClusterEvent,
 }
 
+/// Command: this node is leaving; remove its sockets from the mirror now rather than
+/// when its heartbeat expires.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Depart;
+
 #[derive(Message)]
 #[rtype(result = "()")]
 enum Subscriber {
@@ -123,7 +129,7 @@ pub struct ClusterMirror {
     registry: Addr<PresenceRegistry>,
     /// Read by `/readyz`.
     healthy: Arc<AtomicBool>,
-    publisher: mpsc::UnboundedSender<String>,
+    publisher: mpsc::UnboundedSender<Outbound>,
     heartbeat_interval: Duration,
     node_ttl: Duration,
     /// A rebuild is running; events wait in `held` so they land after its snapshot.
@@ -317,7 +323,7 @@ impl Handler<PublishEvent> for ClusterMirror {
         };
         match serde_json::to_string(&envelope) {
             Ok(text) => {
-                let _ = self.publisher.send(text);
+                let _ = self.publisher.send(Outbound::Event(text));
             }
             Err(e) => log::error!("unencodable cluster event: {e}"),
         }
@@ -506,28 +512,40 @@ async fn subscribe(
     Ok(pubsub)
 }
 
+/// What the publishing task is handed, in order.
+enum Outbound {
+    Event(String),
+    /// Answer once everything queued before this is sent (or dropped).
+    Flush(oneshot::Sender<()>),
+}
+
 /// Publishes queued events in order on one connection, pipelining whatever queued up.
 async fn publish_loop(
     client: redis::Client,
     channel: String,
-    mut queue: mpsc::UnboundedReceiver<String>,
+    mut queue: mpsc::UnboundedReceiver<Outbound>,
     healthy: Arc<AtomicBool>,
 ) {
-    let Some(first) = queue.recv().await else {
-        return;
-    };
-    let mut pending = vec![first];
+    let mut pending: Vec<Outbound> = Vec::new();
     let mut backoff = Duration::from_millis(100);
     loop {
+        if pending.is_empty() {
+            match queue.recv().await {
+                Some(item) => pending.push(item),
+                None => return,
+            }
+        }
         let mut conn = match client.get_multiplexed_async_connection().await {
             Ok(c) => c,
             Err(_) => {
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
                 // Events published while Redis is down are dropped; receivers recover
                 // what they missed from Postgres after the rebuild.
-                pending.clear();
-                while let Ok(_dropped) = queue.try_recv() {}
+                while let Ok(item) = queue.try_recv() {
+                    pending.push(item);
+                }
+                settle(std::mem::take(&mut pending));
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
             }
         };
@@ -535,27 +553,68 @@ async fn publish_loop(
         loop {
             while pending.len() < 1024 {
                 match queue.try_recv() {
-                    Ok(text) => pending.push(text),
+                    Ok(item) => pending.push(item),
                     Err(_) => break,
                 }
             }
             if pending.is_empty() {
                 match queue.recv().await {
-                    Some(text) => pending.push(text),
+                    Some(item) => pending.push(item),
                     None => return,
                 }
                 continue;
             }
             let mut pipe = redis::pipe();
-            for text in &pending {
-                pipe.cmd("PUBLISH").arg(&channel).arg(text).ignore();
+            for item in &pending {
+                if let Outbound::Event(text) = item {
+                    pipe.cmd("PUBLISH").arg(&channel).arg(text).ignore();
+                }
             }
             let result: Result<(), redis::RedisError> = pipe.query_async(&mut conn).await;
-            pending.clear();
+            settle(std::mem::take(&mut pending));
             if result.is_err() {
                 healthy.store(false, Ordering::SeqCst);
                 break;
             }
         }
+    }
+}
+
+/// Answers the flush markers among items that were sent or dropped.
+fn settle(items: Vec<Outbound>) {
+    for item in items {
+        if let Outbound::Flush(done) = item {
+            let _ = done.send(());
+        }
+    }
+}
+
+impl Handler<Depart> for ClusterMirror {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _msg: Depart, _ctx: &mut Self::Context) -> Self::Result {
+        let (pool, keys) = (self.pool.clone(), self.keys.clone());
+        let (done, flushed) = oneshot::channel();
+        let _ = self.publisher.send(Outbound::Flush(done));
+        Box::pin(async move {
+            // What this node committed reaches the others before it goes.
+            let _ = tokio::time::timeout(Duration::from_secs(5), flushed).await;
+            let result = async {
+                let gone = reap(&pool, &keys, &keys.node).await?;
+                let mut conn = pool.get().await?;
+                let _: () = redis::cmd("DEL")
+                    .arg(keys.heartbeat(&keys.node))
+                    .query_async(&mut *conn)
+                    .await?;
+                Ok::<_, ClusterError>(gone)
+            };
+            match result.await {
+                Ok(gone) => log::info!(
+                    "node {} left the cluster; {gone} users went offline",
+                    keys.node
+                ),
+                Err(e) => log::warn!("leaving the cluster: {}", crate::error_chain(&e)),
+            }
+        })
     }
 }

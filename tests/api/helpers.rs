@@ -499,6 +499,26 @@ impl Ws {
         }
     }
 
+    /// The next JSON frame, or the close code if the server closes the socket first.
+    pub async fn next_or_close(&mut self, within: Duration) -> Result<Value, Closed> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.inner.next()).await {
+                Err(_) => panic!("socket neither spoke nor closed in time"),
+                Ok(Some(Ok(WsMessage::Text(text)))) => {
+                    return Ok(serde_json::from_str(&text).expect("JSON frame"))
+                }
+                Ok(Some(Ok(WsMessage::Close(Some(frame))))) => {
+                    return Err(Closed::Code(u16::from(frame.code)))
+                }
+                Ok(Some(Ok(WsMessage::Close(None)))) | Ok(Some(Err(_))) | Ok(None) => {
+                    return Err(Closed::WithoutCode)
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
     /// The next frame of `kind`, skipping others (presence noise, typing...).
     pub async fn recv_type(&mut self, kind: &str) -> Value {
         let deadline = tokio::time::Instant::now() + WAIT;
@@ -754,6 +774,15 @@ impl ServerProcess {
             address: format!("http://127.0.0.1:{}", self.port),
             ws_url: format!("ws://127.0.0.1:{}/ws", self.port),
         }
+    }
+
+    /// SIGTERM: the polite stop every deploy sends.
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("the server is running");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -TERM {pid}");
     }
 
     /// SIGKILL, and wait until it is gone.

@@ -12,4 +12,5 @@ mod messaging;
 mod mirrors;
 mod presence;
 mod session;
+mod shutdown;
 mod tls;

@@ -13,7 +13,8 @@ mod entry;
 
 use super::persist::{Origin, WritesCommitted};
 use super::user::{
-    AddWindow, DeliverFrame, DeliverMessage, RemoveWindow, Resync, StopUser, UserActor,
+    AddWindow, CloseWindows, DeliverFrame, DeliverMessage, RemoveWindow, Resync, StopUser,
+    UserActor,
 };
 use super::ToSocket;
 use crate::chat::Chat;
@@ -101,6 +102,15 @@ pub struct GetLocalCounts;
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct ResyncUsers;
+
+/// Command: close every window on this node with `code` (shutdown: 1012, "reconnect
+/// elsewhere").
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseAllWindows {
+    pub code: u16,
+    pub reason: &'static str,
+}
 
 /// Internal: a user's block sets finished loading.
 #[derive(Message)]
@@ -670,6 +680,19 @@ impl Handler<ResyncUsers> for PresenceRegistry {
         }
         for (id, generation) in reload {
             self.load_block_sets(id, generation, Duration::ZERO, ctx);
+        }
+    }
+}
+
+impl Handler<CloseAllWindows> for PresenceRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: CloseAllWindows, _ctx: &mut Self::Context) {
+        for entry in self.users.values() {
+            entry.actor.do_send(CloseWindows {
+                code: msg.code,
+                reason: msg.reason,
+            });
         }
     }
 }

@@ -70,6 +70,14 @@ pub struct DeliverMessage {
     pub received_at: Option<Instant>,
 }
 
+/// Command: close every window (shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseWindows {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
 /// Command: events may have been lost (a Redis outage): read from Postgres what the
 /// windows have not seen, and re-send the mirrored UI state.
 #[derive(Message)]
@@ -548,6 +556,19 @@ impl Handler<ExecuteCommand> for UserActor {
     fn handle(&mut self, msg: ExecuteCommand, ctx: &mut Self::Context) {
         if self.windows.contains_key(&msg.window) {
             self.execute(msg.window, msg.decoded, ctx);
+        }
+    }
+}
+
+impl Handler<CloseWindows> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: CloseWindows, _ctx: &mut Self::Context) {
+        for window in self.windows.values() {
+            window.socket.do_send(ToSocket::Close {
+                code: msg.code,
+                reason: msg.reason,
+            });
         }
     }
 }

@@ -1,0 +1,131 @@
+//! SIGTERM (every deploy, every daily restart) loses nothing.
+
+use crate::helpers::*;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+#[actix_web::test]
+async fn sigterm_under_traffic_commits_everything_once_and_clients_carry_on_elsewhere() {
+    let (redis, prefix) = (test_redis_url(), test_prefix());
+    let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "stays")).await;
+    let stays = app.node();
+    stays.wait_ready(&app.http).await;
+    let env = vec![
+        ("OIDC_ISSUER", app.issuer.issuer.clone()),
+        ("REDIS_URL", redis.clone()),
+        ("REDIS_KEY_PREFIX", prefix.clone()),
+        ("NODE_ID", "goes".to_owned()),
+    ];
+    let mut goes = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
+    goes.node().wait_ready(&app.http).await;
+
+    let receiver = app.sign_in("receiver@example.com").await;
+    let (mut inbox, _) = app.window_at(&stays, &receiver).await;
+    let senders = 4;
+    let per_sender = 30;
+    let mut tasks = Vec::new();
+    for i in 0..senders {
+        let person = app.sign_in(&format!("sender{i}@example.com")).await;
+        let (first, second) = (goes.node(), stays.clone());
+        let to = receiver.id.clone();
+        tasks.push(actix_web::rt::spawn(async move {
+            let ids: Vec<String> = (0..per_sender).map(|n| format!("s{i}-{n}")).collect();
+            let mut acked: HashMap<String, serde_json::Value> = HashMap::new();
+            let mut closes = Vec::new();
+            // Node "goes" first; when it closes us, carry on through "stays".
+            for node in [first, second] {
+                let mut ws = Ws::connect(&node.ws_url).await;
+                ws.send(json!({"type": "auth", "token": person.token}))
+                    .await;
+                if ws.try_recv_until_closed(WAIT).await.is_none() {
+                    continue;
+                }
+                let unacked: Vec<&String> =
+                    ids.iter().filter(|id| !acked.contains_key(*id)).collect();
+                for id in unacked {
+                    ws.send_raw(tokio_tungstenite::tungstenite::Message::Text(
+                        json!({"type": "send", "client_id": id, "body": id, "to": to}).to_string(),
+                    ))
+                    .await;
+                    tokio::time::sleep(Duration::from_millis(15)).await;
+                }
+                while acked.len() < ids.len() {
+                    match ws.next_or_close(WAIT).await {
+                        Ok(frame) if frame["type"] == "ack" => {
+                            let m = frame["message"].clone();
+                            acked.insert(m["client_id"].as_str().unwrap().to_owned(), m);
+                        }
+                        Ok(_) => {}
+                        Err(code) => {
+                            closes.push(code);
+                            break;
+                        }
+                    }
+                }
+                if acked.len() == ids.len() {
+                    break;
+                }
+            }
+            (person, acked, closes)
+        }));
+    }
+    // Terminate "goes" in the middle of the traffic.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let terminated = std::time::Instant::now();
+    goes.terminate();
+    let status = tokio::time::timeout(Duration::from_secs(30), goes.child.wait())
+        .await
+        .expect("exits well within 30 s")
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        terminated.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        terminated.elapsed()
+    );
+
+    let mut all_acked = HashSet::new();
+    for t in tasks {
+        let (person, acked, closes) = tokio::time::timeout(Duration::from_secs(60), t)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(acked.len(), per_sender, "{} got every ack", person.email);
+        assert_eq!(
+            closes,
+            vec![Closed::Code(1012)],
+            "{} was told to reconnect",
+            person.email
+        );
+        for (id, m) in acked {
+            all_acked.insert((person.id.clone(), id, m["id"].as_str().unwrap().to_owned()));
+        }
+    }
+
+    // Every acknowledged message is stored exactly once, as acknowledged.
+    let db = app.db().await;
+    let rows = db
+        .query(
+            "SELECT sender_id::text, client_id, id::text FROM messages",
+            &[],
+        )
+        .await
+        .unwrap();
+    let stored: HashSet<(String, String, String)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(rows.len(), senders * per_sender, "no duplicates");
+    assert_eq!(stored, all_acked);
+
+    // The receiver, on the node that stayed, saw every message, each once.
+    let mut seen = HashSet::new();
+    while seen.len() < senders * per_sender {
+        let frame = inbox.recv_type("message").await;
+        assert!(
+            seen.insert(frame["message"]["id"].as_str().unwrap().to_owned()),
+            "delivered once"
+        );
+    }
+}
