@@ -19,7 +19,7 @@ export RUST_LOG="${RUST_LOG:-info}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 
 log "building"
-cargo build --release --locked
+"$ROOT/scripts/build.sh" all
 log "mint a session token with: DATABASE_URL=$DATABASE_URL target/release/banter token --email alice@example.com"
 if [ "${NODES:-1}" = "2" ]; then
   NODE_ID=node-2 PORT=$((PORT + 1)) target/release/banter serve &

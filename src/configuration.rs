@@ -230,9 +230,13 @@ impl Settings {
             static_dir: optional(lookup, "STATIC_DIR")
                 .unwrap_or_else(|| "./static".into())
                 .into(),
-            node_id: optional(lookup, "NODE_ID").unwrap_or_else(|| {
-                format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
-            }),
+            // Heroku names each dyno (web.1, web.2...): a restarted dyno keeps its name,
+            // so it clears the presence of its previous life.
+            node_id: optional(lookup, "NODE_ID")
+                .or_else(|| optional(lookup, "DYNO"))
+                .unwrap_or_else(|| {
+                    format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+                }),
             limits: Limits::default(),
         })
     }

@@ -181,6 +181,7 @@ impl Application {
             settings.host
         );
         let static_dir = settings.static_dir.clone();
+        let csp = routes::headers::content_security_policy(&settings);
         let state = web::Data::new(AppState {
             limits: Arc::new(settings.limits.clone()),
             settings: Arc::new(settings),
@@ -194,6 +195,8 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::from_fn(routes::headers::hsts))
+                .wrap(routes::headers::defaults(&csp))
                 .wrap(middleware::Logger::new("%{r}a \"%r\" %s %b %Dms"))
                 .app_data(state.clone())
                 .app_data(

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod headers;
 pub mod health;
 pub mod session;
 pub mod spa;

@@ -23,11 +23,10 @@ fn origin_allowed(req: &HttpRequest, allowed: Option<&[String]>) -> bool {
     match allowed {
         Some(list) => list.iter().any(|o| o == origin),
         None => {
+            // Behind Heroku's router the scheme comes from X-Forwarded-Proto.
             let info = req.connection_info();
-            let host = info.host();
-            origin
-                .split_once("://")
-                .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host))
+            let own = format!("{}://{}", info.scheme(), info.host());
+            origin.eq_ignore_ascii_case(&own)
         }
     }
 }

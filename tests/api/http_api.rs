@@ -174,3 +174,78 @@ async fn the_web_client_is_served_with_a_single_page_fallback() {
         );
     }
 }
+
+#[actix_web::test]
+async fn pages_carry_security_headers_and_hsts_only_over_https() {
+    let app = spawn_app().await;
+    let r = app
+        .http
+        .get(format!("{}/", app.address))
+        .send()
+        .await
+        .unwrap();
+    let h = r.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    let provider = app.issuer.issuer.trim_end_matches('/');
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        csp.contains(&format!("connect-src 'self' ws: wss: {provider}")),
+        "{csp}"
+    );
+    assert!(csp.contains(&format!("frame-src {provider}")), "{csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "plain HTTP gets no HSTS"
+    );
+
+    let r = app
+        .http
+        .get(format!("{}/healthz", app.address))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+}
+
+#[actix_web::test]
+async fn the_forwarded_scheme_decides_what_the_server_s_own_origin_is() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let request = |forwarded_https: bool| {
+        let mut r = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            app.ws_url.as_str(),
+        )
+        .unwrap();
+        r.headers_mut().insert(
+            "origin",
+            format!("https://127.0.0.1:{}", app.port).parse().unwrap(),
+        );
+        r.headers_mut()
+            .insert("x-forwarded-for", "203.0.113.7".parse().unwrap());
+        if forwarded_https {
+            r.headers_mut()
+                .insert("x-forwarded-proto", "https".parse().unwrap());
+        }
+        r
+    };
+    let mut ws = Ws::connect_request(request(true)).await;
+    ws.send(serde_json::json!({"type": "auth", "token": alice.token}))
+        .await;
+    assert_eq!(
+        ws.recv().await["type"],
+        "ready",
+        "https page, https per the router"
+    );
+    let mut ws = Ws::connect_request(request(false)).await;
+    assert_eq!(
+        ws.closed().await,
+        Closed::Code(1008),
+        "an https page is not this plain-http server's origin"
+    );
+}
