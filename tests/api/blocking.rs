@@ -118,13 +118,7 @@ async fn blocked_direct_messages_are_refused_in_both_directions() {
     a.assert_no("message", Duration::from_millis(300)).await;
 
     // Nothing refused was stored.
-    let db = app.db().await;
-    let count: i64 = db
-        .query_one("SELECT count(*) FROM messages", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(count, 1);
+    assert_eq!(app.count_messages().await, 1);
 }
 
 #[actix_web::test]

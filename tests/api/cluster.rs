@@ -45,20 +45,8 @@ async fn a_direct_message_crosses_nodes() {
 
     // Online lists are the same whichever node answers.
     for node in [&a, &b] {
-        let r = app
-            .http
-            .get(format!("{}/api/users/online", node.address))
-            .bearer_auth(&bob.token)
-            .send()
-            .await
-            .unwrap();
-        let body: Value = r.json().await.unwrap();
-        assert_eq!(
-            ids(&body["users"]),
-            vec![alice.id.clone()],
-            "{}",
-            node.address
-        );
+        let online = node.online_ids(&app.http, &bob.token).await;
+        assert_eq!(online, vec![alice.id.clone()], "{}", node.address);
     }
 }
 
@@ -299,20 +287,13 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
     for node in [&a, &b] {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let r = app
-                .http
-                .get(format!("{}/api/users/online", node.address))
-                .bearer_auth(&alice.token)
-                .send()
-                .await
-                .unwrap();
-            let body: Value = r.json().await.unwrap();
-            if ids(&body["users"]).contains(&carol.id) && ids(&body["users"]).contains(&bob.id) {
+            let online = node.online_ids(&app.http, &alice.token).await;
+            if online.contains(&carol.id) && online.contains(&bob.id) {
                 break;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "{} did not converge: {body}",
+                "{} did not converge: {online:?}",
                 node.address
             );
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -358,6 +358,27 @@ impl TestApp {
             .await
     }
 
+    /// `POST /api/direct/{peer}` (get or create), as `token`'s person.
+    pub async fn open_direct(&self, token: &str, peer: &str) -> (u16, Value) {
+        self.send_json(
+            reqwest::Method::POST,
+            &format!("/api/direct/{peer}"),
+            token,
+            None,
+        )
+        .await
+    }
+
+    /// How many messages are stored.
+    pub async fn count_messages(&self) -> i64 {
+        let row = self
+            .db()
+            .await
+            .query_one("SELECT count(*) FROM messages", &[])
+            .await;
+        row.expect("count messages").get(0)
+    }
+
     /// The Prometheus text of `/metrics`.
     pub async fn metrics(&self) -> String {
         let response = self
@@ -618,6 +639,21 @@ impl Node {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The ids in `GET /api/users/online` on this node, as `token`'s person sees it.
+    pub async fn online_ids(&self, http: &reqwest::Client, token: &str) -> Vec<String> {
+        let r = http
+            .get(format!("{}/api/users/online", self.address))
+            .bearer_auth(token)
+            .send()
+            .await;
+        let body: Value = r
+            .expect("GET /api/users/online")
+            .json()
+            .await
+            .expect("JSON");
+        ids(&body["users"])
     }
 
     pub async fn ready_status(&self, http: &reqwest::Client) -> u16 {

@@ -90,13 +90,7 @@ async fn a_resend_with_the_same_client_id_returns_the_original_and_delivers_noth
         .await;
     assert_eq!(status, 200);
     assert_eq!(body, original);
-    let db = app.db().await;
-    let count: i64 = db
-        .query_one("SELECT count(*) FROM messages", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(count, 1);
+    assert_eq!(app.count_messages().await, 1);
 }
 
 #[actix_web::test]
@@ -209,14 +203,7 @@ async fn history_of_a_conversation_you_are_not_in_is_not_found() {
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
     let carol = app.sign_in("carol@example.com").await;
-    let (_, conversation) = app
-        .send_json(
-            reqwest::Method::POST,
-            &format!("/api/direct/{}", bob.id),
-            &alice.token,
-            None,
-        )
-        .await;
+    let (_, conversation) = app.open_direct(&alice.token, &bob.id).await;
     let id = conversation["id"].as_str().unwrap();
     let (mut c, _) = app.window(&carol).await;
     c.send(json!({"type": "history", "ref": "peek", "conversation_id": id}))
@@ -288,14 +275,7 @@ async fn typing_reaches_the_other_member_but_not_someone_blocked() {
     let app = spawn_app().await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
-    let (_, conversation) = app
-        .send_json(
-            reqwest::Method::POST,
-            &format!("/api/direct/{}", bob.id),
-            &alice.token,
-            None,
-        )
-        .await;
+    let (_, conversation) = app.open_direct(&alice.token, &bob.id).await;
     let id = conversation["id"].as_str().unwrap().to_owned();
     let (mut a, _) = app.window(&alice).await;
     let (mut b, _) = app.window(&bob).await;
@@ -318,14 +298,7 @@ async fn messages_sent_over_http_reach_every_window_like_socket_sends() {
     let app = spawn_app().await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
-    let (status, conversation) = app
-        .send_json(
-            reqwest::Method::POST,
-            &format!("/api/direct/{}", bob.id),
-            &alice.token,
-            None,
-        )
-        .await;
+    let (status, conversation) = app.open_direct(&alice.token, &bob.id).await;
     assert_eq!(status, 200);
     assert_eq!(conversation["peer"]["id"], bob.id);
     let id = conversation["id"].as_str().unwrap();

@@ -23,55 +23,75 @@ async fn sigterm_under_traffic_commits_everything_once_and_clients_carry_on_else
     let receiver = app.sign_in("receiver@example.com").await;
     let (mut inbox, _) = app.window_at(&stays, &receiver).await;
     let senders = 4;
-    let per_sender = 30;
-    let mut tasks = Vec::new();
+    // Within the send allowance (a burst of 40), spread over about a second.
+    let per_sender = 40;
+    let mut people = Vec::new();
     for i in 0..senders {
-        let person = app.sign_in(&format!("sender{i}@example.com")).await;
+        people.push(app.sign_in(&format!("sender{i}@example.com")).await);
+    }
+    // Acks each sender got from the doomed node, so the signal lands mid-stream for all.
+    let progress: std::sync::Arc<Vec<std::sync::atomic::AtomicUsize>> =
+        std::sync::Arc::new((0..senders).map(|_| Default::default()).collect());
+    let mut tasks = Vec::new();
+    for (i, person) in people.into_iter().enumerate() {
+        let progress = progress.clone();
         let (first, second) = (goes.node(), stays.clone());
         let to = receiver.id.clone();
         tasks.push(actix_web::rt::spawn(async move {
             let ids: Vec<String> = (0..per_sender).map(|n| format!("s{i}-{n}")).collect();
             let mut acked: HashMap<String, serde_json::Value> = HashMap::new();
             let mut closes = Vec::new();
-            // Node "goes" first; when it closes us, carry on through "stays".
-            for node in [first, second] {
+            // Node "goes" first; when it closes us, carry on through "stays", resending
+            // whatever was not acknowledged with its original client_id.
+            'nodes: for node in [first, second] {
                 let mut ws = Ws::connect(&node.ws_url).await;
                 ws.send(json!({"type": "auth", "token": person.token}))
                     .await;
                 if ws.try_recv_until_closed(WAIT).await.is_none() {
                     continue;
                 }
-                let unacked: Vec<&String> =
-                    ids.iter().filter(|id| !acked.contains_key(*id)).collect();
-                for id in unacked {
+                for id in &ids {
+                    if acked.contains_key(id) {
+                        continue;
+                    }
                     ws.send_raw(tokio_tungstenite::tungstenite::Message::Text(
                         json!({"type": "send", "client_id": id, "body": id, "to": to}).to_string(),
                     ))
                     .await;
-                    tokio::time::sleep(Duration::from_millis(15)).await;
-                }
-                while acked.len() < ids.len() {
-                    match ws.next_or_close(WAIT).await {
-                        Ok(frame) if frame["type"] == "ack" => {
-                            let m = frame["message"].clone();
-                            acked.insert(m["client_id"].as_str().unwrap().to_owned(), m);
-                        }
-                        Ok(_) => {}
-                        Err(code) => {
-                            closes.push(code);
-                            break;
+                    loop {
+                        match ws.next_or_close(WAIT).await {
+                            Ok(frame) if frame["type"] == "ack" => {
+                                let m = frame["message"].clone();
+                                acked.insert(m["client_id"].as_str().unwrap().to_owned(), m);
+                                progress[i].store(acked.len(), std::sync::atomic::Ordering::SeqCst);
+                                break;
+                            }
+                            Ok(_) => {}
+                            Err(code) => {
+                                closes.push(code);
+                                continue 'nodes;
+                            }
                         }
                     }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                if acked.len() == ids.len() {
-                    break;
-                }
+                break;
             }
             (person, acked, closes)
         }));
     }
-    // Terminate "goes" in the middle of the traffic.
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Terminate "goes" in the middle of the traffic: once every sender has some acks.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while progress
+        .iter()
+        .any(|p| p.load(std::sync::atomic::Ordering::SeqCst) < 3)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the senders never got going"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let terminated = std::time::Instant::now();
     goes.terminate();
     let status = tokio::time::timeout(Duration::from_secs(30), goes.child.wait())

@@ -1,7 +1,8 @@
 //! What the registry knows of one local user.
 
-use super::super::user::UserActor;
+use super::super::user::{DeliverFrame, UserActor};
 use crate::domain::{User, UserId, WindowId};
+use crate::protocol::ServerEvent;
 use actix::Addr;
 use std::collections::HashSet;
 use tokio::sync::oneshot;
@@ -66,6 +67,19 @@ impl Entry {
         } else {
             set.remove(&other);
         }
+    }
+
+    /// Tells this user's windows that `other` appeared or vanished for them.
+    pub fn show_presence(&self, other: &User, online: bool) {
+        let frame = ServerEvent::Presence {
+            user: other,
+            online,
+        }
+        .to_frame();
+        self.actor.do_send(DeliverFrame {
+            frame,
+            except: None,
+        });
     }
 
     pub fn is_online(&self) -> bool {

@@ -276,15 +276,7 @@ impl PresenceRegistry {
             }
             let hidden_after = entry.hides(other.id);
             if both_online && hidden_before != hidden_after {
-                let frame = ServerEvent::Presence {
-                    user: other,
-                    online: !hidden_after,
-                }
-                .to_frame();
-                entry.actor.do_send(DeliverFrame {
-                    frame,
-                    except: None,
-                });
+                entry.show_presence(other, !hidden_after);
             }
         }
     }
@@ -529,15 +521,7 @@ impl PresenceRegistry {
         for other in self.online.values() {
             let (was, is) = (before.contains(&other.id), entry.hides(other.id));
             if other.id != user && was != is {
-                let frame = ServerEvent::Presence {
-                    user: other,
-                    online: !is,
-                }
-                .to_frame();
-                entry.actor.do_send(DeliverFrame {
-                    frame,
-                    except: None,
-                });
+                entry.show_presence(other, !is);
             }
         }
     }
