@@ -5,25 +5,27 @@
 //! and every latency is measured from that time, so a stalled server cannot hide behind
 //! a slowed-down generator. Scenario `dm`: user `i` writes direct messages to user `i+1`
 //! from its first window; each message should reach the recipient's windows and the
-//! sender's other windows.
+//! sender's other windows. Scenario `idle` holds sockets and reports the server's memory
+//! per socket; `churn` opens and closes windows and measures how fast viewers hear of it.
 
+mod churn;
+mod dm;
+mod idle;
 pub mod stats;
 
 use crate::configuration;
 use crate::db;
 use crate::startup;
 use anyhow::Context as _;
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
-use stats::{percentiles_ms, Observation, Stats};
-use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use futures_util::StreamExt;
+use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
-    /// Scenario: dm (direct messages between online peers).
+    /// Scenario: dm (direct messages between online peers), idle (hold sockets), churn
+    /// (windows coming and going; presence latency).
     #[arg(default_value = "dm")]
     pub scenario: String,
     /// Base URL of the server; a comma list spreads the windows over several nodes
@@ -42,9 +44,28 @@ pub struct BenchArgs {
     /// Characters per message body.
     #[arg(long, default_value_t = 64)]
     pub body: usize,
+    /// The server's process id (idle: its memory is read from /proc).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Local addresses 127.0.0.1..=N to open sockets from (each gives ~28,000 ports).
+    #[arg(long, default_value_t = 1)]
+    pub source_addresses: u8,
 }
 
-type Socket =
+/// The WebSocket URLs of the `--server` list.
+pub(crate) fn ws_urls(args: &BenchArgs) -> Vec<String> {
+    args.server
+        .split(',')
+        .map(|s| {
+            format!(
+                "{}/ws",
+                s.trim().trim_end_matches('/').replacen("http", "ws", 1)
+            )
+        })
+        .collect()
+}
+
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Runs the benchmark on its own multi-threaded runtime and prints the report.
@@ -52,10 +73,17 @@ pub fn run_blocking(args: BenchArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(run(args))
+    runtime.block_on(async move {
+        match args.scenario.as_str() {
+            "dm" => dm::run(args).await,
+            "idle" => idle::run(args).await,
+            "churn" => churn::run(args).await,
+            other => anyhow::bail!("unknown scenario {other:?} (dm, idle, churn)"),
+        }
+    })
 }
 
-async fn tokens(users: usize) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) async fn tokens(users: usize) -> anyhow::Result<Vec<(String, String)>> {
     let lookup = |k: &str| std::env::var(k).ok();
     let url = configuration::database_url_from(&lookup)?;
     let key = configuration::biscuit_key_from(&lookup)?;
@@ -72,12 +100,37 @@ async fn tokens(users: usize) -> anyhow::Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-async fn connect(ws_url: &str, token: &str) -> anyhow::Result<Socket> {
+/// Opens an authenticated window (header auth) and waits for its `ready`.
+pub(crate) async fn connect(ws_url: &str, token: &str) -> anyhow::Result<Socket> {
+    connect_from(ws_url, token, None).await
+}
+
+/// Like [`connect`], from a chosen local address (to go past one address's ports).
+pub(crate) async fn connect_from(
+    ws_url: &str,
+    token: &str,
+    source: Option<std::net::Ipv4Addr>,
+) -> anyhow::Result<Socket> {
     let mut request = ws_url.into_client_request()?;
     request
         .headers_mut()
         .insert("authorization", format!("Bearer {token}").parse()?);
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+    let uri = request.uri().clone();
+    let host = uri.host().unwrap_or("127.0.0.1");
+    let port = uri.port_u16().unwrap_or(80);
+    let server: std::net::SocketAddr = tokio::net::lookup_host((host, port))
+        .await?
+        .next()
+        .context("server address")?;
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    if let Some(ip) = source {
+        socket.bind((ip, 0).into())?;
+    }
+    let stream = socket.connect(server).await?;
+    stream.set_nodelay(true)?;
+    let (mut socket, _) =
+        tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+            .await?;
     // Wait for the snapshot, so the load starts on settled presence.
     while let Some(frame) = socket.next().await {
         if let WsMessage::Text(text) = frame? {
@@ -87,225 +140,4 @@ async fn connect(ws_url: &str, token: &str) -> anyhow::Result<Socket> {
         }
     }
     anyhow::bail!("socket closed before ready")
-}
-
-/// `b<run>-<k>-<intended µs since start>`: everything a receiver needs to account a
-/// message. The run id keeps a rerun from colliding with (and being deduplicated
-/// against) an earlier run's messages.
-fn parse_client_id(id: &str) -> Option<(u64, u64)> {
-    let mut parts = id.strip_prefix('b')?.splitn(3, '-').skip(1);
-    let (k, at) = (parts.next()?, parts.next()?);
-    Some((k.parse().ok()?, at.parse().ok()?))
-}
-
-/// Where the windows are: window `i` belongs to user `i / windows` and sits on node
-/// `(user + i % windows) % nodes`; user `k % users` sends message `k` from its first window.
-#[derive(Debug, Clone, Copy)]
-struct Layout {
-    users: usize,
-    windows: usize,
-    nodes: usize,
-}
-
-impl Layout {
-    fn node_of(&self, window: usize) -> usize {
-        (window / self.windows + window % self.windows) % self.nodes
-    }
-
-    fn sender_node(&self, k: u64) -> usize {
-        self.node_of((k as usize % self.users) * self.windows)
-    }
-}
-
-async fn read_window(
-    mut stream: futures_util::stream::SplitStream<Socket>,
-    window: u32,
-    layout: Layout,
-    start: Instant,
-    out: mpsc::UnboundedSender<Observation>,
-) {
-    let my_node = layout.node_of(window as usize);
-    while let Some(Ok(frame)) = stream.next().await {
-        let WsMessage::Text(text) = frame else {
-            continue;
-        };
-        let now_us = start.elapsed().as_micros() as u64;
-        let Ok(value) = serde_json::from_str::<Value>(&text) else {
-            continue;
-        };
-        let kind = value["type"].as_str().unwrap_or_default();
-        let observation = match kind {
-            "ack" | "message" => {
-                let Some((k, intended)) = value["message"]["client_id"]
-                    .as_str()
-                    .and_then(parse_client_id)
-                else {
-                    continue;
-                };
-                let latency_us = now_us.saturating_sub(intended);
-                if kind == "ack" {
-                    Observation::Acked { k, latency_us }
-                } else {
-                    Observation::Delivered {
-                        k,
-                        window,
-                        latency_us,
-                        cross_node: layout.sender_node(k) != my_node,
-                    }
-                }
-            }
-            "error" => Observation::Refused {
-                code: value["code"].as_str().unwrap_or("?").to_owned(),
-            },
-            _ => continue,
-        };
-        if out.send(observation).is_err() {
-            return;
-        }
-    }
-}
-
-async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.scenario == "dm", "only the dm scenario exists so far");
-    anyhow::ensure!(
-        args.users >= 2 && args.windows >= 1,
-        "need at least 2 users and 1 window"
-    );
-    let ws_urls: Vec<String> = args
-        .server
-        .split(',')
-        .map(|s| {
-            format!(
-                "{}/ws",
-                s.trim().trim_end_matches('/').replacen("http", "ws", 1)
-            )
-        })
-        .collect();
-    eprintln!("minting {} session tokens", args.users);
-    let people = tokens(args.users)
-        .await
-        .context("minting tokens (needs DATABASE_URL)")?;
-
-    let layout = Layout {
-        users: args.users,
-        windows: args.windows,
-        nodes: ws_urls.len(),
-    };
-    let connect_started = Instant::now();
-    let mut sockets = Vec::with_capacity(args.users * args.windows);
-    for (u, (_, token)) in people.iter().enumerate() {
-        for w in 0..args.windows {
-            let url = &ws_urls[layout.node_of(u * args.windows + w)];
-            sockets.push(connect(url, token).await.context("opening a window")?);
-        }
-    }
-    let connect_secs = connect_started.elapsed().as_secs_f64();
-    eprintln!(
-        "{} windows open in {connect_secs:.2}s ({:.0}/s)",
-        sockets.len(),
-        sockets.len() as f64 / connect_secs
-    );
-
-    let start = Instant::now();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut senders = Vec::new();
-    for (i, socket) in sockets.into_iter().enumerate() {
-        let (sink, stream) = socket.split();
-        tokio::spawn(read_window(stream, i as u32, layout, start, tx.clone()));
-        if i % args.windows == 0 {
-            senders.push(sink);
-        }
-    }
-    drop(tx);
-
-    // Open loop: message k is due at k / rate; user k % users sends it to the next user.
-    let total = (args.rate as f64 * args.duration.as_secs_f64()) as u64;
-    let interval_us = 1_000_000.0 / args.rate as f64;
-    let body = "x".repeat(args.body.max(1));
-    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
-    let peers: Vec<String> = (0..args.users)
-        .map(|i| people[(i + 1) % args.users].0.clone())
-        .collect();
-    let sent_at_end = {
-        let mut per_user: Vec<Vec<(u64, u64)>> = vec![Vec::new(); args.users];
-        for k in 0..total {
-            per_user[(k as usize) % args.users].push((k, (k as f64 * interval_us) as u64));
-        }
-        let mut tasks = Vec::new();
-        for ((mut sink, schedule), peer) in senders.into_iter().zip(per_user).zip(peers) {
-            let (body, run) = (body.clone(), run.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut sent = 0u64;
-                for (k, due_us) in schedule {
-                    tokio::time::sleep_until((start + Duration::from_micros(due_us)).into()).await;
-                    let frame = json!({"type": "send", "client_id": format!("b{run}-{k}-{due_us}"), "body": body, "to": peer});
-                    if sink.send(WsMessage::Text(frame.to_string())).await.is_err() {
-                        break;
-                    }
-                    sent += 1;
-                }
-                (sent, sink)
-            }));
-        }
-        let mut sent = 0;
-        let mut sinks = Vec::new();
-        for t in tasks {
-            let (n, sink) = t.await?;
-            sent += n;
-            sinks.push(sink);
-        }
-        (sent, sinks)
-    };
-    let (sent, _sinks) = sent_at_end;
-    let offered_secs = start.elapsed().as_secs_f64();
-
-    // Collect until every expected frame arrived, or the stream is quiet for 5 s.
-    let expected_per_message = (2 * args.windows - 1) as u64;
-    let mut stats = Stats::default();
-    let mut last_report = Instant::now();
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
-            Ok(Some(o)) => stats.observe(o),
-            Ok(None) | Err(_) => break,
-        }
-        if stats.acked >= sent && stats.delivered >= sent * expected_per_message {
-            break;
-        }
-        if last_report.elapsed() > Duration::from_secs(1) {
-            eprintln!("  {} acked, {} delivered", stats.acked, stats.delivered);
-            last_report = Instant::now();
-        }
-    }
-    let lost =
-        stats.lost(expected_per_message) + (sent - stats.acked.min(sent)) * expected_per_message;
-    let report = json!({
-        "scenario": args.scenario,
-        "nodes": ws_urls.len(),
-        "users": args.users,
-        "windows": args.windows,
-        "offered_per_s": (sent as f64 / offered_secs).round(),
-        "sent": sent,
-        "acked": stats.acked,
-        "delivered": stats.delivered,
-        "delivered_per_s": (stats.delivered as f64 / offered_secs).round(),
-        "lost": lost,
-        "duplicated": stats.duplicated,
-        "refused": stats.refused,
-        "ack_latency_ms": percentiles_ms(&stats.ack_latency),
-        "delivery_latency_ms": percentiles_ms(&stats.delivery_latency),
-        "cross_node_latency_ms": percentiles_ms(&stats.cross_node_latency),
-        "missing_sample": stats.missing(expected_per_message as usize, 10),
-        "connect_per_s": ((args.users * args.windows) as f64 / connect_secs).round(),
-    });
-    eprintln!(
-        "\n{} users x {} windows, {:.0} msg/s offered for {:.1}s: {} sent, {} acked, {} delivered, {} lost, {} duplicated",
-        args.users, args.windows, report["offered_per_s"].as_f64().unwrap_or(0.0), offered_secs, sent, stats.acked, stats.delivered, lost, stats.duplicated
-    );
-    eprintln!("ack latency      ms {}", report["ack_latency_ms"]);
-    eprintln!("delivery latency ms {}", report["delivery_latency_ms"]);
-    if layout.nodes > 1 {
-        eprintln!("  across nodes  ms {}", report["cross_node_latency_ms"]);
-    }
-    println!("{report}");
-    Ok(())
 }

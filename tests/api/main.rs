@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod bench;
 mod blocking;
 mod cluster;
 mod durability;

@@ -1,0 +1,95 @@
+//! Scenario `churn`: `users` viewers stay online while churners come online and go
+//! offline, one at a time at `--rate` per second; reports how long each viewer waited
+//! to hear of each arrival and departure.
+
+use super::stats::percentiles_ms;
+use super::{connect, tokens, ws_urls, BenchArgs};
+use futures_util::StreamExt;
+use hdrhistogram::Histogram;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// Churners beside the viewers: enough that one is always resting between visits.
+const CHURNERS: usize = 10;
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let urls = ws_urls(&args);
+    let people = tokens(args.users + CHURNERS).await?;
+    let (viewers, churners) = people.split_at(args.users);
+    let start = Instant::now();
+    // When each churner's transition happened: (user id, online) → µs since start.
+    let mut marks: HashMap<(String, bool), Vec<u64>> = HashMap::new();
+    let (tx, mut rx) = mpsc::unbounded_channel::<(String, bool, u64)>();
+    for (i, (_, token)) in viewers.iter().enumerate() {
+        let mut socket = connect(&urls[i % urls.len()], token).await?;
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(WsMessage::Text(text))) = socket.next().await {
+                let Ok(v) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
+                if v["type"] == "presence" {
+                    let id = v["user"]["id"].as_str().unwrap_or_default().to_owned();
+                    let online = v["online"].as_bool().unwrap_or(false);
+                    let _ = tx.send((id, online, start.elapsed().as_micros() as u64));
+                }
+            }
+        });
+    }
+    drop(tx);
+    eprintln!(
+        "{} viewers online; churning {CHURNERS} people at {}/s",
+        viewers.len(),
+        args.rate
+    );
+    let interval = Duration::from_secs_f64(1.0 / args.rate.max(1) as f64);
+    let deadline = Instant::now() + args.duration;
+    let mut k = 0usize;
+    let mut transitions = 0u64;
+    while Instant::now() < deadline {
+        let (id, token) = &churners[k % CHURNERS];
+        let url = &urls[k % urls.len()];
+        let opened = start.elapsed().as_micros() as u64;
+        let socket = connect(url, token).await?;
+        marks.entry((id.clone(), true)).or_default().push(opened);
+        tokio::time::sleep(interval / 2).await;
+        let closed = start.elapsed().as_micros() as u64;
+        drop(socket);
+        marks.entry((id.clone(), false)).or_default().push(closed);
+        tokio::time::sleep(interval / 2).await;
+        transitions += 2;
+        k += 1;
+    }
+    // Match each viewer's presence frame to the latest transition at or before it.
+    let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut heard = 0u64;
+    let quiet = Duration::from_secs(3);
+    while let Ok(Some((id, online, at))) = tokio::time::timeout(quiet, rx.recv()).await {
+        if let Some(t) = marks
+            .get(&(id, online))
+            .and_then(|v| v.iter().rev().find(|t| **t <= at))
+        {
+            let _ = latency.record((at - t).max(1));
+            heard += 1;
+        }
+    }
+    let expected = transitions * viewers.len() as u64;
+    let report = json!({
+        "scenario": "churn",
+        "viewers": viewers.len(),
+        "transitions": transitions,
+        "presence_frames_expected": expected,
+        "presence_frames_heard": heard,
+        "presence_latency_ms": percentiles_ms(&latency),
+    });
+    eprintln!(
+        "\n{transitions} transitions x {} viewers: {heard} of {expected} presence frames; latency ms {}",
+        viewers.len(),
+        report["presence_latency_ms"]
+    );
+    println!("{report}");
+    Ok(())
+}

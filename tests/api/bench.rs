@@ -1,0 +1,93 @@
+//! Smoke runs of `banter bench` against a real server: each scenario completes and the
+//! generator reports zero loss (the full benchmark is run by hand: docs/benchmarks.md).
+
+use crate::helpers::*;
+use serde_json::Value;
+
+async fn bench(app: &TestApp, server: &ServerProcess, args: &[&str]) -> Value {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"));
+    command
+        .arg("bench")
+        .args(args)
+        .args(["--server", &format!("http://127.0.0.1:{}", server.port)])
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn");
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), command.output())
+        .await
+        .expect("the bench finishes")
+        .expect("the bench runs");
+    assert!(
+        out.status.success(),
+        "bench {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    serde_json::from_str(stdout.lines().last().expect("a JSON line")).expect("the JSON line parses")
+}
+
+#[actix_web::test]
+async fn each_bench_scenario_runs_with_nothing_lost() {
+    let app = spawn_app().await;
+    let env = vec![("OIDC_ISSUER", app.issuer.issuer.clone())];
+    let server = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
+
+    let dm = bench(
+        &app,
+        &server,
+        &[
+            "dm",
+            "--users",
+            "20",
+            "--windows",
+            "2",
+            "--rate",
+            "200",
+            "--duration",
+            "2s",
+        ],
+    )
+    .await;
+    assert_eq!(
+        (dm["lost"].as_u64(), dm["duplicated"].as_u64()),
+        (Some(0), Some(0)),
+        "{dm}"
+    );
+    assert_eq!(dm["acked"], dm["sent"]);
+    assert_eq!(
+        dm["delivered"].as_u64(),
+        dm["sent"].as_u64().map(|s| s * 3),
+        "{dm}"
+    );
+
+    let pid = server.child.id().unwrap().to_string();
+    let idle = bench(
+        &app,
+        &server,
+        &[
+            "idle",
+            "--users",
+            "50",
+            "--windows",
+            "2",
+            "--duration",
+            "1s",
+            "--server-pid",
+            &pid,
+        ],
+    )
+    .await;
+    assert_eq!(idle["sockets"], 100);
+    assert!(idle["server_kib_per_socket"].is_number(), "{idle}");
+
+    let churn = bench(
+        &app,
+        &server,
+        &["churn", "--users", "10", "--rate", "10", "--duration", "1s"],
+    )
+    .await;
+    assert!(churn["transitions"].as_u64().unwrap() >= 2, "{churn}");
+    assert_eq!(
+        churn["presence_frames_heard"], churn["presence_frames_expected"],
+        "{churn}"
+    );
+}
