@@ -27,7 +27,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         let mut socket = connect(&urls[i % urls.len()], token).await?;
         let tx = tx.clone();
         tokio::spawn(async move {
-            while let Some(Ok(WsMessage::Text(text))) = socket.next().await {
+            // Pings are answered by the client as it reads; only text frames count.
+            while let Some(Ok(frame)) = socket.next().await {
+                let WsMessage::Text(text) = frame else {
+                    continue;
+                };
                 let Ok(v) = serde_json::from_str::<Value>(&text) else {
                     continue;
                 };
@@ -45,23 +49,35 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         viewers.len(),
         args.rate
     );
-    let interval = Duration::from_secs_f64(1.0 / args.rate.max(1) as f64);
+    // Each churner cycles online/offline, half a period each; staggered, they make
+    // `rate` transitions per second together, and each stays long enough to be announced.
+    let period = Duration::from_secs_f64(2.0 * CHURNERS as f64 / args.rate.max(1) as f64);
     let deadline = Instant::now() + args.duration;
-    let mut k = 0usize;
+    let mut cycles = Vec::new();
+    for (k, (id, token)) in churners.iter().enumerate() {
+        let (id, token, url) = (id.clone(), token.clone(), urls[k % urls.len()].clone());
+        let stagger = period.mul_f64(k as f64 / CHURNERS as f64);
+        cycles.push(tokio::spawn(async move {
+            let mut marks: Vec<(String, bool, u64)> = Vec::new();
+            tokio::time::sleep(stagger).await;
+            while Instant::now() < deadline {
+                let opened = start.elapsed().as_micros() as u64;
+                let socket = connect(&url, &token).await?;
+                marks.push((id.clone(), true, opened));
+                tokio::time::sleep(period / 2).await;
+                marks.push((id.clone(), false, start.elapsed().as_micros() as u64));
+                drop(socket);
+                tokio::time::sleep(period / 2).await;
+            }
+            Ok::<_, anyhow::Error>(marks)
+        }));
+    }
     let mut transitions = 0u64;
-    while Instant::now() < deadline {
-        let (id, token) = &churners[k % CHURNERS];
-        let url = &urls[k % urls.len()];
-        let opened = start.elapsed().as_micros() as u64;
-        let socket = connect(url, token).await?;
-        marks.entry((id.clone(), true)).or_default().push(opened);
-        tokio::time::sleep(interval / 2).await;
-        let closed = start.elapsed().as_micros() as u64;
-        drop(socket);
-        marks.entry((id.clone(), false)).or_default().push(closed);
-        tokio::time::sleep(interval / 2).await;
-        transitions += 2;
-        k += 1;
+    for cycle in cycles {
+        for (id, online, at) in cycle.await?? {
+            marks.entry((id, online)).or_default().push(at);
+            transitions += 1;
+        }
     }
     // Match each viewer's presence frame to the latest transition at or before it.
     let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
