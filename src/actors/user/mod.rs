@@ -155,13 +155,13 @@ impl UserActor {
     /// Reads from the store what the windows have not seen: every conversation past what
     /// was delivered (`resync`), or only the ones with a gap open too long.
     fn catch_up(&mut self, resync: bool, ctx: &mut Context<Self>) {
+        let gaps = self.sequencer.stale_gaps(self.chat.limits().gap_timeout);
+        if !resync && gaps.is_empty() {
+            return; // the usual case, checked on every tick: nothing to read
+        }
         let pool = self.chat.pool.clone();
         let user = self.user.id;
         let delivered = self.sequencer.delivered();
-        let gaps = self.sequencer.stale_gaps(self.chat.limits().gap_timeout);
-        if !resync && gaps.is_empty() {
-            return;
-        }
         let page = self.chat.limits().history_max;
         let read = async move {
             let from: Vec<(ConversationId, i64)> = if resync {
