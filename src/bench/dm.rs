@@ -2,7 +2,7 @@
 //! open-loop at a set rate; each message should reach the recipient's windows and the
 //! sender's other windows.
 
-use super::stats::{percentiles_ms, Observation, Stats};
+use super::stats::{percentiles_ms, Observation, Stats, StoredAt};
 use super::{connect, tokens, ws_urls, BenchArgs, Socket};
 use anyhow::Context as _;
 use futures_util::{SinkExt, StreamExt};
@@ -66,7 +66,17 @@ async fn read_window(
                 };
                 let latency_us = now_us.saturating_sub(intended);
                 if kind == "ack" {
-                    Observation::Acked { k, latency_us }
+                    let m = &value["message"];
+                    let stored = StoredAt {
+                        conversation: m["conversation_id"].as_str().unwrap_or_default().to_owned(),
+                        id: m["id"].as_str().unwrap_or_default().to_owned(),
+                        seq: m["seq"].as_i64().unwrap_or_default(),
+                    };
+                    Observation::Acked {
+                        k,
+                        latency_us,
+                        stored,
+                    }
                 } else {
                     Observation::Delivered {
                         k,
@@ -190,6 +200,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let lost =
         stats.lost(expected_per_message) + (sent - stats.acked.min(sent)) * expected_per_message;
+    eprintln!("checking through the API that every acknowledged message is stored once");
+    let base = args
+        .server
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_end_matches('/')
+        .to_owned();
+    let (stored_missing, stored_twice) = verify_stored(&base, &stats, &people, args.users).await?;
     let report = json!({
         "scenario": args.scenario,
         "nodes": ws_urls.len(),
@@ -201,6 +221,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "delivered": stats.delivered,
         "delivered_per_s": (stats.delivered as f64 / offered_secs).round(),
         "lost": lost,
+        "stored_missing": stored_missing,
+        "stored_twice": stored_twice,
         "duplicated": stats.duplicated,
         "refused": stats.refused,
         "ack_latency_ms": percentiles_ms(&stats.ack_latency),
@@ -224,5 +246,60 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "{lost} deliveries lost and {} duplicated",
         stats.duplicated
     );
+    anyhow::ensure!(
+        stored_missing == 0 && stored_twice == 0,
+        "{stored_missing} acknowledged messages not stored, {stored_twice} stored twice"
+    );
     Ok(())
+}
+
+/// Reads back, as each sender, every conversation of the run from its first acknowledged
+/// `seq` on, and counts acknowledged messages missing from the store or stored twice.
+async fn verify_stored(
+    server: &str,
+    stats: &Stats,
+    people: &[(String, String)],
+    users: usize,
+) -> anyhow::Result<(u64, u64)> {
+    let http = reqwest::Client::new();
+    let (mut missing, mut twice) = (0u64, 0u64);
+    for (conversation, acked) in &stats.stored {
+        let Some((k, _)) = acked.first() else {
+            continue;
+        };
+        let token = &people[*k as usize % users].1;
+        let mut after = acked.iter().map(|(_, s)| s.seq).min().unwrap_or(1) - 1;
+        let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+        loop {
+            let url = format!(
+                "{server}/api/conversations/{conversation}/messages?after_seq={after}&limit=200"
+            );
+            let page: Value = http
+                .get(&url)
+                .bearer_auth(token)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let messages = page["messages"].as_array().cloned().unwrap_or_default();
+            for m in &messages {
+                *counts
+                    .entry(m["id"].as_str().unwrap_or_default().to_owned())
+                    .or_default() += 1;
+                after = after.max(m["seq"].as_i64().unwrap_or(after));
+            }
+            if messages.len() < 200 {
+                break;
+            }
+        }
+        for (_, stored) in acked {
+            match counts.get(&stored.id) {
+                None => missing += 1,
+                Some(1) => {}
+                Some(_) => twice += 1,
+            }
+        }
+    }
+    Ok((missing, twice))
 }

@@ -4,11 +4,24 @@ use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+/// An acknowledged message's place in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAt {
+    pub conversation: String,
+    pub id: String,
+    pub seq: i64,
+}
+
 /// What a window's reader saw, sent to the collector.
 #[derive(Debug)]
 pub enum Observation {
     /// The sender's window got the `ack` of message `k`, `latency_us` after its intended send time.
-    Acked { k: u64, latency_us: u64 },
+    Acked {
+        k: u64,
+        latency_us: u64,
+        /// Where the server says it stored the message, for the check afterwards.
+        stored: StoredAt,
+    },
     /// Window `window` got message `k` as a `message` frame; `cross_node` when it is on
     /// another node than the sending window.
     Delivered {
@@ -38,6 +51,8 @@ pub struct Stats {
     /// Deliveries per message, to tell loss from duplication.
     seen: HashMap<u64, Vec<u32>>,
     acked_ids: Vec<u64>,
+    /// Acknowledged messages per conversation, with the sending message number.
+    pub stored: HashMap<String, Vec<(u64, StoredAt)>>,
 }
 
 impl Default for Stats {
@@ -52,6 +67,7 @@ impl Default for Stats {
             refused: HashMap::new(),
             seen: HashMap::new(),
             acked_ids: Vec::new(),
+            stored: HashMap::new(),
         }
     }
 }
@@ -59,9 +75,17 @@ impl Default for Stats {
 impl Stats {
     pub fn observe(&mut self, o: Observation) {
         match o {
-            Observation::Acked { k, latency_us } => {
+            Observation::Acked {
+                k,
+                latency_us,
+                stored,
+            } => {
                 self.acked += 1;
                 self.acked_ids.push(k);
+                self.stored
+                    .entry(stored.conversation.clone())
+                    .or_default()
+                    .push((k, stored));
                 let _ = self.ack_latency.record(latency_us.max(1));
             }
             Observation::Delivered {
@@ -126,6 +150,11 @@ mod tests {
         s.observe(Observation::Acked {
             k: 1,
             latency_us: 10,
+            stored: StoredAt {
+                conversation: "c".into(),
+                id: "m".into(),
+                seq: 1,
+            },
         });
         for window in [0, 1, 1] {
             s.observe(Observation::Delivered {

@@ -54,6 +54,11 @@ async fn each_bench_scenario_runs_with_nothing_lost() {
     );
     assert_eq!(dm["acked"], dm["sent"]);
     assert_eq!(
+        (dm["stored_missing"].as_u64(), dm["stored_twice"].as_u64()),
+        (Some(0), Some(0)),
+        "{dm}"
+    );
+    assert_eq!(
         dm["delivered"].as_u64(),
         dm["sent"].as_u64().map(|s| s * 3),
         "{dm}"
