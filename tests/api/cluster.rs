@@ -305,30 +305,9 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
 async fn rediss_with_a_self_signed_certificate_works() {
     let dir = std::env::temp_dir().join(format!("banter-tls-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = (dir.join("redis.crt"), dir.join("redis.key"));
-    let made = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    make_certificates(&dir);
+    // The authority's own certificate is self-signed: Redis presents exactly that.
+    let (cert, key) = (dir.join("ca.crt"), dir.join("ca.key"));
     let port = RedisServer::free_port();
     let args = vec![
         "--port".into(),

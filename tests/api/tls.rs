@@ -5,64 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-fn run(command: &mut Command) {
-    let out = command.output().expect("the command runs");
-    assert!(
-        out.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A certificate authority and a server certificate for `localhost`/127.0.0.1 it signed.
-fn make_certificates(dir: &Path) {
-    let ca_key = dir.join("ca.key");
-    let ca = dir.join("ca.crt");
-    run(Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=Banter test CA",
-        ])
-        .arg("-keyout")
-        .arg(&ca_key)
-        .arg("-out")
-        .arg(&ca));
-    let ext = dir.join("ext.cnf");
-    std::fs::write(&ext, "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
-    run(Command::new("openssl")
-        .args([
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .arg("-keyout")
-        .arg(dir.join("server.key"))
-        .arg("-out")
-        .arg(dir.join("server.csr")));
-    run(Command::new("openssl")
-        .args(["x509", "-req", "-days", "1", "-CAcreateserial"])
-        .arg("-in")
-        .arg(dir.join("server.csr"))
-        .arg("-CA")
-        .arg(&ca)
-        .arg("-CAkey")
-        .arg(&ca_key)
-        .arg("-extfile")
-        .arg(&ext)
-        .arg("-out")
-        .arg(dir.join("server.crt")));
-}
-
 fn pg_bin(name: &str) -> PathBuf {
     let root = Path::new("/usr/lib/postgresql");
     let mut versions: Vec<_> = std::fs::read_dir(root)
