@@ -28,7 +28,7 @@ async fn bench(app: &TestApp, server: &ServerProcess, args: &[&str]) -> Value {
 #[actix_web::test]
 async fn each_bench_scenario_runs_with_nothing_lost() {
     let app = spawn_app().await;
-    let env = vec![("OIDC_ISSUER", app.issuer.issuer.clone())];
+    let env = app.peer_env("bench-target");
     let server = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
 
     let dm = bench(

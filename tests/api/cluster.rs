@@ -161,14 +161,9 @@ async fn a_killed_node_s_users_go_offline_and_those_with_another_window_stay() {
     let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "survivor")).await;
     let survivor = app.node();
     survivor.wait_ready(&app.http).await;
-    let env = vec![
-        ("OIDC_ISSUER", app.issuer.issuer.clone()),
-        ("REDIS_URL", redis.clone()),
-        ("REDIS_KEY_PREFIX", prefix.clone()),
-        ("NODE_ID", "doomed".to_owned()),
-        ("CLUSTER_HEARTBEAT_MS", "200".to_owned()),
-        ("CLUSTER_NODE_TTL_MS", "1000".to_owned()),
-    ];
+    let mut env = app.peer_env("doomed");
+    env.push(("CLUSTER_HEARTBEAT_MS", "200".to_owned()));
+    env.push(("CLUSTER_NODE_TTL_MS", "1000".to_owned()));
     let mut doomed = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
     doomed.node().wait_ready(&app.http).await;
 
@@ -352,13 +347,9 @@ async fn a_node_restarted_under_the_same_name_clears_its_previous_life() {
     steady.wait_ready(&app.http).await;
     // A long TTL: only the restart itself can clear the old sockets quickly.
     let env = || {
-        vec![
-            ("OIDC_ISSUER", app.issuer.issuer.clone()),
-            ("REDIS_URL", redis.clone()),
-            ("REDIS_KEY_PREFIX", prefix.clone()),
-            ("NODE_ID", "phoenix".to_owned()),
-            ("CLUSTER_NODE_TTL_MS", "60000".to_owned()),
-        ]
+        let mut env = app.peer_env("phoenix");
+        env.push(("CLUSTER_NODE_TTL_MS", "60000".to_owned()));
+        env
     };
     let port = RedisServer::free_port();
     let mut phoenix = ServerProcess::start(&app.database_url, port, env()).await;

@@ -409,6 +409,20 @@ impl TestApp {
         node
     }
 
+    /// The environment for a peer node in its own process named `node`: this app's
+    /// issuer, and its Redis and key prefix when it is clustered.
+    pub fn peer_env(&self, node: &str) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("OIDC_ISSUER", self.issuer.issuer.clone()),
+            ("NODE_ID", node.to_owned()),
+        ];
+        if let Some(url) = &self.settings.redis_url {
+            env.push(("REDIS_URL", url.clone()));
+            env.push(("REDIS_KEY_PREFIX", self.settings.redis_key_prefix.clone()));
+        }
+        env
+    }
+
     /// This app as a [`Node`].
     pub fn node(&self) -> Node {
         Node {

@@ -11,12 +11,7 @@ async fn sigterm_under_traffic_commits_everything_once_and_clients_carry_on_else
     let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "stays")).await;
     let stays = app.node();
     stays.wait_ready(&app.http).await;
-    let env = vec![
-        ("OIDC_ISSUER", app.issuer.issuer.clone()),
-        ("REDIS_URL", redis.clone()),
-        ("REDIS_KEY_PREFIX", prefix.clone()),
-        ("NODE_ID", "goes".to_owned()),
-    ];
+    let env = app.peer_env("goes");
     let mut goes = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
     goes.node().wait_ready(&app.http).await;
 
