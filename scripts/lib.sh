@@ -21,6 +21,7 @@ apt_install() {
 }
 
 ensure_build_tools() {
+  command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
   if ! command -v cc >/dev/null 2>&1; then
     log "installing a C compiler (for crates that build C)"
     apt_install build-essential pkg-config
@@ -30,7 +31,6 @@ ensure_build_tools() {
   fi
   if ! command -v cargo >/dev/null 2>&1; then
     log "installing the Rust toolchain with rustup"
-    command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
     curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
     export PATH="$HOME/.cargo/bin:$PATH"
   fi
@@ -80,6 +80,42 @@ ensure_redis() {
   done
   echo "Redis did not start" >&2
   exit 1
+}
+
+node_ok() {
+  command -v node >/dev/null 2>&1 && [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ]
+}
+
+# Node.js 20 or newer builds the web client and runs the dev identity provider and the
+# browser tests. Debian 12 packages Node 18, so a newer one comes from the npm registry
+# (the node-linux-* packages hold the official binaries).
+ensure_node() {
+  node_ok && return
+  if ! command -v npm >/dev/null 2>&1; then
+    log "installing Node.js and npm from Debian"
+    apt_install nodejs npm
+  fi
+  if ! node_ok; then
+    local arch
+    arch=$(dpkg --print-architecture | sed 's/amd64/x64/')
+    log "installing Node.js 20 (node-linux-$arch from the npm registry) into /usr/local"
+    $SUDO npm install -g --prefix /usr/local --no-audit --no-fund "node-linux-$arch@20" >/dev/null
+    hash -r
+  fi
+  node_ok || { echo "Node.js 20 or newer is needed and could not be installed" >&2; exit 1; }
+}
+
+# The browser tests drive Debian's Chromium (browser downloads by test tools are not used).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return
+  log "installing Chromium"
+  apt_install chromium fonts-dejavu-core
+}
+
+# Installs the exact dependencies of the web client and the dev identity provider.
+ensure_node_packages() {
+  (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$ROOT/dev/idp" && npm ci --no-audit --no-fund --loglevel=error)
 }
 
 # The TLS tests make self-signed certificates with openssl.

@@ -1,30 +1,53 @@
 #!/usr/bin/env bash
-# Runs Banter locally: PostgreSQL and Redis (installed and started if missing), a
-# database named banter, and the server on http://localhost:8080.
+# Runs Banter locally: PostgreSQL and Redis (installed and started if missing), a database
+# named banter, the dev identity provider on http://localhost:9400, the web client (built
+# into static/) and the server on http://localhost:8080.
 # NODES=2 runs two nodes (8080 and 8081) that share Postgres and Redis.
+# Setting OIDC_ISSUER (and OIDC_AUDIENCE, OIDC_CLIENT_ID) uses that provider instead.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 ensure_build_tools
 ensure_postgres
 ensure_redis
+ensure_node
+ensure_node_packages
 ensure_database banter
 
 export DATABASE_URL="${DATABASE_URL:-$PG_URL_BASE/banter}"
 export PORT="${PORT:-8080}"
-export OIDC_ISSUER="${OIDC_ISSUER:-http://localhost:9400/}"
 export OIDC_AUDIENCE="${OIDC_AUDIENCE:-http://localhost:8080/api}"
 export OIDC_CLIENT_ID="${OIDC_CLIENT_ID:-banter-web}"
 export RUST_LOG="${RUST_LOG:-info}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 
-log "building"
+log "building the web client and the server"
 "$ROOT/scripts/build.sh" all
-log "mint a session token with: DATABASE_URL=$DATABASE_URL target/release/banter token --email alice@example.com"
+
+# Stop everything this script started when it ends (Ctrl-C).
+trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT
+
+if [ -z "${OIDC_ISSUER:-}" ]; then
+  export OIDC_ISSUER="http://localhost:9400"
+  log "starting the dev identity provider on $OIDC_ISSUER (any email signs in)"
+  IDP_PORT=9400 IDP_CLIENT_ID="$OIDC_CLIENT_ID" IDP_AUDIENCE="$OIDC_AUDIENCE" \
+    node dev/idp/server.js &
+  for _ in $(seq 1 100); do
+    curl -fsS "$OIDC_ISSUER/.well-known/openid-configuration" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+fi
+
 if [ "${NODES:-1}" = "2" ]; then
   NODE_ID=node-2 PORT=$((PORT + 1)) target/release/banter serve &
-  trap 'kill %1 2>/dev/null' EXIT
   log "a second node is starting on http://localhost:$((PORT + 1))"
 fi
-log "Banter is starting on http://localhost:$PORT"
-NODE_ID="${NODE_ID:-node-1}" target/release/banter serve
+NODE_ID="${NODE_ID:-node-1}" target/release/banter serve &
+for _ in $(seq 1 100); do
+  curl -fsS "http://localhost:$PORT/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+log "Banter is running on http://localhost:$PORT"
+log "open it in two browser profiles and sign in as alice@example.com and bob@example.com"
+log "scripting: DATABASE_URL=$DATABASE_URL target/release/banter token --email alice@example.com"
+wait -n

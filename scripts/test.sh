@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit and integration tests against a real
-# PostgreSQL and Redis (installed and started if missing). Each test makes its own
-# database and its own Redis key prefix.
+# PostgreSQL and Redis (installed and started if missing), the web client's unit tests,
+# the dev identity provider's tests, and the browser tests in Debian's Chromium against
+# the real server, Postgres and identity provider. Each test makes its own database (and
+# its own Redis key prefix).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -9,12 +11,14 @@ ensure_build_tools
 ensure_postgres
 ensure_redis
 ensure_openssl
+ensure_node
+ensure_chromium
 
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$PG_URL_BASE/postgres}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
 # Throwaway databases of earlier runs (kept for post-mortems until now).
-for db in $(psql "$TEST_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'banter_test_%'"); do
+for db in $(psql "$TEST_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'banter_test_%' OR datname LIKE 'banter_e2e_%'"); do
   psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 done
 
@@ -32,3 +36,13 @@ log "cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 log "cargo test"
 cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-2}"
+
+log "web client: type check and unit tests"
+ensure_node_packages
+(cd web && npm run --silent typecheck && npm test --silent)
+log "dev identity provider tests"
+(cd dev/idp && npm test --silent)
+log "browser tests (Chromium, real server, Postgres and identity provider)"
+(cd web && npm run --silent build)
+cargo build --locked
+(cd web && npm run --silent e2e)

@@ -237,7 +237,21 @@ impl Settings {
                 .unwrap_or_else(|| {
                     format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
                 }),
-            limits: Limits::default(),
+            limits: Limits {
+                session_ttl: match optional(lookup, "SESSION_TTL_SECS") {
+                    None => Limits::default().session_ttl,
+                    Some(v) => v
+                        .parse()
+                        .ok()
+                        .filter(|s| *s >= 10)
+                        .map(Duration::from_secs)
+                        .ok_or(ConfigError::Malformed {
+                            name: "SESSION_TTL_SECS",
+                            reason: format!("{v:?} is not a number of seconds (at least 10)"),
+                        })?,
+                },
+                ..Limits::default()
+            },
         })
     }
 }
@@ -268,6 +282,17 @@ mod tests {
         assert_eq!(s.static_dir, PathBuf::from("./static"));
         assert!(s.redis_url.is_none() && s.allowed_origins.is_none());
         assert_eq!(s.oidc.issuer, "https://tenant.example.com/");
+        assert_eq!(s.limits.session_ttl, Duration::from_secs(15 * 60));
+    }
+
+    #[test]
+    fn session_lifetime_can_be_shortened() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("SESSION_TTL_SECS", "90"));
+        assert_eq!(
+            settings(&vars).unwrap().limits.session_ttl,
+            Duration::from_secs(90)
+        );
     }
 
     #[test]
@@ -292,6 +317,7 @@ mod tests {
             ("REDIS_URL", "http://localhost"),
             ("BISCUIT_PRIVATE_KEY", "abc"),
             ("ALLOWED_ORIGINS", "not a url"),
+            ("SESSION_TTL_SECS", "5"),
         ];
         for (name, value) in cases {
             let mut vars: Vec<_> = MINIMAL.to_vec();

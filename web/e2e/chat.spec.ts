@@ -1,0 +1,255 @@
+// Two people in real Chromium against the real server, Postgres and the dev identity
+// provider: signing in, presence, chatting, mirrored windows, blocking, leaving, a server
+// crash, signing out, session renewal, and a phone's width.
+
+import {
+  Person,
+  chatButton,
+  composer,
+  expect,
+  messageLog,
+  onlineList,
+  screenshot,
+  send,
+  test,
+} from "./fixtures";
+
+const ALICE = "alice@example.com";
+const BOB = "bob@example.com";
+
+test("two people sign in through the provider, see each other online and chat both ways", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE, { screens: "00" });
+  const bob = await Person.signIn(browser, server, BOB);
+  await screenshot(bob.page, "01-signed-in");
+
+  await expect(onlineList(alice.page).getByText(BOB)).toBeVisible();
+  await expect(onlineList(bob.page).getByText(ALICE)).toBeVisible();
+
+  await chatButton(alice.page, BOB).click();
+  await send(alice.page, BOB, "Hi Bob!");
+
+  // Bob sees one unread message before opening the chat.
+  await expect(chatButton(bob.page, ALICE)).toHaveAccessibleName(`Chat with ${ALICE}, 1 unread`);
+  await chatButton(bob.page, ALICE).click();
+  await expect(messageLog(bob.page, ALICE).getByText("Hi Bob!")).toBeVisible();
+  await expect(chatButton(bob.page, ALICE)).toHaveAccessibleName(`Chat with ${ALICE}`);
+
+  // Bob types (Alice sees it) and answers on two lines with Shift+Enter.
+  await composer(bob.page).pressSequentially("Hello");
+  await expect(alice.page.getByText(`${BOB} is typing…`)).toBeVisible();
+  await composer(bob.page).press("Shift+Enter");
+  await composer(bob.page).pressSequentially("Alice");
+  await composer(bob.page).press("Enter");
+  await expect(messageLog(alice.page, BOB).locator(".body", { hasText: "Hello\nAlice" })).toBeVisible();
+  await expect(messageLog(bob.page, ALICE).locator(".pending")).toHaveCount(0);
+  await screenshot(alice.page, "02-conversation");
+
+  expect(server.query("SELECT string_agg(body, '|' ORDER BY seq) FROM messages")).toBe("Hi Bob!|Hello\nAlice");
+});
+
+test("older messages load as the conversation scrolls up", async ({ browser, server }) => {
+  const first = await Person.signIn(browser, server, ALICE);
+  await Person.signIn(browser, server, BOB);
+  const token = server.mintToken(BOB);
+  const { users } = await server.api<{ users: { id: string; email: string }[] }>(token, "GET", "/api/users/online");
+  const aliceId = users.find((u) => u.email === ALICE)!.id;
+  await first.context.close();
+
+  // While Alice is away, Bob writes 70 messages over the HTTP API (paced by the rate
+  // limit: a 429 is retried with the same client id, which never makes a second message).
+  const conversation = await server.api<{ id: string }>(token, "POST", `/api/direct/${aliceId}`);
+  for (let i = 1; i <= 70; i++) {
+    const body = { body: `history ${i}`, client_id: `history-${i}` };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await server.api(token, "POST", `/api/conversations/${conversation.id}/messages`, body);
+        break;
+      } catch (error) {
+        if (attempt > 50 || !String(error).includes("429")) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  const alice = await Person.signIn(browser, server, ALICE);
+  await expect(chatButton(alice.page, BOB)).toHaveAccessibleName(`Chat with ${BOB}, 70 unread`);
+  await chatButton(alice.page, BOB).click();
+  const log = messageLog(alice.page, BOB);
+  await expect(log.getByText("history 70", { exact: true })).toBeVisible();
+  await expect(log.locator(".message")).toHaveCount(50);
+  await expect(alice.page.getByText("This is the start of your conversation")).toHaveCount(0);
+
+  await alice.page.locator(".log").evaluate((el) => (el.scrollTop = 0));
+  await expect(log.locator(".message")).toHaveCount(70);
+  await expect(log.getByText("history 1", { exact: true })).toBeAttached();
+  await expect(alice.page.getByText("This is the start of your conversation")).toBeAttached();
+  await expect(log.locator(".message .body").first()).toHaveText("history 1");
+});
+
+test("a second window of the same person mirrors messages, the selected chat and the draft", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(bob.page, ALICE).click();
+  await send(bob.page, ALICE, "written before the second window opened");
+  const second = await alice.openWindow();
+  await expect(chatButton(second, BOB)).toHaveAccessibleName(`Chat with ${BOB}, 1 unread`);
+
+  // Opening the chat in one window opens it, with its history, in the other.
+  await chatButton(alice.page, BOB).click();
+  await expect(second.getByRole("heading", { name: BOB })).toBeVisible();
+  await expect(messageLog(second, BOB).getByText("written before the second window opened")).toBeVisible();
+  await expect(chatButton(second, BOB)).toHaveAccessibleName(`Chat with ${BOB}`);
+
+  await composer(alice.page).fill("a draft in progress");
+  await expect(composer(second)).toHaveValue("a draft in progress");
+
+  await composer(alice.page).press("Enter");
+  await expect(messageLog(second, BOB).getByText("a draft in progress")).toBeVisible();
+  await expect(composer(second)).toHaveValue("");
+
+  await send(bob.page, ALICE, "seen in both windows");
+  for (const page of alice.windows) {
+    await expect(messageLog(page, BOB).getByText("seen in both windows")).toBeVisible();
+    await expect(messageLog(page, BOB).locator(".message")).toHaveCount(3);
+  }
+  await screenshot(second, "03-second-window");
+});
+
+test("blocking hides the blocker from every window of the blocked person and refuses their messages", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  const bobSecond = await bob.openWindow();
+  await chatButton(bob.page, ALICE).click();
+  await expect(bobSecond.getByRole("heading", { name: ALICE })).toBeVisible();
+
+  await alice.page.getByRole("button", { name: `Block ${BOB}` }).click();
+  await expect(alice.page.getByRole("list", { name: "Blocked" }).getByText(BOB)).toBeVisible();
+  await expect(onlineList(alice.page).getByText(BOB)).toHaveCount(0);
+  for (const page of bob.windows) {
+    await expect(page.getByText("Nobody else is online.")).toBeVisible();
+  }
+
+  await composer(bob.page).fill("are you there?");
+  await composer(bob.page).press("Enter");
+  await expect(bob.page.getByText("Not sent: one of you has blocked the other.")).toBeVisible();
+  await screenshot(bob.page, "04-send-refused");
+  expect(server.query("SELECT count(*) FROM messages")).toBe("0");
+
+  await alice.page.getByRole("button", { name: `Unblock ${BOB}` }).click();
+  for (const page of bob.windows) {
+    await expect(onlineList(page).getByText(ALICE)).toBeVisible();
+  }
+  await expect(onlineList(alice.page).getByText(BOB)).toBeVisible();
+
+  await bob.page.getByRole("button", { name: "Retry" }).click();
+  await expect(messageLog(bob.page, ALICE).locator(".pending")).toHaveCount(0);
+  await chatButton(alice.page, BOB).click();
+  await expect(messageLog(alice.page, BOB).getByText("are you there?")).toBeVisible();
+  expect(server.query("SELECT count(*) FROM messages")).toBe("1");
+});
+
+test("closing all of a person's windows takes them off everyone's online list", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  const [first, second] = [alice.page, await alice.openWindow()];
+
+  await first.close();
+  // One window is still open: Alice stays online (checked after the close has reached the server).
+  await bob.page.waitForTimeout(1500);
+  await expect(onlineList(bob.page).getByText(ALICE)).toBeVisible();
+
+  await second.close();
+  await expect(onlineList(bob.page).getByText(ALICE)).toHaveCount(0);
+  await expect(bob.page.getByText("Nobody else is online.")).toBeVisible();
+});
+
+test("the page reconnects after the server is killed and restarted, losing nothing", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(alice.page, BOB).click();
+  await send(alice.page, BOB, "before the crash");
+  await chatButton(bob.page, ALICE).click();
+  await expect(messageLog(bob.page, ALICE).getByText("before the crash")).toBeVisible();
+
+  await server.kill();
+  await expect(alice.page.getByTestId("connection")).toHaveText(/Reconnecting/);
+  // Sent while the server is down: shown as sending, then delivered once it is back.
+  await composer(alice.page).fill("sent while the server was down");
+  await composer(alice.page).press("Enter");
+  await expect(messageLog(alice.page, BOB).locator(".pending")).toContainText("Sending…");
+  await screenshot(alice.page, "05-reconnecting");
+
+  await server.restart(0);
+  for (const person of [alice, bob]) {
+    await expect(person.page.getByTestId("connection")).toHaveText(/Connected/, { timeout: 30_000 });
+  }
+  await expect(messageLog(alice.page, BOB).locator(".pending")).toHaveCount(0);
+  await expect(messageLog(bob.page, ALICE).getByText("sent while the server was down")).toBeVisible();
+  await send(bob.page, ALICE, "after the restart");
+  await expect(messageLog(alice.page, BOB).getByText("after the restart")).toBeVisible();
+
+  for (const [page, peer] of [[alice.page, BOB], [bob.page, ALICE]] as const) {
+    await expect(messageLog(page, peer).locator(".message .body")).toHaveText([
+      "before the crash",
+      "sent while the server was down",
+      "after the restart",
+    ]);
+  }
+  expect(server.query("SELECT count(*) FROM messages")).toBe("3");
+});
+
+test("signing out in one window signs out every window", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  const second = await alice.openWindow();
+
+  await alice.page.getByRole("button", { name: "Sign out" }).click();
+  for (const page of [alice.page, second]) {
+    await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  }
+  await expect(onlineList(bob.page).getByText(ALICE)).toHaveCount(0);
+
+  // The provider's session ended too: signing in asks for the email again.
+  await alice.page.getByRole("button", { name: "Sign in" }).click();
+  await expect(alice.page.getByLabel("Email")).toBeVisible();
+});
+
+test.describe("with short sessions", () => {
+  test.use({ serverEnv: { SESSION_TTL_SECS: "12" } });
+
+  test("the session token is renewed on the open socket before it expires", async ({ browser, server }) => {
+    const received: string[] = [];
+    let closed = 0;
+    const alice = await Person.signIn(browser, server, ALICE, {
+      onPage: (page) =>
+        page.on("websocket", (socket) => {
+          socket.on("framereceived", (frame) => received.push(String(frame.payload)));
+          socket.on("close", () => (closed += 1));
+        }),
+    });
+    const renewals = () => received.filter((f) => f.includes('"type":"session"')).length;
+    await expect.poll(renewals, { timeout: 40_000 }).toBeGreaterThanOrEqual(2);
+    expect(closed).toBe(0);
+
+    const bob = await Person.signIn(browser, server, BOB);
+    await chatButton(alice.page, BOB).click();
+    await send(alice.page, BOB, "still signed in");
+    await expect(messageLog(bob.page, ALICE)).toHaveCount(0);
+    await expect(chatButton(bob.page, ALICE)).toHaveAccessibleName(`Chat with ${ALICE}, 1 unread`);
+  });
+});
+
+test("the page works at a phone's width", async ({ browser, server }) => {
+  const phone = { width: 390, height: 844 };
+  const alice = await Person.signIn(browser, server, ALICE, { viewport: phone, screens: "00-phone" });
+  await Person.signIn(browser, server, BOB);
+  await screenshot(alice.page, "06-phone-people");
+
+  await chatButton(alice.page, BOB).click();
+  await expect(alice.page.getByRole("navigation", { name: "People" })).toBeHidden();
+  await send(alice.page, BOB, "from my phone");
+  await screenshot(alice.page, "07-phone-conversation");
+
+  await alice.page.getByRole("button", { name: "Back to people" }).click();
+  await expect(onlineList(alice.page).getByText(BOB)).toBeVisible();
+});

@@ -1,0 +1,117 @@
+// Playwright fixtures: the identity provider for the whole run, a fresh server and
+// database per test, and people who sign in through the provider's login page, each in
+// their own browser profile (context), with as many windows as a test wants.
+
+import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { ARTIFACTS, BanterServer, startIdentityProvider, type IdentityProvider } from "./stack";
+
+const SCREENS = resolve(ARTIFACTS, "screens");
+mkdirSync(SCREENS, { recursive: true });
+
+export class Person {
+  readonly windows: Page[] = [];
+
+  constructor(
+    readonly email: string,
+    readonly context: BrowserContext,
+    private readonly server: BanterServer,
+  ) {}
+
+  /** The first window, signed in through the provider's login page. */
+  static async signIn(
+    browser: Browser,
+    server: BanterServer,
+    email: string,
+    options: {
+      viewport?: { width: number; height: number };
+      /** Take screenshots of the sign-in screens with this name prefix. */
+      screens?: string;
+      /** Called with the first window before it loads (to watch its sockets). */
+      onPage?: (page: Page) => void;
+    } = {},
+  ) {
+    const context = await browser.newContext({ viewport: options.viewport ?? { width: 1200, height: 800 } });
+    const person = new Person(email, context, server);
+    const page = await context.newPage();
+    options.onPage?.(page);
+    person.windows.push(page);
+    await page.goto(server.url);
+    const signIn = page.getByRole("button", { name: "Sign in" });
+    await expect(signIn).toBeVisible();
+    if (options.screens) await screenshot(page, `${options.screens}-sign-in`);
+    await signIn.click();
+    await page.getByLabel("Email").fill(email);
+    if (options.screens) await screenshot(page, `${options.screens}-provider-login`);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expectSignedIn(page, email);
+    return person;
+  }
+
+  /** Another window of the same browser profile: signed in already. */
+  async openWindow(): Promise<Page> {
+    const page = await this.context.newPage();
+    this.windows.push(page);
+    await page.goto(this.server.url);
+    await expectSignedIn(page, this.email);
+    return page;
+  }
+
+  get page(): Page {
+    return this.windows[0];
+  }
+}
+
+export async function expectSignedIn(page: Page, email: string): Promise<void> {
+  await expect(page.getByTestId("my-email")).toHaveText(email);
+  await expect(page.getByTestId("connection")).toHaveText(/Connected/);
+}
+
+export function onlineList(page: Page) {
+  return page.getByRole("navigation", { name: "People" }).getByRole("list", { name: "Online now" });
+}
+
+export function chatButton(page: Page, email: string) {
+  return page.getByRole("button", { name: new RegExp(`^Chat with ${email.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`) });
+}
+
+export function messageLog(page: Page, email: string) {
+  return page.getByRole("log", { name: `Messages with ${email}` });
+}
+
+export function composer(page: Page) {
+  return page.getByRole("textbox", { name: "Message" });
+}
+
+/** Types a message into the composer and sends it with Enter; waits until it is acknowledged. */
+export async function send(page: Page, peer: string, text: string): Promise<void> {
+  await composer(page).fill(text);
+  await composer(page).press("Enter");
+  const log = messageLog(page, peer);
+  await expect(log.locator(".message:not(.pending)", { hasText: text })).toHaveCount(1);
+  await expect(log.locator(".pending")).toHaveCount(0);
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: resolve(SCREENS, `${name}.png`) });
+}
+
+export const test = base.extend<{ server: BanterServer; serverEnv: Record<string, string> }, { idp: IdentityProvider }>({
+  idp: [
+    async ({}, use) => {
+      const idp = await startIdentityProvider();
+      await use(idp);
+      await idp.stop();
+    },
+    { scope: "worker" },
+  ],
+  serverEnv: [{}, { option: true }],
+  server: async ({ idp, serverEnv }, use) => {
+    const server = await BanterServer.start(idp, serverEnv);
+    await use(server);
+    await server.stop();
+  },
+});
+
+export { expect };

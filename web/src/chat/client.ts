@@ -1,0 +1,476 @@
+// The page's connection to Banter: one WebSocket, authenticated with a session token,
+// reconnected with backoff and jitter, renewed before the token expires. It keeps the
+// state (`state.ts`) and tells React when it changes (`subscribe`/`getState`, for
+// `useSyncExternalStore`).
+//
+// After every `ready` it fills the gap of each conversation this window holds (history
+// after the last seq it saw, page by page) and resends unacknowledged messages with their
+// original client ids, so a reconnect loses nothing and duplicates nothing.
+
+import {
+  CloseCode,
+  parseServerEvent,
+  type ClientFrame,
+  type Conversation,
+  type Message,
+  type ServerEvent,
+  type User,
+} from "./protocol";
+import {
+  conversationOf,
+  initialState,
+  lastLoadedSeq,
+  reduce,
+  uiStateOf,
+  type Action,
+  type ChatState,
+  type PendingMessage,
+} from "./state";
+
+export interface SessionToken {
+  token: string;
+  expires_at: string;
+}
+
+/** Thrown by `getSessionToken` when signing in again is the only way forward. */
+export class SessionLost extends Error {}
+
+export interface ChatClientOptions {
+  /** `ws(s)://host/ws`. */
+  wsUrl: string;
+  /** Base of the HTTP API (`https://host`). */
+  apiBase: string;
+  /** A fresh Banter session token (POST /api/session with the provider's access token). */
+  getSessionToken: () => Promise<SessionToken>;
+  /** Called once when the session cannot be renewed: the page shows sign-in. */
+  onSessionLost: () => void;
+  /** For tests: the clock and the timer. */
+  now?: () => number;
+}
+
+/** Messages per history page when opening a chat or scrolling up. */
+const PAGE = 50;
+/** Messages per page when filling a gap after a reconnect (the server's maximum). */
+const GAP_PAGE = 200;
+/** Reconnect backoff: full jitter between this and twice the previous ceiling. */
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 15_000;
+/** `typing` is sent at most this often. */
+const TYPING_EVERY_MS = 3000;
+/** Draft changes are mirrored after this much quiet. */
+const DRAFT_MIRROR_MS = 250;
+
+type HistoryRequest =
+  | { conversationId: string; kind: "latest" | "older"; limit: number }
+  | { conversationId: string; kind: "gap"; limit: number };
+
+export class ChatClient {
+  private state: ChatState = initialState;
+  private readonly listeners = new Set<() => void>();
+  private socket: WebSocket | null = null;
+  /** True between `ready` and the socket closing: frames may be sent. */
+  private live = false;
+  private stopped = false;
+  /** Bumped by start/stop, so a connect begun before a stop never opens a socket after it. */
+  private generation = 0;
+  private attempt = 0;
+  private unauthorizedCloses = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private renewTimer: ReturnType<typeof setTimeout> | undefined;
+  private draftTimer: ReturnType<typeof setTimeout> | undefined;
+  private nextRef = 0;
+  private readonly history = new Map<string, HistoryRequest>();
+  /** Conversations with an `older`/`latest` request in flight (one at a time each). */
+  private readonly loading = new Set<string>();
+  private lastTypingSent = 0;
+  /** The UI changed while the socket was down: mirror it once `ready` arrives. */
+  private uiChangedOffline = false;
+  private fetchingConversations = false;
+
+  constructor(private readonly options: ChatClientOptions) {}
+
+  private now(): number {
+    return this.options.now ? this.options.now() : Date.now();
+  }
+
+  getState = (): ChatState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  private dispatch(action: Action): void {
+    const next = reduce(this.state, action);
+    if (next === this.state) return;
+    this.state = next;
+    for (const listener of this.listeners) listener();
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.generation += 1;
+    void this.connect();
+  }
+
+  /** Closes the socket for good (sign-out, unmount). */
+  stop(): void {
+    this.stopped = true;
+    this.generation += 1;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.renewTimer);
+    clearTimeout(this.draftTimer);
+    this.live = false;
+    this.socket?.close(1000, "signed out");
+    this.socket = null;
+  }
+
+  // ---- connection -------------------------------------------------------------------
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const generation = this.generation;
+    this.dispatch({ type: "connection", status: { kind: "connecting" } });
+    let session: SessionToken;
+    try {
+      session = await this.options.getSessionToken();
+    } catch (error) {
+      if (generation !== this.generation) return;
+      if (error instanceof SessionLost) {
+        this.options.onSessionLost();
+        return;
+      }
+      this.scheduleReconnect("could not get a session token");
+      return;
+    }
+    if (this.stopped || generation !== this.generation) return;
+    const socket = new WebSocket(this.options.wsUrl);
+    this.socket = socket;
+    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: session.token } satisfies ClientFrame));
+    socket.onmessage = (message) => {
+      if (this.socket !== socket || typeof message.data !== "string") return;
+      const event = parseServerEvent(message.data);
+      if (event) this.onEvent(event);
+    };
+    socket.onclose = (close) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.live = false;
+      this.history.clear();
+      this.loading.clear();
+      clearTimeout(this.renewTimer);
+      this.onClosed(close.code, close.reason);
+    };
+  }
+
+  private onClosed(code: number, reason: string): void {
+    if (this.stopped) return;
+    switch (code) {
+      case CloseCode.tooManyWindows:
+        this.dispatch({
+          type: "connection",
+          status: { kind: "stopped", reason: "You have too many Banter windows open. Close one and reload." },
+        });
+        return;
+      case CloseCode.originRefused:
+        this.dispatch({
+          type: "connection",
+          status: { kind: "stopped", reason: "This address is not allowed to connect to the server." },
+        });
+        return;
+      case CloseCode.badToken:
+        // The token expired or was refused: a fresh one is fetched on reconnect. Refused
+        // again and again means the sign-in itself is no longer good.
+        this.unauthorizedCloses += 1;
+        if (this.unauthorizedCloses > 3) {
+          this.options.onSessionLost();
+          return;
+        }
+        break;
+      case CloseCode.restarting:
+        // A node is restarting: come back soon, to whichever node the router picks.
+        this.attempt = 0;
+        break;
+    }
+    this.scheduleReconnect(reason || describeClose(code));
+  }
+
+  private scheduleReconnect(reason: string): void {
+    if (this.stopped) return;
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
+    const delay = BACKOFF_BASE_MS / 2 + Math.random() * ceiling;
+    this.attempt += 1;
+    this.dispatch({ type: "connection", status: { kind: "reconnecting", retryAt: this.now() + delay, reason } });
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+  }
+
+  /** Reconnects now (the "retry now" button). */
+  reconnectNow(): void {
+    if (this.socket || this.stopped) return;
+    clearTimeout(this.reconnectTimer);
+    void this.connect();
+  }
+
+  private transmit(frame: ClientFrame): boolean {
+    if (!this.live || !this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  // ---- events -----------------------------------------------------------------------
+
+  private onEvent(event: ServerEvent): void {
+    const now = this.now();
+    switch (event.type) {
+      case "ready":
+        this.attempt = 0;
+        this.unauthorizedCloses = 0;
+        this.live = true;
+        if (this.uiChangedOffline) {
+          // Keep what this window chose while it was offline, then tell the others.
+          const mine = uiStateOf(this.state);
+          this.dispatch({ type: "server", event, now });
+          this.dispatch({ type: "server", event: { type: "ui", state: mine }, now });
+          this.uiChangedOffline = false;
+          this.transmit({ type: "ui", state: mine });
+        } else {
+          this.dispatch({ type: "server", event, now });
+        }
+        this.dispatch({ type: "connection", status: { kind: "connected" } });
+        this.scheduleRenewal(event.expires_at);
+        this.afterReady();
+        return;
+      case "history":
+        this.onHistory(event.ref, event.conversation_id, event.messages);
+        return;
+      case "session":
+        this.dispatch({ type: "server", event, now });
+        this.scheduleRenewal(event.expires_at);
+        return;
+      case "message":
+      case "ack":
+        this.dispatch({ type: "server", event, now });
+        this.onMessage(event.message);
+        return;
+      case "ui":
+        // Another window opened a chat: show its history here too.
+        this.dispatch({ type: "server", event, now });
+        if (this.state.selected) this.ensureLoaded(this.state.selected);
+        return;
+      default:
+        this.dispatch({ type: "server", event, now });
+    }
+  }
+
+  /** Fills gaps, loads the selected chat, and resends what was never acknowledged. */
+  private afterReady(): void {
+    for (const [id, conversation] of Object.entries(this.state.conversations)) {
+      const seen = lastLoadedSeq(this.state, id);
+      if (seen > 0 && seen < conversation.last_seq) this.requestHistory(id, "gap", seen);
+    }
+    if (this.state.selected) this.ensureLoaded(this.state.selected);
+    for (const pending of this.state.pending) {
+      if (pending.status === "sending") this.transmitSend(pending);
+    }
+  }
+
+  private onMessage(message: Message): void {
+    const conversation = this.state.conversations[message.conversation_id];
+    if (conversation && !conversation.peer && conversation.kind === "direct") void this.refreshConversations();
+  }
+
+  private onHistory(ref: string | undefined, conversationId: string, messages: Message[]): void {
+    const request = ref ? this.history.get(ref) : undefined;
+    if (ref) this.history.delete(ref);
+    const full = request ? messages.length >= request.limit : false;
+    const reachedStart = request !== undefined && request.kind !== "gap" && !full;
+    this.dispatch({ type: "historyLoaded", conversationId, messages, reachedStart });
+    if (request?.kind === "gap" && full) {
+      this.requestHistory(conversationId, "gap", lastLoadedSeq(this.state, conversationId));
+    } else if (request && request.kind !== "gap") {
+      this.loading.delete(conversationId);
+    }
+  }
+
+  private requestHistory(conversationId: string, kind: HistoryRequest["kind"], seq?: number): void {
+    const ref = `h${++this.nextRef}`;
+    const limit = kind === "gap" ? GAP_PAGE : PAGE;
+    const frame: ClientFrame = { type: "history", ref, conversation_id: conversationId, limit };
+    if (kind === "gap") frame.after_seq = seq;
+    if (kind === "older") frame.before_seq = seq;
+    if (!this.transmit(frame)) return;
+    this.history.set(ref, { conversationId, kind, limit });
+    if (kind !== "gap") this.loading.add(conversationId);
+  }
+
+  private async refreshConversations(): Promise<void> {
+    if (this.fetchingConversations) return;
+    this.fetchingConversations = true;
+    try {
+      const session = await this.options.getSessionToken();
+      const response = await fetch(`${this.options.apiBase}/api/conversations`, {
+        headers: { Authorization: `Bearer ${session.token}` },
+      });
+      if (response.ok) {
+        const body = (await response.json()) as { conversations: Conversation[] };
+        this.dispatch({ type: "conversationsLoaded", conversations: body.conversations });
+      }
+    } catch {
+      // The next message or reconnect tries again.
+    } finally {
+      this.fetchingConversations = false;
+    }
+  }
+
+  // ---- session renewal --------------------------------------------------------------
+
+  private scheduleRenewal(expiresAt: string): void {
+    clearTimeout(this.renewTimer);
+    const remaining = Date.parse(expiresAt) - this.now();
+    if (Number.isNaN(remaining)) return;
+    // Renew with a minute to spare, or at three quarters of a short session.
+    const delay = Math.max(1000, remaining > 240_000 ? remaining - 60_000 : remaining * 0.75);
+    this.renewTimer = setTimeout(() => void this.renew(), delay);
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      const session = await this.options.getSessionToken();
+      this.transmit({ type: "auth", token: session.token });
+    } catch (error) {
+      if (error instanceof SessionLost) {
+        this.options.onSessionLost();
+        return;
+      }
+      // Try again shortly; if the token runs out first the server closes with 4401 and
+      // the reconnect fetches a new one.
+      this.renewTimer = setTimeout(() => void this.renew(), 10_000);
+    }
+  }
+
+  // ---- what the person does ---------------------------------------------------------
+
+  /** Opens a chat (by key: the peer's id for a direct chat) in every window. */
+  select(chat: string | null): void {
+    this.dispatch({ type: "selected", chat });
+    this.mirrorUi();
+    if (chat) this.ensureLoaded(chat);
+  }
+
+  private ensureLoaded(chat: string): void {
+    const conversation = conversationOf(this.state, chat);
+    if (!conversation || conversation.last_seq === 0 || this.loading.has(conversation.id)) return;
+    const timeline = this.state.timelines[conversation.id];
+    if (!timeline) {
+      this.requestHistory(conversation.id, "latest");
+    } else if (!timeline.reachedStart && timeline.messages.length < PAGE) {
+      this.requestHistory(conversation.id, "older", timeline.messages[0]?.seq ?? conversation.last_seq + 1);
+    }
+  }
+
+  /** Loads the page before the oldest loaded message (scrolling up). */
+  loadOlder(conversationId: string): void {
+    const timeline = this.state.timelines[conversationId];
+    if (!timeline || timeline.reachedStart || this.loading.has(conversationId)) return;
+    this.requestHistory(conversationId, "older", timeline.messages[0]?.seq);
+  }
+
+  isLoading(conversationId: string): boolean {
+    return this.loading.has(conversationId);
+  }
+
+  setDraft(chat: string, text: string): void {
+    this.dispatch({ type: "drafted", chat, text });
+    clearTimeout(this.draftTimer);
+    this.draftTimer = setTimeout(() => this.mirrorUi(), DRAFT_MIRROR_MS);
+    if (text) this.typing(chat);
+  }
+
+  private mirrorUi(): void {
+    clearTimeout(this.draftTimer);
+    if (!this.transmit({ type: "ui", state: uiStateOf(this.state) })) this.uiChangedOffline = true;
+  }
+
+  private typing(chat: string): void {
+    const conversation = conversationOf(this.state, chat);
+    const now = this.now();
+    if (!conversation || now - this.lastTypingSent < TYPING_EVERY_MS) return;
+    if (this.transmit({ type: "typing", conversation_id: conversation.id })) this.lastTypingSent = now;
+  }
+
+  /** Sends a message to a chat; it shows as sending until acknowledged. */
+  send(chat: string, body: string): void {
+    const conversation = conversationOf(this.state, chat);
+    const pending: PendingMessage = {
+      clientId: crypto.randomUUID(),
+      chat,
+      target: conversation ? { conversation_id: conversation.id } : { to: chat },
+      body,
+      status: "sending",
+      createdAt: new Date(this.now()).toISOString(),
+    };
+    this.dispatch({ type: "sendQueued", pending });
+    this.dispatch({ type: "drafted", chat, text: "" });
+    this.mirrorUi();
+    this.transmitSend(pending);
+  }
+
+  private transmitSend(pending: PendingMessage): void {
+    // Unsent now means sent after the next `ready`, with the same client id.
+    this.transmit({ type: "send", ref: pending.clientId, client_id: pending.clientId, body: pending.body, ...pending.target });
+  }
+
+  retry(clientId: string): void {
+    const pending = this.state.pending.find((p) => p.clientId === clientId);
+    if (!pending) return;
+    this.dispatch({ type: "retried", clientId });
+    this.transmitSend(pending);
+  }
+
+  discard(clientId: string): void {
+    this.dispatch({ type: "discarded", clientId });
+  }
+
+  /** Marks a conversation read up to the newest message this window shows. */
+  markRead(conversationId: string): void {
+    const seq = lastLoadedSeq(this.state, conversationId);
+    const conversation = this.state.conversations[conversationId];
+    if (!conversation || seq <= conversation.read_seq) return;
+    this.dispatch({ type: "readLocally", conversationId, seq });
+    this.transmit({ type: "read", conversation_id: conversationId, seq });
+  }
+
+  block(user: User): void {
+    if (!this.transmit({ type: "block", user_id: user.id })) {
+      this.dispatch({ type: "noticed", text: "Not connected: try again in a moment." });
+      return;
+    }
+    this.dispatch({ type: "blockedLocally", user });
+  }
+
+  unblock(user: User): void {
+    if (!this.transmit({ type: "unblock", user_id: user.id })) {
+      this.dispatch({ type: "noticed", text: "Not connected: try again in a moment." });
+      return;
+    }
+    this.dispatch({ type: "unblockedLocally", user });
+  }
+
+  dismissNotice(): void {
+    this.dispatch({ type: "noticed", text: null });
+  }
+}
+
+function describeClose(code: number): string {
+  switch (code) {
+    case CloseCode.restarting:
+      return "The server is restarting.";
+    case CloseCode.slowConsumer:
+      return "The connection fell behind.";
+    case CloseCode.badToken:
+      return "The session expired.";
+    default:
+      return "The connection was lost.";
+  }
+}

@@ -1,0 +1,102 @@
+// The left pane: who I am, who is online (each with Block), my other conversations,
+// whom I blocked (each with Unblock), unread badges, and signing out.
+
+import type { ChatClient } from "../chat/client";
+import type { User } from "../chat/protocol";
+import { conversationOf, unread, type ChatState } from "../chat/state";
+
+interface Props {
+  state: ChatState;
+  client: ChatClient;
+  onSignOut: () => void;
+}
+
+export function Sidebar({ state, client, onSignOut }: Props) {
+  const online = state.online.map((id) => state.users[id]).filter(Boolean);
+  const blocked = state.blocked.map((id) => state.users[id]).filter(Boolean);
+  const onlineIds = new Set(state.online);
+  const blockedIds = new Set(state.blocked);
+  // Direct chats with people who are not online now, newest activity first.
+  const recent = Object.values(state.conversations)
+    .filter((c) => c.kind === "direct" && c.peer && c.peer.email && !onlineIds.has(c.peer.id) && !blockedIds.has(c.peer.id))
+    .sort((a, b) => b.last_seq - a.last_seq)
+    .map((c) => c.peer as User);
+
+  const person = (user: User, isOnline: boolean) => {
+    const count = unread(conversationOf(state, user.id));
+    const selected = state.selected === user.id;
+    return (
+      <li key={user.id} className={selected ? "person selected" : "person"}>
+        <button
+          className="open"
+          aria-current={selected ? "true" : undefined}
+          onClick={() => client.select(user.id)}
+          aria-label={`Chat with ${user.email}${count ? `, ${count} unread` : ""}`}
+        >
+          <span className={isOnline ? "presence on" : "presence"} aria-hidden="true" />
+          <span className="email">{user.email}</span>
+          {count > 0 && (
+            <span className="badge" aria-hidden="true">
+              {count}
+            </span>
+          )}
+        </button>
+        {isOnline && (
+          <button className="small" onClick={() => client.block(user)} aria-label={`Block ${user.email}`}>
+            Block
+          </button>
+        )}
+      </li>
+    );
+  };
+
+  return (
+    <nav className="sidebar" aria-label="People">
+      <header className="me">
+        <div>
+          <div className="brand">Banter</div>
+          <div className="my-email" data-testid="my-email">
+            {state.me?.email ?? "…"}
+          </div>
+        </div>
+        <button className="small" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+
+      <section aria-labelledby="online-heading">
+        <h2 id="online-heading">Online now</h2>
+        {online.length ? (
+          <ul aria-label="Online now">{online.map((u) => person(u, true))}</ul>
+        ) : (
+          <p className="quiet">Nobody else is online.</p>
+        )}
+      </section>
+
+      {recent.length > 0 && (
+        <section aria-labelledby="recent-heading">
+          <h2 id="recent-heading">Conversations</h2>
+          <ul aria-label="Conversations">{recent.map((u) => person(u, false))}</ul>
+        </section>
+      )}
+
+      <section aria-labelledby="blocked-heading">
+        <h2 id="blocked-heading">Blocked</h2>
+        {blocked.length ? (
+          <ul aria-label="Blocked">
+            {blocked.map((user) => (
+              <li key={user.id} className="person">
+                <span className="email">{user.email}</span>
+                <button className="small" onClick={() => client.unblock(user)} aria-label={`Unblock ${user.email}`}>
+                  Unblock
+                </button>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="quiet">You have blocked nobody.</p>
+        )}
+      </section>
+    </nav>
+  );
+}
