@@ -158,8 +158,12 @@ fn needs_delivery(outcome: &WriteOutcome) -> bool {
     match outcome {
         WriteOutcome::MessageStored { .. }
         | WriteOutcome::ReadMoved { .. }
-        | WriteOutcome::UiSaved { .. } => true,
-        WriteOutcome::BlockChanged { changed, .. } => *changed,
+        | WriteOutcome::UiSaved { .. }
+        | WriteOutcome::RoomCreated { .. }
+        | WriteOutcome::RoomDeleted { .. } => true,
+        WriteOutcome::BlockChanged { changed, .. }
+        | WriteOutcome::RoomJoined { changed, .. }
+        | WriteOutcome::RoomLeft { changed, .. } => *changed,
         WriteOutcome::MessageExisted { .. } | WriteOutcome::DirectOpened { .. } => false,
     }
 }

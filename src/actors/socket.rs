@@ -54,10 +54,19 @@ pub struct SocketSession {
     metrics: Metrics,
     /// The client's address and Origin, for connect/disconnect logs.
     peer: String,
+    /// The client's address, for limits kept per address (room password attempts).
+    address: Option<std::net::IpAddr>,
     opening: Option<Opening>,
     state: State,
     last_heard: Instant,
     flood: DefaultDirectRateLimiter,
+}
+
+/// Who is on the other end: a label for logs (address and Origin) and the client's
+/// address for per-address limits.
+pub struct Peer {
+    pub label: String,
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl SocketSession {
@@ -68,8 +77,12 @@ impl SocketSession {
         keys: Arc<SessionKeys>,
         limits: Arc<Limits>,
         metrics: Metrics,
-        peer: String,
+        peer: Peer,
     ) -> Self {
+        let Peer {
+            label: peer,
+            address,
+        } = peer;
         let rate = NonZeroU32::new(limits.frame_rate_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.frame_burst).unwrap_or(rate);
         SocketSession {
@@ -79,6 +92,7 @@ impl SocketSession {
             limits,
             metrics,
             peer,
+            address,
             opening: Some(opening),
             state: State::AwaitingAuth,
             last_heard: Instant::now(),
@@ -215,6 +229,7 @@ impl SocketSession {
             }
             (State::Ready { actor, .. }, command) => actor.do_send(ExecuteCommand {
                 window: self.window,
+                address: self.address,
                 decoded: crate::protocol::Decoded {
                     reference: decoded.reference,
                     command,

@@ -1,6 +1,8 @@
 //! The chat service: what a person can do, shared by the socket path (UserActor) and the
 //! HTTP API, so an action over HTTP reaches every window exactly as one over a socket.
 //!
+//! Rooms live in [`rooms`].
+//!
 //! Writes are handed to the PersistActor *synchronously* (the returned future only waits
 //! for the answer), so writes from one window keep their order.
 
@@ -15,8 +17,17 @@ use crate::protocol::ErrorCode;
 use actix::Addr;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::future::Future;
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+
+mod rooms;
+
+/// `n` a minute, all of them usable at once.
+fn per_minute(n: u32) -> Quota {
+    let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+    Quota::per_minute(n).allow_burst(n)
+}
 
 /// Why an action failed, with its protocol code (and hence its HTTP status).
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +36,8 @@ pub enum ChatError {
     Rejected(#[from] WriteRejection),
     #[error("sending faster than {0} messages per second")]
     RateLimited(u32),
+    #[error("too many room password attempts; wait a minute")]
+    PasswordAttempts,
     #[error("storage is unavailable")]
     Unavailable(#[source] Option<DbError>),
 }
@@ -35,7 +48,9 @@ impl ChatError {
             ChatError::Rejected(WriteRejection::Blocked) => ErrorCode::Blocked,
             ChatError::Rejected(WriteRejection::NotFound(_)) => ErrorCode::NotFound,
             ChatError::Rejected(WriteRejection::BadRequest(_)) => ErrorCode::BadRequest,
-            ChatError::RateLimited(_) => ErrorCode::RateLimited,
+            ChatError::Rejected(WriteRejection::Forbidden(_)) => ErrorCode::Forbidden,
+            ChatError::Rejected(WriteRejection::Conflict(_)) => ErrorCode::Conflict,
+            ChatError::RateLimited(_) | ChatError::PasswordAttempts => ErrorCode::RateLimited,
             ChatError::Unavailable(_) => ErrorCode::Unavailable,
         }
     }
@@ -65,6 +80,10 @@ pub struct Chat {
     registry: Addr<PresenceRegistry>,
     /// Messages per second per user, whichever window or API call they come from.
     send_limiter: Arc<DefaultKeyedRateLimiter<UserId>>,
+    /// Room password attempts per person and per client address, so nobody can guess
+    /// a password by brute force (5 a minute each person, 20 a minute each address).
+    password_attempts_by_user: Arc<DefaultKeyedRateLimiter<UserId>>,
+    password_attempts_by_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     limits: Arc<Limits>,
 }
 
@@ -84,6 +103,8 @@ impl Chat {
             send_limiter: Arc::new(RateLimiter::keyed(
                 Quota::per_second(rate).allow_burst(burst),
             )),
+            password_attempts_by_user: Arc::new(RateLimiter::keyed(per_minute(5))),
+            password_attempts_by_address: Arc::new(RateLimiter::keyed(per_minute(20))),
             limits,
         }
     }
@@ -118,6 +139,8 @@ impl Chat {
     /// Forgets rate-limit state of users idle long enough to be back at full allowance.
     pub fn forget_idle_rate_limits(&self) {
         self.send_limiter.retain_recent();
+        self.password_attempts_by_user.retain_recent();
+        self.password_attempts_by_address.retain_recent();
     }
 
     /// A page of history, for members only (others get `not_found`).
@@ -134,7 +157,7 @@ impl Chat {
         {
             return Err(WriteRejection::NotFound("conversation").into());
         }
-        Ok(db::messages::history(&self.pool, conversation, page, limit).await?)
+        Ok(db::messages::history(&self.pool, conversation, user, page, limit).await?)
     }
 
     /// Tells the other members' windows that `user` is typing.

@@ -1,7 +1,7 @@
 //! What nodes tell each other over Redis pub/sub: every committed change another node's
 //! windows may need to show, and presence transitions decided by the Redis scripts.
 
-use crate::domain::{ConversationId, Message, UiState, User, UserId};
+use crate::domain::{ConversationId, ConversationSummary, Message, Room, UiState, User, UserId};
 use serde::{Deserialize, Serialize};
 
 /// One event, tagged `type` like the protocol's frames.
@@ -15,6 +15,9 @@ pub enum ClusterEvent {
     Message {
         message: Message,
         recipients: Vec<UserId>,
+        /// Members who blocked the sender (see `WriteOutcome::MessageStored`).
+        #[serde(default)]
+        hidden_from: Vec<UserId>,
     },
     /// A committed block or unblock.
     Block {
@@ -35,6 +38,27 @@ pub enum ClusterEvent {
         conversation: ConversationId,
         members: Vec<UserId>,
     },
+    /// A committed new room (everyone's room list) and its creator's membership.
+    RoomCreated {
+        room: Room,
+        creator: User,
+        conversation: ConversationSummary,
+    },
+    /// A committed join: the joiner's windows, the other members, everyone's room list.
+    RoomJoined {
+        user: User,
+        room: Room,
+        conversation: ConversationSummary,
+        members: Vec<UserId>,
+    },
+    /// A committed leave; `members` are those who remain.
+    RoomLeft {
+        user: User,
+        room: Room,
+        members: Vec<UserId>,
+    },
+    /// A committed deletion: every window drops the room.
+    RoomDeleted { room: ConversationId },
 }
 
 /// An event and the node that published it (a node skips its own, except presence,

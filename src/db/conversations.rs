@@ -5,7 +5,7 @@ use crate::domain::{ConversationId, ConversationKind, ConversationSummary, User,
 use tokio_postgres::Row;
 
 /// Columns of [`summary`], selected for member `$1`.
-const SUMMARY_SELECT: &str = "
+pub(crate) const SUMMARY_SELECT: &str = "
     SELECT c.id, c.kind, c.name, c.last_seq, m.read_seq, p.id AS peer_id, p.email AS peer_email
     FROM members m
     JOIN conversations c ON c.id = m.conversation_id
@@ -13,7 +13,7 @@ const SUMMARY_SELECT: &str = "
     LEFT JOIN users p ON p.id = CASE WHEN d.user_lo = $1 THEN d.user_hi ELSE d.user_lo END
     WHERE m.user_id = $1";
 
-fn summary(row: &Row) -> ConversationSummary {
+pub(crate) fn summary(row: &Row) -> ConversationSummary {
     let kind: String = row.get("kind");
     let last_seq: i64 = row.get("last_seq");
     let read_seq: i64 = row.get("read_seq");

@@ -7,6 +7,10 @@ use tokio_postgres::Row;
 pub(crate) const MESSAGE_COLUMNS: &str =
     "id, conversation_id, seq, sender_id, body, client_id, created_at";
 
+/// [`MESSAGE_COLUMNS`] of `messages m`, for queries that join tables with the same names.
+pub(crate) const M_COLUMNS: &str =
+    "m.id, m.conversation_id, m.seq, m.sender_id, m.body, m.client_id, m.created_at";
+
 pub(crate) fn message(row: &Row) -> Message {
     Message {
         id: MessageId(row.get("id")),
@@ -30,30 +34,71 @@ pub enum Page {
     Latest,
 }
 
-/// A page of history in ascending `seq` order.
+/// Whether `$4` (the reader) blocked the message's sender in a room: such messages are
+/// never shown to the reader (in direct chats a block stops new messages instead).
+const HIDDEN_FROM_READER: &str = "EXISTS (
+    SELECT 1 FROM blocks b JOIN conversations c ON c.id = m.conversation_id
+    WHERE c.kind = 'room' AND b.blocker_id = $4 AND b.blocked_id = m.sender_id)";
+
+/// Page bounds: the condition on `seq`, the scan order, and the bound (`$3`).
+fn bounds(page: Page) -> (&'static str, &'static str, i64) {
+    // Scrolling back reads the newest rows below the bound, then puts them in order.
+    match page {
+        Page::After(after) => ("m.seq > $3", "ASC", after),
+        Page::Before(before) => ("m.seq < $3", "DESC", before),
+        Page::Latest => ("m.seq < $3", "DESC", i64::MAX),
+    }
+}
+
+/// A page of history as `reader` may see it, in ascending `seq` order: messages from
+/// people the reader blocked in a room are left out (and the page is filled past them,
+/// so a short page still means the end).
 pub async fn history(
     pool: &Pool,
     conversation: ConversationId,
+    reader: UserId,
     page: Page,
     limit: i64,
 ) -> Result<Vec<Message>, DbError> {
     let conn = pool.get().await?;
-    // Scrolling back reads the newest rows below the bound, then puts them in order.
-    let (condition, order, bound) = match page {
-        Page::After(after) => ("seq > $3", "ASC", after),
-        Page::Before(before) => ("seq < $3", "DESC", before),
-        Page::Latest => ("seq < $3", "DESC", i64::MAX),
-    };
+    let (condition, order, bound) = bounds(page);
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND {condition}
-         ORDER BY seq {order} LIMIT $2"
+        "SELECT {MESSAGE_COLUMNS} FROM messages m
+         WHERE m.conversation_id = $1 AND {condition} AND NOT {HIDDEN_FROM_READER}
+         ORDER BY m.seq {order} LIMIT $2"
     );
     let mut messages: Vec<Message> = conn
-        .query(sql.as_str(), &[&conversation.0, &limit, &bound])
+        .query(sql.as_str(), &[&conversation.0, &limit, &bound, &reader.0])
         .await?
         .iter()
         .map(message)
         .collect();
     messages.sort_by_key(|m| m.seq);
+    Ok(messages)
+}
+
+/// Like [`history`], but every message comes back, marked when hidden from `reader`:
+/// delivery needs each `seq` to keep its order.
+pub async fn history_marked(
+    pool: &Pool,
+    conversation: ConversationId,
+    reader: UserId,
+    page: Page,
+    limit: i64,
+) -> Result<Vec<(Message, bool)>, DbError> {
+    let conn = pool.get().await?;
+    let (condition, order, bound) = bounds(page);
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS}, {HIDDEN_FROM_READER} AS hidden FROM messages m
+         WHERE m.conversation_id = $1 AND {condition}
+         ORDER BY m.seq {order} LIMIT $2"
+    );
+    let mut messages: Vec<(Message, bool)> = conn
+        .query(sql.as_str(), &[&conversation.0, &limit, &bound, &reader.0])
+        .await?
+        .iter()
+        .map(|row| (message(row), row.get("hidden")))
+        .collect();
+    messages.sort_by_key(|(m, _)| m.seq);
     Ok(messages)
 }

@@ -9,6 +9,8 @@ pub mod conversations;
 pub mod keys;
 pub mod messages;
 pub mod migrations;
+pub mod rooms;
+pub mod search;
 pub mod tls;
 pub mod users;
 pub mod writes;

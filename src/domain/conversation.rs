@@ -1,4 +1,4 @@
-//! Conversations: direct chats now, rooms later, one shape for both.
+//! Conversations: direct chats and rooms, one shape for both.
 
 use super::ids::ConversationId;
 use super::user::User;
@@ -29,7 +29,7 @@ impl ConversationKind {
 }
 
 /// A conversation as one member sees it, with that member's unread count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationSummary {
     pub id: ConversationId,
     pub kind: ConversationKind,

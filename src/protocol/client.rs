@@ -3,7 +3,9 @@
 use super::codes::ErrorCode;
 use crate::db::messages::Page;
 use crate::db::writes::Target;
-use crate::domain::{ClientId, ConversationId, MessageBody, UiState, UserId};
+use crate::domain::{
+    ClientId, ConversationId, MessageBody, RoomName, RoomPassword, UiState, UserId,
+};
 use serde::Deserialize;
 
 /// The wire shape of a client frame; `type` selects the variant.
@@ -41,6 +43,23 @@ enum ClientFrame {
     Typing {
         conversation_id: String,
     },
+    CreateRoom {
+        name: String,
+        password: Option<String>,
+    },
+    JoinRoom {
+        room_id: String,
+        password: Option<String>,
+    },
+    LeaveRoom {
+        room_id: String,
+    },
+    DeleteRoom {
+        room_id: String,
+    },
+    Members {
+        room_id: String,
+    },
 }
 
 /// A frame that passed decoding and validation, ready to execute.
@@ -74,6 +93,23 @@ pub enum Command {
     },
     Typing {
         conversation: ConversationId,
+    },
+    CreateRoom {
+        name: RoomName,
+        password: Option<RoomPassword>,
+    },
+    JoinRoom {
+        room: ConversationId,
+        password: Option<RoomPassword>,
+    },
+    LeaveRoom {
+        room: ConversationId,
+    },
+    DeleteRoom {
+        room: ConversationId,
+    },
+    Members {
+        room: ConversationId,
     },
 }
 
@@ -245,6 +281,25 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
         ClientFrame::Typing { conversation_id } => Command::Typing {
             conversation: ConversationId(id("conversation_id", &conversation_id)?),
         },
+        ClientFrame::CreateRoom { name, password } => Command::CreateRoom {
+            name: RoomName::parse(&name).map_err(|m| fail(ErrorCode::BadRequest, m.into()))?,
+            password: RoomPassword::parse(password)
+                .map_err(|m| fail(ErrorCode::BadRequest, m.into()))?,
+        },
+        ClientFrame::JoinRoom { room_id, password } => Command::JoinRoom {
+            room: ConversationId(id("room_id", &room_id)?),
+            password: RoomPassword::parse(password)
+                .map_err(|m| fail(ErrorCode::BadRequest, m.into()))?,
+        },
+        ClientFrame::LeaveRoom { room_id } => Command::LeaveRoom {
+            room: ConversationId(id("room_id", &room_id)?),
+        },
+        ClientFrame::DeleteRoom { room_id } => Command::DeleteRoom {
+            room: ConversationId(id("room_id", &room_id)?),
+        },
+        ClientFrame::Members { room_id } => Command::Members {
+            room: ConversationId(id("room_id", &room_id)?),
+        },
     };
     Ok(Decoded { reference, command })
 }
@@ -338,6 +393,26 @@ mod tests {
             assert_eq!(e.reference.as_deref(), reference, "{text}");
             assert!(!e.message.is_empty());
         }
+    }
+
+    #[test]
+    fn room_frames_decode_and_refuse_bad_names() {
+        let d = decode(
+            r#"{"type":"create_room","ref":"r","name":" general ","password":"pw"}"#,
+            LIMITS,
+        )
+        .unwrap();
+        match d.command {
+            Command::CreateRoom { name, password } => {
+                assert_eq!(name.as_str(), "general");
+                assert_eq!(password.map(|p| p.expose().to_owned()), Some("pw".into()));
+            }
+            other => panic!("decoded {other:?}"),
+        }
+        let e = error_of(r#"{"type":"create_room","ref":"r","name":"  "}"#);
+        assert_eq!(e.code, ErrorCode::BadRequest);
+        let e = error_of(r#"{"type":"join_room","room_id":"nope"}"#);
+        assert!(e.message.contains("room_id"));
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub enum ErrorCode {
     RateLimited,
     Unauthorized,
     Unavailable,
+    /// (addition) the name is taken, e.g. by another room.
+    Conflict,
 }
 
 impl ErrorCode {
@@ -27,6 +29,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Conflict => "conflict",
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Frames the server sends (SPEC §6), serialized once and shared by every window.
 
 use super::codes::ErrorCode;
-use crate::domain::{ConversationId, ConversationSummary, Message, UiState, User, UserId};
+use crate::domain::{
+    ConversationId, ConversationSummary, Message, Room, RoomMember, UiState, User, UserId,
+};
 use bytestring::ByteString;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -15,6 +17,8 @@ pub enum ServerEvent<'a> {
         online: &'a [User],
         blocked: &'a [User],
         conversations: &'a [ConversationSummary],
+        /// (addition) every room, for the room list.
+        rooms: &'a [Room],
         ui: &'a UiState,
         expires_at: DateTime<Utc>,
     },
@@ -64,6 +68,42 @@ pub enum ServerEvent<'a> {
     /// Reply to a re-sent `auth`: the session now lasts until `expires_at`.
     Session {
         expires_at: DateTime<Utc>,
+    },
+    /// (addition) A room was created, or its member count changed: for everyone's list.
+    Room {
+        room: &'a Room,
+    },
+    /// (addition) A room was deleted, with its messages.
+    RoomDeleted {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a str>,
+        room_id: ConversationId,
+    },
+    /// (addition) You are a member of this room now (you created or joined it).
+    Joined {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a str>,
+        room: &'a Room,
+        conversation: &'a ConversationSummary,
+    },
+    /// (addition) You left this room.
+    Left {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a str>,
+        room_id: ConversationId,
+    },
+    /// (addition) Someone joined (`joined: true`) or left a room you are in.
+    Member {
+        room_id: ConversationId,
+        user: &'a User,
+        joined: bool,
+    },
+    /// (addition) Reply to `members`: the room's members with their presence.
+    Members {
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<&'a str>,
+        room_id: ConversationId,
+        members: &'a [RoomMember],
     },
 }
 

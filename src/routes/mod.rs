@@ -6,6 +6,8 @@ pub mod auth;
 pub mod error;
 pub mod headers;
 pub mod health;
+pub mod rooms;
+pub mod search;
 pub mod session;
 pub mod spa;
 pub mod ws;
@@ -36,6 +38,16 @@ pub struct AppState {
 }
 
 /// Mounts every route; the SPA fallback last.
+/// The client's address: the first `X-Forwarded-For` entry (Heroku's router sets it),
+/// else the connection's peer. Only limits use it (a forged header cannot lift the
+/// per-person limit that applies alongside).
+pub fn client_address(req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+    let text = req.connection_info().realip_remote_addr()?.to_owned();
+    text.parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| text.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
     cfg.service(health::healthz)
         .service(health::readyz)
@@ -52,6 +64,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
         .service(api::history)
         .service(api::send)
         .service(api::read)
+        .service(rooms::list)
+        .service(rooms::create)
+        .service(rooms::join)
+        .service(rooms::leave)
+        .service(rooms::delete)
+        .service(rooms::members)
+        .service(search::search)
         .service(ws::socket);
     spa::configure(cfg, static_dir);
 }

@@ -4,7 +4,7 @@
 use super::auth::bearer;
 use super::error::error_response;
 use super::AppState;
-use crate::actors::socket::{Opening, SocketSession};
+use crate::actors::socket::{Opening, Peer, SocketSession};
 use crate::domain::WindowId;
 use crate::protocol::{close, ErrorCode};
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -72,7 +72,10 @@ pub async fn socket(
         state.keys.clone(),
         state.limits.clone(),
         state.metrics.clone(),
-        peer,
+        Peer {
+            address: super::client_address(&req),
+            label: peer,
+        },
     )
     .start(&req, stream)
 }

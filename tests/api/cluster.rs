@@ -371,3 +371,63 @@ async fn a_node_restarted_under_the_same_name_clears_its_previous_life() {
         (carol.id.clone(), false)
     );
 }
+
+#[actix_web::test]
+async fn rooms_fan_out_across_nodes_and_their_list_changes_everywhere() {
+    let (app, a, b) = two_nodes().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let (mut alice_a, _) = app.window_at(&a, &alice).await;
+    let (mut bob_b, _) = app.window_at(&b, &bob).await;
+    let (mut carol_b, _) = app.window_at(&b, &carol).await;
+
+    alice_a
+        .send(json!({"type": "create_room", "ref": "c", "name": "across"}))
+        .await;
+    let room = alice_a.recv_type("joined").await["room"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The new room reaches the list of people on the other node.
+    assert_eq!(bob_b.recv_type("room").await["room"]["id"], room.as_str());
+    for w in [&mut bob_b, &mut carol_b] {
+        w.send(json!({"type": "join_room", "ref": "j", "room_id": room}))
+            .await;
+        assert_eq!(w.recv_type("joined").await["ref"], "j");
+    }
+    assert_eq!(
+        alice_a.recv_type("member").await["user"]["id"],
+        bob.id.as_str()
+    );
+
+    alice_a
+        .send(
+            json!({"type": "send", "ref": "m", "client_id": new_client_id(),
+                        "body": "hello room", "conversation_id": room}),
+        )
+        .await;
+    let ack = alice_a.recv_type("ack").await;
+    for w in [&mut bob_b, &mut carol_b] {
+        assert_eq!(w.recv_type("message").await["message"], ack["message"]);
+    }
+    bob_b
+        .send(
+            json!({"type": "send", "ref": "n", "client_id": new_client_id(),
+                      "body": "hello back", "conversation_id": room}),
+        )
+        .await;
+    bob_b.recv_type("ack").await;
+    assert_eq!(
+        alice_a.recv_type("message").await["message"]["body"],
+        "hello back"
+    );
+
+    // Deleting it on node a clears it on node b.
+    alice_a
+        .send(json!({"type": "delete_room", "ref": "d", "room_id": room}))
+        .await;
+    for w in [&mut bob_b, &mut carol_b] {
+        assert_eq!(w.recv_type("room_deleted").await["room_id"], room.as_str());
+    }
+}

@@ -12,6 +12,8 @@ mod limits;
 mod messaging;
 mod mirrors;
 mod presence;
+mod rooms;
+mod search;
 mod session;
 mod shutdown;
 mod tls;

@@ -253,3 +253,68 @@ test("the page works at a phone's width", async ({ browser, server }) => {
   await alice.page.getByRole("button", { name: "Back to people" }).click();
   await expect(onlineList(alice.page).getByText(BOB)).toBeVisible();
 });
+
+test("people create a room with a password, join it, chat in it, and see it deleted", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+
+  await alice.page.getByRole("button", { name: "New room" }).click();
+  await alice.page.getByLabel("Room name").fill("Book club");
+  await alice.page.getByLabel("Password (optional)").fill("chapter one");
+  await screenshot(alice.page, "08-new-room");
+  await alice.page.getByRole("button", { name: "Create room" }).click();
+  await expect(alice.page.getByRole("heading", { name: "Book club" })).toBeVisible();
+
+  // The room reaches Bob's list at once; its password keeps him out until he has it.
+  const rooms = bob.page.getByRole("list", { name: "Rooms" });
+  await expect(rooms.getByText("# Book club")).toBeVisible();
+  await bob.page.getByRole("button", { name: "Join Book club" }).click();
+  await bob.page.getByLabel("Password").fill("chapter two");
+  await bob.page.getByRole("button", { name: "Join", exact: true }).click();
+  await expect(bob.page.getByRole("dialog").getByText("Wrong password.")).toBeVisible();
+  await bob.page.getByLabel("Password").fill("chapter one");
+  await bob.page.getByRole("button", { name: "Join", exact: true }).click();
+  await expect(bob.page.getByRole("heading", { name: "Book club" })).toBeVisible();
+
+  await send(bob.page, "Book club", "Who has read it?");
+  await chatButtonForRoom(alice.page, "Book club").click();
+  const aliceLog = messageLog(alice.page, "Book club");
+  await expect(aliceLog.locator(".message", { hasText: "Who has read it?" })).toContainText(BOB);
+  await send(alice.page, "Book club", "Me!");
+  await expect(messageLog(bob.page, "Book club").getByText("Me!")).toBeVisible();
+
+  await bob.page.getByRole("button", { name: /^Members/ }).click();
+  const members = bob.page.getByRole("list", { name: "Members of Book club" });
+  await expect(members.getByText(ALICE)).toBeVisible();
+  await expect(members.getByText(BOB)).toBeVisible();
+  await screenshot(bob.page, "09-room");
+
+  await alice.page.getByRole("button", { name: "Delete room" }).click();
+  await alice.page.getByRole("button", { name: "Confirm delete" }).click();
+  await expect(bob.page.getByText("The room “Book club” was deleted.")).toBeVisible();
+  await expect(rooms.getByText("# Book club")).toHaveCount(0);
+  expect(server.query("SELECT count(*) FROM messages")).toBe("0");
+});
+
+function chatButtonForRoom(page: import("@playwright/test").Page, name: string) {
+  return page.getByRole("button", { name: new RegExp(`^Open room ${name}`) });
+}
+
+test("searching finds a message with the words marked and opens its conversation", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(bob.page, ALICE).click();
+  await send(bob.page, ALICE, "Lunch at the noodle place?");
+  await send(bob.page, ALICE, "Or somewhere else");
+
+  await alice.page.getByRole("searchbox", { name: "Search messages" }).fill("noodle");
+  await alice.page.getByRole("searchbox", { name: "Search messages" }).press("Enter");
+  const results = alice.page.getByRole("region", { name: "Search results for noodle" });
+  await expect(results.locator("mark")).toHaveText(["noodle"]);
+  await expect(results.getByRole("button")).toHaveCount(2); // the hit and "Close search"
+  await screenshot(alice.page, "10-search");
+
+  await results.getByRole("button", { name: /Lunch at the noodle place/ }).click();
+  await expect(alice.page.getByRole("heading", { name: BOB })).toBeVisible();
+  await expect(messageLog(alice.page, BOB).getByText("Or somewhere else")).toBeVisible();
+});

@@ -21,7 +21,7 @@ use crate::chat::Chat;
 use crate::cluster::{ClusterEvent, ClusterMirror, LocalCountChanged, PublishEvent};
 use crate::db::writes::WriteOutcome;
 use crate::db::{self, Pool};
-use crate::domain::{ConversationId, User, UserId, WindowId};
+use crate::domain::{ConversationId, Room, User, UserId, WindowId};
 use crate::metrics::Metrics;
 use crate::protocol::ServerEvent;
 use actix::prelude::*;
@@ -281,6 +281,29 @@ impl PresenceRegistry {
         }
     }
 
+    /// Sends `frame` to every window on this node, but `except`.
+    fn to_everyone(&self, frame: &bytestring::ByteString, except: Option<WindowId>) {
+        for entry in self.users.values().filter(|e| e.is_online()) {
+            entry.actor.do_send(DeliverFrame {
+                frame: frame.clone(),
+                except,
+            });
+        }
+    }
+
+    /// Tells a room's other members here that `user` joined or left.
+    fn to_members(&self, members: &[UserId], room: &Room, user: &User, joined: bool) {
+        let frame = ServerEvent::Member {
+            room_id: room.id,
+            user,
+            joined,
+        }
+        .to_frame();
+        for member in members.iter().filter(|m| **m != user.id) {
+            self.to_user(*member, frame.clone(), None);
+        }
+    }
+
     /// Sends `frame` to `user`'s windows here, but `except`.
     fn to_user(&self, user: UserId, frame: bytestring::ByteString, except: Option<WindowId>) {
         if let Some(entry) = self.users.get(&user) {
@@ -302,10 +325,12 @@ impl PresenceRegistry {
             ClusterEvent::Message {
                 message,
                 recipients,
+                hidden_from,
             } => {
                 let frame = ServerEvent::Message { message }.to_frame();
                 let shared = Arc::new(message.clone());
-                for recipient in recipients {
+                let everyone = recipients.iter().map(|u| (u, false));
+                for (recipient, hidden) in everyone.chain(hidden_from.iter().map(|u| (u, true))) {
                     if let Some(entry) = self.users.get(recipient) {
                         let origin = (*recipient == message.sender_id)
                             .then(|| origin.cloned())
@@ -315,6 +340,7 @@ impl PresenceRegistry {
                             frame: frame.clone(),
                             origin,
                             received_at,
+                            hidden,
                         });
                     }
                 }
@@ -339,6 +365,54 @@ impl PresenceRegistry {
                 blocked,
                 active,
             } => self.block_changed(blocker, blocked, *active, origin),
+            ClusterEvent::RoomCreated {
+                room,
+                creator,
+                conversation,
+            } => {
+                self.to_everyone(&ServerEvent::Room { room }.to_frame(), None);
+                let joined = ServerEvent::Joined {
+                    reference: None,
+                    room,
+                    conversation,
+                };
+                self.to_user(creator.id, joined.to_frame(), except);
+            }
+            ClusterEvent::RoomJoined {
+                user,
+                room,
+                conversation,
+                members,
+            } => {
+                self.to_everyone(&ServerEvent::Room { room }.to_frame(), None);
+                let joined = ServerEvent::Joined {
+                    reference: None,
+                    room,
+                    conversation,
+                };
+                self.to_user(user.id, joined.to_frame(), except);
+                self.to_members(members, room, user, true);
+            }
+            ClusterEvent::RoomLeft {
+                user,
+                room,
+                members,
+            } => {
+                self.to_everyone(&ServerEvent::Room { room }.to_frame(), None);
+                let left = ServerEvent::Left {
+                    reference: None,
+                    room_id: room.id,
+                };
+                self.to_user(user.id, left.to_frame(), except);
+                self.to_members(members, room, user, false);
+            }
+            ClusterEvent::RoomDeleted { room } => {
+                let deleted = ServerEvent::RoomDeleted {
+                    reference: None,
+                    room_id: *room,
+                };
+                self.to_everyone(&deleted.to_frame(), except);
+            }
             ClusterEvent::Typing {
                 sender,
                 conversation,
@@ -575,9 +649,11 @@ impl Handler<WritesCommitted> for PresenceRegistry {
                 WriteOutcome::MessageStored {
                     message,
                     recipients,
+                    hidden_from,
                 } => ClusterEvent::Message {
                     message,
                     recipients,
+                    hidden_from,
                 },
                 WriteOutcome::ReadMoved {
                     user,
@@ -599,7 +675,42 @@ impl Handler<WritesCommitted> for PresenceRegistry {
                     blocked,
                     active,
                 },
-                WriteOutcome::MessageExisted { .. } | WriteOutcome::DirectOpened { .. } => continue,
+                WriteOutcome::RoomCreated {
+                    room,
+                    creator,
+                    conversation,
+                } => ClusterEvent::RoomCreated {
+                    room,
+                    creator,
+                    conversation,
+                },
+                WriteOutcome::RoomJoined {
+                    user,
+                    room,
+                    conversation,
+                    members,
+                    changed: true,
+                } => ClusterEvent::RoomJoined {
+                    user,
+                    room,
+                    conversation,
+                    members,
+                },
+                WriteOutcome::RoomLeft {
+                    user,
+                    room,
+                    members,
+                    changed: true,
+                } => ClusterEvent::RoomLeft {
+                    user,
+                    room,
+                    members,
+                },
+                WriteOutcome::RoomDeleted { room } => ClusterEvent::RoomDeleted { room },
+                WriteOutcome::MessageExisted { .. }
+                | WriteOutcome::DirectOpened { .. }
+                | WriteOutcome::RoomJoined { changed: false, .. }
+                | WriteOutcome::RoomLeft { changed: false, .. } => continue,
             };
             self.apply(&event, write.origin.as_ref(), Some(write.received_at));
             self.publish(event);

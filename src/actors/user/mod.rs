@@ -24,6 +24,7 @@ use bytestring::ByteString;
 use chrono::{DateTime, Utc};
 use sequencer::Sequencer;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 use window::{Handed, MessageKey, Window};
@@ -68,6 +69,8 @@ pub struct DeliverMessage {
     pub origin: Option<Origin>,
     /// When this node's PersistActor received the write (none for other nodes' writes).
     pub received_at: Option<Instant>,
+    /// The user blocked the sender (a room message): show nothing, only keep the order.
+    pub hidden: bool,
 }
 
 /// Command: close every window (shutdown).
@@ -88,7 +91,8 @@ pub struct Resync;
 #[derive(Message)]
 #[rtype(result = "()")]
 struct StoreCaughtUp {
-    missed: Vec<Message>,
+    /// Each with whether the user blocked its sender.
+    missed: Vec<(Message, bool)>,
 }
 
 /// Command: run what a window asked for.
@@ -96,6 +100,8 @@ struct StoreCaughtUp {
 #[rtype(result = "()")]
 pub struct ExecuteCommand {
     pub window: WindowId,
+    /// The client's address (per-address limits).
+    pub address: Option<std::net::IpAddr>,
     pub decoded: Decoded,
 }
 
@@ -128,6 +134,9 @@ impl UserActor {
     /// Hands a message to the windows: an `ack` to its origin window, the shared
     /// `message` frame to every other.
     fn deliver(&mut self, msg: DeliverMessage) {
+        if msg.hidden {
+            return;
+        }
         let key = (msg.message.conversation_id, msg.message.seq);
         let origin = msg.origin.filter(|o| self.windows.contains_key(&o.window));
         if let Some(origin) = &origin {
@@ -177,11 +186,16 @@ impl UserActor {
             let mut missed = Vec::new();
             for (conversation, mut after) in from {
                 loop {
-                    let batch =
-                        db::messages::history(&pool, conversation, Page::After(after), page)
-                            .await?;
+                    let batch = db::messages::history_marked(
+                        &pool,
+                        conversation,
+                        user,
+                        Page::After(after),
+                        page,
+                    )
+                    .await?;
                     let full = batch.len() as i64 == page;
-                    after = batch.last().map_or(after, |m| m.seq);
+                    after = batch.last().map_or(after, |(m, _)| m.seq);
                     missed.extend(batch);
                     if !full {
                         break;
@@ -286,6 +300,9 @@ impl UserActor {
             let conversations = db::conversations::list_for(&pool, user.id)
                 .await
                 .map_err(|e| crate::error_chain(&e))?;
+            let rooms = db::rooms::list(&pool)
+                .await
+                .map_err(|e| crate::error_chain(&e))?;
             let ui = db::users::ui_state(&pool, user.id)
                 .await
                 .map_err(|e| crate::error_chain(&e))?;
@@ -296,6 +313,7 @@ impl UserActor {
                 online: &online,
                 blocked: &blocked,
                 conversations: &conversations,
+                rooms: &rooms,
                 ui: &ui,
                 expires_at,
             }
@@ -339,6 +357,14 @@ impl UserActor {
         }));
     }
 
+    /// Who asked for a write: the window and the frame's `ref`.
+    fn origin(&self, window: WindowId, reference: &Option<String>) -> Option<Origin> {
+        Some(Origin {
+            window,
+            reference: reference.clone(),
+        })
+    }
+
     /// Queues a write for `window` and reports a refusal to it. Successes reach the
     /// windows through the registry once committed.
     fn write(
@@ -371,7 +397,78 @@ impl UserActor {
         );
     }
 
-    fn execute(&mut self, window: WindowId, decoded: Decoded, ctx: &mut Context<Self>) {
+    /// Runs a room action; its window gets the reply (with `ref`), the user's other
+    /// windows and everyone else hear of it through the registry once committed.
+    fn room_action(
+        &mut self,
+        window: WindowId,
+        reference: Option<String>,
+        action: impl Future<Output = Result<WriteOutcome, ChatError>> + 'static,
+        ctx: &mut Context<Self>,
+    ) {
+        ctx.spawn(
+            action
+                .into_actor(self)
+                .map(move |result, act, _ctx| match result {
+                    Ok(outcome) => act.reply_to_room_action(window, reference.as_deref(), &outcome),
+                    Err(e) => act.send_error(window, reference.as_deref(), &e),
+                }),
+        );
+    }
+
+    fn reply_to_room_action(
+        &mut self,
+        window: WindowId,
+        reference: Option<&str>,
+        outcome: &WriteOutcome,
+    ) {
+        let frame = match outcome {
+            WriteOutcome::RoomCreated {
+                room, conversation, ..
+            }
+            | WriteOutcome::RoomJoined {
+                room, conversation, ..
+            } => {
+                // The room's messages reach this user from the one after the join on.
+                let ready = self
+                    .sequencer
+                    .known_up_to(conversation.id, conversation.last_seq);
+                self.release(ready);
+                ServerEvent::Joined {
+                    reference,
+                    room,
+                    conversation,
+                }
+                .to_frame()
+            }
+            WriteOutcome::RoomLeft { room, .. } => {
+                self.sequencer.forget(room.id);
+                ServerEvent::Left {
+                    reference,
+                    room_id: room.id,
+                }
+                .to_frame()
+            }
+            WriteOutcome::RoomDeleted { room } => {
+                self.sequencer.forget(*room);
+                ServerEvent::RoomDeleted {
+                    reference,
+                    room_id: *room,
+                }
+                .to_frame()
+            }
+            _ => return,
+        };
+        self.send_to(window, frame);
+    }
+
+    fn execute(
+        &mut self,
+        window: WindowId,
+        address: Option<std::net::IpAddr>,
+        decoded: Decoded,
+        ctx: &mut Context<Self>,
+    ) {
         let Decoded { reference, command } = decoded;
         let me = self.user.id;
         match command {
@@ -437,6 +534,46 @@ impl UserActor {
                                     reference: reference.as_deref(),
                                     conversation_id: conversation,
                                     messages: &messages,
+                                }
+                                .to_frame();
+                                act.send_to(window, frame);
+                            }
+                            Err(e) => act.send_error(window, reference.as_deref(), &e),
+                        }),
+                );
+            }
+            Command::CreateRoom { name, password } => {
+                let (chat, origin) = (self.chat.clone(), self.origin(window, &reference));
+                let action = async move { chat.create_room(me, name, password, origin).await };
+                self.room_action(window, reference, action, ctx);
+            }
+            Command::JoinRoom { room, password } => {
+                let (chat, origin) = (self.chat.clone(), self.origin(window, &reference));
+                let action =
+                    async move { chat.join_room(me, room, password, address, origin).await };
+                self.room_action(window, reference, action, ctx);
+            }
+            Command::LeaveRoom { room } => {
+                let (chat, origin) = (self.chat.clone(), self.origin(window, &reference));
+                let action = async move { chat.leave_room(me, room, origin).await };
+                self.room_action(window, reference, action, ctx);
+            }
+            Command::DeleteRoom { room } => {
+                let (chat, origin) = (self.chat.clone(), self.origin(window, &reference));
+                let action = async move { chat.delete_room(me, room, origin).await };
+                self.room_action(window, reference, action, ctx);
+            }
+            Command::Members { room } => {
+                let chat = self.chat.clone();
+                let fut = async move { chat.room_members(me, room).await };
+                ctx.spawn(
+                    fut.into_actor(self)
+                        .map(move |result, act, _ctx| match result {
+                            Ok(members) => {
+                                let frame = ServerEvent::Members {
+                                    reference: reference.as_deref(),
+                                    room_id: room,
+                                    members: &members,
                                 }
                                 .to_frame();
                                 act.send_to(window, frame);
@@ -540,11 +677,14 @@ impl Handler<StoreCaughtUp> for UserActor {
     type Result = ();
 
     fn handle(&mut self, msg: StoreCaughtUp, _ctx: &mut Self::Context) {
-        let ready = sequencer::fill(&mut self.sequencer, msg.missed, |m| DeliverMessage {
-            frame: ServerEvent::Message { message: &m }.to_frame(),
-            message: Arc::new(m),
-            origin: None,
-            received_at: None,
+        let ready = sequencer::fill(&mut self.sequencer, msg.missed, |m, hidden| {
+            DeliverMessage {
+                frame: ServerEvent::Message { message: &m }.to_frame(),
+                message: Arc::new(m),
+                origin: None,
+                received_at: None,
+                hidden,
+            }
         });
         self.release(ready);
     }
@@ -555,7 +695,7 @@ impl Handler<ExecuteCommand> for UserActor {
 
     fn handle(&mut self, msg: ExecuteCommand, ctx: &mut Self::Context) {
         if self.windows.contains_key(&msg.window) {
-            self.execute(msg.window, msg.decoded, ctx);
+            self.execute(msg.window, msg.address, msg.decoded, ctx);
         }
     }
 }

@@ -79,6 +79,11 @@ impl<T> Sequencer<T> {
         ready
     }
 
+    /// Stops tracking a conversation (the user left it, or it was deleted).
+    pub fn forget(&mut self, conversation: ConversationId) {
+        self.cursors.remove(&conversation);
+    }
+
     /// Conversations whose gap has been open for `patience`: (conversation, last
     /// delivered seq) to read onwards from.
     pub fn stale_gaps(&self, patience: Duration) -> Vec<(ConversationId, i64)> {
@@ -99,21 +104,22 @@ impl<T> Sequencer<T> {
 }
 
 /// Feeds messages read from the store: each fills its slot unless already delivered.
+/// Each message comes with a flag passed on to `wrap` (whether it is hidden).
 pub fn fill<T>(
     sequencer: &mut Sequencer<T>,
-    messages: Vec<Message>,
-    wrap: impl Fn(Message) -> T,
+    messages: Vec<(Message, bool)>,
+    wrap: impl Fn(Message, bool) -> T,
 ) -> Vec<T> {
     let mut ready = Vec::new();
-    for m in messages {
+    for (m, flag) in messages {
         let (conversation, seq) = (m.conversation_id, m.seq);
         if let Some(cursor) = sequencer.cursors.get_mut(&conversation) {
             if seq > cursor.delivered {
-                cursor.waiting.entry(seq).or_insert_with(|| wrap(m));
+                cursor.waiting.entry(seq).or_insert_with(|| wrap(m, flag));
             }
             ready.extend(Sequencer::release(cursor));
         } else {
-            ready.extend(sequencer.offer(conversation, seq, wrap(m)));
+            ready.extend(sequencer.offer(conversation, seq, wrap(m, flag)));
         }
     }
     ready
@@ -156,9 +162,10 @@ mod tests {
                 client_id: crate::domain::ClientId::parse("c".into()).unwrap(),
                 created_at: chrono::Utc::now(),
             })
+            .map(|m| (m, false))
             .collect();
         assert_eq!(
-            fill(&mut s, stored, |m| m.seq * 10),
+            fill(&mut s, stored, |m, _| m.seq * 10),
             vec![20, 30, 4],
             "the live copy of 4 wins"
         );

@@ -317,21 +317,18 @@ pub async fn send_batch(
             if let Some(at) = created.get(&message.id.0) {
                 message.created_at = *at;
             }
-            let recipients = members
+            let (recipients, hidden_from) = members
                 .get(&message.conversation_id)
                 .map(|all| {
-                    all.iter()
-                        .copied()
-                        .filter(|u| {
-                            *u == message.sender_id
-                                || !blocked_by.contains(&(*u, message.sender_id))
-                        })
-                        .collect()
+                    all.iter().copied().partition(|u| {
+                        *u == message.sender_id || !blocked_by.contains(&(*u, message.sender_id))
+                    })
                 })
                 .unwrap_or_default();
             results[i] = Some(Ok(WriteOutcome::MessageStored {
                 message,
                 recipients,
+                hidden_from,
             }));
         }
     }

@@ -5,8 +5,12 @@
 //! and the PersistActor retries the operations one by one.
 
 mod messages;
+mod rooms;
 
-use crate::domain::{ClientId, ConversationId, Message, MessageBody, UiState, User, UserId};
+use crate::domain::{
+    ClientId, ConversationId, ConversationSummary, Message, MessageBody, Room, RoomName, UiState,
+    User, UserId,
+};
 use tokio_postgres::Transaction;
 
 /// Where a message goes.
@@ -48,6 +52,27 @@ pub enum WriteOp {
         user: UserId,
         state: UiState,
     },
+    /// A new room with its creator as the first member. The password arrives hashed:
+    /// hashing is slow on purpose and must not hold up a transaction.
+    CreateRoom {
+        creator: UserId,
+        name: RoomName,
+        password_hash: Option<String>,
+    },
+    /// Membership of a room whose password (if any) the caller already checked.
+    JoinRoom {
+        user: UserId,
+        room: ConversationId,
+    },
+    LeaveRoom {
+        user: UserId,
+        room: ConversationId,
+    },
+    /// Only the room's creator may; its members and messages go with it.
+    DeleteRoom {
+        user: UserId,
+        room: ConversationId,
+    },
 }
 
 /// What a committed write changed, carrying what delivery needs.
@@ -58,6 +83,9 @@ pub enum WriteOutcome {
     MessageStored {
         message: Message,
         recipients: Vec<UserId>,
+        /// Room members who blocked the sender: they get nothing, but their delivery
+        /// order still moves past this `seq`.
+        hidden_from: Vec<UserId>,
     },
     /// The same `client_id` was sent before: the original, delivered to no one again.
     MessageExisted {
@@ -82,6 +110,31 @@ pub enum WriteOutcome {
         user: UserId,
         state: UiState,
     },
+    /// A room appeared; `conversation` is the creator's view of it.
+    RoomCreated {
+        room: Room,
+        creator: User,
+        conversation: ConversationSummary,
+    },
+    /// `user` is a member now (`changed` is false when they already were); `members`
+    /// are all members, `user` included.
+    RoomJoined {
+        user: User,
+        room: Room,
+        conversation: ConversationSummary,
+        members: Vec<UserId>,
+        changed: bool,
+    },
+    /// `user` left; `members` are those who remain.
+    RoomLeft {
+        user: User,
+        room: Room,
+        members: Vec<UserId>,
+        changed: bool,
+    },
+    RoomDeleted {
+        room: ConversationId,
+    },
 }
 
 /// Why a write was refused; each maps to a protocol error code.
@@ -93,6 +146,10 @@ pub enum WriteRejection {
     NotFound(&'static str),
     #[error("{0}")]
     BadRequest(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    Conflict(&'static str),
 }
 
 pub(crate) type Applied = Result<WriteOutcome, WriteRejection>;
@@ -160,10 +217,18 @@ async fn apply_one(tx: &Transaction<'_>, op: &WriteOp) -> Result<Applied, tokio_
                 state: state.clone(),
             }))
         }
+        WriteOp::CreateRoom {
+            creator,
+            name,
+            password_hash,
+        } => rooms::create(tx, *creator, name, password_hash.as_deref()).await,
+        WriteOp::JoinRoom { user, room } => rooms::join(tx, *user, *room).await,
+        WriteOp::LeaveRoom { user, room } => rooms::leave(tx, *user, *room).await,
+        WriteOp::DeleteRoom { user, room } => rooms::delete(tx, *user, *room).await,
     }
 }
 
-async fn find_user(
+pub(super) async fn find_user(
     tx: &Transaction<'_>,
     id: UserId,
 ) -> Result<Option<User>, tokio_postgres::Error> {

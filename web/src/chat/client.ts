@@ -13,6 +13,7 @@ import {
   type ClientFrame,
   type Conversation,
   type Message,
+  type SearchPage,
   type ServerEvent,
   type User,
 } from "./protocol";
@@ -253,6 +254,11 @@ export class ChatClient {
         this.dispatch({ type: "server", event, now });
         this.onMessage(event.message);
         return;
+      case "joined":
+        this.dispatch({ type: "server", event, now });
+        // This window created or joined the room: open it.
+        if (event.ref?.startsWith("room")) this.select(event.room.id);
+        return;
       case "ui":
         // Another window opened a chat: show its history here too.
         this.dispatch({ type: "server", event, now });
@@ -455,6 +461,55 @@ export class ChatClient {
       return;
     }
     this.dispatch({ type: "unblockedLocally", user });
+  }
+
+  /** Searches the messages this person may read (`GET /api/search`). */
+  async search(query: string, offset = 0): Promise<SearchPage> {
+    const session = await this.options.getSessionToken();
+    const params = new URLSearchParams({ q: query, limit: "20", offset: String(offset) });
+    const response = await fetch(`${this.options.apiBase}/api/search?${params}`, {
+      headers: { Authorization: `Bearer ${session.token}` },
+    });
+    const body = (await response.json()) as SearchPage & { error?: { message: string } };
+    if (!response.ok) throw new Error(body.error?.message ?? `search failed (${response.status})`);
+    return body;
+  }
+
+  // ---- rooms ------------------------------------------------------------------------
+
+  /** Asks for a room action; its answer (or refusal) settles `state.roomRequest`. */
+  private roomRequest(frame: (ref: string) => ClientFrame): void {
+    const ref = `room${++this.nextRef}`;
+    if (!this.transmit(frame(ref))) {
+      this.dispatch({ type: "noticed", text: "Not connected: try again in a moment." });
+      return;
+    }
+    this.dispatch({ type: "roomRequested", ref });
+  }
+
+  createRoom(name: string, password: string): void {
+    this.roomRequest((ref) => ({ type: "create_room", ref, name, password: password || undefined }));
+  }
+
+  joinRoom(roomId: string, password: string): void {
+    this.roomRequest((ref) => ({ type: "join_room", ref, room_id: roomId, password: password || undefined }));
+  }
+
+  cancelRoomRequest(): void {
+    this.dispatch({ type: "roomRequested", ref: null });
+  }
+
+  leaveRoom(roomId: string): void {
+    this.transmit({ type: "leave_room", ref: `leave${++this.nextRef}`, room_id: roomId });
+  }
+
+  deleteRoom(roomId: string): void {
+    this.transmit({ type: "delete_room", ref: `delete${++this.nextRef}`, room_id: roomId });
+  }
+
+  /** Loads a room's member list; `member` events keep it live afterwards. */
+  loadMembers(roomId: string): void {
+    this.transmit({ type: "members", ref: `members${++this.nextRef}`, room_id: roomId });
   }
 
   dismissNotice(): void {

@@ -27,6 +27,32 @@ export interface Conversation {
   unread: number;
 }
 
+/** A room in everyone's room list (an addition to SPEC §6; docs/protocol.md). */
+export interface Room {
+  id: string;
+  name: string;
+  has_password: boolean;
+  created_by: string | null;
+  members: number;
+}
+
+export interface RoomMember extends User {
+  online: boolean;
+}
+
+/** One result of `GET /api/search`. */
+export interface SearchHit {
+  message: Message;
+  conversation: { id: string; kind: "direct" | "room"; peer?: User; name?: string };
+  rank: number;
+  highlight: { text: string; match: boolean }[];
+}
+
+export interface SearchPage {
+  results: SearchHit[];
+  next_offset: number | null;
+}
+
 /** The state mirrored between a person's windows (`ui` frames). Extra keys are kept by the server. */
 export interface UiState {
   /** The selected chat: the peer's user id for a direct chat. */
@@ -45,7 +71,8 @@ export type ErrorCode =
   | "too_large"
   | "rate_limited"
   | "unauthorized"
-  | "unavailable";
+  | "unavailable"
+  | "conflict";
 
 export type ServerEvent =
   | {
@@ -54,6 +81,7 @@ export type ServerEvent =
       online: User[];
       blocked: User[];
       conversations: Conversation[];
+      rooms?: Room[];
       ui: UiState;
       expires_at: string;
     }
@@ -67,6 +95,12 @@ export type ServerEvent =
   | { type: "ui"; state: UiState }
   | { type: "typing"; conversation_id: string; user_id: string }
   | { type: "session"; expires_at: string }
+  | { type: "room"; room: Room }
+  | { type: "room_deleted"; ref?: string; room_id: string }
+  | { type: "joined"; ref?: string; room: Room; conversation: Conversation }
+  | { type: "left"; ref?: string; room_id: string }
+  | { type: "member"; room_id: string; user: User; joined: boolean }
+  | { type: "members"; ref?: string; room_id: string; members: RoomMember[] }
   | { type: "error"; ref?: string; code: ErrorCode; message: string };
 
 export type SendTarget = { to: string } | { conversation_id: string };
@@ -86,7 +120,12 @@ export type ClientFrame =
   | { type: "block"; user_id: string }
   | { type: "unblock"; user_id: string }
   | { type: "ui"; state: UiState }
-  | { type: "typing"; conversation_id: string };
+  | { type: "typing"; conversation_id: string }
+  | { type: "create_room"; ref: string; name: string; password?: string }
+  | { type: "join_room"; ref: string; room_id: string; password?: string }
+  | { type: "leave_room"; ref: string; room_id: string }
+  | { type: "delete_room"; ref: string; room_id: string }
+  | { type: "members"; ref: string; room_id: string };
 
 /** Close codes the page reacts to (docs/protocol.md#close-codes). */
 export const CloseCode = {

@@ -251,3 +251,58 @@ describe("typing", () => {
     expect(typingIn(state, "xy", 1000)).toBeNull();
   });
 });
+
+describe("rooms", () => {
+  const room = { id: "r1", name: "general", has_password: false, created_by: alice.id, members: 1 };
+  const roomConversation: Conversation = { id: "r1", kind: "room", name: "general", last_seq: 0, read_seq: 0, unread: 0 };
+
+  it("lists every room from the snapshot and new ones as they appear", () => {
+    let state = fold(server(ready({ rooms: [room] })));
+    expect(Object.keys(state.rooms)).toEqual(["r1"]);
+    state = reduce(state, server({ type: "room", room: { ...room, id: "r2", name: "random" } }));
+    expect(Object.keys(state.rooms).sort()).toEqual(["r1", "r2"]);
+  });
+
+  it("adds a joined room's conversation and settles this window's request", () => {
+    const state = fold(
+      server(ready()),
+      { type: "roomRequested", ref: "room1" },
+      server({ type: "joined", ref: "room1", room, conversation: roomConversation }),
+    );
+    expect(conversationOf(state, "r1")?.kind).toBe("room");
+    expect(state.roomRequest).toBeNull();
+  });
+
+  it("keeps a refused room request with the reason in words", () => {
+    const state = fold(
+      server(ready()),
+      { type: "roomRequested", ref: "room1" },
+      server({ type: "error", ref: "room1", code: "forbidden", message: "wrong password" }),
+    );
+    expect(state.roomRequest).toMatchObject({ status: "failed", error: "Wrong password." });
+  });
+
+  it("drops a deleted room, closes it if open and says so", () => {
+    const state = fold(
+      server(ready({ rooms: [room] })),
+      server({ type: "joined", room, conversation: roomConversation }),
+      { type: "selected", chat: "r1" },
+      server({ type: "room_deleted", room_id: "r1" }),
+    );
+    expect(state.rooms).toEqual({});
+    expect(conversationOf(state, "r1")).toBeUndefined();
+    expect(state.selected).toBeNull();
+    expect(state.notice).toMatch(/general/);
+  });
+
+  it("keeps a loaded member list live", () => {
+    let state = fold(
+      server(ready()),
+      server({ type: "members", room_id: "r1", members: [{ ...alice, online: true }] }),
+      server({ type: "member", room_id: "r1", user: bob, joined: true }),
+    );
+    expect(state.members.r1.map((m) => m.email)).toEqual([alice.email, bob.email]);
+    state = reduce(state, server({ type: "member", room_id: "r1", user: alice, joined: false }));
+    expect(state.members.r1.map((m) => m.email)).toEqual([bob.email]);
+  });
+});

@@ -2,7 +2,17 @@
 // actions into it. No I/O here: `client.ts` owns the socket and calls `reduce`; the tests
 // in state.test.ts drive it directly.
 
-import type { Conversation, ErrorCode, Message, SendTarget, ServerEvent, UiState, User } from "./protocol";
+import type {
+  Conversation,
+  ErrorCode,
+  Message,
+  Room,
+  RoomMember,
+  SendTarget,
+  ServerEvent,
+  UiState,
+  User,
+} from "./protocol";
 
 export type ConnectionStatus =
   | { kind: "connecting" }
@@ -56,6 +66,12 @@ export interface ChatState {
   sessionExpiresAt: string | null;
   /** A refusal or problem to show in words until dismissed. */
   notice: string | null;
+  /** Every room, by id (joined or not). */
+  rooms: Record<string, Room>;
+  /** Members of the rooms whose member list this window loaded, by room id. */
+  members: Record<string, RoomMember[]>;
+  /** The room request (create or join) this window is waiting on, or its failure. */
+  roomRequest: { ref: string; status: "pending" | "failed"; error?: string } | null;
 }
 
 export const initialState: ChatState = {
@@ -73,6 +89,9 @@ export const initialState: ChatState = {
   connection: { kind: "connecting" },
   sessionExpiresAt: null,
   notice: null,
+  rooms: {},
+  members: {},
+  roomRequest: null,
 };
 
 export type Action =
@@ -88,7 +107,8 @@ export type Action =
   | { type: "readLocally"; conversationId: string; seq: number }
   | { type: "blockedLocally"; user: User }
   | { type: "unblockedLocally"; user: User }
-  | { type: "noticed"; text: string | null };
+  | { type: "noticed"; text: string | null }
+  | { type: "roomRequested"; ref: string | null };
 
 /** How long a `typing` event shows. */
 export const TYPING_SHOWN_MS = 4000;
@@ -131,7 +151,9 @@ export function describeError(code: ErrorCode, message: string): string {
     case "not_found":
       return "Not sent: that person or conversation no longer exists.";
     case "forbidden":
-      return "Not allowed.";
+      return message === "wrong password" ? "Wrong password." : `Not allowed: ${message}.`;
+    case "conflict":
+      return "A room with that name exists already.";
     case "unauthorized":
       return "Your session ended. Sign in again.";
     default:
@@ -233,6 +255,32 @@ function withBlocked(state: ChatState, user: User): ChatState {
   return { ...state, users, blocked, online: state.online.filter((id) => id !== user.id) };
 }
 
+/** Forgets a conversation this user no longer belongs to (left, or the room is gone). */
+function withoutConversation(state: ChatState, id: string): ChatState {
+  return {
+    ...state,
+    conversations: omit(state.conversations, id),
+    timelines: omit(state.timelines, id),
+    members: omit(state.members, id),
+    selected: state.selected === id ? null : state.selected,
+  };
+}
+
+/** Settles this window's pending room request when its answer (`ref`) arrives. */
+function settled(state: ChatState, ref: string | undefined): ChatState {
+  return ref && state.roomRequest?.ref === ref ? { ...state, roomRequest: null } : state;
+}
+
+/** Moves a read position forward (never back). */
+function withReadPosition(state: ChatState, conversationId: string, seq: number): ChatState {
+  const conversation = state.conversations[conversationId];
+  if (!conversation || conversation.read_seq >= seq) return state;
+  return {
+    ...state,
+    conversations: { ...state.conversations, [conversation.id]: { ...conversation, read_seq: seq } },
+  };
+}
+
 function withUi(state: ChatState, ui: UiState): ChatState {
   const drafts = ui.drafts ? { ...ui.drafts } : state.drafts;
   const selected = ui.selected === undefined ? state.selected : ui.selected;
@@ -253,6 +301,7 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
           blocked: event.blocked.map((u) => u.id).sort(byEmail(next.users)),
           sessionExpiresAt: event.expires_at,
           typing: {},
+          rooms: Object.fromEntries((event.rooms ?? []).map((r) => [r.id, r])),
         },
         event.ui ?? {},
       );
@@ -282,14 +331,8 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
         users: withUsers(state.users, [event.user]),
         blocked: state.blocked.filter((id) => id !== event.user.id),
       };
-    case "read": {
-      const conversation = state.conversations[event.conversation_id];
-      if (!conversation || conversation.read_seq >= event.seq) return state;
-      return {
-        ...state,
-        conversations: { ...state.conversations, [conversation.id]: { ...conversation, read_seq: event.seq } },
-      };
-    }
+    case "read":
+      return withReadPosition(state, event.conversation_id, event.seq);
     case "ui":
       return withUi(state, event.state);
     case "typing":
@@ -297,7 +340,47 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
       return { ...state, typing: { ...state.typing, [event.conversation_id]: { userId: event.user_id, at: now } } };
     case "session":
       return { ...state, sessionExpiresAt: event.expires_at };
+    case "room":
+      return { ...state, rooms: { ...state.rooms, [event.room.id]: event.room } };
+    case "room_deleted": {
+      const room = state.rooms[event.room_id];
+      const wasOpen = state.selected === event.room_id && !event.ref;
+      const next = withoutConversation({ ...state, rooms: omit(state.rooms, event.room_id) }, event.room_id);
+      return wasOpen && room ? { ...next, notice: `The room “${room.name}” was deleted.` } : next;
+    }
+    case "joined": {
+      const next = withConversations(
+        { ...state, rooms: { ...state.rooms, [event.room.id]: event.room } },
+        [event.conversation],
+        false,
+      );
+      return settled(next, event.ref);
+    }
+    case "left":
+      return settled(withoutConversation(state, event.room_id), event.ref);
+    case "member": {
+      const users = withUsers(state.users, [event.user]);
+      const list = state.members[event.room_id];
+      if (!list) return { ...state, users };
+      const others = list.filter((m) => m.id !== event.user.id);
+      const members = event.joined
+        ? [...others, { ...event.user, online: true }].sort((a, b) => a.email.localeCompare(b.email))
+        : others;
+      return { ...state, users, members: { ...state.members, [event.room_id]: members } };
+    }
+    case "members":
+      return {
+        ...state,
+        users: withUsers(state.users, event.members),
+        members: { ...state.members, [event.room_id]: event.members },
+      };
     case "error": {
+      if (event.ref && state.roomRequest?.ref === event.ref) {
+        return {
+          ...state,
+          roomRequest: { ...state.roomRequest, status: "failed", error: describeError(event.code, event.message) },
+        };
+      }
       const failed = event.ref ? state.pending.find((p) => p.clientId === event.ref) : undefined;
       const text = describeError(event.code, event.message);
       if (!failed) return { ...state, notice: text };
@@ -355,20 +438,16 @@ export function reduce(state: ChatState, action: Action): ChatState {
     case "drafted":
       if ((state.drafts[action.chat] ?? "") === action.text) return state;
       return { ...state, drafts: { ...state.drafts, [action.chat]: action.text } };
-    case "readLocally": {
-      const conversation = state.conversations[action.conversationId];
-      if (!conversation || conversation.read_seq >= action.seq) return state;
-      return {
-        ...state,
-        conversations: { ...state.conversations, [conversation.id]: { ...conversation, read_seq: action.seq } },
-      };
-    }
+    case "readLocally":
+      return withReadPosition(state, action.conversationId, action.seq);
     case "blockedLocally":
       return withBlocked(state, action.user);
     case "unblockedLocally":
       return onServerEvent(state, { type: "unblocked", user: action.user }, 0);
     case "noticed":
       return { ...state, notice: action.text };
+    case "roomRequested":
+      return { ...state, roomRequest: action.ref ? { ref: action.ref, status: "pending" } : null };
   }
 }
 

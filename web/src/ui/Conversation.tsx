@@ -7,6 +7,7 @@ import type { ChatClient } from "../chat/client";
 import { conversationOf, typingIn, TYPING_SHOWN_MS, type ChatState } from "../chat/state";
 import { Composer } from "./Composer";
 import { MessageItem, PendingItem } from "./MessageItem";
+import { RoomActions } from "./RoomPanel";
 
 interface Props {
   chat: string;
@@ -16,12 +17,13 @@ interface Props {
 
 export function Conversation({ chat, state, client }: Props) {
   const conversation = conversationOf(state, chat);
-  const peer = state.users[chat] ?? conversation?.peer;
-  const title = peer?.email || conversation?.name || "Conversation";
+  const isRoom = conversation?.kind === "room" || chat in state.rooms;
+  const peer = isRoom ? undefined : (state.users[chat] ?? conversation?.peer);
+  const title = peer?.email || conversation?.name || state.rooms[chat]?.name || "Conversation";
   const timeline = conversation ? state.timelines[conversation.id] : undefined;
   const messages = timeline?.messages ?? [];
   const pending = state.pending.filter((p) => p.chat === chat);
-  const isBlocked = state.blocked.includes(chat);
+  const isBlocked = !isRoom && state.blocked.includes(chat);
   const isOnline = state.online.includes(chat);
 
   // Where the unread messages started when the conversation was opened: fixed at the
@@ -94,7 +96,11 @@ export function Conversation({ chat, state, client }: Props) {
           ←
         </button>
         <h1>{title}</h1>
-        <span className="peer-status">{isBlocked ? "blocked" : isOnline ? "online" : "offline"}</span>
+        {isRoom ? (
+          <RoomActions roomId={chat} title={title} state={state} client={client} />
+        ) : (
+          <span className="peer-status">{isBlocked ? "blocked" : isOnline ? "online" : "offline"}</span>
+        )}
       </header>
 
       <div className="log" ref={log} onScroll={onScroll}>

@@ -1,17 +1,25 @@
-// The left pane: who I am, who is online (each with Block), my other conversations,
-// whom I blocked (each with Unblock), unread badges, and signing out.
+// The left pane: who I am, who is online (each with Block), the rooms (open the ones I
+// am in, join the others, create one), my other conversations, whom I blocked (each with
+// Unblock), unread badges, and signing out.
 
+import { useCallback, useState } from "react";
 import type { ChatClient } from "../chat/client";
 import type { User } from "../chat/protocol";
 import { conversationOf, unread, type ChatState } from "../chat/state";
+import { RoomDialog, type RoomDialogMode } from "./RoomDialog";
+import { SearchBox } from "./Search";
 
 interface Props {
   state: ChatState;
   client: ChatClient;
   onSignOut: () => void;
+  onSearch: (query: string) => void;
 }
 
-export function Sidebar({ state, client, onSignOut }: Props) {
+export function Sidebar({ state, client, onSignOut, onSearch }: Props) {
+  const [dialog, setDialog] = useState<RoomDialogMode | null>(null);
+  const closeDialog = useCallback(() => setDialog(null), []);
+  const rooms = Object.values(state.rooms).sort((a, b) => a.name.localeCompare(b.name));
   const online = state.online.map((id) => state.users[id]).filter(Boolean);
   const blocked = state.blocked.map((id) => state.users[id]).filter(Boolean);
   const onlineIds = new Set(state.online);
@@ -64,6 +72,8 @@ export function Sidebar({ state, client, onSignOut }: Props) {
         </button>
       </header>
 
+      <SearchBox onSearch={onSearch} />
+
       <section aria-labelledby="online-heading">
         <h2 id="online-heading">Online now</h2>
         {online.length ? (
@@ -72,6 +82,68 @@ export function Sidebar({ state, client, onSignOut }: Props) {
           <p className="quiet">Nobody else is online.</p>
         )}
       </section>
+
+      <section aria-labelledby="rooms-heading">
+        <div className="section-head">
+          <h2 id="rooms-heading">Rooms</h2>
+          <button className="small" onClick={() => setDialog({ kind: "create" })}>
+            New room
+          </button>
+        </div>
+        {rooms.length ? (
+          <ul aria-label="Rooms">
+            {rooms.map((room) => {
+              const conversation = state.conversations[room.id];
+              if (!conversation) {
+                return (
+                  <li key={room.id} className="person">
+                    <span className="email">
+                      # {room.name}
+                      {room.has_password && <span className="lock"> (password)</span>}
+                    </span>
+                    <button
+                      className="small"
+                      aria-label={`Join ${room.name}`}
+                      onClick={() =>
+                        room.has_password ? setDialog({ kind: "join", room }) : client.joinRoom(room.id, "")
+                      }
+                    >
+                      Join
+                    </button>
+                  </li>
+                );
+              }
+              const count = unread(conversation);
+              const selected = state.selected === room.id;
+              return (
+                <li key={room.id} className={selected ? "person selected" : "person"}>
+                  <button
+                    className="open"
+                    aria-current={selected ? "true" : undefined}
+                    aria-label={`Open room ${room.name}${count ? `, ${count} unread` : ""}`}
+                    onClick={() => client.select(room.id)}
+                  >
+                    <span className="email"># {room.name}</span>
+                    {count > 0 && (
+                      <span className="badge" aria-hidden="true">
+                        {count}
+                      </span>
+                    )}
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        ) : (
+          <p className="quiet">No rooms yet.</p>
+        )}
+        {!dialog && state.roomRequest?.status === "failed" && (
+          <p className="failure quiet" role="alert">
+            {state.roomRequest.error}
+          </p>
+        )}
+      </section>
+      {dialog && <RoomDialog mode={dialog} state={state} client={client} onClose={closeDialog} />}
 
       {recent.length > 0 && (
         <section aria-labelledby="recent-heading">

@@ -1,0 +1,164 @@
+//! Rooms: creating (the password hashed with argon2, off the actor threads), joining
+//! (the password checked, attempts rate-limited per person and per address), leaving,
+//! deleting, and listing members with their presence.
+
+use super::{Chat, ChatError};
+use crate::actors::persist::Origin;
+use crate::actors::registry::GetOnlineFor;
+use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
+use crate::db::{self};
+use crate::domain::{ConversationId, RoomMember, RoomName, RoomPassword, UserId};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+/// Hashes a room password with argon2id (default cost: 19 MiB, 2 passes) and a random salt.
+async fn hash_password(password: RoomPassword) -> Result<String, ChatError> {
+    tokio::task::spawn_blocking(move || {
+        let salt =
+            SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes()).map_err(|e| e.to_string())?;
+        Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r)
+    .map_err(|cause| {
+        log::error!("hashing a room password failed: {cause}");
+        ChatError::Unavailable(None)
+    })
+}
+
+/// Whether `password` matches the stored hash (a malformed hash never matches).
+async fn verify_password(password: RoomPassword, hash: String) -> Result<bool, ChatError> {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.expose().as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .map_err(|_| ChatError::Unavailable(None))
+}
+
+impl Chat {
+    /// Creates a room with `creator` as its first member.
+    pub async fn create_room(
+        &self,
+        creator: UserId,
+        name: RoomName,
+        password: Option<RoomPassword>,
+        origin: Option<Origin>,
+    ) -> Result<WriteOutcome, ChatError> {
+        let password_hash = match password {
+            Some(p) => Some(hash_password(p).await?),
+            None => None,
+        };
+        let op = WriteOp::CreateRoom {
+            creator,
+            name,
+            password_hash,
+        };
+        self.write(op, origin).await
+    }
+
+    /// Makes `user` a member, with the room's password when it has one. Members join
+    /// again without one. Password attempts are limited per person and per address.
+    pub async fn join_room(
+        &self,
+        user: UserId,
+        room: ConversationId,
+        password: Option<RoomPassword>,
+        address: Option<IpAddr>,
+        origin: Option<Origin>,
+    ) -> Result<WriteOutcome, ChatError> {
+        let (_, hash) = db::rooms::find_with_hash(&self.pool, room)
+            .await?
+            .ok_or(WriteRejection::NotFound("room"))?;
+        if let Some(hash) = hash {
+            let member = db::conversations::members_if_member(&self.pool, user, room)
+                .await?
+                .is_some();
+            if !member {
+                let password =
+                    password.ok_or(WriteRejection::Forbidden("this room needs its password"))?;
+                self.check_password_attempt(user, address)?;
+                if !verify_password(password, hash).await? {
+                    log::info!("wrong room password user={user} room={room}");
+                    return Err(WriteRejection::Forbidden("wrong password").into());
+                }
+            }
+        }
+        self.write(WriteOp::JoinRoom { user, room }, origin).await
+    }
+
+    fn check_password_attempt(
+        &self,
+        user: UserId,
+        address: Option<IpAddr>,
+    ) -> Result<(), ChatError> {
+        let limited = || ChatError::PasswordAttempts;
+        self.password_attempts_by_user
+            .check_key(&user)
+            .map_err(|_| limited())?;
+        if let Some(address) = address {
+            self.password_attempts_by_address
+                .check_key(&address)
+                .map_err(|_| limited())?;
+        }
+        Ok(())
+    }
+
+    pub async fn leave_room(
+        &self,
+        user: UserId,
+        room: ConversationId,
+        origin: Option<Origin>,
+    ) -> Result<WriteOutcome, ChatError> {
+        self.write(WriteOp::LeaveRoom { user, room }, origin).await
+    }
+
+    pub async fn delete_room(
+        &self,
+        user: UserId,
+        room: ConversationId,
+        origin: Option<Origin>,
+    ) -> Result<WriteOutcome, ChatError> {
+        self.write(WriteOp::DeleteRoom { user, room }, origin).await
+    }
+
+    /// A room's members with their presence as `viewer` may see it (someone hidden by a
+    /// block shows as offline). Anyone may look, member or not, as before joining.
+    pub async fn room_members(
+        &self,
+        viewer: UserId,
+        room: ConversationId,
+    ) -> Result<Vec<RoomMember>, ChatError> {
+        if db::rooms::find_with_hash(&self.pool, room).await?.is_none() {
+            return Err(WriteRejection::NotFound("room").into());
+        }
+        let members = db::rooms::members(&self.pool, room).await?;
+        let online: HashSet<UserId> = self
+            .registry
+            .send(GetOnlineFor { viewer })
+            .await
+            .map_err(|_| ChatError::Unavailable(None))?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        Ok(members
+            .into_iter()
+            .map(|u| RoomMember {
+                online: u.id == viewer || online.contains(&u.id),
+                id: u.id,
+                email: u.email,
+            })
+            .collect())
+    }
+}

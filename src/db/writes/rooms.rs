@@ -1,0 +1,163 @@
+//! Creating, joining, leaving and deleting rooms, inside a PersistActor transaction.
+
+use super::{find_user, Applied, WriteOutcome, WriteRejection};
+use crate::db::conversations::{summary, SUMMARY_SELECT};
+use crate::db::rooms::{room, ROOM_SELECT};
+use crate::domain::{ConversationId, ConversationSummary, Room, RoomName, UserId};
+use tokio_postgres::{Error, Transaction};
+
+async fn find_room(tx: &Transaction<'_>, id: ConversationId) -> Result<Option<Room>, Error> {
+    let sql = format!("{ROOM_SELECT} AND c.id = $1");
+    Ok(tx
+        .query_opt(sql.as_str(), &[&id.0])
+        .await?
+        .as_ref()
+        .map(room))
+}
+
+async fn summary_of(
+    tx: &Transaction<'_>,
+    user: UserId,
+    id: ConversationId,
+) -> Result<ConversationSummary, Error> {
+    let sql = format!("{SUMMARY_SELECT} AND c.id = $2");
+    Ok(summary(
+        &tx.query_one(sql.as_str(), &[&user.0, &id.0]).await?,
+    ))
+}
+
+async fn member_ids(tx: &Transaction<'_>, id: ConversationId) -> Result<Vec<UserId>, Error> {
+    let rows = tx
+        .query(
+            "SELECT user_id FROM members WHERE conversation_id = $1",
+            &[&id.0],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| UserId(r.get(0))).collect())
+}
+
+pub async fn create(
+    tx: &Transaction<'_>,
+    creator: UserId,
+    name: &RoomName,
+    password_hash: Option<&str>,
+) -> Result<Applied, Error> {
+    let Some(creator_user) = find_user(tx, creator).await? else {
+        return Ok(Err(WriteRejection::NotFound("user")));
+    };
+    let id = ConversationId::new();
+    // The unique index on lower(name) decides races between nodes.
+    let inserted = tx
+        .execute(
+            "INSERT INTO conversations (id, kind, name, password_hash, created_by)
+             VALUES ($1, 'room', $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&id.0, &name.as_str(), &password_hash, &creator.0],
+        )
+        .await?;
+    if inserted == 0 {
+        return Ok(Err(WriteRejection::Conflict(
+            "a room with that name exists",
+        )));
+    }
+    tx.execute(
+        "INSERT INTO members (conversation_id, user_id) VALUES ($1, $2)",
+        &[&id.0, &creator.0],
+    )
+    .await?;
+    let Some(created) = find_room(tx, id).await? else {
+        return Ok(Err(WriteRejection::NotFound("room")));
+    };
+    Ok(Ok(WriteOutcome::RoomCreated {
+        room: created,
+        creator: creator_user,
+        conversation: summary_of(tx, creator, id).await?,
+    }))
+}
+
+pub async fn join(
+    tx: &Transaction<'_>,
+    user: UserId,
+    id: ConversationId,
+) -> Result<Applied, Error> {
+    let Some(user_record) = find_user(tx, user).await? else {
+        return Ok(Err(WriteRejection::NotFound("user")));
+    };
+    // Lock the room row so a concurrent delete cannot slip between the check and insert.
+    if tx
+        .query_opt(
+            "SELECT 1 FROM conversations WHERE id = $1 AND kind = 'room' FOR SHARE",
+            &[&id.0],
+        )
+        .await?
+        .is_none()
+    {
+        return Ok(Err(WriteRejection::NotFound("room")));
+    }
+    let changed = tx
+        .execute(
+            "INSERT INTO members (conversation_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&id.0, &user.0],
+        )
+        .await?
+        == 1;
+    let Some(joined) = find_room(tx, id).await? else {
+        return Ok(Err(WriteRejection::NotFound("room")));
+    };
+    Ok(Ok(WriteOutcome::RoomJoined {
+        user: user_record,
+        room: joined,
+        conversation: summary_of(tx, user, id).await?,
+        members: member_ids(tx, id).await?,
+        changed,
+    }))
+}
+
+pub async fn leave(
+    tx: &Transaction<'_>,
+    user: UserId,
+    id: ConversationId,
+) -> Result<Applied, Error> {
+    let Some(user_record) = find_user(tx, user).await? else {
+        return Ok(Err(WriteRejection::NotFound("user")));
+    };
+    let changed = tx
+        .execute(
+            "DELETE FROM members WHERE conversation_id = $1 AND user_id = $2",
+            &[&id.0, &user.0],
+        )
+        .await?
+        == 1;
+    let Some(left) = find_room(tx, id).await? else {
+        return Ok(Err(WriteRejection::NotFound("room")));
+    };
+    Ok(Ok(WriteOutcome::RoomLeft {
+        user: user_record,
+        room: left,
+        members: member_ids(tx, id).await?,
+        changed,
+    }))
+}
+
+pub async fn delete(
+    tx: &Transaction<'_>,
+    user: UserId,
+    id: ConversationId,
+) -> Result<Applied, Error> {
+    let Some(row) = tx
+        .query_opt(
+            "SELECT created_by FROM conversations WHERE id = $1 AND kind = 'room' FOR UPDATE",
+            &[&id.0],
+        )
+        .await?
+    else {
+        return Ok(Err(WriteRejection::NotFound("room")));
+    };
+    if row.get::<_, Option<uuid::Uuid>>(0) != Some(user.0) {
+        return Ok(Err(WriteRejection::Forbidden(
+            "only the room's creator can delete it",
+        )));
+    }
+    tx.execute("DELETE FROM conversations WHERE id = $1", &[&id.0])
+        .await?;
+    Ok(Ok(WriteOutcome::RoomDeleted { room: id }))
+}

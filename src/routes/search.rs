@@ -1,0 +1,57 @@
+//! `GET /api/search`: full-text search over the messages the caller may read.
+
+use super::auth::SessionUser;
+use super::error::ApiError;
+use super::AppState;
+use crate::db;
+use actix_web::{get, web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Longest query accepted, in characters.
+const MAX_QUERY_CHARS: usize = 200;
+const MAX_LIMIT: i64 = 50;
+/// Deep pages cost a scan of everything before them; nobody reads that far.
+const MAX_OFFSET: i64 = 10_000;
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[get("/api/search")]
+pub async fn search(
+    session: SessionUser,
+    state: web::Data<AppState>,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.q.as_deref().map(str::trim).unwrap_or_default();
+    if q.is_empty() {
+        return Err(ApiError::BadRequest("give a search query: ?q=words".into()));
+    }
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "a search query is at most {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    let offset = query.offset.unwrap_or(0);
+    if !(0..=MAX_OFFSET).contains(&offset) {
+        return Err(ApiError::BadRequest(format!(
+            "offset must be between 0 and {MAX_OFFSET}"
+        )));
+    }
+    // One more than asked tells whether another page exists.
+    let mut hits =
+        db::search::messages(&state.chat.pool, session.0.user.id, q, limit + 1, offset).await?;
+    let next_offset = (hits.len() as i64 > limit).then_some(offset + limit);
+    hits.truncate(limit as usize);
+    Ok(HttpResponse::Ok().json(json!({ "results": hits, "next_offset": next_offset })))
+}

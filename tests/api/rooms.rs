@@ -1,0 +1,411 @@
+//! Rooms: creating (with and without a password), the live room list, joining, leaving,
+//! members with presence, fan-out, blocks inside a room, and deleting a room while its
+//! members are online.
+
+use crate::helpers::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Creates a room over the socket and returns its `joined` reply.
+async fn create_room(ws: &mut Ws, name: &str, password: Option<&str>) -> Value {
+    ws.send(json!({"type": "create_room", "ref": "c1", "name": name, "password": password}))
+        .await;
+    let joined = ws.recv_type("joined").await;
+    assert_eq!(joined["ref"], "c1");
+    joined
+}
+
+async fn join(ws: &mut Ws, room: &str, password: Option<&str>) -> Value {
+    ws.send(json!({"type": "join_room", "ref": "j1", "room_id": room, "password": password}))
+        .await;
+    loop {
+        let frame = ws.recv().await;
+        if frame["type"] == "joined" || frame["type"] == "error" {
+            return frame;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_new_room_appears_in_everyones_list_at_once_and_its_creator_is_a_member() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a1, _) = app.window(&alice).await;
+    let (mut a2, _) = app.window(&alice).await;
+    let (mut b1, ready) = app.window(&bob).await;
+    assert_eq!(ready["rooms"], json!([]));
+
+    let joined = create_room(&mut a1, "General", None).await;
+    let room_id = joined["room"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(joined["room"]["name"], "General");
+    assert_eq!(joined["room"]["has_password"], false);
+    assert_eq!(joined["conversation"]["kind"], "room");
+    assert_eq!(joined["conversation"]["name"], "General");
+
+    let listed = b1.recv_type("room").await;
+    assert_eq!(listed["room"]["id"], room_id.as_str());
+    assert_eq!(listed["room"]["members"], 1);
+    let mirrored = a2.recv_type("joined").await;
+    assert_eq!(mirrored["room"]["id"], room_id.as_str());
+    assert!(mirrored.get("ref").is_none());
+
+    let (status, rooms) = app.get("/api/rooms", &bob.token).await;
+    assert_eq!(status, 200);
+    assert_eq!(rooms["rooms"][0]["name"], "General");
+    let (_, ready) = app.window(&bob).await;
+    assert_eq!(ready["rooms"][0]["id"], room_id.as_str());
+    let (_, ready) = app.window(&alice).await;
+    let conversations = ready["conversations"].as_array().unwrap();
+    assert!(conversations.iter().any(|c| c["id"] == room_id.as_str()));
+
+    // Names are unique whatever their case.
+    a1.send(json!({"type": "create_room", "ref": "c2", "name": "general"}))
+        .await;
+    let error = a1.recv_type("error").await;
+    assert_eq!(
+        (error["ref"].clone(), error["code"].clone()),
+        (json!("c2"), json!("conflict"))
+    );
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/rooms",
+            &bob.token,
+            Some(json!({"name": "GENERAL"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (409, json!("conflict"))
+    );
+}
+
+#[actix_web::test]
+async fn a_room_with_a_password_admits_only_the_right_password_and_stores_only_a_slow_hash() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a1, _) = app.window(&alice).await;
+    let (status, created) = app
+        .send_json(
+            Method::POST,
+            "/api/rooms",
+            &alice.token,
+            Some(json!({"name": "secret club", "password": "open sesame"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(created["room"]["has_password"], true);
+    let room_id = created["room"]["id"].as_str().unwrap().to_owned();
+    let hash: String = app
+        .db()
+        .await
+        .query_one(
+            "SELECT password_hash FROM conversations WHERE name = 'secret club'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains("open sesame"));
+
+    let (mut b1, _) = app.window(&bob).await;
+    let refused = join(&mut b1, &room_id, None).await;
+    assert_eq!(refused["code"], "forbidden");
+    let refused = join(&mut b1, &room_id, Some("open barley")).await;
+    assert_eq!(
+        (refused["code"].clone(), refused["message"].clone()),
+        (json!("forbidden"), json!("wrong password"))
+    );
+
+    let joined = join(&mut b1, &room_id, Some("open sesame")).await;
+    assert_eq!(joined["type"], "joined");
+    assert_eq!(joined["ref"], "j1");
+    let member = a1.recv_type("member").await;
+    assert_eq!(member["user"]["id"], bob.id.as_str());
+    assert_eq!(member["joined"], true);
+
+    // Members with presence, over the socket and over HTTP.
+    b1.send(json!({"type": "members", "ref": "m1", "room_id": room_id}))
+        .await;
+    let members = b1.recv_type("members").await;
+    let listed: Vec<(Value, Value)> = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["email"].clone(), m["online"].clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (json!("alice@example.com"), json!(true)),
+            (json!("bob@example.com"), json!(true))
+        ]
+    );
+    a1.close().await;
+    let (_, members) = app
+        .get(&format!("/api/rooms/{room_id}/members"), &bob.token)
+        .await;
+    let alice_entry = &members["members"][0];
+    assert_eq!(alice_entry["email"], "alice@example.com");
+    // Presence follows the socket closing.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, members) = app
+            .get(&format!("/api/rooms/{room_id}/members"), &bob.token)
+            .await;
+        if members["members"][0]["online"] == false {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "alice still online");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn wrong_room_passwords_are_rate_limited_per_person() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a1, _) = app.window(&alice).await;
+    let joined = create_room(&mut a1, "vault", Some("right")).await;
+    let room_id = joined["room"]["id"].as_str().unwrap().to_owned();
+
+    let (mut b1, _) = app.window(&bob).await;
+    for _ in 0..5 {
+        assert_eq!(
+            join(&mut b1, &room_id, Some("wrong")).await["code"],
+            "forbidden"
+        );
+    }
+    // Even the right password waits now: guessing cannot go faster than 5 a minute.
+    assert_eq!(
+        join(&mut b1, &room_id, Some("right")).await["code"],
+        "rate_limited"
+    );
+    let path = format!("/api/rooms/{room_id}/join");
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            &path,
+            &bob.token,
+            Some(json!({"password": "right"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (429, json!("rate_limited"))
+    );
+    // Someone else is not held back by bob's guesses.
+    let carol = app.sign_in("carol@example.com").await;
+    let (status, _) = app
+        .send_json(
+            Method::POST,
+            &path,
+            &carol.token,
+            Some(json!({"password": "right"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[actix_web::test]
+async fn room_messages_reach_the_members_online_but_not_those_who_blocked_the_sender() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let dave = app.sign_in("dave@example.com").await;
+    let (mut a1, _) = app.window(&alice).await;
+    let joined = create_room(&mut a1, "lobby", None).await;
+    let room = joined["room"]["id"].as_str().unwrap().to_owned();
+    let (mut b1, _) = app.window(&bob).await;
+    let (mut c1, _) = app.window(&carol).await;
+    let (mut d1, _) = app.window(&dave).await; // not a member
+    assert_eq!(join(&mut b1, &room, None).await["type"], "joined");
+    assert_eq!(join(&mut c1, &room, None).await["type"], "joined");
+    c1.send(json!({"type": "block", "user_id": bob.id})).await;
+    c1.recv_type("presence").await; // bob vanishes from carol's list: the block is in
+
+    for i in 1..=3 {
+        b1.send(
+            json!({"type": "send", "ref": format!("s{i}"), "client_id": new_client_id(),
+                       "body": format!("from bob {i}"), "conversation_id": room}),
+        )
+        .await;
+        b1.recv_type("ack").await;
+    }
+    for i in 1..=3 {
+        assert_eq!(
+            a1.recv_type("message").await["message"]["body"],
+            format!("from bob {i}")
+        );
+    }
+    a1.send(
+        json!({"type": "send", "ref": "a", "client_id": new_client_id(),
+                   "body": "from alice", "conversation_id": room}),
+    )
+    .await;
+    a1.recv_type("ack").await;
+    // Carol gets alice's message (seq 4) and nothing of bob's.
+    let to_carol = c1.recv_type("message").await;
+    assert_eq!(to_carol["message"]["body"], "from alice");
+    assert_eq!(to_carol["message"]["seq"], 4);
+    c1.assert_no("message", Duration::from_millis(300)).await;
+    assert_eq!(
+        b1.recv_type("message").await["message"]["body"],
+        "from alice"
+    );
+    d1.assert_no("message", Duration::from_millis(100)).await;
+
+    // Her history leaves bob out too, and still fills its page.
+    let (_, history) = app
+        .get(
+            &format!("/api/conversations/{room}/messages?limit=1"),
+            &carol.token,
+        )
+        .await;
+    assert_eq!(history["messages"][0]["body"], "from alice");
+    let (_, history) = app
+        .get(&format!("/api/conversations/{room}/messages"), &carol.token)
+        .await;
+    assert_eq!(history["messages"].as_array().unwrap().len(), 1);
+    let (_, history) = app
+        .get(&format!("/api/conversations/{room}/messages"), &alice.token)
+        .await;
+    assert_eq!(history["messages"].as_array().unwrap().len(), 4);
+
+    // Someone who is not a member cannot write to or read the room.
+    d1.send(
+        json!({"type": "send", "ref": "d", "client_id": new_client_id(),
+                   "body": "let me in", "conversation_id": room}),
+    )
+    .await;
+    assert_eq!(d1.recv_type("error").await["code"], "not_found");
+}
+
+#[actix_web::test]
+async fn leaving_a_room_stops_its_messages_and_tells_the_other_members() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a1, _) = app.window(&alice).await;
+    let joined = create_room(&mut a1, "book club", None).await;
+    let room = joined["room"]["id"].as_str().unwrap().to_owned();
+    let (mut b1, _) = app.window(&bob).await;
+    let (mut b2, _) = app.window(&bob).await;
+    assert_eq!(join(&mut b1, &room, None).await["type"], "joined");
+    b2.recv_type("joined").await;
+    a1.recv_type("member").await;
+
+    b1.send(json!({"type": "leave_room", "ref": "l1", "room_id": room}))
+        .await;
+    assert_eq!(b1.recv_type("left").await["ref"], "l1");
+    assert_eq!(b2.recv_type("left").await["room_id"], room.as_str());
+    let member = a1.recv_type("member").await;
+    assert_eq!(
+        (member["user"]["id"].clone(), member["joined"].clone()),
+        (json!(bob.id), json!(false))
+    );
+    let (_, rooms) = app.get("/api/rooms", &alice.token).await;
+    assert_eq!(rooms["rooms"][0]["members"], 1);
+
+    a1.send(
+        json!({"type": "send", "ref": "a", "client_id": new_client_id(),
+                   "body": "anyone?", "conversation_id": room}),
+    )
+    .await;
+    a1.recv_type("ack").await;
+    b1.assert_no("message", Duration::from_millis(300)).await;
+    let (status, _) = app
+        .get(&format!("/api/conversations/{room}/messages"), &bob.token)
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[actix_web::test]
+async fn the_creator_deletes_a_room_with_its_messages_while_members_are_online() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let (mut a1, _) = app.window(&alice).await;
+    let joined = create_room(&mut a1, "temporary", None).await;
+    let room = joined["room"]["id"].as_str().unwrap().to_owned();
+    let (mut b1, _) = app.window(&bob).await;
+    let (mut c1, _) = app.window(&carol).await; // not a member: sees the list change
+    assert_eq!(join(&mut b1, &room, None).await["type"], "joined");
+    b1.send(
+        json!({"type": "send", "ref": "b", "client_id": new_client_id(),
+                   "body": "hello", "conversation_id": room}),
+    )
+    .await;
+    b1.recv_type("ack").await;
+
+    // Only the creator may delete it.
+    b1.send(json!({"type": "delete_room", "ref": "d0", "room_id": room}))
+        .await;
+    assert_eq!(b1.recv_type("error").await["code"], "forbidden");
+
+    a1.send(json!({"type": "delete_room", "ref": "d1", "room_id": room}))
+        .await;
+    assert_eq!(a1.recv_type("room_deleted").await["ref"], "d1");
+    for w in [&mut b1, &mut c1] {
+        assert_eq!(w.recv_type("room_deleted").await["room_id"], room.as_str());
+    }
+    let client = app.db().await;
+    let left: i64 = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM members m JOIN conversations c ON c.id = m.conversation_id WHERE c.kind = 'room')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    let (_, rooms) = app.get("/api/rooms", &bob.token).await;
+    assert_eq!(rooms["rooms"], json!([]));
+    b1.send(
+        json!({"type": "send", "ref": "b2", "client_id": new_client_id(),
+                   "body": "still here?", "conversation_id": room}),
+    )
+    .await;
+    assert_eq!(b1.recv_type("error").await["code"], "not_found");
+}
+
+#[actix_web::test]
+async fn bad_room_requests_get_clear_errors() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let (mut a1, _) = app.window(&alice).await;
+    a1.send(json!({"type": "create_room", "ref": "x", "name": " "}))
+        .await;
+    assert_eq!(a1.recv_type("error").await["code"], "bad_request");
+    a1.send(
+        json!({"type": "join_room", "ref": "y", "room_id": "5b0a4e0e-6a3b-4a53-9b7f-0b1f9b2f2a11"}),
+    )
+    .await;
+    assert_eq!(a1.recv_type("error").await["code"], "not_found");
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            "/api/rooms",
+            &alice.token,
+            Some(json!({"name": "x".repeat(81)})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!("bad_request"))
+    );
+    let (status, _) = app
+        .send_json(Method::DELETE, "/api/rooms/not-an-id", &alice.token, None)
+        .await;
+    assert_eq!(status, 404);
+    // The socket is still usable.
+    let joined = create_room(&mut a1, "fine", None).await;
+    assert_eq!(joined["room"]["name"], "fine");
+}

@@ -1,0 +1,60 @@
+// A room's header actions and its member list: members with their presence, leaving,
+// and (for its creator) deleting the room.
+
+import { useEffect, useState } from "react";
+import type { ChatClient } from "../chat/client";
+import type { ChatState } from "../chat/state";
+
+interface Props {
+  roomId: string;
+  title: string;
+  state: ChatState;
+  client: ChatClient;
+}
+
+export function RoomActions({ roomId, title, state, client }: Props) {
+  const [showMembers, setShowMembers] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const room = state.rooms[roomId];
+  const members = state.members[roomId];
+  const mine = room?.created_by === state.me?.id;
+
+  // The member list also names the senders of the room's messages.
+  useEffect(() => {
+    if (state.connection.kind === "connected") client.loadMembers(roomId);
+  }, [client, roomId, state.connection.kind]);
+
+  return (
+    <>
+      <div className="room-actions">
+        <button className="small" aria-expanded={showMembers} onClick={() => setShowMembers(!showMembers)}>
+          Members ({members?.length ?? room?.members ?? 0})
+        </button>
+        <button className="small" onClick={() => client.leaveRoom(roomId)}>
+          Leave room
+        </button>
+        {mine &&
+          (confirming ? (
+            <button className="small danger" onClick={() => client.deleteRoom(roomId)}>
+              Confirm delete
+            </button>
+          ) : (
+            <button className="small" onClick={() => setConfirming(true)}>
+              Delete room
+            </button>
+          ))}
+      </div>
+      {showMembers && (
+        <ul className="members" aria-label={`Members of ${title}`}>
+          {(members ?? []).map((m) => (
+            <li key={m.id}>
+              <span className={m.online ? "presence on" : "presence"} aria-hidden="true" />
+              <span>{m.email}</span>
+              <span className="visually-hidden">{m.online ? "online" : "offline"}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
