@@ -43,6 +43,8 @@ pub struct Settings {
     /// This node's name in logs, metrics and (later) the cluster mirror.
     pub node_id: String,
     pub limits: Limits,
+    /// `RETENTION_DAYS`: delete messages older than this; `None` keeps everything.
+    pub retention: Option<crate::retention::Retention>,
 }
 
 /// The identity provider the server trusts.
@@ -237,6 +239,21 @@ impl Settings {
                 .unwrap_or_else(|| {
                     format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
                 }),
+            retention: match optional(lookup, "RETENTION_DAYS") {
+                None => None,
+                Some(v) => Some(crate::retention::Retention {
+                    keep: v
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|d| (1..=36_500).contains(d))
+                        .map(|d| Duration::from_secs(d * 24 * 60 * 60))
+                        .ok_or(ConfigError::Malformed {
+                            name: "RETENTION_DAYS",
+                            reason: format!("{v:?} is not a number of days (1 to 36500)"),
+                        })?,
+                    sweep_every: Duration::from_secs(60 * 60),
+                }),
+            },
             limits: Limits {
                 session_ttl: match optional(lookup, "SESSION_TTL_SECS") {
                     None => Limits::default().session_ttl,
@@ -283,6 +300,7 @@ mod tests {
         assert!(s.redis_url.is_none() && s.allowed_origins.is_none());
         assert_eq!(s.oidc.issuer, "https://tenant.example.com/");
         assert_eq!(s.limits.session_ttl, Duration::from_secs(15 * 60));
+        assert_eq!(s.retention, None);
     }
 
     #[test]
@@ -318,6 +336,7 @@ mod tests {
             ("BISCUIT_PRIVATE_KEY", "abc"),
             ("ALLOWED_ORIGINS", "not a url"),
             ("SESSION_TTL_SECS", "5"),
+            ("RETENTION_DAYS", "0"),
         ];
         for (name, value) in cases {
             let mut vars: Vec<_> = MINIMAL.to_vec();

@@ -1,7 +1,8 @@
 //! # Banter
 //!
-//! A real-time chat server: block-aware presence, direct messages, windows that mirror
-//! each other, and durable exactly-once delivery, on actix actors over PostgreSQL.
+//! A real-time chat server: block-aware presence, direct messages and rooms, windows that
+//! mirror each other, search, and durable exactly-once delivery, on actix actors over
+//! PostgreSQL.
 //!
 //! ## Architecture map
 //!
@@ -42,7 +43,9 @@
 //! Modules: [`configuration`] (environment), [`startup`] (wiring), [`domain`] (typed
 //! vocabulary), [`identity`] (provider tokens in, session tokens out), [`protocol`]
 //! (frames), [`actors`], [`chat`] (the actions), [`db`] (queries and writes), [`cluster`]
-//! (Redis), [`routes`] (HTTP), [`metrics`], [`mod@bench`] (the load generator).
+//! (Redis), [`routes`] (HTTP), [`metrics`], [`retention`] (optional deletion of old
+//! messages), [`mod@bench`] (the load generator). Rooms are conversations with members
+//! (`chat/rooms.rs`, `db/rooms.rs`, `db/writes/rooms.rs`); search is `db/search.rs`.
 
 pub mod actors;
 pub mod bench;
@@ -55,6 +58,7 @@ pub mod domain;
 pub mod identity;
 pub mod metrics;
 pub mod protocol;
+pub mod retention;
 pub mod routes;
 pub mod startup;
 

@@ -168,6 +168,9 @@ impl Application {
                 }
             });
         }
+        if let Some(retention) = settings.retention {
+            crate::retention::start(chat.pool.clone(), retention);
+        }
         let oidc = Arc::new(OidcVerifier::new(
             settings.oidc.issuer.clone(),
             settings.oidc.audience.clone(),

@@ -245,6 +245,7 @@ pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
         static_dir: format!("{FIXTURES}/static").into(),
         node_id: "test".into(),
         limits: Limits::default(),
+        retention: None,
     }
 }
 
