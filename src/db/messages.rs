@@ -1,15 +1,17 @@
 //! Message history, read side.
 
 use super::{DbError, Pool};
-use crate::domain::{ClientId, ConversationId, Message, MessageId, UserId};
+use crate::domain::{ClientId, ConversationId, Message, MessageId, Quote, UserId};
 use tokio_postgres::Row;
 
+/// The columns [`message`] reads, from `messages m` joined with [`REPLY_JOIN`].
 pub(crate) const MESSAGE_COLUMNS: &str =
-    "id, conversation_id, seq, sender_id, body, client_id, created_at";
+    "m.id, m.conversation_id, m.seq, m.sender_id, m.body, m.client_id, m.created_at,
+     m.reply_to, r.sender_id AS reply_sender, left(r.body, 200) AS reply_body";
 
-/// [`MESSAGE_COLUMNS`] of `messages m`, for queries that join tables with the same names.
-pub(crate) const M_COLUMNS: &str =
-    "m.id, m.conversation_id, m.seq, m.sender_id, m.body, m.client_id, m.created_at";
+/// The replied-to message `r` of `messages m`, for [`MESSAGE_COLUMNS`].
+pub(crate) const REPLY_JOIN: &str =
+    "LEFT JOIN messages r ON r.conversation_id = m.conversation_id AND r.seq = m.reply_to";
 
 pub(crate) fn message(row: &Row) -> Message {
     Message {
@@ -20,6 +22,11 @@ pub(crate) fn message(row: &Row) -> Message {
         body: row.get("body"),
         client_id: ClientId::from_stored(row.get("client_id")),
         created_at: row.get("created_at"),
+        reply_to: row.get::<_, Option<i64>>("reply_to").map(|seq| Quote {
+            seq,
+            sender_id: row.get::<_, Option<uuid::Uuid>>("reply_sender").map(UserId),
+            body: row.get("reply_body"),
+        }),
     }
 }
 
@@ -63,7 +70,7 @@ pub async fn history(
     let conn = pool.get().await?;
     let (condition, order, bound) = bounds(page);
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m
+        "SELECT {MESSAGE_COLUMNS} FROM messages m {REPLY_JOIN}
          WHERE m.conversation_id = $1 AND {condition} AND NOT {HIDDEN_FROM_READER}
          ORDER BY m.seq {order} LIMIT $2"
     );
@@ -89,7 +96,7 @@ pub async fn history_marked(
     let conn = pool.get().await?;
     let (condition, order, bound) = bounds(page);
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS}, {HIDDEN_FROM_READER} AS hidden FROM messages m
+        "SELECT {MESSAGE_COLUMNS}, {HIDDEN_FROM_READER} AS hidden FROM messages m {REPLY_JOIN}
          WHERE m.conversation_id = $1 AND {condition}
          ORDER BY m.seq {order} LIMIT $2"
     );

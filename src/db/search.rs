@@ -1,6 +1,6 @@
 //! Full-text search over the messages a person may read.
 
-use super::messages::{message, M_COLUMNS};
+use super::messages::{message, MESSAGE_COLUMNS, REPLY_JOIN};
 use super::{DbError, Pool};
 use crate::domain::{ConversationId, ConversationKind, Message, User, UserId};
 use serde::Serialize;
@@ -75,12 +75,12 @@ pub async fn messages(
 ) -> Result<Vec<Hit>, DbError> {
     let conn = pool.get().await?;
     let sql = format!(
-        "SELECT {M_COLUMNS}, c.kind, c.name, p.id AS peer_id, p.email AS peer_email,
+        "SELECT {MESSAGE_COLUMNS}, c.kind, c.name, p.id AS peer_id, p.email AS peer_email,
                 ts_rank(m.search, q) AS rank,
                 ts_headline('simple', m.body, q,
                     'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=30, MinWords=12, MaxFragments=2') AS headline
          FROM websearch_to_tsquery('simple', $2) AS q,
-              messages m
+              messages m {REPLY_JOIN}
               JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = $1
               JOIN conversations c ON c.id = m.conversation_id
               LEFT JOIN direct_pairs d ON d.conversation_id = c.id

@@ -41,7 +41,7 @@ impl MessageBody {
     }
 }
 
-/// A committed message, exactly as clients see it (SPEC §5).
+/// A committed message, exactly as clients see it (SPEC §5, plus `reply_to`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
@@ -51,6 +51,21 @@ pub struct Message {
     pub body: String,
     pub client_id: ClientId,
     pub created_at: DateTime<Utc>,
+    /// The earlier message this one answers, quoted (absent for most messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Quote>,
+}
+
+/// Longest quote of a replied-to message, in characters.
+pub const QUOTE_CHARS: usize = 200;
+
+/// `{"seq","sender_id","body"}`: what a reply shows of the message it answers. `body` is
+/// its first 200 characters; `null` when that message is gone (retention).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub seq: i64,
+    pub sender_id: Option<UserId>,
+    pub body: Option<String>,
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ pub mod user;
 
 pub use conversation::{ConversationKind, ConversationSummary};
 pub use ids::{ClientId, ConversationId, MessageId, UserId, WindowId};
-pub use message::{BodyError, Message, MessageBody};
+pub use message::{BodyError, Message, MessageBody, Quote, QUOTE_CHARS};
 pub use room::{Room, RoomMember, RoomName, RoomPassword};
 pub use ui_state::UiState;
 pub use user::User;

@@ -20,6 +20,7 @@ enum ClientFrame {
         body: String,
         conversation_id: Option<String>,
         to: Option<String>,
+        reply_to: Option<i64>,
     },
     History {
         conversation_id: String,
@@ -72,6 +73,7 @@ pub enum Command {
         target: Target,
         body: MessageBody,
         client_id: ClientId,
+        reply_to: Option<i64>,
     },
     History {
         conversation: ConversationId,
@@ -180,7 +182,14 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
             body,
             conversation_id,
             to,
+            reply_to,
         } => {
+            if reply_to.is_some_and(|s| s < 1) {
+                return Err(fail(
+                    ErrorCode::BadRequest,
+                    "reply_to must be a seq of 1 or more".into(),
+                ));
+            }
             let target = match (conversation_id, to) {
                 (Some(c), None) => Target::Conversation(ConversationId(id("conversation_id", &c)?)),
                 (None, Some(u)) => Target::Direct(UserId(id("to", &u)?)),
@@ -204,6 +213,7 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
                 target,
                 body,
                 client_id,
+                reply_to,
             }
         }
         ClientFrame::History {

@@ -179,6 +179,8 @@ pub async fn history(
 struct SendBody {
     body: String,
     client_id: String,
+    /// The `seq` of the message this one answers.
+    reply_to: Option<i64>,
 }
 
 #[post("/api/conversations/{id}/messages")]
@@ -190,7 +192,16 @@ pub async fn send(
 ) -> Result<HttpResponse, ApiError> {
     let me = session.0.user.id;
     let conversation = conversation_id(&path)?;
-    let SendBody { body, client_id } = body.into_inner();
+    let SendBody {
+        body,
+        client_id,
+        reply_to,
+    } = body.into_inner();
+    if reply_to.is_some_and(|s| s < 1) {
+        return Err(ApiError::BadRequest(
+            "reply_to must be a seq of 1 or more".into(),
+        ));
+    }
     let client_id = ClientId::parse(client_id).map_err(|m| ApiError::BadRequest(m.into()))?;
     let body =
         MessageBody::parse(body, state.settings.limits.max_body_chars).map_err(|e| match e {
@@ -203,6 +214,7 @@ pub async fn send(
         target: Target::Conversation(conversation),
         body,
         client_id,
+        reply_to,
     };
     match state.chat.write(op, None).await? {
         WriteOutcome::MessageStored { message, .. } => Ok(HttpResponse::Created().json(message)),

@@ -12,6 +12,7 @@ mod limits;
 mod messaging;
 mod mirrors;
 mod presence;
+mod replies;
 mod retention;
 mod rooms;
 mod search;

@@ -318,3 +318,24 @@ test("searching finds a message with the words marked and opens its conversation
   await expect(alice.page.getByRole("heading", { name: BOB })).toBeVisible();
   await expect(messageLog(alice.page, BOB).getByText("Or somewhere else")).toBeVisible();
 });
+
+test("a reply quotes the message it answers for both people", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(alice.page, BOB).click();
+  await send(alice.page, BOB, "Dinner at eight?");
+  await send(alice.page, BOB, "Or nine");
+
+  await chatButton(bob.page, ALICE).click();
+  const question = messageLog(bob.page, ALICE).locator(".message", { hasText: "Dinner at eight?" });
+  await question.hover();
+  await question.getByRole("button", { name: /^Reply to/ }).click();
+  await expect(bob.page.getByText(`Replying to ${ALICE}`)).toBeVisible();
+  await send(bob.page, ALICE, "Eight works");
+
+  for (const [page, peer] of [[bob.page, ALICE], [alice.page, BOB]] as const) {
+    const reply = messageLog(page, peer).locator(".message", { hasText: "Eight works" });
+    await expect(reply.locator("blockquote")).toContainText("Dinner at eight?");
+  }
+  await screenshot(alice.page, "11-reply");
+});

@@ -478,6 +478,7 @@ impl UserActor {
                 target,
                 body,
                 client_id,
+                reply_to,
             } => {
                 if let Err(e) = self.chat.check_send_rate(me) {
                     return self.send_error(window, reference.as_deref(), &e);
@@ -487,6 +488,7 @@ impl UserActor {
                     target,
                     body,
                     client_id,
+                    reply_to,
                 };
                 self.write(window, reference, op, ctx);
             }

@@ -161,6 +161,7 @@ mod tests {
                 body: "b".into(),
                 client_id: crate::domain::ClientId::parse("c".into()).unwrap(),
                 created_at: chrono::Utc::now(),
+                reply_to: None,
             })
             .map(|m| (m, false))
             .collect();

@@ -7,8 +7,10 @@
 //! conversation's `seq` follows arrival order.
 
 use super::{open_direct, Applied, Target, WriteOutcome, WriteRejection};
-use crate::db::messages::MESSAGE_COLUMNS;
-use crate::domain::{ClientId, ConversationId, Message, MessageBody, MessageId, UserId};
+use crate::db::messages::{MESSAGE_COLUMNS, REPLY_JOIN};
+use crate::domain::{
+    ClientId, ConversationId, Message, MessageBody, MessageId, Quote, UserId, QUOTE_CHARS,
+};
 use std::collections::{HashMap, HashSet};
 use tokio_postgres::{Error, Transaction};
 use uuid::Uuid;
@@ -19,6 +21,8 @@ pub struct SendRequest<'a> {
     pub target: Target,
     pub body: &'a MessageBody,
     pub client_id: &'a ClientId,
+    /// The `seq` of the earlier message (same conversation) this one answers.
+    pub reply_to: Option<i64>,
 }
 
 fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
@@ -44,7 +48,7 @@ pub async fn send_batch(
     let rows = tx
         .query(
             &format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages m
+                "SELECT {MESSAGE_COLUMNS} FROM messages m {REPLY_JOIN}
                  JOIN unnest($1::uuid[], $2::text[]) AS k(sender, client) ON m.sender_id = k.sender AND m.client_id = k.client"
             ),
             &[&senders, &client_ids],
@@ -187,6 +191,48 @@ pub async fn send_batch(
         }
     }
 
+    // 4b. Replies name an existing message of the same conversation (checked before any
+    //     seq is taken, so a refusal leaves no gap).
+    let mut quotes: HashMap<(ConversationId, i64), Quote> = HashMap::new();
+    let asked: Vec<(ConversationId, i64)> = requests
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| pending(&results, &copy_of, *i))
+        .filter_map(|(i, r)| Some((conversation[i]?, r.reply_to?)))
+        .collect();
+    if !asked.is_empty() {
+        let (cs, ss): (Vec<Uuid>, Vec<i64>) = asked.iter().map(|(c, s)| (c.0, *s)).unzip();
+        for row in tx
+            .query(
+                "SELECT m.conversation_id, m.seq, m.sender_id, left(m.body, $3) FROM messages m
+                 JOIN unnest($1::uuid[], $2::int8[]) AS k(c, s) ON m.conversation_id = k.c AND m.seq = k.s",
+                &[&cs, &ss, &(QUOTE_CHARS as i32)],
+            )
+            .await?
+        {
+            let seq: i64 = row.get(1);
+            quotes.insert(
+                (ConversationId(row.get(0)), seq),
+                Quote {
+                    seq,
+                    sender_id: Some(UserId(row.get(2))),
+                    body: Some(row.get(3)),
+                },
+            );
+        }
+    }
+    for (i, r) in requests.iter().enumerate() {
+        if let (true, Some(c), Some(seq)) =
+            (pending(&results, &copy_of, i), conversation[i], r.reply_to)
+        {
+            if !quotes.contains_key(&(c, seq)) {
+                results[i] = Some(Err(WriteRejection::BadRequest(
+                    "reply_to names no earlier message of this conversation",
+                )));
+            }
+        }
+    }
+
     // 5. Sequence numbers: lock the conversations in id order, then take a range each.
     let accepted: Vec<usize> = (0..n).filter(|&i| pending(&results, &copy_of, i)).collect();
     if !accepted.is_empty() {
@@ -236,6 +282,7 @@ pub async fn send_batch(
                     body: r.body.as_str().to_owned(),
                     client_id: r.client_id.clone(),
                     created_at: chrono::Utc::now(),
+                    reply_to: r.reply_to.and_then(|s| quotes.get(&(c, s)).cloned()),
                 },
             ));
             *seq += 1;
@@ -250,13 +297,18 @@ pub async fn send_batch(
         let seqs: Vec<i64> = messages.iter().map(|(_, m)| m.seq).collect();
         let bodies: Vec<&str> = messages.iter().map(|(_, m)| m.body.as_str()).collect();
         let cids: Vec<&str> = messages.iter().map(|(_, m)| m.client_id.as_str()).collect();
+        let replies: Vec<Option<i64>> = messages
+            .iter()
+            .map(|(_, m)| m.reply_to.as_ref().map(|q| q.seq))
+            .collect();
         let created: HashMap<Uuid, chrono::DateTime<chrono::Utc>> = tx
             .query(
-                "INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_id, created_at)
-                 SELECT id, c, s, u, b, cl, clock_timestamp()
-                 FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[]) AS t(id, c, s, u, b, cl)
+                "INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_id, created_at, reply_to)
+                 SELECT id, c, s, u, b, cl, clock_timestamp(), rt
+                 FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::int8[])
+                      AS t(id, c, s, u, b, cl, rt)
                  RETURNING id, created_at",
-                &[&ids, &convs, &seqs, &senders, &bodies, &cids],
+                &[&ids, &convs, &seqs, &senders, &bodies, &cids, &replies],
             )
             .await?
             .iter()

@@ -30,6 +30,8 @@ pub enum WriteOp {
         target: Target,
         body: MessageBody,
         client_id: ClientId,
+        /// The `seq` of the message this one answers, in the same conversation.
+        reply_to: Option<i64>,
     },
     OpenDirect {
         user: UserId,
@@ -169,6 +171,7 @@ pub async fn apply_batch(
             target,
             body,
             client_id,
+            reply_to,
         } = op
         {
             run.push(messages::SendRequest {
@@ -176,6 +179,7 @@ pub async fn apply_batch(
                 target: *target,
                 body,
                 client_id,
+                reply_to: *reply_to,
             });
             continue;
         }

@@ -405,14 +405,15 @@ export class ChatClient {
     if (this.transmit({ type: "typing", conversation_id: conversation.id })) this.lastTypingSent = now;
   }
 
-  /** Sends a message to a chat; it shows as sending until acknowledged. */
-  send(chat: string, body: string): void {
+  /** Sends a message to a chat (answering `replyTo`); it shows as sending until acknowledged. */
+  send(chat: string, body: string, replyTo?: Message): void {
     const conversation = conversationOf(this.state, chat);
     const pending: PendingMessage = {
       clientId: crypto.randomUUID(),
       chat,
       target: conversation ? { conversation_id: conversation.id } : { to: chat },
       body,
+      replyTo: replyTo && { seq: replyTo.seq, sender_id: replyTo.sender_id, body: replyTo.body.slice(0, 200) },
       status: "sending",
       createdAt: new Date(this.now()).toISOString(),
     };
@@ -424,7 +425,14 @@ export class ChatClient {
 
   private transmitSend(pending: PendingMessage): void {
     // Unsent now means sent after the next `ready`, with the same client id.
-    this.transmit({ type: "send", ref: pending.clientId, client_id: pending.clientId, body: pending.body, ...pending.target });
+    this.transmit({
+      type: "send",
+      ref: pending.clientId,
+      client_id: pending.clientId,
+      body: pending.body,
+      reply_to: pending.replyTo?.seq,
+      ...pending.target,
+    });
   }
 
   retry(clientId: string): void {

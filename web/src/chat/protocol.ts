@@ -15,6 +15,14 @@ export interface Message {
   body: string;
   client_id: string;
   created_at: string;
+  /** The earlier message this one answers (first 200 characters; null when it is gone). */
+  reply_to?: Quote;
+}
+
+export interface Quote {
+  seq: number;
+  sender_id: string | null;
+  body: string | null;
 }
 
 export interface Conversation {
@@ -107,7 +115,7 @@ export type SendTarget = { to: string } | { conversation_id: string };
 
 export type ClientFrame =
   | { type: "auth"; token: string }
-  | ({ type: "send"; ref: string; client_id: string; body: string } & SendTarget)
+  | ({ type: "send"; ref: string; client_id: string; body: string; reply_to?: number } & SendTarget)
   | {
       type: "history";
       ref: string;

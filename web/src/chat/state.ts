@@ -6,6 +6,7 @@ import type {
   Conversation,
   ErrorCode,
   Message,
+  Quote,
   Room,
   RoomMember,
   SendTarget,
@@ -30,6 +31,8 @@ export interface PendingMessage {
   chat: string;
   target: SendTarget;
   body: string;
+  /** The message this one answers. */
+  replyTo?: Quote;
   status: "sending" | "failed";
   /** Why it failed, in words. */
   error?: string;

@@ -3,18 +3,22 @@
 
 import { useEffect, useRef, type FormEvent, type KeyboardEvent } from "react";
 import type { ChatClient } from "../chat/client";
-import { MAX_BODY_CHARS } from "../chat/protocol";
+import { MAX_BODY_CHARS, type Message } from "../chat/protocol";
 
 interface Props {
   chat: string;
   title: string;
   draft: string;
   client: ChatClient;
+  /** The message being answered, shown above the box until sent or cancelled. */
+  replyingTo: Message | null;
+  replyName: string;
+  onReplyDone: () => void;
 }
 
-export function Composer({ chat, title, draft, client }: Props) {
+export function Composer({ chat, title, draft, client, replyingTo, replyName, onReplyDone }: Props) {
   const input = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => input.current?.focus(), [chat]);
+  useEffect(() => input.current?.focus(), [chat, replyingTo]);
 
   const length = [...draft].length;
   const tooLong = length > MAX_BODY_CHARS;
@@ -23,7 +27,8 @@ export function Composer({ chat, title, draft, client }: Props) {
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
     if (empty || tooLong) return;
-    client.send(chat, draft);
+    client.send(chat, draft, replyingTo ?? undefined);
+    onReplyDone();
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -35,6 +40,16 @@ export function Composer({ chat, title, draft, client }: Props) {
 
   return (
     <form className="composer" onSubmit={submit} aria-label="Send a message">
+      {replyingTo && (
+        <div className="replying" role="status">
+          <span>
+            Replying to <strong>{replyName}</strong>: {replyingTo.body.slice(0, 80)}
+          </span>
+          <button type="button" className="link" onClick={onReplyDone}>
+            Cancel reply
+          </button>
+        </div>
+      )}
       <label htmlFor="composer-input" className="visually-hidden">
         Message
       </label>

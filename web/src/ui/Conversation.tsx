@@ -4,6 +4,7 @@
 
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { ChatClient } from "../chat/client";
+import type { Message } from "../chat/protocol";
 import { conversationOf, typingIn, TYPING_SHOWN_MS, type ChatState } from "../chat/state";
 import { Composer } from "./Composer";
 import { MessageItem, PendingItem } from "./MessageItem";
@@ -88,6 +89,9 @@ export function Conversation({ chat, state, client }: Props) {
   const typist = typingIn(state, conversation?.id, now);
 
   const loading = conversation ? client.isLoading(conversation.id) : false;
+  const [replyingTo, setReplyingTo] = useState<Message | null>(null);
+  const nameOf = (id: string | null) =>
+    id === null ? "someone" : id === state.me?.id ? "You" : (state.users[id]?.email ?? "someone");
 
   return (
     <section className="conversation" aria-label={`Conversation with ${title}`}>
@@ -123,10 +127,12 @@ export function Conversation({ chat, state, client }: Props) {
               mine={m.sender_id === state.me?.id}
               sender={m.sender_id === state.me?.id ? "You" : (state.users[m.sender_id]?.email ?? title)}
               unreadDivider={m.seq === firstUnread}
+              nameOf={nameOf}
+              onReply={() => setReplyingTo(m)}
             />
           ))}
           {pending.map((p) => (
-            <PendingItem key={p.clientId} pending={p} client={client} />
+            <PendingItem key={p.clientId} pending={p} client={client} nameOf={nameOf} />
           ))}
         </ol>
       </div>
@@ -143,7 +149,15 @@ export function Conversation({ chat, state, client }: Props) {
           </button>
         </div>
       ) : (
-        <Composer chat={chat} title={title} draft={state.drafts[chat] ?? ""} client={client} />
+        <Composer
+          chat={chat}
+          title={title}
+          draft={state.drafts[chat] ?? ""}
+          client={client}
+          replyingTo={replyingTo}
+          replyName={replyingTo ? nameOf(replyingTo.sender_id) : ""}
+          onReplyDone={() => setReplyingTo(null)}
+        />
       )}
     </section>
   );

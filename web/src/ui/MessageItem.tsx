@@ -1,8 +1,9 @@
-// One message in the log: committed ones with sender and time, mine still pending with
-// their state (sending, or failed with the reason and a retry).
+// One message in the log: committed ones with sender, time, the quote of the message they
+// answer and a Reply button; mine still pending with their state (sending, or failed with
+// the reason and a retry).
 
 import type { ChatClient } from "../chat/client";
-import type { Message } from "../chat/protocol";
+import type { Message, Quote } from "../chat/protocol";
 import type { PendingMessage } from "../chat/state";
 
 function time(iso: string): string {
@@ -10,14 +11,26 @@ function time(iso: string): string {
   return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+/** The quoted message a reply answers. */
+export function QuoteBlock({ quote, nameOf }: { quote: Quote; nameOf: (id: string | null) => string }) {
+  return (
+    <blockquote className="quote">
+      <span className="sender">{nameOf(quote.sender_id)}</span>
+      <span>{quote.body ?? "(this message is no longer available)"}</span>
+    </blockquote>
+  );
+}
+
 interface MessageProps {
   message: Message;
   mine: boolean;
   sender: string;
   unreadDivider: boolean;
+  nameOf: (id: string | null) => string;
+  onReply: () => void;
 }
 
-export function MessageItem({ message, mine, sender, unreadDivider }: MessageProps) {
+export function MessageItem({ message, mine, sender, unreadDivider, nameOf, onReply }: MessageProps) {
   return (
     <>
       {unreadDivider && (
@@ -29,14 +42,24 @@ export function MessageItem({ message, mine, sender, unreadDivider }: MessagePro
         <div className="meta">
           <span className="sender">{sender}</span>
           <time dateTime={message.created_at}>{time(message.created_at)}</time>
+          <button className="link reply" onClick={onReply} aria-label={`Reply to ${sender}: ${message.body.slice(0, 60)}`}>
+            Reply
+          </button>
         </div>
+        {message.reply_to && <QuoteBlock quote={message.reply_to} nameOf={nameOf} />}
         <div className="body">{message.body}</div>
       </li>
     </>
   );
 }
 
-export function PendingItem({ pending, client }: { pending: PendingMessage; client: ChatClient }) {
+interface PendingProps {
+  pending: PendingMessage;
+  client: ChatClient;
+  nameOf: (id: string | null) => string;
+}
+
+export function PendingItem({ pending, client, nameOf }: PendingProps) {
   const failed = pending.status === "failed";
   return (
     <li className={failed ? "message mine pending failed" : "message mine pending"}>
@@ -44,6 +67,7 @@ export function PendingItem({ pending, client }: { pending: PendingMessage; clie
         <span className="sender">You</span>
         <span className="state">{failed ? "Not sent" : "Sending…"}</span>
       </div>
+      {pending.replyTo && <QuoteBlock quote={pending.replyTo} nameOf={nameOf} />}
       <div className="body">{pending.body}</div>
       {failed && (
         <div className="failure" role="alert">
