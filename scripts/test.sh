@@ -18,7 +18,7 @@ export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$PG_URL_BASE/postgres}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
 # Throwaway databases of earlier runs (kept for post-mortems until now).
-for db in $(psql "$TEST_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'banter_test_%' OR datname LIKE 'banter_e2e_%'"); do
+for db in $(psql "$TEST_DATABASE_URL" -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'banter_test_%' OR datname LIKE 'banter_e2e_%' OR datname LIKE 'banter_fuzz_%'"); do
   psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 done
 
@@ -37,6 +37,10 @@ cargo clippy --all-targets --locked -- -D warnings
 log "cargo test"
 cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-2}"
 
+log "schemathesis against the OpenAPI document"
+cargo build --locked
+bash scripts/api-fuzz.sh
+
 log "web client: type check and unit tests"
 ensure_node_packages
 (cd web && npm run --silent typecheck && npm test --silent)
@@ -44,5 +48,4 @@ log "dev identity provider tests"
 (cd dev/idp && npm test --silent)
 log "browser tests (Chromium, real server, Postgres and identity provider)"
 (cd web && npm run --silent build)
-cargo build --locked
 (cd web && npm run --silent e2e)

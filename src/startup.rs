@@ -198,6 +198,7 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::from_fn(routes::allow::with_allow_header))
                 .wrap(middleware::from_fn(routes::headers::hsts))
                 .wrap(routes::headers::defaults(&csp))
                 .wrap(middleware::Logger::new("%{r}a \"%r\" %s %b %Dms"))

@@ -11,6 +11,9 @@ export default defineConfig({
   plugins: [react()],
   build: {
     outDir: "../static",
+    // Two pages: the app, and the HTTP API reference.
+    rollupOptions: { input: { app: "index.html", apiDocs: "api-docs.html" } },
+    chunkSizeWarningLimit: 2000,
     // public/.gitkeep is copied back, so the folder stays in git while its contents are built.
     emptyOutDir: true,
   },

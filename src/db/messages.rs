@@ -39,6 +39,23 @@ pub enum Page {
     Before(i64),
     /// The newest messages.
     Latest,
+    /// Messages with `after < seq < before`, oldest first: a window of history.
+    Between(i64, i64),
+}
+
+impl Page {
+    /// The page `after_seq` / `before_seq` ask for (both: the messages between them).
+    pub fn from_bounds(after: Option<i64>, before: Option<i64>) -> Result<Page, &'static str> {
+        if after.is_some_and(|a| a < 0) || before.is_some_and(|b| b < 0) {
+            return Err("seq bounds must not be negative");
+        }
+        Ok(match (after, before) {
+            (Some(a), Some(b)) => Page::Between(a, b),
+            (Some(a), None) => Page::After(a),
+            (None, Some(b)) => Page::Before(b),
+            (None, None) => Page::Latest,
+        })
+    }
 }
 
 /// Whether `$4` (the reader) blocked the message's sender in a room: such messages are
@@ -47,13 +64,14 @@ const HIDDEN_FROM_READER: &str = "EXISTS (
     SELECT 1 FROM blocks b JOIN conversations c ON c.id = m.conversation_id
     WHERE c.kind = 'room' AND b.blocker_id = $4 AND b.blocked_id = m.sender_id)";
 
-/// Page bounds: the condition on `seq`, the scan order, and the bound (`$3`).
-fn bounds(page: Page) -> (&'static str, &'static str, i64) {
-    // Scrolling back reads the newest rows below the bound, then puts them in order.
+/// Page bounds: the scan order and the exclusive bounds `$3 < seq < $5`. Scrolling back
+/// reads the newest rows below the bound, then puts them in order.
+fn bounds(page: Page) -> (&'static str, i64, i64) {
     match page {
-        Page::After(after) => ("m.seq > $3", "ASC", after),
-        Page::Before(before) => ("m.seq < $3", "DESC", before),
-        Page::Latest => ("m.seq < $3", "DESC", i64::MAX),
+        Page::After(after) => ("ASC", after, i64::MAX),
+        Page::Between(after, before) => ("ASC", after, before),
+        Page::Before(before) => ("DESC", 0, before),
+        Page::Latest => ("DESC", 0, i64::MAX),
     }
 }
 
@@ -68,14 +86,17 @@ pub async fn history(
     limit: i64,
 ) -> Result<Vec<Message>, DbError> {
     let conn = pool.get().await?;
-    let (condition, order, bound) = bounds(page);
+    let (order, after, before) = bounds(page);
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m {REPLY_JOIN}
-         WHERE m.conversation_id = $1 AND {condition} AND NOT {HIDDEN_FROM_READER}
+         WHERE m.conversation_id = $1 AND m.seq > $3 AND m.seq < $5 AND NOT {HIDDEN_FROM_READER}
          ORDER BY m.seq {order} LIMIT $2"
     );
     let mut messages: Vec<Message> = conn
-        .query(sql.as_str(), &[&conversation.0, &limit, &bound, &reader.0])
+        .query(
+            sql.as_str(),
+            &[&conversation.0, &limit, &after, &reader.0, &before],
+        )
         .await?
         .iter()
         .map(message)
@@ -94,14 +115,17 @@ pub async fn history_marked(
     limit: i64,
 ) -> Result<Vec<(Message, bool)>, DbError> {
     let conn = pool.get().await?;
-    let (condition, order, bound) = bounds(page);
+    let (order, after, before) = bounds(page);
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS}, {HIDDEN_FROM_READER} AS hidden FROM messages m {REPLY_JOIN}
-         WHERE m.conversation_id = $1 AND {condition}
+         WHERE m.conversation_id = $1 AND m.seq > $3 AND m.seq < $5
          ORDER BY m.seq {order} LIMIT $2"
     );
     let mut messages: Vec<(Message, bool)> = conn
-        .query(sql.as_str(), &[&conversation.0, &limit, &bound, &reader.0])
+        .query(
+            sql.as_str(),
+            &[&conversation.0, &limit, &after, &reader.0, &before],
+        )
         .await?
         .iter()
         .map(|row| (message(row), row.get("hidden")))

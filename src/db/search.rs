@@ -11,7 +11,7 @@ const START: char = '\u{E000}';
 const STOP: char = '\u{E001}';
 
 /// One found message, where it was said, and the words that matched.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hit {
     pub message: Message,
     pub conversation: ConversationRef,
@@ -22,7 +22,7 @@ pub struct Hit {
 }
 
 /// Enough of a conversation to name it in a result list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConversationRef {
     pub id: ConversationId,
     pub kind: ConversationKind,
@@ -32,7 +32,7 @@ pub struct ConversationRef {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Piece {
     pub text: String,
     #[serde(rename = "match")]

@@ -4,7 +4,7 @@ use super::ids::ConversationId;
 use super::user::User;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ConversationKind {
     Direct,
@@ -29,7 +29,7 @@ impl ConversationKind {
 }
 
 /// A conversation as one member sees it, with that member's unread count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConversationSummary {
     pub id: ConversationId,
     pub kind: ConversationKind,

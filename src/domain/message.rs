@@ -42,7 +42,7 @@ impl MessageBody {
 }
 
 /// A committed message, exactly as clients see it (SPEC §5, plus `reply_to`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,
@@ -61,7 +61,7 @@ pub const QUOTE_CHARS: usize = 200;
 
 /// `{"seq","sender_id","body"}`: what a reply shows of the message it answers. `body` is
 /// its first 200 characters; `null` when that message is gone (retention).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Quote {
     pub seq: i64,
     pub sender_id: Option<UserId>,

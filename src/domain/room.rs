@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// `{"id","name","has_password","created_by","members"}`: a room in everyone's room list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Room {
     pub id: ConversationId,
     pub name: String,
@@ -73,7 +73,7 @@ impl fmt::Debug for RoomPassword {
 }
 
 /// A member of a room with their presence, as the asking viewer may see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RoomMember {
     pub id: UserId,
     pub email: String,

@@ -222,23 +222,8 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
             before_seq,
             limit,
         } => {
-            let page = match (after_seq, before_seq) {
-                (Some(_), Some(_)) => {
-                    return Err(fail(
-                        ErrorCode::BadRequest,
-                        "history takes after_seq or before_seq, not both".into(),
-                    ))
-                }
-                (Some(a), None) if a >= 0 => Page::After(a),
-                (None, Some(b)) if b >= 0 => Page::Before(b),
-                (None, None) => Page::Latest,
-                _ => {
-                    return Err(fail(
-                        ErrorCode::BadRequest,
-                        "seq bounds must not be negative".into(),
-                    ))
-                }
-            };
+            let page = Page::from_bounds(after_seq, before_seq)
+                .map_err(|m| fail(ErrorCode::BadRequest, m.into()))?;
             let limit = limit.unwrap_or(50);
             if !(1..=limits.history_max).contains(&limit) {
                 return Err(fail(

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// The `code` of an `error` frame; JSON errors of the HTTP API use the same names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     Blocked,
@@ -16,6 +16,8 @@ pub enum ErrorCode {
     Unavailable,
     /// (addition) the name is taken, e.g. by another room.
     Conflict,
+    /// (addition, HTTP only) the path exists but not with this method.
+    MethodNotAllowed,
 }
 
 impl ErrorCode {
@@ -30,6 +32,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
         }
     }
 }

@@ -2,16 +2,20 @@
 //! socket frames, so every open window sees them live.
 
 use super::auth::SessionUser;
+use super::bodies::{
+    BlockedBody, ConversationsBody, ErrorBody, HistoryQuery, MessagesBody, ReadBody,
+    ReadPositionBody, SendBody, UserBody, UsersBody,
+};
 use super::error::ApiError;
 use super::AppState;
 use crate::actors::registry::GetOnlineUsers;
 use crate::db::messages::Page;
 use crate::db::writes::{Target, WriteOp, WriteOutcome};
 use crate::db::{self};
-use crate::domain::{BodyError, ClientId, ConversationId, MessageBody, UserId};
+use crate::domain::{
+    BodyError, ClientId, ConversationId, ConversationSummary, Message, MessageBody, User, UserId,
+};
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
 use std::collections::HashSet;
 
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
@@ -22,11 +26,21 @@ fn conversation_id(raw: &str) -> Result<ConversationId, ApiError> {
     ConversationId::parse(raw).ok_or(ApiError::NotFound("conversation"))
 }
 
+#[utoipa::path(
+    tag = "people",
+    responses((status = 200, description = "You", body = User), (status = 401, description = "No valid session token", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[get("/api/me")]
 pub async fn get_me(session: SessionUser) -> HttpResponse {
     HttpResponse::Ok().json(&session.0.user)
 }
 
+#[utoipa::path(
+    tag = "people",
+    responses((status = 200, description = "Who is online now that you may see", body = UsersBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[get("/api/users/online")]
 pub async fn online(
     session: SessionUser,
@@ -44,16 +58,21 @@ pub async fn online(
         .into_iter()
         .filter(|u| u.id != me && !hidden.contains(&u.id))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "users": users })))
+    Ok(HttpResponse::Ok().json(UsersBody { users }))
 }
 
+#[utoipa::path(
+    tag = "blocks",
+    responses((status = 200, description = "Whom you blocked, newest first", body = BlockedBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[get("/api/blocks")]
 pub async fn blocks(
     session: SessionUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let blocked = db::blocks::blocked_by(&state.chat.pool, session.0.user.id).await?;
-    Ok(HttpResponse::Ok().json(json!({ "blocked": blocked })))
+    Ok(HttpResponse::Ok().json(BlockedBody { blocked }))
 }
 
 async fn set_block(
@@ -77,12 +96,18 @@ async fn set_block(
     };
     match state.chat.write(op, None).await? {
         WriteOutcome::BlockChanged { blocked, .. } => {
-            Ok(HttpResponse::Ok().json(json!({ "user": blocked })))
+            Ok(HttpResponse::Ok().json(UserBody { user: blocked }))
         }
         other => Err(ApiError::Internal(format!("unexpected outcome {other:?}"))),
     }
 }
 
+#[utoipa::path(
+    tag = "blocks",
+    params(("user_id" = String, Path, description = "A user id")),
+    responses((status = 200, description = "Blocked (or already was)", body = UserBody), (status = 400, description = "Blocking yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[put("/api/blocks/{user_id}")]
 pub async fn block(
     session: SessionUser,
@@ -92,6 +117,12 @@ pub async fn block(
     set_block(session, state, &path, true).await
 }
 
+#[utoipa::path(
+    tag = "blocks",
+    params(("user_id" = String, Path, description = "A user id")),
+    responses((status = 200, description = "Unblocked (or was not blocked)", body = UserBody), (status = 400, description = "Unblocking yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[delete("/api/blocks/{user_id}")]
 pub async fn unblock(
     session: SessionUser,
@@ -101,15 +132,28 @@ pub async fn unblock(
     set_block(session, state, &path, false).await
 }
 
+#[utoipa::path(
+    tag = "conversations",
+    responses((status = 200, description = "Your conversations, most recently active first", body = ConversationsBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[get("/api/conversations")]
 pub async fn conversations(
     session: SessionUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let list = db::conversations::list_for(&state.chat.pool, session.0.user.id).await?;
-    Ok(HttpResponse::Ok().json(json!({ "conversations": list })))
+    Ok(HttpResponse::Ok().json(ConversationsBody {
+        conversations: list,
+    }))
 }
 
+#[utoipa::path(
+    tag = "conversations",
+    params(("user_id" = String, Path, description = "A user id")),
+    responses((status = 200, description = "The direct conversation with that person (created if new)", body = ConversationSummary), (status = 400, description = "Yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[post("/api/direct/{user_id}")]
 pub async fn open_direct(
     session: SessionUser,
@@ -131,13 +175,12 @@ pub async fn open_direct(
     Ok(HttpResponse::Ok().json(summary))
 }
 
-#[derive(Deserialize)]
-struct HistoryQuery {
-    after_seq: Option<i64>,
-    before_seq: Option<i64>,
-    limit: Option<i64>,
-}
-
+#[utoipa::path(
+    tag = "messages",
+    params(("id" = String, Path, description = "A conversation id"), HistoryQuery),
+    responses((status = 200, description = "A page of history", body = MessagesBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[get("/api/conversations/{id}/messages")]
 pub async fn history(
     session: SessionUser,
@@ -146,21 +189,8 @@ pub async fn history(
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let conversation = conversation_id(&path)?;
-    let page = match (query.after_seq, query.before_seq) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::BadRequest(
-                "give after_seq or before_seq, not both".into(),
-            ))
-        }
-        (Some(a), None) if a >= 0 => Page::After(a),
-        (None, Some(b)) if b >= 0 => Page::Before(b),
-        (None, None) => Page::Latest,
-        _ => {
-            return Err(ApiError::BadRequest(
-                "seq bounds must not be negative".into(),
-            ))
-        }
-    };
+    let page = Page::from_bounds(query.after_seq, query.before_seq)
+        .map_err(|m| ApiError::BadRequest(m.into()))?;
     let max = state.settings.limits.history_max;
     let limit = query.limit.unwrap_or(50);
     if !(1..=max).contains(&limit) {
@@ -172,17 +202,16 @@ pub async fn history(
         .chat
         .history(session.0.user.id, conversation, page, limit)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "messages": messages })))
+    Ok(HttpResponse::Ok().json(MessagesBody { messages }))
 }
 
-#[derive(Deserialize)]
-struct SendBody {
-    body: String,
-    client_id: String,
-    /// The `seq` of the message this one answers.
-    reply_to: Option<i64>,
-}
-
+#[utoipa::path(
+    tag = "messages",
+    params(("id" = String, Path, description = "A conversation id")),
+    request_body = SendBody,
+    responses((status = 201, description = "Stored", body = Message), (status = 200, description = "This client_id was sent before: the original", body = Message), (status = 400, description = "Empty body, bad client_id or reply_to", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "One of you blocked the other", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 413, description = "Body over 4000 characters", body = ErrorBody), (status = 429, description = "Over 20 messages a second", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[post("/api/conversations/{id}/messages")]
 pub async fn send(
     session: SessionUser,
@@ -223,11 +252,13 @@ pub async fn send(
     }
 }
 
-#[derive(Deserialize)]
-struct ReadBody {
-    seq: i64,
-}
-
+#[utoipa::path(
+    tag = "messages",
+    params(("id" = String, Path, description = "A conversation id")),
+    request_body = ReadBody,
+    responses((status = 200, description = "Your read position now", body = ReadPositionBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[post("/api/conversations/{id}/read")]
 pub async fn read(
     session: SessionUser,
@@ -244,7 +275,10 @@ pub async fn read(
     match state.chat.write(op, None).await? {
         WriteOutcome::ReadMoved {
             conversation, seq, ..
-        } => Ok(HttpResponse::Ok().json(json!({ "conversation_id": conversation, "seq": seq }))),
+        } => Ok(HttpResponse::Ok().json(ReadPositionBody {
+            conversation_id: conversation,
+            seq,
+        })),
         other => Err(ApiError::Internal(format!("unexpected outcome {other:?}"))),
     }
 }

@@ -1,16 +1,21 @@
 //! Probes and metrics: `/healthz` (process up), `/readyz` (dependencies), `/metrics`.
 
+use super::bodies::{ErrorDetail, HealthBody, ReadinessBody};
 use super::AppState;
 use crate::db;
+use crate::protocol::ErrorCode;
 use actix_web::{get, web, HttpResponse};
-use serde_json::json;
 use std::sync::atomic::Ordering;
 
+#[utoipa::path(tag = "operations", responses((status = 200, description = "The process is up", body = HealthBody)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(HealthBody {
+        status: "ok".into(),
+    })
 }
 
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Postgres (and Redis when set) reachable", body = ReadinessBody), (status = 503, description = "A dependency is unreachable", body = ReadinessBody)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let postgres = match db::ping(&state.chat.pool).await {
@@ -28,19 +33,23 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
     });
     let ready = postgres == "ok" && redis.is_none_or(|r| r == "ok");
-    let mut body =
-        json!({ "status": if ready { "ready" } else { "not_ready" }, "postgres": postgres });
-    if let Some(redis) = redis {
-        body["redis"] = json!(redis);
-    }
+    let body = ReadinessBody {
+        status: if ready { "ready" } else { "not_ready" }.into(),
+        postgres: postgres.into(),
+        redis: redis.map(Into::into),
+        error: (!ready).then(|| ErrorDetail {
+            code: ErrorCode::Unavailable,
+            message: "a dependency is unreachable".into(),
+        }),
+    };
     if ready {
         HttpResponse::Ok().json(body)
     } else {
-        body["error"] = json!({ "code": "unavailable", "message": "a dependency is unreachable" });
         HttpResponse::ServiceUnavailable().json(body)
     }
 }
 
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()

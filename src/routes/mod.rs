@@ -1,11 +1,14 @@
 //! HTTP routes. Handlers are thin: they extract, call the chat service or a query, and
 //! shape JSON.
 
+pub mod allow;
 pub mod api;
 pub mod auth;
+pub mod bodies;
 pub mod error;
 pub mod headers;
 pub mod health;
+pub mod openapi;
 pub mod rooms;
 pub mod search;
 pub mod session;
@@ -71,6 +74,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
         .service(rooms::delete)
         .service(rooms::members)
         .service(search::search)
+        .service(openapi::document)
         .service(ws::socket);
+    cfg.app_data(web::Data::new(allow::ApiRoutes::from_document()));
     spa::configure(cfg, static_dir);
 }

@@ -3,14 +3,15 @@
 //! the socket frames do.
 
 use super::auth::SessionUser;
+use super::bodies::{
+    CreateRoomBody, ErrorBody, JoinRoomBody, MembersBody, MembershipBody, RoomBody, RoomsBody,
+};
 use super::error::ApiError;
 use super::AppState;
 use crate::db::writes::WriteOutcome;
 use crate::db::{self};
 use crate::domain::{ConversationId, RoomName, RoomPassword};
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
 
 fn room_id(raw: &str) -> Result<ConversationId, ApiError> {
     ConversationId::parse(raw).ok_or(ApiError::NotFound("room"))
@@ -20,28 +21,33 @@ fn unexpected(outcome: WriteOutcome) -> ApiError {
     ApiError::Internal(format!("unexpected outcome {outcome:?}"))
 }
 
+#[utoipa::path(
+    tag = "rooms",
+    responses((status = 200, description = "Every room, by name", body = RoomsBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[get("/api/rooms")]
 pub async fn list(
     _session: SessionUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let rooms = db::rooms::list(&state.chat.pool).await?;
-    Ok(HttpResponse::Ok().json(json!({ "rooms": rooms })))
+    Ok(HttpResponse::Ok().json(RoomsBody { rooms }))
 }
 
-#[derive(Deserialize)]
-struct CreateBody {
-    name: String,
-    password: Option<String>,
-}
-
+#[utoipa::path(
+    tag = "rooms",
+    request_body = CreateRoomBody,
+    responses((status = 201, description = "Created; you are its first member", body = MembershipBody), (status = 400, description = "Bad name or password", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 409, description = "A room with that name exists", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[post("/api/rooms")]
 pub async fn create(
     session: SessionUser,
     state: web::Data<AppState>,
-    body: web::Json<CreateBody>,
+    body: web::Json<CreateRoomBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let CreateBody { name, password } = body.into_inner();
+    let CreateRoomBody { name, password } = body.into_inner();
     let name = RoomName::parse(&name).map_err(|m| ApiError::BadRequest(m.into()))?;
     let password = RoomPassword::parse(password).map_err(|m| ApiError::BadRequest(m.into()))?;
     match state
@@ -51,29 +57,38 @@ pub async fn create(
     {
         WriteOutcome::RoomCreated {
             room, conversation, ..
-        } => {
-            Ok(HttpResponse::Created().json(json!({ "room": room, "conversation": conversation })))
-        }
+        } => Ok(HttpResponse::Created().json(MembershipBody { room, conversation })),
         other => Err(unexpected(other)),
     }
 }
 
-#[derive(Deserialize, Default)]
-struct JoinBody {
-    password: Option<String>,
-}
-
+#[utoipa::path(
+    tag = "rooms",
+    params(("id" = String, Path, description = "A room id")),
+    request_body = Option<JoinRoomBody>,
+    responses((status = 200, description = "You are a member", body = MembershipBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "Password missing or wrong", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 429, description = "Too many password attempts", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[post("/api/rooms/{id}/join")]
 pub async fn join(
     req: HttpRequest,
     session: SessionUser,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: Option<web::Json<JoinBody>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let room = room_id(&path)?;
-    let password = RoomPassword::parse(body.map(|b| b.into_inner()).unwrap_or_default().password)
-        .map_err(|m| ApiError::BadRequest(m.into()))?;
+    // The body is optional (an open room needs none; `null` says the same), but a body
+    // must be valid JSON.
+    let body: JoinRoomBody = if body.iter().all(u8::is_ascii_whitespace) {
+        JoinRoomBody::default()
+    } else {
+        serde_json::from_slice::<Option<JoinRoomBody>>(&body)
+            .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?
+            .unwrap_or_default()
+    };
+    let password =
+        RoomPassword::parse(body.password).map_err(|m| ApiError::BadRequest(m.into()))?;
     let address = super::client_address(&req);
     match state
         .chat
@@ -82,11 +97,17 @@ pub async fn join(
     {
         WriteOutcome::RoomJoined {
             room, conversation, ..
-        } => Ok(HttpResponse::Ok().json(json!({ "room": room, "conversation": conversation }))),
+        } => Ok(HttpResponse::Ok().json(MembershipBody { room, conversation })),
         other => Err(unexpected(other)),
     }
 }
 
+#[utoipa::path(
+    tag = "rooms",
+    params(("id" = String, Path, description = "A room id")),
+    responses((status = 200, description = "You are not a member (any more)", body = RoomBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[post("/api/rooms/{id}/leave")]
 pub async fn leave(
     session: SessionUser,
@@ -95,11 +116,17 @@ pub async fn leave(
 ) -> Result<HttpResponse, ApiError> {
     let room = room_id(&path)?;
     match state.chat.leave_room(session.0.user.id, room, None).await? {
-        WriteOutcome::RoomLeft { room, .. } => Ok(HttpResponse::Ok().json(json!({ "room": room }))),
+        WriteOutcome::RoomLeft { room, .. } => Ok(HttpResponse::Ok().json(RoomBody { room })),
         other => Err(unexpected(other)),
     }
 }
 
+#[utoipa::path(
+    tag = "rooms",
+    params(("id" = String, Path, description = "A room id")),
+    responses((status = 204, description = "Deleted, with its messages"), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "Only its creator may delete it", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[delete("/api/rooms/{id}")]
 pub async fn delete(
     session: SessionUser,
@@ -117,6 +144,12 @@ pub async fn delete(
     }
 }
 
+#[utoipa::path(
+    tag = "rooms",
+    params(("id" = String, Path, description = "A room id")),
+    responses((status = 200, description = "Members by email, with presence", body = MembersBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[get("/api/rooms/{id}/members")]
 pub async fn members(
     session: SessionUser,
@@ -125,5 +158,5 @@ pub async fn members(
 ) -> Result<HttpResponse, ApiError> {
     let room = room_id(&path)?;
     let members = state.chat.room_members(session.0.user.id, room).await?;
-    Ok(HttpResponse::Ok().json(json!({ "members": members })))
+    Ok(HttpResponse::Ok().json(MembersBody { members }))
 }

@@ -1,12 +1,11 @@
 //! `GET /api/search`: full-text search over the messages the caller may read.
 
 use super::auth::SessionUser;
+use super::bodies::{ErrorBody, SearchBody, SearchQuery};
 use super::error::ApiError;
 use super::AppState;
 use crate::db;
 use actix_web::{get, web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
 
 /// Longest query accepted, in characters.
 const MAX_QUERY_CHARS: usize = 200;
@@ -14,13 +13,12 @@ const MAX_LIMIT: i64 = 50;
 /// Deep pages cost a scan of everything before them; nobody reads that far.
 const MAX_OFFSET: i64 = 10_000;
 
-#[derive(Deserialize)]
-struct SearchQuery {
-    q: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
+#[utoipa::path(
+    tag = "search",
+    params(SearchQuery),
+    responses((status = 200, description = "Best match first, then newest", body = SearchBody), (status = 400, description = "Empty or over-long query, bad limit or offset", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
 #[get("/api/search")]
 pub async fn search(
     session: SessionUser,
@@ -53,5 +51,8 @@ pub async fn search(
         db::search::messages(&state.chat.pool, session.0.user.id, q, limit + 1, offset).await?;
     let next_offset = (hits.len() as i64 > limit).then_some(offset + limit);
     hits.truncate(limit as usize);
-    Ok(HttpResponse::Ok().json(json!({ "results": hits, "next_offset": next_offset })))
+    Ok(HttpResponse::Ok().json(SearchBody {
+        results: hits,
+        next_offset,
+    }))
 }

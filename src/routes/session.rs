@@ -2,22 +2,32 @@
 //! trades a provider access token for a Banter session token.
 
 use super::auth::bearer;
+use super::bodies::{ConfigBody, ErrorBody, SessionBody};
 use super::error::ApiError;
 use super::AppState;
 use crate::db;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use serde_json::json;
 
+#[utoipa::path(
+    tag = "session",
+    responses((status = 200, description = "The identity provider the web client signs in with", body = ConfigBody))
+)]
 #[get("/api/config")]
 pub async fn config(state: web::Data<AppState>) -> HttpResponse {
     let oidc = &state.settings.oidc;
-    HttpResponse::Ok().json(json!({
-        "issuer": oidc.issuer,
-        "client_id": oidc.client_id,
-        "audience": oidc.audience,
-    }))
+    HttpResponse::Ok().json(ConfigBody {
+        issuer: oidc.issuer.clone(),
+        client_id: oidc.client_id.clone(),
+        audience: oidc.audience.clone(),
+    })
 }
 
+#[utoipa::path(
+    tag = "session",
+    description = "Trades the identity provider's access token (Bearer) for a Banter session token; signs the person up on first sight.",
+    responses((status = 201, description = "A session token", body = SessionBody), (status = 401, description = "No, or a refused, provider token", body = ErrorBody), (status = 503, description = "The provider or storage is unreachable", body = ErrorBody)),
+    security(("provider" = []))
+)]
 #[post("/api/session")]
 pub async fn create_session(
     req: HttpRequest,
@@ -45,9 +55,9 @@ pub async fn create_session(
         .keys
         .mint(&user, state.settings.limits.session_ttl)
         .map_err(|e| ApiError::Internal(crate::error_chain(&e)))?;
-    Ok(HttpResponse::Created().json(json!({
-        "token": token,
-        "expires_at": expires_at,
-        "user": user,
-    })))
+    Ok(HttpResponse::Created().json(SessionBody {
+        token,
+        expires_at,
+        user,
+    }))
 }

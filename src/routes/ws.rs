@@ -2,6 +2,7 @@
 //! connection to a SocketSession.
 
 use super::auth::bearer;
+use super::bodies::ErrorBody;
 use super::error::error_response;
 use super::AppState;
 use crate::actors::socket::{Opening, Peer, SocketSession};
@@ -31,6 +32,15 @@ fn origin_allowed(req: &HttpRequest, allowed: Option<&[String]>) -> bool {
     }
 }
 
+#[utoipa::path(
+    tag = "socket",
+    description = "Upgrades to the WebSocket protocol v1 (JSON text frames; see docs/protocol.md). Authenticate with an `auth` frame, or a Bearer session token on the upgrade.",
+    responses(
+        (status = 101, description = "Switching protocols"),
+        (status = 400, description = "Not a WebSocket upgrade", body = ErrorBody),
+        (status = 401, description = "A Bearer header with a bad token", body = ErrorBody)
+    )
+)]
 #[get("/ws")]
 pub async fn socket(
     req: HttpRequest,

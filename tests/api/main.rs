@@ -11,6 +11,7 @@ mod http_api;
 mod limits;
 mod messaging;
 mod mirrors;
+mod openapi;
 mod presence;
 mod replies;
 mod retention;

@@ -195,6 +195,22 @@ async fn a_reconnecting_window_fills_its_gap_with_history_after_seq() {
         .map(|m| m["seq"].as_i64().unwrap())
         .collect();
     assert_eq!(seqs, vec![3, 4]);
+
+    // A window: after_seq and before_seq together.
+    let (status, body) = app
+        .get(
+            &format!("/api/conversations/{conversation}/messages?after_seq=1&before_seq=4"),
+            &bob.token,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let seqs: Vec<i64> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![2, 3]);
 }
 
 #[actix_web::test]

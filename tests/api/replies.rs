@@ -66,7 +66,7 @@ async fn a_reply_to_a_message_that_is_not_in_the_conversation_is_refused_without
 
     let (mut a1, _) = app.window(&alice).await;
     for (reply_to, code) in [
-        (json!(7), "bad_request"),
+        (json!(7), "not_found"),
         (json!(0), "bad_request"),
         (json!("one"), "bad_request"),
     ] {

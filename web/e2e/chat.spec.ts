@@ -339,3 +339,24 @@ test("a reply quotes the message it answers for both people", async ({ browser, 
   }
   await screenshot(alice.page, "11-reply");
 });
+
+test("the API page renders the server's OpenAPI document without loading anything from elsewhere", async ({ browser, server }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(message.text());
+  });
+  const foreign: string[] = [];
+  page.on("request", (request) => {
+    if (!request.url().startsWith(server.url)) foreign.push(request.url());
+  });
+  await page.goto(`${server.url}/api-docs.html`);
+  await expect(page.getByRole("heading", { name: /Banter HTTP API/ })).toBeVisible();
+  await expect(page.getByText("/api/rooms/{id}/join")).toBeVisible();
+  await expect(page.getByText("/api/search")).toBeVisible();
+  await screenshot(page, "12-api-page");
+  expect(problems).toEqual([]);
+  expect(foreign).toEqual([]);
+  await context.close();
+});

@@ -226,8 +226,8 @@ pub async fn send_batch(
             (pending(&results, &copy_of, i), conversation[i], r.reply_to)
         {
             if !quotes.contains_key(&(c, seq)) {
-                results[i] = Some(Err(WriteRejection::BadRequest(
-                    "reply_to names no earlier message of this conversation",
+                results[i] = Some(Err(WriteRejection::NotFound(
+                    "the message to reply to (reply_to) in this conversation",
                 )));
             }
         }

@@ -169,6 +169,11 @@ export function Sidebar({ state, client, onSignOut, onSearch }: Props) {
           <p className="quiet">You have blocked nobody.</p>
         )}
       </section>
+      <footer className="sidebar-footer">
+        <a href="/api-docs.html" target="_blank" rel="noreferrer">
+          HTTP API reference
+        </a>
+      </footer>
     </nav>
   );
 }

@@ -1,0 +1,211 @@
+//! The JSON bodies of the HTTP API, typed so the OpenAPI document (`/api/openapi.json`)
+//! is generated from the same types the handlers send and receive.
+
+use crate::db::search::Hit;
+use crate::domain::{ConversationId, ConversationSummary, Message, Room, RoomMember, User};
+use crate::protocol::ErrorCode;
+use chrono::{DateTime, Utc};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A whole number, also when written `12.0` (JSON Schema's `integer` allows that).
+fn whole(n: serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })
+}
+
+fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    whole(n.clone()).ok_or_else(|| D::Error::custom(format!("{n} is not a whole number")))
+}
+
+fn optional_whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<serde_json::Number>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) => whole(n.clone())
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("{n} is not a whole number"))),
+    }
+}
+
+/// Every error: `{"error":{"code","message"}}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    /// What went wrong, in words.
+    pub message: String,
+}
+
+/// `GET /api/config`: where the web client signs in.
+#[derive(Serialize, ToSchema)]
+pub struct ConfigBody {
+    pub issuer: String,
+    pub client_id: Option<String>,
+    pub audience: String,
+}
+
+/// `POST /api/session`: a Banter session token.
+#[derive(Serialize, ToSchema)]
+pub struct SessionBody {
+    /// A biscuit; send it as `Authorization: Bearer` or in the socket's `auth` frame.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UsersBody {
+    pub users: Vec<User>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BlockedBody {
+    pub blocked: Vec<User>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserBody {
+    pub user: User,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationsBody {
+    pub conversations: Vec<ConversationSummary>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessagesBody {
+    /// Ascending `seq`.
+    pub messages: Vec<Message>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SendBody {
+    /// 1 to 4000 characters, not only white space.
+    #[schema(min_length = 1, max_length = 4000, pattern = r"\S")]
+    pub body: String,
+    /// Yours to choose (1 to 100 characters); a repeat returns the original message.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    pub client_id: String,
+    /// The `seq` of an earlier message of this conversation that this one answers.
+    #[serde(default, deserialize_with = "optional_whole_number")]
+    #[schema(minimum = 1)]
+    pub reply_to: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReadBody {
+    /// Read up to here (never moves backwards; stops at the last message).
+    #[serde(deserialize_with = "whole_number")]
+    #[schema(minimum = 0)]
+    pub seq: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReadPositionBody {
+    pub conversation_id: ConversationId,
+    pub seq: i64,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// Messages after this seq, oldest first.
+    #[param(minimum = 0)]
+    pub after_seq: Option<i64>,
+    /// The newest messages before this seq (not with after_seq).
+    #[param(minimum = 0)]
+    pub before_seq: Option<i64>,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoomsBody {
+    pub rooms: Vec<Room>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateRoomBody {
+    /// 1 to 80 characters, unique whatever the case.
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
+    pub name: String,
+    /// Empty or absent: an open room.
+    #[schema(max_length = 200)]
+    pub password: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct JoinRoomBody {
+    /// Needed when the room has one and you are not a member yet.
+    #[schema(max_length = 200)]
+    pub password: Option<String>,
+}
+
+/// A room and your conversation in it.
+#[derive(Serialize, ToSchema)]
+pub struct MembershipBody {
+    pub room: Room,
+    pub conversation: ConversationSummary,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoomBody {
+    pub room: Room,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MembersBody {
+    pub members: Vec<RoomMember>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchQuery {
+    /// Words, "quoted phrases", -excluded words, OR (at most 200 characters).
+    #[param(required = true, min_length = 1, max_length = 200, pattern = r"\S")]
+    pub q: Option<String>,
+    /// 1 to 50 (default 20).
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<i64>,
+    /// 0 to 10000 (default 0).
+    #[param(minimum = 0, maximum = 10000)]
+    pub offset: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchBody {
+    pub results: Vec<Hit>,
+    /// The `offset` of the next page; null on the last one.
+    pub next_offset: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HealthBody {
+    pub status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReadinessBody {
+    /// `ready` or `not_ready`.
+    pub status: String,
+    /// `ok` or `unreachable`.
+    pub postgres: String,
+    /// With REDIS_URL: `ok` or `out of sync`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}

@@ -1,0 +1,84 @@
+//! The HTTP API's OpenAPI 3.1 document, generated from the handlers' annotations and the
+//! body types (`bodies.rs`), served at `/api/openapi.json`. The web build's API page
+//! (`/api.html`) renders it.
+
+use super::{api, health, rooms, search, session, ws};
+use actix_web::{get, HttpResponse};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Banter HTTP API",
+        description = "Everything done over HTTP reaches every open window live, as the WebSocket protocol's frames do (docs/protocol.md). Errors are `{\"error\":{\"code\",\"message\"}}`."
+    ),
+    paths(
+        session::config,
+        session::create_session,
+        api::get_me,
+        api::online,
+        api::blocks,
+        api::block,
+        api::unblock,
+        api::conversations,
+        api::open_direct,
+        api::history,
+        api::send,
+        api::read,
+        rooms::list,
+        rooms::create,
+        rooms::join,
+        rooms::leave,
+        rooms::delete,
+        rooms::members,
+        search::search,
+        document,
+        ws::socket,
+        health::healthz,
+        health::readyz,
+        health::metrics,
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "session", description = "Signing in"),
+        (name = "people", description = "You and who is online"),
+        (name = "blocks", description = "Blocking people"),
+        (name = "conversations", description = "Direct conversations"),
+        (name = "messages", description = "History, sending, read positions"),
+        (name = "rooms", description = "Rooms (an addition to SPEC §5)"),
+        (name = "search", description = "Full-text search"),
+        (name = "socket", description = "The WebSocket endpoint"),
+        (name = "operations", description = "Probes, metrics and this document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The two bearer tokens: Banter's session token, and (for `POST /api/session` only) the
+/// identity provider's access token.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut session = Http::new(HttpAuthScheme::Bearer);
+        session.bearer_format = Some("biscuit".into());
+        session.description =
+            Some("A Banter session token from POST /api/session or `banter token`".into());
+        components.add_security_scheme("session", SecurityScheme::Http(session));
+        let mut provider = Http::new(HttpAuthScheme::Bearer);
+        provider.bearer_format = Some("JWT".into());
+        provider.description =
+            Some("An access token of the identity provider (OIDC_ISSUER) for OIDC_AUDIENCE".into());
+        components.add_security_scheme("provider", SecurityScheme::Http(provider));
+    }
+}
+
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "This document", content_type = "application/json"))
+)]
+#[get("/api/openapi.json")]
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

@@ -1,0 +1,115 @@
+//! The OpenAPI document covers every route the server has, its references resolve, and
+//! its error responses have the error shape.
+
+use crate::helpers::*;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// Every (method, path) declared with actix's route macros in src/routes.
+fn declared_routes() -> BTreeSet<(String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes");
+    let mut routes = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines().map(str::trim) {
+            for method in ["get", "post", "put", "delete", "patch"] {
+                if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
+                    let path = rest.split('"').next().unwrap().to_owned();
+                    routes.insert((method.to_owned(), path));
+                }
+            }
+        }
+    }
+    routes
+}
+
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref" {
+                    out.push(v.as_str().unwrap().to_owned());
+                } else {
+                    refs(v, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[actix_web::test]
+async fn the_openapi_document_lists_every_route_and_its_references_resolve() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .get(format!("{}/api/openapi.json", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(doc["info"]["title"], "Banter HTTP API");
+
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    let declared = declared_routes();
+    assert!(declared.len() >= 24, "found {} routes", declared.len());
+    let missing: Vec<_> = declared.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from the document: {missing:?}"
+    );
+    let extra: Vec<_> = documented.difference(&declared).collect();
+    assert!(
+        extra.is_empty(),
+        "documented routes that do not exist: {extra:?}"
+    );
+
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for reference in all {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {reference}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{reference} does not resolve"
+        );
+    }
+
+    for (method, path) in &documented {
+        let operation = &doc["paths"][path][method];
+        let responses = operation["responses"].as_object().unwrap();
+        assert!(!responses.is_empty(), "{method} {path} has no responses");
+        for (status, response) in responses {
+            if status.starts_with('4') || (status.starts_with('5') && path != "/readyz") {
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+        let public = ["/api/config", "/api/session", "/api/openapi.json"];
+        if path.starts_with("/api/") && !public.contains(&path.as_str()) {
+            assert_eq!(
+                operation["security"][0]["session"],
+                Value::Array(vec![]),
+                "{method} {path} needs a session token"
+            );
+        }
+    }
+}
