@@ -18,4 +18,5 @@ mod rooms;
 mod search;
 mod session;
 mod shutdown;
+mod terminal;
 mod tls;
