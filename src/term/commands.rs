@@ -36,7 +36,8 @@ pub enum CommandError {
         "unknown command /{0}; /help lists them (start a message with // to send a leading /)"
     )]
     Unknown(String),
-    #[error("usage: {0}")]
+    /// The command's usage: `error usage /open <email>`.
+    #[error("{0}")]
     Usage(&'static str),
 }
 

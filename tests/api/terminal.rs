@@ -21,12 +21,18 @@ struct Terminal {
 impl Terminal {
     /// `banter chat --server <server> <args>`.
     fn start(server: &str, args: &[&str]) -> Terminal {
+        Terminal::start_with_env(server, args, &[])
+    }
+
+    /// Like [`Terminal::start`], with more environment variables.
+    fn start_with_env(server: &str, args: &[&str], env: &[(&str, &str)]) -> Terminal {
         let mut child = Command::new(env!("CARGO_BIN_EXE_banter"))
             .arg("chat")
             .args(["--server", server])
             .args(args)
             .env_remove("BANTER_TOKEN")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -143,6 +149,23 @@ impl Drop for Terminal {
     }
 }
 
+/// Polls `check` until it holds; panics after [`WAIT`]. For effects of frames that get
+/// no answer (`read`, `block`).
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not in time"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The conversation id in a `sent`, `message` or `opened` line.
 fn conversation_of(line: &str) -> String {
     line.split(' ')
@@ -228,8 +251,11 @@ async fn a_message_typed_in_the_terminal_reaches_the_peer_once_and_the_reply_is_
 
     term.type_line("/read");
     term.expect_next(&format!("read {conversation} 3")).await;
-    let (_, list) = app.get("/api/conversations", &alice.token).await;
-    assert_eq!(list["conversations"][0]["read_seq"], 3);
+    eventually("the read position is stored", || async {
+        let (_, list) = app.get("/api/conversations", &alice.token).await;
+        list["conversations"][0]["read_seq"] == 3
+    })
+    .await;
     assert_eq!(app.count_messages().await, 3);
 }
 
@@ -315,8 +341,12 @@ async fn a_send_refused_because_the_peer_blocked_the_terminal_user_prints_a_bloc
     term.type_line("/blocked");
     term.expect_next("blocked bob@example.com").await;
     term.expect_next("end blocked").await;
-    let (_, blocks) = app.get("/api/blocks", &alice.token).await;
-    assert_eq!(ids(&blocks["blocked"]), vec![bob.id.clone()]);
+    // The line is printed as the frame goes out; the server stores the block just after.
+    eventually("the block is stored", || async {
+        let (_, blocks) = app.get("/api/blocks", &alice.token).await;
+        ids(&blocks["blocked"]) == vec![bob.id.clone()]
+    })
+    .await;
 }
 
 #[actix_web::test]
@@ -440,4 +470,115 @@ async fn after_the_server_restarts_the_client_reconnects_and_prints_what_it_miss
     term.expect_next(&format!("sent {conversation} 3 typed while disconnected"))
         .await;
     assert_eq!(app.count_messages().await, 3);
+}
+
+#[actix_web::test]
+async fn an_operator_can_start_the_client_with_an_email_instead_of_a_token() {
+    let app = spawn_app().await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    // The token is minted with the root key the server keeps in Postgres, as
+    // `banter token` does; the user is created on first sight.
+    let mut term = Terminal::start_with_env(
+        &app.address,
+        &["--email", "operator@example.com", "--ttl", "5m"],
+        &[("DATABASE_URL", app.database_url.as_str())],
+    );
+    term.expect_next("ready me=operator@example.com online=1")
+        .await;
+    term.expect_next("online bob@example.com").await;
+    let presence = bob_ws.recv_type("presence").await;
+    assert_eq!(presence["user"]["email"], "operator@example.com");
+    term.type_line("/open bob@example.com");
+    term.expect_next("opened bob@example.com new").await;
+    term.expect_next("end history").await;
+    term.type_line("hello from the operator");
+    term.expect("sent ").await;
+    let message = bob_ws.recv_type("message").await["message"].clone();
+    assert_eq!(message["body"], "hello from the operator");
+}
+
+/// A tmux server of its own on a private socket, killed at the end.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    /// Waits until the pane shows a line containing `text`; returns the pane.
+    async fn wait_for(&self, text: &str) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let pane =
+                String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "chat"]).stdout)
+                    .into_owned();
+            if pane.lines().any(|l| l.contains(text)) {
+                return pane;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{text:?} did not appear; the pane:\n{pane}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+#[actix_web::test]
+async fn in_a_real_terminal_the_client_greets_the_person_and_takes_what_they_type() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipped");
+        return;
+    }
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    let tmux = Tmux {
+        socket: format!("banter-test-{}", uuid::Uuid::new_v4().simple()),
+    };
+    let chat = format!(
+        "{} chat --server {} --token {}",
+        env!("CARGO_BIN_EXE_banter"),
+        app.address,
+        alice.token
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "chat",
+        "-x",
+        "200",
+        "-y",
+        "50",
+        &chat,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+
+    tmux.wait_for("ready me=alice@example.com online=1").await;
+    tmux.wait_for("Connected as alice@example.com").await;
+    tmux.run(&["send-keys", "-t", "chat", "/open bob@example.com", "Enter"]);
+    tmux.wait_for("opened bob@example.com new").await;
+    tmux.run(&["send-keys", "-t", "chat", "-l", "typed by hand"]);
+    tmux.run(&["send-keys", "-t", "chat", "Enter"]);
+    let message = bob_ws.recv_type("message").await["message"].clone();
+    assert_eq!(message["body"], "typed by hand");
+    tmux.wait_for("1 typed by hand").await;
+    tmux.run(&["send-keys", "-t", "chat", "/quit", "Enter"]);
+    let presence = bob_ws.recv_type("presence").await;
+    assert_eq!(presence["online"], false);
 }
