@@ -28,6 +28,8 @@ pub enum TermError {
     Unsent(usize),
     #[error("minting a session token: {0}")]
     Mint(Box<CliError>),
+    #[error("TLS set-up: {0}")]
+    Tls(String),
     #[error("--ca-cert {path}: {reason}")]
     CaCert { path: String, reason: String },
     #[error("reading stdin: {0}")]

@@ -582,3 +582,91 @@ async fn in_a_real_terminal_the_client_greets_the_person_and_takes_what_they_typ
     let presence = bob_ws.recv_type("presence").await;
     assert_eq!(presence["online"], false);
 }
+
+/// A TLS front for the app (as Heroku's router is), with a certificate from a private CA
+/// in `dir` (ca.crt); each connection is decrypted and forwarded to the app.
+struct TlsFront {
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl TlsFront {
+    async fn start(app: &TestApp) -> TlsFront {
+        let dir =
+            std::env::temp_dir().join(format!("banter-wss-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        make_certificates(&dir);
+        let certs: Vec<_> =
+            rustls_pemfile::certs(&mut std::fs::read(dir.join("server.crt")).unwrap().as_slice())
+                .collect::<Result<_, _>>()
+                .unwrap();
+        let key = rustls_pemfile::private_key(
+            &mut std::fs::read(dir.join("server.key")).unwrap().as_slice(),
+        )
+        .unwrap()
+        .expect("a private key");
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let backend = app.port;
+        actix_web::rt::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                actix_web::rt::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let Ok(mut app) = tokio::net::TcpStream::connect(("127.0.0.1", backend)).await
+                    else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut app).await;
+                });
+            }
+        });
+        TlsFront { dir, port }
+    }
+}
+
+impl Drop for TlsFront {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[actix_web::test]
+async fn over_https_the_client_speaks_wss_and_checks_the_certificate() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let front = TlsFront::start(&app).await;
+    let server = format!("https://localhost:{}", front.port);
+
+    // A certificate from an unknown authority is refused.
+    let mut term = Terminal::start(&server, &["--token", &alice.token]);
+    let (status, stderr) = term.exit().await;
+    assert!(!status.success(), "{status:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot reach wss://localhost:{}/ws", front.port)),
+        "{stderr}"
+    );
+
+    // Trusting that authority, the client connects and works.
+    let ca = front.dir.join("ca.crt");
+    let mut term = Terminal::start(
+        &server,
+        &["--token", &alice.token, "--ca-cert", ca.to_str().unwrap()],
+    );
+    term.expect_next("ready me=alice@example.com online=0")
+        .await;
+    term.type_line("/online");
+    term.expect_next("end online").await;
+}
