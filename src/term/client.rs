@@ -8,7 +8,7 @@ use super::error::TermError;
 use super::frames::{self, Event, Request};
 use super::input::Input;
 use super::output::{Line, Output};
-use super::state::{Chat, Effects};
+use super::state::{Chat, Effects, Lookup};
 use super::token::Tokens;
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
@@ -202,11 +202,22 @@ impl Client {
         if let Event::Session { expires_at } = &event {
             self.schedule_renewal(*expires_at);
         }
-        if self.chat.needs_directory(&event) {
-            match connection::conversations(&self.http, &self.endpoint, self.tokens.current()).await
-            {
-                Ok(list) => self.chat.learn(list.conversations),
-                Err(e) => log::warn!("GET /api/conversations: {e}"),
+        while let Some(lookup) = self.chat.lookup(&event) {
+            self.chat.looked_up(lookup);
+            let token = self.tokens.current();
+            match lookup {
+                Lookup::Conversations(_) => {
+                    match connection::conversations(&self.http, &self.endpoint, token).await {
+                        Ok(list) => self.chat.learn(list.conversations),
+                        Err(e) => log::warn!("GET /api/conversations: {e}"),
+                    }
+                }
+                Lookup::Members { room, .. } => {
+                    match connection::members(&self.http, &self.endpoint, token, room).await {
+                        Ok(list) => self.chat.learn_people(list.members),
+                        Err(e) => log::warn!("GET /api/rooms/{room}/members: {e}"),
+                    }
+                }
             }
         }
         self.chat.on_event(event)

@@ -1,10 +1,11 @@
 //! Opening the socket: the server URL, TLS for `wss://`, header authentication on the
 //! upgrade (no `Origin`: non-browser clients send none), and the `ready` that follows.
-//! Also the one HTTP call the client makes, `GET /api/conversations`, to name people it
-//! has not met on the socket.
+//! Also the HTTP calls the client makes to name what it has not met on the socket:
+//! `GET /api/conversations` and `GET /api/rooms/{id}/members`.
 
 use super::error::TermError;
-use super::frames::{self, ConversationList, Event, Ready};
+use super::frames::{self, ConversationList, Event, MemberList, Ready};
+use crate::domain::ConversationId;
 use futures_util::StreamExt;
 use std::path::Path;
 use std::sync::Arc;
@@ -256,6 +257,22 @@ pub async fn conversations(
     token: &str,
 ) -> Result<ConversationList, reqwest::Error> {
     http.get(format!("{}/api/conversations", endpoint.http))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await
+}
+
+/// `GET /api/rooms/{room}/members`, for the emails of people writing in a room.
+pub async fn members(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    token: &str,
+    room: ConversationId,
+) -> Result<MemberList, reqwest::Error> {
+    http.get(format!("{}/api/rooms/{room}/members", endpoint.http))
         .bearer_auth(token)
         .send()
         .await?

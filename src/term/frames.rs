@@ -32,6 +32,12 @@ pub struct ConversationList {
     pub conversations: Vec<Conversation>,
 }
 
+/// The body of `GET /api/rooms/{id}/members` (each member's `online` is not needed).
+#[derive(Debug, Deserialize)]
+pub struct MemberList {
+    pub members: Vec<User>,
+}
+
 /// The snapshot a window starts from.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Ready {
@@ -88,7 +94,12 @@ pub enum Event {
     Session {
         expires_at: DateTime<Utc>,
     },
-    /// `ui` and any frame type added after this client was written.
+    /// You became a member of a room (here or in another window); its `room` is not
+    /// needed here.
+    Joined {
+        conversation: Conversation,
+    },
+    /// `ui`, the room list's frames, and any frame type added after this client was written.
     #[serde(other)]
     Unknown,
 }
@@ -254,7 +265,14 @@ mod tests {
                 json!({"type": "session", "expires_at": "2026-11-21T10:29:00Z"}),
                 "session",
             ),
+            (
+                json!({"type": "joined", "room": {"id": CONV, "name": "General"},
+                    "conversation": {"id": CONV, "kind": "room", "name": "General", "last_seq": 4,
+                                     "read_seq": 4, "unread": 0}}),
+                "joined",
+            ),
             (json!({"type": "ui", "state": {"draft": "x"}}), "unknown"),
+            (json!({"type": "room_deleted", "room_id": CONV}), "unknown"),
             (json!({"type": "something_new", "x": 1}), "unknown"),
         ];
         for (frame, kind) in cases {
@@ -270,6 +288,7 @@ mod tests {
                 Event::Typing { .. } => "typing",
                 Event::Error { .. } => "error",
                 Event::Session { .. } => "session",
+                Event::Joined { .. } => "joined",
                 Event::Unknown => "unknown",
                 Event::Ready(_) => "ready",
             };

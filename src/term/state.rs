@@ -9,12 +9,16 @@
 //! order, each message once), and only then re-sends unacknowledged messages with their
 //! original `client_id`. A message of ours found while filling a gap was committed
 //! before the drop: it is reported as `sent`, not sent again.
+//!
+//! Rooms: their messages print like any other (with the room's conversation id), but a
+//! room is never taken for a direct chat: a conversation's kind and peer come only from
+//! the server (`ready`, `joined`, `GET /api/conversations`), never from a sender.
 
 use super::commands::{Command, DEFAULT_HISTORY, HELP};
 use super::frames::{Conversation, Event, Page, Ready, Request, Target, HISTORY_MAX};
 use super::output::{Line, Shown};
-use crate::domain::{ConversationId, Message, User, UserId};
-use std::collections::{BTreeMap, HashMap};
+use crate::domain::{ConversationId, ConversationKind, Message, User, UserId};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What one reaction asks the caller to do, in order.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -23,13 +27,21 @@ pub struct Effects {
     pub frames: Vec<Request>,
 }
 
-/// A conversation this client has heard of.
+/// A conversation as the server described it.
 #[derive(Debug)]
 struct Known {
-    /// The other person of a direct chat, once known.
+    kind: ConversationKind,
+    /// The other person of a direct chat.
     peer: Option<UserId>,
-    /// The highest `seq` printed (or counted by the first `ready`).
-    seen: i64,
+}
+
+/// Something to look up over HTTP before an event can be printed with names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lookup {
+    /// `GET /api/conversations`: a conversation this client has not heard of.
+    Conversations(ConversationId),
+    /// `GET /api/rooms/{room}/members`: someone writing in a room, not met otherwise.
+    Members { room: ConversationId, user: UserId },
 }
 
 /// The chat `/open` chose.
@@ -82,6 +94,10 @@ pub struct Chat {
     online: HashMap<UserId, User>,
     blocked: HashMap<UserId, User>,
     conversations: HashMap<ConversationId, Known>,
+    /// Per conversation, the highest `seq` printed (or counted by `ready` or `joined`).
+    seen: HashMap<ConversationId, i64>,
+    /// Lookups done (each is done once, found or not).
+    looked_up: HashSet<Lookup>,
     open: Option<OpenChat>,
     pending: Vec<PendingSend>,
     outstanding: BTreeMap<String, Outstanding>,
@@ -110,38 +126,63 @@ impl Chat {
         self.pending.len()
     }
 
-    /// Does printing this event need people or conversations this client has not heard
-    /// of? (A first message from someone who was never online while connected, or one
-    /// of ours from another window in a new conversation.) The caller then fetches
-    /// `GET /api/conversations` and hands it to [`Chat::learn`].
-    pub fn needs_directory(&self, event: &Event) -> bool {
-        let me = self.me.as_ref().map(|u| u.id);
-        let unknown = |m: &Message| {
-            !self.people.contains_key(&m.sender_id)
-                || (Some(m.sender_id) == me && !self.conversations.contains_key(&m.conversation_id))
+    /// What printing this event needs to look up first, if anything: a conversation
+    /// this client has not heard of (someone's first message, a room joined elsewhere),
+    /// or the email of someone writing in a room. The caller fetches it, hands it to
+    /// [`Chat::learn`] or [`Chat::learn_people`], and asks again; each lookup is made once.
+    pub fn lookup(&self, event: &Event) -> Option<Lookup> {
+        let needs = |conversation: ConversationId, user: UserId| {
+            let lookup = match self.conversations.get(&conversation) {
+                None => Lookup::Conversations(conversation),
+                Some(_) if self.people.contains_key(&user) => return None,
+                Some(k) if k.kind == ConversationKind::Room => Lookup::Members {
+                    room: conversation,
+                    user,
+                },
+                Some(_) => return None,
+            };
+            (!self.looked_up.contains(&lookup)).then_some(lookup)
         };
         match event {
-            Event::Message { message } => unknown(message),
-            Event::History { messages, .. } => messages.iter().any(unknown),
-            Event::Typing { user_id, .. } => !self.people.contains_key(user_id),
-            _ => false,
+            Event::Message { message } => needs(message.conversation_id, message.sender_id),
+            Event::History { messages, .. } => messages
+                .iter()
+                .find_map(|m| needs(m.conversation_id, m.sender_id)),
+            Event::Typing {
+                conversation_id,
+                user_id,
+            } => needs(*conversation_id, *user_id),
+            _ => None,
         }
     }
 
-    /// Learns the peers of conversations (from `GET /api/conversations`).
+    /// Records that `lookup` was made (so it is not made again, whatever it found).
+    pub fn looked_up(&mut self, lookup: Lookup) {
+        self.looked_up.insert(lookup);
+    }
+
+    /// Learns conversations' kinds and peers (from `GET /api/conversations`).
     pub fn learn(&mut self, conversations: Vec<Conversation>) {
         for c in conversations {
-            let peer = c.peer.map(|p| {
-                let id = p.id;
-                self.people.insert(id, p);
-                id
-            });
-            let known = self
-                .conversations
-                .entry(c.id)
-                .or_insert(Known { peer, seen: 0 });
-            known.peer = peer.or(known.peer);
+            self.know(c);
         }
+    }
+
+    /// Learns people's emails (a room's members).
+    pub fn learn_people(&mut self, people: Vec<User>) {
+        for p in people {
+            self.people.entry(p.id).or_insert(p);
+        }
+    }
+
+    fn know(&mut self, c: Conversation) {
+        let peer = c.peer.map(|p| {
+            let id = p.id;
+            self.people.insert(id, p);
+            id
+        });
+        self.conversations
+            .insert(c.id, Known { kind: c.kind, peer });
     }
 
     /// A `ready`: the first one prints the snapshot; a later one (a reconnect) prints
@@ -204,27 +245,23 @@ impl Chat {
             }
         }
         for c in ready.conversations {
-            let peer = c.peer.map(|p| {
-                let id = p.id;
-                self.people.insert(id, p);
-                id
-            });
-            let seen = if first { c.last_seq } else { 0 };
-            let known = self
-                .conversations
-                .entry(c.id)
-                .or_insert(Known { peer, seen });
-            known.peer = peer.or(known.peer);
-            if c.last_seq > known.seen {
-                let after = known.seen;
-                self.gaps.insert(
-                    c.id,
-                    Gap {
-                        target: c.last_seq,
-                        buffered: Vec::new(),
-                    },
-                );
-                self.ask_gap(c.id, after, &mut fx);
+            let (id, kind, last_seq) = (c.id, c.kind, c.last_seq);
+            self.know(c);
+            // Before the first `ready` is history; so is a room joined elsewhere while
+            // away (as after `joined`). A direct chat begun while away is all missed.
+            let start = if first || kind == ConversationKind::Room {
+                last_seq
+            } else {
+                0
+            };
+            let after = *self.seen.entry(id).or_insert(start);
+            if last_seq > after {
+                let gap = Gap {
+                    target: last_seq,
+                    buffered: Vec::new(),
+                };
+                self.gaps.insert(id, gap);
+                self.ask_gap(id, after, &mut fx);
             }
         }
         if self.gaps.is_empty() {
@@ -293,6 +330,13 @@ impl Chat {
                     self.refused(&reference, &mut fx);
                 }
             }
+            Event::Joined { conversation } => {
+                // A room's messages reach a new member from the one after the join on.
+                self.seen
+                    .entry(conversation.id)
+                    .or_insert(conversation.last_seq);
+                self.know(conversation);
+            }
             Event::Session { .. } | Event::Unknown => {}
         }
         fx
@@ -357,9 +401,7 @@ impl Chat {
             Command::Read => {
                 let open = self.open.as_ref().map(|o| o.peer.id);
                 let conversation = open.and_then(|peer| self.direct_with(peer));
-                let seen = conversation
-                    .and_then(|c| self.conversations.get(&c))
-                    .map(|k| k.seen);
+                let seen = conversation.and_then(|c| self.seen.get(&c)).copied();
                 match (open, conversation, seen) {
                     (None, _, _) => fx.lines.push(no_chat()),
                     (Some(_), Some(conversation), Some(seq)) if seq > 0 => {
@@ -508,20 +550,11 @@ impl Chat {
     /// Prints a message not printed before (by `seq`), in its conversation's order.
     fn show_new(&mut self, m: Message, fx: &mut Effects) {
         let me = self.me.as_ref().map(|u| u.id);
-        let known = self
-            .conversations
-            .entry(m.conversation_id)
-            .or_insert(Known {
-                peer: None,
-                seen: 0,
-            });
-        if m.seq <= known.seen {
+        let seen = self.seen.entry(m.conversation_id).or_insert(0);
+        if m.seq <= *seen {
             return;
         }
-        known.seen = m.seq;
-        if known.peer.is_none() && Some(m.sender_id) != me {
-            known.peer = Some(m.sender_id);
-        }
+        *seen = m.seq;
         self.note_shown(m.conversation_id, m.seq);
         let ours = Some(m.sender_id) == me;
         if let Some(i) = self
@@ -559,15 +592,16 @@ impl Chat {
             return; // already reported (found while filling a gap)
         };
         let p = self.pending.remove(i);
-        let known = self
-            .conversations
-            .entry(m.conversation_id)
-            .or_insert(Known {
-                peer: None,
-                seen: 0,
-            });
-        known.peer = Some(p.peer);
-        known.seen = known.seen.max(m.seq);
+        // We only write to direct chats: this is the one with `p.peer`.
+        self.conversations.insert(
+            m.conversation_id,
+            Known {
+                kind: ConversationKind::Direct,
+                peer: Some(p.peer),
+            },
+        );
+        let seen = self.seen.entry(m.conversation_id).or_insert(0);
+        *seen = (*seen).max(m.seq);
         self.note_shown(m.conversation_id, m.seq);
         fx.lines.push(Line::Sent {
             conversation: m.conversation_id,
@@ -601,7 +635,7 @@ impl Chat {
                 for m in messages {
                     self.show_new(m, fx);
                 }
-                let seen = self.conversations.get(&conversation).map_or(0, |k| k.seen);
+                let seen = self.seen.get(&conversation).copied().unwrap_or(0);
                 let target = self.gaps.get(&conversation).map_or(0, |g| g.target);
                 if full && seen < target {
                     self.ask_gap(conversation, seen, fx);
@@ -811,6 +845,42 @@ mod tests {
         let resent: Vec<String> = fx.frames.iter().map(|f| sent(f).0).collect();
         assert_eq!(resent, [lost]);
         assert_eq!(chat.unsent(), 1);
+    }
+
+    #[test]
+    fn a_room_is_never_taken_for_a_direct_chat_with_someone_writing_in_it() {
+        let mut chat = Chat::default();
+        chat.on_ready(ready(vec![bob()], None));
+        // A message in a conversation never heard of: it must be looked up first.
+        let event = Event::Message {
+            message: message(1, &bob(), "hello room", "b1"),
+        };
+        assert_eq!(
+            chat.lookup(&event),
+            Some(Lookup::Conversations(conversation()))
+        );
+        chat.looked_up(Lookup::Conversations(conversation()));
+        chat.learn(vec![Conversation {
+            id: conversation(),
+            kind: crate::domain::ConversationKind::Room,
+            peer: None,
+            name: Some("General".into()),
+            last_seq: 1,
+            read_seq: 0,
+        }]);
+        assert_eq!(chat.lookup(&event), None);
+        let fx = chat.on_event(event);
+        assert_eq!(
+            texts(&fx),
+            [format!(
+                "message {} 1 bob@example.com hello room",
+                conversation()
+            )]
+        );
+        let fx = chat.on_command(Command::Open("bob@example.com".into()));
+        assert_eq!(texts(&fx), ["opened bob@example.com new", "end history"]);
+        let fx = chat.on_command(Command::Say("hi".into()));
+        assert_eq!(sent(&fx.frames[0]).1, Target::Person(bob().id));
     }
 
     #[test]

@@ -670,3 +670,53 @@ async fn over_https_the_client_speaks_wss_and_checks_the_certificate() {
     term.type_line("/online");
     term.expect_next("end online").await;
 }
+
+#[actix_web::test]
+async fn room_messages_are_printed_with_their_senders_and_a_room_is_never_taken_for_a_direct_chat()
+{
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=0")
+        .await;
+
+    // Bob (never online, so unknown to alice's client) makes a room; alice joins it.
+    let (status, created) = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/rooms",
+            &bob.token,
+            Some(json!({"name": "General"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let room = created["room"]["id"].as_str().unwrap().to_owned();
+    let (status, joined) = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/rooms/{room}/join"),
+            &alice.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{joined}");
+
+    let (status, _) = app
+        .post_message(&bob.token, &room, "welcome to the room", &new_client_id())
+        .await;
+    assert_eq!(status, 201);
+    term.expect_next(&format!(
+        "message {room} 1 bob@example.com welcome to the room"
+    ))
+    .await;
+
+    // Bob is known now, and his direct chat with alice is not the room.
+    term.type_line("/open bob@example.com");
+    term.expect_next("opened bob@example.com new").await;
+    term.expect_next("end history").await;
+    term.type_line("just between us");
+    let sent = term.expect("sent ").await;
+    assert_ne!(conversation_of(&sent), room);
+    assert!(sent.ends_with(" 1 just between us"), "{sent}");
+}
