@@ -1,8 +1,10 @@
-//! The `banter` command line: `serve` (the default), `migrate` and `token`.
+//! The `banter` command line: `serve` (the default), `migrate`, `token`, `bench` and
+//! `chat`.
 
 use crate::configuration::{self, Settings};
 use crate::db;
 use crate::startup::{self, Application};
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use std::time::Duration;
 
@@ -30,6 +32,9 @@ pub enum Command {
     },
     /// Load-test a running server over the public protocol (see docs/benchmarks.md).
     Bench(crate::bench::BenchArgs),
+    /// Chat from a terminal or a script: commands on stdin, events on stdout, one per
+    /// line (see docs/terminal.md).
+    Chat(crate::term::ChatArgs),
 }
 
 /// A failure `main` reports in one line and exits non-zero on.
@@ -37,8 +42,27 @@ pub enum Command {
 pub enum CliError {
     #[error("configuration: {0}")]
     Config(#[from] configuration::ConfigError),
+    #[error("{0}")]
+    Chat(#[from] crate::term::TermError),
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
+}
+
+/// Mints a session token for `email` (creating the user if new) with the root key, as
+/// an operator may (SPEC §3): `banter token`, and `banter chat --email`.
+pub async fn mint_token(email: &str, ttl: Duration) -> Result<(String, DateTime<Utc>), CliError> {
+    let lookup = |k: &str| std::env::var(k).ok();
+    let url = configuration::database_url_from(&lookup)?;
+    let key = configuration::biscuit_key_from(&lookup)?;
+    let pool = db::connect(&url, 1).await.map_err(anyhow::Error::from)?;
+    db::migrations::run(&pool)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let keys = startup::session_keys(&pool, key.as_deref()).await?;
+    let user = db::users::find_or_create_by_email(&pool, email.trim())
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(keys.mint(&user, ttl).map_err(anyhow::Error::from)?)
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -57,18 +81,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             log::info!("applied {applied} migrations");
         }
         Command::Token { email, ttl } => {
-            let lookup = |k: &str| std::env::var(k).ok();
-            let url = configuration::database_url_from(&lookup)?;
-            let key = configuration::biscuit_key_from(&lookup)?;
-            let pool = db::connect(&url, 1).await.map_err(anyhow::Error::from)?;
-            db::migrations::run(&pool)
-                .await
-                .map_err(anyhow::Error::from)?;
-            let keys = startup::session_keys(&pool, key.as_deref()).await?;
-            let user = db::users::find_or_create_by_email(&pool, email.trim())
-                .await
-                .map_err(anyhow::Error::from)?;
-            let (token, _) = keys.mint(&user, ttl).map_err(anyhow::Error::from)?;
+            let (token, _) = mint_token(&email, ttl).await?;
             println!("{token}");
         }
         Command::Bench(args) => {
@@ -77,6 +90,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .await
                 .map_err(anyhow::Error::from)??;
         }
+        Command::Chat(args) => crate::term::run(args).await?,
     }
     Ok(())
 }

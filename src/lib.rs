@@ -46,6 +46,7 @@
 //! (Redis), [`routes`] (HTTP), [`metrics`], [`retention`] (optional deletion of old
 //! messages), [`mod@bench`] (the load generator). Rooms are conversations with members
 //! (`chat/rooms.rs`, `db/rooms.rs`, `db/writes/rooms.rs`); search is `db/search.rs`.
+//! [`term`] is `banter chat`, the terminal client: a protocol client like any other.
 
 pub mod actors;
 pub mod bench;
@@ -61,6 +62,7 @@ pub mod protocol;
 pub mod retention;
 pub mod routes;
 pub mod startup;
+pub mod term;
 
 /// Formats an error with its whole `source()` chain, for logs.
 pub fn error_chain(e: &dyn std::error::Error) -> String {

@@ -19,4 +19,5 @@ mod rooms;
 mod search;
 mod session;
 mod shutdown;
+mod terminal;
 mod tls;

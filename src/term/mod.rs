@@ -1,0 +1,104 @@
+//! `banter chat`: the terminal client, in line mode (docs/terminal.md).
+//!
+//! It reads commands and messages from stdin, one per line, and prints events to
+//! stdout, one per line, in a fixed greppable format, so people and scripts drive it
+//! alike. It speaks only the public protocol (docs/protocol.md): header authentication
+//! on the upgrade, idempotent sends with a fresh `client_id` each, and on a dropped
+//! socket it reconnects with backoff, fills gaps with `history after_seq` and re-sends
+//! what was not acknowledged.
+//!
+//! Layout: [`frames`] (typed protocol frames), [`commands`] (decoding stdin lines),
+//! [`state`] (what the client knows and how it reacts; no I/O), [`output`] (the line
+//! format), [`connection`] (URLs, TLS, connecting), [`token`] (given or minted tokens),
+//! [`input`] (the stdin reader), [`client`] (the loop that ties them), [`error`].
+
+pub mod client;
+pub mod commands;
+pub mod connection;
+pub mod error;
+pub mod frames;
+pub mod input;
+pub mod output;
+pub mod state;
+pub mod token;
+
+pub use error::TermError;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+use token::{Credentials, Tokens};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChatArgs {
+    /// The server's URL (http, https, ws or wss; `/ws` is added).
+    #[arg(long, env = "BANTER_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// A session token (from `banter token` or POST /api/session).
+    #[arg(long, env = "BANTER_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Mint a token for this email with the root key instead, as `banter token` does
+    /// (needs DATABASE_URL, and BISCUIT_PRIVATE_KEY if the deployment sets one); it is
+    /// renewed before it expires. Takes precedence over BANTER_TOKEN.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// How long each minted token lives, e.g. 15m, 1h.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub ttl: Duration,
+    /// PEM certificates to trust for wss:// instead of the public roots.
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl ChatArgs {
+    fn credentials(&self) -> Result<Credentials, TermError> {
+        match (&self.email, &self.token) {
+            (Some(email), _) => Ok(Credentials::Mint {
+                email: email.trim().to_owned(),
+                ttl: self.ttl,
+            }),
+            (None, Some(token)) if !token.trim().is_empty() => {
+                Ok(Credentials::Token(token.clone()))
+            }
+            (None, _) => Err(TermError::NoCredentials),
+        }
+    }
+}
+
+/// Runs the client until `/quit` or end of input.
+pub async fn run(args: ChatArgs) -> Result<(), TermError> {
+    let endpoint = connection::Endpoint::parse(&args.server)?;
+    let tls = connection::tls_config(args.ca_cert.as_deref())?;
+    let tokens = Tokens::new(args.credentials()?).await?;
+    let mut http = reqwest::Client::builder().timeout(connection::CONNECT_TIMEOUT);
+    if let Some(path) = &args.ca_cert {
+        let failed = |reason: String| TermError::CaCert {
+            path: path.display().to_string(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+        for cert in
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| failed(e.to_string()))?
+        {
+            http = http.add_root_certificate(cert);
+        }
+    }
+    let http = http.build().map_err(|e| TermError::Unreachable {
+        url: endpoint.http.clone(),
+        reason: e.to_string(),
+    })?;
+    let mut client = client::Client::new(endpoint, tls, tokens, http);
+    let socket = client.connect_first().await?;
+    if std::io::stdin().is_terminal() {
+        let me = client
+            .chat
+            .me()
+            .map(|u| u.email.clone())
+            .unwrap_or_default();
+        eprintln!(
+            "Connected as {me}. /open <email> starts a chat, then type to send; /help lists commands, /quit leaves."
+        );
+    }
+    let input = input::spawn_stdin().map_err(TermError::Input)?;
+    client.run(socket, input).await
+}

@@ -1,0 +1,247 @@
+//! The line format of stdout: one event per line, a keyword first, fields separated by
+//! one space, free text (bodies, error messages) last and escaped so that it stays on
+//! one line. docs/terminal.md documents every line; this file is its only producer.
+
+use crate::domain::ConversationId;
+use std::fmt;
+use std::io::Write;
+
+/// One line of output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    /// `ready me=<email> online=<n>`: connected; `n` `online` lines follow.
+    Ready { me: String, online: usize },
+    /// `online <email>`: someone online (after `ready`, and for `/online`).
+    Online(String),
+    /// `end <what>`: the end of a listing (`online`, `blocked`, `history`, `help`).
+    End(&'static str),
+    /// `opened <email> <conversation|new>`: the chat `/open` opened.
+    Opened {
+        peer: String,
+        conversation: Option<ConversationId>,
+    },
+    /// `message <conversation> <seq> <sender-email> <body>`: a message arrived.
+    Message(Shown),
+    /// `history <conversation> <seq> <sender-email> <body>`: an older message, on request.
+    History(Shown),
+    /// `sent <conversation> <seq> <body>`: the server committed a message typed here.
+    Sent {
+        conversation: ConversationId,
+        seq: i64,
+        body: String,
+    },
+    /// `presence online|offline <email>`.
+    Presence { online: bool, email: String },
+    /// `blocked <email>`: blocked (here, in another window, or listed by `/blocked`).
+    Blocked(String),
+    /// `unblocked <email>`.
+    Unblocked(String),
+    /// `typing <conversation> <email>`.
+    Typing {
+        conversation: ConversationId,
+        email: String,
+    },
+    /// `read <conversation> <seq>`: the read position moved (here or in another window).
+    Read {
+        conversation: ConversationId,
+        seq: i64,
+    },
+    /// `error <code> <message>`: the server or this client refused something.
+    Error { code: String, message: String },
+    /// `disconnected <reason>`: the socket dropped; reconnecting.
+    Disconnected(String),
+    /// `reconnected`: connected again; missed events follow.
+    Reconnected,
+    /// `help <usage> -- <what it does>`.
+    Help {
+        usage: &'static str,
+        text: &'static str,
+    },
+}
+
+/// A message with its sender's email, as `message` and `history` lines show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub conversation: ConversationId,
+    pub seq: i64,
+    pub sender: String,
+    pub body: String,
+}
+
+impl Line {
+    /// An `error` line.
+    pub fn error(code: &str, message: impl Into<String>) -> Line {
+        Line::Error {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Line::Ready { me, online } => write!(f, "ready me={} online={online}", word(me)),
+            Line::Online(email) => write!(f, "online {}", word(email)),
+            Line::End(what) => write!(f, "end {what}"),
+            Line::Opened { peer, conversation } => match conversation {
+                Some(c) => write!(f, "opened {} {c}", word(peer)),
+                None => write!(f, "opened {} new", word(peer)),
+            },
+            Line::Message(m) => write!(f, "message {m}"),
+            Line::History(m) => write!(f, "history {m}"),
+            Line::Sent {
+                conversation,
+                seq,
+                body,
+            } => write!(f, "sent {conversation} {seq} {}", escape(body)),
+            Line::Presence { online, email } => {
+                let state = if *online { "online" } else { "offline" };
+                write!(f, "presence {state} {}", word(email))
+            }
+            Line::Blocked(email) => write!(f, "blocked {}", word(email)),
+            Line::Unblocked(email) => write!(f, "unblocked {}", word(email)),
+            Line::Typing {
+                conversation,
+                email,
+            } => write!(f, "typing {conversation} {}", word(email)),
+            Line::Read { conversation, seq } => write!(f, "read {conversation} {seq}"),
+            Line::Error { code, message } => write!(f, "error {} {}", word(code), escape(message)),
+            Line::Disconnected(reason) => write!(f, "disconnected {}", escape(reason)),
+            Line::Reconnected => write!(f, "reconnected"),
+            Line::Help { usage, text } => write!(f, "help {usage} -- {text}"),
+        }
+    }
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {} {}",
+            self.conversation,
+            self.seq,
+            word(&self.sender),
+            escape(&self.body)
+        )
+    }
+}
+
+/// Free text on one line: `\` becomes `\\`, newline `\n`, carriage return `\r`, tab `\t`,
+/// and any other control character `\u{hex}`, so a reader can split on newlines and
+/// undo the escapes exactly.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A field that must stay one word (an email, a code): escaped, and spaces as `\u{20}`
+/// (emails come from the identity provider and never should hold one).
+fn word(text: &str) -> String {
+    escape(text).replace(' ', "\\u{20}")
+}
+
+/// Where lines go: stdout, flushed after every batch so a script sees each event at once.
+pub struct Output {
+    stdout: std::io::Stdout,
+}
+
+impl Output {
+    pub fn stdout() -> Output {
+        Output {
+            stdout: std::io::stdout(),
+        }
+    }
+
+    /// Writes the lines, each followed by a newline, and flushes.
+    pub fn write(&self, lines: &[Line]) -> std::io::Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let mut out = self.stdout.lock();
+        for line in lines {
+            writeln!(out, "{line}")?;
+        }
+        out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversation() -> ConversationId {
+        ConversationId::parse("c3c0ffee-0000-4000-8000-000000000003").unwrap()
+    }
+
+    #[test]
+    fn bodies_stay_on_one_line_and_the_escapes_are_reversible() {
+        assert_eq!(escape("a\nb\\n\tc\r\u{7}"), "a\\nb\\\\n\\tc\\r\\u{7}");
+        assert_eq!(escape("héllo /world"), "héllo /world");
+    }
+
+    #[test]
+    fn each_line_reads_as_documented() {
+        let c = conversation();
+        let cases = [
+            (
+                Line::Ready {
+                    me: "a@x".into(),
+                    online: 2,
+                },
+                "ready me=a@x online=2".to_owned(),
+            ),
+            (Line::Online("b@x".into()), "online b@x".into()),
+            (Line::End("online"), "end online".into()),
+            (
+                Line::Opened {
+                    peer: "b@x".into(),
+                    conversation: None,
+                },
+                "opened b@x new".into(),
+            ),
+            (
+                Line::Message(Shown {
+                    conversation: c,
+                    seq: 3,
+                    sender: "b@x".into(),
+                    body: "two\nlines".into(),
+                }),
+                format!("message {c} 3 b@x two\\nlines"),
+            ),
+            (
+                Line::Sent {
+                    conversation: c,
+                    seq: 4,
+                    body: "hi there".into(),
+                },
+                format!("sent {c} 4 hi there"),
+            ),
+            (
+                Line::Presence {
+                    online: false,
+                    email: "b@x".into(),
+                },
+                "presence offline b@x".into(),
+            ),
+            (
+                Line::error("blocked", "one of you has blocked the other"),
+                "error blocked one of you has blocked the other".into(),
+            ),
+            (Line::Reconnected, "reconnected".into()),
+        ];
+        for (line, text) in cases {
+            assert_eq!(line.to_string(), text);
+        }
+    }
+}

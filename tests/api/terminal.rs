@@ -1,0 +1,722 @@
+//! `banter chat`, the terminal client, run as a child process against the real server:
+//! commands typed on its stdin, events read from its stdout, every wait bounded.
+
+use crate::helpers::*;
+use serde_json::json;
+use std::io::{BufRead, Write};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// A running `banter chat` with pipes on stdin, stdout and stderr.
+struct Terminal {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: mpsc::UnboundedReceiver<String>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+    /// Every line read so far, for failure messages.
+    seen: Vec<String>,
+}
+
+impl Terminal {
+    /// `banter chat --server <server> <args>`.
+    fn start(server: &str, args: &[&str]) -> Terminal {
+        Terminal::start_with_env(server, args, &[])
+    }
+
+    /// Like [`Terminal::start`], with more environment variables.
+    fn start_with_env(server: &str, args: &[&str], env: &[(&str, &str)]) -> Terminal {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_banter"))
+            .arg("chat")
+            .args(["--server", server])
+            .args(args)
+            .env_remove("BANTER_TOKEN")
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start banter chat");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut stderr = child.stderr.take().expect("stderr");
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
+        Terminal {
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            stderr: Some(stderr),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Signed in as `person` on `app`.
+    fn signed_in(app: &TestApp, person: &Person) -> Terminal {
+        Terminal::start(&app.address, &["--token", &person.token])
+    }
+
+    /// Types one line.
+    fn type_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        writeln!(stdin, "{line}").expect("write to the client's stdin");
+        stdin.flush().expect("flush the client's stdin");
+    }
+
+    /// Closes stdin: end of input.
+    fn end_input(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The next line of stdout.
+    async fn next_line(&mut self) -> String {
+        match tokio::time::timeout(WAIT, self.lines.recv()).await {
+            Ok(Some(line)) => {
+                self.seen.push(line.clone());
+                line
+            }
+            Ok(None) => panic!("stdout ended; so far: {:#?}", self.seen),
+            Err(_) => panic!("no line in time; so far: {:#?}", self.seen),
+        }
+    }
+
+    /// Skips lines until one starts with `prefix`; returns it.
+    async fn expect(&mut self, prefix: &str) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let line = tokio::time::timeout_at(deadline, self.next_line())
+                .await
+                .unwrap_or_else(|_| panic!("no line {prefix:?} in time; so far: {:#?}", self.seen));
+            if line.starts_with(prefix) {
+                return line;
+            }
+        }
+    }
+
+    /// The next line, which must be exactly `wanted`.
+    async fn expect_next(&mut self, wanted: &str) {
+        let line = self.next_line().await;
+        assert_eq!(line, wanted, "so far: {:#?}", self.seen);
+    }
+
+    /// Waits for the process to end; its status and everything it wrote on stderr.
+    async fn exit(&mut self) -> (ExitStatus, String) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("poll the client") {
+                break status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the client did not exit in time; so far: {:#?}",
+                self.seen
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let stderr = self.stderr.take().expect("stderr read once");
+        let stderr = tokio::task::spawn_blocking(move || stderr.join().unwrap_or_default())
+            .await
+            .unwrap_or_default();
+        (status, stderr)
+    }
+
+    /// Lines still to come before stdout ends (after the process exited).
+    async fn rest(&mut self) -> Vec<String> {
+        let mut rest = Vec::new();
+        while let Ok(Some(line)) = tokio::time::timeout(WAIT, self.lines.recv()).await {
+            rest.push(line);
+        }
+        rest
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` until it holds; panics after [`WAIT`]. For effects of frames that get
+/// no answer (`read`, `block`).
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not in time"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The conversation id in a `sent`, `message` or `opened` line.
+fn conversation_of(line: &str) -> String {
+    line.split(' ')
+        .nth(1)
+        .expect("a conversation field")
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn the_terminal_client_lists_who_is_online_and_prints_presence_changes() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let (bob_ws, _) = app.window(&bob).await;
+
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=1")
+        .await;
+    term.expect_next("online bob@example.com").await;
+
+    let (_carol_ws, _) = app.window(&carol).await;
+    term.expect_next("presence online carol@example.com").await;
+    bob_ws.close().await;
+    term.expect_next("presence offline bob@example.com").await;
+
+    term.type_line("/online");
+    term.expect_next("online carol@example.com").await;
+    term.expect_next("end online").await;
+    term.type_line("/who");
+    term.expect_next("online carol@example.com").await;
+    term.expect_next("end online").await;
+}
+
+#[actix_web::test]
+async fn a_message_typed_in_the_terminal_reaches_the_peer_once_and_the_reply_is_printed() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=1")
+        .await;
+    term.expect_next("online bob@example.com").await;
+
+    term.type_line("/open bob@example.com");
+    term.expect_next("opened bob@example.com new").await;
+    term.expect_next("end history").await;
+    term.type_line("hello bob");
+    let sent = term.expect("sent ").await;
+    let conversation = conversation_of(&sent);
+    assert_eq!(sent, format!("sent {conversation} 1 hello bob"));
+
+    let message = bob_ws.recv_type("message").await["message"].clone();
+    assert_eq!(message["body"], "hello bob");
+    assert_eq!(message["sender_id"], alice.id);
+    assert_eq!(message["conversation_id"], conversation.as_str());
+    assert_eq!(app.count_messages().await, 1);
+
+    // Bob types, then answers on two lines; "//" sends a leading slash.
+    bob_ws
+        .send(json!({"type": "typing", "conversation_id": conversation}))
+        .await;
+    term.expect_next(&format!("typing {conversation} bob@example.com"))
+        .await;
+    bob_ws
+        .send(
+            json!({"type": "send", "ref": "r1", "client_id": new_client_id(),
+                     "body": "hi alice\nhow are you?", "conversation_id": conversation}),
+        )
+        .await;
+    term.expect_next(&format!(
+        "message {conversation} 2 bob@example.com hi alice\\nhow are you?"
+    ))
+    .await;
+    term.type_line("//shrug");
+    term.expect_next(&format!("sent {conversation} 3 /shrug"))
+        .await;
+    assert_eq!(
+        bob_ws.recv_type("message").await["message"]["body"],
+        "/shrug"
+    );
+
+    term.type_line("/read");
+    term.expect_next(&format!("read {conversation} 3")).await;
+    eventually("the read position is stored", || async {
+        let (_, list) = app.get("/api/conversations", &alice.token).await;
+        list["conversations"][0]["read_seq"] == 3
+    })
+    .await;
+    assert_eq!(app.count_messages().await, 3);
+}
+
+#[actix_web::test]
+async fn opening_a_chat_shows_its_last_twenty_messages_and_history_pages_further_back() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (_, direct) = app.open_direct(&bob.token, &alice.id).await;
+    let conversation = direct["id"]
+        .as_str()
+        .expect("the conversation id")
+        .to_owned();
+    for i in 1..=25 {
+        let (status, _) = app
+            .post_message(
+                &bob.token,
+                &conversation,
+                &format!("note {i}"),
+                &new_client_id(),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=0")
+        .await;
+    term.type_line(&format!("/open {}", bob.email));
+    term.expect_next(&format!("opened bob@example.com {conversation}"))
+        .await;
+    for i in 6..=25 {
+        term.expect_next(&format!(
+            "history {conversation} {i} bob@example.com note {i}"
+        ))
+        .await;
+    }
+    term.expect_next("end history").await;
+    term.type_line("/history 3");
+    for i in 3..=5 {
+        term.expect_next(&format!(
+            "history {conversation} {i} bob@example.com note {i}"
+        ))
+        .await;
+    }
+    term.expect_next("end history").await;
+}
+
+#[actix_web::test]
+async fn a_send_refused_because_the_peer_blocked_the_terminal_user_prints_a_blocked_error() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=1")
+        .await;
+    term.type_line("/open bob@example.com");
+    term.expect("end history").await;
+    term.type_line("are we friends?");
+    term.expect("sent ").await;
+    assert_eq!(
+        bob_ws.recv_type("message").await["message"]["body"],
+        "are we friends?"
+    );
+
+    bob_ws
+        .send(json!({"type": "block", "user_id": alice.id}))
+        .await;
+    term.expect_next("presence offline bob@example.com").await;
+    term.type_line("hello?");
+    term.expect_next("error blocked one of you has blocked the other")
+        .await;
+    assert_eq!(
+        app.count_messages().await,
+        1,
+        "the refused message is not stored"
+    );
+
+    // The terminal user's own block list works the same way.
+    term.type_line("/block bob@example.com");
+    term.expect_next("blocked bob@example.com").await;
+    term.type_line("/blocked");
+    term.expect_next("blocked bob@example.com").await;
+    term.expect_next("end blocked").await;
+    // The line is printed as the frame goes out; the server stores the block just after.
+    eventually("the block is stored", || async {
+        let (_, blocks) = app.get("/api/blocks", &alice.token).await;
+        ids(&blocks["blocked"]) == vec![bob.id.clone()]
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_bad_token_makes_the_terminal_client_exit_non_zero_with_one_clear_line() {
+    let app = spawn_app().await;
+    let mut term = Terminal::start(&app.address, &["--token", "not-a-token"]);
+    let (status, stderr) = term.exit().await;
+    assert!(!status.success(), "{status:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("refused the session token"), "{stderr}");
+    assert_eq!(term.rest().await, Vec::<String>::new(), "nothing on stdout");
+}
+
+#[actix_web::test]
+async fn an_unreachable_server_makes_the_terminal_client_exit_non_zero_with_one_clear_line() {
+    let port = RedisServer::free_port();
+    let mut term = Terminal::start(&format!("http://127.0.0.1:{port}"), &["--token", "x"]);
+    let (status, stderr) = term.exit().await;
+    assert!(!status.success(), "{status:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot reach ws://127.0.0.1:{port}/ws")),
+        "{stderr}"
+    );
+}
+
+#[actix_web::test]
+async fn a_script_piped_into_the_client_is_carried_out_and_end_of_input_exits_zero_after_a_clean_close(
+) {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+
+    // The whole script is written and closed before the client has even connected.
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.type_line("/open bob@example.com");
+    term.type_line("hello from a script");
+    term.end_input();
+
+    let (status, stderr) = term.exit().await;
+    assert!(status.success(), "{status:?}: {stderr}");
+    assert_eq!(stderr, "", "nothing extra when stdin is not a terminal");
+    let out = term.rest().await;
+    assert_eq!(out.len(), 5, "{out:#?}");
+    assert_eq!(
+        out[..4],
+        [
+            "ready me=alice@example.com online=1",
+            "online bob@example.com",
+            "opened bob@example.com new",
+            "end history"
+        ]
+    );
+    assert!(
+        out[4].starts_with("sent ") && out[4].ends_with(" 1 hello from a script"),
+        "{out:#?}"
+    );
+
+    assert_eq!(
+        bob_ws.recv_type("message").await["message"]["body"],
+        "hello from a script"
+    );
+    // The socket was closed: alice went offline.
+    let presence = bob_ws.recv_type("presence").await;
+    assert_eq!(
+        (
+            presence["user"]["id"].as_str(),
+            presence["online"].as_bool()
+        ),
+        (Some(alice.id.as_str()), Some(false))
+    );
+    assert_eq!(app.count_messages().await, 1);
+}
+
+#[actix_web::test]
+async fn after_the_server_restarts_the_client_reconnects_and_prints_what_it_missed() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let port = RedisServer::free_port();
+    let mut server =
+        ServerProcess::start(&app.database_url, port, app.peer_env("restarting")).await;
+    let mut term = Terminal::start(
+        &format!("http://127.0.0.1:{port}"),
+        &["--token", &alice.token],
+    );
+    term.expect_next("ready me=alice@example.com online=0")
+        .await;
+    term.type_line("/open bob@example.com");
+    term.expect_next(
+        "error unknown_user bob@example.com is not online, blocked or in one of your chats",
+    )
+    .await;
+    term.type_line(&format!("/open {}", bob.id));
+    term.expect_next(&format!("opened {} new", bob.id)).await;
+    term.expect_next("end history").await;
+    term.type_line("before the restart");
+    let conversation = conversation_of(&term.expect("sent ").await);
+
+    server.kill().await;
+    term.expect("disconnected ").await;
+    // While the server is down: bob answers (through another node), and alice types on.
+    let (status, _) = app
+        .post_message(
+            &bob.token,
+            &conversation,
+            "while you were away",
+            &new_client_id(),
+        )
+        .await;
+    assert_eq!(status, 201);
+    term.type_line("typed while disconnected");
+
+    let _server = ServerProcess::start(&app.database_url, port, app.peer_env("restarted")).await;
+    term.expect_next("reconnected").await;
+    term.expect_next(&format!(
+        "message {conversation} 2 bob@example.com while you were away"
+    ))
+    .await;
+    term.expect_next(&format!("sent {conversation} 3 typed while disconnected"))
+        .await;
+    assert_eq!(app.count_messages().await, 3);
+}
+
+#[actix_web::test]
+async fn an_operator_can_start_the_client_with_an_email_instead_of_a_token() {
+    let app = spawn_app().await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    // The token is minted with the root key the server keeps in Postgres, as
+    // `banter token` does; the user is created on first sight.
+    let mut term = Terminal::start_with_env(
+        &app.address,
+        &["--email", "operator@example.com", "--ttl", "5m"],
+        &[("DATABASE_URL", app.database_url.as_str())],
+    );
+    term.expect_next("ready me=operator@example.com online=1")
+        .await;
+    term.expect_next("online bob@example.com").await;
+    let presence = bob_ws.recv_type("presence").await;
+    assert_eq!(presence["user"]["email"], "operator@example.com");
+    term.type_line("/open bob@example.com");
+    term.expect_next("opened bob@example.com new").await;
+    term.expect_next("end history").await;
+    term.type_line("hello from the operator");
+    term.expect("sent ").await;
+    let message = bob_ws.recv_type("message").await["message"].clone();
+    assert_eq!(message["body"], "hello from the operator");
+}
+
+/// A tmux server of its own on a private socket, killed at the end.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    /// Waits until the pane shows a line containing `text`; returns the pane.
+    async fn wait_for(&self, text: &str) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let pane =
+                String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "chat"]).stdout)
+                    .into_owned();
+            if pane.lines().any(|l| l.contains(text)) {
+                return pane;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{text:?} did not appear; the pane:\n{pane}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+#[actix_web::test]
+async fn in_a_real_terminal_the_client_greets_the_person_and_takes_what_they_type() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("tmux is not installed: skipped");
+        return;
+    }
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    let tmux = Tmux {
+        socket: format!("banter-test-{}", uuid::Uuid::new_v4().simple()),
+    };
+    let chat = format!(
+        "{} chat --server {} --token {}",
+        env!("CARGO_BIN_EXE_banter"),
+        app.address,
+        alice.token
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "chat",
+        "-x",
+        "200",
+        "-y",
+        "50",
+        &chat,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+
+    tmux.wait_for("ready me=alice@example.com online=1").await;
+    tmux.wait_for("Connected as alice@example.com").await;
+    tmux.run(&["send-keys", "-t", "chat", "/open bob@example.com", "Enter"]);
+    tmux.wait_for("opened bob@example.com new").await;
+    tmux.run(&["send-keys", "-t", "chat", "-l", "typed by hand"]);
+    tmux.run(&["send-keys", "-t", "chat", "Enter"]);
+    let message = bob_ws.recv_type("message").await["message"].clone();
+    assert_eq!(message["body"], "typed by hand");
+    tmux.wait_for("1 typed by hand").await;
+    tmux.run(&["send-keys", "-t", "chat", "/quit", "Enter"]);
+    let presence = bob_ws.recv_type("presence").await;
+    assert_eq!(presence["online"], false);
+}
+
+/// A TLS front for the app (as Heroku's router is), with a certificate from a private CA
+/// in `dir` (ca.crt); each connection is decrypted and forwarded to the app.
+struct TlsFront {
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl TlsFront {
+    async fn start(app: &TestApp) -> TlsFront {
+        let dir =
+            std::env::temp_dir().join(format!("banter-wss-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        make_certificates(&dir);
+        let certs: Vec<_> =
+            rustls_pemfile::certs(&mut std::fs::read(dir.join("server.crt")).unwrap().as_slice())
+                .collect::<Result<_, _>>()
+                .unwrap();
+        let key = rustls_pemfile::private_key(
+            &mut std::fs::read(dir.join("server.key")).unwrap().as_slice(),
+        )
+        .unwrap()
+        .expect("a private key");
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let backend = app.port;
+        actix_web::rt::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                actix_web::rt::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let Ok(mut app) = tokio::net::TcpStream::connect(("127.0.0.1", backend)).await
+                    else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut app).await;
+                });
+            }
+        });
+        TlsFront { dir, port }
+    }
+}
+
+impl Drop for TlsFront {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[actix_web::test]
+async fn over_https_the_client_speaks_wss_and_checks_the_certificate() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let front = TlsFront::start(&app).await;
+    let server = format!("https://localhost:{}", front.port);
+
+    // A certificate from an unknown authority is refused.
+    let mut term = Terminal::start(&server, &["--token", &alice.token]);
+    let (status, stderr) = term.exit().await;
+    assert!(!status.success(), "{status:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot reach wss://localhost:{}/ws", front.port)),
+        "{stderr}"
+    );
+
+    // Trusting that authority, the client connects and works.
+    let ca = front.dir.join("ca.crt");
+    let mut term = Terminal::start(
+        &server,
+        &["--token", &alice.token, "--ca-cert", ca.to_str().unwrap()],
+    );
+    term.expect_next("ready me=alice@example.com online=0")
+        .await;
+    term.type_line("/online");
+    term.expect_next("end online").await;
+}
+
+#[actix_web::test]
+async fn room_messages_are_printed_with_their_senders_and_a_room_is_never_taken_for_a_direct_chat()
+{
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=0")
+        .await;
+
+    // Bob (never online, so unknown to alice's client) makes a room; alice joins it.
+    let (status, created) = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/rooms",
+            &bob.token,
+            Some(json!({"name": "General"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let room = created["room"]["id"].as_str().unwrap().to_owned();
+    let (status, joined) = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/rooms/{room}/join"),
+            &alice.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{joined}");
+
+    let (status, _) = app
+        .post_message(&bob.token, &room, "welcome to the room", &new_client_id())
+        .await;
+    assert_eq!(status, 201);
+    term.expect_next(&format!(
+        "message {room} 1 bob@example.com welcome to the room"
+    ))
+    .await;
+
+    // Bob is known now, and his direct chat with alice is not the room.
+    term.type_line("/open bob@example.com");
+    term.expect_next("opened bob@example.com new").await;
+    term.expect_next("end history").await;
+    term.type_line("just between us");
+    let sent = term.expect("sent ").await;
+    assert_ne!(conversation_of(&sent), room);
+    assert!(sent.ends_with(" 1 just between us"), "{sent}");
+}
