@@ -1,6 +1,7 @@
-//! Scenario `dm`: user `i` writes direct messages to user `i+1` from its first window,
-//! open-loop at a set rate; each message should reach the recipient's windows and the
-//! sender's other windows.
+//! Scenarios `dm` and `room`: user `i` writes from its first window, open-loop at a set
+//! rate, either direct messages to user `i+1` (`dm`) or to a room it shares with
+//! `--room-size - 1` others (`room`); each message should reach every window of the
+//! recipients and the sender's other windows.
 
 use super::stats::{percentiles_ms, Observation, Stats, StoredAt};
 use super::{connect, tokens, ws_urls, BenchArgs, Socket};
@@ -97,16 +98,96 @@ async fn read_window(
     }
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+/// Where each user's messages go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// User `i` writes to user `i + 1`.
+    Direct,
+    /// Users are grouped into rooms of `size`; each writes to its room.
+    Room { size: usize },
+}
+
+/// Creates the rooms of the `room` scenario over the HTTP API (the first member creates,
+/// the others join) and returns each user's room id.
+async fn make_rooms(
+    server: &str,
+    people: &[(String, String)],
+    size: usize,
+    run: &str,
+) -> anyhow::Result<Vec<String>> {
+    let http = reqwest::Client::new();
+    let mut room_of = Vec::with_capacity(people.len());
+    for (r, members) in people.chunks(size).enumerate() {
+        let created: Value = http
+            .post(format!("{server}/api/rooms"))
+            .bearer_auth(&members[0].1)
+            .json(&json!({"name": format!("bench-{run}-{r}")}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let id = created["room"]["id"]
+            .as_str()
+            .context("a room id")?
+            .to_owned();
+        for (_, token) in &members[1..] {
+            http.post(format!("{server}/api/rooms/{id}/join"))
+                .bearer_auth(token)
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+        room_of.extend(std::iter::repeat_n(id, members.len()));
+    }
+    Ok(room_of)
+}
+
+pub async fn run(args: BenchArgs, mode: Mode) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.users >= 2 && args.windows >= 1,
         "need at least 2 users and 1 window"
     );
+    if let Mode::Room { size } = mode {
+        anyhow::ensure!(
+            size >= 2 && args.users % size == 0,
+            "--users must be a multiple of --room-size (at least 2)"
+        );
+    }
     let ws_urls = ws_urls(&args);
+    let base = args
+        .server
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_end_matches('/')
+        .to_owned();
     eprintln!("minting {} session tokens", args.users);
     let people = tokens(args.users)
         .await
         .context("minting tokens (needs DATABASE_URL)")?;
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    // What each user's frames name as their destination.
+    let targets: Vec<Value> = match mode {
+        Mode::Direct => (0..args.users)
+            .map(|i| json!({"to": people[(i + 1) % args.users].0}))
+            .collect(),
+        Mode::Room { size } => {
+            eprintln!("creating {} rooms of {size}", args.users / size);
+            make_rooms(&base, &people, size, &run)
+                .await?
+                .into_iter()
+                .map(|id| json!({"conversation_id": id}))
+                .collect()
+        }
+    };
+    // Every other window of the sender, and every window of each other member.
+    let others = match mode {
+        Mode::Direct => 1,
+        Mode::Room { size } => size - 1,
+    };
+    let expected_per_message = (others * args.windows + args.windows - 1) as u64;
 
     let layout = Layout {
         users: args.users,
@@ -140,81 +221,95 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     drop(tx);
 
-    // Open loop: message k is due at k / rate; user k % users sends it to the next user.
+    // Open loop: message k is due at k / rate; user k % users sends it.
     let total = (args.rate as f64 * args.duration.as_secs_f64()) as u64;
     let interval_us = 1_000_000.0 / args.rate as f64;
     let body = "x".repeat(args.body.max(1));
-    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
-    let peers: Vec<String> = (0..args.users)
-        .map(|i| people[(i + 1) % args.users].0.clone())
-        .collect();
-    let sent_at_end = {
-        let mut per_user: Vec<Vec<(u64, u64)>> = vec![Vec::new(); args.users];
-        for k in 0..total {
-            per_user[(k as usize) % args.users].push((k, (k as f64 * interval_us) as u64));
-        }
-        let mut tasks = Vec::new();
-        for ((mut sink, schedule), peer) in senders.into_iter().zip(per_user).zip(peers) {
-            let (body, run) = (body.clone(), run.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut sent = 0u64;
-                for (k, due_us) in schedule {
-                    tokio::time::sleep_until((start + Duration::from_micros(due_us)).into()).await;
-                    let frame = json!({"type": "send", "client_id": format!("b{run}-{k}-{due_us}"), "body": body, "to": peer});
-                    if sink.send(WsMessage::Text(frame.to_string())).await.is_err() {
-                        break;
-                    }
-                    sent += 1;
+    let mut per_user: Vec<Vec<(u64, u64)>> = vec![Vec::new(); args.users];
+    for k in 0..total {
+        per_user[(k as usize) % args.users].push((k, (k as f64 * interval_us) as u64));
+    }
+    let mut tasks = Vec::new();
+    for ((mut sink, schedule), target) in senders.into_iter().zip(per_user).zip(targets) {
+        let (body, run) = (body.clone(), run.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut sent = 0u64;
+            for (k, due_us) in schedule {
+                tokio::time::sleep_until((start + Duration::from_micros(due_us)).into()).await;
+                let mut frame = json!({"type": "send", "client_id": format!("b{run}-{k}-{due_us}"), "body": body});
+                if let (Some(frame), Some(target)) = (frame.as_object_mut(), target.as_object()) {
+                    frame.extend(target.clone());
                 }
-                (sent, sink)
-            }));
-        }
+                if sink.send(WsMessage::Text(frame.to_string())).await.is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+            (sent, sink)
+        }));
+    }
+    let mut sending = tokio::spawn(async move {
         let mut sent = 0;
         let mut sinks = Vec::new();
         for t in tasks {
-            let (n, sink) = t.await?;
-            sent += n;
-            sinks.push(sink);
+            if let Ok((n, sink)) = t.await {
+                sent += n;
+                sinks.push(sink);
+            }
         }
         (sent, sinks)
-    };
-    let (sent, _sinks) = sent_at_end;
-    let offered_secs = start.elapsed().as_secs_f64();
+    });
 
-    // Collect until every expected frame arrived, or the stream is quiet for 5 s.
-    let expected_per_message = (2 * args.windows - 1) as u64;
+    // Collect while sending (with a progress line a second), then until every expected
+    // frame arrived or nothing arrived for 5 s.
     let mut stats = Stats::default();
-    let mut last_report = Instant::now();
+    let mut progress = tokio::time::interval(Duration::from_secs(1));
+    let mut done_sending: Option<(u64, f64)> = None;
+    let mut _sinks = Vec::new();
+    let mut last_frame = Instant::now();
     loop {
-        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
-            Ok(Some(o)) => stats.observe(o),
-            Ok(None) | Err(_) => break,
+        tokio::select! {
+            observation = rx.recv() => match observation {
+                Some(o) => {
+                    stats.observe(o);
+                    last_frame = Instant::now();
+                }
+                None => break,
+            },
+            result = &mut sending, if done_sending.is_none() => {
+                let (sent, sinks) = result?;
+                _sinks = sinks;
+                done_sending = Some((sent, start.elapsed().as_secs_f64()));
+            },
+            _ = progress.tick() => {
+                let p99 = stats.delivery_latency.value_at_quantile(0.99) as f64 / 1000.0;
+                eprintln!(
+                    "  {:>5.1}s  {} acked  {} delivered  delivery p99 {p99:.1} ms{}",
+                    start.elapsed().as_secs_f64(),
+                    stats.acked,
+                    stats.delivered,
+                    if done_sending.is_some() { "  (draining)" } else { "" }
+                );
+            },
         }
-        if stats.acked >= sent && stats.delivered >= sent * expected_per_message {
-            break;
-        }
-        if last_report.elapsed() > Duration::from_secs(1) {
-            eprintln!("  {} acked, {} delivered", stats.acked, stats.delivered);
-            last_report = Instant::now();
+        if let Some((sent, _)) = done_sending {
+            let complete = stats.acked >= sent && stats.delivered >= sent * expected_per_message;
+            if complete || last_frame.elapsed() > Duration::from_secs(5) {
+                break;
+            }
         }
     }
+    let (sent, offered_secs) = done_sending.context("the senders did not finish")?;
     let lost =
         stats.lost(expected_per_message) + (sent - stats.acked.min(sent)) * expected_per_message;
     eprintln!("checking through the API that every acknowledged message is stored once");
-    let base = args
-        .server
-        .split(',')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .trim_end_matches('/')
-        .to_owned();
     let (stored_missing, stored_twice) = verify_stored(&base, &stats, &people, args.users).await?;
     let report = json!({
         "scenario": args.scenario,
         "nodes": ws_urls.len(),
         "users": args.users,
         "windows": args.windows,
+        "room_size": match mode { Mode::Room { size } => Some(size), Mode::Direct => None },
         "offered_per_s": (sent as f64 / offered_secs).round(),
         "sent": sent,
         "acked": stats.acked,

@@ -5,12 +5,15 @@
 //! and every latency is measured from that time, so a stalled server cannot hide behind
 //! a slowed-down generator. Scenario `dm`: user `i` writes direct messages to user `i+1`
 //! from its first window; each message should reach the recipient's windows and the
-//! sender's other windows. Scenario `idle` holds sockets and reports the server's memory
-//! per socket; `churn` opens and closes windows and measures how fast viewers hear of it.
+//! sender's other windows. `room`: the same into rooms of `--room-size` members.
+//! Scenario `idle` holds sockets and reports the server's memory per socket; `churn` opens
+//! and closes windows and measures how fast viewers hear of it. With `--nodes N` the
+//! generator starts the servers itself (N > 1: sharing Redis).
 
 mod churn;
 mod dm;
 mod idle;
+mod nodes;
 pub mod stats;
 
 use crate::configuration;
@@ -24,8 +27,8 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
-    /// Scenario: dm (direct messages between online peers), idle (hold sockets), churn
-    /// (windows coming and going; presence latency).
+    /// Scenario: dm (direct messages between online peers), room (messages into rooms),
+    /// idle (hold sockets), churn (windows coming and going; presence latency).
     #[arg(default_value = "dm")]
     pub scenario: String,
     /// Base URL of the server; a comma list spreads the windows over several nodes
@@ -50,6 +53,13 @@ pub struct BenchArgs {
     /// Local addresses 127.0.0.1..=N to open sockets from (each gives ~28,000 ports).
     #[arg(long, default_value_t = 1)]
     pub source_addresses: u8,
+    /// Members per room (scenario room; --users must be a multiple).
+    #[arg(long, default_value_t = 10)]
+    pub room_size: usize,
+    /// Start this many server nodes (this binary, on free ports; with 2 or more they share
+    /// Redis) instead of using --server. Needs DATABASE_URL.
+    #[arg(long)]
+    pub nodes: Option<usize>,
 }
 
 /// The WebSocket URLs of the `--server` list.
@@ -74,12 +84,33 @@ pub fn run_blocking(args: BenchArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        match args.scenario.as_str() {
-            "dm" => dm::run(args).await,
+        let mut args = args;
+        let nodes = match args.nodes {
+            Some(n) => {
+                anyhow::ensure!(n >= 1, "--nodes must be at least 1");
+                let nodes = nodes::Nodes::start(n).await?;
+                args.server = nodes.urls.join(",");
+                args.server_pid = args.server_pid.or(nodes.first_pid());
+                Some(nodes)
+            }
+            None => None,
+        };
+        let result = match args.scenario.as_str() {
+            "dm" => dm::run(args, dm::Mode::Direct).await,
+            "room" => {
+                let size = args.room_size;
+                dm::run(args, dm::Mode::Room { size }).await
+            }
             "idle" => idle::run(args).await,
             "churn" => churn::run(args).await,
-            other => anyhow::bail!("unknown scenario {other:?} (dm, idle, churn)"),
+            other => Err(anyhow::anyhow!(
+                "unknown scenario {other:?} (dm, room, idle, churn)"
+            )),
+        };
+        if let Some(nodes) = nodes {
+            nodes.stop().await;
         }
+        result
     })
 }
 

@@ -96,3 +96,82 @@ async fn each_bench_scenario_runs_with_nothing_lost() {
         "{churn}"
     );
 }
+
+#[actix_web::test]
+async fn the_room_scenario_fans_out_to_every_member_window_with_nothing_lost() {
+    let app = spawn_app().await;
+    let env = app.peer_env("bench-rooms");
+    let server = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
+    let room = bench(
+        &app,
+        &server,
+        &[
+            "room",
+            "--users",
+            "12",
+            "--room-size",
+            "4",
+            "--windows",
+            "2",
+            "--rate",
+            "60",
+            "--duration",
+            "2s",
+        ],
+    )
+    .await;
+    assert_eq!(
+        (room["lost"].as_u64(), room["duplicated"].as_u64()),
+        (Some(0), Some(0)),
+        "{room}"
+    );
+    // Each message reaches the 3 other members' 2 windows and the sender's other window.
+    assert_eq!(
+        room["delivered"].as_u64(),
+        room["sent"].as_u64().map(|s| s * 7),
+        "{room}"
+    );
+    assert_eq!(room["stored_missing"], 0, "{room}");
+}
+
+#[actix_web::test]
+async fn the_generator_starts_two_nodes_itself_and_loses_nothing_across_them() {
+    let app = spawn_app().await;
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"));
+    command
+        .args([
+            "bench",
+            "dm",
+            "--nodes",
+            "2",
+            "--users",
+            "10",
+            "--windows",
+            "2",
+        ])
+        .args(["--rate", "100", "--duration", "2s"])
+        .env("DATABASE_URL", &app.database_url)
+        .env("REDIS_URL", test_redis_url())
+        .env("RUST_LOG", "warn");
+    let out = tokio::time::timeout(std::time::Duration::from_secs(90), command.output())
+        .await
+        .expect("the bench finishes")
+        .expect("the bench runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let dm: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(dm["nodes"], 2, "{dm}");
+    assert_eq!(
+        (dm["lost"].as_u64(), dm["duplicated"].as_u64()),
+        (Some(0), Some(0)),
+        "{dm}"
+    );
+    assert!(
+        dm["cross_node_latency_ms"]["p50"].as_f64().unwrap() > 0.0,
+        "{dm}"
+    );
+}
