@@ -278,6 +278,33 @@ async fn room_messages_reach_the_members_online_but_not_those_who_blocked_the_se
         .await;
     assert_eq!(history["messages"].as_array().unwrap().len(), 4);
 
+    // Unread counts: a new window of bob's sees the one message he has not read (alice's),
+    // and reading moves it to zero on every window.
+    let (mut b2, ready) = app.window(&bob).await;
+    let in_room = ready["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == room.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (in_room["kind"].clone(), in_room["unread"].clone()),
+        (json!("room"), json!(1))
+    );
+    b2.send(json!({"type": "read", "conversation_id": room, "seq": 4}))
+        .await;
+    assert_eq!(b1.recv_type("read").await["seq"], 4);
+    let (_, conversations) = app.get("/api/conversations", &bob.token).await;
+    let in_room = conversations["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == room.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(in_room["unread"], 0);
+
     // Someone who is not a member cannot write to or read the room.
     d1.send(
         json!({"type": "send", "ref": "d", "client_id": new_client_id(),
