@@ -14,6 +14,8 @@ mod churn;
 mod dm;
 mod idle;
 mod nodes;
+mod pg_floor;
+mod relay;
 pub mod stats;
 
 use crate::configuration;
@@ -28,7 +30,10 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
     /// Scenario: dm (direct messages between online peers), room (messages into rooms),
-    /// idle (hold sockets), churn (windows coming and going; presence latency).
+    /// idle (hold sockets), churn (windows coming and going; presence latency), relay
+    /// (dm's load on a minimal in-process WebSocket relay: the socket floor), pg-floor
+    /// (Postgres's batched-insert rate for the message write path; --windows connections,
+    /// --users conversations).
     #[arg(default_value = "dm")]
     pub scenario: String,
     /// Base URL of the server; a comma list spreads the windows over several nodes
@@ -60,6 +65,9 @@ pub struct BenchArgs {
     /// Redis) instead of using --server. Needs DATABASE_URL.
     #[arg(long)]
     pub nodes: Option<usize>,
+    /// pg-floor: rows per transaction (one row per commit is measured alongside).
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
 }
 
 /// The WebSocket URLs of the `--server` list.
@@ -103,8 +111,10 @@ pub fn run_blocking(args: BenchArgs) -> anyhow::Result<()> {
             }
             "idle" => idle::run(args).await,
             "churn" => churn::run(args).await,
+            "relay" => relay::run(args).await,
+            "pg-floor" => pg_floor::run(args).await,
             other => Err(anyhow::anyhow!(
-                "unknown scenario {other:?} (dm, room, idle, churn)"
+                "unknown scenario {other:?} (dm, room, idle, churn, relay, pg-floor)"
             )),
         };
         if let Some(nodes) = nodes {

@@ -22,6 +22,9 @@ pub enum Observation {
         /// Where the server says it stored the message, for the check afterwards.
         stored: StoredAt,
     },
+    /// The sender's window got the acknowledgement of message `k` from something that
+    /// stores nothing (the `relay` floor), `latency_us` after its intended send time.
+    AckedUnstored { k: u64, latency_us: u64 },
     /// Window `window` got message `k` as a `message` frame; `cross_node` when it is on
     /// another node than the sending window.
     Delivered {
@@ -35,7 +38,7 @@ pub enum Observation {
 }
 
 /// Latency in microseconds, 1 µs to 60 s, three significant digits.
-fn histogram() -> Histogram<u64> {
+pub fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")
 }
 
@@ -86,6 +89,11 @@ impl Stats {
                     .entry(stored.conversation.clone())
                     .or_default()
                     .push((k, stored));
+                let _ = self.ack_latency.record(latency_us.max(1));
+            }
+            Observation::AckedUnstored { k, latency_us } => {
+                self.acked += 1;
+                self.acked_ids.push(k);
                 let _ = self.ack_latency.record(latency_us.max(1));
             }
             Observation::Delivered {
