@@ -114,14 +114,10 @@ struct Worked {
     finished: Instant,
 }
 
-/// One connection: transactions of `batch` rows over its conversations until `deadline`.
-#[allow(clippy::too_many_arguments)]
-async fn work(
-    mut conn: bb8::PooledConnection<
-        'static,
-        bb8_postgres::PostgresConnectionManager<tokio_postgres_rustls::MakeRustlsConnect>,
-    >,
-    s: String,
+/// What one connection is to do in a phase.
+struct Job {
+    schema: String,
+    /// Its share of the conversations.
     mine: Vec<Conversation>,
     batch: usize,
     body: Arc<str>,
@@ -129,24 +125,44 @@ async fn work(
     go: Arc<tokio::sync::Barrier>,
     clock: Clock,
     duration: Duration,
-) -> anyhow::Result<Worked> {
-    let update = conn
-        .prepare(&format!(
-            "UPDATE {s}.conversations c SET last_seq = c.last_seq + v.n
-             FROM unnest($1::uuid[], $2::int8[]) AS v(id, n) WHERE c.id = v.id
-             RETURNING c.id, c.last_seq"
-        ))
-        .await?;
-    let insert = conn
-        .prepare(&format!(
-            "INSERT INTO {s}.messages (id, conversation_id, seq, sender_id, body, client_id, created_at, reply_to)
-             SELECT id, c, s, u, b, cl, clock_timestamp(), rt
-             FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::int8[])
-                  AS t(id, c, s, u, b, cl, rt)
-             RETURNING id, created_at"
-        ))
-        .await?;
+}
+
+type Connection = bb8::PooledConnection<
+    'static,
+    bb8_postgres::PostgresConnectionManager<tokio_postgres_rustls::MakeRustlsConnect>,
+>;
+
+/// One connection: transactions of `batch` rows over its conversations until the end.
+async fn work(mut conn: Connection, job: Job) -> anyhow::Result<Worked> {
+    let Job {
+        schema: s,
+        mine,
+        batch,
+        body,
+        run,
+        go,
+        clock,
+        duration,
+    } = job;
+    let update = format!(
+        "UPDATE {s}.conversations c SET last_seq = c.last_seq + v.n
+         FROM unnest($1::uuid[], $2::int8[]) AS v(id, n) WHERE c.id = v.id
+         RETURNING c.id, c.last_seq"
+    );
+    let insert = format!(
+        "INSERT INTO {s}.messages (id, conversation_id, seq, sender_id, body, client_id, created_at, reply_to)
+         SELECT id, c, s, u, b, cl, clock_timestamp(), rt
+         FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::int8[])
+              AS t(id, c, s, u, b, cl, rt)
+         RETURNING id, created_at"
+    );
+    let prepared = async {
+        Ok::<_, tokio_postgres::Error>((conn.prepare(&update).await?, conn.prepare(&insert).await?))
+    }
+    .await;
+    // Reach the starting barrier even on failure, so the others are not left waiting.
     go.wait().await;
+    let (update, insert) = prepared?;
     let (start, deadline) = *clock.get_or_init(|| starting(duration));
     let mut worked = Worked {
         rows: 0,
@@ -241,18 +257,17 @@ async fn phase(pool: &db::Pool, s: &str, args: &BenchArgs, batch: usize) -> anyh
             .step_by(connections)
             .copied()
             .collect();
-        let conn = pool.get_owned().await?;
-        workers.push(tokio::spawn(work(
-            conn,
-            s.to_owned(),
+        let job = Job {
+            schema: s.to_owned(),
             mine,
             batch,
-            body.clone(),
-            run.clone(),
-            go.clone(),
-            clock.clone(),
-            args.duration,
-        )));
+            body: body.clone(),
+            run: run.clone(),
+            go: go.clone(),
+            clock: clock.clone(),
+            duration: args.duration,
+        };
+        workers.push(tokio::spawn(work(pool.get_owned().await?, job)));
     }
     // Once every connection has prepared its statements, the clock starts for all.
     go.wait().await;

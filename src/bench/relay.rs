@@ -90,6 +90,8 @@ fn start_relay() -> anyhow::Result<Relay> {
 async fn relay_window(stream: tokio::net::TcpStream, id: u64, registry: Registry) {
     let _ = stream.set_nodelay(true);
     let mut user = None;
+    // The refusal's type is tungstenite's own.
+    #[allow(clippy::result_large_err)]
     let callback = |request: &Request, response: Response| {
         user = user_of_path(request.uri().path());
         if user.is_some() {

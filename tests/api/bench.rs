@@ -175,3 +175,106 @@ async fn the_generator_starts_two_nodes_itself_and_loses_nothing_across_them() {
         "{dm}"
     );
 }
+
+/// Runs a floor scenario, which needs no Banter server (`pg-floor` needs a database).
+async fn bench_floor(database_url: Option<&str>, args: &[&str]) -> Value {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"));
+    command
+        .arg("bench")
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn");
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), command.output())
+        .await
+        .expect("the bench finishes")
+        .expect("the bench runs");
+    assert!(
+        out.status.success(),
+        "bench {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    serde_json::from_str(stdout.lines().last().expect("a JSON line")).expect("the JSON line parses")
+}
+
+#[actix_web::test]
+async fn the_relay_floor_carries_dm_load_with_nothing_lost() {
+    let relay = bench_floor(
+        None,
+        &[
+            "relay",
+            "--users",
+            "20",
+            "--windows",
+            "2",
+            "--rate",
+            "200",
+            "--duration",
+            "2s",
+        ],
+    )
+    .await;
+    assert_eq!(relay["scenario"], "relay", "{relay}");
+    assert_eq!(relay["sent"], 400, "{relay}");
+    assert_eq!(
+        (relay["lost"].as_u64(), relay["duplicated"].as_u64()),
+        (Some(0), Some(0)),
+        "{relay}"
+    );
+    assert_eq!(relay["acked"], relay["sent"], "{relay}");
+    assert_eq!(relay["delivered"], 400 * 3, "{relay}");
+    assert!(relay["delivery_latency_ms"]["p50"].as_f64().unwrap() > 0.0);
+}
+
+#[actix_web::test]
+async fn the_postgres_floor_commits_batches_and_single_rows_and_drops_its_schema() {
+    let database = TestDatabase::create().await;
+    let floor = bench_floor(
+        Some(&database.url),
+        &[
+            "pg-floor",
+            "--users",
+            "10",
+            "--windows",
+            "2",
+            "--batch",
+            "16",
+            "--duration",
+            "1s",
+        ],
+    )
+    .await;
+    assert_eq!(floor["scenario"], "pg-floor", "{floor}");
+    let (batched, single) = (&floor["batched"], &floor["single"]);
+    assert_eq!(
+        (batched["batch"].as_u64(), single["batch"].as_u64()),
+        (Some(16), Some(1))
+    );
+    for phase in [batched, single] {
+        assert!(phase["rows_per_s"].as_f64().unwrap() > 0.0, "{floor}");
+        assert!(phase["commits_per_s"].as_f64().unwrap() > 0.0, "{floor}");
+        assert!(phase["commit_latency_ms"]["p99"].is_number(), "{floor}");
+    }
+    assert_eq!(
+        batched["rows"].as_u64(),
+        batched["commits"].as_u64().map(|c| c * 16)
+    );
+    assert_eq!(single["rows"], single["commits"]);
+
+    let (client, connection) = tokio_postgres::connect(&database.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    actix_web::rt::spawn(connection);
+    let left: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench_floor_%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "the floor's schema is dropped");
+}
