@@ -289,36 +289,59 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             (sent, sink)
         }));
     }
-    let mut sent = 0;
-    let mut _sinks = Vec::new();
-    for t in tasks {
-        let (n, sink) = t.await?;
-        sent += n;
-        _sinks.push(sink);
-    }
-    let offered_secs = start.elapsed().as_secs_f64();
+    let mut sending = tokio::spawn(async move {
+        let mut sent = 0;
+        let mut sinks = Vec::new();
+        for t in tasks {
+            if let Ok((n, sink)) = t.await {
+                sent += n;
+                sinks.push(sink);
+            }
+        }
+        (sent, sinks)
+    });
 
-    // Collect until every expected frame arrived, or the stream is quiet for 5 s.
+    // Collect as `dm` does: while sending (with a progress line a second), then until
+    // every expected frame arrived or nothing arrived for 5 s.
     let expected_per_message = (2 * args.windows - 1) as u64;
     let mut stats = Stats::default();
-    let mut last_report = Instant::now();
+    let mut progress = tokio::time::interval(Duration::from_secs(1));
+    let mut done_sending: Option<(u64, f64)> = None;
+    let mut _sinks = Vec::new();
+    let mut last_frame = Instant::now();
     loop {
-        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
-            Ok(Some(o)) => stats.observe(o),
-            Ok(None) | Err(_) => break,
+        tokio::select! {
+            observation = rx.recv() => match observation {
+                Some(o) => {
+                    stats.observe(o);
+                    last_frame = Instant::now();
+                }
+                None => break,
+            },
+            result = &mut sending, if done_sending.is_none() => {
+                let (sent, sinks) = result?;
+                _sinks = sinks;
+                done_sending = Some((sent, start.elapsed().as_secs_f64()));
+            },
+            _ = progress.tick() => {
+                let p99 = stats.delivery_latency.value_at_quantile(0.99) as f64 / 1000.0;
+                eprintln!(
+                    "  {:>5.1}s  {} acked  {} delivered  delivery p99 {p99:.1} ms{}",
+                    start.elapsed().as_secs_f64(),
+                    stats.acked,
+                    stats.delivered,
+                    if done_sending.is_some() { "  (draining)" } else { "" }
+                );
+            },
         }
-        if stats.acked >= sent && stats.delivered >= sent * expected_per_message {
-            break;
-        }
-        if last_report.elapsed() > Duration::from_secs(1) {
-            eprintln!("  {} acked, {} delivered", stats.acked, stats.delivered);
-            last_report = Instant::now();
+        if let Some((sent, _)) = done_sending {
+            let complete = stats.acked >= sent && stats.delivered >= sent * expected_per_message;
+            if complete || last_frame.elapsed() > Duration::from_secs(5) {
+                break;
+            }
         }
     }
-    // Late duplicates would come within moments of the last expected frame.
-    while let Ok(Some(o)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
-        stats.observe(o);
-    }
+    let (sent, offered_secs) = done_sending.context("the senders did not finish")?;
     let lost =
         stats.lost(expected_per_message) + (sent - stats.acked.min(sent)) * expected_per_message;
 
