@@ -1,5 +1,9 @@
 //! What a line of stdin means: decoded into a [`Command`] here, executed by
 //! [`super::state::Chat`]. Anything not starting with `/` is a message.
+//!
+//! Arguments are separated by white space. One that starts with `"` runs to the next
+//! `"` and may hold spaces (room names, passwords); inside it `\"` is a quote and `\\` a
+//! backslash. `/reply` takes the rest of its line as typed.
 
 /// How many messages `/open` shows, and `/history` without a number.
 pub const DEFAULT_HISTORY: i64 = 20;
@@ -9,9 +13,12 @@ pub const DEFAULT_HISTORY: i64 = 20;
 pub enum Command {
     /// Send this text to the open chat.
     Say(String),
+    /// `/reply <seq> <text>`: send `text` to the open chat as a reply to message `seq`.
+    Reply { seq: i64, body: String },
     /// `/online` (or `/who`): list who is online.
     Online,
-    /// `/open <email>`: open the direct chat with this person (an email or a user id).
+    /// `/open <email|room>`: open the direct chat with this person (an email or a user
+    /// id), or a room you are a member of (its name or id).
     Open(String),
     /// `/history [n]`: show up to `n` messages older than those shown.
     History(i64),
@@ -23,6 +30,24 @@ pub enum Command {
     Blocked,
     /// `/read`: mark the open chat read up to its last message.
     Read,
+    /// `/rooms`: list every room.
+    Rooms,
+    /// `/create <name> [password]`: create a room (and join it).
+    Create {
+        name: String,
+        password: Option<String>,
+    },
+    /// `/join <room> [password]`: become a member of a room (by name or id), then open it.
+    Join {
+        room: String,
+        password: Option<String>,
+    },
+    /// `/leave [room]`: stop being a member of the open room (or the one named).
+    Leave(Option<String>),
+    /// `/delete [room]`: delete the open room (or the one named); its creator only.
+    Delete(Option<String>),
+    /// `/members [room]`: list the members of the open room (or the one named).
+    Members(Option<String>),
     /// `/help`.
     Help,
     /// `/quit` (or `/exit`): wait for outstanding sends, then close.
@@ -39,30 +64,61 @@ pub enum CommandError {
     /// The command's usage: `error usage /open <email>`.
     #[error("{0}")]
     Usage(&'static str),
+    /// A quoted argument without its closing quote (or with text right after it).
+    #[error(r#"a quoted argument must end with " followed by a space or the end of the line (\" is a quote inside)"#)]
+    Unclosed,
 }
 
 /// Every command with its usage, for `/help` and for usage errors.
 pub const HELP: &[(&str, &str)] = &[
     (
-        "/open <email>",
-        "open the direct chat with someone and show its last messages",
+        "/open <email|room>",
+        "open the direct chat with someone, or a room you are in, and show its last messages",
     ),
     ("<text>", "send text to the open chat (//text sends /text)"),
+    (
+        "/reply <seq> <text>",
+        "send text to the open chat as a reply to its message seq",
+    ),
     (
         "/history [n]",
         "show up to n (default 20) older messages of the open chat",
     ),
     ("/online", "list who is online (also /who)"),
     ("/read", "mark the open chat read"),
+    ("/rooms", "list every room"),
+    (
+        "/create <name> [password]",
+        "create a room (with a password, a private one) and open it",
+    ),
+    (
+        "/join <room> [password]",
+        "join a room by name or id (its password if it has one) and open it",
+    ),
+    ("/leave [room]", "leave the open room (or the one named)"),
+    (
+        "/delete [room]",
+        "delete the open room (or the one named), if you created it",
+    ),
+    (
+        "/members [room]",
+        "list the members of the open room (or the one named)",
+    ),
     ("/block <email>", "block someone"),
     ("/unblock <email>", "unblock someone"),
     ("/blocked", "list whom you blocked"),
+    (
+        r#""a name""#,
+        r#"quote an argument with spaces: /join "Book club" secret (\" is a quote inside)"#,
+    ),
     ("/help", "this list"),
     (
         "/quit",
         "leave once every message is acknowledged (also end of input)",
     ),
 ];
+
+const REPLY_USAGE: &str = "/reply <seq> <text>, seq a message number of the open chat";
 
 /// Decodes one line (without its line ending). Blank lines mean nothing: `None`.
 pub fn parse(line: &str) -> Option<Result<Command, CommandError>> {
@@ -75,15 +131,72 @@ pub fn parse(line: &str) -> Option<Result<Command, CommandError>> {
     let Some(rest) = line.strip_prefix('/') else {
         return Some(Ok(Command::Say(line.to_owned())));
     };
-    let mut words = rest.split_whitespace();
-    let name = words.next().unwrap_or_default();
-    let args: Vec<&str> = words.collect();
-    Some(command(name, &args))
+    let rest = rest.trim_start();
+    let (name, rest) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    if name == "reply" {
+        return Some(reply(rest));
+    }
+    Some(split_args(rest).and_then(|args| command(name, &args)))
 }
 
-fn command(name: &str, args: &[&str]) -> Result<Command, CommandError> {
+/// `/reply <seq> <text>`: the text is the rest of the line, as typed.
+fn reply(rest: &str) -> Result<Command, CommandError> {
+    let rest = rest.trim_start();
+    let (seq, body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let body = body.trim_start();
+    match seq.parse::<i64>() {
+        Ok(seq) if seq >= 1 && !body.trim().is_empty() => Ok(Command::Reply {
+            seq,
+            body: body.to_owned(),
+        }),
+        _ => Err(CommandError::Usage(REPLY_USAGE)),
+    }
+}
+
+/// Splits arguments on white space. An argument that starts with `"` runs to the next
+/// `"` and may hold spaces; inside it `\"` is a quote and `\\` a backslash (any other
+/// backslash is kept). Outside quotes nothing is special.
+pub fn split_args(rest: &str) -> Result<Vec<String>, CommandError> {
+    let mut args = Vec::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let Some(first) = chars.next() else {
+            return Ok(args);
+        };
+        let mut arg = String::new();
+        if first == '"' {
+            loop {
+                match chars.next() {
+                    None => return Err(CommandError::Unclosed),
+                    Some('"') => break,
+                    Some('\\') if matches!(chars.peek(), Some('"' | '\\')) => {
+                        arg.extend(chars.next());
+                    }
+                    Some(c) => arg.push(c),
+                }
+            }
+            if chars.peek().is_some_and(|c| !c.is_whitespace()) {
+                return Err(CommandError::Unclosed);
+            }
+        } else {
+            arg.push(first);
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                arg.push(c);
+            }
+        }
+        args.push(arg);
+    }
+}
+
+fn command(name: &str, args: &[String]) -> Result<Command, CommandError> {
     let one = |usage: &'static str| match args {
-        [who] => Ok((*who).to_owned()),
+        [who] => Ok(who.clone()),
+        _ => Err(CommandError::Usage(usage)),
+    };
+    let optional = |usage: &'static str| match args {
+        [] => Ok(None),
+        [room] => Ok(Some(room.clone())),
         _ => Err(CommandError::Usage(usage)),
     };
     let none = |command: Command, usage: &'static str| {
@@ -94,7 +207,9 @@ fn command(name: &str, args: &[&str]) -> Result<Command, CommandError> {
         }
     };
     match name {
-        "open" => one("/open <email>").map(Command::Open),
+        "open" => {
+            one(r#"/open <email|room> (a room name with spaces in "quotes")"#).map(Command::Open)
+        }
         "block" => one("/block <email>").map(Command::Block),
         "unblock" => one("/unblock <email>").map(Command::Unblock),
         "history" => match args {
@@ -108,6 +223,28 @@ fn command(name: &str, args: &[&str]) -> Result<Command, CommandError> {
         "online" | "who" => none(Command::Online, "/online"),
         "blocked" => none(Command::Blocked, "/blocked"),
         "read" => none(Command::Read, "/read"),
+        "rooms" => none(Command::Rooms, "/rooms"),
+        "create" => match args {
+            [name] | [name, _] if !name.trim().is_empty() => Ok(Command::Create {
+                name: name.clone(),
+                password: args.get(1).cloned(),
+            }),
+            _ => Err(CommandError::Usage(
+                r#"/create <name> [password] (a name with spaces in "quotes")"#,
+            )),
+        },
+        "join" => match args {
+            [room] | [room, _] if !room.trim().is_empty() => Ok(Command::Join {
+                room: room.clone(),
+                password: args.get(1).cloned(),
+            }),
+            _ => Err(CommandError::Usage(
+                r#"/join <room> [password] (a name with spaces in "quotes")"#,
+            )),
+        },
+        "leave" => optional("/leave [room]").map(Command::Leave),
+        "delete" => optional("/delete [room]").map(Command::Delete),
+        "members" => optional("/members [room]").map(Command::Members),
         "help" | "?" => Ok(Command::Help),
         "quit" | "exit" => none(Command::Quit, "/quit"),
         other => Err(CommandError::Unknown(other.to_owned())),
@@ -153,5 +290,92 @@ mod tests {
             Some(Err(CommandError::Unknown("dance".into())))
         );
         assert_eq!(parse("/quit"), Some(Ok(Command::Quit)));
+    }
+
+    #[test]
+    fn arguments_with_spaces_are_quoted() {
+        assert_eq!(
+            parse(r#"/join "Book club" s3cret"#),
+            Some(Ok(Command::Join {
+                room: "Book club".into(),
+                password: Some("s3cret".into())
+            }))
+        );
+        assert_eq!(
+            parse("/create General"),
+            Some(Ok(Command::Create {
+                name: "General".into(),
+                password: None
+            }))
+        );
+        assert_eq!(
+            parse(r#"/create   "say \"hi\" \\ there"   "two words""#),
+            Some(Ok(Command::Create {
+                name: r#"say "hi" \ there"#.into(),
+                password: Some("two words".into())
+            }))
+        );
+        assert_eq!(
+            parse(r#"/open "Book club""#),
+            Some(Ok(Command::Open("Book club".into())))
+        );
+        // Outside quotes, and before anything but a quote or a backslash, `\` is itself.
+        assert_eq!(
+            parse(r#"/join a\b "c\d""#),
+            Some(Ok(Command::Join {
+                room: r#"a\b"#.into(),
+                password: Some(r#"c\d"#.into())
+            }))
+        );
+        assert_eq!(
+            parse(r#"/join "Book club"#),
+            Some(Err(CommandError::Unclosed))
+        );
+        assert_eq!(
+            parse(r#"/join "Book"club"#),
+            Some(Err(CommandError::Unclosed))
+        );
+        for bad in [
+            "/join Book club now",
+            "/join",
+            r#"/create """#,
+            "/create a b c",
+            "/rooms x",
+            "/leave a b",
+        ] {
+            assert!(
+                matches!(parse(bad), Some(Err(CommandError::Usage(_)))),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse("/leave"), Some(Ok(Command::Leave(None))));
+        assert_eq!(
+            parse(r#"/members "Book club""#),
+            Some(Ok(Command::Members(Some("Book club".into()))))
+        );
+        assert_eq!(parse("/rooms"), Some(Ok(Command::Rooms)));
+    }
+
+    #[test]
+    fn a_reply_takes_a_seq_and_the_rest_of_the_line_as_typed() {
+        assert_eq!(
+            parse(r#"/reply 3 sure, "the usual"  place"#),
+            Some(Ok(Command::Reply {
+                seq: 3,
+                body: r#"sure, "the usual"  place"#.into()
+            }))
+        );
+        for bad in [
+            "/reply",
+            "/reply 3",
+            "/reply 3   ",
+            "/reply 0 hi",
+            "/reply x hi",
+        ] {
+            assert!(
+                matches!(parse(bad), Some(Err(CommandError::Usage(_)))),
+                "{bad}"
+            );
+        }
     }
 }

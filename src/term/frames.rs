@@ -5,7 +5,7 @@
 //! Frame types this client does not know yet decode to [`Event::Unknown`] and are
 //! ignored, as docs/protocol.md allows servers to add frames.
 
-use crate::domain::{ConversationId, ConversationKind, Message, User, UserId};
+use crate::domain::{ConversationId, ConversationKind, Message, Room, User, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +38,14 @@ pub struct MemberList {
     pub members: Vec<User>,
 }
 
+/// One member of a room in a `members` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Member {
+    pub id: UserId,
+    pub email: String,
+    pub online: bool,
+}
+
 /// The snapshot a window starts from.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Ready {
@@ -45,6 +53,9 @@ pub struct Ready {
     pub online: Vec<User>,
     pub blocked: Vec<User>,
     pub conversations: Vec<Conversation>,
+    /// Every room, for the room list.
+    #[serde(default)]
+    pub rooms: Vec<Room>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -94,12 +105,43 @@ pub enum Event {
     Session {
         expires_at: DateTime<Utc>,
     },
-    /// You became a member of a room (here or in another window); its `room` is not
-    /// needed here.
+    /// A room was created, or its member count changed.
+    Room {
+        room: Room,
+    },
+    /// A room was deleted (the answer to `delete_room` carries its `ref`).
+    RoomDeleted {
+        #[serde(rename = "ref", default)]
+        reference: Option<String>,
+        room_id: ConversationId,
+    },
+    /// You became a member of a room (the window that asked gets its `ref`).
     Joined {
+        #[serde(rename = "ref", default)]
+        reference: Option<String>,
+        room: Room,
         conversation: Conversation,
     },
-    /// `ui`, the room list's frames, and any frame type added after this client was written.
+    /// You left a room (the window that asked gets its `ref`).
+    Left {
+        #[serde(rename = "ref", default)]
+        reference: Option<String>,
+        room_id: ConversationId,
+    },
+    /// Someone joined (`joined: true`) or left a room you are in.
+    Member {
+        room_id: ConversationId,
+        user: User,
+        joined: bool,
+    },
+    /// The answer to `members`.
+    Members {
+        #[serde(rename = "ref", default)]
+        reference: Option<String>,
+        room_id: ConversationId,
+        members: Vec<Member>,
+    },
+    /// `ui`, and any frame type added after this client was written.
     #[serde(other)]
     Unknown,
 }
@@ -144,6 +186,9 @@ pub enum Request {
         body: String,
         #[serde(flatten)]
         target: Target,
+        /// The `seq` of the message this one answers (`/reply`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reply_to: Option<i64>,
     },
     History {
         #[serde(rename = "ref")]
@@ -168,6 +213,35 @@ pub enum Request {
         #[serde(rename = "ref")]
         reference: String,
         user_id: UserId,
+    },
+    CreateRoom {
+        #[serde(rename = "ref")]
+        reference: String,
+        name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        password: Option<String>,
+    },
+    JoinRoom {
+        #[serde(rename = "ref")]
+        reference: String,
+        room_id: ConversationId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        password: Option<String>,
+    },
+    LeaveRoom {
+        #[serde(rename = "ref")]
+        reference: String,
+        room_id: ConversationId,
+    },
+    DeleteRoom {
+        #[serde(rename = "ref")]
+        reference: String,
+        room_id: ConversationId,
+    },
+    Members {
+        #[serde(rename = "ref")]
+        reference: String,
+        room_id: ConversationId,
     },
 }
 
@@ -207,6 +281,11 @@ mod tests {
     const ALICE: &str = "a1c0ffee-0000-4000-8000-000000000001";
     const BOB: &str = "b2c0ffee-0000-4000-8000-000000000002";
     const CONV: &str = "c3c0ffee-0000-4000-8000-000000000003";
+
+    fn room() -> Value {
+        json!({"id": CONV, "name": "General", "has_password": true, "created_by": ALICE,
+               "members": 2})
+    }
 
     fn message(seq: i64) -> Value {
         json!({"id": "0e5fc0ff-0000-4000-8000-000000000009", "conversation_id": CONV,
@@ -266,13 +345,28 @@ mod tests {
                 "session",
             ),
             (
-                json!({"type": "joined", "room": {"id": CONV, "name": "General"},
+                json!({"type": "joined", "ref": "j1", "room": room(),
                     "conversation": {"id": CONV, "kind": "room", "name": "General", "last_seq": 4,
                                      "read_seq": 4, "unread": 0}}),
                 "joined",
             ),
+            (json!({"type": "room", "room": room()}), "room"),
+            (
+                json!({"type": "room_deleted", "ref": "d1", "room_id": CONV}),
+                "room_deleted",
+            ),
+            (json!({"type": "left", "room_id": CONV}), "left"),
+            (
+                json!({"type": "member", "room_id": CONV, "user": {"id": BOB, "email": "b"},
+                       "joined": true}),
+                "member",
+            ),
+            (
+                json!({"type": "members", "ref": "m1", "room_id": CONV,
+                       "members": [{"id": BOB, "email": "b", "online": false}]}),
+                "members",
+            ),
             (json!({"type": "ui", "state": {"draft": "x"}}), "unknown"),
-            (json!({"type": "room_deleted", "room_id": CONV}), "unknown"),
             (json!({"type": "something_new", "x": 1}), "unknown"),
         ];
         for (frame, kind) in cases {
@@ -289,6 +383,11 @@ mod tests {
                 Event::Error { .. } => "error",
                 Event::Session { .. } => "session",
                 Event::Joined { .. } => "joined",
+                Event::Room { .. } => "room",
+                Event::RoomDeleted { .. } => "room_deleted",
+                Event::Left { .. } => "left",
+                Event::Member { .. } => "member",
+                Event::Members { .. } => "members",
                 Event::Unknown => "unknown",
                 Event::Ready(_) => "ready",
             };
@@ -311,11 +410,45 @@ mod tests {
             client_id: "c".into(),
             body: "hi".into(),
             target: Target::Person(peer),
+            reply_to: None,
         };
         let sent: Value = serde_json::from_str(&send.to_text()).unwrap();
         assert_eq!(
             sent,
             json!({"type": "send", "ref": "s1", "client_id": "c", "body": "hi", "to": BOB})
+        );
+        let reply = Request::Send {
+            reference: "s2".into(),
+            client_id: "d".into(),
+            body: "yes".into(),
+            target: Target::Conversation(conversation),
+            reply_to: Some(3),
+        };
+        let reply: Value = serde_json::from_str(&reply.to_text()).unwrap();
+        assert_eq!(
+            reply,
+            json!({"type": "send", "ref": "s2", "client_id": "d", "body": "yes",
+                   "conversation_id": CONV, "reply_to": 3})
+        );
+        let join = Request::JoinRoom {
+            reference: "j1".into(),
+            room_id: conversation,
+            password: Some("pw".into()),
+        };
+        let join: Value = serde_json::from_str(&join.to_text()).unwrap();
+        assert_eq!(
+            join,
+            json!({"type": "join_room", "ref": "j1", "room_id": CONV, "password": "pw"})
+        );
+        let create = Request::CreateRoom {
+            reference: "c1".into(),
+            name: "Book club".into(),
+            password: None,
+        };
+        let create: Value = serde_json::from_str(&create.to_text()).unwrap();
+        assert_eq!(
+            create,
+            json!({"type": "create_room", "ref": "c1", "name": "Book club"})
         );
         let history = Request::history("h1".into(), conversation, Page::After(4), 500);
         let history: Value = serde_json::from_str(&history.to_text()).unwrap();

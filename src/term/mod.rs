@@ -7,6 +7,9 @@
 //! socket it reconnects with backoff, fills gaps with `history after_seq` and re-sends
 //! what was not acknowledged.
 //!
+//! Rooms (create, join, leave, delete, members, the live room list) and replies ride on
+//! the same socket; see docs/terminal.md.
+//!
 //! Layout: [`frames`] (typed protocol frames), [`commands`] (decoding stdin lines),
 //! [`state`] (what the client knows and how it reacts; no I/O), [`output`] (the line
 //! format), [`connection`] (URLs, TLS, connecting), [`token`] (given or minted tokens),
@@ -96,7 +99,7 @@ pub async fn run(args: ChatArgs) -> Result<(), TermError> {
             .map(|u| u.email.clone())
             .unwrap_or_default();
         eprintln!(
-            "Connected as {me}. /open <email> starts a chat, then type to send; /help lists commands, /quit leaves."
+            "Connected as {me}. /open <email> or /join <room> starts a chat, then type to send; /help lists commands, /quit leaves."
         );
     }
     let input = input::spawn_stdin().map_err(TermError::Input)?;

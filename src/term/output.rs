@@ -13,7 +13,8 @@ pub enum Line {
     Ready { me: String, online: usize },
     /// `online <email>`: someone online (after `ready`, and for `/online`).
     Online(String),
-    /// `end <what>`: the end of a listing (`online`, `blocked`, `history`, `help`).
+    /// `end <what>`: the end of a listing (`online`, `blocked`, `history`, `help`,
+    /// `rooms`, `members`).
     End(&'static str),
     /// `opened <email> <conversation|new>`: the chat `/open` opened.
     Opened {
@@ -57,6 +58,52 @@ pub enum Line {
         usage: &'static str,
         text: &'static str,
     },
+    /// `reply-to <conversation> <seq> <quoted-seq> <quoted-sender> <quoted-body>`: right
+    /// after the `message`, `history` or `sent` line of a reply.
+    ReplyTo(Quoted),
+    /// `room <room-id> members=<n> password=yes|no joined=yes|no <name>`: a room of
+    /// `/rooms`, or one that appeared or changed.
+    Room(RoomShown),
+    /// `room_deleted <room-id>`.
+    RoomDeleted(ConversationId),
+    /// `joined <room-id> <name>`: you are a member of this room now.
+    Joined { room: ConversationId, name: String },
+    /// `left <room-id>`: you are no longer a member of this room.
+    Left(ConversationId),
+    /// `opened room <room-id> <name>`: `/open` opened a room.
+    OpenedRoom { room: ConversationId, name: String },
+    /// `member joined|left <room-id> <email>`: someone joined or left a room of yours.
+    MemberChanged {
+        joined: bool,
+        room: ConversationId,
+        email: String,
+    },
+    /// `member <email> online|offline`: one line of `/members`.
+    Member { email: String, online: bool },
+}
+
+/// A room as `room` lines show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomShown {
+    pub id: ConversationId,
+    pub name: String,
+    pub members: i64,
+    pub password: bool,
+    pub joined: bool,
+}
+
+/// What a reply quotes, as `reply-to` lines show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quoted {
+    pub conversation: ConversationId,
+    /// The reply's own `seq`.
+    pub seq: i64,
+    /// The `seq` of the message it answers.
+    pub quoted_seq: i64,
+    /// Its sender's email (or user id); `None` once that message is gone.
+    pub sender: Option<String>,
+    /// Its first 200 characters; `None` once it is gone.
+    pub body: Option<String>,
 }
 
 /// A message with its sender's email, as `message` and `history` lines show it.
@@ -110,6 +157,43 @@ impl fmt::Display for Line {
             Line::Disconnected(reason) => write!(f, "disconnected {}", escape(reason)),
             Line::Reconnected => write!(f, "reconnected"),
             Line::Help { usage, text } => write!(f, "help {usage} -- {text}"),
+            Line::ReplyTo(q) => {
+                let sender = q.sender.as_deref().map_or("unknown".to_owned(), word);
+                write!(
+                    f,
+                    "reply-to {} {} {} {sender}",
+                    q.conversation, q.seq, q.quoted_seq
+                )?;
+                match &q.body {
+                    Some(body) => write!(f, " {}", escape(body)),
+                    None => Ok(()),
+                }
+            }
+            Line::Room(r) => write!(
+                f,
+                "room {} members={} password={} joined={} {}",
+                r.id,
+                r.members,
+                yes_no(r.password),
+                yes_no(r.joined),
+                escape(&r.name)
+            ),
+            Line::RoomDeleted(room) => write!(f, "room_deleted {room}"),
+            Line::Joined { room, name } => write!(f, "joined {room} {}", escape(name)),
+            Line::Left(room) => write!(f, "left {room}"),
+            Line::OpenedRoom { room, name } => write!(f, "opened room {room} {}", escape(name)),
+            Line::MemberChanged {
+                joined,
+                room,
+                email,
+            } => {
+                let what = if *joined { "joined" } else { "left" };
+                write!(f, "member {what} {room} {}", word(email))
+            }
+            Line::Member { email, online } => {
+                let state = if *online { "online" } else { "offline" };
+                write!(f, "member {} {state}", word(email))
+            }
         }
     }
 }
@@ -124,6 +208,14 @@ impl fmt::Display for Shown {
             word(&self.sender),
             escape(&self.body)
         )
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
     }
 }
 
@@ -239,6 +331,67 @@ mod tests {
                 "error blocked one of you has blocked the other".into(),
             ),
             (Line::Reconnected, "reconnected".into()),
+            (
+                Line::ReplyTo(Quoted {
+                    conversation: c,
+                    seq: 5,
+                    quoted_seq: 2,
+                    sender: Some("b@x".into()),
+                    body: Some("lunch?\nat noon".into()),
+                }),
+                format!("reply-to {c} 5 2 b@x lunch?\\nat noon"),
+            ),
+            (
+                Line::ReplyTo(Quoted {
+                    conversation: c,
+                    seq: 5,
+                    quoted_seq: 2,
+                    sender: None,
+                    body: None,
+                }),
+                format!("reply-to {c} 5 2 unknown"),
+            ),
+            (
+                Line::Room(RoomShown {
+                    id: c,
+                    name: "Book club".into(),
+                    members: 3,
+                    password: true,
+                    joined: false,
+                }),
+                format!("room {c} members=3 password=yes joined=no Book club"),
+            ),
+            (Line::RoomDeleted(c), format!("room_deleted {c}")),
+            (
+                Line::Joined {
+                    room: c,
+                    name: "Book club".into(),
+                },
+                format!("joined {c} Book club"),
+            ),
+            (Line::Left(c), format!("left {c}")),
+            (
+                Line::OpenedRoom {
+                    room: c,
+                    name: "Book club".into(),
+                },
+                format!("opened room {c} Book club"),
+            ),
+            (
+                Line::MemberChanged {
+                    joined: false,
+                    room: c,
+                    email: "b@x".into(),
+                },
+                format!("member left {c} b@x"),
+            ),
+            (
+                Line::Member {
+                    email: "b@x".into(),
+                    online: true,
+                },
+                "member b@x online".into(),
+            ),
         ];
         for (line, text) in cases {
             assert_eq!(line.to_string(), text);

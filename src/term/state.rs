@@ -10,14 +10,17 @@
 //! original `client_id`. A message of ours found while filling a gap was committed
 //! before the drop: it is reported as `sent`, not sent again.
 //!
-//! Rooms: their messages print like any other (with the room's conversation id), but a
-//! room is never taken for a direct chat: a conversation's kind and peer come only from
-//! the server (`ready`, `joined`, `GET /api/conversations`), never from a sender.
+//! Rooms: the list of every room comes with `ready` and is kept live by `room`,
+//! `room_deleted`, `joined` and `left`; which rooms the user is a member of comes from
+//! `ready`'s conversations and `joined` / `left`. A room's messages print like any other
+//! (with the room's conversation id), but a room is never taken for a direct chat: a
+//! conversation's kind and peer come only from the server (`ready`, `joined`, `GET
+//! /api/conversations`), never from a sender.
 
 use super::commands::{Command, DEFAULT_HISTORY, HELP};
-use super::frames::{Conversation, Event, Page, Ready, Request, Target, HISTORY_MAX};
-use super::output::{Line, Shown};
-use crate::domain::{ConversationId, ConversationKind, Message, User, UserId};
+use super::frames::{Conversation, Event, Member, Page, Ready, Request, Target, HISTORY_MAX};
+use super::output::{Line, Quoted, RoomShown, Shown};
+use crate::domain::{ConversationId, ConversationKind, Message, Room, User, UserId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What one reaction asks the caller to do, in order.
@@ -44,12 +47,28 @@ pub enum Lookup {
     Members { room: ConversationId, user: UserId },
 }
 
-/// The chat `/open` chose.
+/// What is open: a direct chat or a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Chosen {
+    Direct(User),
+    Room { id: ConversationId, name: String },
+}
+
+/// The chat `/open` (or `/join`, `/create`) chose.
 #[derive(Debug, Clone)]
 struct OpenChat {
-    peer: User,
+    chosen: Chosen,
     /// The oldest `seq` shown of it, where `/history` continues from.
     oldest: Option<i64>,
+}
+
+/// Where a typed message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dest {
+    /// A direct chat (created by the first message if need be).
+    Person(UserId),
+    /// A room, by its conversation id.
+    Room(ConversationId),
 }
 
 /// A message typed here that the server has not acknowledged yet.
@@ -58,16 +77,22 @@ struct PendingSend {
     reference: String,
     client_id: String,
     body: String,
-    peer: UserId,
+    to: Dest,
+    reply_to: Option<i64>,
 }
 
-/// Why a `history` request was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a request was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Purpose {
-    /// `/open` or `/history`: print as `history` lines.
+    /// `history` for `/open` or `/history`: print as `history` lines.
     Show,
-    /// Filling a gap after a reconnect: print as `message` lines.
+    /// `history` filling a gap after a reconnect: print as `message` lines.
     Gap,
+    /// `members`: print as `member` lines.
+    Members,
+    /// `create_room`, `join_room`, `leave_room` or `delete_room`, typed as `what`. Not
+    /// asked again on a new socket (the first may have been carried out).
+    Room { what: String },
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +119,10 @@ pub struct Chat {
     online: HashMap<UserId, User>,
     blocked: HashMap<UserId, User>,
     conversations: HashMap<ConversationId, Known>,
+    /// Every room, for `/rooms`.
+    rooms: HashMap<ConversationId, Room>,
+    /// The rooms the user is a member of.
+    member_of: HashSet<ConversationId>,
     /// Per conversation, the highest `seq` printed (or counted by `ready` or `joined`).
     seen: HashMap<ConversationId, i64>,
     /// Lookups done (each is done once, found or not).
@@ -143,11 +172,20 @@ impl Chat {
             };
             (!self.looked_up.contains(&lookup)).then_some(lookup)
         };
+        // The sender of a message, and of the one it quotes.
+        let quoted = |m: &Message| {
+            m.reply_to
+                .as_ref()
+                .and_then(|q| q.sender_id)
+                .and_then(|s| needs(m.conversation_id, s))
+        };
+        let message_needs =
+            |m: &Message| needs(m.conversation_id, m.sender_id).or_else(|| quoted(m));
         match event {
-            Event::Message { message } => needs(message.conversation_id, message.sender_id),
-            Event::History { messages, .. } => messages
-                .iter()
-                .find_map(|m| needs(m.conversation_id, m.sender_id)),
+            Event::Message { message } => message_needs(message),
+            // Our own message, in a conversation we wrote to: only a quote may be new.
+            Event::Ack { message, .. } => quoted(message),
+            Event::History { messages, .. } => messages.iter().find_map(message_needs),
             Event::Typing {
                 conversation_id,
                 user_id,
@@ -233,15 +271,26 @@ impl Chat {
                 .extend(by_email(unblocked).map(|u| Line::Unblocked(u.email.clone())));
         }
         self.me = Some(ready.me);
+        self.new_rooms(ready.rooms, &ready.conversations, first, &mut fx);
 
-        // Requests of the old socket went with it: shown history is asked again, gaps
-        // are worked out afresh below.
+        // Requests of the old socket went with it: shown history and members are asked
+        // again, gaps are worked out afresh below, room actions are reported unanswered
+        // (one may have been carried out: asking again could create a room twice).
         self.gaps.clear();
         let old = std::mem::take(&mut self.outstanding);
         for (reference, o) in old {
-            if o.purpose == Purpose::Show {
-                fx.frames.push(o.frame.clone());
-                self.outstanding.insert(reference, o);
+            match &o.purpose {
+                Purpose::Show | Purpose::Members => {
+                    fx.frames.push(o.frame.clone());
+                    self.outstanding.insert(reference, o);
+                }
+                Purpose::Gap => {}
+                Purpose::Room { what } => fx.lines.push(Line::error(
+                    "unanswered",
+                    format!(
+                        "{what}: the connection dropped before the server answered; /rooms shows where things stand"
+                    ),
+                )),
             }
         }
         for c in ready.conversations {
@@ -268,6 +317,56 @@ impl Chat {
             self.resend_pending(&mut fx);
         }
         fx
+    }
+
+    /// The room list and memberships of a `ready`; after a reconnect, prints what
+    /// changed meanwhile (`room`, `room_deleted`, `joined`, `left` lines).
+    fn new_rooms(
+        &mut self,
+        rooms: Vec<Room>,
+        conversations: &[Conversation],
+        first: bool,
+        fx: &mut Effects,
+    ) {
+        let old_rooms = std::mem::take(&mut self.rooms);
+        let old_member_of = std::mem::take(&mut self.member_of);
+        self.rooms = rooms.into_iter().map(|r| (r.id, r)).collect();
+        self.member_of = conversations
+            .iter()
+            .filter(|c| c.kind == ConversationKind::Room)
+            .map(|c| c.id)
+            .collect();
+        if self
+            .open_room()
+            .is_some_and(|r| !self.member_of.contains(&r))
+        {
+            self.open = None;
+        }
+        if first {
+            return;
+        }
+        let mut gone: Vec<ConversationId> = old_rooms
+            .keys()
+            .filter(|id| !self.rooms.contains_key(id))
+            .copied()
+            .collect();
+        gone.sort();
+        fx.lines.extend(gone.into_iter().map(Line::RoomDeleted));
+        for room in by_name(self.rooms.values()) {
+            let member = self.member_of.contains(&room.id);
+            let was_member = old_member_of.contains(&room.id);
+            if old_rooms.get(&room.id) != Some(room) || member != was_member {
+                fx.lines.push(self.room_line(room));
+            }
+            if member && !was_member {
+                fx.lines.push(Line::Joined {
+                    room: room.id,
+                    name: room.name.clone(),
+                });
+            } else if was_member && !member {
+                fx.lines.push(Line::Left(room.id));
+            }
+        }
     }
 
     /// A frame from the server.
@@ -330,12 +429,70 @@ impl Chat {
                     self.refused(&reference, &mut fx);
                 }
             }
-            Event::Joined { conversation } => {
+            Event::Joined {
+                reference,
+                room,
+                conversation,
+            } => {
                 // A room's messages reach a new member from the one after the join on.
                 self.seen
                     .entry(conversation.id)
                     .or_insert(conversation.last_seq);
                 self.know(conversation);
+                self.member_of.insert(room.id);
+                fx.lines.push(Line::Joined {
+                    room: room.id,
+                    name: room.name.clone(),
+                });
+                // Joined here (`/join`, `/create`): the room opens, as `/open` would.
+                if self.answered(reference.as_deref()) {
+                    self.open = Some(OpenChat {
+                        chosen: Chosen::Room {
+                            id: room.id,
+                            name: room.name.clone(),
+                        },
+                        oldest: None,
+                    });
+                    self.ask_shown(room.id, Page::Newest, DEFAULT_HISTORY, &mut fx);
+                }
+                self.rooms.insert(room.id, room);
+            }
+            Event::Room { room } => {
+                fx.lines.push(self.room_line(&room));
+                self.rooms.insert(room.id, room);
+            }
+            Event::RoomDeleted { reference, room_id } => {
+                self.answered(reference.as_deref());
+                // A gap being filled will not be: what arrived meanwhile prints first.
+                self.gap_filled(room_id, &mut fx);
+                self.rooms.remove(&room_id);
+                self.not_a_member(room_id);
+                fx.lines.push(Line::RoomDeleted(room_id));
+            }
+            Event::Left { reference, room_id } => {
+                self.answered(reference.as_deref());
+                self.gap_filled(room_id, &mut fx);
+                self.not_a_member(room_id);
+                fx.lines.push(Line::Left(room_id));
+            }
+            Event::Member {
+                room_id,
+                user,
+                joined,
+            } => {
+                fx.lines.push(Line::MemberChanged {
+                    joined,
+                    room: room_id,
+                    email: user.email.clone(),
+                });
+                self.people.entry(user.id).or_insert(user);
+            }
+            Event::Members {
+                reference, members, ..
+            } => {
+                if self.answered(reference.as_deref()) {
+                    self.members(members, &mut fx);
+                }
             }
             Event::Session { .. } | Event::Unknown => {}
         }
@@ -346,19 +503,8 @@ impl Chat {
     pub fn on_command(&mut self, command: Command) -> Effects {
         let mut fx = Effects::default();
         match command {
-            Command::Say(body) => match self.open.as_ref().map(|o| o.peer.id) {
-                None => fx.lines.push(no_chat()),
-                Some(peer) => {
-                    let pending = PendingSend {
-                        reference: self.next_ref("s"),
-                        client_id: uuid::Uuid::new_v4().to_string(),
-                        body,
-                        peer,
-                    };
-                    fx.frames.push(self.send_frame(&pending));
-                    self.pending.push(pending);
-                }
-            },
+            Command::Say(body) => self.say(body, None, &mut fx),
+            Command::Reply { seq, body } => self.say(body, Some(seq), &mut fx),
             Command::Online => {
                 fx.lines
                     .extend(by_email(self.online.values()).map(|u| Line::Online(u.email.clone())));
@@ -370,27 +516,44 @@ impl Chat {
                 );
                 fx.lines.push(Line::End("blocked"));
             }
-            Command::Open(who) => match self.resolve(&who) {
+            Command::Open(what) => match self.resolve_chat(&what) {
                 Err(line) => fx.lines.push(line),
-                Ok(peer) if Some(peer.id) == self.me.as_ref().map(|m| m.id) => fx.lines.push(
-                    Line::error("bad_request", "that is you; open someone else's chat"),
-                ),
-                Ok(peer) => {
+                Ok(Chosen::Direct(peer)) if Some(peer.id) == self.me.as_ref().map(|m| m.id) => {
+                    fx.lines.push(Line::error(
+                        "bad_request",
+                        "that is you; open someone else's chat",
+                    ))
+                }
+                Ok(Chosen::Direct(peer)) => {
                     let conversation = self.direct_with(peer.id);
                     fx.lines.push(Line::Opened {
                         peer: peer.email.clone(),
                         conversation,
                     });
-                    self.open = Some(OpenChat { peer, oldest: None });
+                    self.open = Some(OpenChat {
+                        chosen: Chosen::Direct(peer),
+                        oldest: None,
+                    });
                     match conversation {
                         Some(c) => self.ask_shown(c, Page::Newest, DEFAULT_HISTORY, &mut fx),
                         None => fx.lines.push(Line::End("history")),
                     }
                 }
+                Ok(Chosen::Room { id, name }) => {
+                    fx.lines.push(Line::OpenedRoom {
+                        room: id,
+                        name: name.clone(),
+                    });
+                    self.open = Some(OpenChat {
+                        chosen: Chosen::Room { id, name },
+                        oldest: None,
+                    });
+                    self.ask_shown(id, Page::Newest, DEFAULT_HISTORY, &mut fx);
+                }
             },
-            Command::History(n) => match self.open.as_ref().map(|o| (o.peer.id, o.oldest)) {
+            Command::History(n) => match self.open.as_ref().map(|o| o.oldest) {
                 None => fx.lines.push(no_chat()),
-                Some((peer, oldest)) => match self.direct_with(peer) {
+                Some(oldest) => match self.open_conversation() {
                     None => fx.lines.push(Line::End("history")),
                     Some(c) => {
                         let page = oldest.map(Page::Before).unwrap_or(Page::Newest);
@@ -399,10 +562,9 @@ impl Chat {
                 },
             },
             Command::Read => {
-                let open = self.open.as_ref().map(|o| o.peer.id);
-                let conversation = open.and_then(|peer| self.direct_with(peer));
+                let conversation = self.open_conversation();
                 let seen = conversation.and_then(|c| self.seen.get(&c)).copied();
-                match (open, conversation, seen) {
+                match (&self.open, conversation, seen) {
                     (None, _, _) => fx.lines.push(no_chat()),
                     (Some(_), Some(conversation), Some(seq)) if seq > 0 => {
                         fx.frames.push(Request::Read {
@@ -417,6 +579,84 @@ impl Chat {
                     )),
                 }
             }
+            Command::Rooms => {
+                let lines: Vec<Line> = by_name(self.rooms.values())
+                    .map(|r| self.room_line(r))
+                    .collect();
+                fx.lines.extend(lines);
+                fx.lines.push(Line::End("rooms"));
+            }
+            Command::Create { name, password } => {
+                let reference = self.next_ref("r");
+                let frame = Request::CreateRoom {
+                    reference: reference.clone(),
+                    name: name.clone(),
+                    password,
+                };
+                self.ask(reference, frame, format!("/create {name}"), &mut fx);
+            }
+            Command::Join { room, password } => match self.find_room(&room) {
+                Err(line) => {
+                    // `/join Book club`: the name with spaces, unquoted.
+                    let whole = password.as_ref().map(|p| format!("{room} {p}"));
+                    match whole.as_deref().and_then(|w| self.room_named(w)) {
+                        Some(r) => fx.lines.push(Line::error(
+                            "usage",
+                            format!(r#"quote a name with spaces: /join "{}" [password]"#, r.name),
+                        )),
+                        None => fx.lines.push(line),
+                    }
+                }
+                Ok(id) => {
+                    let reference = self.next_ref("r");
+                    let frame = Request::JoinRoom {
+                        reference: reference.clone(),
+                        room_id: id,
+                        password,
+                    };
+                    self.ask(reference, frame, format!("/join {room}"), &mut fx);
+                }
+            },
+            Command::Leave(room) => match self.room_or_open(room.as_deref()) {
+                Err(line) => fx.lines.push(line),
+                Ok(id) => {
+                    let reference = self.next_ref("r");
+                    let frame = Request::LeaveRoom {
+                        reference: reference.clone(),
+                        room_id: id,
+                    };
+                    self.ask(reference, frame, format!("/leave {id}"), &mut fx);
+                }
+            },
+            Command::Delete(room) => match self.room_or_open(room.as_deref()) {
+                Err(line) => fx.lines.push(line),
+                Ok(id) => {
+                    let reference = self.next_ref("r");
+                    let frame = Request::DeleteRoom {
+                        reference: reference.clone(),
+                        room_id: id,
+                    };
+                    self.ask(reference, frame, format!("/delete {id}"), &mut fx);
+                }
+            },
+            Command::Members(room) => match self.room_or_open(room.as_deref()) {
+                Err(line) => fx.lines.push(line),
+                Ok(id) => {
+                    let reference = self.next_ref("m");
+                    let frame = Request::Members {
+                        reference: reference.clone(),
+                        room_id: id,
+                    };
+                    fx.frames.push(frame.clone());
+                    self.outstanding.insert(
+                        reference,
+                        Outstanding {
+                            purpose: Purpose::Members,
+                            frame,
+                        },
+                    );
+                }
+            },
             Command::Block(who) => match self.resolve(&who) {
                 Err(line) => fx.lines.push(line),
                 Ok(user) => {
@@ -489,16 +729,177 @@ impl Chat {
             })
     }
 
+    /// What `/open` names. An id is a room's if it is in the room list, else a user's;
+    /// anything else is a known person's email, else a room's name, else an unknown
+    /// email (with an `@`) or an unknown room. A room is opened only by its members.
+    fn resolve_chat(&self, what: &str) -> Result<Chosen, Line> {
+        let id = ConversationId::parse(what);
+        let room = match id {
+            Some(id) => self.rooms.get(&id),
+            None if self.known_email(what) => None,
+            None => self.room_named(what),
+        };
+        match room {
+            Some(room) if self.member_of.contains(&room.id) => Ok(Chosen::Room {
+                id: room.id,
+                name: room.name.clone(),
+            }),
+            Some(room) => Err(Line::error(
+                "not_member",
+                format!("you are not a member of {}; /join it first", room.name),
+            )),
+            None if id.is_none() && !what.contains('@') && !self.known_email(what) => {
+                Err(unknown_room(what))
+            }
+            None => self.resolve(what).map(Chosen::Direct),
+        }
+    }
+
+    fn known_email(&self, email: &str) -> bool {
+        self.people
+            .values()
+            .any(|u| u.email.eq_ignore_ascii_case(email))
+    }
+
+    /// A room by name, whatever the case (names are unique whatever the case).
+    fn room_named(&self, name: &str) -> Option<&Room> {
+        let name = name.trim();
+        self.rooms
+            .values()
+            .find(|r| r.name.to_lowercase() == name.to_lowercase())
+    }
+
+    /// A room named by id (sent as it is; the server knows) or by name (from the list).
+    fn find_room(&self, room: &str) -> Result<ConversationId, Line> {
+        match ConversationId::parse(room) {
+            Some(id) => Ok(id),
+            None => self
+                .room_named(room)
+                .map(|r| r.id)
+                .ok_or_else(|| unknown_room(room)),
+        }
+    }
+
+    /// The room named, or else the open one.
+    fn room_or_open(&self, room: Option<&str>) -> Result<ConversationId, Line> {
+        match (room, &self.open) {
+            (Some(room), _) => self.find_room(room),
+            (None, None) => Err(Line::error(
+                "no_chat",
+                "no room is open; /open <room> first, or name the room",
+            )),
+            (None, Some(open)) => match &open.chosen {
+                Chosen::Room { id, .. } => Ok(*id),
+                Chosen::Direct(_) => Err(Line::error(
+                    "not_room",
+                    "the open chat is not a room; /open <room> first, or name the room",
+                )),
+            },
+        }
+    }
+
+    /// The open room, if a room is open.
+    fn open_room(&self) -> Option<ConversationId> {
+        match self.open.as_ref().map(|o| &o.chosen) {
+            Some(Chosen::Room { id, .. }) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The open chat's conversation, if it exists yet.
+    fn open_conversation(&self) -> Option<ConversationId> {
+        match self.open.as_ref().map(|o| &o.chosen) {
+            None => None,
+            Some(Chosen::Direct(peer)) => self.direct_with(peer.id),
+            Some(Chosen::Room { id, .. }) => Some(*id),
+        }
+    }
+
+    fn room_line(&self, room: &Room) -> Line {
+        Line::Room(RoomShown {
+            id: room.id,
+            name: room.name.clone(),
+            members: room.members,
+            password: room.has_password,
+            joined: self.member_of.contains(&room.id),
+        })
+    }
+
+    /// Sends a room action and waits for its answer.
+    fn ask(&mut self, reference: String, frame: Request, what: String, fx: &mut Effects) {
+        fx.frames.push(frame.clone());
+        self.outstanding.insert(
+            reference,
+            Outstanding {
+                purpose: Purpose::Room { what },
+                frame,
+            },
+        );
+    }
+
+    /// Whether `reference` answers a request of this client (which is then answered).
+    fn answered(&mut self, reference: Option<&str>) -> bool {
+        reference.is_some_and(|r| self.outstanding.remove(r).is_some())
+    }
+
+    /// No longer a member of `room` (left or deleted): it closes if it was open, and a
+    /// later join starts from the messages after that join.
+    fn not_a_member(&mut self, room: ConversationId) {
+        self.member_of.remove(&room);
+        self.seen.remove(&room);
+        if self.open_room() == Some(room) {
+            self.open = None;
+        }
+    }
+
+    /// The answer to `/members`, by email.
+    fn members(&mut self, mut members: Vec<Member>, fx: &mut Effects) {
+        members.sort_by(|a, b| a.email.cmp(&b.email));
+        for m in members {
+            fx.lines.push(Line::Member {
+                email: m.email.clone(),
+                online: m.online,
+            });
+            self.people.entry(m.id).or_insert(User {
+                id: m.id,
+                email: m.email,
+            });
+        }
+        fx.lines.push(Line::End("members"));
+    }
+
+    /// Text typed for the open chat: sent at once, with a fresh `client_id`.
+    fn say(&mut self, body: String, reply_to: Option<i64>, fx: &mut Effects) {
+        let to = match self.open.as_ref().map(|o| &o.chosen) {
+            None => return fx.lines.push(no_chat()),
+            Some(Chosen::Direct(peer)) => Dest::Person(peer.id),
+            Some(Chosen::Room { id, .. }) => Dest::Room(*id),
+        };
+        let pending = PendingSend {
+            reference: self.next_ref("s"),
+            client_id: uuid::Uuid::new_v4().to_string(),
+            body,
+            to,
+            reply_to,
+        };
+        fx.frames.push(self.send_frame(&pending));
+        self.pending.push(pending);
+    }
+
     fn send_frame(&self, p: &PendingSend) -> Request {
-        let target = match self.direct_with(p.peer) {
-            Some(c) => Target::Conversation(c),
-            None => Target::Person(p.peer),
+        let target = match p.to {
+            Dest::Room(room) => Target::Conversation(room),
+            Dest::Person(peer) => match self.direct_with(peer) {
+                Some(c) => Target::Conversation(c),
+                None => Target::Person(peer),
+            },
         };
         Request::Send {
             reference: p.reference.clone(),
             client_id: p.client_id.clone(),
             body: p.body.clone(),
             target,
+            reply_to: p.reply_to,
         }
     }
 
@@ -547,6 +948,21 @@ impl Chat {
         }
     }
 
+    /// Pushes `line` (the `message`, `history` or `sent` line of `m`), and right after
+    /// it the `reply-to` line if `m` answers an earlier message.
+    fn push_message(&self, line: Line, m: &Message, fx: &mut Effects) {
+        fx.lines.push(line);
+        if let Some(q) = &m.reply_to {
+            fx.lines.push(Line::ReplyTo(Quoted {
+                conversation: m.conversation_id,
+                seq: m.seq,
+                quoted_seq: q.seq,
+                sender: q.sender_id.map(|id| self.email_of(id)),
+                body: q.body.clone(),
+            }));
+        }
+    }
+
     /// Prints a message not printed before (by `seq`), in its conversation's order.
     fn show_new(&mut self, m: Message, fx: &mut Effects) {
         let me = self.me.as_ref().map(|u| u.id);
@@ -564,20 +980,19 @@ impl Chat {
         {
             // Committed before the socket dropped; its `ack` was lost with it.
             self.pending.remove(i);
-            fx.lines.push(Line::Sent {
+            let line = Line::Sent {
                 conversation: m.conversation_id,
                 seq: m.seq,
-                body: m.body,
-            });
-            return;
+                body: m.body.clone(),
+            };
+            return self.push_message(line, &m, fx);
         }
-        fx.lines.push(Line::Message(self.shown(&m)));
+        self.push_message(Line::Message(self.shown(&m)), &m, fx);
     }
 
     /// Remembers the oldest `seq` shown of the open chat, for `/history`.
     fn note_shown(&mut self, conversation: ConversationId, seq: i64) {
-        let open_conversation = self.open.as_ref().and_then(|o| self.direct_with(o.peer.id));
-        if open_conversation == Some(conversation) {
+        if self.open_conversation() == Some(conversation) {
             if let Some(open) = &mut self.open {
                 open.oldest = Some(open.oldest.map_or(seq, |o| o.min(seq)));
             }
@@ -592,22 +1007,25 @@ impl Chat {
             return; // already reported (found while filling a gap)
         };
         let p = self.pending.remove(i);
-        // We only write to direct chats: this is the one with `p.peer`.
-        self.conversations.insert(
-            m.conversation_id,
-            Known {
-                kind: ConversationKind::Direct,
-                peer: Some(p.peer),
-            },
-        );
+        if let Dest::Person(peer) = p.to {
+            // A message to a person went to the direct chat with them: this one.
+            self.conversations.insert(
+                m.conversation_id,
+                Known {
+                    kind: ConversationKind::Direct,
+                    peer: Some(peer),
+                },
+            );
+        }
         let seen = self.seen.entry(m.conversation_id).or_insert(0);
         *seen = (*seen).max(m.seq);
         self.note_shown(m.conversation_id, m.seq);
-        fx.lines.push(Line::Sent {
+        let line = Line::Sent {
             conversation: m.conversation_id,
             seq: m.seq,
-            body: m.body,
-        });
+            body: m.body.clone(),
+        };
+        self.push_message(line, &m, fx);
     }
 
     fn history(
@@ -621,9 +1039,10 @@ impl Chat {
             return;
         };
         match o.purpose {
+            Purpose::Members | Purpose::Room { .. } => {}
             Purpose::Show => {
                 for m in &messages {
-                    fx.lines.push(Line::History(self.shown(m)));
+                    self.push_message(Line::History(self.shown(m)), m, fx);
                 }
                 if let Some(first) = messages.first() {
                     self.note_shown(conversation, first.seq);
@@ -678,6 +1097,20 @@ impl Chat {
 
 fn no_chat() -> Line {
     Line::error("no_chat", "no chat is open; /open <email> first")
+}
+
+fn unknown_room(name: &str) -> Line {
+    Line::error(
+        "unknown_room",
+        format!("{name} is not a room (/rooms lists them)"),
+    )
+}
+
+/// Rooms in a stable order: by name, whatever the case.
+fn by_name<'a>(rooms: impl Iterator<Item = &'a Room>) -> impl Iterator<Item = &'a Room> {
+    let mut v: Vec<&Room> = rooms.collect();
+    v.sort_by_key(|r| (r.name.to_lowercase(), r.id));
+    v.into_iter()
 }
 
 /// People in a stable order: by email.
@@ -737,6 +1170,7 @@ mod tests {
                 })
                 .into_iter()
                 .collect(),
+            rooms: vec![],
             expires_at: Utc::now(),
         }
     }
@@ -914,5 +1348,211 @@ mod tests {
         assert!(texts(&fx)[0].starts_with("error unknown_user nobody@example.com"));
         let fx = chat.on_command(Command::Open("alice@example.com".into()));
         assert!(texts(&fx)[0].starts_with("error bad_request"));
+    }
+
+    fn room_id(n: u128) -> ConversationId {
+        ConversationId(uuid::Uuid::from_u128(n))
+    }
+
+    fn room(n: u128, name: &str, members: i64, has_password: bool) -> Room {
+        Room {
+            id: room_id(n),
+            name: name.into(),
+            has_password,
+            created_by: Some(bob().id),
+            members,
+        }
+    }
+
+    fn room_conversation(n: u128, name: &str, last_seq: i64) -> Conversation {
+        Conversation {
+            id: room_id(n),
+            kind: ConversationKind::Room,
+            peer: None,
+            name: Some(name.into()),
+            last_seq,
+            read_seq: 0,
+        }
+    }
+
+    /// Alice, with bob online, two rooms (she is in "Book club") and no direct chat.
+    fn with_rooms() -> Chat {
+        let mut chat = Chat::default();
+        let mut snapshot = ready(vec![bob()], None);
+        snapshot.rooms = vec![
+            room(10, "General", 1, false),
+            room(11, "Book club", 2, true),
+        ];
+        snapshot.conversations = vec![room_conversation(11, "Book club", 3)];
+        chat.on_ready(snapshot);
+        chat
+    }
+
+    #[test]
+    fn rooms_are_listed_by_name_and_kept_live() {
+        let mut chat = with_rooms();
+        let (general, club) = (room_id(10), room_id(11));
+        let fx = chat.on_command(Command::Rooms);
+        assert_eq!(
+            texts(&fx),
+            [
+                format!("room {club} members=2 password=yes joined=yes Book club"),
+                format!("room {general} members=1 password=no joined=no General"),
+                "end rooms".to_owned(),
+            ]
+        );
+        let fx = chat.on_event(Event::Room {
+            room: room(12, "Attic", 1, false),
+        });
+        assert_eq!(
+            texts(&fx),
+            [format!(
+                "room {} members=1 password=no joined=no Attic",
+                room_id(12)
+            )]
+        );
+        let fx = chat.on_event(Event::Member {
+            room_id: club,
+            user: user(3, "carol@example.com"),
+            joined: true,
+        });
+        assert_eq!(
+            texts(&fx),
+            [format!("member joined {club} carol@example.com")]
+        );
+        let fx = chat.on_event(Event::RoomDeleted {
+            reference: None,
+            room_id: general,
+        });
+        assert_eq!(texts(&fx), [format!("room_deleted {general}")]);
+        let listed = texts(&chat.on_command(Command::Rooms));
+        assert_eq!(listed.len(), 3, "{listed:?}");
+        assert!(listed[0].ends_with(" Attic"), "{listed:?}");
+    }
+
+    #[test]
+    fn a_join_typed_here_opens_the_room_and_text_goes_to_it() {
+        let mut chat = with_rooms();
+        let general = room_id(10);
+        let fx = chat.on_command(Command::Join {
+            room: "general".into(),
+            password: None,
+        });
+        let Some(Request::JoinRoom {
+            reference,
+            room_id: asked,
+            ..
+        }) = fx.frames.first().cloned()
+        else {
+            panic!("a join: {fx:?}");
+        };
+        assert_eq!(asked, general);
+        assert!(!chat.idle(), "the join waits for its answer");
+        let fx = chat.on_event(Event::Joined {
+            reference: Some(reference),
+            room: room(10, "General", 2, false),
+            conversation: room_conversation(10, "General", 7),
+        });
+        assert_eq!(texts(&fx), [format!("joined {general} General")]);
+        assert!(
+            matches!(&fx.frames[..], [Request::History { conversation_id, .. }] if *conversation_id == general),
+            "{fx:?}"
+        );
+        let fx = chat.on_command(Command::Say("hello room".into()));
+        assert_eq!(sent(&fx.frames[0]).1, Target::Conversation(general));
+
+        // A join made elsewhere is printed, and opens nothing.
+        let fx = chat.on_event(Event::Joined {
+            reference: None,
+            room: room(12, "Attic", 1, false),
+            conversation: room_conversation(12, "Attic", 0),
+        });
+        assert_eq!(texts(&fx), [format!("joined {} Attic", room_id(12))]);
+        assert!(fx.frames.is_empty());
+
+        let fx = chat.on_event(Event::Left {
+            reference: None,
+            room_id: general,
+        });
+        assert_eq!(texts(&fx), [format!("left {general}")]);
+        let fx = chat.on_command(Command::Say("anyone?".into()));
+        assert_eq!(
+            texts(&fx),
+            ["error no_chat no chat is open; /open <email> first"]
+        );
+    }
+
+    #[test]
+    fn open_tells_people_from_rooms_and_opens_only_rooms_of_ours() {
+        let mut chat = with_rooms();
+        let club = room_id(11);
+        let fx = chat.on_command(Command::Open("Book club".into()));
+        assert_eq!(texts(&fx), [format!("opened room {club} Book club")]);
+        let fx = chat.on_command(Command::Open(club.to_string()));
+        assert_eq!(texts(&fx), [format!("opened room {club} Book club")]);
+        let fx = chat.on_command(Command::Open("General".into()));
+        assert_eq!(
+            texts(&fx),
+            ["error not_member you are not a member of General; /join it first"]
+        );
+        let fx = chat.on_command(Command::Open("Nowhere".into()));
+        assert_eq!(
+            texts(&fx),
+            ["error unknown_room Nowhere is not a room (/rooms lists them)"]
+        );
+        let fx = chat.on_command(Command::Open("bob@example.com".into()));
+        assert_eq!(texts(&fx), ["opened bob@example.com new", "end history"]);
+        let fx = chat.on_command(Command::Leave(None));
+        assert_eq!(
+            texts(&fx),
+            ["error not_room the open chat is not a room; /open <room> first, or name the room"]
+        );
+        // A room named like a known person's email does not hide the person.
+        chat.on_event(Event::Room {
+            room: room(12, "bob@example.com", 1, false),
+        });
+        let fx = chat.on_command(Command::Open("bob@example.com".into()));
+        assert_eq!(texts(&fx)[0], "opened bob@example.com new");
+    }
+
+    #[test]
+    fn a_reply_carries_its_seq_and_an_incoming_reply_prints_what_it_quotes() {
+        let mut chat = with_rooms();
+        let club = room_id(11);
+        chat.on_command(Command::Open("Book club".into()));
+        let fx = chat.on_command(Command::Reply {
+            seq: 2,
+            body: "agreed".into(),
+        });
+        assert!(
+            matches!(&fx.frames[..], [Request::Send { reply_to: Some(2), target, .. }] if *target == Target::Conversation(club)),
+            "{fx:?}"
+        );
+
+        let mut reply = message(4, &bob(), "me too", "b4");
+        reply.conversation_id = club;
+        reply.reply_to = Some(crate::domain::Quote {
+            seq: 2,
+            sender_id: Some(alice().id),
+            body: Some("shall we\nread it?".into()),
+        });
+        let fx = chat.on_event(Event::Message {
+            message: reply.clone(),
+        });
+        assert_eq!(
+            texts(&fx),
+            [
+                format!("message {club} 4 bob@example.com me too"),
+                format!("reply-to {club} 4 2 alice@example.com shall we\\nread it?"),
+            ]
+        );
+        reply.seq = 5;
+        reply.reply_to = Some(crate::domain::Quote {
+            seq: 1,
+            sender_id: None,
+            body: None,
+        });
+        let fx = chat.on_event(Event::Message { message: reply });
+        assert_eq!(texts(&fx)[1], format!("reply-to {club} 5 1 unknown"));
     }
 }

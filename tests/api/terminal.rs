@@ -16,6 +16,9 @@ struct Terminal {
     stderr: Option<std::thread::JoinHandle<String>>,
     /// Every line read so far, for failure messages.
     seen: Vec<String>,
+    /// Lines starting with one of these are read past (live room list updates, whose
+    /// order against other events is not fixed).
+    ignored: Vec<&'static str>,
 }
 
 impl Terminal {
@@ -60,6 +63,7 @@ impl Terminal {
             lines,
             stderr: Some(stderr),
             seen: Vec::new(),
+            ignored: Vec::new(),
         }
     }
 
@@ -80,15 +84,37 @@ impl Terminal {
         self.stdin = None;
     }
 
-    /// The next line of stdout.
+    /// The next line of stdout (but those [`Terminal::ignore`] skips).
     async fn next_line(&mut self) -> String {
-        match tokio::time::timeout(WAIT, self.lines.recv()).await {
-            Ok(Some(line)) => {
-                self.seen.push(line.clone());
-                line
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some(line)) => {
+                    self.seen.push(line.clone());
+                    if !self.ignored.iter().any(|p| line.starts_with(p)) {
+                        return line;
+                    }
+                }
+                Ok(None) => panic!("stdout ended; so far: {:#?}", self.seen),
+                Err(_) => panic!("no line in time; so far: {:#?}", self.seen),
             }
-            Ok(None) => panic!("stdout ended; so far: {:#?}", self.seen),
-            Err(_) => panic!("no line in time; so far: {:#?}", self.seen),
+        }
+    }
+
+    /// From now on, reads past lines starting with `prefix`.
+    fn ignore(&mut self, prefix: &'static str) {
+        self.ignored.push(prefix);
+    }
+
+    /// Skips lines until every one of `wanted` has appeared, in any order.
+    async fn expect_all(&mut self, wanted: &[String]) {
+        let mut missing: Vec<&String> = wanted.iter().collect();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !missing.is_empty() {
+            let line = tokio::time::timeout_at(deadline, self.next_line())
+                .await
+                .unwrap_or_else(|_| panic!("still missing {missing:#?}; so far: {:#?}", self.seen));
+            missing.retain(|w| **w != line);
         }
     }
 
@@ -706,7 +732,8 @@ async fn room_messages_are_printed_with_their_senders_and_a_room_is_never_taken_
         .post_message(&bob.token, &room, "welcome to the room", &new_client_id())
         .await;
     assert_eq!(status, 201);
-    term.expect_next(&format!(
+    // (After the live room list's lines: the room appeared, alice joined it.)
+    term.expect(&format!(
         "message {room} 1 bob@example.com welcome to the room"
     ))
     .await;
@@ -719,4 +746,307 @@ async fn room_messages_are_printed_with_their_senders_and_a_room_is_never_taken_
     let sent = term.expect("sent ").await;
     assert_ne!(conversation_of(&sent), room);
     assert!(sent.ends_with(" 1 just between us"), "{sent}");
+}
+
+/// Bob's socket creates a room; its id.
+async fn create_room(ws: &mut Ws, name: &str, password: Option<&str>) -> String {
+    ws.send(json!({"type": "create_room", "ref": "c1", "name": name, "password": password}))
+        .await;
+    let joined = ws.recv_type("joined").await;
+    assert_eq!(joined["ref"], "c1", "{joined}");
+    joined["room"]["id"].as_str().expect("a room id").to_owned()
+}
+
+/// Sends a message over a socket and waits for its `ack`; the message.
+async fn say(ws: &mut Ws, room: &str, body: &str, reply_to: Option<i64>) -> serde_json::Value {
+    let mut frame = json!({"type": "send", "ref": "s1", "client_id": new_client_id(),
+                           "body": body, "conversation_id": room});
+    if let Some(seq) = reply_to {
+        frame["reply_to"] = json!(seq);
+    }
+    ws.send(frame).await;
+    ws.recv_type("ack").await["message"].clone()
+}
+
+#[actix_web::test]
+async fn a_room_created_in_the_terminal_appears_for_others_and_its_members_talk_both_ways() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=1")
+        .await;
+    term.expect_next("online bob@example.com").await;
+
+    // A name with a space, in quotes; the room opens at once (empty).
+    term.type_line(r#"/create "Team room""#);
+    let joined = term.expect("joined ").await;
+    let room = conversation_of(&joined);
+    assert_eq!(joined, format!("joined {room} Team room"));
+    term.expect("end history").await;
+
+    // Bob's list shows it at once; when he joins, the terminal hears of it.
+    let listed = bob_ws.recv_type("room").await;
+    assert_eq!(listed["room"]["id"], room.as_str());
+    assert_eq!(listed["room"]["name"], "Team room");
+    assert_eq!(listed["room"]["members"], 1);
+    bob_ws
+        .send(json!({"type": "join_room", "ref": "j1", "room_id": room}))
+        .await;
+    assert_eq!(bob_ws.recv_type("joined").await["ref"], "j1");
+    term.expect_all(&[
+        format!("member joined {room} bob@example.com"),
+        format!("room {room} members=2 password=no joined=yes Team room"),
+    ])
+    .await;
+    term.type_line("/rooms");
+    term.expect_next(&format!(
+        "room {room} members=2 password=no joined=yes Team room"
+    ))
+    .await;
+    term.expect_next("end rooms").await;
+
+    // Text goes to the open room; bob's words come back.
+    term.type_line("hello team");
+    term.expect_next(&format!("sent {room} 1 hello team")).await;
+    let message = bob_ws.recv_type("message").await["message"].clone();
+    assert_eq!(
+        (
+            &message["conversation_id"],
+            &message["sender_id"],
+            &message["body"]
+        ),
+        (&json!(room), &json!(alice.id), &json!("hello team"))
+    );
+    say(&mut bob_ws, &room, "hi alice", None).await;
+    term.expect_next(&format!("message {room} 2 bob@example.com hi alice"))
+        .await;
+
+    term.type_line("/members");
+    term.expect_next("member alice@example.com online").await;
+    term.expect_next("member bob@example.com online").await;
+    term.expect_next("end members").await;
+
+    // A direct chat in between, then the room again, by its name.
+    term.type_line("/open bob@example.com");
+    term.expect_next("opened bob@example.com new").await;
+    term.expect_next("end history").await;
+    term.type_line("/members");
+    term.expect_next(
+        "error not_room the open chat is not a room; /open <room> first, or name the room",
+    )
+    .await;
+    term.type_line(r#"/open "team ROOM""#);
+    term.expect_next(&format!("opened room {room} Team room"))
+        .await;
+    term.expect_next(&format!("history {room} 1 alice@example.com hello team"))
+        .await;
+    term.expect_next(&format!("history {room} 2 bob@example.com hi alice"))
+        .await;
+    term.expect_next("end history").await;
+    term.type_line("back in the room");
+    term.expect_next(&format!("sent {room} 3 back in the room"))
+        .await;
+    assert_eq!(
+        bob_ws.recv_type("message").await["message"]["body"],
+        "back in the room"
+    );
+}
+
+#[actix_web::test]
+async fn joining_a_room_with_a_password_from_the_terminal_needs_the_right_one() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=1")
+        .await;
+    term.expect_next("online bob@example.com").await;
+
+    let room = create_room(&mut bob_ws, "Book club", Some("s3cret")).await;
+    term.expect_next(&format!(
+        "room {room} members=1 password=yes joined=no Book club"
+    ))
+    .await;
+    say(&mut bob_ws, &room, "chapter one tonight", None).await;
+
+    term.type_line(r#"/open "Book club""#);
+    term.expect_next("error not_member you are not a member of Book club; /join it first")
+        .await;
+    term.type_line(r#"/join "Book club" wrong"#);
+    term.expect_next("error forbidden wrong password").await;
+    term.type_line(r#"/join "Book club""#);
+    term.expect_next("error forbidden this room needs its password")
+        .await;
+    // Unquoted, "club" would be the password of a room "Book": the client says so.
+    term.type_line("/join Book club");
+    term.expect_next(r#"error usage quote a name with spaces: /join "Book club" [password]"#)
+        .await;
+    assert_eq!(
+        app.get(&format!("/api/rooms/{room}/members"), &bob.token)
+            .await
+            .1["members"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "alice is not a member yet"
+    );
+
+    term.ignore("room ");
+    term.type_line(&format!("/join {room} s3cret"));
+    term.expect_next(&format!("joined {room} Book club")).await;
+    term.expect_next(&format!(
+        "history {room} 1 bob@example.com chapter one tonight"
+    ))
+    .await;
+    term.expect_next("end history").await;
+    let member = bob_ws.recv_type("member").await;
+    assert_eq!(
+        (
+            &member["room_id"],
+            &member["user"]["email"],
+            &member["joined"]
+        ),
+        (&json!(room), &json!("alice@example.com"), &json!(true))
+    );
+    // The live line of her join came before `joined` (skipped); the list now says she is in.
+    term.ignored.clear();
+    term.type_line("/rooms");
+    term.expect_next(&format!(
+        "room {room} members=2 password=yes joined=yes Book club"
+    ))
+    .await;
+    term.expect_next("end rooms").await;
+    term.type_line("/join Nowhere");
+    term.expect_next("error unknown_room Nowhere is not a room (/rooms lists them)")
+        .await;
+}
+
+#[actix_web::test]
+async fn leaving_a_room_and_its_deletion_by_its_creator_are_printed() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=1")
+        .await;
+    term.expect_next("online bob@example.com").await;
+    term.ignore("room ");
+
+    let room = create_room(&mut bob_ws, "Lounge", None).await;
+    term.type_line("/join lounge");
+    term.expect_next(&format!("joined {room} Lounge")).await;
+    term.expect_next("end history").await;
+    assert_eq!(bob_ws.recv_type("member").await["joined"], true);
+
+    // Only its creator may delete it.
+    term.type_line("/delete");
+    let refused = term.next_line().await;
+    assert!(refused.starts_with("error forbidden "), "{refused}");
+
+    term.type_line("/leave");
+    term.expect_next(&format!("left {room}")).await;
+    let member = bob_ws.recv_type("member").await;
+    assert_eq!(
+        (&member["user"]["email"], &member["joined"]),
+        (&json!("alice@example.com"), &json!(false))
+    );
+    term.type_line("anyone?");
+    term.expect_next("error no_chat no chat is open; /open <email> first")
+        .await;
+
+    // Back in, and bob deletes the room.
+    term.type_line(&format!("/join {room}"));
+    term.expect_next(&format!("joined {room} Lounge")).await;
+    term.expect_next("end history").await;
+    bob_ws
+        .send(json!({"type": "delete_room", "ref": "d1", "room_id": room}))
+        .await;
+    assert_eq!(bob_ws.recv_type("room_deleted").await["ref"], "d1");
+    term.expect_next(&format!("room_deleted {room}")).await;
+    term.type_line("still here?");
+    term.expect_next("error no_chat no chat is open; /open <email> first")
+        .await;
+
+    // A room of her own she may delete; everyone hears of it.
+    term.type_line("/create Attic");
+    let attic = conversation_of(&term.expect("joined ").await);
+    term.expect_next("end history").await;
+    term.type_line("/delete");
+    term.expect_next(&format!("room_deleted {attic}")).await;
+    assert_eq!(
+        bob_ws.recv_type("room_deleted").await["room_id"],
+        attic.as_str()
+    );
+    term.type_line("/rooms");
+    term.expect_next("end rooms").await;
+}
+
+#[actix_web::test]
+async fn a_reply_from_the_terminal_quotes_the_right_message_and_an_incoming_reply_prints_its_quote()
+{
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=1")
+        .await;
+    term.expect_next("online bob@example.com").await;
+    term.ignore("room ");
+
+    let room = create_room(&mut bob_ws, "Lunch", None).await;
+    term.type_line("/join Lunch");
+    term.expect_next(&format!("joined {room} Lunch")).await;
+    term.expect_next("end history").await;
+    say(&mut bob_ws, &room, "lunch?\nsomewhere new", None).await;
+    term.expect_next(&format!(
+        "message {room} 1 bob@example.com lunch?\\nsomewhere new"
+    ))
+    .await;
+
+    term.type_line("/reply 1 yes please, the noodle place");
+    term.expect_next(&format!("sent {room} 2 yes please, the noodle place"))
+        .await;
+    term.expect_next(&format!(
+        "reply-to {room} 2 1 bob@example.com lunch?\\nsomewhere new"
+    ))
+    .await;
+    let reply = bob_ws.recv_type("message").await["message"].clone();
+    assert_eq!(reply["body"], "yes please, the noodle place");
+    assert_eq!(reply["seq"], 2);
+    assert_eq!(reply["reply_to"]["seq"], 1);
+    assert_eq!(reply["reply_to"]["sender_id"], bob.id.as_str());
+
+    say(&mut bob_ws, &room, "noon then", Some(2)).await;
+    term.expect_next(&format!("message {room} 3 bob@example.com noon then"))
+        .await;
+    term.expect_next(&format!(
+        "reply-to {room} 3 2 alice@example.com yes please, the noodle place"
+    ))
+    .await;
+
+    // History shows the quotes too; a seq with no message is refused.
+    term.type_line("/open Lunch");
+    term.expect_next(&format!("opened room {room} Lunch")).await;
+    term.expect_next(&format!(
+        "history {room} 1 bob@example.com lunch?\\nsomewhere new"
+    ))
+    .await;
+    term.expect_next(&format!(
+        "history {room} 2 alice@example.com yes please, the noodle place"
+    ))
+    .await;
+    term.expect("reply-to ").await;
+    term.expect_next(&format!("history {room} 3 bob@example.com noon then"))
+        .await;
+    term.expect("reply-to ").await;
+    term.expect_next("end history").await;
+    term.type_line("/reply 9 hm?");
+    let refused = term.next_line().await;
+    assert!(refused.starts_with("error not_found "), "{refused}");
+    assert_eq!(app.count_messages().await, 3);
 }
