@@ -11,6 +11,7 @@
 //! generator starts the servers itself (N > 1: sharing Redis).
 
 mod churn;
+mod collect;
 mod dm;
 mod idle;
 mod nodes;

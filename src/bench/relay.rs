@@ -9,7 +9,8 @@
 //! `A|<frame>`. A window says who it is in its URL (`/u/<user index>`) and hears `R`
 //! once the relay has registered it.
 
-use super::stats::{percentiles_ms, Observation, Stats};
+use super::collect::{collect, Collected};
+use super::stats::{percentiles_ms, Observation};
 use super::{BenchArgs, Socket};
 use anyhow::Context as _;
 use futures_util::{SinkExt, StreamExt};
@@ -289,59 +290,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             (sent, sink)
         }));
     }
-    let mut sending = tokio::spawn(async move {
-        let mut sent = 0;
-        let mut sinks = Vec::new();
-        for t in tasks {
-            if let Ok((n, sink)) = t.await {
-                sent += n;
-                sinks.push(sink);
-            }
-        }
-        (sent, sinks)
-    });
-
-    // Collect as `dm` does: while sending (with a progress line a second), then until
-    // every expected frame arrived or nothing arrived for 5 s.
     let expected_per_message = (2 * args.windows - 1) as u64;
-    let mut stats = Stats::default();
-    let mut progress = tokio::time::interval(Duration::from_secs(1));
-    let mut done_sending: Option<(u64, f64)> = None;
-    let mut _sinks = Vec::new();
-    let mut last_frame = Instant::now();
-    loop {
-        tokio::select! {
-            observation = rx.recv() => match observation {
-                Some(o) => {
-                    stats.observe(o);
-                    last_frame = Instant::now();
-                }
-                None => break,
-            },
-            result = &mut sending, if done_sending.is_none() => {
-                let (sent, sinks) = result?;
-                _sinks = sinks;
-                done_sending = Some((sent, start.elapsed().as_secs_f64()));
-            },
-            _ = progress.tick() => {
-                let p99 = stats.delivery_latency.value_at_quantile(0.99) as f64 / 1000.0;
-                eprintln!(
-                    "  {:>5.1}s  {} acked  {} delivered  delivery p99 {p99:.1} ms{}",
-                    start.elapsed().as_secs_f64(),
-                    stats.acked,
-                    stats.delivered,
-                    if done_sending.is_some() { "  (draining)" } else { "" }
-                );
-            },
-        }
-        if let Some((sent, _)) = done_sending {
-            let complete = stats.acked >= sent && stats.delivered >= sent * expected_per_message;
-            if complete || last_frame.elapsed() > Duration::from_secs(5) {
-                break;
-            }
-        }
-    }
-    let (sent, offered_secs) = done_sending.context("the senders did not finish")?;
+    let Collected {
+        stats,
+        sent,
+        offered_secs,
+        sinks: _sinks,
+    } = collect(&mut rx, tasks, start, expected_per_message).await?;
     let lost =
         stats.lost(expected_per_message) + (sent - stats.acked.min(sent)) * expected_per_message;
 

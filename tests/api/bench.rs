@@ -4,15 +4,19 @@
 use crate::helpers::*;
 use serde_json::Value;
 
-async fn bench(app: &TestApp, server: &ServerProcess, args: &[&str]) -> Value {
+/// Runs `banter bench <args>` with only the given environment variables of ours set,
+/// asserts it succeeded, and parses its JSON line.
+async fn run_bench(args: &[&str], env: &[(&str, &str)]) -> Value {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"));
     command
         .arg("bench")
         .args(args)
-        .args(["--server", &format!("http://127.0.0.1:{}", server.port)])
-        .env("DATABASE_URL", &app.database_url)
+        .env_remove("DATABASE_URL")
         .env("RUST_LOG", "warn");
-    let out = tokio::time::timeout(std::time::Duration::from_secs(60), command.output())
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(90), command.output())
         .await
         .expect("the bench finishes")
         .expect("the bench runs");
@@ -23,6 +27,14 @@ async fn bench(app: &TestApp, server: &ServerProcess, args: &[&str]) -> Value {
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
     serde_json::from_str(stdout.lines().last().expect("a JSON line")).expect("the JSON line parses")
+}
+
+/// A scenario against `server`.
+async fn bench(app: &TestApp, server: &ServerProcess, args: &[&str]) -> Value {
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let mut args = args.to_vec();
+    args.extend(["--server", &url]);
+    run_bench(&args, &[("DATABASE_URL", &app.database_url)]).await
 }
 
 #[actix_web::test]
@@ -137,10 +149,9 @@ async fn the_room_scenario_fans_out_to_every_member_window_with_nothing_lost() {
 #[actix_web::test]
 async fn the_generator_starts_two_nodes_itself_and_loses_nothing_across_them() {
     let app = spawn_app().await;
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"));
-    command
-        .args([
-            "bench",
+    let redis = test_redis_url();
+    let dm = run_bench(
+        &[
             "dm",
             "--nodes",
             "2",
@@ -148,22 +159,14 @@ async fn the_generator_starts_two_nodes_itself_and_loses_nothing_across_them() {
             "10",
             "--windows",
             "2",
-        ])
-        .args(["--rate", "100", "--duration", "2s"])
-        .env("DATABASE_URL", &app.database_url)
-        .env("REDIS_URL", test_redis_url())
-        .env("RUST_LOG", "warn");
-    let out = tokio::time::timeout(std::time::Duration::from_secs(90), command.output())
-        .await
-        .expect("the bench finishes")
-        .expect("the bench runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let dm: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+            "--rate",
+            "100",
+            "--duration",
+            "2s",
+        ],
+        &[("DATABASE_URL", &app.database_url), ("REDIS_URL", &redis)],
+    )
+    .await;
     assert_eq!(dm["nodes"], 2, "{dm}");
     assert_eq!(
         (dm["lost"].as_u64(), dm["duplicated"].as_u64()),
@@ -177,27 +180,12 @@ async fn the_generator_starts_two_nodes_itself_and_loses_nothing_across_them() {
 }
 
 /// Runs a floor scenario, which needs no Banter server (`pg-floor` needs a database).
+/// A floor scenario (no Banter server), with a database when it needs one.
 async fn bench_floor(database_url: Option<&str>, args: &[&str]) -> Value {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"));
-    command
-        .arg("bench")
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "warn");
-    if let Some(url) = database_url {
-        command.env("DATABASE_URL", url);
+    match database_url {
+        Some(url) => run_bench(args, &[("DATABASE_URL", url)]).await,
+        None => run_bench(args, &[]).await,
     }
-    let out = tokio::time::timeout(std::time::Duration::from_secs(60), command.output())
-        .await
-        .expect("the bench finishes")
-        .expect("the bench runs");
-    assert!(
-        out.status.success(),
-        "bench {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    serde_json::from_str(stdout.lines().last().expect("a JSON line")).expect("the JSON line parses")
 }
 
 #[actix_web::test]
