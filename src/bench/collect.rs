@@ -3,10 +3,23 @@
 //! expected frame arrived or nothing arrived for 5 s.
 
 use super::stats::{Observation, Stats};
+use super::BenchArgs;
 use anyhow::Context as _;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+/// The open-loop plan: message `k` is due `k / rate` after the start and user
+/// `k % users` sends it; per user, `(k, due µs)` in order.
+pub fn schedule(args: &BenchArgs) -> Vec<Vec<(u64, u64)>> {
+    let total = (args.rate as f64 * args.duration.as_secs_f64()) as u64;
+    let interval_us = 1_000_000.0 / args.rate as f64;
+    let mut per_user = vec![Vec::new(); args.users];
+    for k in 0..total {
+        per_user[(k as usize) % args.users].push((k, (k as f64 * interval_us) as u64));
+    }
+    per_user
+}
 
 /// What a run collected.
 pub struct Collected<S> {

@@ -3,7 +3,7 @@
 //! `--room-size - 1` others (`room`); each message should reach every window of the
 //! recipients and the sender's other windows.
 
-use super::collect::{collect, Collected};
+use super::collect::{collect, schedule, Collected};
 use super::stats::{percentiles_ms, Observation, Stats, StoredAt};
 use super::{connect, tokens, ws_urls, BenchArgs, Socket};
 use anyhow::Context as _;
@@ -223,13 +223,8 @@ pub async fn run(args: BenchArgs, mode: Mode) -> anyhow::Result<()> {
     drop(tx);
 
     // Open loop: message k is due at k / rate; user k % users sends it.
-    let total = (args.rate as f64 * args.duration.as_secs_f64()) as u64;
-    let interval_us = 1_000_000.0 / args.rate as f64;
     let body = "x".repeat(args.body.max(1));
-    let mut per_user: Vec<Vec<(u64, u64)>> = vec![Vec::new(); args.users];
-    for k in 0..total {
-        per_user[(k as usize) % args.users].push((k, (k as f64 * interval_us) as u64));
-    }
+    let per_user = schedule(&args);
     let mut tasks = Vec::new();
     for ((mut sink, schedule), target) in senders.into_iter().zip(per_user).zip(targets) {
         let (body, run) = (body.clone(), run.clone());

@@ -9,7 +9,7 @@
 //! `A|<frame>`. A window says who it is in its URL (`/u/<user index>`) and hears `R`
 //! once the relay has registered it.
 
-use super::collect::{collect, Collected};
+use super::collect::{collect, schedule, Collected};
 use super::stats::{percentiles_ms, Observation};
 use super::{BenchArgs, Socket};
 use anyhow::Context as _;
@@ -266,13 +266,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     // Open loop, as in `dm`: message k is due at k / rate; user k % users sends it to
     // the next user.
-    let total = (args.rate as f64 * args.duration.as_secs_f64()) as u64;
-    let interval_us = 1_000_000.0 / args.rate as f64;
     let body = "x".repeat(args.body.max(1));
-    let mut per_user: Vec<Vec<(u64, u64)>> = vec![Vec::new(); args.users];
-    for k in 0..total {
-        per_user[(k as usize) % args.users].push((k, (k as f64 * interval_us) as u64));
-    }
+    let per_user = schedule(&args);
     let mut tasks = Vec::new();
     for (user, (mut sink, schedule)) in senders.into_iter().zip(per_user).enumerate() {
         let body = body.clone();

@@ -63,14 +63,15 @@ pub async fn with_allow_header(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let routes = req.app_data::<web::Data<ApiRoutes>>().cloned();
-    let (path, method) = (req.path().to_owned(), req.method().clone());
     let response = next.call(req).await?;
     if response.status() == StatusCode::METHOD_NOT_ALLOWED
         && !response.headers().contains_key(ALLOW)
     {
-        if let Some(methods) = routes.as_ref().and_then(|r| r.allowed(&path)) {
-            let ours = method_not_allowed(&method, methods);
+        // Only this rare answer looks anything up; other requests pass through untouched.
+        let request = response.request();
+        let routes = request.app_data::<web::Data<ApiRoutes>>();
+        if let Some(methods) = routes.and_then(|r| r.allowed(request.path())) {
+            let ours = method_not_allowed(request.method(), methods);
             let (req, _) = response.into_parts();
             return Ok(ServiceResponse::new(req, ours).map_into_right_body());
         }
