@@ -3,6 +3,7 @@
 //! to hear of each arrival and departure.
 
 use super::stats::percentiles_ms;
+use super::windows::{self, Placement, Tally};
 use super::{connect, tokens, ws_urls, BenchArgs};
 use futures_util::StreamExt;
 use hdrhistogram::Histogram;
@@ -23,26 +24,39 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     // When each churner's transition happened: (user id, online) → µs since start.
     let mut marks: HashMap<(String, bool), Vec<u64>> = HashMap::new();
     let (tx, mut rx) = mpsc::unbounded_channel::<(String, bool, u64)>();
-    for (i, (_, token)) in viewers.iter().enumerate() {
-        let mut socket = connect(&urls[i % urls.len()], token).await?;
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            // Pings are answered by the client as it reads; only text frames count.
-            while let Some(Ok(frame)) = socket.next().await {
-                let WsMessage::Text(text) = frame else {
-                    continue;
-                };
-                let Ok(v) = serde_json::from_str::<Value>(&text) else {
-                    continue;
-                };
-                if v["type"] == "presence" {
-                    let id = v["user"]["id"].as_str().unwrap_or_default().to_owned();
-                    let online = v["online"].as_bool().unwrap_or(false);
-                    let _ = tx.send((id, online, start.elapsed().as_micros() as u64));
+    let tally = Tally::new(viewers.len() - 1);
+    let (_readers, _) = windows::open(
+        viewers.len(),
+        |i| Placement {
+            url: &urls[i % urls.len()],
+            token: &viewers[i].1,
+            source: windows::source(i, args.source_addresses),
+        },
+        |_, mut socket, online| {
+            let (tx, mut presence) = (tx.clone(), tally.window(online));
+            tokio::spawn(async move {
+                // Pings are answered by the client as it reads; only text frames count.
+                while let Some(Ok(frame)) = socket.next().await {
+                    let WsMessage::Text(text) = frame else {
+                        continue;
+                    };
+                    let Ok(v) = serde_json::from_str::<Value>(&text) else {
+                        continue;
+                    };
+                    presence.observe(&v);
+                    if v["type"] == "presence" {
+                        let id = v["user"]["id"].as_str().unwrap_or_default().to_owned();
+                        let online = v["online"].as_bool().unwrap_or(false);
+                        let _ = tx.send((id, online, start.elapsed().as_micros() as u64));
+                    }
                 }
-            }
-        });
-    }
+            })
+        },
+    )
+    .await?;
+    tally.wait(viewers.len()).await?;
+    // Presence frames of the viewers' own arrivals are not churn.
+    while rx.try_recv().is_ok() {}
     drop(tx);
     eprintln!(
         "{} viewers online; churning {CHURNERS} people at {}/s",

@@ -69,14 +69,17 @@ pub async fn collect<S: Send + 'static>(
                 done = Some((sent, start.elapsed().as_secs_f64(), sinks));
             },
             _ = progress.tick() => {
-                let p99 = stats.delivery_latency.value_at_quantile(0.99) as f64 / 1000.0;
+                let p99 = |h: &hdrhistogram::Histogram<u64>| h.value_at_quantile(0.99) as f64 / 1000.0;
                 eprintln!(
-                    "  {:>5.1}s  {} acked  {} delivered  delivery p99 {p99:.1} ms{}",
+                    "  {:>5.1}s  {} acked  {} delivered  delivery p99 {:.1} ms (last second {:.1} ms){}",
                     start.elapsed().as_secs_f64(),
                     stats.acked,
                     stats.delivered,
+                    p99(&stats.delivery_latency),
+                    p99(&stats.recent_delivery_latency),
                     if done.is_some() { "  (draining)" } else { "" }
                 );
+                stats.recent_delivery_latency.reset();
             },
         }
         if let Some((sent, _, _)) = &done {

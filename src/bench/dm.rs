@@ -4,20 +4,26 @@
 //! recipients and the sender's other windows.
 
 use super::collect::{collect, schedule, Collected};
+use super::procfs::{cpu_ticks, TICKS_PER_SECOND};
 use super::stats::{percentiles_ms, Observation, Stats, StoredAt};
-use super::{connect, tokens, ws_urls, BenchArgs, Socket};
+use super::windows::{self, Placement, Settling, Tally};
+use super::{tokens, ws_urls, BenchArgs, Socket};
 use anyhow::Context as _;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-/// `b<run>-<k>-<intended µs since start>`: everything a receiver needs to account a
-/// message. The run id keeps a rerun from colliding with (and being deduplicated
-/// against) an earlier run's messages.
-fn parse_client_id(id: &str) -> Option<(u64, u64)> {
-    let mut parts = id.strip_prefix('b')?.splitn(3, '-').skip(1);
+/// `b<run>-<k>-<intended µs since the epoch>`: everything a receiver needs to account a
+/// message. Frames of another run (a generator running beside this one, or an earlier
+/// run's late frames) carry another run id and are not counted.
+fn parse_client_id(id: &str, run: &str) -> Option<(u64, u64)> {
+    let mut parts = id.strip_prefix('b')?.splitn(3, '-');
+    if parts.next()? != run {
+        return None;
+    }
     let (k, at) = (parts.next()?, parts.next()?);
     Some((k.parse().ok()?, at.parse().ok()?))
 }
@@ -41,13 +47,28 @@ impl Layout {
     }
 }
 
+/// What every reader shares.
+#[derive(Clone)]
+struct Reading {
+    layout: Layout,
+    /// Latencies are measured from this instant (intended send times count from it).
+    epoch: Instant,
+    run: Arc<str>,
+    out: mpsc::UnboundedSender<Observation>,
+}
+
 async fn read_window(
     mut stream: futures_util::stream::SplitStream<Socket>,
     window: u32,
-    layout: Layout,
-    start: Instant,
-    out: mpsc::UnboundedSender<Observation>,
+    mut presence: Settling,
+    reading: Reading,
 ) {
+    let Reading {
+        layout,
+        epoch: start,
+        run,
+        out,
+    } = reading;
     let my_node = layout.node_of(window as usize);
     while let Some(Ok(frame)) = stream.next().await {
         let WsMessage::Text(text) = frame else {
@@ -59,10 +80,14 @@ async fn read_window(
         };
         let kind = value["type"].as_str().unwrap_or_default();
         let observation = match kind {
+            "presence" => {
+                presence.observe(&value);
+                continue;
+            }
             "ack" | "message" => {
                 let Some((k, intended)) = value["message"]["client_id"]
                     .as_str()
-                    .and_then(parse_client_id)
+                    .and_then(|id| parse_client_id(id, &run))
                 else {
                     continue;
                 };
@@ -195,32 +220,45 @@ pub async fn run(args: BenchArgs, mode: Mode) -> anyhow::Result<()> {
         windows: args.windows,
         nodes: ws_urls.len(),
     };
-    let connect_started = Instant::now();
-    let mut sockets = Vec::with_capacity(args.users * args.windows);
-    for (u, (_, token)) in people.iter().enumerate() {
-        for w in 0..args.windows {
-            let url = &ws_urls[layout.node_of(u * args.windows + w)];
-            sockets.push(connect(url, token).await.context("opening a window")?);
-        }
-    }
-    let connect_secs = connect_started.elapsed().as_secs_f64();
-    eprintln!(
-        "{} windows open in {connect_secs:.2}s ({:.0}/s)",
-        sockets.len(),
-        sockets.len() as f64 / connect_secs
-    );
-
-    let start = Instant::now();
+    // Every window gets its reader as soon as it is open; the run starts once every
+    // window sees everyone else online.
+    let epoch = Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut senders = Vec::new();
-    for (i, socket) in sockets.into_iter().enumerate() {
-        let (sink, stream) = socket.split();
-        tokio::spawn(read_window(stream, i as u32, layout, start, tx.clone()));
-        if i % args.windows == 0 {
-            senders.push(sink);
-        }
-    }
-    drop(tx);
+    let reading = Reading {
+        layout,
+        epoch,
+        run: run.as_str().into(),
+        out: tx,
+    };
+    let tally = Tally::new(args.users - 1);
+    let (sinks, connect_secs) = windows::open(
+        args.users * args.windows,
+        |i| Placement {
+            url: &ws_urls[layout.node_of(i)],
+            token: &people[i / args.windows].1,
+            source: windows::source(i, args.source_addresses),
+        },
+        |i, socket, online| {
+            let (sink, stream) = socket.split();
+            let reader = read_window(stream, i as u32, tally.window(online), reading.clone());
+            tokio::spawn(reader);
+            sink
+        },
+    )
+    .await
+    .context("opening the windows")?;
+    drop(reading);
+    let windows_open = sinks.len();
+    eprintln!(
+        "{windows_open} windows open in {connect_secs:.2}s ({:.0}/s)",
+        windows_open as f64 / connect_secs
+    );
+    let settle_secs = tally.wait(windows_open).await?;
+    eprintln!("presence settled {settle_secs:.2}s later: every window sees everyone online");
+    let senders: Vec<_> = sinks.into_iter().step_by(args.windows).collect();
+    let start = Instant::now();
+    let offset_us = (start - epoch).as_micros() as u64;
+    let cpu_before = args.server_pid.and_then(cpu_ticks);
 
     // Open loop: message k is due at k / rate; user k % users sends it.
     let body = "x".repeat(args.body.max(1));
@@ -232,7 +270,8 @@ pub async fn run(args: BenchArgs, mode: Mode) -> anyhow::Result<()> {
             let mut sent = 0u64;
             for (k, due_us) in schedule {
                 tokio::time::sleep_until((start + Duration::from_micros(due_us)).into()).await;
-                let mut frame = json!({"type": "send", "client_id": format!("b{run}-{k}-{due_us}"), "body": body});
+                let intended = offset_us + due_us;
+                let mut frame = json!({"type": "send", "client_id": format!("b{run}-{k}-{intended}"), "body": body});
                 if let (Some(frame), Some(target)) = (frame.as_object_mut(), target.as_object()) {
                     frame.extend(target.clone());
                 }
@@ -250,6 +289,11 @@ pub async fn run(args: BenchArgs, mode: Mode) -> anyhow::Result<()> {
         offered_secs,
         sinks: _sinks,
     } = collect(&mut rx, tasks, start, expected_per_message).await?;
+    let server_cpu = args
+        .server_pid
+        .and_then(cpu_ticks)
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before) as f64 / TICKS_PER_SECOND);
     let lost =
         stats.lost(expected_per_message) + (sent - stats.acked.min(sent)) * expected_per_message;
     eprintln!("checking through the API that every acknowledged message is stored once");
@@ -275,6 +319,10 @@ pub async fn run(args: BenchArgs, mode: Mode) -> anyhow::Result<()> {
         "cross_node_latency_ms": percentiles_ms(&stats.cross_node_latency),
         "missing_sample": stats.missing(expected_per_message as usize, 10),
         "connect_per_s": ((args.users * args.windows) as f64 / connect_secs).round(),
+        "presence_settle_s": (settle_secs * 100.0).round() / 100.0,
+        // CPU seconds the (first) server spent from the first send until the last frame.
+        "server_cpu_s": server_cpu.map(|s| (s * 100.0).round() / 100.0),
+        "server_cpu_ms_per_message": server_cpu.map(|s| (s * 1000.0 / sent.max(1) as f64 * 1000.0).round() / 1000.0),
     });
     eprintln!(
         "\n{} users x {} windows, {:.0} msg/s offered for {:.1}s: {} sent, {} acked, {} delivered, {} lost, {} duplicated",
@@ -282,6 +330,12 @@ pub async fn run(args: BenchArgs, mode: Mode) -> anyhow::Result<()> {
     );
     eprintln!("ack latency      ms {}", report["ack_latency_ms"]);
     eprintln!("delivery latency ms {}", report["delivery_latency_ms"]);
+    if let Some(cpu) = server_cpu {
+        eprintln!(
+            "server CPU {cpu:.1} s over {:.1} s ({} ms per message)",
+            offered_secs, report["server_cpu_ms_per_message"]
+        );
+    }
     if layout.nodes > 1 {
         eprintln!("  across nodes  ms {}", report["cross_node_latency_ms"]);
     }

@@ -1,57 +1,56 @@
 //! Scenario `idle`: open `users × windows` sockets, hold them, and report how much memory
 //! the server spent per socket (from its /proc status, with `--server-pid`).
+//!
+//! Every window is read from the moment it opens (pings are answered, presence frames
+//! consumed), and the memory is read once every window sees everyone online, so the
+//! figure is what a settled idle socket costs, not a backlog of unread frames.
 
-use super::{connect_from, tokens, ws_urls, BenchArgs, Socket};
-use serde_json::json;
-use std::time::{Duration, Instant};
-
-/// Resident memory of a process in KiB, from /proc.
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
+use super::procfs::rss_kib;
+use super::windows::{self, Placement, Tally};
+use super::{tokens, ws_urls, BenchArgs};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::time::Instant;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let urls = ws_urls(&args);
     let people = tokens(args.users).await?;
     let before = args.server_pid.and_then(rss_kib);
-    let started = Instant::now();
-    let mut sockets: Vec<Socket> = Vec::with_capacity(args.users * args.windows);
-    let sources = args.source_addresses.max(1);
-    for (u, (_, token)) in people.iter().enumerate() {
-        for w in 0..args.windows {
-            let i = u * args.windows + w;
-            let source = std::net::Ipv4Addr::new(127, 0, 0, 1 + (i % sources as usize) as u8);
-            sockets.push(connect_from(&urls[i % urls.len()], token, Some(source)).await?);
-            if sockets.len() % 1000 == 0 {
-                eprintln!("  {} sockets open", sockets.len());
-            }
-        }
-    }
-    let connect_secs = started.elapsed().as_secs_f64();
+    let tally = Tally::new(args.users - 1);
+    let (readers, connect_secs) = windows::open(
+        args.users * args.windows,
+        |i| Placement {
+            url: &urls[i % urls.len()],
+            token: &people[i / args.windows].1,
+            source: windows::source(i, args.source_addresses),
+        },
+        |_, mut socket, online| {
+            let mut presence = tally.window(online);
+            // Reads until the socket closes (answering pings as it reads).
+            tokio::spawn(async move {
+                while let Some(Ok(frame)) = socket.next().await {
+                    if let WsMessage::Text(text) = frame {
+                        if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                            presence.observe(&v);
+                        }
+                    }
+                }
+            })
+        },
+    )
+    .await?;
     eprintln!(
-        "{} sockets open in {connect_secs:.1}s; holding for {:?}",
-        sockets.len(),
+        "{} sockets open in {connect_secs:.1}s ({:.0}/s)",
+        readers.len(),
+        readers.len() as f64 / connect_secs
+    );
+    let settle_secs = tally.wait(readers.len()).await?;
+    eprintln!(
+        "presence settled {settle_secs:.1}s later; holding for {:?}",
         args.duration
     );
-    // Hold, reading (so pings are answered) without sending.
     let held = Instant::now();
-    let mut readers = Vec::new();
-    for socket in sockets {
-        readers.push(tokio::spawn(async move {
-            use futures_util::StreamExt;
-            let mut socket = socket;
-            let deadline = tokio::time::sleep(Duration::from_secs(3600));
-            tokio::pin!(deadline);
-            loop {
-                tokio::select! {
-                    frame = socket.next() => if frame.is_none() { return false },
-                    _ = &mut deadline => return true,
-                }
-            }
-        }));
-    }
     tokio::time::sleep(args.duration).await;
     let after = args.server_pid.and_then(rss_kib);
     let still_open = readers.iter().filter(|r| !r.is_finished()).count();
@@ -69,6 +68,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "sockets": still_open,
         "held_s": held.elapsed().as_secs_f64().round(),
         "connect_per_s": (still_open as f64 / connect_secs).round(),
+        "presence_settle_s": (settle_secs * 100.0).round() / 100.0,
         "server_rss_kib_before": before,
         "server_rss_kib_after": after,
         "server_kib_per_socket": per_socket.map(|k| (k * 100.0).round() / 100.0),

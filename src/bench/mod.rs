@@ -16,8 +16,10 @@ mod dm;
 mod idle;
 mod nodes;
 mod pg_floor;
+mod procfs;
 mod relay;
 pub mod stats;
+mod windows;
 
 use crate::configuration;
 use crate::db;
@@ -144,15 +146,16 @@ pub(crate) async fn tokens(users: usize) -> anyhow::Result<Vec<(String, String)>
 
 /// Opens an authenticated window (header auth) and waits for its `ready`.
 pub(crate) async fn connect(ws_url: &str, token: &str) -> anyhow::Result<Socket> {
-    connect_from(ws_url, token, None).await
+    Ok(connect_from(ws_url, token, None).await?.0)
 }
 
-/// Like [`connect`], from a chosen local address (to go past one address's ports).
+/// Like [`connect`], from a chosen local address (to go past one address's ports); also
+/// answers how many people the `ready` snapshot listed online.
 pub(crate) async fn connect_from(
     ws_url: &str,
     token: &str,
     source: Option<std::net::Ipv4Addr>,
-) -> anyhow::Result<Socket> {
+) -> anyhow::Result<(Socket, usize)> {
     let mut request = ws_url.into_client_request()?;
     request
         .headers_mut()
@@ -176,8 +179,10 @@ pub(crate) async fn connect_from(
     // Wait for the snapshot, so the load starts on settled presence.
     while let Some(frame) = socket.next().await {
         if let WsMessage::Text(text) = frame? {
-            if text.contains("\"type\":\"ready\"") {
-                return Ok(socket);
+            let frame: serde_json::Value = serde_json::from_str(&text)?;
+            if frame["type"] == "ready" {
+                let online = frame["online"].as_array().map_or(0, Vec::len);
+                return Ok((socket, online));
             }
         }
     }

@@ -47,6 +47,9 @@ pub struct Stats {
     pub delivery_latency: Histogram<u64>,
     /// Deliveries to a window on another node than the sender's.
     pub cross_node_latency: Histogram<u64>,
+    /// Deliveries since the last progress line (the progress shows the recent p99, which
+    /// moves when the server falls behind; the whole run's p99 only ever grows).
+    pub recent_delivery_latency: Histogram<u64>,
     pub acked: u64,
     pub delivered: u64,
     pub duplicated: u64,
@@ -64,6 +67,7 @@ impl Default for Stats {
             ack_latency: histogram(),
             delivery_latency: histogram(),
             cross_node_latency: histogram(),
+            recent_delivery_latency: histogram(),
             acked: 0,
             delivered: 0,
             duplicated: 0,
@@ -109,6 +113,7 @@ impl Stats {
                     windows.push(window);
                     self.delivered += 1;
                     let _ = self.delivery_latency.record(latency_us.max(1));
+                    let _ = self.recent_delivery_latency.record(latency_us.max(1));
                     if cross_node {
                         let _ = self.cross_node_latency.record(latency_us.max(1));
                     }
