@@ -15,6 +15,9 @@ pub struct Metrics {
     pub messages_committed: IntCounter,
     /// Writes per transaction: how much group commit is grouping.
     pub commit_batch_size: Histogram,
+    /// How long each group-commit transaction took, retries included: with one in flight
+    /// at a time, batch size over this is the write path's throughput.
+    pub commit_seconds: Histogram,
     /// From a write reaching the PersistActor to its frames being handed to sockets.
     pub delivery_latency: Histogram,
     /// Sockets closed because they did not read fast enough.
@@ -43,6 +46,14 @@ impl Metrics {
                     ]),
             )
             .unwrap(),
+            commit_seconds: Histogram::with_opts(
+                HistogramOpts::new(
+                    "commit_seconds",
+                    "Duration of each group-commit transaction",
+                )
+                .buckets(prometheus::exponential_buckets(0.0005, 2.0, 14).unwrap()),
+            )
+            .unwrap(),
             delivery_latency: Histogram::with_opts(
                 HistogramOpts::new(
                     "delivery_latency_seconds",
@@ -58,12 +69,13 @@ impl Metrics {
             .unwrap(),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 7] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 8] = [
             Box::new(metrics.sockets_open.clone()),
             Box::new(metrics.users_online.clone()),
             Box::new(metrics.socket_connects.clone()),
             Box::new(metrics.messages_committed.clone()),
             Box::new(metrics.commit_batch_size.clone()),
+            Box::new(metrics.commit_seconds.clone()),
             Box::new(metrics.delivery_latency.clone()),
             Box::new(metrics.slow_consumers.clone()),
         ];

@@ -87,13 +87,16 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
     );
     let mut made: Option<anyhow::Result<Made>> = None;
     let registry = PresenceRegistry::create(|ctx| {
-        let persist = PersistActor::new(
-            pool.clone(),
-            ctx.address().recipient(),
-            limits.max_commit_batch,
-            metrics.clone(),
-        )
-        .start();
+        // The PersistActor gets a thread of its own: its transaction's round trips to
+        // Postgres are then answered at once instead of waiting behind the delivery work
+        // (registry, UserActors) of the batch before, so commits and deliveries overlap.
+        let persist = {
+            let (pool, committed) = (pool.clone(), ctx.address().recipient());
+            let (max_batch, metrics) = (limits.max_commit_batch, metrics.clone());
+            PersistActor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
+                PersistActor::new(pool, committed, max_batch, metrics)
+            })
+        };
         let chat = Chat::new(pool.clone(), persist.clone(), ctx.address(), limits.clone());
         let mut registry =
             PresenceRegistry::new(pool, chat.clone(), limits.max_windows_per_user, metrics);

@@ -8,7 +8,7 @@
 //! the order they arrived, and published in that order, which gives every conversation
 //! its `seq` order end to end.
 
-use crate::db::writes::{self, WriteOp, WriteOutcome, WriteRejection};
+use crate::db::writes::{self, WriteConnection, WriteOp, WriteOutcome, WriteRejection};
 use crate::db::{DbError, Pool};
 use crate::domain::WindowId;
 use crate::metrics::Metrics;
@@ -66,7 +66,12 @@ struct Pending {
 }
 
 pub struct PersistActor {
+    /// Where the write connection comes from (and comes again from after it broke).
     pool: Pool,
+    /// The actor's own connection, out of the pool: commits never queue behind reads for
+    /// a connection, and its statements stay prepared. `None` while a transaction holds
+    /// it, or after it broke.
+    connection: Option<WriteConnection>,
     /// Where committed writes are announced (the PresenceRegistry).
     committed: Recipient<WritesCommitted>,
     queue: VecDeque<Pending>,
@@ -92,6 +97,7 @@ impl PersistActor {
     ) -> Self {
         PersistActor {
             pool,
+            connection: None,
             committed,
             queue: VecDeque::new(),
             in_flight: false,
@@ -114,14 +120,23 @@ impl PersistActor {
         let batch: Vec<Pending> = self.queue.drain(..n).collect();
         self.metrics.commit_batch_size.observe(n as f64);
         let ops: Vec<WriteOp> = batch.iter().map(|p| p.op.clone()).collect();
-        let pool = self.pool.clone();
+        let (pool, connection) = (self.pool.clone(), self.connection.take());
+        let metrics = self.metrics.clone();
         ctx.spawn(
-            commit(pool, ops)
-                .into_actor(self)
-                .map(move |results, act, ctx| {
-                    act.publish(batch, results);
-                    act.flush(ctx);
-                }),
+            async move {
+                let started = Instant::now();
+                let done = commit(&pool, connection, ops).await;
+                metrics
+                    .commit_seconds
+                    .observe(started.elapsed().as_secs_f64());
+                done
+            }
+            .into_actor(self)
+            .map(move |(results, connection), act, ctx| {
+                act.connection = connection;
+                act.publish(batch, results);
+                act.flush(ctx);
+            }),
         );
     }
 
@@ -168,10 +183,35 @@ fn needs_delivery(outcome: &WriteOutcome) -> bool {
     }
 }
 
+/// How long opening the write connection may take before the writes waiting for it are
+/// answered `unavailable` (as the pool's own checkout limit).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Commits `ops` in one transaction; if that fails, retries each alone so one bad write
-/// cannot sink its neighbours.
-async fn commit(pool: Pool, ops: Vec<WriteOp>) -> Vec<Result<WriteOutcome, PersistError>> {
-    match transaction(&pool, &ops).await {
+/// cannot sink its neighbours. Hands back the connection while it is still usable.
+async fn commit(
+    pool: &Pool,
+    connection: Option<WriteConnection>,
+    ops: Vec<WriteOp>,
+) -> (
+    Vec<Result<WriteOutcome, PersistError>>,
+    Option<WriteConnection>,
+) {
+    let Some(mut connection) = usable(pool, connection).await else {
+        return (vec![Err(PersistError::Unavailable); ops.len()], None);
+    };
+    let mut attempt = transaction(&mut connection, &ops).await;
+    if attempt.is_err() && !connection.is_usable() {
+        // The connection broke (Postgres restarted, or dropped it): the transaction
+        // rolled back, so the batch is retried once whole on a new connection.
+        log::warn!("the write connection broke; reconnecting");
+        let Some(fresh) = usable(pool, None).await else {
+            return (vec![Err(PersistError::Unavailable); ops.len()], None);
+        };
+        connection = fresh;
+        attempt = transaction(&mut connection, &ops).await;
+    }
+    let results = match attempt {
         Ok(results) => results,
         Err(e) if ops.len() == 1 => {
             log::error!("write failed: {}", crate::error_chain(&e));
@@ -185,25 +225,49 @@ async fn commit(pool: Pool, ops: Vec<WriteOp>) -> Vec<Result<WriteOutcome, Persi
             );
             let mut results = Vec::with_capacity(ops.len());
             for op in &ops {
-                results.push(match transaction(&pool, std::slice::from_ref(op)).await {
-                    Ok(mut r) => r.pop().unwrap_or(Err(PersistError::Unavailable)),
-                    Err(e) => {
-                        log::error!("write failed: {}", crate::error_chain(&e));
-                        Err(PersistError::Unavailable)
-                    }
-                });
+                results.push(
+                    match transaction(&mut connection, std::slice::from_ref(op)).await {
+                        Ok(mut r) => r.pop().unwrap_or(Err(PersistError::Unavailable)),
+                        Err(e) => {
+                            log::error!("write failed: {}", crate::error_chain(&e));
+                            Err(PersistError::Unavailable)
+                        }
+                    },
+                );
             }
             results
+        }
+    };
+    (results, connection.is_usable().then_some(connection))
+}
+
+/// `connection` if it still works, else a new one (`None`, logged, if Postgres is out of
+/// reach).
+async fn usable(pool: &Pool, connection: Option<WriteConnection>) -> Option<WriteConnection> {
+    if let Some(c) = connection.filter(WriteConnection::is_usable) {
+        return Some(c);
+    }
+    match tokio::time::timeout(CONNECT_TIMEOUT, pool.dedicated_connection()).await {
+        Ok(Ok(client)) => Some(WriteConnection::new(client)),
+        Ok(Err(e)) => {
+            log::error!(
+                "no database connection for writes: {}",
+                crate::error_chain(&e)
+            );
+            None
+        }
+        Err(_) => {
+            log::error!("no database connection for writes within {CONNECT_TIMEOUT:?}");
+            None
         }
     }
 }
 
 async fn transaction(
-    pool: &Pool,
+    connection: &mut WriteConnection,
     ops: &[WriteOp],
 ) -> Result<Vec<Result<WriteOutcome, PersistError>>, DbError> {
-    let mut conn = pool.get().await?;
-    let tx = conn.transaction().await?;
+    let tx = connection.transaction().await?;
     let results = writes::apply_batch(&tx, ops).await?;
     tx.commit().await?;
     Ok(results

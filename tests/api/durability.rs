@@ -195,3 +195,36 @@ async fn a_client_resumes_across_a_server_restart_with_nothing_lost() {
     assert_eq!(bodies, vec![json!("after")]);
     drop(server);
 }
+
+#[actix_web::test]
+async fn a_message_sent_after_postgres_dropped_every_connection_is_still_acknowledged_and_delivered(
+) {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    let (mut b, _) = app.window(&bob).await;
+    // A first message opens the conversation and the write connection.
+    a.send(json!({"type": "send", "client_id": "before", "body": "one", "to": bob.id}))
+        .await;
+    assert_eq!(a.recv_type("ack").await["message"]["seq"], 1);
+    b.recv_type("message").await;
+
+    let admin = app.db().await;
+    let dropped = admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(dropped >= 1, "the server's connections were dropped");
+
+    a.send(json!({"type": "send", "client_id": "after", "body": "two", "to": bob.id}))
+        .await;
+    let ack = a.recv_type("ack").await;
+    assert_eq!(ack["message"]["seq"], 2, "{ack}");
+    assert_eq!(b.recv_type("message").await["message"]["body"], "two");
+    assert_eq!(app.count_messages().await, 2);
+}

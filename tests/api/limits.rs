@@ -229,12 +229,18 @@ async fn a_window_that_stops_reading_is_closed_as_a_slow_consumer() {
     let (mut a, _) = app.window(&alice).await;
     let (mut stalled, _) = app.window(&bob).await;
     let (mut b_ok, _) = app.window(&bob).await;
-    // Bodies of 4000 characters fill the socket buffers quickly; the stalled window never reads.
+    // Bodies of 4000 characters fill the socket buffers quickly; the stalled window never
+    // reads. The healthy windows do: the sender reads its acks, and stays at most 32
+    // messages ahead of bob's reading window (a quarter of its queue), so both keep up
+    // however the test's own tasks are scheduled.
     let body = "y".repeat(4000);
     let n = 5000;
+    let credit = tokio::sync::Semaphore::new(32);
     let sender = async {
         for i in 0..n {
+            credit.acquire().await.expect("open").forget();
             a.send(json!({"type": "send", "client_id": format!("big-{i}"), "body": body, "to": bob.id})).await;
+            a.recv_type("ack").await;
         }
         a
     };
@@ -242,6 +248,7 @@ async fn a_window_that_stops_reading_is_closed_as_a_slow_consumer() {
         let mut got = 0;
         while got < n {
             b_ok.recv_type("message").await;
+            credit.add_permits(1);
             got += 1;
         }
         b_ok

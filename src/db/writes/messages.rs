@@ -6,13 +6,14 @@
 //! positions, and find the recipients. Messages keep their order within the run, so a
 //! conversation's `seq` follows arrival order.
 
+use super::Tx;
 use super::{open_direct, Applied, Target, WriteOutcome, WriteRejection};
 use crate::db::messages::{MESSAGE_COLUMNS, REPLY_JOIN};
 use crate::domain::{
     ClientId, ConversationId, Message, MessageBody, MessageId, Quote, UserId, QUOTE_CHARS,
 };
 use std::collections::{HashMap, HashSet};
-use tokio_postgres::{Error, Transaction};
+use tokio_postgres::Error;
 use uuid::Uuid;
 
 /// One message of the run.
@@ -33,10 +34,7 @@ fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
     }
 }
 
-pub async fn send_batch(
-    tx: &Transaction<'_>,
-    requests: &[SendRequest<'_>],
-) -> Result<Vec<Applied>, Error> {
+pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec<Applied>, Error> {
     let n = requests.len();
     let mut results: Vec<Option<Applied>> = vec![None; n];
     // Later copies of the same (sender, client_id) within the run answer like the first.

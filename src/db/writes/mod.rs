@@ -6,12 +6,14 @@
 
 mod messages;
 mod rooms;
+mod tx;
+
+pub use tx::{Tx, WriteConnection};
 
 use crate::domain::{
     ClientId, ConversationId, ConversationSummary, Message, MessageBody, Room, RoomName, UiState,
     User, UserId,
 };
-use tokio_postgres::Transaction;
 
 /// Where a message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,7 +162,7 @@ pub(crate) type Applied = Result<WriteOutcome, WriteRejection>;
 /// `Err` is a database failure (abort the batch); `Ok(Err(..))` is a refusal (the
 /// transaction goes on).
 pub async fn apply_batch(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     ops: &[WriteOp],
 ) -> Result<Vec<Applied>, tokio_postgres::Error> {
     let mut results = Vec::with_capacity(ops.len());
@@ -196,7 +198,7 @@ pub async fn apply_batch(
 }
 
 /// Applies one operation other than a message send.
-async fn apply_one(tx: &Transaction<'_>, op: &WriteOp) -> Result<Applied, tokio_postgres::Error> {
+async fn apply_one(tx: &Tx<'_>, op: &WriteOp) -> Result<Applied, tokio_postgres::Error> {
     match op {
         WriteOp::SendMessage { .. } => unreachable!("messages are stored in runs by apply_batch"),
         WriteOp::OpenDirect { user, peer } => Ok(open_direct(tx, *user, *peer)
@@ -233,7 +235,7 @@ async fn apply_one(tx: &Transaction<'_>, op: &WriteOp) -> Result<Applied, tokio_
 }
 
 pub(super) async fn find_user(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: UserId,
 ) -> Result<Option<User>, tokio_postgres::Error> {
     let row = tx
@@ -247,7 +249,7 @@ pub(super) async fn find_user(
 
 /// The direct conversation of `user` and `peer`, created (with both as members) if new.
 pub(super) async fn open_direct(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     user: UserId,
     peer: UserId,
 ) -> Result<Result<ConversationId, WriteRejection>, tokio_postgres::Error> {
@@ -297,7 +299,7 @@ pub(super) async fn open_direct(
 }
 
 async fn set_block(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     blocker: UserId,
     blocked: UserId,
     active: bool,
@@ -343,7 +345,7 @@ async fn set_block(
 }
 
 async fn mark_read(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     user: UserId,
     conversation: ConversationId,
     seq: i64,

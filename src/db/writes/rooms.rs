@@ -1,12 +1,13 @@
 //! Creating, joining, leaving and deleting rooms, inside a PersistActor transaction.
 
+use super::Tx;
 use super::{find_user, Applied, WriteOutcome, WriteRejection};
 use crate::db::conversations::{summary, SUMMARY_SELECT};
 use crate::db::rooms::{room, ROOM_SELECT};
 use crate::domain::{ConversationId, ConversationSummary, Room, RoomName, UserId};
-use tokio_postgres::{Error, Transaction};
+use tokio_postgres::Error;
 
-async fn find_room(tx: &Transaction<'_>, id: ConversationId) -> Result<Option<Room>, Error> {
+async fn find_room(tx: &Tx<'_>, id: ConversationId) -> Result<Option<Room>, Error> {
     let sql = format!("{ROOM_SELECT} AND c.id = $1");
     Ok(tx
         .query_opt(sql.as_str(), &[&id.0])
@@ -16,7 +17,7 @@ async fn find_room(tx: &Transaction<'_>, id: ConversationId) -> Result<Option<Ro
 }
 
 async fn summary_of(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     user: UserId,
     id: ConversationId,
 ) -> Result<ConversationSummary, Error> {
@@ -26,7 +27,7 @@ async fn summary_of(
     ))
 }
 
-async fn member_ids(tx: &Transaction<'_>, id: ConversationId) -> Result<Vec<UserId>, Error> {
+async fn member_ids(tx: &Tx<'_>, id: ConversationId) -> Result<Vec<UserId>, Error> {
     let rows = tx
         .query(
             "SELECT user_id FROM members WHERE conversation_id = $1",
@@ -37,7 +38,7 @@ async fn member_ids(tx: &Transaction<'_>, id: ConversationId) -> Result<Vec<User
 }
 
 pub async fn create(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     creator: UserId,
     name: &RoomName,
     password_hash: Option<&str>,
@@ -74,11 +75,7 @@ pub async fn create(
     }))
 }
 
-pub async fn join(
-    tx: &Transaction<'_>,
-    user: UserId,
-    id: ConversationId,
-) -> Result<Applied, Error> {
+pub async fn join(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Applied, Error> {
     let Some(user_record) = find_user(tx, user).await? else {
         return Ok(Err(WriteRejection::NotFound("user")));
     };
@@ -112,11 +109,7 @@ pub async fn join(
     }))
 }
 
-pub async fn leave(
-    tx: &Transaction<'_>,
-    user: UserId,
-    id: ConversationId,
-) -> Result<Applied, Error> {
+pub async fn leave(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Applied, Error> {
     let Some(user_record) = find_user(tx, user).await? else {
         return Ok(Err(WriteRejection::NotFound("user")));
     };
@@ -138,11 +131,7 @@ pub async fn leave(
     }))
 }
 
-pub async fn delete(
-    tx: &Transaction<'_>,
-    user: UserId,
-    id: ConversationId,
-) -> Result<Applied, Error> {
+pub async fn delete(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Applied, Error> {
     let Some(row) = tx
         .query_opt(
             "SELECT created_by FROM conversations WHERE id = $1 AND kind = 'room' FOR UPDATE",
