@@ -217,6 +217,7 @@ impl Application {
                 )
                 .configure(|cfg| routes::configure(cfg, &static_dir))
         })
+        .on_connect(no_delay)
         .shutdown_timeout(10)
         .disable_signals()
         .listen(listener)?
@@ -264,4 +265,15 @@ async fn stop_signal() -> std::io::Result<()> {
         _ = interrupt.recv() => {}
     }
     Ok(())
+}
+
+/// Turns off Nagle's algorithm on every accepted connection: chat frames are small and
+/// latency-bound, and a frame written in two parts (large frames go out in slices) must
+/// not wait for the peer's delayed ACK (40 ms) before its tail leaves.
+fn no_delay(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        if let Err(e) = stream.set_nodelay(true) {
+            log::debug!("could not set TCP_NODELAY: {e}");
+        }
+    }
 }

@@ -7,6 +7,7 @@
 //!       └──ExecuteCommand──▶ UserActor ──ApplyWrite──▶ PersistActor ──WritesCommitted──┘
 //! ```
 
+mod paced;
 pub mod persist;
 pub mod registry;
 pub mod socket;

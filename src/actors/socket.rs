@@ -5,6 +5,7 @@
 //! frame size and flood limits, session expiry), decodes frames into commands, and
 //! forwards them to the user's UserActor. It executes nothing itself.
 
+use super::paced::Paced;
 use super::registry::{AttachSocket, DetachSocket, PresenceRegistry};
 use super::user::{ExecuteCommand, UserActor};
 use super::ToSocket;
@@ -106,10 +107,10 @@ impl SocketSession {
         req: &HttpRequest,
         stream: actix_web::web::Payload,
     ) -> Result<HttpResponse, actix_web::Error> {
-        let max = self.limits.max_frame_bytes;
-        ws::WsResponseBuilder::new(self, req, stream)
-            .frame_size(max)
-            .start()
+        let codec = actix_http::ws::Codec::new().max_size(self.limits.max_frame_bytes);
+        let mut response = ws::handshake(req)?;
+        let frames = ws::WebsocketContext::with_codec(self, stream, codec);
+        Ok(response.streaming(Paced::new(Box::pin(frames))))
     }
 
     fn close(&mut self, ctx: &mut ws::WebsocketContext<Self>, code: u16, reason: &str) {
