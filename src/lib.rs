@@ -30,6 +30,12 @@
 //! the commit, and deliveries leave the PersistActor in commit order, which keeps every
 //! conversation in `seq` order on every window.
 //!
+//! Threads: the HTTP workers run the SocketSessions (and write sockets out in 4 KiB
+//! slices, [`actors`]' `paced`); the main arbiter runs the registry and the UserActors;
+//! the PersistActor has an arbiter of its own with its own Postgres connection, so a
+//! commit's round trips never wait behind the delivery of the batch before (decision
+//! 0009).
+//!
 //! A presence change travels: first window → `AttachSocket` → the registry spawns the
 //! UserActor, loads the user's blocks, then tells every viewer allowed to see them; last
 //! window → `DetachSocket` → the registry stops the UserActor and tells the same viewers.

@@ -28,6 +28,9 @@ fn parse_client_id(id: &str, run: &str) -> Option<(u64, u64)> {
     Some((k.parse().ok()?, at.parse().ok()?))
 }
 
+/// The pause between presence settling and the first message.
+const QUIET_BEFORE_LOAD: Duration = Duration::from_secs(2);
+
 /// Where the windows are: window `i` belongs to user `i / windows` and sits on node
 /// `(user + i % windows) % nodes`; user `k % users` sends message `k` from its first window.
 #[derive(Debug, Clone, Copy)]
@@ -255,6 +258,10 @@ pub async fn run(args: BenchArgs, mode: Mode) -> anyhow::Result<()> {
     );
     let settle_secs = tally.wait(windows_open).await?;
     eprintln!("presence settled {settle_secs:.2}s later: every window sees everyone online");
+    // The server finishes the connect storm's tail (snapshots' follow-up reads, presence
+    // fan-out to the last windows) before the load starts, so the first second measures
+    // messages rather than the storm.
+    tokio::time::sleep(QUIET_BEFORE_LOAD).await;
     let senders: Vec<_> = sinks.into_iter().step_by(args.windows).collect();
     let start = Instant::now();
     let offset_us = (start - epoch).as_micros() as u64;
