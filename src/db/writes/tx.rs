@@ -4,7 +4,8 @@
 //! Preparing a statement costs a round trip to Postgres; a group commit runs about ten
 //! statements, so preparing each on every commit would double the round trips on the
 //! path every message takes. The cache lives as long as the connection (prepared
-//! statements belong to it).
+//! statements belong to it); the write SQL texts are fixed in the code, so it holds a
+//! few dozen statements at most.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
