@@ -301,8 +301,7 @@ pub async fn run(args: BenchArgs, mode: Mode) -> anyhow::Result<()> {
         .and_then(cpu_ticks)
         .zip(cpu_before)
         .map(|(after, before)| after.saturating_sub(before) as f64 / TICKS_PER_SECOND);
-    let lost =
-        stats.lost(expected_per_message) + (sent - stats.acked.min(sent)) * expected_per_message;
+    let lost = stats.lost_of_sent(sent, expected_per_message);
     eprintln!("checking through the API that every acknowledged message is stored once");
     let (stored_missing, stored_twice) = verify_stored(&base, &stats, &people, args.users).await?;
     let report = json!({

@@ -11,7 +11,7 @@
 
 use super::collect::{collect, schedule, Collected};
 use super::stats::{percentiles_ms, Observation};
-use super::{BenchArgs, Socket};
+use super::{windows, BenchArgs, Socket};
 use anyhow::Context as _;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
@@ -232,14 +232,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     eprintln!("relay listening on 127.0.0.1:{}", relay.port);
 
     let connect_started = Instant::now();
-    let sources = args.source_addresses.max(1) as usize;
     let mut sockets = Vec::with_capacity(args.users * args.windows);
     for u in 0..args.users {
         for w in 0..args.windows {
             let i = u * args.windows + w;
-            let source = std::net::Ipv4Addr::new(127, 0, 0, 1 + (i % sources) as u8);
             sockets.push(
-                connect(relay.port, u, Some(source))
+                connect(relay.port, u, windows::source(i, args.source_addresses))
                     .await
                     .context("opening a relay window")?,
             );
@@ -292,8 +290,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         offered_secs,
         sinks: _sinks,
     } = collect(&mut rx, tasks, start, expected_per_message).await?;
-    let lost =
-        stats.lost(expected_per_message) + (sent - stats.acked.min(sent)) * expected_per_message;
+    let lost = stats.lost_of_sent(sent, expected_per_message);
 
     let _ = relay.stop.send(());
     drop(_sinks);

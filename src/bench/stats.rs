@@ -141,6 +141,12 @@ impl Stats {
     pub fn lost(&self, expected_per_message: u64) -> u64 {
         (self.acked * expected_per_message).saturating_sub(self.delivered)
     }
+
+    /// Deliveries lost of `sent` messages: those missing for acknowledged messages, and
+    /// every delivery of a message never acknowledged.
+    pub fn lost_of_sent(&self, sent: u64, expected_per_message: u64) -> u64 {
+        self.lost(expected_per_message) + (sent - self.acked.min(sent)) * expected_per_message
+    }
 }
 
 pub fn percentiles_ms(h: &Histogram<u64>) -> Value {
