@@ -408,3 +408,18 @@ async fn verify_stored(
     }
     Ok((missing, twice))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_client_id;
+
+    #[test]
+    fn a_client_id_of_this_run_gives_its_number_and_time_and_another_runs_is_ignored() {
+        assert_eq!(
+            parse_client_id("b1a2b3c4d-17-250000", "1a2b3c4d"),
+            Some((17, 250_000))
+        );
+        assert_eq!(parse_client_id("bffffffff-17-250000", "1a2b3c4d"), None);
+        assert_eq!(parse_client_id("not-ours", "1a2b3c4d"), None);
+    }
+}
