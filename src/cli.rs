@@ -3,9 +3,11 @@
 
 use crate::configuration::{self, Settings};
 use crate::db;
-use crate::startup::{self, Application};
-use chrono::{DateTime, Utc};
+use crate::minter::{MintFailed, RootKeyMinter};
+use crate::startup::Application;
+use banter_protocol::MintTokens;
 use clap::{Parser, Subcommand};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
@@ -31,10 +33,10 @@ pub enum Command {
         ttl: Duration,
     },
     /// Load-test a running server over the public protocol (see docs/benchmarks.md).
-    Bench(crate::bench::BenchArgs),
+    Bench(banter_bench::BenchArgs),
     /// Chat from a terminal or a script: commands on stdin, events on stdout, one per
     /// line (see docs/terminal.md).
-    Chat(crate::term::ChatArgs),
+    Chat(banter_term::ChatArgs),
 }
 
 /// A failure `main` reports in one line and exits non-zero on.
@@ -43,26 +45,9 @@ pub enum CliError {
     #[error("configuration: {0}")]
     Config(#[from] configuration::ConfigError),
     #[error("{0}")]
-    Chat(#[from] crate::term::TermError),
+    Chat(#[from] banter_term::TermError),
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
-}
-
-/// Mints a session token for `email` (creating the user if new) with the root key, as
-/// an operator may (SPEC §3): `banter token`, and `banter chat --email`.
-pub async fn mint_token(email: &str, ttl: Duration) -> Result<(String, DateTime<Utc>), CliError> {
-    let lookup = |k: &str| std::env::var(k).ok();
-    let url = configuration::database_url_from(&lookup)?;
-    let key = configuration::biscuit_key_from(&lookup)?;
-    let pool = db::connect(&url, 1).await.map_err(anyhow::Error::from)?;
-    db::migrations::run(&pool)
-        .await
-        .map_err(anyhow::Error::from)?;
-    let keys = startup::session_keys(&pool, key.as_deref()).await?;
-    let user = db::users::find_or_create_by_email(&pool, email.trim())
-        .await
-        .map_err(anyhow::Error::from)?;
-    Ok(keys.mint(&user, ttl).map_err(anyhow::Error::from)?)
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -81,16 +66,40 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             log::info!("applied {applied} migrations");
         }
         Command::Token { email, ttl } => {
-            let (token, _) = mint_token(&email, ttl).await?;
-            println!("{token}");
+            let minted = RootKeyMinter::new()
+                .mint_for(&email, ttl)
+                .await
+                .map_err(mint_failed)?;
+            println!("{}", minted.token);
         }
         Command::Bench(args) => {
+            let host = banter_bench::Host {
+                minter: Arc::new(RootKeyMinter::new()),
+                postgres: Arc::new(|size| {
+                    Box::pin(async move {
+                        let url = configuration::database_url_from(&|k| std::env::var(k).ok())?;
+                        Ok(db::connect(&url, size).await?)
+                    })
+                }),
+            };
             // The generator wants every core; it runs on its own runtime.
-            actix_web::rt::task::spawn_blocking(move || crate::bench::run_blocking(args))
+            actix_web::rt::task::spawn_blocking(move || banter_bench::run_blocking(args, host))
                 .await
                 .map_err(anyhow::Error::from)??;
         }
-        Command::Chat(args) => crate::term::run(args).await?,
+        Command::Chat(args) => {
+            let minter: Arc<dyn MintTokens> = Arc::new(RootKeyMinter::new());
+            banter_term::run(args, Some(minter)).await?
+        }
     }
     Ok(())
+}
+
+/// A failed mint as `main` reports it: a configuration error as any other, the rest with
+/// their causes.
+fn mint_failed(e: MintFailed) -> CliError {
+    match e {
+        MintFailed::Config(e) => CliError::Config(e),
+        other => CliError::Other(anyhow::Error::from(other)),
+    }
 }

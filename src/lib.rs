@@ -55,7 +55,6 @@
 //! [`term`] is `banter chat`, the terminal client: a protocol client like any other.
 
 pub mod actors;
-pub mod bench;
 pub mod chat;
 pub mod cli;
 pub mod cluster;
@@ -64,11 +63,11 @@ pub mod db;
 pub mod domain;
 pub mod identity;
 pub mod metrics;
+pub mod minter;
 pub mod protocol;
 pub mod retention;
 pub mod routes;
 pub mod startup;
-pub mod term;
 
 /// Formats an error with its whole `source()` chain, for logs.
 pub fn error_chain(e: &dyn std::error::Error) -> String {

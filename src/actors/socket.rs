@@ -14,7 +14,7 @@ use crate::domain::{User, WindowId};
 use crate::identity::{SessionClaims, SessionKeys};
 use crate::metrics::Metrics;
 use crate::protocol::client::DecodeLimits;
-use crate::protocol::{close, decode, error_frame, Command, ErrorCode, ServerEvent};
+use crate::protocol::{close, decode, error_frame, Command, ErrorCode, ServerEvent, ToFrame};
 use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse};
 use actix_web_actors::ws;

@@ -30,33 +30,8 @@ pub(crate) fn message(row: &Row) -> Message {
     }
 }
 
-/// Which page of history to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
-    /// Messages with `seq > after`, oldest first: catching up after a gap.
-    After(i64),
-    /// Messages with `seq < before`, the newest of them: scrolling up.
-    Before(i64),
-    /// The newest messages.
-    Latest,
-    /// Messages with `after < seq < before`, oldest first: a window of history.
-    Between(i64, i64),
-}
-
-impl Page {
-    /// The page `after_seq` / `before_seq` ask for (both: the messages between them).
-    pub fn from_bounds(after: Option<i64>, before: Option<i64>) -> Result<Page, &'static str> {
-        if after.is_some_and(|a| a < 0) || before.is_some_and(|b| b < 0) {
-            return Err("seq bounds must not be negative");
-        }
-        Ok(match (after, before) {
-            (Some(a), Some(b)) => Page::Between(a, b),
-            (Some(a), None) => Page::After(a),
-            (None, Some(b)) => Page::Before(b),
-            (None, None) => Page::Latest,
-        })
-    }
-}
+/// Which page of history to read: the protocol's own choice, read as it is.
+pub use banter_protocol::Page;
 
 /// Whether `$4` (the reader) blocked the message's sender in a room: such messages are
 /// never shown to the reader (in direct chats a block stops new messages instead).

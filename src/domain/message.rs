@@ -1,8 +1,4 @@
-//! Messages and their validated body.
-
-use super::ids::{ClientId, ConversationId, MessageId, UserId};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+//! A message body, validated (the message itself is `banter_protocol::Message`).
 
 /// A message body that passed SPEC §7: 1..=max characters, not only white space.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,33 +35,6 @@ impl MessageBody {
     pub fn into_string(self) -> String {
         self.0
     }
-}
-
-/// A committed message, exactly as clients see it (SPEC §5, plus `reply_to`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Message {
-    pub id: MessageId,
-    pub conversation_id: ConversationId,
-    pub seq: i64,
-    pub sender_id: UserId,
-    pub body: String,
-    pub client_id: ClientId,
-    pub created_at: DateTime<Utc>,
-    /// The earlier message this one answers, quoted (absent for most messages).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reply_to: Option<Quote>,
-}
-
-/// Longest quote of a replied-to message, in characters.
-pub const QUOTE_CHARS: usize = 200;
-
-/// `{"seq","sender_id","body"}`: what a reply shows of the message it answers. `body` is
-/// its first 200 characters; `null` when that message is gone (retention).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Quote {
-    pub seq: i64,
-    pub sender_id: Option<UserId>,
-    pub body: Option<String>,
 }
 
 #[cfg(test)]

@@ -1,15 +1,15 @@
-//! The vocabulary of Banter: typed ids, people, conversations, rooms, messages, UI state.
+//! The vocabulary of Banter: the protocol's types (ids, people, conversations, rooms,
+//! messages, UI state, from `banter-protocol`) and what only the server has: validated
+//! bodies, room names and passwords, and window ids.
 
-pub mod conversation;
 pub mod ids;
 pub mod message;
 pub mod room;
-pub mod ui_state;
-pub mod user;
 
-pub use conversation::{ConversationKind, ConversationSummary};
-pub use ids::{ClientId, ConversationId, MessageId, UserId, WindowId};
-pub use message::{BodyError, Message, MessageBody, Quote, QUOTE_CHARS};
-pub use room::{Room, RoomMember, RoomName, RoomPassword};
-pub use ui_state::UiState;
-pub use user::User;
+pub use banter_protocol::{
+    ClientId, ConversationId, ConversationKind, ConversationSummary, Message, MessageId, Quote,
+    Room, RoomMember, UiState, User, UserId, QUOTE_CHARS,
+};
+pub use ids::WindowId;
+pub use message::{BodyError, MessageBody};
+pub use room::{RoomName, RoomPassword};

@@ -1,20 +1,6 @@
-//! Rooms: named conversations with members, optionally behind a password.
+//! Room names and passwords, validated (the room itself is `banter_protocol::Room`).
 
-use super::ids::{ConversationId, UserId};
-use serde::{Deserialize, Serialize};
 use std::fmt;
-
-/// `{"id","name","has_password","created_by","members"}`: a room in everyone's room list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Room {
-    pub id: ConversationId,
-    pub name: String,
-    pub has_password: bool,
-    /// The person who may delete it (`None` once their account is gone).
-    pub created_by: Option<UserId>,
-    /// How many members it has.
-    pub members: i64,
-}
 
 /// A room name: 1..=80 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,14 +56,6 @@ impl fmt::Debug for RoomPassword {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RoomPassword(<hidden>)")
     }
-}
-
-/// A member of a room with their presence, as the asking viewer may see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct RoomMember {
-    pub id: UserId,
-    pub email: String,
-    pub online: bool,
 }
 
 #[cfg(test)]

@@ -1,67 +1,10 @@
-//! Frames clients send, and their decoding into validated commands.
+//! Client frames decoded into validated commands: `banter-protocol` checks the shape and
+//! the ids, this module what depends on the server's limits.
 
-use super::codes::ErrorCode;
-use crate::db::messages::Page;
-use crate::db::writes::Target;
 use crate::domain::{
-    ClientId, ConversationId, MessageBody, RoomName, RoomPassword, UiState, UserId,
+    BodyError, ClientId, ConversationId, MessageBody, RoomName, RoomPassword, UiState, UserId,
 };
-use serde::Deserialize;
-
-/// The wire shape of a client frame; `type` selects the variant.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ClientFrame {
-    Auth {
-        token: String,
-    },
-    Send {
-        client_id: String,
-        body: String,
-        conversation_id: Option<String>,
-        to: Option<String>,
-        reply_to: Option<i64>,
-    },
-    History {
-        conversation_id: String,
-        after_seq: Option<i64>,
-        before_seq: Option<i64>,
-        limit: Option<i64>,
-    },
-    Read {
-        conversation_id: String,
-        seq: i64,
-    },
-    Block {
-        user_id: String,
-    },
-    Unblock {
-        user_id: String,
-    },
-    Ui {
-        state: UiState,
-    },
-    Typing {
-        conversation_id: String,
-    },
-    CreateRoom {
-        name: String,
-        password: Option<String>,
-    },
-    JoinRoom {
-        room_id: String,
-        password: Option<String>,
-    },
-    LeaveRoom {
-        room_id: String,
-    },
-    DeleteRoom {
-        room_id: String,
-    },
-    Members {
-        room_id: String,
-    },
-}
+use banter_protocol::{ClientFrame, ErrorCode, Page, Target, MAX_REF_CHARS};
 
 /// A frame that passed decoding and validation, ready to execute.
 #[derive(Debug, Clone)]
@@ -138,8 +81,6 @@ pub struct DecodeLimits {
     pub max_ui_state_bytes: usize,
 }
 
-const MAX_REF_CHARS: usize = 100;
-
 /// Decodes one text frame.
 pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| FrameError {
@@ -171,10 +112,6 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
     }
     let frame: ClientFrame =
         serde_json::from_value(value).map_err(|e| fail(ErrorCode::BadRequest, e.to_string()))?;
-    let id = |field: &str, s: &str| -> Result<uuid::Uuid, FrameError> {
-        uuid::Uuid::parse_str(s)
-            .map_err(|_| fail(ErrorCode::BadRequest, format!("{field} is not a valid id")))
-    };
     let command = match frame {
         ClientFrame::Auth { token } => Command::Auth { token },
         ClientFrame::Send {
@@ -191,8 +128,8 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
                 ));
             }
             let target = match (conversation_id, to) {
-                (Some(c), None) => Target::Conversation(ConversationId(id("conversation_id", &c)?)),
-                (None, Some(u)) => Target::Direct(UserId(id("to", &u)?)),
+                (Some(c), None) => Target::Conversation(c),
+                (None, Some(u)) => Target::Direct(u),
                 _ => {
                     return Err(fail(
                         ErrorCode::BadRequest,
@@ -204,8 +141,8 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
                 ClientId::parse(client_id).map_err(|m| fail(ErrorCode::BadRequest, m.into()))?;
             let body = MessageBody::parse(body, limits.max_body_chars).map_err(|e| {
                 let code = match e {
-                    crate::domain::BodyError::Empty => ErrorCode::BadRequest,
-                    crate::domain::BodyError::TooLong { .. } => ErrorCode::TooLarge,
+                    BodyError::Empty => ErrorCode::BadRequest,
+                    BodyError::TooLong { .. } => ErrorCode::TooLarge,
                 };
                 fail(code, e.to_string())
             })?;
@@ -232,7 +169,7 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
                 ));
             }
             Command::History {
-                conversation: ConversationId(id("conversation_id", &conversation_id)?),
+                conversation: conversation_id,
                 page,
                 limit,
             }
@@ -248,16 +185,12 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
                 ));
             }
             Command::Read {
-                conversation: ConversationId(id("conversation_id", &conversation_id)?),
+                conversation: conversation_id,
                 seq,
             }
         }
-        ClientFrame::Block { user_id } => Command::Block {
-            user: UserId(id("user_id", &user_id)?),
-        },
-        ClientFrame::Unblock { user_id } => Command::Unblock {
-            user: UserId(id("user_id", &user_id)?),
-        },
+        ClientFrame::Block { user_id } => Command::Block { user: user_id },
+        ClientFrame::Unblock { user_id } => Command::Unblock { user: user_id },
         ClientFrame::Ui { state } => {
             let size = serde_json::to_vec(&state)
                 .map(|v| v.len())
@@ -274,7 +207,7 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
             Command::Ui { state }
         }
         ClientFrame::Typing { conversation_id } => Command::Typing {
-            conversation: ConversationId(id("conversation_id", &conversation_id)?),
+            conversation: conversation_id,
         },
         ClientFrame::CreateRoom { name, password } => Command::CreateRoom {
             name: RoomName::parse(&name).map_err(|m| fail(ErrorCode::BadRequest, m.into()))?,
@@ -282,19 +215,13 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
                 .map_err(|m| fail(ErrorCode::BadRequest, m.into()))?,
         },
         ClientFrame::JoinRoom { room_id, password } => Command::JoinRoom {
-            room: ConversationId(id("room_id", &room_id)?),
+            room: room_id,
             password: RoomPassword::parse(password)
                 .map_err(|m| fail(ErrorCode::BadRequest, m.into()))?,
         },
-        ClientFrame::LeaveRoom { room_id } => Command::LeaveRoom {
-            room: ConversationId(id("room_id", &room_id)?),
-        },
-        ClientFrame::DeleteRoom { room_id } => Command::DeleteRoom {
-            room: ConversationId(id("room_id", &room_id)?),
-        },
-        ClientFrame::Members { room_id } => Command::Members {
-            room: ConversationId(id("room_id", &room_id)?),
-        },
+        ClientFrame::LeaveRoom { room_id } => Command::LeaveRoom { room: room_id },
+        ClientFrame::DeleteRoom { room_id } => Command::DeleteRoom { room: room_id },
+        ClientFrame::Members { room_id } => Command::Members { room: room_id },
     };
     Ok(Decoded { reference, command })
 }

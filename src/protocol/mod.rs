@@ -1,12 +1,11 @@
-//! The WebSocket protocol v1 (SPEC §6, docs/protocol.md): typed frames both ways.
-//!
-//! Decoding ([`client::decode`]) turns a text frame into a validated [`client::Command`]
-//! or a [`client::FrameError`]; executing commands is the UserActor's job.
+//! The server's side of the WebSocket protocol. The frames themselves, both ways, are
+//! `banter-protocol`'s; this module decodes a client's text frame into a validated
+//! [`client::Command`] (checking what depends on the server's limits) and turns
+//! [`ServerEvent`]s into the shared text frames every window is sent.
 
 pub mod client;
-pub mod codes;
 pub mod server;
 
+pub use banter_protocol::{close, ErrorCode, ServerEvent};
 pub use client::{decode, Command, Decoded, FrameError};
-pub use codes::{close, ErrorCode};
-pub use server::{error_frame, ServerEvent};
+pub use server::{error_frame, ToFrame};

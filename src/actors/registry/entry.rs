@@ -2,8 +2,9 @@
 
 use super::super::user::{DeliverFrame, UserActor};
 use crate::domain::{User, UserId, WindowId};
-use crate::protocol::ServerEvent;
+use crate::protocol::{ServerEvent, ToFrame};
 use actix::Addr;
+use std::borrow::Cow;
 use std::collections::HashSet;
 use tokio::sync::oneshot;
 
@@ -72,7 +73,7 @@ impl Entry {
     /// Tells this user's windows that `other` appeared or vanished for them.
     pub fn show_presence(&self, other: &User, online: bool) {
         let frame = ServerEvent::Presence {
-            user: other,
+            user: Cow::Borrowed(other),
             online,
         }
         .to_frame();

@@ -23,10 +23,11 @@ use crate::db::writes::WriteOutcome;
 use crate::db::{self, Pool};
 use crate::domain::{ConversationId, Room, User, UserId, WindowId};
 use crate::metrics::Metrics;
-use crate::protocol::ServerEvent;
+use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use entry::{BlockChange, Entry, Phase};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -174,7 +175,11 @@ impl PresenceRegistry {
         if !changed {
             return;
         }
-        let frame = ServerEvent::Presence { user, online }.to_frame();
+        let frame = ServerEvent::Presence {
+            user: Cow::Borrowed(user),
+            online,
+        }
+        .to_frame();
         for viewer in self.users.values() {
             if viewer.user.id != user.id && viewer.is_online() && !viewer.hides(user.id) {
                 viewer.actor.do_send(DeliverFrame {
@@ -234,9 +239,13 @@ impl PresenceRegistry {
         // The blocker's other windows hear of it first, then presence changes both ways.
         if let Some(entry) = self.users.get(&blocker.id) {
             let frame = if active {
-                ServerEvent::Blocked { user: blocked }
+                ServerEvent::Blocked {
+                    user: Cow::Borrowed(blocked),
+                }
             } else {
-                ServerEvent::Unblocked { user: blocked }
+                ServerEvent::Unblocked {
+                    user: Cow::Borrowed(blocked),
+                }
             }
             .to_frame();
             entry.actor.do_send(DeliverFrame {
@@ -295,7 +304,7 @@ impl PresenceRegistry {
     fn to_members(&self, members: &[UserId], room: &Room, user: &User, joined: bool) {
         let frame = ServerEvent::Member {
             room_id: room.id,
-            user,
+            user: Cow::Borrowed(user),
             joined,
         }
         .to_frame();
@@ -327,7 +336,10 @@ impl PresenceRegistry {
                 recipients,
                 hidden_from,
             } => {
-                let frame = ServerEvent::Message { message }.to_frame();
+                let frame = ServerEvent::Message {
+                    message: Cow::Borrowed(message),
+                }
+                .to_frame();
                 let shared = Arc::new(message.clone());
                 let everyone = recipients.iter().map(|u| (u, false));
                 for (recipient, hidden) in everyone.chain(hidden_from.iter().map(|u| (u, true))) {
@@ -357,9 +369,14 @@ impl PresenceRegistry {
                 .to_frame();
                 self.to_user(*user, frame, except);
             }
-            ClusterEvent::Ui { user, state } => {
-                self.to_user(*user, ServerEvent::Ui { state }.to_frame(), except)
-            }
+            ClusterEvent::Ui { user, state } => self.to_user(
+                *user,
+                ServerEvent::Ui {
+                    state: Cow::Borrowed(state),
+                }
+                .to_frame(),
+                except,
+            ),
             ClusterEvent::Block {
                 blocker,
                 blocked,
@@ -370,11 +387,17 @@ impl PresenceRegistry {
                 creator,
                 conversation,
             } => {
-                self.to_everyone(&ServerEvent::Room { room }.to_frame(), None);
+                self.to_everyone(
+                    &ServerEvent::Room {
+                        room: Cow::Borrowed(room),
+                    }
+                    .to_frame(),
+                    None,
+                );
                 let joined = ServerEvent::Joined {
                     reference: None,
-                    room,
-                    conversation,
+                    room: Cow::Borrowed(room),
+                    conversation: Cow::Borrowed(conversation),
                 };
                 self.to_user(creator.id, joined.to_frame(), except);
             }
@@ -384,11 +407,17 @@ impl PresenceRegistry {
                 conversation,
                 members,
             } => {
-                self.to_everyone(&ServerEvent::Room { room }.to_frame(), None);
+                self.to_everyone(
+                    &ServerEvent::Room {
+                        room: Cow::Borrowed(room),
+                    }
+                    .to_frame(),
+                    None,
+                );
                 let joined = ServerEvent::Joined {
                     reference: None,
-                    room,
-                    conversation,
+                    room: Cow::Borrowed(room),
+                    conversation: Cow::Borrowed(conversation),
                 };
                 self.to_user(user.id, joined.to_frame(), except);
                 self.to_members(members, room, user, true);
@@ -398,7 +427,13 @@ impl PresenceRegistry {
                 room,
                 members,
             } => {
-                self.to_everyone(&ServerEvent::Room { room }.to_frame(), None);
+                self.to_everyone(
+                    &ServerEvent::Room {
+                        room: Cow::Borrowed(room),
+                    }
+                    .to_frame(),
+                    None,
+                );
                 let left = ServerEvent::Left {
                     reference: None,
                     room_id: room.id,

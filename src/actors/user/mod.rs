@@ -18,11 +18,12 @@ use crate::db::messages::Page;
 use crate::db::writes::{WriteOp, WriteOutcome};
 use crate::domain::{ConversationId, Message, User, WindowId};
 use crate::metrics::Metrics;
-use crate::protocol::{close, error_frame, Command, Decoded, ServerEvent};
+use crate::protocol::{close, error_frame, Command, Decoded, ServerEvent, ToFrame};
 use actix::prelude::*;
 use bytestring::ByteString;
 use chrono::{DateTime, Utc};
 use sequencer::Sequencer;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -141,8 +142,8 @@ impl UserActor {
         let origin = msg.origin.filter(|o| self.windows.contains_key(&o.window));
         if let Some(origin) = &origin {
             let ack = ServerEvent::Ack {
-                reference: origin.reference.as_deref(),
-                message: &msg.message,
+                reference: origin.reference.as_deref().map(Cow::Borrowed),
+                message: Cow::Borrowed(&msg.message),
             }
             .to_frame();
             self.send_to(origin.window, ack);
@@ -309,12 +310,12 @@ impl UserActor {
             let known: HashMap<ConversationId, i64> =
                 conversations.iter().map(|c| (c.id, c.last_seq)).collect();
             let ready = ServerEvent::Ready {
-                me: &user,
-                online: &online,
-                blocked: &blocked,
-                conversations: &conversations,
-                rooms: &rooms,
-                ui: &ui,
+                me: Cow::Borrowed(&user),
+                online: Cow::Borrowed(&online),
+                blocked: Cow::Borrowed(&blocked),
+                conversations: Cow::Borrowed(&conversations),
+                rooms: Cow::Borrowed(&rooms),
+                ui: Cow::Borrowed(&ui),
                 expires_at,
             }
             .to_frame();
@@ -385,8 +386,8 @@ impl UserActor {
                 .map(move |result, act, _ctx| match result {
                     Ok(WriteOutcome::MessageExisted { message }) => {
                         let ack = ServerEvent::Ack {
-                            reference: reference.as_deref(),
-                            message: &message,
+                            reference: reference.as_deref().map(Cow::Borrowed),
+                            message: Cow::Borrowed(&message),
                         }
                         .to_frame();
                         act.send_to(window, ack);
@@ -435,16 +436,16 @@ impl UserActor {
                     .known_up_to(conversation.id, conversation.last_seq);
                 self.release(ready);
                 ServerEvent::Joined {
-                    reference,
-                    room,
-                    conversation,
+                    reference: reference.map(Cow::Borrowed),
+                    room: Cow::Borrowed(room),
+                    conversation: Cow::Borrowed(conversation),
                 }
                 .to_frame()
             }
             WriteOutcome::RoomLeft { room, .. } => {
                 self.sequencer.forget(room.id);
                 ServerEvent::Left {
-                    reference,
+                    reference: reference.map(Cow::Borrowed),
                     room_id: room.id,
                 }
                 .to_frame()
@@ -452,7 +453,7 @@ impl UserActor {
             WriteOutcome::RoomDeleted { room } => {
                 self.sequencer.forget(*room);
                 ServerEvent::RoomDeleted {
-                    reference,
+                    reference: reference.map(Cow::Borrowed),
                     room_id: *room,
                 }
                 .to_frame()
@@ -533,9 +534,9 @@ impl UserActor {
                         .map(move |result, act, _ctx| match result {
                             Ok(messages) => {
                                 let frame = ServerEvent::History {
-                                    reference: reference.as_deref(),
+                                    reference: reference.as_deref().map(Cow::Borrowed),
                                     conversation_id: conversation,
-                                    messages: &messages,
+                                    messages: Cow::Borrowed(&messages),
                                 }
                                 .to_frame();
                                 act.send_to(window, frame);
@@ -573,9 +574,9 @@ impl UserActor {
                         .map(move |result, act, _ctx| match result {
                             Ok(members) => {
                                 let frame = ServerEvent::Members {
-                                    reference: reference.as_deref(),
+                                    reference: reference.as_deref().map(Cow::Borrowed),
                                     room_id: room,
-                                    members: &members,
+                                    members: Cow::Borrowed(&members),
                                 }
                                 .to_frame();
                                 act.send_to(window, frame);
@@ -668,7 +669,13 @@ impl Handler<Resync> for UserActor {
                 .into_actor(self)
                 .map(|result, act, _ctx| {
                     if let Ok(state) = result {
-                        act.broadcast(&ServerEvent::Ui { state: &state }.to_frame(), None);
+                        act.broadcast(
+                            &ServerEvent::Ui {
+                                state: Cow::Borrowed(&state),
+                            }
+                            .to_frame(),
+                            None,
+                        );
                     }
                 }),
         );
@@ -681,7 +688,10 @@ impl Handler<StoreCaughtUp> for UserActor {
     fn handle(&mut self, msg: StoreCaughtUp, _ctx: &mut Self::Context) {
         let ready = sequencer::fill(&mut self.sequencer, msg.missed, |m, hidden| {
             DeliverMessage {
-                frame: ServerEvent::Message { message: &m }.to_frame(),
+                frame: ServerEvent::Message {
+                    message: Cow::Borrowed(&m),
+                }
+                .to_frame(),
                 message: Arc::new(m),
                 origin: None,
                 received_at: None,

@@ -15,14 +15,9 @@ use crate::domain::{
     User, UserId,
 };
 
-/// Where a message goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// The direct conversation with this person, created on the first message.
-    Direct(UserId),
-    /// A conversation the sender belongs to.
-    Conversation(ConversationId),
-}
+/// Where a message goes: a person (the direct conversation, created on the first
+/// message) or a conversation the sender belongs to.
+pub use banter_protocol::Target;
 
 /// One write, as the PersistActor queues it.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@
 import {
   CloseCode,
   parseServerEvent,
-  type ClientFrame,
+  type OutgoingFrame,
   type Conversation,
   type Message,
   type SearchPage,
@@ -147,7 +147,7 @@ export class ChatClient {
     if (this.stopped || generation !== this.generation) return;
     const socket = new WebSocket(this.options.wsUrl);
     this.socket = socket;
-    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: session.token } satisfies ClientFrame));
+    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: session.token } satisfies OutgoingFrame));
     socket.onmessage = (message) => {
       if (this.socket !== socket || typeof message.data !== "string") return;
       const event = parseServerEvent(message.data);
@@ -213,7 +213,7 @@ export class ChatClient {
     void this.connect();
   }
 
-  private transmit(frame: ClientFrame): boolean {
+  private transmit(frame: OutgoingFrame): boolean {
     if (!this.live || !this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
     this.socket.send(JSON.stringify(frame));
     return true;
@@ -302,7 +302,7 @@ export class ChatClient {
   private requestHistory(conversationId: string, kind: HistoryRequest["kind"], seq?: number): void {
     const ref = `h${++this.nextRef}`;
     const limit = kind === "gap" ? GAP_PAGE : PAGE;
-    const frame: ClientFrame = { type: "history", ref, conversation_id: conversationId, limit };
+    const frame: OutgoingFrame = { type: "history", ref, conversation_id: conversationId, limit };
     if (kind === "gap") frame.after_seq = seq;
     if (kind === "older") frame.before_seq = seq;
     if (!this.transmit(frame)) return;
@@ -486,7 +486,7 @@ export class ChatClient {
   // ---- rooms ------------------------------------------------------------------------
 
   /** Asks for a room action; its answer (or refusal) settles `state.roomRequest`. */
-  private roomRequest(frame: (ref: string) => ClientFrame): void {
+  private roomRequest(frame: (ref: string) => OutgoingFrame): void {
     const ref = `room${++this.nextRef}`;
     if (!this.transmit(frame(ref))) {
       this.dispatch({ type: "noticed", text: "Not connected: try again in a moment." });

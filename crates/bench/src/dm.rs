@@ -7,7 +7,7 @@ use super::collect::{collect, schedule, Collected};
 use super::procfs::{cpu_ticks, TICKS_PER_SECOND};
 use super::stats::{percentiles_ms, Observation, Stats, StoredAt};
 use super::windows::{self, Placement, Settling, Tally};
-use super::{tokens, ws_urls, BenchArgs, Socket};
+use super::{tokens, ws_urls, BenchArgs, Host, Socket};
 use anyhow::Context as _;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -172,7 +172,7 @@ async fn make_rooms(
     Ok(room_of)
 }
 
-pub async fn run(args: BenchArgs, mode: Mode) -> anyhow::Result<()> {
+pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.users >= 2 && args.windows >= 1,
         "need at least 2 users and 1 window"
@@ -193,7 +193,7 @@ pub async fn run(args: BenchArgs, mode: Mode) -> anyhow::Result<()> {
         .trim_end_matches('/')
         .to_owned();
     eprintln!("minting {} session tokens", args.users);
-    let people = tokens(args.users)
+    let people = tokens(host, args.users)
         .await
         .context("minting tokens (needs DATABASE_URL)")?;
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();

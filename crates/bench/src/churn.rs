@@ -4,7 +4,7 @@
 
 use super::stats::percentiles_ms;
 use super::windows::{self, Placement, Tally};
-use super::{connect, tokens, ws_urls, BenchArgs};
+use super::{connect, tokens, ws_urls, BenchArgs, Host};
 use futures_util::StreamExt;
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
@@ -16,9 +16,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 /// Churners beside the viewers: enough that one is always resting between visits.
 const CHURNERS: usize = 10;
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(args: BenchArgs, host: &Host) -> anyhow::Result<()> {
     let urls = ws_urls(&args);
-    let people = tokens(args.users + CHURNERS).await?;
+    let people = tokens(host, args.users + CHURNERS).await?;
     let (viewers, churners) = people.split_at(args.users);
     let start = Instant::now();
     // When each churner's transition happened: (user id, online) → µs since start.

@@ -1,6 +1,8 @@
-//! `banter bench`: a load generator that speaks only the public protocol.
+//! `banter bench` (crate `banter-bench`): a load generator that speaks only the public
+//! protocol, a client of `banter-protocol` like any other.
 //!
-//! It mints session tokens with the root key (as `banter token` does), opens
+//! It mints session tokens with the root key (as `banter token` does, through the
+//! [`Host`] the `banter` binary hands it), opens
 //! `users × windows` sockets, and runs open-loop: message `k` has an intended send time,
 //! and every latency is measured from that time, so a stalled server cannot hide behind
 //! a slowed-down generator. Scenario `dm`: user `i` writes direct messages to user `i+1`
@@ -21,11 +23,12 @@ mod relay;
 pub mod stats;
 mod windows;
 
-use crate::configuration;
-use crate::db;
-use crate::startup;
 use anyhow::Context as _;
+use banter_protocol::MintTokens;
 use futures_util::StreamExt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -73,6 +76,25 @@ pub struct BenchArgs {
     pub batch: usize,
 }
 
+/// The Postgres pool `pg-floor` measures with: the server's own kind (TLS as the
+/// database URL asks), so the floor is the server's path to Postgres.
+pub type PgPool =
+    bb8::Pool<bb8_postgres::PostgresConnectionManager<tokio_postgres_rustls::MakeRustlsConnect>>;
+
+/// A future of a pool of `n` connections.
+pub type PgPoolFuture = Pin<Box<dyn Future<Output = anyhow::Result<PgPool>> + Send>>;
+
+/// What the generator needs from the `banter` binary, handed in so that this crate never
+/// imports the server: session tokens for the bench's users, minted with the root key,
+/// and (for `pg-floor`) a pool on the server's database. Both reach the database only
+/// when a scenario asks.
+#[derive(Clone)]
+pub struct Host {
+    pub minter: Arc<dyn MintTokens>,
+    /// Opens a pool of the given size on `DATABASE_URL`.
+    pub postgres: Arc<dyn Fn(u32) -> PgPoolFuture + Send + Sync>,
+}
+
 /// The WebSocket URLs of the `--server` list.
 pub(crate) fn ws_urls(args: &BenchArgs) -> Vec<String> {
     args.server
@@ -90,7 +112,7 @@ pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Runs the benchmark on its own multi-threaded runtime and prints the report.
-pub fn run_blocking(args: BenchArgs) -> anyhow::Result<()> {
+pub fn run_blocking(args: BenchArgs, host: Host) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -107,15 +129,15 @@ pub fn run_blocking(args: BenchArgs) -> anyhow::Result<()> {
             None => None,
         };
         let result = match args.scenario.as_str() {
-            "dm" => dm::run(args, dm::Mode::Direct).await,
+            "dm" => dm::run(args, dm::Mode::Direct, &host).await,
             "room" => {
                 let size = args.room_size;
-                dm::run(args, dm::Mode::Room { size }).await
+                dm::run(args, dm::Mode::Room { size }, &host).await
             }
-            "idle" => idle::run(args).await,
-            "churn" => churn::run(args).await,
+            "idle" => idle::run(args, &host).await,
+            "churn" => churn::run(args, &host).await,
             "relay" => relay::run(args).await,
-            "pg-floor" => pg_floor::run(args).await,
+            "pg-floor" => pg_floor::run(args, &host).await,
             other => Err(anyhow::anyhow!(
                 "unknown scenario {other:?} (dm, room, idle, churn, relay, pg-floor)"
             )),
@@ -127,19 +149,20 @@ pub fn run_blocking(args: BenchArgs) -> anyhow::Result<()> {
     })
 }
 
-pub(crate) async fn tokens(users: usize) -> anyhow::Result<Vec<(String, String)>> {
-    let lookup = |k: &str| std::env::var(k).ok();
-    let url = configuration::database_url_from(&lookup)?;
-    let key = configuration::biscuit_key_from(&lookup)?;
-    let pool = db::connect(&url, 4).await?;
-    let keys = startup::session_keys(&pool, key.as_deref()).await?;
+/// A session token for each of `users` bench users (created if new): `(user id, token)`.
+pub(crate) async fn tokens(host: &Host, users: usize) -> anyhow::Result<Vec<(String, String)>> {
     let mut out = Vec::with_capacity(users);
     for i in 0..users {
-        let user =
-            db::users::find_or_create_by_email(&pool, &format!("bench-{i}@bench.banter.test"))
-                .await?;
-        let (token, _) = keys.mint(&user, Duration::from_secs(3600))?;
-        out.push((user.id.to_string(), token));
+        let minted = host
+            .minter
+            .mint(
+                &format!("bench-{i}@bench.banter.test"),
+                Duration::from_secs(3600),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e))
+            .context("minting a session token")?;
+        out.push((minted.user_id.to_string(), minted.token));
     }
     Ok(out)
 }

@@ -18,13 +18,17 @@
 //! /api/conversations`), never from a sender.
 
 use super::commands::{Command, DEFAULT_HISTORY, HELP};
-use super::frames::{Conversation, Event, Member, Page, Ready, Request, Target, HISTORY_MAX};
+use super::frames::{self, HISTORY_MAX};
 use super::output::{Line, Quoted, RoomShown, Shown};
-use crate::domain::{ConversationId, ConversationKind, Message, Room, User, UserId};
+use banter_protocol::{
+    ClientFrame, ConversationId, ConversationKind, ConversationSummary, Message, Page, Request,
+    Room, RoomMember, ServerEvent, Target, User, UserId,
+};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What one reaction asks the caller to do, in order.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Effects {
     pub lines: Vec<Line>,
     pub frames: Vec<Request>,
@@ -159,7 +163,7 @@ impl Chat {
     /// this client has not heard of (someone's first message, a room joined elsewhere),
     /// or the email of someone writing in a room. The caller fetches it, hands it to
     /// [`Chat::learn`] or [`Chat::learn_people`], and asks again; each lookup is made once.
-    pub fn lookup(&self, event: &Event) -> Option<Lookup> {
+    pub fn lookup(&self, event: &ServerEvent<'_>) -> Option<Lookup> {
         let needs = |conversation: ConversationId, user: UserId| {
             let lookup = match self.conversations.get(&conversation) {
                 None => Lookup::Conversations(conversation),
@@ -182,11 +186,11 @@ impl Chat {
         let message_needs =
             |m: &Message| needs(m.conversation_id, m.sender_id).or_else(|| quoted(m));
         match event {
-            Event::Message { message } => message_needs(message),
+            ServerEvent::Message { message } => message_needs(message),
             // Our own message, in a conversation we wrote to: only a quote may be new.
-            Event::Ack { message, .. } => quoted(message),
-            Event::History { messages, .. } => messages.iter().find_map(message_needs),
-            Event::Typing {
+            ServerEvent::Ack { message, .. } => quoted(message),
+            ServerEvent::History { messages, .. } => messages.iter().find_map(message_needs),
+            ServerEvent::Typing {
                 conversation_id,
                 user_id,
             } => needs(*conversation_id, *user_id),
@@ -200,7 +204,7 @@ impl Chat {
     }
 
     /// Learns conversations' kinds and peers (from `GET /api/conversations`).
-    pub fn learn(&mut self, conversations: Vec<Conversation>) {
+    pub fn learn(&mut self, conversations: Vec<ConversationSummary>) {
         for c in conversations {
             self.know(c);
         }
@@ -213,7 +217,7 @@ impl Chat {
         }
     }
 
-    fn know(&mut self, c: Conversation) {
+    fn know(&mut self, c: ConversationSummary) {
         let peer = c.peer.map(|p| {
             let id = p.id;
             self.people.insert(id, p);
@@ -225,23 +229,30 @@ impl Chat {
 
     /// A `ready`: the first one prints the snapshot; a later one (a reconnect) prints
     /// what changed meanwhile and starts filling gaps.
-    pub fn on_ready(&mut self, ready: Ready) -> Effects {
+    fn on_ready(
+        &mut self,
+        me: User,
+        online: Vec<User>,
+        blocked: Vec<User>,
+        conversations: Vec<ConversationSummary>,
+        rooms: Vec<Room>,
+    ) -> Effects {
         let mut fx = Effects::default();
         let first = self.me.is_none();
-        self.people.insert(ready.me.id, ready.me.clone());
+        self.people.insert(me.id, me.clone());
         let old_online = std::mem::take(&mut self.online);
         let old_blocked = std::mem::take(&mut self.blocked);
-        for u in &ready.online {
+        for u in &online {
             self.people.insert(u.id, u.clone());
             self.online.insert(u.id, u.clone());
         }
-        for u in &ready.blocked {
+        for u in &blocked {
             self.people.insert(u.id, u.clone());
             self.blocked.insert(u.id, u.clone());
         }
         if first {
             fx.lines.push(Line::Ready {
-                me: ready.me.email.clone(),
+                me: me.email.clone(),
                 online: self.online.len(),
             });
             fx.lines
@@ -270,8 +281,8 @@ impl Chat {
             fx.lines
                 .extend(by_email(unblocked).map(|u| Line::Unblocked(u.email.clone())));
         }
-        self.me = Some(ready.me);
-        self.new_rooms(ready.rooms, &ready.conversations, first, &mut fx);
+        self.me = Some(me);
+        self.new_rooms(rooms, &conversations, first, &mut fx);
 
         // Requests of the old socket went with it: shown history and members are asked
         // again, gaps are worked out afresh below, room actions are reported unanswered
@@ -293,7 +304,7 @@ impl Chat {
                 )),
             }
         }
-        for c in ready.conversations {
+        for c in conversations {
             let (id, kind, last_seq) = (c.id, c.kind, c.last_seq);
             self.know(c);
             // Before the first `ready` is history; so is a room joined elsewhere while
@@ -324,7 +335,7 @@ impl Chat {
     fn new_rooms(
         &mut self,
         rooms: Vec<Room>,
-        conversations: &[Conversation],
+        conversations: &[ConversationSummary],
         first: bool,
         fx: &mut Effects,
     ) {
@@ -370,11 +381,27 @@ impl Chat {
     }
 
     /// A frame from the server.
-    pub fn on_event(&mut self, event: Event) -> Effects {
+    pub fn on_event(&mut self, event: ServerEvent<'_>) -> Effects {
         let mut fx = Effects::default();
         match event {
-            Event::Ready(ready) => return self.on_ready(ready),
-            Event::Presence { user, online } => {
+            ServerEvent::Ready {
+                me,
+                online,
+                blocked,
+                conversations,
+                rooms,
+                ..
+            } => {
+                return self.on_ready(
+                    me.into_owned(),
+                    online.into_owned(),
+                    blocked.into_owned(),
+                    conversations.into_owned(),
+                    rooms.into_owned(),
+                )
+            }
+            ServerEvent::Presence { user, online } => {
+                let user = user.into_owned();
                 let email = user.email.clone();
                 if online {
                     self.online.insert(user.id, user.clone());
@@ -384,56 +411,70 @@ impl Chat {
                 self.people.insert(user.id, user);
                 fx.lines.push(Line::Presence { online, email });
             }
-            Event::Message { message } => match self.gaps.get_mut(&message.conversation_id) {
-                Some(gap) => gap.buffered.push(message),
-                None => self.show_new(message, &mut fx),
-            },
-            Event::Ack { reference, message } => self.acked(reference, message, &mut fx),
-            Event::History {
+            ServerEvent::Message { message } => {
+                let message = message.into_owned();
+                match self.gaps.get_mut(&message.conversation_id) {
+                    Some(gap) => gap.buffered.push(message),
+                    None => self.show_new(message, &mut fx),
+                }
+            }
+            ServerEvent::Ack { reference, message } => {
+                self.acked(owned(reference), message.into_owned(), &mut fx)
+            }
+            ServerEvent::History {
                 reference,
                 conversation_id,
                 messages,
-            } => self.history(reference, conversation_id, messages, &mut fx),
-            Event::Blocked { user } => {
+            } => self.history(
+                owned(reference),
+                conversation_id,
+                messages.into_owned(),
+                &mut fx,
+            ),
+            ServerEvent::Blocked { user } => {
+                let user = user.into_owned();
                 fx.lines.push(Line::Blocked(user.email.clone()));
                 self.people.insert(user.id, user.clone());
                 self.blocked.insert(user.id, user);
             }
-            Event::Unblocked { user } => {
+            ServerEvent::Unblocked { user } => {
+                let user = user.into_owned();
                 fx.lines.push(Line::Unblocked(user.email.clone()));
                 self.blocked.remove(&user.id);
                 self.people.insert(user.id, user);
             }
-            Event::Read {
+            ServerEvent::Read {
                 conversation_id,
                 seq,
             } => fx.lines.push(Line::Read {
                 conversation: conversation_id,
                 seq,
             }),
-            Event::Typing {
+            ServerEvent::Typing {
                 conversation_id,
                 user_id,
             } => fx.lines.push(Line::Typing {
                 conversation: conversation_id,
                 email: self.email_of(user_id),
             }),
-            Event::Error {
+            ServerEvent::Error {
                 reference,
                 code,
                 message,
             } => {
-                fx.lines.push(Line::Error { code, message });
-                if let Some(reference) = reference {
+                fx.lines
+                    .push(Line::error(code.as_str(), message.into_owned()));
+                if let Some(reference) = owned(reference) {
                     self.pending.retain(|p| p.reference != reference);
                     self.refused(&reference, &mut fx);
                 }
             }
-            Event::Joined {
+            ServerEvent::Joined {
                 reference,
                 room,
                 conversation,
             } => {
+                let (room, conversation) = (room.into_owned(), conversation.into_owned());
                 // A room's messages reach a new member from the one after the join on.
                 self.seen
                     .entry(conversation.id)
@@ -453,15 +494,16 @@ impl Chat {
                         },
                         oldest: None,
                     });
-                    self.ask_shown(room.id, Page::Newest, DEFAULT_HISTORY, &mut fx);
+                    self.ask_shown(room.id, Page::Latest, DEFAULT_HISTORY, &mut fx);
                 }
                 self.rooms.insert(room.id, room);
             }
-            Event::Room { room } => {
+            ServerEvent::Room { room } => {
+                let room = room.into_owned();
                 fx.lines.push(self.room_line(&room));
                 self.rooms.insert(room.id, room);
             }
-            Event::RoomDeleted { reference, room_id } => {
+            ServerEvent::RoomDeleted { reference, room_id } => {
                 self.answered(reference.as_deref());
                 // A gap being filled will not be: what arrived meanwhile prints first.
                 self.gap_filled(room_id, &mut fx);
@@ -469,17 +511,18 @@ impl Chat {
                 self.not_a_member(room_id);
                 fx.lines.push(Line::RoomDeleted(room_id));
             }
-            Event::Left { reference, room_id } => {
+            ServerEvent::Left { reference, room_id } => {
                 self.answered(reference.as_deref());
                 self.gap_filled(room_id, &mut fx);
                 self.not_a_member(room_id);
                 fx.lines.push(Line::Left(room_id));
             }
-            Event::Member {
+            ServerEvent::Member {
                 room_id,
                 user,
                 joined,
             } => {
+                let user = user.into_owned();
                 fx.lines.push(Line::MemberChanged {
                     joined,
                     room: room_id,
@@ -487,14 +530,14 @@ impl Chat {
                 });
                 self.people.entry(user.id).or_insert(user);
             }
-            Event::Members {
+            ServerEvent::Members {
                 reference, members, ..
             } => {
                 if self.answered(reference.as_deref()) {
-                    self.members(members, &mut fx);
+                    self.members(members.into_owned(), &mut fx);
                 }
             }
-            Event::Session { .. } | Event::Unknown => {}
+            ServerEvent::Session { .. } | ServerEvent::Ui { .. } | ServerEvent::Unknown => {}
         }
         fx
     }
@@ -535,7 +578,7 @@ impl Chat {
                         oldest: None,
                     });
                     match conversation {
-                        Some(c) => self.ask_shown(c, Page::Newest, DEFAULT_HISTORY, &mut fx),
+                        Some(c) => self.ask_shown(c, Page::Latest, DEFAULT_HISTORY, &mut fx),
                         None => fx.lines.push(Line::End("history")),
                     }
                 }
@@ -548,7 +591,7 @@ impl Chat {
                         chosen: Chosen::Room { id, name },
                         oldest: None,
                     });
-                    self.ask_shown(id, Page::Newest, DEFAULT_HISTORY, &mut fx);
+                    self.ask_shown(id, Page::Latest, DEFAULT_HISTORY, &mut fx);
                 }
             },
             Command::History(n) => match self.open.as_ref().map(|o| o.oldest) {
@@ -556,7 +599,7 @@ impl Chat {
                 Some(oldest) => match self.open_conversation() {
                     None => fx.lines.push(Line::End("history")),
                     Some(c) => {
-                        let page = oldest.map(Page::Before).unwrap_or(Page::Newest);
+                        let page = oldest.map(Page::Before).unwrap_or(Page::Latest);
                         self.ask_shown(c, page, n, &mut fx);
                     }
                 },
@@ -567,10 +610,10 @@ impl Chat {
                 match (&self.open, conversation, seen) {
                     (None, _, _) => fx.lines.push(no_chat()),
                     (Some(_), Some(conversation), Some(seq)) if seq > 0 => {
-                        fx.frames.push(Request::Read {
+                        fx.frames.push(Request::new(ClientFrame::Read {
                             conversation_id: conversation,
                             seq,
-                        });
+                        }));
                         fx.lines.push(Line::Read { conversation, seq });
                     }
                     _ => fx.lines.push(Line::error(
@@ -588,11 +631,13 @@ impl Chat {
             }
             Command::Create { name, password } => {
                 let reference = self.next_ref("r");
-                let frame = Request::CreateRoom {
-                    reference: reference.clone(),
-                    name: name.clone(),
-                    password,
-                };
+                let frame = Request::with_ref(
+                    reference.clone(),
+                    ClientFrame::CreateRoom {
+                        name: name.clone(),
+                        password,
+                    },
+                );
                 self.ask(reference, frame, format!("/create {name}"), &mut fx);
             }
             Command::Join { room, password } => match self.find_room(&room) {
@@ -609,11 +654,13 @@ impl Chat {
                 }
                 Ok(id) => {
                     let reference = self.next_ref("r");
-                    let frame = Request::JoinRoom {
-                        reference: reference.clone(),
-                        room_id: id,
-                        password,
-                    };
+                    let frame = Request::with_ref(
+                        reference.clone(),
+                        ClientFrame::JoinRoom {
+                            room_id: id,
+                            password,
+                        },
+                    );
                     self.ask(reference, frame, format!("/join {room}"), &mut fx);
                 }
             },
@@ -621,10 +668,10 @@ impl Chat {
                 Err(line) => fx.lines.push(line),
                 Ok(id) => {
                     let reference = self.next_ref("r");
-                    let frame = Request::LeaveRoom {
-                        reference: reference.clone(),
-                        room_id: id,
-                    };
+                    let frame = Request::with_ref(
+                        reference.clone(),
+                        ClientFrame::LeaveRoom { room_id: id },
+                    );
                     self.ask(reference, frame, format!("/leave {id}"), &mut fx);
                 }
             },
@@ -632,10 +679,10 @@ impl Chat {
                 Err(line) => fx.lines.push(line),
                 Ok(id) => {
                     let reference = self.next_ref("r");
-                    let frame = Request::DeleteRoom {
-                        reference: reference.clone(),
-                        room_id: id,
-                    };
+                    let frame = Request::with_ref(
+                        reference.clone(),
+                        ClientFrame::DeleteRoom { room_id: id },
+                    );
                     self.ask(reference, frame, format!("/delete {id}"), &mut fx);
                 }
             },
@@ -643,10 +690,8 @@ impl Chat {
                 Err(line) => fx.lines.push(line),
                 Ok(id) => {
                     let reference = self.next_ref("m");
-                    let frame = Request::Members {
-                        reference: reference.clone(),
-                        room_id: id,
-                    };
+                    let frame =
+                        Request::with_ref(reference.clone(), ClientFrame::Members { room_id: id });
                     fx.frames.push(frame.clone());
                     self.outstanding.insert(
                         reference,
@@ -660,10 +705,10 @@ impl Chat {
             Command::Block(who) => match self.resolve(&who) {
                 Err(line) => fx.lines.push(line),
                 Ok(user) => {
-                    fx.frames.push(Request::Block {
-                        reference: self.next_ref("b"),
-                        user_id: user.id,
-                    });
+                    fx.frames.push(Request::with_ref(
+                        self.next_ref("b"),
+                        ClientFrame::Block { user_id: user.id },
+                    ));
                     fx.lines.push(Line::Blocked(user.email.clone()));
                     self.blocked.insert(user.id, user);
                 }
@@ -671,10 +716,10 @@ impl Chat {
             Command::Unblock(who) => match self.resolve(&who) {
                 Err(line) => fx.lines.push(line),
                 Ok(user) => {
-                    fx.frames.push(Request::Unblock {
-                        reference: self.next_ref("b"),
-                        user_id: user.id,
-                    });
+                    fx.frames.push(Request::with_ref(
+                        self.next_ref("b"),
+                        ClientFrame::Unblock { user_id: user.id },
+                    ));
                     fx.lines.push(Line::Unblocked(user.email.clone()));
                     self.blocked.remove(&user.id);
                 }
@@ -853,7 +898,7 @@ impl Chat {
     }
 
     /// The answer to `/members`, by email.
-    fn members(&mut self, mut members: Vec<Member>, fx: &mut Effects) {
+    fn members(&mut self, mut members: Vec<RoomMember>, fx: &mut Effects) {
         members.sort_by(|a, b| a.email.cmp(&b.email));
         for m in members {
             fx.lines.push(Line::Member {
@@ -891,16 +936,13 @@ impl Chat {
             Dest::Room(room) => Target::Conversation(room),
             Dest::Person(peer) => match self.direct_with(peer) {
                 Some(c) => Target::Conversation(c),
-                None => Target::Person(peer),
+                None => Target::Direct(peer),
             },
         };
-        Request::Send {
-            reference: p.reference.clone(),
-            client_id: p.client_id.clone(),
-            body: p.body.clone(),
-            target,
-            reply_to: p.reply_to,
-        }
+        Request::with_ref(
+            p.reference.clone(),
+            ClientFrame::send(target, p.client_id.clone(), p.body.clone(), p.reply_to),
+        )
     }
 
     fn resend_pending(&self, fx: &mut Effects) {
@@ -910,7 +952,7 @@ impl Chat {
 
     fn ask_gap(&mut self, conversation: ConversationId, after: i64, fx: &mut Effects) {
         let reference = self.next_ref("g");
-        let frame = Request::history(
+        let frame = frames::history(
             reference.clone(),
             conversation,
             Page::After(after),
@@ -928,7 +970,7 @@ impl Chat {
 
     fn ask_shown(&mut self, conversation: ConversationId, page: Page, n: i64, fx: &mut Effects) {
         let reference = self.next_ref("h");
-        let frame = Request::history(reference.clone(), conversation, page, n);
+        let frame = frames::history(reference.clone(), conversation, page, n);
         fx.frames.push(frame.clone());
         self.outstanding.insert(
             reference,
@@ -1070,9 +1112,9 @@ impl Chat {
     fn refused(&mut self, reference: &str, fx: &mut Effects) {
         if let Some(o) = self.outstanding.remove(reference) {
             if o.purpose == Purpose::Gap {
-                if let Request::History {
+                if let ClientFrame::History {
                     conversation_id, ..
-                } = o.frame
+                } = o.frame.frame
                 {
                     self.gap_filled(conversation_id, fx);
                 }
@@ -1093,6 +1135,11 @@ impl Chat {
             self.resend_pending(fx);
         }
     }
+}
+
+/// The `ref` of a server frame, owned.
+fn owned(reference: Option<Cow<'_, str>>) -> Option<String> {
+    reference.map(Cow::into_owned)
 }
 
 fn no_chat() -> Line {
@@ -1123,7 +1170,7 @@ fn by_email<'a>(people: impl Iterator<Item = &'a User>) -> impl Iterator<Item = 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ClientId, MessageId};
+    use banter_protocol::{ClientId, ErrorCode, MessageId, Quote, UiState};
     use chrono::Utc;
 
     fn user(n: u128, email: &str) -> User {
@@ -1154,25 +1201,38 @@ mod tests {
         serde_json::from_value(json).unwrap()
     }
 
-    fn ready(online: Vec<User>, last_seq: Option<i64>) -> Ready {
-        Ready {
-            me: alice(),
-            online,
-            blocked: vec![],
-            conversations: last_seq
-                .map(|last_seq| Conversation {
-                    id: conversation(),
-                    kind: crate::domain::ConversationKind::Direct,
-                    peer: Some(bob()),
-                    name: None,
-                    last_seq,
-                    read_seq: 0,
-                })
-                .into_iter()
-                .collect(),
-            rooms: vec![],
+    /// Alice's `ready`.
+    fn snapshot(
+        online: Vec<User>,
+        conversations: Vec<ConversationSummary>,
+        rooms: Vec<Room>,
+    ) -> ServerEvent<'static> {
+        ServerEvent::Ready {
+            me: Cow::Owned(alice()),
+            online: online.into(),
+            blocked: Vec::new().into(),
+            conversations: conversations.into(),
+            rooms: rooms.into(),
+            ui: Cow::Owned(UiState::default()),
             expires_at: Utc::now(),
         }
+    }
+
+    /// Alice's `ready`, with her direct chat with bob if `last_seq` is given.
+    fn ready(online: Vec<User>, last_seq: Option<i64>) -> ServerEvent<'static> {
+        let conversations = last_seq
+            .map(|last_seq| ConversationSummary {
+                id: conversation(),
+                kind: ConversationKind::Direct,
+                peer: Some(bob()),
+                name: None,
+                last_seq,
+                read_seq: 0,
+                unread: last_seq,
+            })
+            .into_iter()
+            .collect();
+        snapshot(online, conversations, vec![])
     }
 
     fn texts(fx: &Effects) -> Vec<String> {
@@ -1181,18 +1241,27 @@ mod tests {
 
     /// The `client_id` and target of a `send` frame.
     fn sent(frame: &Request) -> (String, Target) {
-        match frame {
-            Request::Send {
-                client_id, target, ..
-            } => (client_id.clone(), *target),
-            other => panic!("not a send: {other:?}"),
+        match &frame.frame {
+            ClientFrame::Send {
+                client_id,
+                conversation_id: Some(c),
+                to: None,
+                ..
+            } => (client_id.clone(), Target::Conversation(*c)),
+            ClientFrame::Send {
+                client_id,
+                conversation_id: None,
+                to: Some(u),
+                ..
+            } => (client_id.clone(), Target::Direct(*u)),
+            other => panic!("not a send with one target: {other:?}"),
         }
     }
 
     #[test]
     fn the_first_ready_prints_who_is_online_in_email_order() {
         let mut chat = Chat::default();
-        let fx = chat.on_ready(ready(vec![user(3, "zoe@example.com"), bob()], None));
+        let fx = chat.on_event(ready(vec![user(3, "zoe@example.com"), bob()], None));
         assert_eq!(
             texts(&fx),
             [
@@ -1207,16 +1276,16 @@ mod tests {
     #[test]
     fn a_first_message_goes_to_the_person_and_later_ones_to_the_conversation() {
         let mut chat = Chat::default();
-        chat.on_ready(ready(vec![bob()], None));
+        chat.on_event(ready(vec![bob()], None));
         let fx = chat.on_command(Command::Open("BOB@example.com".into()));
         assert_eq!(texts(&fx), ["opened bob@example.com new", "end history"]);
         let fx = chat.on_command(Command::Say("hi".into()));
         let (client_id, target) = sent(&fx.frames[0]);
-        assert_eq!(target, Target::Person(bob().id));
+        assert_eq!(target, Target::Direct(bob().id));
         assert!(!chat.idle());
-        let fx = chat.on_event(Event::Ack {
+        let fx = chat.on_event(ServerEvent::Ack {
             reference: Some("s1".into()),
-            message: message(1, &alice(), "hi", &client_id),
+            message: Cow::Owned(message(1, &alice(), "hi", &client_id)),
         });
         assert_eq!(texts(&fx), [format!("sent {} 1 hi", conversation())]);
         assert!(chat.idle());
@@ -1227,43 +1296,46 @@ mod tests {
     #[test]
     fn after_a_reconnect_gaps_are_filled_in_order_and_unacknowledged_sends_are_resolved_once() {
         let mut chat = Chat::default();
-        chat.on_ready(ready(vec![bob()], Some(2)));
+        chat.on_event(ready(vec![bob()], Some(2)));
         chat.on_command(Command::Open("bob@example.com".into()));
         let committed = sent(&chat.on_command(Command::Say("one".into())).frames[0]).0;
         let lost = sent(&chat.on_command(Command::Say("two".into())).frames[0]).0;
 
         // The socket drops; meanwhile "one" was committed as seq 3 and bob wrote seq 4.
-        let fx = chat.on_ready(ready(vec![], Some(4)));
+        let fx = chat.on_event(ready(vec![], Some(4)));
         assert_eq!(
             texts(&fx),
             ["reconnected", "presence offline bob@example.com"]
         );
         assert!(!chat.synced());
         let gap = fx.frames.last().unwrap().clone();
-        let Request::History {
-            reference,
-            after_seq,
-            ..
+        let Request {
+            reference: Some(reference),
+            frame: ClientFrame::History { after_seq, .. },
         } = gap
         else {
             panic!("a gap request: {gap:?}");
         };
         assert_eq!(after_seq, Some(2));
         // No send goes out before the gap is filled.
-        assert!(!fx.frames.iter().any(|f| matches!(f, Request::Send { .. })));
+        assert!(!fx
+            .frames
+            .iter()
+            .any(|f| matches!(f.frame, ClientFrame::Send { .. })));
 
         // A live message arrives before the gap's answer: it waits its turn.
-        let fx = chat.on_event(Event::Message {
-            message: message(5, &bob(), "five", "b5"),
+        let fx = chat.on_event(ServerEvent::Message {
+            message: Cow::Owned(message(5, &bob(), "five", "b5")),
         });
         assert!(fx.lines.is_empty());
-        let fx = chat.on_event(Event::History {
-            reference: Some(reference),
+        let fx = chat.on_event(ServerEvent::History {
+            reference: Some(reference.into()),
             conversation_id: conversation(),
             messages: vec![
                 message(3, &alice(), "one", &committed),
                 message(4, &bob(), "four", "b4"),
-            ],
+            ]
+            .into(),
         });
         let c = conversation();
         assert_eq!(
@@ -1284,23 +1356,24 @@ mod tests {
     #[test]
     fn a_room_is_never_taken_for_a_direct_chat_with_someone_writing_in_it() {
         let mut chat = Chat::default();
-        chat.on_ready(ready(vec![bob()], None));
+        chat.on_event(ready(vec![bob()], None));
         // A message in a conversation never heard of: it must be looked up first.
-        let event = Event::Message {
-            message: message(1, &bob(), "hello room", "b1"),
+        let event = ServerEvent::Message {
+            message: Cow::Owned(message(1, &bob(), "hello room", "b1")),
         };
         assert_eq!(
             chat.lookup(&event),
             Some(Lookup::Conversations(conversation()))
         );
         chat.looked_up(Lookup::Conversations(conversation()));
-        chat.learn(vec![Conversation {
+        chat.learn(vec![ConversationSummary {
             id: conversation(),
-            kind: crate::domain::ConversationKind::Room,
+            kind: ConversationKind::Room,
             peer: None,
             name: Some("General".into()),
             last_seq: 1,
             read_seq: 0,
+            unread: 1,
         }]);
         assert_eq!(chat.lookup(&event), None);
         let fx = chat.on_event(event);
@@ -1314,18 +1387,18 @@ mod tests {
         let fx = chat.on_command(Command::Open("bob@example.com".into()));
         assert_eq!(texts(&fx), ["opened bob@example.com new", "end history"]);
         let fx = chat.on_command(Command::Say("hi".into()));
-        assert_eq!(sent(&fx.frames[0]).1, Target::Person(bob().id));
+        assert_eq!(sent(&fx.frames[0]).1, Target::Direct(bob().id));
     }
 
     #[test]
     fn a_refused_send_is_no_longer_pending() {
         let mut chat = Chat::default();
-        chat.on_ready(ready(vec![bob()], Some(1)));
+        chat.on_event(ready(vec![bob()], Some(1)));
         chat.on_command(Command::Open("bob@example.com".into()));
         chat.on_command(Command::Say("hi".into()));
-        let fx = chat.on_event(Event::Error {
+        let fx = chat.on_event(ServerEvent::Error {
             reference: Some("s2".into()),
-            code: "blocked".into(),
+            code: ErrorCode::Blocked,
             message: "one of you has blocked the other".into(),
         });
         assert_eq!(
@@ -1338,7 +1411,7 @@ mod tests {
     #[test]
     fn commands_needing_an_open_chat_or_a_known_person_say_so() {
         let mut chat = Chat::default();
-        chat.on_ready(ready(vec![], None));
+        chat.on_event(ready(vec![], None));
         let fx = chat.on_command(Command::Say("hi".into()));
         assert_eq!(
             texts(&fx),
@@ -1364,27 +1437,29 @@ mod tests {
         }
     }
 
-    fn room_conversation(n: u128, name: &str, last_seq: i64) -> Conversation {
-        Conversation {
+    fn room_conversation(n: u128, name: &str, last_seq: i64) -> ConversationSummary {
+        ConversationSummary {
             id: room_id(n),
             kind: ConversationKind::Room,
             peer: None,
             name: Some(name.into()),
             last_seq,
             read_seq: 0,
+            unread: last_seq,
         }
     }
 
     /// Alice, with bob online, two rooms (she is in "Book club") and no direct chat.
     fn with_rooms() -> Chat {
         let mut chat = Chat::default();
-        let mut snapshot = ready(vec![bob()], None);
-        snapshot.rooms = vec![
-            room(10, "General", 1, false),
-            room(11, "Book club", 2, true),
-        ];
-        snapshot.conversations = vec![room_conversation(11, "Book club", 3)];
-        chat.on_ready(snapshot);
+        chat.on_event(snapshot(
+            vec![bob()],
+            vec![room_conversation(11, "Book club", 3)],
+            vec![
+                room(10, "General", 1, false),
+                room(11, "Book club", 2, true),
+            ],
+        ));
         chat
     }
 
@@ -1401,8 +1476,8 @@ mod tests {
                 "end rooms".to_owned(),
             ]
         );
-        let fx = chat.on_event(Event::Room {
-            room: room(12, "Attic", 1, false),
+        let fx = chat.on_event(ServerEvent::Room {
+            room: Cow::Owned(room(12, "Attic", 1, false)),
         });
         assert_eq!(
             texts(&fx),
@@ -1411,16 +1486,16 @@ mod tests {
                 room_id(12)
             )]
         );
-        let fx = chat.on_event(Event::Member {
+        let fx = chat.on_event(ServerEvent::Member {
             room_id: club,
-            user: user(3, "carol@example.com"),
+            user: Cow::Owned(user(3, "carol@example.com")),
             joined: true,
         });
         assert_eq!(
             texts(&fx),
             [format!("member joined {club} carol@example.com")]
         );
-        let fx = chat.on_event(Event::RoomDeleted {
+        let fx = chat.on_event(ServerEvent::RoomDeleted {
             reference: None,
             room_id: general,
         });
@@ -1438,39 +1513,38 @@ mod tests {
             room: "general".into(),
             password: None,
         });
-        let Some(Request::JoinRoom {
-            reference,
-            room_id: asked,
-            ..
+        let Some(Request {
+            reference: Some(reference),
+            frame: ClientFrame::JoinRoom { room_id: asked, .. },
         }) = fx.frames.first().cloned()
         else {
             panic!("a join: {fx:?}");
         };
         assert_eq!(asked, general);
         assert!(!chat.idle(), "the join waits for its answer");
-        let fx = chat.on_event(Event::Joined {
-            reference: Some(reference),
-            room: room(10, "General", 2, false),
-            conversation: room_conversation(10, "General", 7),
+        let fx = chat.on_event(ServerEvent::Joined {
+            reference: Some(reference.into()),
+            room: Cow::Owned(room(10, "General", 2, false)),
+            conversation: Cow::Owned(room_conversation(10, "General", 7)),
         });
         assert_eq!(texts(&fx), [format!("joined {general} General")]);
         assert!(
-            matches!(&fx.frames[..], [Request::History { conversation_id, .. }] if *conversation_id == general),
+            matches!(&fx.frames[..], [Request { frame: ClientFrame::History { conversation_id, .. }, .. }] if *conversation_id == general),
             "{fx:?}"
         );
         let fx = chat.on_command(Command::Say("hello room".into()));
         assert_eq!(sent(&fx.frames[0]).1, Target::Conversation(general));
 
         // A join made elsewhere is printed, and opens nothing.
-        let fx = chat.on_event(Event::Joined {
+        let fx = chat.on_event(ServerEvent::Joined {
             reference: None,
-            room: room(12, "Attic", 1, false),
-            conversation: room_conversation(12, "Attic", 0),
+            room: Cow::Owned(room(12, "Attic", 1, false)),
+            conversation: Cow::Owned(room_conversation(12, "Attic", 0)),
         });
         assert_eq!(texts(&fx), [format!("joined {} Attic", room_id(12))]);
         assert!(fx.frames.is_empty());
 
-        let fx = chat.on_event(Event::Left {
+        let fx = chat.on_event(ServerEvent::Left {
             reference: None,
             room_id: general,
         });
@@ -1508,8 +1582,8 @@ mod tests {
             ["error not_room the open chat is not a room; /open <room> first, or name the room"]
         );
         // A room named like a known person's email does not hide the person.
-        chat.on_event(Event::Room {
-            room: room(12, "bob@example.com", 1, false),
+        chat.on_event(ServerEvent::Room {
+            room: Cow::Owned(room(12, "bob@example.com", 1, false)),
         });
         let fx = chat.on_command(Command::Open("bob@example.com".into()));
         assert_eq!(texts(&fx)[0], "opened bob@example.com new");
@@ -1525,19 +1599,29 @@ mod tests {
             body: "agreed".into(),
         });
         assert!(
-            matches!(&fx.frames[..], [Request::Send { reply_to: Some(2), target, .. }] if *target == Target::Conversation(club)),
+            matches!(
+                &fx.frames[..],
+                [Request {
+                    frame: ClientFrame::Send {
+                        reply_to: Some(2),
+                        ..
+                    },
+                    ..
+                }]
+            ),
             "{fx:?}"
         );
+        assert_eq!(sent(&fx.frames[0]).1, Target::Conversation(club));
 
         let mut reply = message(4, &bob(), "me too", "b4");
         reply.conversation_id = club;
-        reply.reply_to = Some(crate::domain::Quote {
+        reply.reply_to = Some(Quote {
             seq: 2,
             sender_id: Some(alice().id),
             body: Some("shall we\nread it?".into()),
         });
-        let fx = chat.on_event(Event::Message {
-            message: reply.clone(),
+        let fx = chat.on_event(ServerEvent::Message {
+            message: Cow::Borrowed(&reply),
         });
         assert_eq!(
             texts(&fx),
@@ -1547,12 +1631,14 @@ mod tests {
             ]
         );
         reply.seq = 5;
-        reply.reply_to = Some(crate::domain::Quote {
+        reply.reply_to = Some(Quote {
             seq: 1,
             sender_id: None,
             body: None,
         });
-        let fx = chat.on_event(Event::Message { message: reply });
+        let fx = chat.on_event(ServerEvent::Message {
+            message: Cow::Owned(reply),
+        });
         assert_eq!(texts(&fx)[1], format!("reply-to {club} 5 1 unknown"));
     }
 }

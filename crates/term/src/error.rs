@@ -1,6 +1,6 @@
 //! Why `banter chat` stops: each is one line on stderr and a non-zero exit.
 
-use crate::cli::CliError;
+use banter_protocol::mint::MintError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TermError {
@@ -8,6 +8,10 @@ pub enum TermError {
     ServerUrl(String),
     #[error("no session token: pass --token (or set BANTER_TOKEN), or --email to mint one")]
     NoCredentials,
+    #[error(
+        "--email: this program cannot mint session tokens; pass --token (or set BANTER_TOKEN) instead"
+    )]
+    NoMinter,
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error(
@@ -26,8 +30,9 @@ pub enum TermError {
     },
     #[error("{0} message(s) were not acknowledged by the server before exit")]
     Unsent(usize),
-    #[error("minting a session token: {0}")]
-    Mint(Box<CliError>),
+    /// Shown with its causes, each after a `: `.
+    #[error("minting a session token: {}", with_causes(.0.as_ref()))]
+    Mint(#[source] MintError),
     #[error("TLS set-up: {0}")]
     Tls(String),
     #[error("--ca-cert {path}: {reason}")]
@@ -36,4 +41,16 @@ pub enum TermError {
     Input(#[source] std::io::Error),
     #[error("writing stdout: {0}")]
     Output(#[source] std::io::Error),
+}
+
+/// An error's message followed by those of its causes: `database: connection refused`.
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }

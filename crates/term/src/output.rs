@@ -2,7 +2,7 @@
 //! one space, free text (bodies, error messages) last and escaped so that it stays on
 //! one line. docs/terminal.md documents every line; this file is its only producer.
 
-use crate::domain::ConversationId;
+use banter_protocol::ConversationId;
 use std::fmt;
 use std::io::Write;
 

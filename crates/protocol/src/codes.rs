@@ -1,9 +1,11 @@
-//! Error codes of `error` frames and WebSocket close codes (SPEC §6).
+//! Error codes of `error` frames and WebSocket close codes (docs/protocol.md).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// The `code` of an `error` frame; JSON errors of the HTTP API use the same names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     Blocked,
@@ -41,11 +43,11 @@ impl ErrorCode {
 pub mod close {
     /// The token was bad, or expired without a fresh `auth`.
     pub const UNAUTHORIZED: u16 = 4401;
-    /// The user already has the most windows allowed (an addition to SPEC §6).
+    /// The user already has the most windows allowed (an addition).
     pub const TOO_MANY_WINDOWS: u16 = 4403;
     /// No `auth` frame within the allowed time after connecting.
     pub const AUTH_TIMEOUT: u16 = 4408;
-    /// The socket fell too far behind reading (an addition to SPEC §6): reconnect and resync.
+    /// The socket fell too far behind reading (an addition): reconnect and resync.
     pub const SLOW_CONSUMER: u16 = 4409;
     /// A frame over the size limit.
     pub const TOO_LARGE: u16 = 4413;

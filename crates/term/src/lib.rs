@@ -1,4 +1,4 @@
-//! `banter chat`: the terminal client, in line mode (docs/terminal.md).
+//! # `banter-term`: `banter chat`, the terminal client, in line mode (docs/terminal.md)
 //!
 //! It reads commands and messages from stdin, one per line, and prints events to
 //! stdout, one per line, in a fixed greppable format, so people and scripts drive it
@@ -10,10 +10,23 @@
 //! Rooms (create, join, leave, delete, members, the live room list) and replies ride on
 //! the same socket; see docs/terminal.md.
 //!
-//! Layout: [`frames`] (typed protocol frames), [`commands`] (decoding stdin lines),
-//! [`state`] (what the client knows and how it reacts; no I/O), [`output`] (the line
-//! format), [`connection`] (URLs, TLS, connecting), [`token`] (given or minted tokens),
-//! [`input`] (the stdin reader), [`client`] (the loop that ties them), [`error`].
+//! This crate is a client of `banter-protocol` and of nothing else of Banter's: the
+//! frames both ways and the types they carry are that crate's, and minting tokens for
+//! `--email` is the caller's (the `banter` binary hands [`run`] a
+//! [`banter_protocol::MintTokens`]). [`ChatArgs`] is the `banter chat` subcommand's
+//! arguments, which the binary embeds.
+//!
+//! Modules:
+//! - [`frames`]: what the client adds to the protocol (`history` requests within
+//!   [`frames::HISTORY_MAX`], the HTTP bodies it reads);
+//! - [`commands`]: decoding stdin lines;
+//! - [`state`]: what the client knows and how it reacts (no I/O);
+//! - [`output`]: the line format of stdout;
+//! - [`connection`]: URLs, TLS, connecting, and the HTTP look-ups;
+//! - [`token`]: given or minted tokens;
+//! - [`input`]: the stdin reader;
+//! - [`client`]: the loop that ties them;
+//! - [`error`]: why `banter chat` stops.
 
 pub mod client;
 pub mod commands;
@@ -27,8 +40,10 @@ pub mod token;
 
 pub use error::TermError;
 
+use banter_protocol::MintTokens;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use token::{Credentials, Tokens};
 
@@ -54,11 +69,12 @@ pub struct ChatArgs {
 }
 
 impl ChatArgs {
-    fn credentials(&self) -> Result<Credentials, TermError> {
+    fn credentials(&self, minter: Option<Arc<dyn MintTokens>>) -> Result<Credentials, TermError> {
         match (&self.email, &self.token) {
             (Some(email), _) => Ok(Credentials::Mint {
                 email: email.trim().to_owned(),
                 ttl: self.ttl,
+                minter: minter.ok_or(TermError::NoMinter)?,
             }),
             (None, Some(token)) if !token.trim().is_empty() => {
                 Ok(Credentials::Token(token.clone()))
@@ -68,11 +84,12 @@ impl ChatArgs {
     }
 }
 
-/// Runs the client until `/quit` or end of input.
-pub async fn run(args: ChatArgs) -> Result<(), TermError> {
+/// Runs the client until `/quit` or end of input. `minter` mints the tokens `--email`
+/// asks for (without one, `--email` is refused with [`TermError::NoMinter`]).
+pub async fn run(args: ChatArgs, minter: Option<Arc<dyn MintTokens>>) -> Result<(), TermError> {
     let endpoint = connection::Endpoint::parse(&args.server)?;
     let tls = connection::tls_config(args.ca_cert.as_deref())?;
-    let tokens = Tokens::new(args.credentials()?).await?;
+    let tokens = Tokens::new(args.credentials(minter)?).await?;
     let mut http = reqwest::Client::builder().timeout(connection::CONNECT_TIMEOUT);
     if let Some(path) = &args.ca_cert {
         let failed = |reason: String| TermError::CaCert {

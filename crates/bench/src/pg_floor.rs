@@ -13,8 +13,7 @@
 
 use super::stats::{histogram, percentiles_ms};
 use super::BenchArgs;
-use crate::configuration;
-use crate::db;
+use super::{Host, PgPool};
 use anyhow::Context as _;
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
@@ -65,7 +64,7 @@ struct Conversation {
 }
 
 /// Empty tables and `users` direct conversations, each with its sender.
-async fn seed(pool: &db::Pool, s: &str, users: usize) -> anyhow::Result<Vec<Conversation>> {
+async fn seed(pool: &PgPool, s: &str, users: usize) -> anyhow::Result<Vec<Conversation>> {
     let conn = pool.get().await?;
     conn.batch_execute(&format!(
         "TRUNCATE {s}.messages, {s}.conversations, {s}.users"
@@ -242,7 +241,7 @@ async fn work(mut conn: Connection, job: Job) -> anyhow::Result<Worked> {
 }
 
 /// One phase: fresh tables, `connections` workers, `batch` rows per transaction.
-async fn phase(pool: &db::Pool, s: &str, args: &BenchArgs, batch: usize) -> anyhow::Result<Value> {
+async fn phase(pool: &PgPool, s: &str, args: &BenchArgs, batch: usize) -> anyhow::Result<Value> {
     let conversations = seed(pool, s, args.users).await?;
     let connections = args.windows.min(args.users);
     let body: Arc<str> = "x".repeat(args.body.max(1)).into();
@@ -315,15 +314,15 @@ async fn phase(pool: &db::Pool, s: &str, args: &BenchArgs, batch: usize) -> anyh
     }))
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(args: BenchArgs, host: &Host) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.users >= 1 && args.windows >= 1 && args.batch >= 1,
         "need at least 1 user (conversation), 1 window (connection) and a batch of 1"
     );
-    let lookup = |k: &str| std::env::var(k).ok();
-    let url = configuration::database_url_from(&lookup).context("needs DATABASE_URL")?;
     let connections = args.windows.min(args.users);
-    let pool = db::connect(&url, connections as u32 + 1).await?;
+    let pool = (host.postgres)(connections as u32 + 1)
+        .await
+        .context("needs DATABASE_URL")?;
     let schema = format!("bench_floor_{}", &Uuid::new_v4().simple().to_string()[..8]);
     let settings = {
         let conn = pool.get().await?;

@@ -7,15 +7,15 @@
 
 use super::procfs::rss_kib;
 use super::windows::{self, Placement, Tally};
-use super::{tokens, ws_urls, BenchArgs};
+use super::{tokens, ws_urls, BenchArgs, Host};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(args: BenchArgs, host: &Host) -> anyhow::Result<()> {
     let urls = ws_urls(&args);
-    let people = tokens(args.users).await?;
+    let people = tokens(host, args.users).await?;
     let before = args.server_pid.and_then(rss_kib);
     let tally = Tally::new(args.users - 1);
     let (readers, connect_secs) = windows::open(

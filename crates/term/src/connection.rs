@@ -4,8 +4,8 @@
 //! `GET /api/conversations` and `GET /api/rooms/{id}/members`.
 
 use super::error::TermError;
-use super::frames::{self, ConversationList, Event, MemberList, Ready};
-use crate::domain::ConversationId;
+use super::frames::{ConversationList, MemberList};
+use banter_protocol::{ConversationId, ServerEvent};
 use futures_util::StreamExt;
 use std::path::Path;
 use std::sync::Arc;
@@ -158,12 +158,13 @@ pub fn tls_config(ca_cert: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, T
     Ok(Arc::new(config))
 }
 
-/// Connects, authenticates with the `Authorization` header, and waits for `ready`.
+/// Connects, authenticates with the `Authorization` header, and waits for `ready`: the
+/// event returned is always a [`ServerEvent::Ready`].
 pub async fn connect(
     endpoint: &Endpoint,
     token: &str,
     tls: &Arc<rustls::ClientConfig>,
-) -> Result<(Socket, Ready), ConnectError> {
+) -> Result<(Socket, ServerEvent<'static>), ConnectError> {
     let unreachable = |e: &dyn std::fmt::Display| ConnectError::Unreachable(e.to_string());
     let mut request = endpoint
         .ws
@@ -221,7 +222,7 @@ pub async fn connect(
         while let Some(frame) = socket.next().await {
             match frame.map_err(|e| unreachable(&e))? {
                 WsMessage::Text(text) => {
-                    if let Ok(Event::Ready(ready)) = frames::decode(&text) {
+                    if let Ok(ready @ ServerEvent::Ready { .. }) = ServerEvent::decode(&text) {
                         return Ok(ready);
                     }
                 }

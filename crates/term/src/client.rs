@@ -5,11 +5,11 @@
 use super::commands::{self, Command};
 use super::connection::{self, ConnectError, Endpoint, Socket};
 use super::error::TermError;
-use super::frames::{self, Event, Request};
 use super::input::Input;
 use super::output::{Line, Output};
 use super::state::{Chat, Effects, Lookup};
 use super::token::Tokens;
+use banter_protocol::{ClientFrame, Request, ServerEvent};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,8 +77,7 @@ impl Client {
             other => other,
         }
         .map_err(|e| e.into_error(&self.endpoint.ws))?;
-        self.schedule_renewal(ready.expires_at);
-        let fx = self.chat.on_ready(ready);
+        let fx = self.on_ready(ready);
         self.print(&fx.lines)?;
         Ok(socket)
     }
@@ -160,7 +159,7 @@ impl Client {
                     match self.tokens.renew().await {
                         Ok(token) => Effects {
                             lines: Vec::new(),
-                            frames: vec![Request::Auth { token }],
+                            frames: vec![Request::new(ClientFrame::Auth { token })],
                         },
                         Err(e) => {
                             // Try again shortly; the socket lives until the old token expires.
@@ -187,7 +186,7 @@ impl Client {
     }
 
     async fn on_text(&mut self, text: &str) -> Effects {
-        let event = match frames::decode(text) {
+        let event = match ServerEvent::decode(text) {
             Ok(event) => event,
             Err(e) => {
                 return Effects {
@@ -199,7 +198,7 @@ impl Client {
                 }
             }
         };
-        if let Event::Session { expires_at } = &event {
+        if let ServerEvent::Session { expires_at } = &event {
             self.schedule_renewal(*expires_at);
         }
         while let Some(lookup) = self.chat.lookup(&event) {
@@ -246,6 +245,14 @@ impl Client {
         })
     }
 
+    /// A new socket's `ready`: renewal is scheduled by its expiry, and [`Chat`] reacts.
+    fn on_ready(&mut self, ready: ServerEvent<'static>) -> Effects {
+        if let ServerEvent::Ready { expires_at, .. } = &ready {
+            self.schedule_renewal(*expires_at);
+        }
+        self.chat.on_event(ready)
+    }
+
     fn leave(&mut self) {
         self.leaving.get_or_insert(Instant::now() + LEAVE_WITHIN);
     }
@@ -275,8 +282,7 @@ impl Client {
             pause = (pause * 2).min(LONGEST_RETRY);
             match connection::connect(&self.endpoint, self.tokens.current(), &self.tls).await {
                 Ok((mut socket, ready)) => {
-                    self.schedule_renewal(ready.expires_at);
-                    let fx = self.chat.on_ready(ready);
+                    let fx = self.on_ready(ready);
                     self.print(&fx.lines)?;
                     match send_all(&mut socket, &fx.frames).await {
                         Ok(()) => return Ok(Some(socket)),

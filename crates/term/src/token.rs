@@ -1,15 +1,36 @@
 //! Where the session token comes from: given (`--token`, `BANTER_TOKEN`), which lives
-//! until it expires, or minted with the root key (`--email`), which the client renews
-//! before it expires and after the server refuses it.
+//! until it expires, or minted with the root key (`--email`) by the [`MintTokens`] the
+//! caller hands in, which the client renews before it expires and after the server
+//! refuses it.
 
 use super::error::TermError;
+use banter_protocol::MintTokens;
 use chrono::{DateTime, Utc};
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Credentials {
     Token(String),
-    Mint { email: String, ttl: Duration },
+    Mint {
+        email: String,
+        ttl: Duration,
+        minter: Arc<dyn MintTokens>,
+    },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Token(token) => f.debug_tuple("Token").field(token).finish(),
+            Credentials::Mint { email, ttl, .. } => f
+                .debug_struct("Mint")
+                .field("email", email)
+                .field("ttl", ttl)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// The token in use and how to get the next one.
@@ -24,7 +45,7 @@ impl Tokens {
     pub async fn new(credentials: Credentials) -> Result<Tokens, TermError> {
         let current = match &credentials {
             Credentials::Token(token) => token.trim().to_owned(),
-            Credentials::Mint { email, ttl } => mint(email, *ttl).await?,
+            Credentials::Mint { email, ttl, minter } => mint(minter.as_ref(), email, *ttl).await?,
         };
         Ok(Tokens {
             credentials,
@@ -45,8 +66,8 @@ impl Tokens {
     pub async fn renew(&mut self) -> Result<String, TermError> {
         match &self.credentials {
             Credentials::Token(_) => Err(TermError::Unauthorized),
-            Credentials::Mint { email, ttl } => {
-                self.current = mint(email, *ttl).await?;
+            Credentials::Mint { email, ttl, minter } => {
+                self.current = mint(minter.as_ref(), email, *ttl).await?;
                 Ok(self.current.clone())
             }
         }
@@ -63,9 +84,10 @@ impl Tokens {
     }
 }
 
-async fn mint(email: &str, ttl: Duration) -> Result<String, TermError> {
-    crate::cli::mint_token(email, ttl)
+async fn mint(minter: &dyn MintTokens, email: &str, ttl: Duration) -> Result<String, TermError> {
+    minter
+        .mint(email, ttl)
         .await
-        .map(|(token, _)| token)
-        .map_err(|e| TermError::Mint(Box::new(e)))
+        .map(|minted| minted.token)
+        .map_err(TermError::Mint)
 }

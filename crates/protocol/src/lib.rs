@@ -1,0 +1,44 @@
+//! # Banter's wire protocol
+//!
+//! The WebSocket protocol v1 (docs/protocol.md) as Rust types, both ways, shared by the
+//! server (`banter serve`), the terminal client (`banter chat`), the load generator
+//! (`banter bench`) and — through generated TypeScript — the web client:
+//!
+//! ```text
+//!   client ── Request { ref, ClientFrame } ──▶ server      (client.rs)
+//!   client ◀──────────── ServerEvent ───────── server      (server.rs)
+//! ```
+//!
+//! - [`ids`]: the typed ids frames carry ([`UserId`], [`ConversationId`], [`MessageId`],
+//!   [`ClientId`]);
+//! - [`model`]: what frames describe (people, messages, conversations, rooms, UI state);
+//! - [`client`]: frames clients send ([`ClientFrame`], wrapped in a [`Request`] with its
+//!   `ref`), plus [`Target`] and [`Page`], the two choices a send and a history request
+//!   make;
+//! - [`server`]: frames the server sends ([`ServerEvent`]), borrowing when the server
+//!   serializes and owning when a client deserializes;
+//! - [`codes`]: `error` frame codes and WebSocket close codes;
+//! - [`mint`]: how clients that hold the root key are handed session tokens;
+//! - [`typescript`]: the TypeScript declarations generated from these types.
+//!
+//! This crate knows nothing of actix, Postgres or Redis: it is the contract, and whatever
+//! validation needs the server's configuration (body length, history page size, UI state
+//! size) is the server's.
+
+pub mod client;
+pub mod codes;
+pub mod ids;
+pub mod mint;
+pub mod model;
+pub mod server;
+pub mod typescript;
+
+pub use client::{ClientFrame, Page, Request, Target, MAX_REF_CHARS};
+pub use codes::{close, ErrorCode};
+pub use ids::{ClientId, ConversationId, MessageId, UserId};
+pub use mint::{MintTokens, MintedToken};
+pub use model::{
+    ConversationKind, ConversationSummary, Message, Quote, Room, RoomMember, UiState, User,
+    QUOTE_CHARS,
+};
+pub use server::ServerEvent;

@@ -1,0 +1,128 @@
+//! What frames describe: people, messages, conversations, rooms and the mirrored UI
+//! state. These are also the bodies of the HTTP API.
+
+use crate::ids::{ClientId, ConversationId, MessageId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// `{"id", "email"}`: the shape every list and event uses for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+}
+
+/// A committed message, exactly as clients see it (plus `reply_to` when it answers one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    /// Its place in the conversation: 1, 2, 3… without gaps.
+    pub seq: i64,
+    pub sender_id: UserId,
+    pub body: String,
+    pub client_id: ClientId,
+    pub created_at: DateTime<Utc>,
+    /// The earlier message this one answers, quoted (absent for most messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reply_to: Option<Quote>,
+}
+
+/// Longest quote of a replied-to message, in characters.
+pub const QUOTE_CHARS: usize = 200;
+
+/// `{"seq","sender_id","body"}`: what a reply shows of the message it answers. `body` is
+/// its first 200 characters; `null` when that message is gone (retention).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Quote {
+    pub seq: i64,
+    pub sender_id: Option<UserId>,
+    pub body: Option<String>,
+}
+
+/// A direct chat between two people, or a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationKind {
+    Direct,
+    Room,
+}
+
+impl ConversationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::Direct => "direct",
+            ConversationKind::Room => "room",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "direct" => Some(ConversationKind::Direct),
+            "room" => Some(ConversationKind::Room),
+            _ => None,
+        }
+    }
+}
+
+/// A conversation as one member sees it, with that member's unread count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationSummary {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    /// The other person of a direct chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub peer: Option<User>,
+    /// A room's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub name: Option<String>,
+    pub last_seq: i64,
+    pub read_seq: i64,
+    pub unread: i64,
+}
+
+/// `{"id","name","has_password","created_by","members"}`: a room in everyone's room list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Room {
+    pub id: ConversationId,
+    pub name: String,
+    pub has_password: bool,
+    /// The person who may delete it (`None` once their account is gone).
+    pub created_by: Option<UserId>,
+    /// How many members it has.
+    pub members: i64,
+}
+
+/// A member of a room with their presence, as the asking viewer may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoomMember {
+    pub id: UserId,
+    pub email: String,
+    pub online: bool,
+}
+
+/// What every window of a person shows alike: the selected conversation and the draft.
+/// Extra keys a client adds are kept and mirrored as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct UiState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub selected: Option<String>,
+    #[serde(default)]
+    pub draft: String,
+    /// Keys of the client's own, kept and mirrored as they are.
+    #[serde(flatten)]
+    #[ts(skip)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}

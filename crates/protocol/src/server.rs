@@ -1,0 +1,152 @@
+//! Frames the server sends. The server serializes each once and shares the text with
+//! every window it goes to, borrowing what it describes (`Cow::Borrowed`); a client
+//! deserializes into owned values (`ServerEvent<'static>`).
+
+use crate::codes::ErrorCode;
+use crate::ids::{ConversationId, UserId};
+use crate::model::{ConversationSummary, Message, Room, RoomMember, UiState, User};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use ts_rs::TS;
+
+/// A frame from the server; `type` selects the variant. Replies caused by a client frame
+/// carry that frame's `ref`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerEvent<'a> {
+    /// The snapshot a window starts from.
+    Ready {
+        me: Cow<'a, User>,
+        online: Cow<'a, [User]>,
+        blocked: Cow<'a, [User]>,
+        conversations: Cow<'a, [ConversationSummary]>,
+        /// (addition) every room, for the room list.
+        rooms: Cow<'a, [Room]>,
+        ui: Cow<'a, UiState>,
+        expires_at: DateTime<Utc>,
+    },
+    Presence {
+        user: Cow<'a, User>,
+        online: bool,
+    },
+    /// A message for a window that did not send it.
+    Message {
+        message: Cow<'a, Message>,
+    },
+    /// The sending window's confirmation that its message is committed.
+    Ack {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        message: Cow<'a, Message>,
+    },
+    History {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        conversation_id: ConversationId,
+        messages: Cow<'a, [Message]>,
+    },
+    Blocked {
+        user: Cow<'a, User>,
+    },
+    Unblocked {
+        user: Cow<'a, User>,
+    },
+    /// Another window of mine read `conversation_id` up to `seq`.
+    Read {
+        conversation_id: ConversationId,
+        seq: i64,
+    },
+    Ui {
+        state: Cow<'a, UiState>,
+    },
+    Typing {
+        conversation_id: ConversationId,
+        user_id: UserId,
+    },
+    Error {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        code: ErrorCode,
+        message: Cow<'a, str>,
+    },
+    /// Reply to a re-sent `auth`: the session now lasts until `expires_at`.
+    Session {
+        expires_at: DateTime<Utc>,
+    },
+    /// (addition) A room was created, or its member count changed: for everyone's list.
+    Room {
+        room: Cow<'a, Room>,
+    },
+    /// (addition) A room was deleted, with its messages.
+    RoomDeleted {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        room_id: ConversationId,
+    },
+    /// (addition) You are a member of this room now (you created or joined it).
+    Joined {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        room: Cow<'a, Room>,
+        conversation: Cow<'a, ConversationSummary>,
+    },
+    /// (addition) You left this room.
+    Left {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        room_id: ConversationId,
+    },
+    /// (addition) Someone joined (`joined: true`) or left a room you are in.
+    Member {
+        room_id: ConversationId,
+        user: Cow<'a, User>,
+        joined: bool,
+    },
+    /// (addition) Reply to `members`: the room's members with their presence.
+    Members {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        room_id: ConversationId,
+        members: Cow<'a, [RoomMember]>,
+    },
+    /// Never sent: what a client decodes a frame type it does not know yet into (servers
+    /// may add frame types; clients ignore those they do not know).
+    #[serde(other)]
+    #[ts(skip)]
+    Unknown,
+}
+
+impl ServerEvent<'_> {
+    /// The JSON text frame. Serializing these types cannot fail (no maps with
+    /// non-string keys, no failing `Serialize` impls).
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Decodes one text frame (a frame of an unknown type decodes to `Unknown`).
+    pub fn decode(text: &str) -> Result<ServerEvent<'static>, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The `ref` of the client frame this answers, if any.
+    pub fn reference(&self) -> Option<&str> {
+        match self {
+            ServerEvent::Ack { reference, .. }
+            | ServerEvent::History { reference, .. }
+            | ServerEvent::Error { reference, .. }
+            | ServerEvent::RoomDeleted { reference, .. }
+            | ServerEvent::Joined { reference, .. }
+            | ServerEvent::Left { reference, .. }
+            | ServerEvent::Members { reference, .. } => reference.as_deref(),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,149 @@
+// Generated from crates/protocol by ts-rs: do not edit. Regenerate with
+// `UPDATE_TYPESCRIPT=1 cargo test -p banter-protocol`.
+
+/**
+ * A person known to Banter (one per issuer + subject).
+ */
+
+export type UserId = string;
+
+/**
+ * A direct chat or a room.
+ */
+
+export type ConversationId = string;
+
+/**
+ * One stored message.
+ */
+
+export type MessageId = string;
+
+/**
+ * The sender's own name for a message, which makes a retried send idempotent.
+ */
+
+export type ClientId = string;
+
+/**
+ * `{"id", "email"}`: the shape every list and event uses for a person.
+ */
+
+export type User = { id: UserId, email: string, };
+
+/**
+ * `{"seq","sender_id","body"}`: what a reply shows of the message it answers. `body` is
+ * its first 200 characters; `null` when that message is gone (retention).
+ */
+
+export type Quote = { seq: number, sender_id: UserId | null, body: string | null, };
+
+/**
+ * A committed message, exactly as clients see it (plus `reply_to` when it answers one).
+ */
+
+export type Message = { id: MessageId, conversation_id: ConversationId, 
+/**
+ * Its place in the conversation: 1, 2, 3… without gaps.
+ */
+seq: number, sender_id: UserId, body: string, client_id: ClientId, created_at: string, 
+/**
+ * The earlier message this one answers, quoted (absent for most messages).
+ */
+reply_to?: Quote, };
+
+/**
+ * A direct chat between two people, or a room.
+ */
+
+export type ConversationKind = "direct" | "room";
+
+/**
+ * A conversation as one member sees it, with that member's unread count.
+ */
+
+export type ConversationSummary = { id: ConversationId, kind: ConversationKind, 
+/**
+ * The other person of a direct chat.
+ */
+peer?: User, 
+/**
+ * A room's name.
+ */
+name?: string, last_seq: number, read_seq: number, unread: number, };
+
+/**
+ * `{"id","name","has_password","created_by","members"}`: a room in everyone's room list.
+ */
+
+export type Room = { id: ConversationId, name: string, has_password: boolean, 
+/**
+ * The person who may delete it (`None` once their account is gone).
+ */
+created_by: UserId | null, 
+/**
+ * How many members it has.
+ */
+members: number, };
+
+/**
+ * A member of a room with their presence, as the asking viewer may see it.
+ */
+
+export type RoomMember = { id: UserId, email: string, online: boolean, };
+
+/**
+ * What every window of a person shows alike: the selected conversation and the draft.
+ * Extra keys a client adds are kept and mirrored as they are.
+ */
+
+export type UiState = { selected?: string, draft: string, };
+
+/**
+ * The `code` of an `error` frame; JSON errors of the HTTP API use the same names.
+ */
+
+export type ErrorCode = "blocked" | "bad_request" | "not_found" | "forbidden" | "too_large" | "rate_limited" | "unauthorized" | "unavailable" | "conflict" | "method_not_allowed";
+
+/**
+ * The frames a client sends; `type` selects the variant.
+ */
+
+export type ClientFrame = { "type": "auth", token: string, } | { "type": "send", 
+/**
+ * The sender's idempotency key: a retry with the same id stores nothing twice.
+ */
+client_id: string, body: string, conversation_id?: ConversationId, to?: UserId, 
+/**
+ * The `seq` of the message this one answers.
+ */
+reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, };
+
+/**
+ * One client frame with its `ref`: `{"type": "send", "ref": "s1", …}`.
+ */
+
+export type Request = { 
+/**
+ * The client's name for this request, echoed by its reply (at most 100 characters).
+ */
+ref?: string, } & ({ "type": "auth", token: string, } | { "type": "send", 
+/**
+ * The sender's idempotency key: a retry with the same id stores nothing twice.
+ */
+client_id: string, body: string, conversation_id?: ConversationId, to?: UserId, 
+/**
+ * The `seq` of the message this one answers.
+ */
+reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, });
+
+/**
+ * A frame from the server; `type` selects the variant. Replies caused by a client frame
+ * carry that frame's `ref`.
+ */
+
+export type ServerEvent = { "type": "ready", me: User, online: Array<User>, blocked: Array<User>, conversations: Array<ConversationSummary>, 
+/**
+ * (addition) every room, for the room list.
+ */
+rooms: Array<Room>, ui: UiState, expires_at: string, } | { "type": "presence", user: User, online: boolean, } | { "type": "message", message: Message, } | { "type": "ack", ref?: string, message: Message, } | { "type": "history", ref?: string, conversation_id: ConversationId, messages: Array<Message>, } | { "type": "blocked", user: User, } | { "type": "unblocked", user: User, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "ui", state: UiState, } | { "type": "typing", conversation_id: ConversationId, user_id: UserId, } | { "type": "error", ref?: string, code: ErrorCode, message: string, } | { "type": "session", expires_at: string, } | { "type": "room", room: Room, } | { "type": "room_deleted", ref?: string, room_id: ConversationId, } | { "type": "joined", ref?: string, room: Room, conversation: ConversationSummary, } | { "type": "left", ref?: string, room_id: ConversationId, } | { "type": "member", room_id: ConversationId, user: User, joined: boolean, } | { "type": "members", ref?: string, room_id: ConversationId, members: Array<RoomMember>, };
