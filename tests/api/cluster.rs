@@ -164,7 +164,7 @@ async fn a_killed_node_s_users_go_offline_and_those_with_another_window_stay() {
     let mut env = app.peer_env("doomed");
     env.push(("CLUSTER_HEARTBEAT_MS", "200".to_owned()));
     env.push(("CLUSTER_NODE_TTL_MS", "1000".to_owned()));
-    let mut doomed = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
+    let mut doomed = ServerProcess::start(&app.database_url, free_port(), env).await;
     doomed.node().wait_ready(&app.http).await;
 
     let alice = app.sign_in("alice@example.com").await;
@@ -207,7 +207,7 @@ async fn a_killed_node_s_users_go_offline_and_those_with_another_window_stay() {
 
 #[actix_web::test]
 async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_nothing_lost() {
-    let port = RedisServer::free_port();
+    let port = free_port();
     let mut redis = RedisServer::start(port, vec!["--port".into(), port.to_string()]).await;
     let url = format!("redis://127.0.0.1:{port}");
     let prefix = test_prefix();
@@ -303,7 +303,7 @@ async fn rediss_with_a_self_signed_certificate_works() {
     make_certificates(&dir);
     // The authority's own certificate is self-signed: Redis presents exactly that.
     let (cert, key) = (dir.join("ca.crt"), dir.join("ca.key"));
-    let port = RedisServer::free_port();
+    let port = free_port();
     let args = vec![
         "--port".into(),
         "0".into(),
@@ -351,7 +351,7 @@ async fn a_node_restarted_under_the_same_name_clears_its_previous_life() {
         env.push(("CLUSTER_NODE_TTL_MS", "60000".to_owned()));
         env
     };
-    let port = RedisServer::free_port();
+    let port = free_port();
     let mut phoenix = ServerProcess::start(&app.database_url, port, env()).await;
     phoenix.node().wait_ready(&app.http).await;
     let bob = app.sign_in("bob@example.com").await;

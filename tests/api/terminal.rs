@@ -388,7 +388,7 @@ async fn a_bad_token_makes_the_terminal_client_exit_non_zero_with_one_clear_line
 
 #[actix_web::test]
 async fn an_unreachable_server_makes_the_terminal_client_exit_non_zero_with_one_clear_line() {
-    let port = RedisServer::free_port();
+    let port = free_port();
     let mut term = Terminal::start(&format!("http://127.0.0.1:{port}"), &["--token", "x"]);
     let (status, stderr) = term.exit().await;
     assert!(!status.success(), "{status:?}");
@@ -453,7 +453,7 @@ async fn after_the_server_restarts_the_client_reconnects_and_prints_what_it_miss
     let app = spawn_app().await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
-    let port = RedisServer::free_port();
+    let port = free_port();
     let mut server =
         ServerProcess::start(&app.database_url, port, app.peer_env("restarting")).await;
     let mut term = Terminal::start(

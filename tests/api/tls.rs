@@ -64,7 +64,7 @@ impl TlsPostgres {
         run(Command::new("chmod")
             .arg("600")
             .arg(data.join("server.key")));
-        let port = RedisServer::free_port();
+        let port = free_port();
         let options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key",
             dir.display()

@@ -1,5 +1,5 @@
-//! The `banter` server in a process of its own (so it can be killed), and commands run to
-//! completion.
+//! The `banter` server in a process of its own (so it can be killed), commands run to
+//! completion, and free ports for servers to listen on.
 
 use super::{Node, AUDIENCE, WAIT};
 use std::time::Duration;
@@ -90,4 +90,13 @@ pub fn run(command: &mut std::process::Command) {
         "{command:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A port free on 127.0.0.1 just now (the system picked it), for a server to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

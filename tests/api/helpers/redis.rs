@@ -45,14 +45,6 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    pub fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
-
     /// Starts `redis-server` with `args` (a port option among them) and waits until it
     /// accepts connections on `port`.
     pub async fn start(port: u16, args: Vec<String>) -> RedisServer {
