@@ -298,11 +298,9 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
 
 #[actix_web::test]
 async fn rediss_with_a_self_signed_certificate_works() {
-    let dir = std::env::temp_dir().join(format!("banter-tls-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    make_certificates(&dir);
+    let certs = Certificates::make("tls");
     // The authority's own certificate is self-signed: Redis presents exactly that.
-    let (cert, key) = (dir.join("ca.crt"), dir.join("ca.key"));
+    let (cert, key) = (certs.dir.join("ca.crt"), certs.dir.join("ca.key"));
     let port = free_port();
     let args = vec![
         "--port".into(),
@@ -336,7 +334,6 @@ async fn rediss_with_a_self_signed_certificate_works() {
         bob_b.recv_type("message").await["message"]["body"],
         "over tls"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[actix_web::test]

@@ -610,19 +610,17 @@ async fn in_a_real_terminal_the_client_greets_the_person_and_takes_what_they_typ
 }
 
 /// A TLS front for the app (as Heroku's router is), with a certificate from a private CA
-/// in `dir` (ca.crt); each connection is decrypted and forwarded to the app.
+/// (`certs`, ca.crt); each connection is decrypted and forwarded to the app.
 struct TlsFront {
-    dir: std::path::PathBuf,
+    certs: Certificates,
     port: u16,
 }
 
 impl TlsFront {
     async fn start(app: &TestApp) -> TlsFront {
-        let dir =
-            std::env::temp_dir().join(format!("banter-wss-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        make_certificates(&dir);
-        let certs: Vec<_> =
+        let certs = Certificates::make("wss");
+        let dir = &certs.dir;
+        let chain: Vec<_> =
             rustls_pemfile::certs(&mut std::fs::read(dir.join("server.crt")).unwrap().as_slice())
                 .collect::<Result<_, _>>()
                 .unwrap();
@@ -637,7 +635,7 @@ impl TlsFront {
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(certs, key)
+        .with_single_cert(chain, key)
         .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -658,13 +656,7 @@ impl TlsFront {
                 });
             }
         });
-        TlsFront { dir, port }
-    }
-}
-
-impl Drop for TlsFront {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        TlsFront { certs, port }
     }
 }
 
@@ -686,7 +678,7 @@ async fn over_https_the_client_speaks_wss_and_checks_the_certificate() {
     );
 
     // Trusting that authority, the client connects and works.
-    let ca = front.dir.join("ca.crt");
+    let ca = front.certs.dir.join("ca.crt");
     let mut term = Terminal::start(
         &server,
         &["--token", &alice.token, "--ca-cert", ca.to_str().unwrap()],
