@@ -379,13 +379,7 @@ async fn rooms_fan_out_across_nodes_and_their_list_changes_everywhere() {
     let (mut bob_b, _) = app.window_at(&b, &bob).await;
     let (mut carol_b, _) = app.window_at(&b, &carol).await;
 
-    alice_a
-        .send(json!({"type": "create_room", "ref": "c", "name": "across"}))
-        .await;
-    let room = alice_a.recv_type("joined").await["room"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (room, _) = create_room(&mut alice_a, "across", None).await;
     // The new room reaches the list of people on the other node.
     assert_eq!(bob_b.recv_type("room").await["room"]["id"], room.as_str());
     for w in [&mut bob_b, &mut carol_b] {

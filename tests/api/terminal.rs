@@ -740,15 +740,6 @@ async fn room_messages_are_printed_with_their_senders_and_a_room_is_never_taken_
     assert!(sent.ends_with(" 1 just between us"), "{sent}");
 }
 
-/// Bob's socket creates a room; its id.
-async fn create_room(ws: &mut Ws, name: &str, password: Option<&str>) -> String {
-    ws.send(json!({"type": "create_room", "ref": "c1", "name": name, "password": password}))
-        .await;
-    let joined = ws.recv_type("joined").await;
-    assert_eq!(joined["ref"], "c1", "{joined}");
-    joined["room"]["id"].as_str().expect("a room id").to_owned()
-}
-
 /// Sends a message over a socket and waits for its `ack`; the message.
 async fn say(ws: &mut Ws, room: &str, body: &str, reply_to: Option<i64>) -> serde_json::Value {
     let mut frame = json!({"type": "send", "ref": "s1", "client_id": new_client_id(),
@@ -857,7 +848,7 @@ async fn joining_a_room_with_a_password_from_the_terminal_needs_the_right_one() 
         .await;
     term.expect_next("online bob@example.com").await;
 
-    let room = create_room(&mut bob_ws, "Book club", Some("s3cret")).await;
+    let (room, _) = create_room(&mut bob_ws, "Book club", Some("s3cret")).await;
     term.expect_next(&format!(
         "room {room} members=1 password=yes joined=no Book club"
     ))
@@ -928,7 +919,7 @@ async fn leaving_a_room_and_its_deletion_by_its_creator_are_printed() {
     term.expect_next("online bob@example.com").await;
     term.ignore("room ");
 
-    let room = create_room(&mut bob_ws, "Lounge", None).await;
+    let (room, _) = create_room(&mut bob_ws, "Lounge", None).await;
     term.type_line("/join lounge");
     term.expect_next(&format!("joined {room} Lounge")).await;
     term.expect_next("end history").await;
@@ -990,7 +981,7 @@ async fn a_reply_from_the_terminal_quotes_the_right_message_and_an_incoming_repl
     term.expect_next("online bob@example.com").await;
     term.ignore("room ");
 
-    let room = create_room(&mut bob_ws, "Lunch", None).await;
+    let (room, _) = create_room(&mut bob_ws, "Lunch", None).await;
     term.type_line("/join Lunch");
     term.expect_next(&format!("joined {room} Lunch")).await;
     term.expect_next("end history").await;

@@ -1,6 +1,19 @@
-//! Shorthands for what tests say and check: fresh client ids, the ids in a list of users.
+//! Shorthands for what tests say and check: rooms made over a socket, fresh client ids,
+//! the ids in a list of users.
 
-use serde_json::Value;
+use super::Ws;
+use serde_json::{json, Value};
+
+/// Creates a room over the socket and waits for its `joined` reply: the room's id, and
+/// that reply.
+pub async fn create_room(ws: &mut Ws, name: &str, password: Option<&str>) -> (String, Value) {
+    ws.send(json!({"type": "create_room", "ref": "c1", "name": name, "password": password}))
+        .await;
+    let joined = ws.recv_type("joined").await;
+    assert_eq!(joined["ref"], "c1", "{joined}");
+    let room = joined["room"]["id"].as_str().expect("a room id").to_owned();
+    (room, joined)
+}
 
 /// The ids of the users in a JSON list of users.
 pub fn ids(list: &Value) -> Vec<String> {
