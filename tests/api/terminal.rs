@@ -700,25 +700,8 @@ async fn room_messages_are_printed_with_their_senders_and_a_room_is_never_taken_
         .await;
 
     // Bob (never online, so unknown to alice's client) makes a room; alice joins it.
-    let (status, created) = app
-        .send_json(
-            reqwest::Method::POST,
-            "/api/rooms",
-            &bob.token,
-            Some(json!({"name": "General"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let room = created["room"]["id"].as_str().unwrap().to_owned();
-    let (status, joined) = app
-        .send_json(
-            reqwest::Method::POST,
-            &format!("/api/rooms/{room}/join"),
-            &alice.token,
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{joined}");
+    let room = app.post_room(&bob.token, "General").await;
+    app.join_room(&alice.token, &room).await;
 
     let (status, _) = app
         .post_message(&bob.token, &room, "welcome to the room", &new_client_id())

@@ -175,6 +175,28 @@ impl TestApp {
         .await
     }
 
+    /// `POST /api/rooms` as `token`'s person, who becomes its first member; the room's id.
+    pub async fn post_room(&self, token: &str, name: &str) -> String {
+        let body = json!({"name": name});
+        let (status, created) = self
+            .send_json(reqwest::Method::POST, "/api/rooms", token, Some(body))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        created["room"]["id"]
+            .as_str()
+            .expect("a room id")
+            .to_owned()
+    }
+
+    /// `POST /api/rooms/{room}/join` (a room without a password) as `token`'s person.
+    pub async fn join_room(&self, token: &str, room: &str) {
+        let path = format!("/api/rooms/{room}/join");
+        let (status, joined) = self
+            .send_json(reqwest::Method::POST, &path, token, None)
+            .await;
+        assert_eq!(status, 200, "{joined}");
+    }
+
     /// How many messages are stored.
     pub async fn count_messages(&self) -> i64 {
         let row = self
