@@ -192,6 +192,22 @@ where
     }
 }
 
+/// The set-up most terminal tests start from, on an app of their own: Alice in the
+/// terminal client, which has printed its greeting (ready, with Bob online), and Bob in a
+/// window. Keep `app` and `bob_ws` bound even if unused (`_app`): dropping them drops the
+/// database or closes Bob's window.
+async fn alice_in_the_terminal_bob_online() -> (TestApp, Person, Person, Ws, Terminal) {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (bob_ws, _) = app.window(&bob).await;
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=1")
+        .await;
+    term.expect_next("online bob@example.com").await;
+    (app, alice, bob, bob_ws, term)
+}
+
 /// The conversation id in a `sent`, `message` or `opened` line.
 fn conversation_of(line: &str) -> String {
     line.split(' ')
@@ -228,14 +244,7 @@ async fn the_terminal_client_lists_who_is_online_and_prints_presence_changes() {
 
 #[actix_web::test]
 async fn a_message_typed_in_the_terminal_reaches_the_peer_once_and_the_reply_is_printed() {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
-    term.expect_next("online bob@example.com").await;
+    let (app, alice, _, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
 
     term.type_line("/open bob@example.com");
     term.expect_next("opened bob@example.com new").await;
@@ -332,13 +341,7 @@ async fn opening_a_chat_shows_its_last_twenty_messages_and_history_pages_further
 
 #[actix_web::test]
 async fn a_send_refused_because_the_peer_blocked_the_terminal_user_prints_a_blocked_error() {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
+    let (app, alice, bob, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
     term.type_line("/open bob@example.com");
     term.expect("end history").await;
     term.type_line("are we friends?");
@@ -736,14 +739,7 @@ async fn say(ws: &mut Ws, room: &str, body: &str, reply_to: Option<i64>) -> serd
 
 #[actix_web::test]
 async fn a_room_created_in_the_terminal_appears_for_others_and_its_members_talk_both_ways() {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
-    term.expect_next("online bob@example.com").await;
+    let (_app, alice, _, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
 
     // A name with a space, in quotes; the room opens at once (empty).
     term.type_line(r#"/create "Team room""#);
@@ -822,14 +818,7 @@ async fn a_room_created_in_the_terminal_appears_for_others_and_its_members_talk_
 
 #[actix_web::test]
 async fn joining_a_room_with_a_password_from_the_terminal_needs_the_right_one() {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
-    term.expect_next("online bob@example.com").await;
+    let (app, _, bob, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
 
     let (room, _) = create_room(&mut bob_ws, "Book club", Some("s3cret")).await;
     term.expect_next(&format!(
@@ -892,14 +881,7 @@ async fn joining_a_room_with_a_password_from_the_terminal_needs_the_right_one() 
 
 #[actix_web::test]
 async fn leaving_a_room_and_its_deletion_by_its_creator_are_printed() {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
-    term.expect_next("online bob@example.com").await;
+    let (_app, _, _, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
     term.ignore("room ");
 
     let (room, _) = create_room(&mut bob_ws, "Lounge", None).await;
@@ -954,14 +936,7 @@ async fn leaving_a_room_and_its_deletion_by_its_creator_are_printed() {
 #[actix_web::test]
 async fn a_reply_from_the_terminal_quotes_the_right_message_and_an_incoming_reply_prints_its_quote()
 {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
-    term.expect_next("online bob@example.com").await;
+    let (app, _, bob, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
     term.ignore("room ");
 
     let (room, _) = create_room(&mut bob_ws, "Lunch", None).await;
