@@ -6,8 +6,14 @@ use std::time::Duration;
 
 /// Node "a" (the TestApp) and node "b", in this process, on the shared test Redis.
 async fn two_nodes() -> (TestApp, Node, Node) {
-    let (redis, prefix) = (test_redis_url(), test_prefix());
-    let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "a")).await;
+    two_nodes_on(&test_redis_url()).await
+}
+
+/// Node "a" (the TestApp) and node "b", in this process, on the Redis at `redis`, with a
+/// key prefix of their own.
+async fn two_nodes_on(redis: &str) -> (TestApp, Node, Node) {
+    let prefix = test_prefix();
+    let app = spawn_app_with(|s| cluster(s, redis, &prefix, "a")).await;
     let a = app.node();
     a.wait_ready(&app.http).await;
     let b = app.spawn_peer("b").await;
@@ -209,12 +215,7 @@ async fn a_killed_node_s_users_go_offline_and_those_with_another_window_stay() {
 async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_nothing_lost() {
     let port = free_port();
     let mut redis = RedisServer::start(port, vec!["--port".into(), port.to_string()]).await;
-    let url = format!("redis://127.0.0.1:{port}");
-    let prefix = test_prefix();
-    let app = spawn_app_with(|s| cluster(s, &url, &prefix, "a")).await;
-    let a = app.node();
-    a.wait_ready(&app.http).await;
-    let b = app.spawn_peer("b").await;
+    let (app, a, b) = two_nodes_on(&format!("redis://127.0.0.1:{port}")).await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
     let carol = app.sign_in("carol@example.com").await;
@@ -315,12 +316,7 @@ async fn rediss_with_a_self_signed_certificate_works() {
         "no".into(),
     ];
     let _redis = RedisServer::start(port, args).await;
-    let url = format!("rediss://127.0.0.1:{port}");
-    let prefix = test_prefix();
-    let app = spawn_app_with(|s| cluster(s, &url, &prefix, "a")).await;
-    let a = app.node();
-    a.wait_ready(&app.http).await;
-    let b = app.spawn_peer("b").await;
+    let (app, a, b) = two_nodes_on(&format!("rediss://127.0.0.1:{port}")).await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
     let (mut bob_b, _) = app.window_at(&b, &bob).await;
