@@ -41,7 +41,7 @@ async fn bench(app: &TestApp, server: &ServerProcess, args: &[&str]) -> Value {
 async fn each_bench_scenario_runs_with_nothing_lost() {
     let app = spawn_app().await;
     let env = app.peer_env("bench-target");
-    let server = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
+    let server = ServerProcess::start(&app.database_url, free_port(), env).await;
 
     let dm = bench(
         &app,
@@ -113,7 +113,7 @@ async fn each_bench_scenario_runs_with_nothing_lost() {
 async fn the_room_scenario_fans_out_to_every_member_window_with_nothing_lost() {
     let app = spawn_app().await;
     let env = app.peer_env("bench-rooms");
-    let server = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
+    let server = ServerProcess::start(&app.database_url, free_port(), env).await;
     let room = bench(
         &app,
         &server,

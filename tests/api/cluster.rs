@@ -6,8 +6,14 @@ use std::time::Duration;
 
 /// Node "a" (the TestApp) and node "b", in this process, on the shared test Redis.
 async fn two_nodes() -> (TestApp, Node, Node) {
-    let (redis, prefix) = (test_redis_url(), test_prefix());
-    let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "a")).await;
+    two_nodes_on(&test_redis_url()).await
+}
+
+/// Node "a" (the TestApp) and node "b", in this process, on the Redis at `redis`, with a
+/// key prefix of their own.
+async fn two_nodes_on(redis: &str) -> (TestApp, Node, Node) {
+    let prefix = test_prefix();
+    let app = spawn_app_with(|s| cluster(s, redis, &prefix, "a")).await;
     let a = app.node();
     a.wait_ready(&app.http).await;
     let b = app.spawn_peer("b").await;
@@ -164,7 +170,7 @@ async fn a_killed_node_s_users_go_offline_and_those_with_another_window_stay() {
     let mut env = app.peer_env("doomed");
     env.push(("CLUSTER_HEARTBEAT_MS", "200".to_owned()));
     env.push(("CLUSTER_NODE_TTL_MS", "1000".to_owned()));
-    let mut doomed = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
+    let mut doomed = ServerProcess::start(&app.database_url, free_port(), env).await;
     doomed.node().wait_ready(&app.http).await;
 
     let alice = app.sign_in("alice@example.com").await;
@@ -207,14 +213,9 @@ async fn a_killed_node_s_users_go_offline_and_those_with_another_window_stay() {
 
 #[actix_web::test]
 async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_nothing_lost() {
-    let port = RedisServer::free_port();
+    let port = free_port();
     let mut redis = RedisServer::start(port, vec!["--port".into(), port.to_string()]).await;
-    let url = format!("redis://127.0.0.1:{port}");
-    let prefix = test_prefix();
-    let app = spawn_app_with(|s| cluster(s, &url, &prefix, "a")).await;
-    let a = app.node();
-    a.wait_ready(&app.http).await;
-    let b = app.spawn_peer("b").await;
+    let (app, a, b) = two_nodes_on(&format!("redis://127.0.0.1:{port}")).await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
     let carol = app.sign_in("carol@example.com").await;
@@ -298,12 +299,10 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
 
 #[actix_web::test]
 async fn rediss_with_a_self_signed_certificate_works() {
-    let dir = std::env::temp_dir().join(format!("banter-tls-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    make_certificates(&dir);
+    let certs = Certificates::make("tls");
     // The authority's own certificate is self-signed: Redis presents exactly that.
-    let (cert, key) = (dir.join("ca.crt"), dir.join("ca.key"));
-    let port = RedisServer::free_port();
+    let (cert, key) = (certs.dir.join("ca.crt"), certs.dir.join("ca.key"));
+    let port = free_port();
     let args = vec![
         "--port".into(),
         "0".into(),
@@ -317,12 +316,7 @@ async fn rediss_with_a_self_signed_certificate_works() {
         "no".into(),
     ];
     let _redis = RedisServer::start(port, args).await;
-    let url = format!("rediss://127.0.0.1:{port}");
-    let prefix = test_prefix();
-    let app = spawn_app_with(|s| cluster(s, &url, &prefix, "a")).await;
-    let a = app.node();
-    a.wait_ready(&app.http).await;
-    let b = app.spawn_peer("b").await;
+    let (app, a, b) = two_nodes_on(&format!("rediss://127.0.0.1:{port}")).await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
     let (mut bob_b, _) = app.window_at(&b, &bob).await;
@@ -336,7 +330,6 @@ async fn rediss_with_a_self_signed_certificate_works() {
         bob_b.recv_type("message").await["message"]["body"],
         "over tls"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[actix_web::test]
@@ -351,7 +344,7 @@ async fn a_node_restarted_under_the_same_name_clears_its_previous_life() {
         env.push(("CLUSTER_NODE_TTL_MS", "60000".to_owned()));
         env
     };
-    let port = RedisServer::free_port();
+    let port = free_port();
     let mut phoenix = ServerProcess::start(&app.database_url, port, env()).await;
     phoenix.node().wait_ready(&app.http).await;
     let bob = app.sign_in("bob@example.com").await;
@@ -382,13 +375,7 @@ async fn rooms_fan_out_across_nodes_and_their_list_changes_everywhere() {
     let (mut bob_b, _) = app.window_at(&b, &bob).await;
     let (mut carol_b, _) = app.window_at(&b, &carol).await;
 
-    alice_a
-        .send(json!({"type": "create_room", "ref": "c", "name": "across"}))
-        .await;
-    let room = alice_a.recv_type("joined").await["room"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (room, _) = create_room(&mut alice_a, "across", None).await;
     // The new room reaches the list of people on the other node.
     assert_eq!(bob_b.recv_type("room").await["room"]["id"], room.as_str());
     for w in [&mut bob_b, &mut carol_b] {

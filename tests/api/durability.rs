@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 async fn start_server_process(database_url: &str, key_hex: &str) -> ServerProcess {
-    start_server_process_on(database_url, key_hex, RedisServer::free_port()).await
+    start_server_process_on(database_url, key_hex, free_port()).await
 }
 
 async fn start_server_process_on(database_url: &str, key_hex: &str, port: u16) -> ServerProcess {

@@ -7,15 +7,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// Creates a room over the socket and returns its `joined` reply.
-async fn create_room(ws: &mut Ws, name: &str, password: Option<&str>) -> Value {
-    ws.send(json!({"type": "create_room", "ref": "c1", "name": name, "password": password}))
-        .await;
-    let joined = ws.recv_type("joined").await;
-    assert_eq!(joined["ref"], "c1");
-    joined
-}
-
 async fn join(ws: &mut Ws, room: &str, password: Option<&str>) -> Value {
     ws.send(json!({"type": "join_room", "ref": "j1", "room_id": room, "password": password}))
         .await;
@@ -37,8 +28,7 @@ async fn a_new_room_appears_in_everyones_list_at_once_and_its_creator_is_a_membe
     let (mut b1, ready) = app.window(&bob).await;
     assert_eq!(ready["rooms"], json!([]));
 
-    let joined = create_room(&mut a1, "General", None).await;
-    let room_id = joined["room"]["id"].as_str().unwrap().to_owned();
+    let (room_id, joined) = create_room(&mut a1, "General", None).await;
     assert_eq!(joined["room"]["name"], "General");
     assert_eq!(joined["room"]["has_password"], false);
     assert_eq!(joined["conversation"]["kind"], "room");
@@ -171,8 +161,7 @@ async fn wrong_room_passwords_are_rate_limited_per_person() {
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
     let (mut a1, _) = app.window(&alice).await;
-    let joined = create_room(&mut a1, "vault", Some("right")).await;
-    let room_id = joined["room"]["id"].as_str().unwrap().to_owned();
+    let (room_id, _) = create_room(&mut a1, "vault", Some("right")).await;
 
     let (mut b1, _) = app.window(&bob).await;
     for _ in 0..5 {
@@ -220,8 +209,7 @@ async fn room_messages_reach_the_members_online_but_not_those_who_blocked_the_se
     let carol = app.sign_in("carol@example.com").await;
     let dave = app.sign_in("dave@example.com").await;
     let (mut a1, _) = app.window(&alice).await;
-    let joined = create_room(&mut a1, "lobby", None).await;
-    let room = joined["room"]["id"].as_str().unwrap().to_owned();
+    let (room, _) = create_room(&mut a1, "lobby", None).await;
     let (mut b1, _) = app.window(&bob).await;
     let (mut c1, _) = app.window(&carol).await;
     let (mut d1, _) = app.window(&dave).await; // not a member
@@ -320,8 +308,7 @@ async fn leaving_a_room_stops_its_messages_and_tells_the_other_members() {
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
     let (mut a1, _) = app.window(&alice).await;
-    let joined = create_room(&mut a1, "book club", None).await;
-    let room = joined["room"]["id"].as_str().unwrap().to_owned();
+    let (room, _) = create_room(&mut a1, "book club", None).await;
     let (mut b1, _) = app.window(&bob).await;
     let (mut b2, _) = app.window(&bob).await;
     assert_eq!(join(&mut b1, &room, None).await["type"], "joined");
@@ -360,8 +347,7 @@ async fn the_creator_deletes_a_room_with_its_messages_while_members_are_online()
     let bob = app.sign_in("bob@example.com").await;
     let carol = app.sign_in("carol@example.com").await;
     let (mut a1, _) = app.window(&alice).await;
-    let joined = create_room(&mut a1, "temporary", None).await;
-    let room = joined["room"]["id"].as_str().unwrap().to_owned();
+    let (room, _) = create_room(&mut a1, "temporary", None).await;
     let (mut b1, _) = app.window(&bob).await;
     let (mut c1, _) = app.window(&carol).await; // not a member: sees the list change
     assert_eq!(join(&mut b1, &room, None).await["type"], "joined");
@@ -433,6 +419,6 @@ async fn bad_room_requests_get_clear_errors() {
         .await;
     assert_eq!(status, 404);
     // The socket is still usable.
-    let joined = create_room(&mut a1, "fine", None).await;
+    let (_, joined) = create_room(&mut a1, "fine", None).await;
     assert_eq!(joined["room"]["name"], "fine");
 }

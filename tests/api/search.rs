@@ -167,25 +167,8 @@ async fn search_leaves_out_room_messages_of_people_the_caller_blocked() {
     let app = spawn_app().await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
-    let (status, created) = app
-        .send_json(
-            reqwest::Method::POST,
-            "/api/rooms",
-            &alice.token,
-            Some(json!({"name": "lobby"})),
-        )
-        .await;
-    assert_eq!(status, 201);
-    let room = created["room"]["id"].as_str().unwrap().to_owned();
-    let (status, _) = app
-        .send_json(
-            reqwest::Method::POST,
-            &format!("/api/rooms/{room}/join"),
-            &bob.token,
-            None,
-        )
-        .await;
-    assert_eq!(status, 200);
+    let room = app.post_room(&alice.token, "lobby").await;
+    app.join_room(&bob.token, &room).await;
     app.post_message(&bob.token, &room, "bob says banana", &new_client_id())
         .await;
     app.post_message(&alice.token, &room, "alice says banana", &new_client_id())

@@ -12,7 +12,7 @@ async fn sigterm_under_traffic_commits_everything_once_and_clients_carry_on_else
     let stays = app.node();
     stays.wait_ready(&app.http).await;
     let env = app.peer_env("goes");
-    let mut goes = ServerProcess::start(&app.database_url, RedisServer::free_port(), env).await;
+    let mut goes = ServerProcess::start(&app.database_url, free_port(), env).await;
     goes.node().wait_ready(&app.http).await;
 
     let receiver = app.sign_in("receiver@example.com").await;

@@ -192,6 +192,22 @@ where
     }
 }
 
+/// The set-up most terminal tests start from, on an app of their own: Alice in the
+/// terminal client, which has printed its greeting (ready, with Bob online), and Bob in a
+/// window. Keep `app` and `bob_ws` bound even if unused (`_app`): dropping them drops the
+/// database or closes Bob's window.
+async fn alice_in_the_terminal_bob_online() -> (TestApp, Person, Person, Ws, Terminal) {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (bob_ws, _) = app.window(&bob).await;
+    let mut term = Terminal::signed_in(&app, &alice);
+    term.expect_next("ready me=alice@example.com online=1")
+        .await;
+    term.expect_next("online bob@example.com").await;
+    (app, alice, bob, bob_ws, term)
+}
+
 /// The conversation id in a `sent`, `message` or `opened` line.
 fn conversation_of(line: &str) -> String {
     line.split(' ')
@@ -228,14 +244,7 @@ async fn the_terminal_client_lists_who_is_online_and_prints_presence_changes() {
 
 #[actix_web::test]
 async fn a_message_typed_in_the_terminal_reaches_the_peer_once_and_the_reply_is_printed() {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
-    term.expect_next("online bob@example.com").await;
+    let (app, alice, _, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
 
     term.type_line("/open bob@example.com");
     term.expect_next("opened bob@example.com new").await;
@@ -332,13 +341,7 @@ async fn opening_a_chat_shows_its_last_twenty_messages_and_history_pages_further
 
 #[actix_web::test]
 async fn a_send_refused_because_the_peer_blocked_the_terminal_user_prints_a_blocked_error() {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
+    let (app, alice, bob, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
     term.type_line("/open bob@example.com");
     term.expect("end history").await;
     term.type_line("are we friends?");
@@ -388,7 +391,7 @@ async fn a_bad_token_makes_the_terminal_client_exit_non_zero_with_one_clear_line
 
 #[actix_web::test]
 async fn an_unreachable_server_makes_the_terminal_client_exit_non_zero_with_one_clear_line() {
-    let port = RedisServer::free_port();
+    let port = free_port();
     let mut term = Terminal::start(&format!("http://127.0.0.1:{port}"), &["--token", "x"]);
     let (status, stderr) = term.exit().await;
     assert!(!status.success(), "{status:?}");
@@ -453,7 +456,7 @@ async fn after_the_server_restarts_the_client_reconnects_and_prints_what_it_miss
     let app = spawn_app().await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
-    let port = RedisServer::free_port();
+    let port = free_port();
     let mut server =
         ServerProcess::start(&app.database_url, port, app.peer_env("restarting")).await;
     let mut term = Terminal::start(
@@ -610,19 +613,17 @@ async fn in_a_real_terminal_the_client_greets_the_person_and_takes_what_they_typ
 }
 
 /// A TLS front for the app (as Heroku's router is), with a certificate from a private CA
-/// in `dir` (ca.crt); each connection is decrypted and forwarded to the app.
+/// (`certs`, ca.crt); each connection is decrypted and forwarded to the app.
 struct TlsFront {
-    dir: std::path::PathBuf,
+    certs: Certificates,
     port: u16,
 }
 
 impl TlsFront {
     async fn start(app: &TestApp) -> TlsFront {
-        let dir =
-            std::env::temp_dir().join(format!("banter-wss-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        make_certificates(&dir);
-        let certs: Vec<_> =
+        let certs = Certificates::make("wss");
+        let dir = &certs.dir;
+        let chain: Vec<_> =
             rustls_pemfile::certs(&mut std::fs::read(dir.join("server.crt")).unwrap().as_slice())
                 .collect::<Result<_, _>>()
                 .unwrap();
@@ -637,7 +638,7 @@ impl TlsFront {
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(certs, key)
+        .with_single_cert(chain, key)
         .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -658,13 +659,7 @@ impl TlsFront {
                 });
             }
         });
-        TlsFront { dir, port }
-    }
-}
-
-impl Drop for TlsFront {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        TlsFront { certs, port }
     }
 }
 
@@ -686,7 +681,7 @@ async fn over_https_the_client_speaks_wss_and_checks_the_certificate() {
     );
 
     // Trusting that authority, the client connects and works.
-    let ca = front.dir.join("ca.crt");
+    let ca = front.certs.dir.join("ca.crt");
     let mut term = Terminal::start(
         &server,
         &["--token", &alice.token, "--ca-cert", ca.to_str().unwrap()],
@@ -708,25 +703,8 @@ async fn room_messages_are_printed_with_their_senders_and_a_room_is_never_taken_
         .await;
 
     // Bob (never online, so unknown to alice's client) makes a room; alice joins it.
-    let (status, created) = app
-        .send_json(
-            reqwest::Method::POST,
-            "/api/rooms",
-            &bob.token,
-            Some(json!({"name": "General"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let room = created["room"]["id"].as_str().unwrap().to_owned();
-    let (status, joined) = app
-        .send_json(
-            reqwest::Method::POST,
-            &format!("/api/rooms/{room}/join"),
-            &alice.token,
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{joined}");
+    let room = app.post_room(&bob.token, "General").await;
+    app.join_room(&alice.token, &room).await;
 
     let (status, _) = app
         .post_message(&bob.token, &room, "welcome to the room", &new_client_id())
@@ -748,15 +726,6 @@ async fn room_messages_are_printed_with_their_senders_and_a_room_is_never_taken_
     assert!(sent.ends_with(" 1 just between us"), "{sent}");
 }
 
-/// Bob's socket creates a room; its id.
-async fn create_room(ws: &mut Ws, name: &str, password: Option<&str>) -> String {
-    ws.send(json!({"type": "create_room", "ref": "c1", "name": name, "password": password}))
-        .await;
-    let joined = ws.recv_type("joined").await;
-    assert_eq!(joined["ref"], "c1", "{joined}");
-    joined["room"]["id"].as_str().expect("a room id").to_owned()
-}
-
 /// Sends a message over a socket and waits for its `ack`; the message.
 async fn say(ws: &mut Ws, room: &str, body: &str, reply_to: Option<i64>) -> serde_json::Value {
     let mut frame = json!({"type": "send", "ref": "s1", "client_id": new_client_id(),
@@ -770,14 +739,7 @@ async fn say(ws: &mut Ws, room: &str, body: &str, reply_to: Option<i64>) -> serd
 
 #[actix_web::test]
 async fn a_room_created_in_the_terminal_appears_for_others_and_its_members_talk_both_ways() {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
-    term.expect_next("online bob@example.com").await;
+    let (_app, alice, _, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
 
     // A name with a space, in quotes; the room opens at once (empty).
     term.type_line(r#"/create "Team room""#);
@@ -856,16 +818,9 @@ async fn a_room_created_in_the_terminal_appears_for_others_and_its_members_talk_
 
 #[actix_web::test]
 async fn joining_a_room_with_a_password_from_the_terminal_needs_the_right_one() {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
-    term.expect_next("online bob@example.com").await;
+    let (app, _, bob, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
 
-    let room = create_room(&mut bob_ws, "Book club", Some("s3cret")).await;
+    let (room, _) = create_room(&mut bob_ws, "Book club", Some("s3cret")).await;
     term.expect_next(&format!(
         "room {room} members=1 password=yes joined=no Book club"
     ))
@@ -926,17 +881,10 @@ async fn joining_a_room_with_a_password_from_the_terminal_needs_the_right_one() 
 
 #[actix_web::test]
 async fn leaving_a_room_and_its_deletion_by_its_creator_are_printed() {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
-    term.expect_next("online bob@example.com").await;
+    let (_app, _, _, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
     term.ignore("room ");
 
-    let room = create_room(&mut bob_ws, "Lounge", None).await;
+    let (room, _) = create_room(&mut bob_ws, "Lounge", None).await;
     term.type_line("/join lounge");
     term.expect_next(&format!("joined {room} Lounge")).await;
     term.expect_next("end history").await;
@@ -988,17 +936,10 @@ async fn leaving_a_room_and_its_deletion_by_its_creator_are_printed() {
 #[actix_web::test]
 async fn a_reply_from_the_terminal_quotes_the_right_message_and_an_incoming_reply_prints_its_quote()
 {
-    let app = spawn_app().await;
-    let alice = app.sign_in("alice@example.com").await;
-    let bob = app.sign_in("bob@example.com").await;
-    let (mut bob_ws, _) = app.window(&bob).await;
-    let mut term = Terminal::signed_in(&app, &alice);
-    term.expect_next("ready me=alice@example.com online=1")
-        .await;
-    term.expect_next("online bob@example.com").await;
+    let (app, _, bob, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
     term.ignore("room ");
 
-    let room = create_room(&mut bob_ws, "Lunch", None).await;
+    let (room, _) = create_room(&mut bob_ws, "Lunch", None).await;
     term.type_line("/join Lunch");
     term.expect_next(&format!("joined {room} Lunch")).await;
     term.expect_next("end history").await;

@@ -38,17 +38,17 @@ fn as_postgres(program: PathBuf) -> Command {
 
 /// A private PostgreSQL that accepts only TLS connections.
 struct TlsPostgres {
-    dir: PathBuf,
+    /// The certificates, and beside them the server's data, socket and log.
+    certs: Certificates,
     port: u16,
 }
 
 impl TlsPostgres {
     async fn start() -> TlsPostgres {
-        let dir = std::env::temp_dir().join(format!("banter-pg-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        make_certificates(&dir);
+        let certs = Certificates::make("pg");
+        let dir = &certs.dir;
         let data = dir.join("data");
-        run(Command::new("chmod").arg("-R").arg("a+rwX").arg(&dir));
+        run(Command::new("chmod").arg("-R").arg("a+rwX").arg(dir));
         run(as_postgres(pg_bin("initdb"))
             .args(["-A", "trust", "-U", "postgres", "-D"])
             .arg(&data));
@@ -64,7 +64,7 @@ impl TlsPostgres {
         run(Command::new("chmod")
             .arg("600")
             .arg(data.join("server.key")));
-        let port = RedisServer::free_port();
+        let port = free_port();
         let options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key",
             dir.display()
@@ -75,7 +75,7 @@ impl TlsPostgres {
             .args(["-l"])
             .arg(dir.join("log"))
             .args(["-o", &options, "start"]));
-        TlsPostgres { dir, port }
+        TlsPostgres { certs, port }
     }
 
     fn url(&self, host: &str, params: &str) -> String {
@@ -87,10 +87,10 @@ impl Drop for TlsPostgres {
     fn drop(&mut self) {
         let _ = as_postgres(pg_bin("pg_ctl"))
             .args(["-m", "immediate", "-D"])
-            .arg(self.dir.join("data"))
+            .arg(self.certs.dir.join("data"))
             .arg("stop")
             .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        // Then `certs` removes the directory.
     }
 }
 
@@ -113,7 +113,7 @@ async fn reachable(url: &str) -> Result<(), String> {
 #[actix_web::test]
 async fn postgres_over_tls_works_as_sslmode_asks() {
     let pg = TlsPostgres::start().await;
-    let ca = pg.dir.join("ca.crt").display().to_string();
+    let ca = pg.certs.dir.join("ca.crt").display().to_string();
 
     // Heroku's way: encrypted, certificate not verified.
     reachable(&pg.url("127.0.0.1", "sslmode=require"))
@@ -134,7 +134,7 @@ async fn postgres_over_tls_works_as_sslmode_asks() {
         .await
         .expect("verify-ca ignores the host name");
     // Refusals: an unknown CA, and plain TCP.
-    let foreign = pg.dir.join("server.crt").display().to_string();
+    let foreign = pg.certs.dir.join("server.crt").display().to_string();
     assert!(
         reachable(&pg.url("localhost", "sslmode=verify-full"))
             .await

@@ -1,0 +1,68 @@
+//! Nodes of a deployment under test, and the settings that make a node one of a cluster.
+
+use super::{ids, WAIT};
+use banter::configuration::Settings;
+use serde_json::Value;
+use std::time::Duration;
+
+/// One node of a deployment under test.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub address: String,
+    pub ws_url: String,
+}
+
+impl Node {
+    /// Waits (bounded) until `/readyz` says the node is ready (Postgres, and the Redis
+    /// mirror in sync).
+    pub async fn wait_ready(&self, http: &reqwest::Client) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Ok(r) = http.get(format!("{}/readyz", self.address)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} did not become ready",
+                self.address
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The ids in `GET /api/users/online` on this node, as `token`'s person sees it.
+    pub async fn online_ids(&self, http: &reqwest::Client, token: &str) -> Vec<String> {
+        let r = http
+            .get(format!("{}/api/users/online", self.address))
+            .bearer_auth(token)
+            .send()
+            .await;
+        let body: Value = r
+            .expect("GET /api/users/online")
+            .json()
+            .await
+            .expect("JSON");
+        ids(&body["users"])
+    }
+
+    pub async fn ready_status(&self, http: &reqwest::Client) -> u16 {
+        http.get(format!("{}/readyz", self.address))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    }
+}
+
+/// Settings for a node of a test cluster: Redis, a prefix of the test's own, and short
+/// heartbeats so dead nodes are noticed quickly.
+pub fn cluster(settings: &mut Settings, redis_url: &str, prefix: &str, node: &str) {
+    settings.redis_url = Some(redis_url.to_owned());
+    settings.redis_key_prefix = prefix.to_owned();
+    settings.node_id = node.to_owned();
+    settings.heartbeat_interval = Duration::from_millis(200);
+    settings.node_ttl = Duration::from_millis(1000);
+    settings.limits.gap_timeout = Duration::from_millis(300);
+}

@@ -1,0 +1,97 @@
+//! Redis for the tests: the shared server (its URL, a key prefix per test, and the clean-up
+//! of a test's keys) and private redis-servers that a test may kill and restart.
+
+use super::WAIT;
+use std::time::Duration;
+
+/// The Redis the cluster tests share (each with its own key prefix).
+pub fn test_redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A Redis key prefix of the test's own.
+pub fn test_prefix() -> String {
+    format!("banter-test-{}:", uuid::Uuid::new_v4().simple())
+}
+
+/// A test's keys in a shared Redis, deleted when the test ends.
+pub struct RedisKeys {
+    pub(super) url: String,
+    pub(super) prefix: String,
+}
+
+impl Drop for RedisKeys {
+    fn drop(&mut self) {
+        let (url, pattern) = (self.url.clone(), format!("{}*", self.prefix));
+        // A private server may already be gone; then there is nothing to clean.
+        let _ = std::thread::spawn(move || -> redis::RedisResult<()> {
+            let client = redis::Client::open(banter::cluster::mirror::client_url(&url))?;
+            let mut conn = client.get_connection_with_timeout(Duration::from_secs(2))?;
+            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut conn)?;
+            if !keys.is_empty() {
+                redis::cmd("DEL").arg(keys).exec(&mut conn)?;
+            }
+            Ok(())
+        })
+        .join();
+    }
+}
+
+/// A private redis-server on a port of its own, for outage and TLS tests.
+pub struct RedisServer {
+    child: std::process::Child,
+    pub port: u16,
+    args: Vec<String>,
+}
+
+impl RedisServer {
+    /// Starts `redis-server` with `args` (a port option among them) and waits until it
+    /// accepts connections on `port`.
+    pub async fn start(port: u16, args: Vec<String>) -> RedisServer {
+        let child = Self::spawn(&args);
+        let server = RedisServer { child, port, args };
+        server.wait_listening().await;
+        server
+    }
+
+    fn spawn(args: &[String]) -> std::process::Child {
+        std::process::Command::new("redis-server")
+            .args(["--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server runs")
+    }
+
+    async fn wait_listening(&self) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port, empty (it keeps nothing on disk).
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.child = Self::spawn(&self.args);
+        self.wait_listening().await;
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,169 @@
+//! The WebSocket client tests talk to the server with; every wait has a timeout.
+
+use super::WAIT;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// A WebSocket client for tests.
+pub struct Ws {
+    inner: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+/// How a socket ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Closed {
+    Code(u16),
+    WithoutCode,
+}
+
+impl Ws {
+    pub async fn connect(url: &str) -> Ws {
+        Self::connect_request(url.into_client_request().unwrap()).await
+    }
+
+    pub async fn connect_request(
+        request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    ) -> Ws {
+        let (inner, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        Ws { inner }
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.send_text(frame.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        tokio::time::timeout(WAIT, self.inner.send(WsMessage::Text(text)))
+            .await
+            .expect("send in time")
+            .expect("send");
+    }
+
+    pub async fn send_raw(&mut self, message: WsMessage) {
+        let _ = tokio::time::timeout(WAIT, self.inner.send(message)).await;
+    }
+
+    /// The next JSON text frame; pings and pongs are skipped.
+    pub async fn recv(&mut self) -> Value {
+        self.try_recv(WAIT).await.expect("a frame in time")
+    }
+
+    /// The next JSON frame within `within`, or `None`.
+    pub async fn try_recv(&mut self, within: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.inner.next())
+                .await
+                .ok()??;
+            match next {
+                Ok(WsMessage::Text(text)) => {
+                    return Some(serde_json::from_str(&text).expect("JSON frame"))
+                }
+                Ok(WsMessage::Close(frame)) => panic!("socket closed unexpectedly: {frame:?}"),
+                Ok(_) => continue,
+                Err(e) => panic!("socket error: {e}"),
+            }
+        }
+    }
+
+    /// The next JSON frame, or `None` once the socket is closed or broken; panics if
+    /// neither happens within `within`.
+    pub async fn try_recv_until_closed(&mut self, within: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.inner.next()).await {
+                Err(_) => panic!("socket neither spoke nor closed in time"),
+                Ok(Some(Ok(WsMessage::Text(text)))) => {
+                    return Some(serde_json::from_str(&text).expect("JSON frame"))
+                }
+                Ok(Some(Ok(WsMessage::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => return None,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// The next JSON frame, or the close code if the server closes the socket first.
+    pub async fn next_or_close(&mut self, within: Duration) -> Result<Value, Closed> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.inner.next()).await {
+                Err(_) => panic!("socket neither spoke nor closed in time"),
+                Ok(Some(Ok(WsMessage::Text(text)))) => {
+                    return Ok(serde_json::from_str(&text).expect("JSON frame"))
+                }
+                Ok(Some(Ok(WsMessage::Close(Some(frame))))) => {
+                    return Err(Closed::Code(u16::from(frame.code)))
+                }
+                Ok(Some(Ok(WsMessage::Close(None)))) | Ok(Some(Err(_))) | Ok(None) => {
+                    return Err(Closed::WithoutCode)
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// The next frame of `kind`, skipping others (presence noise, typing...).
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = self
+                .try_recv(left)
+                .await
+                .unwrap_or_else(|| panic!("no {kind} frame in time"));
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// Asserts no frame of `kind` arrives within `within`.
+    pub async fn assert_no(&mut self, kind: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.try_recv(left).await {
+                None => return,
+                Some(frame) if frame["type"] == kind => panic!("unexpected {kind}: {frame}"),
+                Some(_) => continue,
+            }
+        }
+    }
+
+    /// Waits for the server to close the socket; returns the close code.
+    pub async fn closed(&mut self) -> Closed {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.inner.next()).await {
+                Err(_) => panic!("socket not closed in time"),
+                Ok(None) | Ok(Some(Err(_))) => return Closed::WithoutCode,
+                Ok(Some(Ok(WsMessage::Close(Some(frame))))) => {
+                    return Closed::Code(u16::from(frame.code))
+                }
+                Ok(Some(Ok(WsMessage::Close(None)))) => return Closed::WithoutCode,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(WAIT, self.inner.close(None)).await;
+        // Read until the server answers the close, so the server has seen it.
+        let _ = tokio::time::timeout(WAIT, async {
+            while let Some(Ok(m)) = self.inner.next().await {
+                if m.is_close() {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
