@@ -10,12 +10,13 @@
 //! Committed changes are applied locally at once and published for the other nodes.
 //!
 //! This file holds the actor and the messages it answers; its behaviour is split by
-//! concern: [`directory`] (attach, detach, UserActors), [`presence`] (the online set),
-//! [`blocks`] (block sets) and [`fanout`] (committed and reported changes to windows).
+//! concern: `directory` (attach, detach, UserActors), `presence` (the online set),
+//! `blocks` (block sets) and `fanout` (committed and reported changes to windows).
 //! What lower layers send up to it ([`DetachSocket`](crate::actors::messages::DetachSocket),
 //! [`GetOnlineFor`](crate::actors::messages::GetOnlineFor),
 //! [`UserTyped`](crate::actors::messages::UserTyped),
-//! [`WritesCommitted`](crate::actors::persist::WritesCommitted)) is defined with them.
+//! [`WritesCommitted`](crate::actors::persist::WritesCommitted)) is defined below it, by
+//! the sender or in [`messages`](crate::actors::messages), and handled here.
 
 mod blocks;
 mod directory;

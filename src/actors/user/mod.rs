@@ -7,8 +7,8 @@
 //! mailbox is full) is closed so it reconnects and resyncs.
 //!
 //! This file holds the actor, its messages and its windows' lifecycle; the rest is split
-//! by concern: [`snapshot`] (a new window's `ready`), [`delivery`] (frames and messages to
-//! the windows), [`catch_up`] (reading what was missed from Postgres) and [`commands`]
+//! by concern: `snapshot` (a new window's `ready`), `delivery` (frames and messages to
+//! the windows), `catch_up` (reading what was missed from Postgres) and `commands`
 //! (running what a window asked for). It calls the PresenceRegistry above it only
 //! through the [`RegistryLink`] it is given.
 
