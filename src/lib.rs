@@ -12,7 +12,7 @@
 //!                  │                              SocketSession (actors/socket.rs)
 //!                  │                       decode ─┘  │ AttachSocket / DetachSocket
 //!                  │                                  ▼
-//!                  │                          PresenceRegistry (actors/registry.rs)
+//!                  │                          PresenceRegistry (actors/registry/)
 //!                  │   ExecuteCommand          online set, block sets, UserActor directory
 //!                  │  ┌──────────────────────────── spawns/stops ─┐      ▲
 //!                  ▼  ▼                                           ▼      │ WritesCommitted

@@ -2,7 +2,7 @@
 //! Every dependency is built here and passed down explicitly.
 
 use crate::actors::persist::{Drain, PersistActor};
-use crate::actors::registry::{CloseAllWindows, PresenceRegistry};
+use crate::actors::registry::{CloseAllWindows, ClusterLink, PresenceRegistry};
 use crate::chat::Chat;
 use crate::cluster::mirror::Depart;
 use crate::cluster::{ClusterMirror, Keys};
@@ -75,58 +75,55 @@ impl Shutdown {
     }
 }
 
-/// Starts the actors. The PersistActor, the PresenceRegistry and (with Redis) the
-/// ClusterMirror know each other (committed writes and cluster events flow back to the
-/// registry), so they are made together inside the registry's constructor.
+/// Starts the actors, each on what it calls ready before it. Those below the
+/// PresenceRegistry (the PersistActor, the chat service and so the UserActors, the
+/// ClusterMirror) send committed writes, typing, detaches and cluster events up to it,
+/// so the registry's address is taken first and it runs last, once it has all of them.
 pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow::Result<Actors> {
     let limits = Arc::new(settings.limits.clone());
-    type Made = (
-        Chat,
-        Addr<PersistActor>,
-        Option<(Addr<ClusterMirror>, Arc<AtomicBool>)>,
+    let registry_context = Context::<PresenceRegistry>::new();
+    let registry = registry_context.address();
+    // The PersistActor gets a thread of its own: its transaction's round trips to
+    // Postgres are then answered at once instead of waiting behind the delivery work
+    // (registry, UserActors) of the batch before, so commits and deliveries overlap.
+    let persist = {
+        let (pool, committed) = (pool.clone(), registry.clone().recipient());
+        let (max_batch, metrics) = (limits.max_commit_batch, metrics.clone());
+        PersistActor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
+            PersistActor::new(pool, committed, max_batch, metrics)
+        })
+    };
+    let chat = Chat::new(
+        pool.clone(),
+        persist.clone(),
+        registry.clone().recipient(),
+        registry.clone().recipient(),
+        limits.clone(),
     );
-    let mut made: Option<anyhow::Result<Made>> = None;
-    let registry = PresenceRegistry::create(|ctx| {
-        // The PersistActor gets a thread of its own: its transaction's round trips to
-        // Postgres are then answered at once instead of waiting behind the delivery work
-        // (registry, UserActors) of the batch before, so commits and deliveries overlap.
-        let persist = {
-            let (pool, committed) = (pool.clone(), ctx.address().recipient());
-            let (max_batch, metrics) = (limits.max_commit_batch, metrics.clone());
-            PersistActor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
-                PersistActor::new(pool, committed, max_batch, metrics)
-            })
-        };
-        let chat = Chat::new(pool.clone(), persist.clone(), ctx.address(), limits.clone());
-        let mut registry =
-            PresenceRegistry::new(pool, chat.clone(), limits.max_windows_per_user, metrics);
-        let mut cluster = None;
-        if let Some(url) = &settings.redis_url {
+    let cluster = match &settings.redis_url {
+        Some(url) => {
             let keys = Keys::new(&settings.redis_key_prefix, &settings.node_id);
-            match ClusterMirror::new(
+            let (mirror, healthy) = ClusterMirror::new(
                 url,
                 keys,
-                ctx.address(),
+                registry.clone(),
                 settings.heartbeat_interval,
                 settings.node_ttl,
-            ) {
-                Ok((mirror, healthy)) => {
-                    let mirror = mirror.start();
-                    registry = registry.with_cluster(mirror.clone());
-                    cluster = Some((mirror, healthy));
-                }
-                Err(e) => {
-                    made = Some(Err(
-                        anyhow::Error::from(e).context("REDIS_URL is not usable")
-                    ));
-                    return registry;
-                }
-            }
+            )
+            .context("REDIS_URL is not usable")?;
+            Some((mirror.start(), healthy))
         }
-        made = Some(Ok((chat, persist, cluster)));
-        registry
-    });
-    let (chat, persist, cluster) = made.expect("set by the registry's constructor")?;
+        None => None,
+    };
+    let mut presence =
+        PresenceRegistry::new(pool, chat.clone(), limits.max_windows_per_user, metrics);
+    if let Some((mirror, _)) = &cluster {
+        presence = presence.with_cluster(ClusterLink {
+            counts: mirror.clone().recipient(),
+            events: mirror.clone().recipient(),
+        });
+    }
+    registry_context.run(presence);
     let (mirror, cluster_health) = cluster.unzip();
     Ok(Actors {
         shutdown: Shutdown {

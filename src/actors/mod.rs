@@ -6,7 +6,17 @@
 //!       │  └────────────── ToSocket ─────────────────┼──────┼───────────────────┘
 //!       └──ExecuteCommand──▶ UserActor ──ApplyWrite──▶ PersistActor ──WritesCommitted──┘
 //! ```
+//!
+//! Imports point one way, downward: `socket` → `registry` → `user` → `chat` → `persist`
+//! (and everything → [`messages`]). An actor that calls back up holds a `Recipient` for
+//! exactly the messages it sends, defined by the sender or in [`messages`], and the actor
+//! above implements `Handler` for them: the PersistActor holds `Recipient<WritesCommitted>`,
+//! the chat service `Recipient<UserTyped>` and `Recipient<GetOnlineFor>`, each UserActor a
+//! [`user::RegistryLink`] (`DetachSocket`, `GetOnlineFor`); the registry reaches the
+//! ClusterMirror through a [`registry::ClusterLink`]. `startup` takes the registry's
+//! address before it runs and builds the rest in plain order.
 
+pub mod messages;
 mod paced;
 pub mod persist;
 pub mod registry;

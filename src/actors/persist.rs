@@ -43,7 +43,8 @@ pub struct ApplyWrite {
     pub origin: Option<Origin>,
 }
 
-/// Notification: these writes are committed, in commit order; deliver them.
+/// Notification: these writes are committed, in commit order. Sent to the PresenceRegistry
+/// (through a `Recipient`), whose fan-out decides what each shows to whom.
 #[derive(Message, Debug)]
 #[rtype(result = "()")]
 pub struct WritesCommitted {
@@ -145,16 +146,14 @@ impl PersistActor {
         let mut replies = Vec::with_capacity(batch.len());
         for (pending, result) in batch.into_iter().zip(results) {
             if let Ok(outcome) = &result {
-                if needs_delivery(outcome) {
-                    if matches!(outcome, WriteOutcome::MessageStored { .. }) {
-                        self.metrics.messages_committed.inc();
-                    }
-                    committed.push(CommittedWrite {
-                        outcome: outcome.clone(),
-                        origin: pending.origin,
-                        received_at: pending.received_at,
-                    });
+                if matches!(outcome, WriteOutcome::MessageStored { .. }) {
+                    self.metrics.messages_committed.inc();
                 }
+                committed.push(CommittedWrite {
+                    outcome: outcome.clone(),
+                    origin: pending.origin,
+                    received_at: pending.received_at,
+                });
             }
             replies.push((pending.reply, result));
         }
@@ -166,20 +165,6 @@ impl PersistActor {
             // The caller may have gone (socket closed); the write stands regardless.
             let _ = reply.send(result);
         }
-    }
-}
-
-fn needs_delivery(outcome: &WriteOutcome) -> bool {
-    match outcome {
-        WriteOutcome::MessageStored { .. }
-        | WriteOutcome::ReadMoved { .. }
-        | WriteOutcome::UiSaved { .. }
-        | WriteOutcome::RoomCreated { .. }
-        | WriteOutcome::RoomDeleted { .. } => true,
-        WriteOutcome::BlockChanged { changed, .. }
-        | WriteOutcome::RoomJoined { changed, .. }
-        | WriteOutcome::RoomLeft { changed, .. } => *changed,
-        WriteOutcome::MessageExisted { .. } | WriteOutcome::DirectOpened { .. } => false,
     }
 }
 

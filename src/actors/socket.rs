@@ -5,8 +5,9 @@
 //! frame size and flood limits, session expiry), decodes frames into commands, and
 //! forwards them to the user's UserActor. It executes nothing itself.
 
+use super::messages::DetachSocket;
 use super::paced::Paced;
-use super::registry::{AttachSocket, DetachSocket, PresenceRegistry};
+use super::registry::{AttachSocket, PresenceRegistry};
 use super::user::{ExecuteCommand, UserActor};
 use super::ToSocket;
 use crate::configuration::Limits;

@@ -6,15 +6,15 @@
 //! Writes are handed to the PersistActor *synchronously* (the returned future only waits
 //! for the answer), so writes from one window keep their order.
 
+use crate::actors::messages::{GetOnlineFor, UserTyped};
 use crate::actors::persist::{ApplyWrite, Origin, PersistActor, PersistError};
-use crate::actors::registry::{PresenceRegistry, UserTyped};
 use crate::configuration::Limits;
 use crate::db::messages::Page;
 use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
 use crate::db::{self, DbError, Pool};
 use crate::domain::{ConversationId, Message, UserId};
 use crate::protocol::ErrorCode;
-use actix::Addr;
+use actix::{Addr, Recipient};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::future::Future;
 use std::net::IpAddr;
@@ -77,7 +77,9 @@ impl From<DbError> for ChatError {
 pub struct Chat {
     pub pool: Pool,
     persist: Addr<PersistActor>,
-    registry: Addr<PresenceRegistry>,
+    /// The PresenceRegistry above, for what the chat tells and asks it.
+    typing: Recipient<UserTyped>,
+    online: Recipient<GetOnlineFor>,
     /// Messages per second per user, whichever window or API call they come from.
     send_limiter: Arc<DefaultKeyedRateLimiter<UserId>>,
     /// Room password attempts per person and per client address, so nobody can guess
@@ -91,7 +93,8 @@ impl Chat {
     pub fn new(
         pool: Pool,
         persist: Addr<PersistActor>,
-        registry: Addr<PresenceRegistry>,
+        typing: Recipient<UserTyped>,
+        online: Recipient<GetOnlineFor>,
         limits: Arc<Limits>,
     ) -> Self {
         let rate = NonZeroU32::new(limits.send_rate_per_second).unwrap_or(NonZeroU32::MIN);
@@ -99,7 +102,8 @@ impl Chat {
         Chat {
             pool,
             persist,
-            registry,
+            typing,
+            online,
             send_limiter: Arc::new(RateLimiter::keyed(
                 Quota::per_second(rate).allow_burst(burst),
             )),
@@ -169,7 +173,7 @@ impl Chat {
         let members = db::conversations::members_if_member(&self.pool, user, conversation)
             .await?
             .ok_or(WriteRejection::NotFound("conversation"))?;
-        self.registry.do_send(UserTyped {
+        self.typing.do_send(UserTyped {
             sender: user,
             conversation,
             members,

@@ -3,8 +3,8 @@
 //! deleting, and listing members with their presence.
 
 use super::{Chat, ChatError};
+use crate::actors::messages::GetOnlineFor;
 use crate::actors::persist::Origin;
-use crate::actors::registry::GetOnlineFor;
 use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
 use crate::db::{self};
 use crate::domain::{ConversationId, RoomMember, RoomName, RoomPassword, UserId};
@@ -145,7 +145,7 @@ impl Chat {
         }
         let members = db::rooms::members(&self.pool, room).await?;
         let online: HashSet<UserId> = self
-            .registry
+            .online
             .send(GetOnlineFor { viewer })
             .await
             .map_err(|_| ChatError::Unavailable(None))?

@@ -1,0 +1,192 @@
+//! Block sets: whom each local user blocked and who blocked them, so every viewer's
+//! online list and presence frames are block-filtered.
+//!
+//! A user's sets load when their UserActor is spawned (they are announced only once
+//! loaded; changes arriving meanwhile are replayed over the read), and are re-read after
+//! a Redis outage, when block events may have been missed.
+
+use super::entry::{BlockChange, Phase};
+use super::PresenceRegistry;
+use crate::actors::persist::Origin;
+use crate::actors::user::DeliverFrame;
+use crate::db::{self, DbError};
+use crate::domain::{User, UserId};
+use crate::protocol::{ServerEvent, ToFrame};
+use actix::prelude::*;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Notification: a user's block sets finished loading (or failed to, and are retried).
+/// Sent by the registry to itself, since the read runs off its mailbox.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct BlockSetsLoaded {
+    user: UserId,
+    /// The incarnation of the user's entry that asked: a late answer for an earlier one
+    /// is dropped.
+    generation: u64,
+    result: Result<db::blocks::BlockSets, DbError>,
+}
+
+impl PresenceRegistry {
+    /// Reads `user`'s block sets after `delay`; [`BlockSetsLoaded`] brings them back.
+    pub(super) fn load_block_sets(
+        &self,
+        user: UserId,
+        generation: u64,
+        delay: Duration,
+        ctx: &mut Context<Self>,
+    ) {
+        let pool = self.pool.clone();
+        let me = ctx.address();
+        actix::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let result = db::blocks::block_sets(&pool, user).await;
+            me.do_send(BlockSetsLoaded {
+                user,
+                generation,
+                result,
+            });
+        });
+    }
+
+    /// Applies a block change to the local parties: their block sets, presence both ways
+    /// (if both are online), and the blocker's other windows.
+    pub(super) fn block_changed(
+        &mut self,
+        blocker: &User,
+        blocked: &User,
+        active: bool,
+        origin: Option<&Origin>,
+    ) {
+        // The blocker's other windows hear of it first, then presence changes both ways.
+        if let Some(entry) = self.users.get(&blocker.id) {
+            let frame = if active {
+                ServerEvent::Blocked {
+                    user: Cow::Borrowed(blocked),
+                }
+            } else {
+                ServerEvent::Unblocked {
+                    user: Cow::Borrowed(blocked),
+                }
+            }
+            .to_frame();
+            entry.actor.do_send(DeliverFrame {
+                frame,
+                except: origin.map(|o| o.window),
+            });
+        }
+        let both_online =
+            self.online.contains_key(&blocker.id) && self.online.contains_key(&blocked.id);
+        let parties = [
+            (
+                blocker,
+                blocked,
+                BlockChange::Outgoing {
+                    other: blocked.id,
+                    active,
+                },
+            ),
+            (
+                blocked,
+                blocker,
+                BlockChange::Incoming {
+                    other: blocker.id,
+                    active,
+                },
+            ),
+        ];
+        for (me, other, change) in parties {
+            let Some(entry) = self.users.get_mut(&me.id) else {
+                continue;
+            };
+            let hidden_before = entry.hides(other.id);
+            entry.record(change);
+            if let Phase::Loading { changes, .. } = &mut entry.phase {
+                changes.push(change);
+                continue;
+            }
+            let hidden_after = entry.hides(other.id);
+            if both_online && hidden_before != hidden_after {
+                entry.show_presence(other, !hidden_after);
+            }
+        }
+    }
+}
+
+impl Handler<BlockSetsLoaded> for PresenceRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: BlockSetsLoaded, ctx: &mut Self::Context) {
+        let Some(entry) = self.users.get_mut(&msg.user) else {
+            return;
+        };
+        if entry.generation != msg.generation || (entry.is_online() && entry.reloading.is_none()) {
+            return;
+        }
+        let sets = match msg.result {
+            Ok(sets) => sets,
+            Err(e) => {
+                log::error!(
+                    "loading blocks of {} failed, retrying: {}",
+                    msg.user,
+                    crate::error_chain(&e)
+                );
+                self.load_block_sets(msg.user, msg.generation, Duration::from_secs(1), ctx);
+                return;
+            }
+        };
+        if let Some(changes) = entry.reloading.take() {
+            return self.block_sets_reloaded(msg.user, sets, changes);
+        }
+        let Phase::Loading { changes, waiting } =
+            std::mem::replace(&mut entry.phase, Phase::Online)
+        else {
+            return;
+        };
+        entry.blocks_out = sets.outgoing.into_iter().collect();
+        entry.blocks_in = sets.incoming.into_iter().collect();
+        for change in changes {
+            entry.apply(change);
+        }
+        let (user, count) = (entry.user.clone(), entry.windows.len());
+        let online = self.online_for(&self.users[&msg.user]);
+        for w in waiting {
+            let _ = w.send(online.clone());
+        }
+        self.local_count_changed(user, count);
+    }
+}
+
+impl PresenceRegistry {
+    /// Replaces an online user's block sets with a fresh read (plus what changed since)
+    /// and tells their windows whose visibility changed.
+    fn block_sets_reloaded(
+        &mut self,
+        user: UserId,
+        sets: db::blocks::BlockSets,
+        changes: Vec<BlockChange>,
+    ) {
+        let Some(entry) = self.users.get_mut(&user) else {
+            return;
+        };
+        let before: HashSet<UserId> = self
+            .online
+            .keys()
+            .copied()
+            .filter(|u| entry.hides(*u))
+            .collect();
+        entry.blocks_out = sets.outgoing.into_iter().collect();
+        entry.blocks_in = sets.incoming.into_iter().collect();
+        for change in changes {
+            entry.apply(change);
+        }
+        for other in self.online.values() {
+            let (was, is) = (before.contains(&other.id), entry.hides(other.id));
+            if other.id != user && was != is {
+                entry.show_presence(other, !is);
+            }
+        }
+    }
+}

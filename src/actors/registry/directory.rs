@@ -1,0 +1,130 @@
+//! The UserActor directory: a user's first window spawns their UserActor, their last
+//! window's detach stops it, and commands for every local user go through here.
+
+use super::entry::{Entry, Phase};
+use super::{AttachRefused, AttachSocket, CloseAllWindows, PresenceRegistry, ResyncUsers};
+use crate::actors::messages::DetachSocket;
+use crate::actors::user::{
+    AddWindow, CloseWindows, RegistryLink, RemoveWindow, Resync, StopUser, UserActor,
+};
+use actix::prelude::*;
+use std::collections::HashSet;
+use std::time::Duration;
+
+impl Handler<AttachSocket> for PresenceRegistry {
+    type Result = Result<Addr<UserActor>, AttachRefused>;
+
+    fn handle(&mut self, msg: AttachSocket, ctx: &mut Self::Context) -> Self::Result {
+        let id = msg.user.id;
+        if !self.users.contains_key(&id) {
+            self.next_generation += 1;
+            let generation = self.next_generation;
+            let actor = UserActor::new(
+                msg.user.clone(),
+                RegistryLink {
+                    detach: ctx.address().recipient(),
+                    online: ctx.address().recipient(),
+                },
+                self.chat.clone(),
+                self.metrics.clone(),
+            )
+            .start();
+            self.users.insert(
+                id,
+                Entry {
+                    user: msg.user.clone(),
+                    actor,
+                    windows: HashSet::new(),
+                    phase: Phase::Loading {
+                        changes: Vec::new(),
+                        waiting: Vec::new(),
+                    },
+                    blocks_out: HashSet::new(),
+                    blocks_in: HashSet::new(),
+                    generation,
+                    reloading: None,
+                },
+            );
+            self.metrics.users_online.inc();
+            self.load_block_sets(id, generation, Duration::ZERO, ctx);
+        }
+        let entry = self.users.get_mut(&id).expect("inserted above");
+        if entry.windows.len() >= self.max_windows {
+            return Err(AttachRefused::TooManyWindows);
+        }
+        entry.windows.insert(msg.window);
+        self.metrics.sockets_open.inc();
+        entry.actor.do_send(AddWindow {
+            window: msg.window,
+            socket: msg.socket,
+            expires_at: msg.expires_at,
+        });
+        let (actor, user, count, announceable) = (
+            entry.actor.clone(),
+            entry.user.clone(),
+            entry.windows.len(),
+            entry.is_online(),
+        );
+        if announceable {
+            self.local_count_changed(user, count);
+        }
+        Ok(actor)
+    }
+}
+
+impl Handler<DetachSocket> for PresenceRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: DetachSocket, _ctx: &mut Self::Context) {
+        let Some(entry) = self.users.get_mut(&msg.user) else {
+            return;
+        };
+        if !entry.windows.remove(&msg.window) {
+            return;
+        }
+        self.metrics.sockets_open.dec();
+        entry.actor.do_send(RemoveWindow { window: msg.window });
+        let (user, count, announceable) =
+            (entry.user.clone(), entry.windows.len(), entry.is_online());
+        if count == 0 {
+            let entry = self.users.remove(&msg.user).expect("present above");
+            self.metrics.users_online.dec();
+            entry.actor.do_send(StopUser);
+        }
+        if announceable {
+            self.local_count_changed(user, count);
+        }
+    }
+}
+
+impl Handler<ResyncUsers> for PresenceRegistry {
+    type Result = ();
+
+    fn handle(&mut self, _msg: ResyncUsers, ctx: &mut Self::Context) {
+        let mut reload = Vec::new();
+        for (id, entry) in self.users.iter_mut() {
+            entry.actor.do_send(Resync);
+            // Block events may have been missed too: re-read the sets of the announced.
+            if entry.is_online() && entry.reloading.is_none() {
+                entry.reloading = Some(Vec::new());
+                reload.push((*id, entry.generation));
+            }
+        }
+        for (id, generation) in reload {
+            self.load_block_sets(id, generation, Duration::ZERO, ctx);
+        }
+    }
+}
+
+impl Handler<CloseAllWindows> for PresenceRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: CloseAllWindows, _ctx: &mut Self::Context) {
+        for entry in self.users.values() {
+            entry.actor.do_send(CloseWindows {
+                code: msg.code,
+                reason: msg.reason,
+            });
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The fan-out: shows every committed change (and every change another node reports) to
+//! the windows on this node it concerns, and publishes this node's changes for the others.
+//!
+//! [`delivered_as`] is the one place that decides whether a committed [`WriteOutcome`]
+//! is shown at all, and as which [`ClusterEvent`]; [`PresenceRegistry::fan_out`] decides
+//! who on this node receives what for each event, whichever node it came from.
+
+use super::{ClusterEventReceived, PresenceRegistry};
+use crate::actors::messages::UserTyped;
+use crate::actors::persist::{Origin, WritesCommitted};
+use crate::actors::user::{DeliverFrame, DeliverMessage};
+use crate::cluster::{ClusterEvent, PublishEvent};
+use crate::db::writes::WriteOutcome;
+use crate::domain::{Room, User, UserId, WindowId};
+use crate::protocol::{ServerEvent, ToFrame};
+use actix::prelude::*;
+use bytestring::ByteString;
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What a committed write shows to others, if anything: a retried message (already
+/// shown), a direct conversation opened (nothing to show until a message), and a block,
+/// join or leave that changed nothing are not delivered or published.
+pub(super) fn delivered_as(outcome: WriteOutcome) -> Option<ClusterEvent> {
+    Some(match outcome {
+        WriteOutcome::MessageStored {
+            message,
+            recipients,
+            hidden_from,
+        } => ClusterEvent::Message {
+            message,
+            recipients,
+            hidden_from,
+        },
+        WriteOutcome::ReadMoved {
+            user,
+            conversation,
+            seq,
+        } => ClusterEvent::Read {
+            user,
+            conversation,
+            seq,
+        },
+        WriteOutcome::UiSaved { user, state } => ClusterEvent::Ui { user, state },
+        WriteOutcome::BlockChanged {
+            blocker,
+            blocked,
+            active,
+            changed: true,
+        } => ClusterEvent::Block {
+            blocker,
+            blocked,
+            active,
+        },
+        WriteOutcome::RoomCreated {
+            room,
+            creator,
+            conversation,
+        } => ClusterEvent::RoomCreated {
+            room,
+            creator,
+            conversation,
+        },
+        WriteOutcome::RoomJoined {
+            user,
+            room,
+            conversation,
+            members,
+            changed: true,
+        } => ClusterEvent::RoomJoined {
+            user,
+            room,
+            conversation,
+            members,
+        },
+        WriteOutcome::RoomLeft {
+            user,
+            room,
+            members,
+            changed: true,
+        } => ClusterEvent::RoomLeft {
+            user,
+            room,
+            members,
+        },
+        WriteOutcome::RoomDeleted { room } => ClusterEvent::RoomDeleted { room },
+        WriteOutcome::MessageExisted { .. }
+        | WriteOutcome::DirectOpened { .. }
+        | WriteOutcome::BlockChanged { changed: false, .. }
+        | WriteOutcome::RoomJoined { changed: false, .. }
+        | WriteOutcome::RoomLeft { changed: false, .. } => return None,
+    })
+}
+
+impl PresenceRegistry {
+    /// Hands a change of this node to the other nodes (in a cluster).
+    fn publish(&self, event: ClusterEvent) {
+        if let Some(cluster) = &self.cluster {
+            cluster.events.do_send(PublishEvent { event });
+        }
+    }
+
+    /// Sends `frame` to every window on this node, but `except`.
+    fn to_everyone(&self, frame: &ByteString, except: Option<WindowId>) {
+        for entry in self.users.values().filter(|e| e.is_online()) {
+            entry.actor.do_send(DeliverFrame {
+                frame: frame.clone(),
+                except,
+            });
+        }
+    }
+
+    /// Tells a room's other members here that `user` joined or left.
+    fn to_members(&self, members: &[UserId], room: &Room, user: &User, joined: bool) {
+        let frame = ServerEvent::Member {
+            room_id: room.id,
+            user: Cow::Borrowed(user),
+            joined,
+        }
+        .to_frame();
+        for member in members.iter().filter(|m| **m != user.id) {
+            self.to_user(*member, frame.clone(), None);
+        }
+    }
+
+    /// Sends `frame` to `user`'s windows here, but `except`.
+    fn to_user(&self, user: UserId, frame: ByteString, except: Option<WindowId>) {
+        if let Some(entry) = self.users.get(&user) {
+            entry.actor.do_send(DeliverFrame { frame, except });
+        }
+    }
+
+    /// Shows a change to this node's windows: who receives what, for each kind of event.
+    /// `origin` is set when the change came from one of them.
+    fn fan_out(
+        &mut self,
+        event: &ClusterEvent,
+        origin: Option<&Origin>,
+        received_at: Option<Instant>,
+    ) {
+        let except = origin.map(|o| o.window);
+        match event {
+            ClusterEvent::Presence { user, online } => self.set_online(user, *online),
+            ClusterEvent::Message {
+                message,
+                recipients,
+                hidden_from,
+            } => {
+                let frame = ServerEvent::Message {
+                    message: Cow::Borrowed(message),
+                }
+                .to_frame();
+                let shared = Arc::new(message.clone());
+                let everyone = recipients.iter().map(|u| (u, false));
+                for (recipient, hidden) in everyone.chain(hidden_from.iter().map(|u| (u, true))) {
+                    if let Some(entry) = self.users.get(recipient) {
+                        let origin = (*recipient == message.sender_id)
+                            .then(|| origin.cloned())
+                            .flatten();
+                        entry.actor.do_send(DeliverMessage {
+                            message: shared.clone(),
+                            frame: frame.clone(),
+                            origin,
+                            received_at,
+                            hidden,
+                        });
+                    }
+                }
+            }
+            ClusterEvent::Read {
+                user,
+                conversation,
+                seq,
+            } => {
+                let frame = ServerEvent::Read {
+                    conversation_id: *conversation,
+                    seq: *seq,
+                }
+                .to_frame();
+                self.to_user(*user, frame, except);
+            }
+            ClusterEvent::Ui { user, state } => self.to_user(
+                *user,
+                ServerEvent::Ui {
+                    state: Cow::Borrowed(state),
+                }
+                .to_frame(),
+                except,
+            ),
+            ClusterEvent::Block {
+                blocker,
+                blocked,
+                active,
+            } => self.block_changed(blocker, blocked, *active, origin),
+            ClusterEvent::RoomCreated {
+                room,
+                creator,
+                conversation,
+            } => {
+                self.to_everyone(
+                    &ServerEvent::Room {
+                        room: Cow::Borrowed(room),
+                    }
+                    .to_frame(),
+                    None,
+                );
+                let joined = ServerEvent::Joined {
+                    reference: None,
+                    room: Cow::Borrowed(room),
+                    conversation: Cow::Borrowed(conversation),
+                };
+                self.to_user(creator.id, joined.to_frame(), except);
+            }
+            ClusterEvent::RoomJoined {
+                user,
+                room,
+                conversation,
+                members,
+            } => {
+                self.to_everyone(
+                    &ServerEvent::Room {
+                        room: Cow::Borrowed(room),
+                    }
+                    .to_frame(),
+                    None,
+                );
+                let joined = ServerEvent::Joined {
+                    reference: None,
+                    room: Cow::Borrowed(room),
+                    conversation: Cow::Borrowed(conversation),
+                };
+                self.to_user(user.id, joined.to_frame(), except);
+                self.to_members(members, room, user, true);
+            }
+            ClusterEvent::RoomLeft {
+                user,
+                room,
+                members,
+            } => {
+                self.to_everyone(
+                    &ServerEvent::Room {
+                        room: Cow::Borrowed(room),
+                    }
+                    .to_frame(),
+                    None,
+                );
+                let left = ServerEvent::Left {
+                    reference: None,
+                    room_id: room.id,
+                };
+                self.to_user(user.id, left.to_frame(), except);
+                self.to_members(members, room, user, false);
+            }
+            ClusterEvent::RoomDeleted { room } => {
+                let deleted = ServerEvent::RoomDeleted {
+                    reference: None,
+                    room_id: *room,
+                };
+                self.to_everyone(&deleted.to_frame(), except);
+            }
+            ClusterEvent::Typing {
+                sender,
+                conversation,
+                members,
+            } => {
+                let frame = ServerEvent::Typing {
+                    conversation_id: *conversation,
+                    user_id: *sender,
+                }
+                .to_frame();
+                for member in members.iter().filter(|m| *m != sender) {
+                    if let Some(entry) = self.users.get(member) {
+                        if entry.is_online() && !entry.hides(*sender) {
+                            entry.actor.do_send(DeliverFrame {
+                                frame: frame.clone(),
+                                except: None,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Handler<UserTyped> for PresenceRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: UserTyped, _ctx: &mut Self::Context) {
+        let event = ClusterEvent::Typing {
+            sender: msg.sender,
+            conversation: msg.conversation,
+            members: msg.members,
+        };
+        self.fan_out(&event, None, None);
+        self.publish(event);
+    }
+}
+
+impl Handler<WritesCommitted> for PresenceRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: WritesCommitted, _ctx: &mut Self::Context) {
+        for write in msg.writes {
+            let Some(event) = delivered_as(write.outcome) else {
+                continue;
+            };
+            self.fan_out(&event, write.origin.as_ref(), Some(write.received_at));
+            self.publish(event);
+        }
+    }
+}
+
+impl Handler<ClusterEventReceived> for PresenceRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: ClusterEventReceived, _ctx: &mut Self::Context) {
+        self.fan_out(&msg.event, None, None);
+    }
+}

@@ -1,0 +1,139 @@
+//! Delivery: hands frames and committed messages to the windows, an `ack` to the window
+//! a message came from, and closes a window that falls too far behind.
+
+use super::window::{Handed, MessageKey};
+use super::{DeliverFrame, DeliverMessage, UserActor};
+use crate::actors::messages::DetachSocket;
+use crate::actors::ToSocket;
+use crate::chat::ChatError;
+use crate::domain::WindowId;
+use crate::protocol::{close, error_frame, ServerEvent, ToFrame};
+use actix::prelude::*;
+use bytestring::ByteString;
+use std::borrow::Cow;
+
+impl UserActor {
+    /// Hands a message to the windows: an `ack` to its origin window, the shared
+    /// `message` frame to every other.
+    fn deliver(&mut self, msg: DeliverMessage) {
+        if msg.hidden {
+            return;
+        }
+        let key = (msg.message.conversation_id, msg.message.seq);
+        let origin = msg.origin.filter(|o| self.windows.contains_key(&o.window));
+        if let Some(origin) = &origin {
+            let ack = ServerEvent::Ack {
+                reference: origin.reference.as_deref().map(Cow::Borrowed),
+                message: Cow::Borrowed(&msg.message),
+            }
+            .to_frame();
+            self.send_to(origin.window, ack);
+        }
+        self.broadcast_keyed(Some(key), &msg.frame, origin.map(|o| o.window));
+        if let Some(at) = msg.received_at {
+            self.metrics
+                .delivery_latency
+                .observe(at.elapsed().as_secs_f64());
+        }
+    }
+
+    /// Delivers messages the sequencer released, in order.
+    pub(super) fn release(&mut self, ready: Vec<DeliverMessage>) {
+        for message in ready {
+            self.deliver(message);
+        }
+    }
+
+    /// Hands a frame to one window, or queues it behind the window's snapshot.
+    pub(super) fn send_to(&mut self, id: WindowId, frame: ByteString) {
+        self.send_keyed(id, None, frame);
+    }
+
+    /// Like [`Self::send_to`]; a message frame (`key`) its snapshot already counted is
+    /// not sent again.
+    pub(super) fn send_keyed(&mut self, id: WindowId, key: Option<MessageKey>, frame: ByteString) {
+        // Frames a window may fall behind (or queue behind its snapshot) before it closes.
+        let bound = self.chat.limits().outbound_queue;
+        let Some(window) = self.windows.get_mut(&id) else {
+            return;
+        };
+        match window.hand(key, frame, bound) {
+            Handed::Sent | Handed::Held => {}
+            Handed::Full => {
+                log::warn!("closing slow window {id} of {}", self.user.id);
+                self.metrics.slow_consumers.inc();
+                window.socket.do_send(ToSocket::Close {
+                    code: close::SLOW_CONSUMER,
+                    reason: "too far behind; reconnect",
+                });
+                self.drop_window(id);
+            }
+            Handed::Closed => self.drop_window(id),
+        }
+    }
+
+    pub(super) fn drop_window(&mut self, id: WindowId) {
+        if self.windows.remove(&id).is_some() {
+            self.registry.detach.do_send(DetachSocket {
+                user: self.user.id,
+                window: id,
+            });
+        }
+    }
+
+    pub(super) fn broadcast(&mut self, frame: &ByteString, except: Option<WindowId>) {
+        self.broadcast_keyed(None, frame, except);
+    }
+
+    fn broadcast_keyed(
+        &mut self,
+        key: Option<MessageKey>,
+        frame: &ByteString,
+        except: Option<WindowId>,
+    ) {
+        let ids: Vec<WindowId> = self
+            .windows
+            .keys()
+            .copied()
+            .filter(|w| Some(*w) != except)
+            .collect();
+        for id in ids {
+            self.send_keyed(id, key, frame.clone());
+        }
+    }
+
+    /// Tells one window that what it asked for failed, and why.
+    pub(super) fn send_error(
+        &mut self,
+        window: WindowId,
+        reference: Option<&str>,
+        error: &ChatError,
+    ) {
+        self.send_to(
+            window,
+            error_frame(reference, error.code(), &error.to_string()),
+        );
+    }
+}
+
+impl Handler<DeliverFrame> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: DeliverFrame, _ctx: &mut Self::Context) {
+        self.broadcast(&msg.frame, msg.except);
+    }
+}
+
+impl Handler<DeliverMessage> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: DeliverMessage, _ctx: &mut Self::Context) {
+        if let Some(early) = &mut self.early {
+            early.push(msg);
+            return;
+        }
+        let (conversation, seq) = (msg.message.conversation_id, msg.message.seq);
+        let ready = self.sequencer.offer(conversation, seq, msg);
+        self.release(ready);
+    }
+}
