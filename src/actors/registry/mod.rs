@@ -18,7 +18,10 @@ use super::user::{
 };
 use super::ToSocket;
 use crate::chat::Chat;
-use crate::cluster::{ClusterEvent, ClusterMirror, LocalCountChanged, PublishEvent};
+use crate::cluster::{
+    ClusterEvent, ClusterEventReceived, ClusterMirror, GetLocalCounts, LocalCountChanged,
+    OnlineSetReplaced, PublishEvent, ResyncUsers,
+};
 use crate::db::writes::WriteOutcome;
 use crate::db::{self, Pool};
 use crate::domain::{ConversationId, Room, User, UserId, WindowId};
@@ -77,31 +80,6 @@ pub struct UserTyped {
     pub conversation: ConversationId,
     pub members: Vec<UserId>,
 }
-
-/// Notification: another node (or Redis, for presence) reports a change.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct ClusterEventReceived {
-    pub event: ClusterEvent,
-}
-
-/// Notification: the cluster mirror rebuilt; this is everyone online now.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct OnlineSetReplaced {
-    pub users: Vec<User>,
-}
-
-/// Query: each announceable local user and their number of sockets on this node.
-#[derive(Message)]
-#[rtype(result = "Vec<(User, usize)>")]
-pub struct GetLocalCounts;
-
-/// Command: events may have been missed (a Redis outage); every UserActor reads what it
-/// missed from Postgres.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct ResyncUsers;
 
 /// Command: close every window on this node with `code` (shutdown: 1012, "reconnect
 /// elsewhere").
