@@ -273,6 +273,7 @@ impl UserActor {
     }
 
     fn send_error(&mut self, window: WindowId, reference: Option<&str>, error: &ChatError) {
+        error.log_if_internal();
         self.send_to(
             window,
             error_frame(reference, error.code(), &error.to_string()),
