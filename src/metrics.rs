@@ -93,7 +93,7 @@ impl Metrics {
         let mut buffer = Vec::new();
         let encoder = TextEncoder::new();
         if let Err(e) = encoder.encode(&self.registry.gather(), &mut buffer) {
-            log::error!("encoding metrics failed: {e}");
+            log::error!("encoding metrics failed: {}", crate::error_chain(&e));
         }
         String::from_utf8(buffer).unwrap_or_default()
     }

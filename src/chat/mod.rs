@@ -38,8 +38,32 @@ pub enum ChatError {
     RateLimited(u32),
     #[error("too many room password attempts; wait a minute")]
     PasswordAttempts,
+    /// Not the person's doing: the client hears only this text (`unavailable`); the
+    /// cause stays attached for the log, written where the error is answered.
     #[error("storage is unavailable")]
-    Unavailable(#[source] Option<DbError>),
+    Unavailable(#[source] Internal),
+}
+
+/// What failed inside when an action answers `unavailable`, with its own cause.
+#[derive(Debug, thiserror::Error)]
+pub enum Internal {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// The PersistActor refused for the database's sake (it logged the cause itself).
+    #[error("the write was not committed")]
+    Persist(#[source] PersistError),
+    /// An actor did not answer: it stopped, or its mailbox was closed.
+    #[error("the {actor} did not answer")]
+    Mailbox {
+        actor: &'static str,
+        #[source]
+        source: actix::MailboxError,
+    },
+    #[error("hashing a room password failed")]
+    Hashing(#[source] PasswordHashError),
+    /// The blocking thread pool lost the task (it panicked or was cancelled).
+    #[error("a blocking task failed")]
+    Blocking(#[from] tokio::task::JoinError),
 }
 
 impl ChatError {
@@ -54,21 +78,47 @@ impl ChatError {
             ChatError::Unavailable(_) => ErrorCode::Unavailable,
         }
     }
+
+    /// Logs the whole cause chain when the failure is internal (`unavailable`), for the
+    /// edge that answers the client (an `error` frame, an HTTP response) and nowhere else.
+    pub fn log_if_internal(&self) {
+        if let ChatError::Unavailable(_) = self {
+            log::error!("{}", crate::error_chain(self));
+        }
+    }
 }
+
+/// argon2's error (`password_hash::Error`) implements `std::error::Error` only with the
+/// `std` feature, which this build leaves off; this carries it as a source all the same.
+#[derive(Debug)]
+pub struct PasswordHashError(pub(crate) argon2::password_hash::Error);
+
+impl std::fmt::Display for PasswordHashError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for PasswordHashError {}
 
 impl From<PersistError> for ChatError {
     fn from(e: PersistError) -> Self {
         match e {
             PersistError::Rejected(r) => ChatError::Rejected(r),
-            PersistError::Unavailable => ChatError::Unavailable(None),
+            e @ PersistError::Unavailable => ChatError::Unavailable(Internal::Persist(e)),
         }
     }
 }
 
 impl From<DbError> for ChatError {
     fn from(e: DbError) -> Self {
-        log::error!("{}", crate::error_chain(&e));
-        ChatError::Unavailable(Some(e))
+        ChatError::Unavailable(Internal::Database(e))
+    }
+}
+
+impl From<Internal> for ChatError {
+    fn from(e: Internal) -> Self {
+        ChatError::Unavailable(e)
     }
 }
 
@@ -128,7 +178,11 @@ impl Chat {
         async move {
             match request.await {
                 Ok(result) => result.map_err(ChatError::from),
-                Err(_) => Err(ChatError::Unavailable(None)),
+                Err(source) => Err(Internal::Mailbox {
+                    actor: "PersistActor",
+                    source,
+                }
+                .into()),
             }
         }
     }

@@ -2,7 +2,7 @@
 //! (the password checked, attempts rate-limited per person and per address), leaving,
 //! deleting, and listing members with their presence.
 
-use super::{Chat, ChatError};
+use super::{Chat, ChatError, Internal, PasswordHashError};
 use crate::actors::messages::GetOnlineFor;
 use crate::actors::persist::Origin;
 use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
@@ -15,21 +15,15 @@ use std::net::IpAddr;
 
 /// Hashes a room password with argon2id (default cost: 19 MiB, 2 passes) and a random salt.
 async fn hash_password(password: RoomPassword) -> Result<String, ChatError> {
-    tokio::task::spawn_blocking(move || {
-        let salt =
-            SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes()).map_err(|e| e.to_string())?;
+    let hashed = tokio::task::spawn_blocking(move || {
+        let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes())?;
         Argon2::default()
             .hash_password(password.expose().as_bytes(), &salt)
             .map(|hash| hash.to_string())
-            .map_err(|e| e.to_string())
     })
     .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r)
-    .map_err(|cause| {
-        log::error!("hashing a room password failed: {cause}");
-        ChatError::Unavailable(None)
-    })
+    .map_err(Internal::Blocking)?;
+    hashed.map_err(|e| Internal::Hashing(PasswordHashError(e)).into())
 }
 
 /// Whether `password` matches the stored hash (a malformed hash never matches).
@@ -44,7 +38,7 @@ async fn verify_password(password: RoomPassword, hash: String) -> Result<bool, C
             .unwrap_or(false)
     })
     .await
-    .map_err(|_| ChatError::Unavailable(None))
+    .map_err(|e| Internal::Blocking(e).into())
 }
 
 impl Chat {
@@ -148,7 +142,10 @@ impl Chat {
             .online
             .send(GetOnlineFor { viewer })
             .await
-            .map_err(|_| ChatError::Unavailable(None))?
+            .map_err(|source| Internal::Mailbox {
+                actor: "PresenceRegistry",
+                source,
+            })?
             .into_iter()
             .map(|u| u.id)
             .collect();

@@ -1,12 +1,32 @@
 //! Several nodes acting as one, through Redis (SPEC §1, §4).
 //!
-//! [`mirror::ClusterMirror`] mirrors the PresenceRegistry into Redis (decided atomically
-//! by the Lua [`scripts`]) and carries [`event::ClusterEvent`]s between nodes over one
-//! pub/sub channel. Without `REDIS_URL` none of this runs and the node is alone.
+//! [`mirror::ClusterMirror`] mirrors the PresenceRegistry into Redis and carries
+//! [`event::ClusterEvent`]s between nodes over one pub/sub channel. Without `REDIS_URL`
+//! none of this runs and the node is alone. Files by concept (and backend):
+//!
+//! - `mirror.rs`: the actor that wires the parts below together, and outage handling
+//!   (the rebuild);
+//! - `presence_redis.rs`: socket counts and reaping, decided by the Lua [`scripts`];
+//! - `broker_redis.rs`: the event channel, publishing and subscribing;
+//! - `heartbeat.rs`: liveness, each node's expiring key;
+//! - `registry_link.rs`: the messages the mirror exchanges with the registry;
+//! - `event.rs`: what travels on the channel; `keys.rs`: the names in Redis;
+//!   `error.rs`: why a Redis step failed.
 
+mod broker_redis;
+mod error;
 pub mod event;
+mod heartbeat;
+mod keys;
 pub mod mirror;
+mod presence_redis;
+mod registry_link;
 pub mod scripts;
 
+pub use error::ClusterError;
 pub use event::{ClusterEvent, Envelope};
-pub use mirror::{ClusterMirror, Keys, LocalCountChanged, PublishEvent};
+pub use keys::Keys;
+pub use mirror::{ClusterMirror, Depart, LocalCountChanged, PublishEvent};
+pub use registry_link::{
+    ClusterEventReceived, GetLocalCounts, OnlineSetReplaced, RegistryLink, ResyncUsers,
+};

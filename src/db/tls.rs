@@ -31,6 +31,8 @@ pub enum TlsError {
     Config(#[from] tokio_postgres::Error),
     #[error("TLS set-up failed")]
     Rustls(#[from] rustls::Error),
+    #[error("the certificate verifier could not be built")]
+    Verifier(#[from] rustls::client::VerifierBuilderError),
 }
 
 /// How much the server's certificate is checked.
@@ -115,8 +117,7 @@ fn client_config(check: Check, root_cert: Option<&str>) -> Result<ClientConfig, 
     }
     let verifier =
         rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
-            .build()
-            .map_err(|e| rustls::Error::General(e.to_string()))?;
+            .build()?;
     let builder = builder.dangerous();
     Ok(match check {
         Check::Chain => builder.with_custom_certificate_verifier(Arc::new(AnyHostName(verifier))),

@@ -34,14 +34,34 @@ pub enum OidcError {
     #[error("access token carries no email and the userinfo endpoint gave none")]
     NoEmail,
     /// The provider could not be reached or answered nonsense: our problem, not the client's.
-    #[error("identity provider unavailable: {0}")]
-    Provider(String),
+    #[error("GET {url} failed")]
+    Provider {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The provider's discovery document names another issuer than the one configured.
+    #[error("the provider's discovery names issuer {discovered:?}, configured {configured:?}")]
+    IssuerMismatch {
+        discovered: String,
+        configured: String,
+    },
 }
 
 impl OidcError {
     /// True when the token itself is at fault (401), false when the provider is (503).
     pub fn is_client_error(&self) -> bool {
-        !matches!(self, OidcError::Provider(_))
+        !matches!(
+            self,
+            OidcError::Provider { .. } | OidcError::IssuerMismatch { .. }
+        )
+    }
+
+    fn provider(url: &str) -> impl FnOnce(reqwest::Error) -> OidcError + '_ {
+        move |source| OidcError::Provider {
+            url: url.to_owned(),
+            source,
+        }
     }
 }
 
@@ -112,11 +132,8 @@ impl OidcVerifier {
             .send()
             .await
             .and_then(|r| r.error_for_status())
-            .map_err(|e| OidcError::Provider(format!("GET {url}: {e}")))?;
-        response
-            .json()
-            .await
-            .map_err(|e| OidcError::Provider(format!("GET {url}: {e}")))
+            .map_err(OidcError::provider(url))?;
+        response.json().await.map_err(OidcError::provider(url))
     }
 
     async fn discover(&self, cache: &mut Cache) -> Result<(), OidcError> {
@@ -129,10 +146,10 @@ impl OidcVerifier {
         );
         let discovery: Discovery = self.get_json(&url).await?;
         if discovery.issuer != self.issuer {
-            return Err(OidcError::Provider(format!(
-                "discovery names issuer {:?}, configured {:?}",
-                discovery.issuer, self.issuer
-            )));
+            return Err(OidcError::IssuerMismatch {
+                discovered: discovery.issuer,
+                configured: self.issuer.clone(),
+            });
         }
         cache.discovery = Some(discovery);
         Ok(())
@@ -221,11 +238,11 @@ impl OidcVerifier {
             .send()
             .await
             .and_then(|r| r.error_for_status())
-            .map_err(|e| OidcError::Provider(format!("GET {endpoint}: {e}")))?;
+            .map_err(OidcError::provider(&endpoint))?;
         let info: UserInfo = response
             .json()
             .await
-            .map_err(|e| OidcError::Provider(format!("GET {endpoint}: {e}")))?;
+            .map_err(OidcError::provider(&endpoint))?;
         info.email
             .filter(|e| !e.is_empty())
             .ok_or(OidcError::NoEmail)

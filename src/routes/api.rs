@@ -6,7 +6,7 @@ use super::bodies::{
     BlockedBody, ConversationsBody, ErrorBody, HistoryQuery, MessagesBody, ReadBody,
     ReadPositionBody, SendBody, UserBody, UsersBody,
 };
-use super::error::ApiError;
+use super::error::{ApiError, Internal};
 use super::AppState;
 use crate::actors::registry::GetOnlineUsers;
 use crate::db::messages::Page;
@@ -53,7 +53,10 @@ pub async fn online(
         .registry
         .send(GetOnlineUsers)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|source| Internal::Mailbox {
+            actor: "PresenceRegistry",
+            source,
+        })?;
     let users: Vec<_> = everyone
         .into_iter()
         .filter(|u| u.id != me && !hidden.contains(&u.id))
@@ -98,7 +101,7 @@ async fn set_block(
         WriteOutcome::BlockChanged { blocked, .. } => {
             Ok(HttpResponse::Ok().json(UserBody { user: blocked }))
         }
-        other => Err(ApiError::Internal(format!("unexpected outcome {other:?}"))),
+        other => Err(ApiError::unexpected(other)),
     }
 }
 
@@ -162,12 +165,13 @@ pub async fn open_direct(
 ) -> Result<HttpResponse, ApiError> {
     let me = session.0.user.id;
     let peer = user_id(&path)?;
-    let WriteOutcome::DirectOpened { conversation } = state
+    let conversation = match state
         .chat
         .write(WriteOp::OpenDirect { user: me, peer }, None)
         .await?
-    else {
-        return Err(ApiError::Internal("unexpected outcome".into()));
+    {
+        WriteOutcome::DirectOpened { conversation } => conversation,
+        other => return Err(ApiError::unexpected(other)),
     };
     let summary = db::conversations::summary_for(&state.chat.pool, me, conversation)
         .await?
@@ -248,7 +252,7 @@ pub async fn send(
     match state.chat.write(op, None).await? {
         WriteOutcome::MessageStored { message, .. } => Ok(HttpResponse::Created().json(message)),
         WriteOutcome::MessageExisted { message } => Ok(HttpResponse::Ok().json(message)),
-        other => Err(ApiError::Internal(format!("unexpected outcome {other:?}"))),
+        other => Err(ApiError::unexpected(other)),
     }
 }
 
@@ -279,6 +283,6 @@ pub async fn read(
             conversation_id: conversation,
             seq,
         })),
-        other => Err(ApiError::Internal(format!("unexpected outcome {other:?}"))),
+        other => Err(ApiError::unexpected(other)),
     }
 }

@@ -1,6 +1,6 @@
 //! The `Authorization: Bearer <session token>` extractor of the HTTP API.
 
-use super::error::ApiError;
+use super::error::{ApiError, Internal};
 use super::AppState;
 use crate::identity::SessionClaims;
 use actix_web::dev::Payload;
@@ -27,7 +27,7 @@ impl FromRequest for SessionUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let Some(state) = req.app_data::<web::Data<AppState>>() else {
-            return ready(Err(ApiError::Internal("application state missing".into())));
+            return ready(Err(ApiError::Internal(Internal::NoAppState)));
         };
         let result =
             match bearer(req) {

@@ -1,8 +1,11 @@
 //! The HTTP API's error type: `{"error":{"code","message"}}` with a matching status.
-//! Infrastructure failures answer an opaque 500/503 and log the full cause chain.
+//! Infrastructure failures answer an opaque 503 and log the full cause chain, here at
+//! the edge (when the error becomes a response) and nowhere before.
 
 use crate::chat::ChatError;
+use crate::db::writes::WriteOutcome;
 use crate::db::DbError;
+use crate::identity::{OidcError, SessionError};
 use crate::protocol::ErrorCode;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -20,15 +23,41 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error(transparent)]
     Chat(#[from] ChatError),
+    /// The provider could not be asked about a token (not the token's fault).
     #[error("identity provider unavailable")]
-    ProviderUnavailable(String),
+    ProviderUnavailable(#[source] OidcError),
     #[error("storage is unavailable")]
     Database(#[from] DbError),
     #[error("internal error")]
-    Internal(String),
+    Internal(#[from] Internal),
+}
+
+/// What failed inside behind an `internal error` (the client hears no more than that).
+#[derive(Debug, thiserror::Error)]
+pub enum Internal {
+    /// An actor did not answer: it stopped, or its mailbox was closed.
+    #[error("the {actor} did not answer")]
+    Mailbox {
+        actor: &'static str,
+        #[source]
+        source: actix::MailboxError,
+    },
+    #[error("minting a session token failed")]
+    Mint(#[source] SessionError),
+    /// The server was built without its `AppState` (a wiring bug).
+    #[error("application state missing")]
+    NoAppState,
+    /// A write committed but answered with an outcome its route does not expect (a bug).
+    #[error("unexpected outcome {0:?}")]
+    UnexpectedOutcome(Box<WriteOutcome>),
 }
 
 impl ApiError {
+    /// For a write that answered with an outcome its route does not expect.
+    pub fn unexpected(outcome: WriteOutcome) -> ApiError {
+        ApiError::Internal(Internal::UnexpectedOutcome(Box::new(outcome)))
+    }
+
     fn code(&self) -> ErrorCode {
         match self {
             ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
@@ -71,18 +100,17 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        let code = self.code();
+        if code == ErrorCode::Unavailable {
+            // Ours, not the client's: the client gets the opaque message below, the log
+            // the whole chain, once.
+            log::error!("{}", crate::error_chain(self));
+        }
         let message = match self {
-            ApiError::Database(e) => {
-                log::error!("{}", crate::error_chain(e));
-                "storage is unavailable; try again".to_owned()
-            }
-            ApiError::ProviderUnavailable(cause) | ApiError::Internal(cause) => {
-                log::error!("{self}: {cause}");
-                self.to_string()
-            }
+            ApiError::Database(_) => "storage is unavailable; try again".to_owned(),
             _ => self.to_string(),
         };
-        error_response(self.code(), &message)
+        error_response(code, &message)
     }
 }
 
@@ -95,4 +123,54 @@ pub fn bad_request(err: impl ResponseError + 'static) -> actix_web::Error {
         error_response(ErrorCode::BadRequest, &message),
     )
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::Internal as ChatInternal;
+
+    async fn body_of(e: &ApiError) -> (StatusCode, String) {
+        let response = e.error_response();
+        let status = response.status();
+        let bytes = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap_or_default();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[actix_web::test]
+    async fn internal_failures_answer_the_same_opaque_bodies_and_keep_their_cause() {
+        let mailbox = ApiError::Internal(Internal::Mailbox {
+            actor: "PresenceRegistry",
+            source: actix::MailboxError::Closed,
+        });
+        assert_eq!(
+            body_of(&mailbox).await,
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"error":{"code":"unavailable","message":"internal error"}}"#.to_owned()
+            )
+        );
+        assert_eq!(
+            crate::error_chain(&mailbox),
+            "internal error: the PresenceRegistry did not answer: Mailbox has closed"
+        );
+
+        let chat = ApiError::Chat(ChatError::Unavailable(ChatInternal::Mailbox {
+            actor: "PersistActor",
+            source: actix::MailboxError::Timeout,
+        }));
+        assert_eq!(
+            body_of(&chat).await,
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"error":{"code":"unavailable","message":"storage is unavailable"}}"#.to_owned()
+            )
+        );
+        assert_eq!(
+            crate::error_chain(&chat),
+            "storage is unavailable: the PersistActor did not answer: Message delivery timed out"
+        );
+    }
 }

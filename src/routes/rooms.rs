@@ -17,10 +17,6 @@ fn room_id(raw: &str) -> Result<ConversationId, ApiError> {
     ConversationId::parse(raw).ok_or(ApiError::NotFound("room"))
 }
 
-fn unexpected(outcome: WriteOutcome) -> ApiError {
-    ApiError::Internal(format!("unexpected outcome {outcome:?}"))
-}
-
 #[utoipa::path(
     tag = "rooms",
     responses((status = 200, description = "Every room, by name", body = RoomsBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
@@ -58,7 +54,7 @@ pub async fn create(
         WriteOutcome::RoomCreated {
             room, conversation, ..
         } => Ok(HttpResponse::Created().json(MembershipBody { room, conversation })),
-        other => Err(unexpected(other)),
+        other => Err(ApiError::unexpected(other)),
     }
 }
 
@@ -98,7 +94,7 @@ pub async fn join(
         WriteOutcome::RoomJoined {
             room, conversation, ..
         } => Ok(HttpResponse::Ok().json(MembershipBody { room, conversation })),
-        other => Err(unexpected(other)),
+        other => Err(ApiError::unexpected(other)),
     }
 }
 
@@ -117,7 +113,7 @@ pub async fn leave(
     let room = room_id(&path)?;
     match state.chat.leave_room(session.0.user.id, room, None).await? {
         WriteOutcome::RoomLeft { room, .. } => Ok(HttpResponse::Ok().json(RoomBody { room })),
-        other => Err(unexpected(other)),
+        other => Err(ApiError::unexpected(other)),
     }
 }
 
@@ -140,7 +136,7 @@ pub async fn delete(
         .await?
     {
         WriteOutcome::RoomDeleted { .. } => Ok(HttpResponse::NoContent().finish()),
-        other => Err(unexpected(other)),
+        other => Err(ApiError::unexpected(other)),
     }
 }
 

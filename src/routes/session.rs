@@ -3,7 +3,7 @@
 
 use super::auth::bearer;
 use super::bodies::{ConfigBody, ErrorBody, SessionBody};
-use super::error::ApiError;
+use super::error::{ApiError, Internal};
 use super::AppState;
 use crate::db;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -41,7 +41,7 @@ pub async fn create_session(
             log::info!("refused provider token: {}", crate::error_chain(&e));
             ApiError::Unauthorized(e.to_string())
         } else {
-            ApiError::ProviderUnavailable(crate::error_chain(&e))
+            ApiError::ProviderUnavailable(e)
         }
     })?;
     let user = db::users::upsert(
@@ -54,7 +54,7 @@ pub async fn create_session(
     let (token, expires_at) = state
         .keys
         .mint(&user, state.settings.limits.session_ttl)
-        .map_err(|e| ApiError::Internal(crate::error_chain(&e)))?;
+        .map_err(Internal::Mint)?;
     Ok(HttpResponse::Created().json(SessionBody {
         token,
         expires_at,

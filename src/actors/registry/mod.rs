@@ -27,7 +27,10 @@ mod presence;
 use super::user::UserActor;
 use super::ToSocket;
 use crate::chat::Chat;
-use crate::cluster::{ClusterEvent, LocalCountChanged, PublishEvent};
+use crate::cluster::{
+    ClusterEventReceived, GetLocalCounts, LocalCountChanged, OnlineSetReplaced, PublishEvent,
+    ResyncUsers,
+};
 use crate::db::Pool;
 use crate::domain::{User, UserId, WindowId};
 use crate::metrics::Metrics;
@@ -59,34 +62,6 @@ pub enum AttachRefused {
 #[derive(Message)]
 #[rtype(result = "Vec<User>")]
 pub struct GetOnlineUsers;
-
-/// Notification: another node (or Redis, for presence) reported a change; the registry
-/// shows it to the windows here that it concerns.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct ClusterEventReceived {
-    pub event: ClusterEvent,
-}
-
-/// Notification: the cluster mirror rebuilt (after a Redis outage, in which transitions
-/// may have been missed); this is everyone online now, and the differences are announced.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct OnlineSetReplaced {
-    pub users: Vec<User>,
-}
-
-/// Query: each announceable local user and their number of sockets on this node, for
-/// the cluster mirror to rewrite this node's counts in Redis when it rebuilds.
-#[derive(Message)]
-#[rtype(result = "Vec<(User, usize)>")]
-pub struct GetLocalCounts;
-
-/// Command: events may have been missed (a Redis outage); every UserActor reads what it
-/// missed from Postgres.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct ResyncUsers;
 
 /// Command: close every window on this node with `code` (shutdown: 1012, "reconnect
 /// elsewhere").

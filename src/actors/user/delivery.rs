@@ -109,6 +109,7 @@ impl UserActor {
         reference: Option<&str>,
         error: &ChatError,
     ) {
+        error.log_if_internal();
         self.send_to(
             window,
             error_frame(reference, error.code(), &error.to_string()),

@@ -1,0 +1,16 @@
+//! Why a Redis step of the cluster mirror failed. Every part (presence, heartbeat,
+//! rebuild) returns it with its cause; the mirror logs the whole chain once, when it
+//! turns unhealthy, and rebuilds once Redis answers again.
+
+use actix::MailboxError;
+
+/// Why a Redis step failed; the mirror logs it and rebuilds once Redis answers again.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("redis command failed")]
+    Redis(#[from] redis::RedisError),
+    #[error("no redis connection available")]
+    Pool(#[from] bb8::RunError<redis::RedisError>),
+    #[error("the registry is gone")]
+    Registry(#[from] MailboxError),
+}
