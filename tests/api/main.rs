@@ -2,6 +2,7 @@
 //! sockets. The only stand-in is the identity provider, an outside party.
 
 mod helpers;
+mod hostile;
 
 mod bench;
 mod blocking;

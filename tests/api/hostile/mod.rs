@@ -1,0 +1,5 @@
+//! Hostile clients: what one ordinary account might try against a node, each attack as
+//! its own test against the real server, asserting the node and everyone else stay well.
+
+mod access;
+mod writes;
