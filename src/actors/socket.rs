@@ -8,14 +8,15 @@
 use super::messages::DetachSocket;
 use super::paced::Paced;
 use super::registry::{AttachSocket, PresenceRegistry};
-use super::user::{ExecuteCommand, UserActor};
+use super::user::cmd::{decode, Auth, Command, DecodeLimits, Decoded};
+use super::user::commands::ExecuteCommand;
+use super::user::UserActor;
 use super::ToSocket;
 use crate::configuration::Limits;
 use crate::domain::{User, WindowId};
 use crate::identity::{SessionClaims, SessionKeys};
 use crate::metrics::Metrics;
-use crate::protocol::client::DecodeLimits;
-use crate::protocol::{close, decode, error_frame, Command, ErrorCode, ServerEvent, ToFrame};
+use crate::protocol::{close, error_frame, ErrorCode, ServerEvent, ToFrame};
 use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse};
 use actix_web_actors::ws;
@@ -214,25 +215,27 @@ impl SocketSession {
             Err(e) => return ctx.text(error_frame(e.reference.as_deref(), e.code, &e.message)),
         };
         match (&self.state, decoded.command) {
-            (State::AwaitingAuth, Command::Auth { token }) => match self.keys.verify(&token) {
-                Ok(claims) => self.attach(claims, ctx),
-                Err(e) => {
-                    log::info!("refused socket auth peer={}: {e}", self.peer);
-                    self.close(ctx, close::UNAUTHORIZED, "invalid or expired token")
+            (State::AwaitingAuth, Command::Auth(Auth { token })) => {
+                match self.keys.verify(&token) {
+                    Ok(claims) => self.attach(claims, ctx),
+                    Err(e) => {
+                        log::info!("refused socket auth peer={}: {e}", self.peer);
+                        self.close(ctx, close::UNAUTHORIZED, "invalid or expired token")
+                    }
                 }
-            },
+            }
             (State::AwaitingAuth, _) => ctx.text(error_frame(
                 decoded.reference.as_deref(),
                 ErrorCode::Unauthorized,
                 "send an auth frame first",
             )),
-            (State::Ready { .. }, Command::Auth { token }) => {
+            (State::Ready { .. }, Command::Auth(Auth { token })) => {
                 self.reauthenticate(&token, decoded.reference.as_deref(), ctx)
             }
             (State::Ready { actor, .. }, command) => actor.do_send(ExecuteCommand {
                 window: self.window,
                 address: self.address,
-                decoded: crate::protocol::Decoded {
+                decoded: Decoded {
                     reference: decoded.reference,
                     command,
                 },

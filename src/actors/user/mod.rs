@@ -8,12 +8,14 @@
 //!
 //! This file holds the actor, its messages and its windows' lifecycle; the rest is split
 //! by concern: `snapshot` (a new window's `ready`), `delivery` (frames and messages to
-//! the windows), `catch_up` (reading what was missed from Postgres) and `commands`
-//! (running what a window asked for). It calls the PresenceRegistry above it only
+//! the windows), `catch_up` (reading what was missed from Postgres), `cmd` (each command a window can send, decoded
+//! and applied side by side) and `commands` (how commands end: writes, room actions and
+//! queries). It calls the PresenceRegistry above it only
 //! through the [`RegistryLink`] it is given.
 
 mod catch_up;
-mod commands;
+pub mod cmd;
+pub mod commands;
 mod delivery;
 mod sequencer;
 mod snapshot;
@@ -25,7 +27,6 @@ use super::ToSocket;
 use crate::chat::Chat;
 use crate::domain::{Message, User, WindowId};
 use crate::metrics::Metrics;
-use crate::protocol::Decoded;
 use actix::prelude::*;
 use bytestring::ByteString;
 use chrono::{DateTime, Utc};
@@ -95,18 +96,6 @@ pub struct CloseWindows {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Resync;
-
-/// Command: run what a window asked for (its SocketSession decoded it). Commands run
-/// here, one user's from all windows in one mailbox, so they keep their order and share
-/// the user's limits.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct ExecuteCommand {
-    pub window: WindowId,
-    /// The client's address (per-address limits).
-    pub address: Option<std::net::IpAddr>,
-    pub decoded: Decoded,
-}
 
 /// The PresenceRegistry, as far as a UserActor calls it (it is spawned by the registry,
 /// so it holds recipients for exactly what it sends up, not the registry's address).

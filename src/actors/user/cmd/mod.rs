@@ -1,0 +1,299 @@
+//! The commands a window sends, one file each, as mini-redis has them: each file holds
+//! the command's validated form, its `parse` (from the protocol's [`ClientFrame`],
+//! checking what depends on the server's limits) and its `apply` (what the UserActor
+//! does with it). This file decodes a text frame into a [`Command`] and dispatches.
+//!
+//! `banter-protocol` has already checked the frame's shape and ids; decoding here adds
+//! the `ref` (echoed in the reply) and the limits. A frame that fails either is answered
+//! with an `error` frame carrying its `ref`, and the socket stays open.
+
+mod auth;
+mod block;
+mod create_room;
+mod delete_room;
+mod history;
+mod join_room;
+mod leave_room;
+mod members;
+mod read;
+mod refusal;
+mod send;
+mod typing;
+mod ui;
+
+pub use auth::Auth;
+pub use block::Block;
+pub use create_room::CreateRoom;
+pub use delete_room::DeleteRoom;
+pub use history::History;
+pub use join_room::JoinRoom;
+pub use leave_room::LeaveRoom;
+pub use members::Members;
+pub use read::Read;
+pub use refusal::{DecodeLimits, FrameError, Refusal};
+pub use send::Send;
+pub use typing::Typing;
+pub use ui::Ui;
+
+use crate::actors::persist::Origin;
+use crate::actors::user::UserActor;
+use crate::protocol::ErrorCode;
+use actix::Context;
+use banter_protocol::{ClientFrame, MAX_REF_CHARS};
+use std::net::IpAddr;
+
+/// A frame that passed decoding and validation, ready to apply.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Auth(Auth),
+    Send(Send),
+    History(History),
+    Read(Read),
+    Block(Block),
+    Ui(Ui),
+    Typing(Typing),
+    CreateRoom(CreateRoom),
+    JoinRoom(JoinRoom),
+    LeaveRoom(LeaveRoom),
+    DeleteRoom(DeleteRoom),
+    Members(Members),
+}
+
+/// A command with the client's `ref`, echoed in the reply.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub reference: Option<String>,
+    pub command: Command,
+}
+
+/// Decodes one text frame.
+pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| FrameError {
+        reference: None,
+        code: ErrorCode::BadRequest,
+        message: format!("frame is not valid JSON: {e}"),
+    })?;
+    let reference = match value.get("ref") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(r)) if r.chars().count() <= MAX_REF_CHARS => Some(r.clone()),
+        Some(_) => {
+            return Err(FrameError {
+                reference: None,
+                code: ErrorCode::BadRequest,
+                message: "ref must be a string of at most 100 characters".into(),
+            })
+        }
+    };
+    let fail = |refusal: Refusal| FrameError {
+        reference: reference.clone(),
+        code: refusal.code,
+        message: refusal.message,
+    };
+    if !value.is_object() {
+        return Err(fail(Refusal::bad_request("a frame must be a JSON object")));
+    }
+    let frame: ClientFrame =
+        serde_json::from_value(value).map_err(|e| fail(Refusal::bad_request(e.to_string())))?;
+    let command = parse(frame, &limits).map_err(fail)?;
+    Ok(Decoded { reference, command })
+}
+
+/// Each frame to its command's `parse`.
+fn parse(frame: ClientFrame, limits: &DecodeLimits) -> Result<Command, Refusal> {
+    Ok(match frame {
+        ClientFrame::Auth { token } => Command::Auth(Auth::parse(token)),
+        ClientFrame::Send {
+            client_id,
+            body,
+            conversation_id,
+            to,
+            reply_to,
+        } => Command::Send(Send::parse(
+            client_id,
+            body,
+            conversation_id,
+            to,
+            reply_to,
+            limits,
+        )?),
+        ClientFrame::History {
+            conversation_id,
+            after_seq,
+            before_seq,
+            limit,
+        } => Command::History(History::parse(
+            conversation_id,
+            after_seq,
+            before_seq,
+            limit,
+            limits,
+        )?),
+        ClientFrame::Read {
+            conversation_id,
+            seq,
+        } => Command::Read(Read::parse(conversation_id, seq)?),
+        ClientFrame::Block { user_id } => Command::Block(Block::parse(user_id, true)),
+        ClientFrame::Unblock { user_id } => Command::Block(Block::parse(user_id, false)),
+        ClientFrame::Ui { state } => Command::Ui(Ui::parse(state, limits)?),
+        ClientFrame::Typing { conversation_id } => Command::Typing(Typing::parse(conversation_id)),
+        ClientFrame::CreateRoom { name, password } => {
+            Command::CreateRoom(CreateRoom::parse(name, password)?)
+        }
+        ClientFrame::JoinRoom { room_id, password } => {
+            Command::JoinRoom(JoinRoom::parse(room_id, password)?)
+        }
+        ClientFrame::LeaveRoom { room_id } => Command::LeaveRoom(LeaveRoom::parse(room_id)),
+        ClientFrame::DeleteRoom { room_id } => Command::DeleteRoom(DeleteRoom::parse(room_id)),
+        ClientFrame::Members { room_id } => Command::Members(Members::parse(room_id)),
+    })
+}
+
+impl Command {
+    /// Runs the command for the window that `asked`: a write, a room action or a query.
+    /// Writes reach the windows from the registry once committed; the asking window alone
+    /// hears of a refusal, and gets the replies of queries and room actions.
+    pub fn apply(
+        self,
+        actor: &mut UserActor,
+        asked: Origin,
+        address: Option<IpAddr>,
+        ctx: &mut Context<UserActor>,
+    ) {
+        match self {
+            // Applied by the socket session, which owns the session; never forwarded.
+            Command::Auth(_) => {}
+            Command::Send(c) => c.apply(actor, asked, ctx),
+            Command::History(c) => c.apply(actor, asked, ctx),
+            Command::Read(c) => c.apply(actor, asked, ctx),
+            Command::Block(c) => c.apply(actor, asked, ctx),
+            Command::Ui(c) => c.apply(actor, asked, ctx),
+            Command::Typing(c) => c.apply(actor, asked, ctx),
+            Command::CreateRoom(c) => c.apply(actor, asked, ctx),
+            Command::JoinRoom(c) => c.apply(actor, asked, address, ctx),
+            Command::LeaveRoom(c) => c.apply(actor, asked, ctx),
+            Command::DeleteRoom(c) => c.apply(actor, asked, ctx),
+            Command::Members(c) => c.apply(actor, asked, ctx),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use banter_protocol::Target;
+
+    const LIMITS: DecodeLimits = DecodeLimits {
+        max_body_chars: 10,
+        history_max: 200,
+        max_ui_state_bytes: 100,
+    };
+    const ID: &str = "5b0a4e0e-6a3b-4a53-9b7f-0b1f9b2f2a11";
+
+    fn error_of(text: &str) -> FrameError {
+        decode(text, LIMITS).expect_err(text)
+    }
+
+    #[test]
+    fn a_direct_send_decodes_with_its_ref() {
+        let d = decode(
+            &format!(r#"{{"type":"send","ref":"r1","client_id":"c1","body":"hi","to":"{ID}"}}"#),
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!(d.reference.as_deref(), Some("r1"));
+        assert!(matches!(
+            d.command,
+            Command::Send(Send {
+                target: Target::Direct(_),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn bad_frames_get_codes_and_keep_their_ref() {
+        let cases = [
+            ("not json", ErrorCode::BadRequest, None),
+            ("[1,2]", ErrorCode::BadRequest, None),
+            (
+                r#"{"type":"dance","ref":"a"}"#,
+                ErrorCode::BadRequest,
+                Some("a"),
+            ),
+            (
+                r#"{"type":"send","ref":"b","client_id":"c","body":"hi"}"#,
+                ErrorCode::BadRequest,
+                Some("b"),
+            ),
+            (
+                r#"{"type":"send","ref":"c","client_id":"c","body":"  ","to":"x"}"#,
+                ErrorCode::BadRequest,
+                Some("c"),
+            ),
+            (
+                &format!(
+                    r#"{{"type":"send","ref":"d","client_id":"c","body":"hello world!","to":"{ID}"}}"#
+                ),
+                ErrorCode::TooLarge,
+                Some("d"),
+            ),
+            (
+                r#"{"type":"history","ref":"e","conversation_id":"nope"}"#,
+                ErrorCode::BadRequest,
+                Some("e"),
+            ),
+            (
+                &format!(r#"{{"type":"history","conversation_id":"{ID}","limit":201}}"#),
+                ErrorCode::BadRequest,
+                None,
+            ),
+            (
+                &format!(r#"{{"type":"read","conversation_id":"{ID}","seq":-1}}"#),
+                ErrorCode::BadRequest,
+                None,
+            ),
+            (
+                &format!(
+                    r#"{{"type":"ui","state":{{"draft":"{}"}}}}"#,
+                    "x".repeat(200)
+                ),
+                ErrorCode::TooLarge,
+                None,
+            ),
+        ];
+        for (text, code, reference) in cases {
+            let e = error_of(text);
+            assert_eq!(e.code, code, "{text}");
+            assert_eq!(e.reference.as_deref(), reference, "{text}");
+            assert!(!e.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn room_frames_decode_and_refuse_bad_names() {
+        let d = decode(
+            r#"{"type":"create_room","ref":"r","name":" general ","password":"pw"}"#,
+            LIMITS,
+        )
+        .unwrap();
+        match d.command {
+            Command::CreateRoom(CreateRoom { name, password }) => {
+                assert_eq!(name.as_str(), "general");
+                assert_eq!(password.map(|p| p.expose().to_owned()), Some("pw".into()));
+            }
+            other => panic!("decoded {other:?}"),
+        }
+        let e = error_of(r#"{"type":"create_room","ref":"r","name":"  "}"#);
+        assert_eq!(e.code, ErrorCode::BadRequest);
+        let e = error_of(r#"{"type":"join_room","room_id":"nope"}"#);
+        assert!(e.message.contains("room_id"));
+    }
+
+    #[test]
+    fn a_send_naming_both_targets_is_refused() {
+        let e = error_of(&format!(
+            r#"{{"type":"send","client_id":"c","body":"hi","to":"{ID}","conversation_id":"{ID}"}}"#
+        ));
+        assert!(e.message.contains("exactly one"));
+    }
+}

@@ -1,0 +1,32 @@
+//! `read`: the person read a conversation up to `seq`; their other windows mirror it.
+
+use super::refusal::Refusal;
+use crate::actors::persist::Origin;
+use crate::actors::user::UserActor;
+use crate::db::writes::WriteOp;
+use crate::domain::ConversationId;
+use actix::Context;
+
+#[derive(Debug, Clone)]
+pub struct Read {
+    pub conversation: ConversationId,
+    pub seq: i64,
+}
+
+impl Read {
+    pub fn parse(conversation: ConversationId, seq: i64) -> Result<Self, Refusal> {
+        if seq < 0 {
+            return Err(Refusal::bad_request("seq must not be negative"));
+        }
+        Ok(Read { conversation, seq })
+    }
+
+    pub fn apply(self, actor: &mut UserActor, asked: Origin, ctx: &mut Context<UserActor>) {
+        let op = WriteOp::MarkRead {
+            user: actor.user.id,
+            conversation: self.conversation,
+            seq: self.seq,
+        };
+        actor.write(asked, op, ctx);
+    }
+}
