@@ -13,16 +13,21 @@ RUN bash scripts/build.sh web
 FROM rust:1.95-slim-bookworm AS server
 WORKDIR /app
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src tests/api \
+COPY crates/protocol/Cargo.toml crates/protocol/
+COPY crates/term/Cargo.toml crates/term/
+COPY crates/bench/Cargo.toml crates/bench/
+RUN mkdir -p src tests/api crates/protocol/src crates/term/src crates/bench/src \
  && echo 'fn main() {}' > src/main.rs \
- && touch src/lib.rs tests/api/main.rs \
+ && touch src/lib.rs tests/api/main.rs crates/protocol/src/lib.rs crates/term/src/lib.rs \
+      crates/bench/src/lib.rs \
  && cargo build --release --locked \
- && rm -rf src tests
+ && rm -rf src tests crates
 COPY scripts/ scripts/
 COPY sql/ sql/
 COPY tests/ tests/
+COPY crates/ crates/
 COPY src/ src/
-RUN touch src/main.rs src/lib.rs && bash scripts/build.sh server
+RUN touch src/main.rs src/lib.rs crates/*/src/lib.rs && bash scripts/build.sh server
 
 # 3. The runtime: a slim Debian with TLS roots and curl, running as a non-root user.
 FROM debian:bookworm-slim

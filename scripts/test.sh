@@ -32,10 +32,12 @@ fi
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
+log "import circles (files and folders of every crate)"
+python3 scripts/import-cycles.py src crates/protocol/src crates/term/src crates/bench/src
 log "cargo clippy"
-cargo clippy --all-targets --locked -- -D warnings
-log "cargo test"
-cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-2}"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+log "cargo test (the server, the protocol crate with its TypeScript check, the clients)"
+cargo test --workspace --locked --all-targets -- --test-threads "${TEST_THREADS:-2}"
 
 log "schemathesis against the OpenAPI document"
 cargo build --locked

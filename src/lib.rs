@@ -2,7 +2,16 @@
 //!
 //! A real-time chat server: block-aware presence, direct messages and rooms, windows that
 //! mirror each other, search, and durable exactly-once delivery, on actix actors over
-//! PostgreSQL.
+//! PostgreSQL. This is the server crate of a workspace: the wire types it shares with its
+//! clients are `banter-protocol` (`crates/protocol`), and the clients it embeds in the
+//! `banter` binary are `banter-term` (`banter chat`) and `banter-bench` (`banter bench`);
+//! neither imports anything from here (they are handed a `MintTokens` for tokens).
+//!
+//! ```text
+//!   banter-protocol ◀── banter-term ◀──┐
+//!        ▲        ◀── banter-bench ◀──┤
+//!        └──────────────────────────── banter (this crate: the server and the binary)
+//! ```
 //!
 //! ## Architecture map
 //!
@@ -10,7 +19,7 @@
 //!            HTTP API (routes/)                 WebSocket /ws (routes/ws.rs)
 //!                  │                                     │ one per window
 //!                  │                              SocketSession (actors/socket.rs)
-//!                  │                       decode ─┘  │ AttachSocket / DetachSocket
+//!                  │            decode (actors/user/cmd/) ┘ │ AttachSocket / DetachSocket
 //!                  │                                  ▼
 //!                  │                          PresenceRegistry (actors/registry/)
 //!                  │   ExecuteCommand          online set, block sets, UserActor directory
@@ -22,6 +31,11 @@
 //!                  ▼                                             │       │
 //!            PersistActor (actors/persist.rs) ── group commit ──▶ Postgres
 //! ```
+//!
+//! Dependencies point one way: an actor that calls back up holds a `Recipient` for the
+//! messages it sends (the PersistActor for `WritesCommitted`, the UserActor and `Chat` for
+//! `DetachSocket`/`GetOnlineFor`/`UserTyped`, the ClusterMirror for what it reports), so
+//! [`startup`] builds the actors in plain order.
 //!
 //! A message travels: window → SocketSession (decode) → UserActor (rate limit) →
 //! PersistActor (queued; committed with whatever else queued meanwhile) → after `COMMIT`,
@@ -47,12 +61,14 @@
 //! (docs/architecture.md).
 //!
 //! Modules: [`configuration`] (environment), [`startup`] (wiring), [`domain`] (typed
-//! vocabulary), [`identity`] (provider tokens in, session tokens out), [`protocol`]
-//! (frames), [`actors`], [`chat`] (the actions), [`db`] (queries and writes), [`cluster`]
-//! (Redis), [`routes`] (HTTP), [`metrics`], [`retention`] (optional deletion of old
-//! messages), [`mod@bench`] (the load generator). Rooms are conversations with members
-//! (`chat/rooms.rs`, `db/rooms.rs`, `db/writes/rooms.rs`); search is `db/search.rs`.
-//! [`term`] is `banter chat`, the terminal client: a protocol client like any other.
+//! vocabulary: the protocol's types plus the server's validated forms), [`identity`]
+//! (provider tokens in, session tokens out), [`minter`] (tokens minted with the root key),
+//! [`protocol`] (events into text frames), [`actors`] (with each client command in
+//! `actors/user/cmd/`), [`chat`] (the actions), [`db`] (queries and writes), [`cluster`]
+//! (Redis: `presence_redis`, `broker_redis`, `heartbeat`, the `mirror` actor), [`routes`]
+//! (HTTP), [`metrics`], [`retention`] (optional deletion of old messages), [`cli`] (the
+//! command line). Rooms are conversations with members (`chat/rooms.rs`, `db/rooms.rs`,
+//! `db/writes/rooms.rs`); search is `db/search.rs`.
 
 pub mod actors;
 pub mod chat;

@@ -1,7 +1,7 @@
 //! The chat service: what a person can do, shared by the socket path (UserActor) and the
 //! HTTP API, so an action over HTTP reaches every window exactly as one over a socket.
 //!
-//! Rooms live in [`rooms`].
+//! Rooms live in `rooms.rs`.
 //!
 //! Writes are handed to the PersistActor *synchronously* (the returned future only waits
 //! for the answer), so writes from one window keep their order.

@@ -39,7 +39,7 @@ pub struct Piece {
     pub matched: bool,
 }
 
-/// Splits a headline marked with [`START`]/[`STOP`] into pieces.
+/// Splits a headline marked with `START`/`STOP` into pieces.
 pub fn pieces(headline: &str) -> Vec<Piece> {
     let mut out = Vec::new();
     let mut text = String::new();
