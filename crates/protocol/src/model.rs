@@ -116,10 +116,13 @@ pub struct RoomMember {
 /// Extra keys a client adds are kept and mirrored as they are.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct UiState {
+    /// The selected conversation (`null` or absent: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
+    #[ts(optional = nullable)]
     pub selected: Option<String>,
+    /// The selected conversation's draft (absent in a client's frame: empty).
     #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
     pub draft: String,
     /// Keys of the client's own, kept and mirrored as they are.
     #[serde(flatten)]

@@ -97,7 +97,15 @@ export type RoomMember = { id: UserId, email: string, online: boolean, };
  * Extra keys a client adds are kept and mirrored as they are.
  */
 
-export type UiState = { selected?: string, draft: string, };
+export type UiState = { 
+/**
+ * The selected conversation (`null` or absent: none).
+ */
+selected?: string | null, 
+/**
+ * The selected conversation's draft (absent in a client's frame: empty).
+ */
+draft?: string, };
 
 /**
  * The `code` of an `error` frame; JSON errors of the HTTP API use the same names.

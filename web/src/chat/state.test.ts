@@ -43,6 +43,7 @@ function ready(overrides: Partial<Extract<ServerEvent, { type: "ready" }>> = {})
     online: [carol, bob],
     blocked: [],
     conversations: [direct],
+    rooms: [],
     ui: {},
     expires_at: "2026-11-21T10:15:00Z",
     ...overrides,
