@@ -11,7 +11,7 @@ use crate::actors::persist::{Origin, WritesCommitted};
 use crate::actors::user::{DeliverFrame, DeliverMessage};
 use crate::cluster::{ClusterEvent, PublishEvent};
 use crate::db::writes::WriteOutcome;
-use crate::domain::{Room, User, UserId, WindowId};
+use crate::domain::{ConversationSummary, Room, User, UserId, WindowId};
 use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
 use bytestring::ByteString;
@@ -112,6 +112,27 @@ impl PresenceRegistry {
     }
 
     /// Tells a room's other members here that `user` joined or left.
+    /// A room gained a member (its creator, or someone who joined): everyone's room list
+    /// hears of it, and the member's windows but `except` get `joined`.
+    fn room_joined(
+        &self,
+        room: &Room,
+        conversation: &ConversationSummary,
+        member: UserId,
+        except: Option<WindowId>,
+    ) {
+        let listed = ServerEvent::Room {
+            room: Cow::Borrowed(room),
+        };
+        self.to_everyone(&listed.to_frame(), None);
+        let joined = ServerEvent::Joined {
+            reference: None,
+            room: Cow::Borrowed(room),
+            conversation: Cow::Borrowed(conversation),
+        };
+        self.to_user(member, joined.to_frame(), except);
+    }
+
     fn to_members(&self, members: &[UserId], room: &Room, user: &User, joined: bool) {
         let frame = ServerEvent::Member {
             room_id: room.id,
@@ -197,40 +218,14 @@ impl PresenceRegistry {
                 room,
                 creator,
                 conversation,
-            } => {
-                self.to_everyone(
-                    &ServerEvent::Room {
-                        room: Cow::Borrowed(room),
-                    }
-                    .to_frame(),
-                    None,
-                );
-                let joined = ServerEvent::Joined {
-                    reference: None,
-                    room: Cow::Borrowed(room),
-                    conversation: Cow::Borrowed(conversation),
-                };
-                self.to_user(creator.id, joined.to_frame(), except);
-            }
+            } => self.room_joined(room, conversation, creator.id, except),
             ClusterEvent::RoomJoined {
                 user,
                 room,
                 conversation,
                 members,
             } => {
-                self.to_everyone(
-                    &ServerEvent::Room {
-                        room: Cow::Borrowed(room),
-                    }
-                    .to_frame(),
-                    None,
-                );
-                let joined = ServerEvent::Joined {
-                    reference: None,
-                    room: Cow::Borrowed(room),
-                    conversation: Cow::Borrowed(conversation),
-                };
-                self.to_user(user.id, joined.to_frame(), except);
+                self.room_joined(room, conversation, user.id, except);
                 self.to_members(members, room, user, true);
             }
             ClusterEvent::RoomLeft {
