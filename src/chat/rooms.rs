@@ -128,16 +128,24 @@ impl Chat {
     }
 
     /// A room's members with their presence as `viewer` may see it (someone hidden by a
-    /// block shows as offline). Anyone may look, member or not, as before joining.
+    /// block shows as offline). Anyone may look into an open room (they could join it
+    /// anyway); a password-protected room's members are for its members only (others
+    /// get `forbidden`, as when joining without the password).
     pub async fn room_members(
         &self,
         viewer: UserId,
         room: ConversationId,
     ) -> Result<Vec<RoomMember>, ChatError> {
-        if db::rooms::find_with_hash(&self.pool, room).await?.is_none() {
-            return Err(WriteRejection::NotFound("room").into());
-        }
+        let (_, hash) = db::rooms::find_with_hash(&self.pool, room)
+            .await?
+            .ok_or(WriteRejection::NotFound("room"))?;
         let members = db::rooms::members(&self.pool, room).await?;
+        if hash.is_some() && !members.iter().any(|m| m.id == viewer) {
+            return Err(WriteRejection::Forbidden(
+                "only members see who is in a password-protected room",
+            )
+            .into());
+        }
         let online: HashSet<UserId> = self
             .online
             .send(GetOnlineFor { viewer })

@@ -13,6 +13,14 @@ pub(crate) const MESSAGE_COLUMNS: &str =
 pub(crate) const REPLY_JOIN: &str =
     "LEFT JOIN messages r ON r.conversation_id = m.conversation_id AND r.seq = m.reply_to";
 
+/// [`REPLY_JOIN`] as reader `$4` may see it: a quote of someone the reader blocked, or
+/// who blocked the reader, joins nothing and reads as gone (`sender_id`, `body` null).
+const REPLY_JOIN_FOR_READER: &str =
+    "LEFT JOIN messages r ON r.conversation_id = m.conversation_id AND r.seq = m.reply_to
+       AND NOT EXISTS (SELECT 1 FROM blocks qb
+                       WHERE (qb.blocker_id = $4 AND qb.blocked_id = r.sender_id)
+                          OR (qb.blocker_id = r.sender_id AND qb.blocked_id = $4))";
+
 pub(crate) fn message(row: &Row) -> Message {
     Message {
         id: MessageId(row.get("id")),
@@ -63,7 +71,7 @@ pub async fn history(
     let conn = pool.get().await?;
     let (order, after, before) = bounds(page);
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages m {REPLY_JOIN}
+        "SELECT {MESSAGE_COLUMNS} FROM messages m {REPLY_JOIN_FOR_READER}
          WHERE m.conversation_id = $1 AND m.seq > $3 AND m.seq < $5 AND NOT {HIDDEN_FROM_READER}
          ORDER BY m.seq {order} LIMIT $2"
     );
@@ -92,7 +100,7 @@ pub async fn history_marked(
     let conn = pool.get().await?;
     let (order, after, before) = bounds(page);
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS}, {HIDDEN_FROM_READER} AS hidden FROM messages m {REPLY_JOIN}
+        "SELECT {MESSAGE_COLUMNS}, {HIDDEN_FROM_READER} AS hidden FROM messages m {REPLY_JOIN_FOR_READER}
          WHERE m.conversation_id = $1 AND m.seq > $3 AND m.seq < $5
          ORDER BY m.seq {order} LIMIT $2"
     );

@@ -37,6 +37,34 @@ impl MessageBody {
     }
 }
 
+/// Shows `message`'s quote as if the quoted message were gone (`sender_id` and `body`
+/// `null`, as after retention): for a viewer who blocked the quoted person or was
+/// blocked by them, so a third person's reply does not carry their words across.
+pub fn hide_quote(message: &mut banter_protocol::Message) {
+    if let Some(quote) = &mut message.reply_to {
+        quote.sender_id = None;
+        quote.body = None;
+    }
+}
+
+/// [`hide_quote`] on every message whose quoted person `hides` says the viewer must not
+/// see.
+pub fn hide_quotes<'a>(
+    messages: impl IntoIterator<Item = &'a mut banter_protocol::Message>,
+    hides: impl Fn(crate::domain::UserId) -> bool,
+) {
+    for message in messages {
+        if message
+            .reply_to
+            .as_ref()
+            .and_then(|q| q.sender_id)
+            .is_some_and(&hides)
+        {
+            hide_quote(message);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,5 +11,5 @@ pub use banter_protocol::{
     Room, RoomMember, UiState, User, UserId, QUOTE_CHARS,
 };
 pub use ids::WindowId;
-pub use message::{BodyError, MessageBody};
+pub use message::{hide_quote, hide_quotes, BodyError, MessageBody};
 pub use room::{RoomName, RoomPassword};

@@ -154,7 +154,7 @@ pub async fn conversations(
 #[utoipa::path(
     tag = "conversations",
     params(("user_id" = String, Path, description = "A user id")),
-    responses((status = 200, description = "The direct conversation with that person (created if new)", body = ConversationSummary), (status = 400, description = "Yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "The direct conversation with that person (created if new)", body = ConversationSummary), (status = 400, description = "Yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "One of you has blocked the other (and there is no conversation yet)", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[post("/api/direct/{user_id}")]

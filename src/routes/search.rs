@@ -5,6 +5,7 @@ use super::bodies::{ErrorBody, SearchBody, SearchQuery};
 use super::error::ApiError;
 use super::AppState;
 use crate::db;
+use crate::domain::hide_quotes;
 use actix_web::{get, web, HttpResponse};
 
 /// Longest query accepted, in characters.
@@ -51,6 +52,13 @@ pub async fn search(
         db::search::messages(&state.chat.pool, session.0.user.id, q, limit + 1, offset).await?;
     let next_offset = (hits.len() as i64 > limit).then_some(offset + limit);
     hits.truncate(limit as usize);
+    // Quotes of people the reader blocked (or who blocked the reader) read as gone.
+    let blocks = db::blocks::block_sets(&state.chat.pool, session.0.user.id).await?;
+    if !blocks.outgoing.is_empty() || !blocks.incoming.is_empty() {
+        hide_quotes(hits.iter_mut().map(|h| &mut h.message), |u| {
+            blocks.outgoing.contains(&u) || blocks.incoming.contains(&u)
+        });
+    }
     Ok(HttpResponse::Ok().json(SearchBody {
         results: hits,
         next_offset,

@@ -11,7 +11,7 @@ use crate::actors::persist::{Origin, WritesCommitted};
 use crate::actors::user::{DeliverFrame, DeliverMessage};
 use crate::cluster::{ClusterEvent, PublishEvent};
 use crate::db::writes::WriteOutcome;
-use crate::domain::{ConversationSummary, Room, User, UserId, WindowId};
+use crate::domain::{hide_quote, ConversationSummary, Message, Room, User, UserId, WindowId};
 use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
 use bytestring::ByteString;
@@ -111,7 +111,6 @@ impl PresenceRegistry {
         }
     }
 
-    /// Tells a room's other members here that `user` joined or left.
     /// A room gained a member (its creator, or someone who joined): everyone's room list
     /// hears of it, and the member's windows but `except` get `joined`.
     fn room_joined(
@@ -133,6 +132,8 @@ impl PresenceRegistry {
         self.to_user(member, joined.to_frame(), except);
     }
 
+    /// Tells a room's other members here that `user` joined or left; members who blocked
+    /// `user`, or whom `user` blocked, hear nothing of it.
     fn to_members(&self, members: &[UserId], room: &Room, user: &User, joined: bool) {
         let frame = ServerEvent::Member {
             room_id: room.id,
@@ -141,7 +142,14 @@ impl PresenceRegistry {
         }
         .to_frame();
         for member in members.iter().filter(|m| **m != user.id) {
-            self.to_user(*member, frame.clone(), None);
+            if let Some(entry) = self.users.get(member) {
+                if !entry.hides(user.id) {
+                    entry.actor.do_send(DeliverFrame {
+                        frame: frame.clone(),
+                        except: None,
+                    });
+                }
+            }
         }
     }
 
@@ -173,15 +181,33 @@ impl PresenceRegistry {
                 }
                 .to_frame();
                 let shared = Arc::new(message.clone());
+                // The same message quoting someone gone: for recipients who blocked the
+                // quoted person or were blocked by them. Built once, if anyone needs it.
+                let quoted = message.reply_to.as_ref().and_then(|q| q.sender_id);
+                let mut without_quote: Option<(Arc<Message>, ByteString)> = None;
                 let everyone = recipients.iter().map(|u| (u, false));
                 for (recipient, hidden) in everyone.chain(hidden_from.iter().map(|u| (u, true))) {
                     if let Some(entry) = self.users.get(recipient) {
                         let origin = (*recipient == message.sender_id)
                             .then(|| origin.cloned())
                             .flatten();
+                        let (message, frame) = match quoted {
+                            Some(quoted) if entry.hides(quoted) => without_quote
+                                .get_or_insert_with(|| {
+                                    let mut m = message.clone();
+                                    hide_quote(&mut m);
+                                    let frame = ServerEvent::Message {
+                                        message: Cow::Borrowed(&m),
+                                    }
+                                    .to_frame();
+                                    (Arc::new(m), frame)
+                                })
+                                .clone(),
+                            _ => (shared.clone(), frame.clone()),
+                        };
                         entry.actor.do_send(DeliverMessage {
-                            message: shared.clone(),
-                            frame: frame.clone(),
+                            message,
+                            frame,
                             origin,
                             received_at,
                             hidden,

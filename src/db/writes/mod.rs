@@ -242,7 +242,8 @@ pub(super) async fn find_user(
     }))
 }
 
-/// The direct conversation of `user` and `peer`, created (with both as members) if new.
+/// The direct conversation of `user` and `peer`, created (with both as members) if new,
+/// unless one of them blocked the other.
 pub(super) async fn open_direct(
     tx: &Tx<'_>,
     user: UserId,
@@ -264,6 +265,19 @@ pub(super) async fn open_direct(
     let select = "SELECT conversation_id FROM direct_pairs WHERE user_lo = $1 AND user_hi = $2";
     if let Some(row) = tx.query_opt(select, &[&lo.0, &hi.0]).await? {
         return Ok(Ok(ConversationId(row.get(0))));
+    }
+    // No new conversation across a block (either way): it would appear in the other's
+    // list although nothing can be said in it.
+    if tx
+        .query_opt(
+            "SELECT 1 FROM blocks WHERE (blocker_id = $1 AND blocked_id = $2)
+                                     OR (blocker_id = $2 AND blocked_id = $1)",
+            &[&user.0, &peer.0],
+        )
+        .await?
+        .is_some()
+    {
+        return Ok(Err(WriteRejection::Blocked));
     }
     let id = ConversationId::new();
     tx.execute(

@@ -113,6 +113,18 @@ pub async fn leave(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Appl
     let Some(user_record) = find_user(tx, user).await? else {
         return Ok(Err(WriteRejection::NotFound("user")));
     };
+    // Only rooms are left: a direct conversation's id changes nothing (leaving one would
+    // drop its messages for this person while the peer's sends are still acknowledged).
+    if tx
+        .query_opt(
+            "SELECT 1 FROM conversations WHERE id = $1 AND kind = 'room' FOR SHARE",
+            &[&id.0],
+        )
+        .await?
+        .is_none()
+    {
+        return Ok(Err(WriteRejection::NotFound("room")));
+    }
     let changed = tx
         .execute(
             "DELETE FROM members WHERE conversation_id = $1 AND user_id = $2",

@@ -1,4 +1,447 @@
 //! Attacks on what a person may see or do: tokens, room membership, blocks.
 
-#[allow(unused_imports)]
 use crate::helpers::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// Asserts `ws` gets no `member` frame about `user` before the one about `marker`
+/// arrives (the marker proves the frames that came before it were all there was).
+async fn member_frames_until(ws: &mut Ws, marker: &str, hidden: &str) -> Value {
+    loop {
+        let frame = ws.recv_type("member").await;
+        let who = frame["user"]["id"].as_str().unwrap_or_default().to_owned();
+        assert_ne!(
+            who, hidden,
+            "a member frame about a blocked person: {frame}"
+        );
+        if who == marker {
+            return frame;
+        }
+    }
+}
+
+// ---- Item 8: leave_room with a direct conversation's id ----
+
+#[actix_web::test]
+async fn leaving_a_direct_conversation_as_a_room_changes_nothing() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (status, opened) = app.open_direct(&alice.token, &bob.id).await;
+    assert!(status == 200 || status == 201, "{status} {opened}");
+    let direct = opened["conversation"]["id"]
+        .as_str()
+        .or_else(|| opened["id"].as_str())
+        .expect("a conversation id")
+        .to_owned();
+
+    let (mut b1, _) = app.window(&bob).await;
+    b1.send(json!({"type": "leave_room", "ref": "l1", "room_id": direct}))
+        .await;
+    let refused = b1.recv_type("error").await;
+    assert_eq!(
+        (refused["ref"].clone(), refused["code"].clone()),
+        (json!("l1"), json!("not_found"))
+    );
+    let (status, _) = app
+        .send_json(
+            Method::POST,
+            &format!("/api/rooms/{direct}/leave"),
+            &bob.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Bob is still a member: what alice sends reaches him.
+    let (status, sent) = app
+        .post_message(&alice.token, &direct, "still there?", &new_client_id())
+        .await;
+    assert_eq!(status, 201, "{sent}");
+    let delivered = b1.recv_type("message").await;
+    assert_eq!(delivered["message"]["body"], "still there?");
+    let (_, list) = app.get("/api/conversations", &bob.token).await;
+    assert_eq!(list["conversations"][0]["id"], direct.as_str());
+}
+
+// ---- Item 9: listing the members of a password-protected room ----
+
+#[actix_web::test]
+async fn only_members_list_the_members_of_a_password_protected_room() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a1, _) = app.window(&alice).await;
+    let (secret, _) = create_room(&mut a1, "Secret", Some("open sesame")).await;
+    let open = app.post_room(&alice.token, "Open").await;
+
+    // A non-member of the protected room: forbidden, over HTTP and the socket, no emails.
+    let (status, body) = app
+        .get(&format!("/api/rooms/{secret}/members"), &bob.token)
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+    assert!(!body.to_string().contains("alice@example.com"), "{body}");
+    let (mut b1, _) = app.window(&bob).await;
+    b1.send(json!({"type": "members", "ref": "m1", "room_id": secret}))
+        .await;
+    let refused = b1.recv().await;
+    assert_eq!(
+        (
+            refused["type"].clone(),
+            refused["ref"].clone(),
+            refused["code"].clone()
+        ),
+        (json!("error"), json!("m1"), json!("forbidden")),
+        "{refused}"
+    );
+
+    // An open room anyone could join: listing stays allowed.
+    let (status, body) = app
+        .get(&format!("/api/rooms/{open}/members"), &bob.token)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["members"][0]["email"], "alice@example.com");
+
+    // Once a member (with the password), bob may list.
+    b1.send(
+        json!({"type": "join_room", "ref": "j1", "room_id": secret, "password": "open sesame"}),
+    )
+    .await;
+    b1.recv_type("joined").await;
+    b1.send(json!({"type": "members", "ref": "m2", "room_id": secret}))
+        .await;
+    let members = b1.recv_type("members").await;
+    assert_eq!(members["members"].as_array().map(Vec::len), Some(2));
+    let (status, _) = app
+        .get(&format!("/api/rooms/{secret}/members"), &bob.token)
+        .await;
+    assert_eq!(status, 200);
+}
+
+// ---- Item 10: blocks leaking through quotes, member frames, direct conversations ----
+
+#[actix_web::test]
+async fn quotes_of_a_blocked_person_show_nothing_of_them() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let room = app.post_room(&alice.token, "Lobby").await;
+    app.join_room(&bob.token, &room).await;
+    app.join_room(&carol.token, &room).await;
+    let (status, _) = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/blocks/{}", bob.id),
+            &alice.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (mut a1, _) = app.window(&alice).await;
+    let (mut b1, _) = app.window(&bob).await;
+    let (mut c1, _) = app.window(&carol).await;
+    let send = |body: &str, reply_to: Option<i64>| {
+        json!({"type": "send", "ref": "s", "client_id": new_client_id(), "body": body,
+               "conversation_id": room, "reply_to": reply_to})
+    };
+    // seq 1: bob's words, which alice never receives; seq 2: carol quotes them.
+    b1.send(send("zanzibar plans from bob", None)).await;
+    b1.recv_type("ack").await;
+    c1.send(send("quoting bob about zanzibar", Some(1))).await;
+    let ack = c1.recv_type("ack").await;
+    assert_eq!(
+        ack["message"]["reply_to"]["body"],
+        "zanzibar plans from bob"
+    );
+    let gone = json!({"seq": 1, "sender_id": null, "body": null});
+    let live = a1.recv_type("message").await;
+    assert_eq!(live["message"]["seq"], 2, "{live}");
+    assert_eq!(
+        live["message"]["reply_to"], gone,
+        "live quote leaks: {live}"
+    );
+    // seq 3: alice's words; seq 4: carol quotes them, and bob is blocked by alice.
+    a1.send(send("alice speaking", None)).await;
+    a1.recv_type("ack").await;
+    c1.send(send("quoting alice", Some(3))).await;
+    c1.recv_type("ack").await;
+
+    // The blocked person does not read the blocker's words through a quote either.
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let m = b1.recv_type("message").await;
+        seen.push(m["message"].clone());
+    }
+    let quoting_alice = seen
+        .iter()
+        .find(|m| m["seq"] == 4)
+        .expect("seq 4 reaches bob");
+    assert_eq!(
+        quoting_alice["reply_to"],
+        json!({"seq": 3, "sender_id": null, "body": null}),
+        "live quote leaks to the blocked person"
+    );
+
+    // History (socket and HTTP) and search show the same.
+    a1.send(json!({"type": "history", "ref": "h", "conversation_id": room, "after_seq": 0}))
+        .await;
+    let history = a1.recv_type("history").await;
+    let quote = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["seq"] == 2)
+        .expect("carol's reply in history")["reply_to"]
+        .clone();
+    assert_eq!(quote, gone, "history quote leaks");
+    let (_, page) = app
+        .get(&format!("/api/conversations/{room}/messages"), &alice.token)
+        .await;
+    let quote = page["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["seq"] == 2)
+        .expect("carol's reply over HTTP")["reply_to"]
+        .clone();
+    assert_eq!(quote, gone, "HTTP history quote leaks");
+    let (_, found) = app.get("/api/search?q=zanzibar", &alice.token).await;
+    let results = found["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{found}");
+    assert_eq!(
+        results[0]["message"]["reply_to"], gone,
+        "search quote leaks"
+    );
+    // Carol, who blocked no one, still sees the quote.
+    let (_, found) = app.get("/api/search?q=zanzibar", &carol.token).await;
+    let quoted: Vec<&Value> = found["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["message"]["seq"] == 2)
+        .collect();
+    assert_eq!(
+        quoted[0]["message"]["reply_to"]["body"],
+        "zanzibar plans from bob"
+    );
+}
+
+#[actix_web::test]
+async fn member_frames_about_a_blocked_person_do_not_reach_either_of_them() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let room = app.post_room(&alice.token, "Lobby").await;
+    let (status, _) = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/blocks/{}", bob.id),
+            &alice.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (mut a1, _) = app.window(&alice).await;
+
+    // Bob joins and leaves and joins: alice hears nothing of it; carol's join she hears.
+    app.join_room(&bob.token, &room).await;
+    let (status, _) = app
+        .send_json(
+            Method::POST,
+            &format!("/api/rooms/{room}/leave"),
+            &bob.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    app.join_room(&bob.token, &room).await;
+    app.join_room(&carol.token, &room).await;
+    member_frames_until(&mut a1, &carol.id, &bob.id).await;
+
+    // And bob hears nothing of alice leaving, while he hears carol leave.
+    let (mut b1, _) = app.window(&bob).await;
+    for who in [&alice, &carol] {
+        let (status, _) = app
+            .send_json(
+                Method::POST,
+                &format!("/api/rooms/{room}/leave"),
+                &who.token,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let left = member_frames_until(&mut b1, &carol.id, &alice.id).await;
+    assert_eq!(left["joined"], false);
+}
+
+#[actix_web::test]
+async fn a_blocked_person_cannot_open_a_direct_conversation_with_the_blocker() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (status, _) = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/blocks/{}", bob.id),
+            &alice.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, body) = app.open_direct(&bob.token, &alice.id).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (403, json!("blocked")),
+        "{body}"
+    );
+    let (mut b1, _) = app.window(&bob).await;
+    b1.send(
+        json!({"type": "send", "ref": "s1", "client_id": new_client_id(),
+                   "body": "let me in", "to": alice.id}),
+    )
+    .await;
+    assert_eq!(b1.recv_type("error").await["code"], "blocked");
+    // Nor the blocker with the blocked.
+    let (status, _) = app.open_direct(&alice.token, &bob.id).await;
+    assert_eq!(status, 403);
+
+    // Nothing appeared in either list.
+    let (_, list) = app.get("/api/conversations", &alice.token).await;
+    assert_eq!(list["conversations"], json!([]), "{list}");
+    let (_, ready) = app.window(&alice).await;
+    assert_eq!(ready["conversations"], json!([]), "{ready}");
+    let (_, list) = app.get("/api/conversations", &bob.token).await;
+    assert_eq!(list["conversations"], json!([]), "{list}");
+}
+
+// ---- Item 1: session tokens with appended blocks ----
+
+/// `token` with a block appended whose rule costs the fourth power of `facts` to
+/// evaluate (and derives nothing): anyone holding a token can build this, no key needed.
+fn with_expensive_block(token: &str, facts: usize) -> String {
+    let mut code: String = (0..facts).map(|i| format!("n({i});\n")).collect();
+    code.push_str("big($a) <- n($a), n($b), n($c), n($d), $a + $b + $c + $d < 0;\n");
+    let block = biscuit_auth::builder::BlockBuilder::new()
+        .code(code)
+        .expect("the block parses");
+    biscuit_auth::UnverifiedBiscuit::from_base64(token)
+        .expect("a biscuit")
+        .append(block)
+        .expect("appended")
+        .to_base64()
+        .expect("encoded")
+}
+
+/// `/healthz`'s answer time.
+async fn healthz_latency(app: &TestApp) -> Duration {
+    let started = Instant::now();
+    let response = app
+        .http
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .expect("GET /healthz");
+    assert_eq!(response.status(), 200);
+    started.elapsed()
+}
+
+#[actix_web::test]
+async fn tokens_with_appended_blocks_are_refused_at_once_and_the_node_stays_healthy() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let hostile = with_expensive_block(&alice.token, 40);
+    // Quick enough to refuse on the spot: an honest token's check is as fast.
+    let quick = Duration::from_millis(500);
+
+    // Over HTTP.
+    let started = Instant::now();
+    let (status, body) = app.get("/api/conversations", &hostile).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (401, json!("unauthorized"))
+    );
+    assert!(
+        started.elapsed() < quick,
+        "HTTP refusal took {:?}",
+        started.elapsed()
+    );
+
+    // As the socket's first frame.
+    let mut ws = Ws::connect(&app.ws_url).await;
+    let started = Instant::now();
+    ws.send(json!({"type": "auth", "token": hostile})).await;
+    assert_eq!(ws.closed().await, Closed::Code(4401));
+    assert!(
+        started.elapsed() < quick,
+        "socket refusal took {:?}",
+        started.elapsed()
+    );
+
+    // As a renewal on a live socket, which stays usable.
+    let (mut a1, _) = app.window(&alice).await;
+    let started = Instant::now();
+    a1.send(json!({"type": "auth", "ref": "renew", "token": hostile}))
+        .await;
+    let refused = a1.recv_type("error").await;
+    assert_eq!(
+        (refused["ref"].clone(), refused["code"].clone()),
+        (json!("renew"), json!("unauthorized"))
+    );
+    assert!(
+        started.elapsed() < quick,
+        "renewal refusal took {:?}",
+        started.elapsed()
+    );
+
+    // A stream of them, over HTTP and sockets at once: /healthz keeps answering at once.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut attackers = Vec::new();
+    for n in 0..4 {
+        let (http, address, ws_url) = (app.http.clone(), app.address.clone(), app.ws_url.clone());
+        let (token, stop) = (hostile.clone(), stop.clone());
+        attackers.push(actix_web::rt::spawn(async move {
+            let mut sent = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if n % 2 == 0 {
+                    let _ = http
+                        .get(format!("{address}/api/conversations"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await;
+                } else {
+                    let mut ws = Ws::connect(&ws_url).await;
+                    ws.send(json!({"type": "auth", "token": token})).await;
+                    let _ = ws.closed().await;
+                }
+                sent += 1;
+            }
+            sent
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut worst = Duration::ZERO;
+    for _ in 0..20 {
+        worst = worst.max(healthz_latency(&app).await);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut sent = 0;
+    for attacker in attackers {
+        sent += attacker.await.expect("attacker ran");
+    }
+    assert!(
+        worst < Duration::from_millis(100),
+        "/healthz took {worst:?} under attack"
+    );
+    assert!(sent >= 8, "only {sent} hostile tokens were sent");
+    // Alice's own token still works.
+    let (status, _) = app.get("/api/conversations", &alice.token).await;
+    assert_eq!(status, 200);
+}
