@@ -1,0 +1,204 @@
+//! Reacting to the person's commands: [`Chat::on_command`] turns each decoded line of
+//! input into frames to send and lines to print (lists, refusals, help).
+
+use super::open::no_chat;
+use super::people::by_email;
+use super::rooms::by_name;
+use super::{Chat, Chosen, Effects, OpenChat, Outstanding, Purpose};
+use crate::commands::{Command, DEFAULT_HISTORY, HELP};
+use crate::output::Line;
+use banter_protocol::{ClientFrame, Page, Request};
+
+impl Chat {
+    /// A decoded line of input. (`/quit` is the caller's: it ends the session.)
+    pub fn on_command(&mut self, command: Command) -> Effects {
+        let mut fx = Effects::default();
+        match command {
+            Command::Say(body) => self.say(body, None, &mut fx),
+            Command::Reply { seq, body } => self.say(body, Some(seq), &mut fx),
+            Command::Online => {
+                fx.lines
+                    .extend(by_email(self.online.values()).map(|u| Line::Online(u.email.clone())));
+                fx.lines.push(Line::End("online"));
+            }
+            Command::Blocked => {
+                fx.lines.extend(
+                    by_email(self.blocked.values()).map(|u| Line::Blocked(u.email.clone())),
+                );
+                fx.lines.push(Line::End("blocked"));
+            }
+            Command::Open(what) => match self.resolve_chat(&what) {
+                Err(line) => fx.lines.push(line),
+                Ok(Chosen::Direct(peer)) if Some(peer.id) == self.me.as_ref().map(|m| m.id) => {
+                    fx.lines.push(Line::error(
+                        "bad_request",
+                        "that is you; open someone else's chat",
+                    ))
+                }
+                Ok(Chosen::Direct(peer)) => {
+                    let conversation = self.direct_with(peer.id);
+                    fx.lines.push(Line::Opened {
+                        peer: peer.email.clone(),
+                        conversation,
+                    });
+                    self.open = Some(OpenChat {
+                        chosen: Chosen::Direct(peer),
+                        oldest: None,
+                    });
+                    match conversation {
+                        Some(c) => self.ask_shown(c, Page::Latest, DEFAULT_HISTORY, &mut fx),
+                        None => fx.lines.push(Line::End("history")),
+                    }
+                }
+                Ok(Chosen::Room { id, name }) => {
+                    fx.lines.push(Line::OpenedRoom {
+                        room: id,
+                        name: name.clone(),
+                    });
+                    self.open = Some(OpenChat {
+                        chosen: Chosen::Room { id, name },
+                        oldest: None,
+                    });
+                    self.ask_shown(id, Page::Latest, DEFAULT_HISTORY, &mut fx);
+                }
+            },
+            Command::History(n) => match self.open.as_ref().map(|o| o.oldest) {
+                None => fx.lines.push(no_chat()),
+                Some(oldest) => match self.open_conversation() {
+                    None => fx.lines.push(Line::End("history")),
+                    Some(c) => {
+                        let page = oldest.map(Page::Before).unwrap_or(Page::Latest);
+                        self.ask_shown(c, page, n, &mut fx);
+                    }
+                },
+            },
+            Command::Read => {
+                let conversation = self.open_conversation();
+                let seen = conversation.and_then(|c| self.seen.get(&c)).copied();
+                match (&self.open, conversation, seen) {
+                    (None, _, _) => fx.lines.push(no_chat()),
+                    (Some(_), Some(conversation), Some(seq)) if seq > 0 => {
+                        fx.frames.push(Request::new(ClientFrame::Read {
+                            conversation_id: conversation,
+                            seq,
+                        }));
+                        fx.lines.push(Line::Read { conversation, seq });
+                    }
+                    _ => fx.lines.push(Line::error(
+                        "no_messages",
+                        "the open chat has no messages yet",
+                    )),
+                }
+            }
+            Command::Rooms => {
+                let lines: Vec<Line> = by_name(self.rooms.values())
+                    .map(|r| self.room_line(r))
+                    .collect();
+                fx.lines.extend(lines);
+                fx.lines.push(Line::End("rooms"));
+            }
+            Command::Create { name, password } => {
+                let reference = self.next_ref("r");
+                let frame = Request::with_ref(
+                    reference.clone(),
+                    ClientFrame::CreateRoom {
+                        name: name.clone(),
+                        password,
+                    },
+                );
+                self.ask(reference, frame, format!("/create {name}"), &mut fx);
+            }
+            Command::Join { room, password } => match self.find_room(&room) {
+                Err(line) => {
+                    // `/join Book club`: the name with spaces, unquoted.
+                    let whole = password.as_ref().map(|p| format!("{room} {p}"));
+                    match whole.as_deref().and_then(|w| self.room_named(w)) {
+                        Some(r) => fx.lines.push(Line::error(
+                            "usage",
+                            format!(r#"quote a name with spaces: /join "{}" [password]"#, r.name),
+                        )),
+                        None => fx.lines.push(line),
+                    }
+                }
+                Ok(id) => {
+                    let reference = self.next_ref("r");
+                    let frame = Request::with_ref(
+                        reference.clone(),
+                        ClientFrame::JoinRoom {
+                            room_id: id,
+                            password,
+                        },
+                    );
+                    self.ask(reference, frame, format!("/join {room}"), &mut fx);
+                }
+            },
+            Command::Leave(room) => match self.room_or_open(room.as_deref()) {
+                Err(line) => fx.lines.push(line),
+                Ok(id) => {
+                    let reference = self.next_ref("r");
+                    let frame = Request::with_ref(
+                        reference.clone(),
+                        ClientFrame::LeaveRoom { room_id: id },
+                    );
+                    self.ask(reference, frame, format!("/leave {id}"), &mut fx);
+                }
+            },
+            Command::Delete(room) => match self.room_or_open(room.as_deref()) {
+                Err(line) => fx.lines.push(line),
+                Ok(id) => {
+                    let reference = self.next_ref("r");
+                    let frame = Request::with_ref(
+                        reference.clone(),
+                        ClientFrame::DeleteRoom { room_id: id },
+                    );
+                    self.ask(reference, frame, format!("/delete {id}"), &mut fx);
+                }
+            },
+            Command::Members(room) => match self.room_or_open(room.as_deref()) {
+                Err(line) => fx.lines.push(line),
+                Ok(id) => {
+                    let reference = self.next_ref("m");
+                    let frame =
+                        Request::with_ref(reference.clone(), ClientFrame::Members { room_id: id });
+                    fx.frames.push(frame.clone());
+                    self.outstanding.insert(
+                        reference,
+                        Outstanding {
+                            purpose: Purpose::Members,
+                            frame,
+                        },
+                    );
+                }
+            },
+            Command::Block(who) => match self.resolve(&who) {
+                Err(line) => fx.lines.push(line),
+                Ok(user) => {
+                    fx.frames.push(Request::with_ref(
+                        self.next_ref("b"),
+                        ClientFrame::Block { user_id: user.id },
+                    ));
+                    fx.lines.push(Line::Blocked(user.email.clone()));
+                    self.blocked.insert(user.id, user);
+                }
+            },
+            Command::Unblock(who) => match self.resolve(&who) {
+                Err(line) => fx.lines.push(line),
+                Ok(user) => {
+                    fx.frames.push(Request::with_ref(
+                        self.next_ref("b"),
+                        ClientFrame::Unblock { user_id: user.id },
+                    ));
+                    fx.lines.push(Line::Unblocked(user.email.clone()));
+                    self.blocked.remove(&user.id);
+                }
+            },
+            Command::Help => {
+                fx.lines
+                    .extend(HELP.iter().map(|&(usage, text)| Line::Help { usage, text }));
+                fx.lines.push(Line::End("help"));
+            }
+            Command::Quit => {}
+        }
+        fx
+    }
+}

@@ -1,0 +1,178 @@
+//! Reacting to the server's events: [`Chat::on_event`], one arm per event. The bigger
+//! reactions are the other parts': a `ready` (`ready`), messages and acks (`messages`),
+//! `history` answers and refused requests (`history`), room answers (`rooms`).
+
+use super::{Chat, Chosen, Effects, OpenChat};
+use crate::commands::DEFAULT_HISTORY;
+use crate::output::Line;
+use banter_protocol::{Page, ServerEvent};
+use std::borrow::Cow;
+
+impl Chat {
+    /// A frame from the server.
+    pub fn on_event(&mut self, event: ServerEvent<'_>) -> Effects {
+        let mut fx = Effects::default();
+        match event {
+            ServerEvent::Ready {
+                me,
+                online,
+                blocked,
+                conversations,
+                rooms,
+                ..
+            } => {
+                return self.on_ready(
+                    me.into_owned(),
+                    online.into_owned(),
+                    blocked.into_owned(),
+                    conversations.into_owned(),
+                    rooms.into_owned(),
+                )
+            }
+            ServerEvent::Presence { user, online } => {
+                let user = user.into_owned();
+                let email = user.email.clone();
+                if online {
+                    self.online.insert(user.id, user.clone());
+                } else {
+                    self.online.remove(&user.id);
+                }
+                self.people.insert(user.id, user);
+                fx.lines.push(Line::Presence { online, email });
+            }
+            ServerEvent::Message { message } => {
+                let message = message.into_owned();
+                match self.gaps.get_mut(&message.conversation_id) {
+                    Some(gap) => gap.buffered.push(message),
+                    None => self.show_new(message, &mut fx),
+                }
+            }
+            ServerEvent::Ack { reference, message } => {
+                self.acked(owned(reference), message.into_owned(), &mut fx)
+            }
+            ServerEvent::History {
+                reference,
+                conversation_id,
+                messages,
+            } => self.history(
+                owned(reference),
+                conversation_id,
+                messages.into_owned(),
+                &mut fx,
+            ),
+            ServerEvent::Blocked { user } => {
+                let user = user.into_owned();
+                fx.lines.push(Line::Blocked(user.email.clone()));
+                self.people.insert(user.id, user.clone());
+                self.blocked.insert(user.id, user);
+            }
+            ServerEvent::Unblocked { user } => {
+                let user = user.into_owned();
+                fx.lines.push(Line::Unblocked(user.email.clone()));
+                self.blocked.remove(&user.id);
+                self.people.insert(user.id, user);
+            }
+            ServerEvent::Read {
+                conversation_id,
+                seq,
+            } => fx.lines.push(Line::Read {
+                conversation: conversation_id,
+                seq,
+            }),
+            ServerEvent::Typing {
+                conversation_id,
+                user_id,
+            } => fx.lines.push(Line::Typing {
+                conversation: conversation_id,
+                email: self.email_of(user_id),
+            }),
+            ServerEvent::Error {
+                reference,
+                code,
+                message,
+            } => {
+                fx.lines
+                    .push(Line::error(code.as_str(), message.into_owned()));
+                if let Some(reference) = owned(reference) {
+                    self.pending.retain(|p| p.reference != reference);
+                    self.refused(&reference, &mut fx);
+                }
+            }
+            ServerEvent::Joined {
+                reference,
+                room,
+                conversation,
+            } => {
+                let (room, conversation) = (room.into_owned(), conversation.into_owned());
+                // A room's messages reach a new member from the one after the join on.
+                self.seen
+                    .entry(conversation.id)
+                    .or_insert(conversation.last_seq);
+                self.know(conversation);
+                self.member_of.insert(room.id);
+                fx.lines.push(Line::Joined {
+                    room: room.id,
+                    name: room.name.clone(),
+                });
+                // Joined here (`/join`, `/create`): the room opens, as `/open` would.
+                if self.answered(reference.as_deref()) {
+                    self.open = Some(OpenChat {
+                        chosen: Chosen::Room {
+                            id: room.id,
+                            name: room.name.clone(),
+                        },
+                        oldest: None,
+                    });
+                    self.ask_shown(room.id, Page::Latest, DEFAULT_HISTORY, &mut fx);
+                }
+                self.rooms.insert(room.id, room);
+            }
+            ServerEvent::Room { room } => {
+                let room = room.into_owned();
+                fx.lines.push(self.room_line(&room));
+                self.rooms.insert(room.id, room);
+            }
+            ServerEvent::RoomDeleted { reference, room_id } => {
+                self.answered(reference.as_deref());
+                // A gap being filled will not be: what arrived meanwhile prints first.
+                self.gap_filled(room_id, &mut fx);
+                self.rooms.remove(&room_id);
+                self.not_a_member(room_id);
+                fx.lines.push(Line::RoomDeleted(room_id));
+            }
+            ServerEvent::Left { reference, room_id } => {
+                self.answered(reference.as_deref());
+                self.gap_filled(room_id, &mut fx);
+                self.not_a_member(room_id);
+                fx.lines.push(Line::Left(room_id));
+            }
+            ServerEvent::Member {
+                room_id,
+                user,
+                joined,
+            } => {
+                let user = user.into_owned();
+                fx.lines.push(Line::MemberChanged {
+                    joined,
+                    room: room_id,
+                    email: user.email.clone(),
+                });
+                self.people.entry(user.id).or_insert(user);
+            }
+            ServerEvent::Members {
+                reference, members, ..
+            } => {
+                if self.answered(reference.as_deref()) {
+                    self.members(members.into_owned(), &mut fx);
+                }
+            }
+            ServerEvent::Session { .. } | ServerEvent::Ui { .. } | ServerEvent::Unknown => {}
+        }
+        fx
+    }
+}
+
+/// The `ref` of a server frame, owned.
+fn owned(reference: Option<Cow<'_, str>>) -> Option<String> {
+    reference.map(Cow::into_owned)
+}

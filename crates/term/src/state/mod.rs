@@ -1,0 +1,185 @@
+//! What the terminal client knows and how it reacts: to server events, to commands, to
+//! a new connection. No I/O here: every reaction returns [`Effects`] (lines to print,
+//! frames to send), which keeps the resume logic testable without a socket.
+//!
+//! Resume (docs/protocol.md "Ordering and resume"): the client remembers, per
+//! conversation, the last `seq` it printed. After a reconnect it asks `history
+//! after_seq` for every conversation that moved, holds back live messages of those
+//! conversations until their gap is filled (so every conversation still prints in `seq`
+//! order, each message once), and only then re-sends unacknowledged messages with their
+//! original `client_id`. A message of ours found while filling a gap was committed
+//! before the drop: it is reported as `sent`, not sent again.
+//!
+//! Rooms: the list of every room comes with `ready` and is kept live by `room`,
+//! `room_deleted`, `joined` and `left`; which rooms the user is a member of comes from
+//! `ready`'s conversations and `joined` / `left`. A room's messages print like any other
+//! (with the room's conversation id), but a room is never taken for a direct chat: a
+//! conversation's kind and peer come only from the server (`ready`, `joined`, `GET
+//! /api/conversations`), never from a sender.
+//!
+//! This file holds the state itself ([`Chat`], the types it is made of, [`Effects`],
+//! [`Lookup`]); each part below adds to `impl Chat` what it is about:
+//! - `events`: [`Chat::on_event`], reacting to the server's events;
+//! - `commands`: [`Chat::on_command`], reacting to the person's commands;
+//! - `ready`: a `ready`, first or after a reconnect;
+//! - `people`: who is who, and the HTTP lookups that tell ([`Chat::lookup`],
+//!   [`Chat::learn`], [`Chat::learn_people`]);
+//! - `open`: the open chat, and what `/open` names;
+//! - `rooms`: the room list, memberships and room actions;
+//! - `messages`: sending, pending sends and re-sends, printing messages once;
+//! - `history`: `history` shown and gaps filled;
+//! - `tests`: the unit tests, driving it as the client does.
+
+mod commands;
+mod events;
+mod history;
+mod messages;
+mod open;
+mod people;
+mod ready;
+mod rooms;
+
+use crate::output::Line;
+use banter_protocol::{ConversationId, ConversationKind, Message, Request, Room, User, UserId};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What one reaction asks the caller to do, in order.
+#[derive(Debug, Default, PartialEq)]
+pub struct Effects {
+    pub lines: Vec<Line>,
+    pub frames: Vec<Request>,
+}
+
+/// A conversation as the server described it.
+#[derive(Debug)]
+struct Known {
+    kind: ConversationKind,
+    /// The other person of a direct chat.
+    peer: Option<UserId>,
+}
+
+/// Something to look up over HTTP before an event can be printed with names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lookup {
+    /// `GET /api/conversations`: a conversation this client has not heard of.
+    Conversations(ConversationId),
+    /// `GET /api/rooms/{room}/members`: someone writing in a room, not met otherwise.
+    Members { room: ConversationId, user: UserId },
+}
+
+/// What is open: a direct chat or a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Chosen {
+    Direct(User),
+    Room { id: ConversationId, name: String },
+}
+
+/// The chat `/open` (or `/join`, `/create`) chose.
+#[derive(Debug, Clone)]
+struct OpenChat {
+    chosen: Chosen,
+    /// The oldest `seq` shown of it, where `/history` continues from.
+    oldest: Option<i64>,
+}
+
+/// Where a typed message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dest {
+    /// A direct chat (created by the first message if need be).
+    Person(UserId),
+    /// A room, by its conversation id.
+    Room(ConversationId),
+}
+
+/// A message typed here that the server has not acknowledged yet.
+#[derive(Debug, Clone)]
+struct PendingSend {
+    reference: String,
+    client_id: String,
+    body: String,
+    to: Dest,
+    reply_to: Option<i64>,
+}
+
+/// Why a request was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Purpose {
+    /// `history` for `/open` or `/history`: print as `history` lines.
+    Show,
+    /// `history` filling a gap after a reconnect: print as `message` lines.
+    Gap,
+    /// `members`: print as `member` lines.
+    Members,
+    /// `create_room`, `join_room`, `leave_room` or `delete_room`, typed as `what`. Not
+    /// asked again on a new socket (the first may have been carried out).
+    Room { what: String },
+}
+
+#[derive(Debug, Clone)]
+struct Outstanding {
+    purpose: Purpose,
+    frame: Request,
+}
+
+/// A conversation being caught up after a reconnect.
+#[derive(Debug, Default)]
+struct Gap {
+    /// Its `last_seq` in the new `ready`.
+    target: i64,
+    /// Live messages that arrived meanwhile, printed once the gap is filled.
+    buffered: Vec<Message>,
+}
+
+/// The client's whole state.
+#[derive(Debug, Default)]
+pub struct Chat {
+    me: Option<User>,
+    /// Everyone heard of (online, blocked, conversation peers), for emails and `/open`.
+    people: HashMap<UserId, User>,
+    online: HashMap<UserId, User>,
+    blocked: HashMap<UserId, User>,
+    conversations: HashMap<ConversationId, Known>,
+    /// Every room, for `/rooms`.
+    rooms: HashMap<ConversationId, Room>,
+    /// The rooms the user is a member of.
+    member_of: HashSet<ConversationId>,
+    /// Per conversation, the highest `seq` printed (or counted by `ready` or `joined`).
+    seen: HashMap<ConversationId, i64>,
+    /// Lookups done (each is done once, found or not).
+    looked_up: HashSet<Lookup>,
+    open: Option<OpenChat>,
+    pending: Vec<PendingSend>,
+    outstanding: BTreeMap<String, Outstanding>,
+    gaps: HashMap<ConversationId, Gap>,
+    counter: u64,
+}
+
+impl Chat {
+    /// The signed-in person, once connected.
+    pub fn me(&self) -> Option<&User> {
+        self.me.as_ref()
+    }
+
+    /// True unless a gap is being filled after a reconnect (input waits meanwhile).
+    pub fn synced(&self) -> bool {
+        self.gaps.is_empty()
+    }
+
+    /// Nothing sent is waiting for an answer (a clean moment to leave).
+    pub fn idle(&self) -> bool {
+        self.pending.is_empty() && self.outstanding.is_empty()
+    }
+
+    /// How many typed messages the server has not acknowledged.
+    pub fn unsent(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn next_ref(&mut self, prefix: &str) -> String {
+        self.counter += 1;
+        format!("{prefix}{}", self.counter)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,113 @@
+//! A `ready`: the first one prints the snapshot; a later one (a reconnect) prints what
+//! changed meanwhile, asks again what the old socket left unanswered, and starts
+//! filling every conversation's gap before pending sends go out again.
+
+use super::people::by_email;
+use super::{Chat, Effects, Gap, Purpose};
+use crate::output::Line;
+use banter_protocol::{ConversationKind, ConversationSummary, Room, User};
+
+impl Chat {
+    /// A `ready`: the first one prints the snapshot; a later one (a reconnect) prints
+    /// what changed meanwhile and starts filling gaps.
+    pub(super) fn on_ready(
+        &mut self,
+        me: User,
+        online: Vec<User>,
+        blocked: Vec<User>,
+        conversations: Vec<ConversationSummary>,
+        rooms: Vec<Room>,
+    ) -> Effects {
+        let mut fx = Effects::default();
+        let first = self.me.is_none();
+        self.people.insert(me.id, me.clone());
+        let old_online = std::mem::take(&mut self.online);
+        let old_blocked = std::mem::take(&mut self.blocked);
+        for u in &online {
+            self.people.insert(u.id, u.clone());
+            self.online.insert(u.id, u.clone());
+        }
+        for u in &blocked {
+            self.people.insert(u.id, u.clone());
+            self.blocked.insert(u.id, u.clone());
+        }
+        if first {
+            fx.lines.push(Line::Ready {
+                me: me.email.clone(),
+                online: self.online.len(),
+            });
+            fx.lines
+                .extend(by_email(self.online.values()).map(|u| Line::Online(u.email.clone())));
+        } else {
+            fx.lines.push(Line::Reconnected);
+            for (old, new, online) in [
+                (&old_online, &self.online, true),
+                (&self.online, &old_online, false),
+            ] {
+                let changed = new.values().filter(|u| !old.contains_key(&u.id));
+                fx.lines.extend(by_email(changed).map(|u| Line::Presence {
+                    online,
+                    email: u.email.clone(),
+                }));
+            }
+            let now_blocked = self
+                .blocked
+                .values()
+                .filter(|u| !old_blocked.contains_key(&u.id));
+            fx.lines
+                .extend(by_email(now_blocked).map(|u| Line::Blocked(u.email.clone())));
+            let unblocked = old_blocked
+                .values()
+                .filter(|u| !self.blocked.contains_key(&u.id));
+            fx.lines
+                .extend(by_email(unblocked).map(|u| Line::Unblocked(u.email.clone())));
+        }
+        self.me = Some(me);
+        self.new_rooms(rooms, &conversations, first, &mut fx);
+
+        // Requests of the old socket went with it: shown history and members are asked
+        // again, gaps are worked out afresh below, room actions are reported unanswered
+        // (one may have been carried out: asking again could create a room twice).
+        self.gaps.clear();
+        let old = std::mem::take(&mut self.outstanding);
+        for (reference, o) in old {
+            match &o.purpose {
+                Purpose::Show | Purpose::Members => {
+                    fx.frames.push(o.frame.clone());
+                    self.outstanding.insert(reference, o);
+                }
+                Purpose::Gap => {}
+                Purpose::Room { what } => fx.lines.push(Line::error(
+                    "unanswered",
+                    format!(
+                        "{what}: the connection dropped before the server answered; /rooms shows where things stand"
+                    ),
+                )),
+            }
+        }
+        for c in conversations {
+            let (id, kind, last_seq) = (c.id, c.kind, c.last_seq);
+            self.know(c);
+            // Before the first `ready` is history; so is a room joined elsewhere while
+            // away (as after `joined`). A direct chat begun while away is all missed.
+            let start = if first || kind == ConversationKind::Room {
+                last_seq
+            } else {
+                0
+            };
+            let after = *self.seen.entry(id).or_insert(start);
+            if last_seq > after {
+                let gap = Gap {
+                    target: last_seq,
+                    buffered: Vec::new(),
+                };
+                self.gaps.insert(id, gap);
+                self.ask_gap(id, after, &mut fx);
+            }
+        }
+        if self.gaps.is_empty() {
+            self.resend_pending(&mut fx);
+        }
+        fx
+    }
+}

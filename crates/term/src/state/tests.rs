@@ -1,0 +1,480 @@
+//! The unit tests of the state, driving it as the client does: server events in,
+//! commands in, lines and frames out.
+
+use super::{Chat, Effects, Lookup};
+use crate::commands::Command;
+use banter_protocol::{
+    ClientFrame, ClientId, ConversationId, ConversationKind, ConversationSummary, ErrorCode,
+    Message, MessageId, Quote, Request, Room, ServerEvent, Target, UiState, User, UserId,
+};
+use chrono::Utc;
+use std::borrow::Cow;
+
+fn user(n: u128, email: &str) -> User {
+    User {
+        id: UserId(uuid::Uuid::from_u128(n)),
+        email: email.into(),
+    }
+}
+
+fn alice() -> User {
+    user(1, "alice@example.com")
+}
+
+fn bob() -> User {
+    user(2, "bob@example.com")
+}
+
+fn conversation() -> ConversationId {
+    ConversationId(uuid::Uuid::from_u128(99))
+}
+
+fn message(seq: i64, from: &User, body: &str, client_id: &str) -> Message {
+    let json = serde_json::json!({
+        "id": MessageId(uuid::Uuid::new_v4()), "conversation_id": conversation(), "seq": seq,
+        "sender_id": from.id, "body": body, "client_id": ClientId::parse(client_id.into()).unwrap(),
+        "created_at": Utc::now(),
+    });
+    serde_json::from_value(json).unwrap()
+}
+
+/// Alice's `ready`.
+fn snapshot(
+    online: Vec<User>,
+    conversations: Vec<ConversationSummary>,
+    rooms: Vec<Room>,
+) -> ServerEvent<'static> {
+    ServerEvent::Ready {
+        me: Cow::Owned(alice()),
+        online: online.into(),
+        blocked: Vec::new().into(),
+        conversations: conversations.into(),
+        rooms: rooms.into(),
+        ui: Cow::Owned(UiState::default()),
+        expires_at: Utc::now(),
+    }
+}
+
+/// Alice's `ready`, with her direct chat with bob if `last_seq` is given.
+fn ready(online: Vec<User>, last_seq: Option<i64>) -> ServerEvent<'static> {
+    let conversations = last_seq
+        .map(|last_seq| ConversationSummary {
+            id: conversation(),
+            kind: ConversationKind::Direct,
+            peer: Some(bob()),
+            name: None,
+            last_seq,
+            read_seq: 0,
+            unread: last_seq,
+        })
+        .into_iter()
+        .collect();
+    snapshot(online, conversations, vec![])
+}
+
+fn texts(fx: &Effects) -> Vec<String> {
+    fx.lines.iter().map(|l| l.to_string()).collect()
+}
+
+/// The `client_id` and target of a `send` frame.
+fn sent(frame: &Request) -> (String, Target) {
+    match &frame.frame {
+        ClientFrame::Send {
+            client_id,
+            conversation_id: Some(c),
+            to: None,
+            ..
+        } => (client_id.clone(), Target::Conversation(*c)),
+        ClientFrame::Send {
+            client_id,
+            conversation_id: None,
+            to: Some(u),
+            ..
+        } => (client_id.clone(), Target::Direct(*u)),
+        other => panic!("not a send with one target: {other:?}"),
+    }
+}
+
+#[test]
+fn the_first_ready_prints_who_is_online_in_email_order() {
+    let mut chat = Chat::default();
+    let fx = chat.on_event(ready(vec![user(3, "zoe@example.com"), bob()], None));
+    assert_eq!(
+        texts(&fx),
+        [
+            "ready me=alice@example.com online=2",
+            "online bob@example.com",
+            "online zoe@example.com"
+        ]
+    );
+    assert!(fx.frames.is_empty());
+}
+
+#[test]
+fn a_first_message_goes_to_the_person_and_later_ones_to_the_conversation() {
+    let mut chat = Chat::default();
+    chat.on_event(ready(vec![bob()], None));
+    let fx = chat.on_command(Command::Open("BOB@example.com".into()));
+    assert_eq!(texts(&fx), ["opened bob@example.com new", "end history"]);
+    let fx = chat.on_command(Command::Say("hi".into()));
+    let (client_id, target) = sent(&fx.frames[0]);
+    assert_eq!(target, Target::Direct(bob().id));
+    assert!(!chat.idle());
+    let fx = chat.on_event(ServerEvent::Ack {
+        reference: Some("s1".into()),
+        message: Cow::Owned(message(1, &alice(), "hi", &client_id)),
+    });
+    assert_eq!(texts(&fx), [format!("sent {} 1 hi", conversation())]);
+    assert!(chat.idle());
+    let fx = chat.on_command(Command::Say("again".into()));
+    assert_eq!(sent(&fx.frames[0]).1, Target::Conversation(conversation()));
+}
+
+#[test]
+fn after_a_reconnect_gaps_are_filled_in_order_and_unacknowledged_sends_are_resolved_once() {
+    let mut chat = Chat::default();
+    chat.on_event(ready(vec![bob()], Some(2)));
+    chat.on_command(Command::Open("bob@example.com".into()));
+    let committed = sent(&chat.on_command(Command::Say("one".into())).frames[0]).0;
+    let lost = sent(&chat.on_command(Command::Say("two".into())).frames[0]).0;
+
+    // The socket drops; meanwhile "one" was committed as seq 3 and bob wrote seq 4.
+    let fx = chat.on_event(ready(vec![], Some(4)));
+    assert_eq!(
+        texts(&fx),
+        ["reconnected", "presence offline bob@example.com"]
+    );
+    assert!(!chat.synced());
+    let gap = fx.frames.last().unwrap().clone();
+    let Request {
+        reference: Some(reference),
+        frame: ClientFrame::History { after_seq, .. },
+    } = gap
+    else {
+        panic!("a gap request: {gap:?}");
+    };
+    assert_eq!(after_seq, Some(2));
+    // No send goes out before the gap is filled.
+    assert!(!fx
+        .frames
+        .iter()
+        .any(|f| matches!(f.frame, ClientFrame::Send { .. })));
+
+    // A live message arrives before the gap's answer: it waits its turn.
+    let fx = chat.on_event(ServerEvent::Message {
+        message: Cow::Owned(message(5, &bob(), "five", "b5")),
+    });
+    assert!(fx.lines.is_empty());
+    let fx = chat.on_event(ServerEvent::History {
+        reference: Some(reference.into()),
+        conversation_id: conversation(),
+        messages: vec![
+            message(3, &alice(), "one", &committed),
+            message(4, &bob(), "four", "b4"),
+        ]
+        .into(),
+    });
+    let c = conversation();
+    assert_eq!(
+        texts(&fx),
+        [
+            format!("sent {c} 3 one"),
+            format!("message {c} 4 bob@example.com four"),
+            format!("message {c} 5 bob@example.com five"),
+        ]
+    );
+    assert!(chat.synced());
+    // Only the message that was not committed is sent again, with its client_id.
+    let resent: Vec<String> = fx.frames.iter().map(|f| sent(f).0).collect();
+    assert_eq!(resent, [lost]);
+    assert_eq!(chat.unsent(), 1);
+}
+
+#[test]
+fn a_room_is_never_taken_for_a_direct_chat_with_someone_writing_in_it() {
+    let mut chat = Chat::default();
+    chat.on_event(ready(vec![bob()], None));
+    // A message in a conversation never heard of: it must be looked up first.
+    let event = ServerEvent::Message {
+        message: Cow::Owned(message(1, &bob(), "hello room", "b1")),
+    };
+    assert_eq!(
+        chat.lookup(&event),
+        Some(Lookup::Conversations(conversation()))
+    );
+    chat.looked_up(Lookup::Conversations(conversation()));
+    chat.learn(vec![ConversationSummary {
+        id: conversation(),
+        kind: ConversationKind::Room,
+        peer: None,
+        name: Some("General".into()),
+        last_seq: 1,
+        read_seq: 0,
+        unread: 1,
+    }]);
+    assert_eq!(chat.lookup(&event), None);
+    let fx = chat.on_event(event);
+    assert_eq!(
+        texts(&fx),
+        [format!(
+            "message {} 1 bob@example.com hello room",
+            conversation()
+        )]
+    );
+    let fx = chat.on_command(Command::Open("bob@example.com".into()));
+    assert_eq!(texts(&fx), ["opened bob@example.com new", "end history"]);
+    let fx = chat.on_command(Command::Say("hi".into()));
+    assert_eq!(sent(&fx.frames[0]).1, Target::Direct(bob().id));
+}
+
+#[test]
+fn a_refused_send_is_no_longer_pending() {
+    let mut chat = Chat::default();
+    chat.on_event(ready(vec![bob()], Some(1)));
+    chat.on_command(Command::Open("bob@example.com".into()));
+    chat.on_command(Command::Say("hi".into()));
+    let fx = chat.on_event(ServerEvent::Error {
+        reference: Some("s2".into()),
+        code: ErrorCode::Blocked,
+        message: "one of you has blocked the other".into(),
+    });
+    assert_eq!(
+        texts(&fx),
+        ["error blocked one of you has blocked the other"]
+    );
+    assert_eq!(chat.unsent(), 0);
+}
+
+#[test]
+fn commands_needing_an_open_chat_or_a_known_person_say_so() {
+    let mut chat = Chat::default();
+    chat.on_event(ready(vec![], None));
+    let fx = chat.on_command(Command::Say("hi".into()));
+    assert_eq!(
+        texts(&fx),
+        ["error no_chat no chat is open; /open <email> first"]
+    );
+    let fx = chat.on_command(Command::Open("nobody@example.com".into()));
+    assert!(texts(&fx)[0].starts_with("error unknown_user nobody@example.com"));
+    let fx = chat.on_command(Command::Open("alice@example.com".into()));
+    assert!(texts(&fx)[0].starts_with("error bad_request"));
+}
+
+fn room_id(n: u128) -> ConversationId {
+    ConversationId(uuid::Uuid::from_u128(n))
+}
+
+fn room(n: u128, name: &str, members: i64, has_password: bool) -> Room {
+    Room {
+        id: room_id(n),
+        name: name.into(),
+        has_password,
+        created_by: Some(bob().id),
+        members,
+    }
+}
+
+fn room_conversation(n: u128, name: &str, last_seq: i64) -> ConversationSummary {
+    ConversationSummary {
+        id: room_id(n),
+        kind: ConversationKind::Room,
+        peer: None,
+        name: Some(name.into()),
+        last_seq,
+        read_seq: 0,
+        unread: last_seq,
+    }
+}
+
+/// Alice, with bob online, two rooms (she is in "Book club") and no direct chat.
+fn with_rooms() -> Chat {
+    let mut chat = Chat::default();
+    chat.on_event(snapshot(
+        vec![bob()],
+        vec![room_conversation(11, "Book club", 3)],
+        vec![
+            room(10, "General", 1, false),
+            room(11, "Book club", 2, true),
+        ],
+    ));
+    chat
+}
+
+#[test]
+fn rooms_are_listed_by_name_and_kept_live() {
+    let mut chat = with_rooms();
+    let (general, club) = (room_id(10), room_id(11));
+    let fx = chat.on_command(Command::Rooms);
+    assert_eq!(
+        texts(&fx),
+        [
+            format!("room {club} members=2 password=yes joined=yes Book club"),
+            format!("room {general} members=1 password=no joined=no General"),
+            "end rooms".to_owned(),
+        ]
+    );
+    let fx = chat.on_event(ServerEvent::Room {
+        room: Cow::Owned(room(12, "Attic", 1, false)),
+    });
+    assert_eq!(
+        texts(&fx),
+        [format!(
+            "room {} members=1 password=no joined=no Attic",
+            room_id(12)
+        )]
+    );
+    let fx = chat.on_event(ServerEvent::Member {
+        room_id: club,
+        user: Cow::Owned(user(3, "carol@example.com")),
+        joined: true,
+    });
+    assert_eq!(
+        texts(&fx),
+        [format!("member joined {club} carol@example.com")]
+    );
+    let fx = chat.on_event(ServerEvent::RoomDeleted {
+        reference: None,
+        room_id: general,
+    });
+    assert_eq!(texts(&fx), [format!("room_deleted {general}")]);
+    let listed = texts(&chat.on_command(Command::Rooms));
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    assert!(listed[0].ends_with(" Attic"), "{listed:?}");
+}
+
+#[test]
+fn a_join_typed_here_opens_the_room_and_text_goes_to_it() {
+    let mut chat = with_rooms();
+    let general = room_id(10);
+    let fx = chat.on_command(Command::Join {
+        room: "general".into(),
+        password: None,
+    });
+    let Some(Request {
+        reference: Some(reference),
+        frame: ClientFrame::JoinRoom { room_id: asked, .. },
+    }) = fx.frames.first().cloned()
+    else {
+        panic!("a join: {fx:?}");
+    };
+    assert_eq!(asked, general);
+    assert!(!chat.idle(), "the join waits for its answer");
+    let fx = chat.on_event(ServerEvent::Joined {
+        reference: Some(reference.into()),
+        room: Cow::Owned(room(10, "General", 2, false)),
+        conversation: Cow::Owned(room_conversation(10, "General", 7)),
+    });
+    assert_eq!(texts(&fx), [format!("joined {general} General")]);
+    assert!(
+        matches!(&fx.frames[..], [Request { frame: ClientFrame::History { conversation_id, .. }, .. }] if *conversation_id == general),
+        "{fx:?}"
+    );
+    let fx = chat.on_command(Command::Say("hello room".into()));
+    assert_eq!(sent(&fx.frames[0]).1, Target::Conversation(general));
+
+    // A join made elsewhere is printed, and opens nothing.
+    let fx = chat.on_event(ServerEvent::Joined {
+        reference: None,
+        room: Cow::Owned(room(12, "Attic", 1, false)),
+        conversation: Cow::Owned(room_conversation(12, "Attic", 0)),
+    });
+    assert_eq!(texts(&fx), [format!("joined {} Attic", room_id(12))]);
+    assert!(fx.frames.is_empty());
+
+    let fx = chat.on_event(ServerEvent::Left {
+        reference: None,
+        room_id: general,
+    });
+    assert_eq!(texts(&fx), [format!("left {general}")]);
+    let fx = chat.on_command(Command::Say("anyone?".into()));
+    assert_eq!(
+        texts(&fx),
+        ["error no_chat no chat is open; /open <email> first"]
+    );
+}
+
+#[test]
+fn open_tells_people_from_rooms_and_opens_only_rooms_of_ours() {
+    let mut chat = with_rooms();
+    let club = room_id(11);
+    let fx = chat.on_command(Command::Open("Book club".into()));
+    assert_eq!(texts(&fx), [format!("opened room {club} Book club")]);
+    let fx = chat.on_command(Command::Open(club.to_string()));
+    assert_eq!(texts(&fx), [format!("opened room {club} Book club")]);
+    let fx = chat.on_command(Command::Open("General".into()));
+    assert_eq!(
+        texts(&fx),
+        ["error not_member you are not a member of General; /join it first"]
+    );
+    let fx = chat.on_command(Command::Open("Nowhere".into()));
+    assert_eq!(
+        texts(&fx),
+        ["error unknown_room Nowhere is not a room (/rooms lists them)"]
+    );
+    let fx = chat.on_command(Command::Open("bob@example.com".into()));
+    assert_eq!(texts(&fx), ["opened bob@example.com new", "end history"]);
+    let fx = chat.on_command(Command::Leave(None));
+    assert_eq!(
+        texts(&fx),
+        ["error not_room the open chat is not a room; /open <room> first, or name the room"]
+    );
+    // A room named like a known person's email does not hide the person.
+    chat.on_event(ServerEvent::Room {
+        room: Cow::Owned(room(12, "bob@example.com", 1, false)),
+    });
+    let fx = chat.on_command(Command::Open("bob@example.com".into()));
+    assert_eq!(texts(&fx)[0], "opened bob@example.com new");
+}
+
+#[test]
+fn a_reply_carries_its_seq_and_an_incoming_reply_prints_what_it_quotes() {
+    let mut chat = with_rooms();
+    let club = room_id(11);
+    chat.on_command(Command::Open("Book club".into()));
+    let fx = chat.on_command(Command::Reply {
+        seq: 2,
+        body: "agreed".into(),
+    });
+    assert!(
+        matches!(
+            &fx.frames[..],
+            [Request {
+                frame: ClientFrame::Send {
+                    reply_to: Some(2),
+                    ..
+                },
+                ..
+            }]
+        ),
+        "{fx:?}"
+    );
+    assert_eq!(sent(&fx.frames[0]).1, Target::Conversation(club));
+
+    let mut reply = message(4, &bob(), "me too", "b4");
+    reply.conversation_id = club;
+    reply.reply_to = Some(Quote {
+        seq: 2,
+        sender_id: Some(alice().id),
+        body: Some("shall we\nread it?".into()),
+    });
+    let fx = chat.on_event(ServerEvent::Message {
+        message: Cow::Borrowed(&reply),
+    });
+    assert_eq!(
+        texts(&fx),
+        [
+            format!("message {club} 4 bob@example.com me too"),
+            format!("reply-to {club} 4 2 alice@example.com shall we\\nread it?"),
+        ]
+    );
+    reply.seq = 5;
+    reply.reply_to = Some(Quote {
+        seq: 1,
+        sender_id: None,
+        body: None,
+    });
+    let fx = chat.on_event(ServerEvent::Message {
+        message: Cow::Owned(reply),
+    });
+    assert_eq!(texts(&fx)[1], format!("reply-to {club} 5 1 unknown"));
+}
