@@ -882,9 +882,11 @@ async fn joining_a_room_with_a_password_from_the_terminal_needs_the_right_one() 
 #[actix_web::test]
 async fn leaving_a_room_and_its_deletion_by_its_creator_are_printed() {
     let (_app, _, _, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
-    term.ignore("room ");
 
     let (room, _) = create_room(&mut bob_ws, "Lounge", None).await;
+    // The terminal knows the room by its name once the room list told it.
+    term.expect(&format!("room {room} ")).await;
+    term.ignore("room ");
     term.type_line("/join lounge");
     term.expect_next(&format!("joined {room} Lounge")).await;
     term.expect_next("end history").await;
@@ -937,9 +939,11 @@ async fn leaving_a_room_and_its_deletion_by_its_creator_are_printed() {
 async fn a_reply_from_the_terminal_quotes_the_right_message_and_an_incoming_reply_prints_its_quote()
 {
     let (app, _, bob, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
-    term.ignore("room ");
 
     let (room, _) = create_room(&mut bob_ws, "Lunch", None).await;
+    // The terminal knows the room by its name once the room list told it.
+    term.expect(&format!("room {room} ")).await;
+    term.ignore("room ");
     term.type_line("/join Lunch");
     term.expect_next(&format!("joined {room} Lunch")).await;
     term.expect_next("end history").await;
