@@ -45,6 +45,11 @@ pub struct Settings {
     pub limits: Limits,
     /// `RETENTION_DAYS`: delete messages older than this; `None` keeps everything.
     pub retention: Option<crate::retention::Retention>,
+    /// `TRUSTED_PROXIES`: how many proxies in front of the server append the address they
+    /// saw to `X-Forwarded-For` (Heroku's router: 1). The client's address is the entry
+    /// that many from the right; entries further left are the client's own claim and are
+    /// never used. 0 (the default) takes the connection's peer and ignores the header.
+    pub trusted_proxies: usize,
 }
 
 /// The identity provider the server trusts.
@@ -239,6 +244,18 @@ impl Settings {
                 .unwrap_or_else(|| {
                     format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
                 }),
+            trusted_proxies: match optional(lookup, "TRUSTED_PROXIES") {
+                None => 0,
+                Some(v) => {
+                    v.parse::<usize>()
+                        .ok()
+                        .filter(|n| *n <= 10)
+                        .ok_or(ConfigError::Malformed {
+                            name: "TRUSTED_PROXIES",
+                            reason: format!("{v:?} is not a number of proxies (0 to 10)"),
+                        })?
+                }
+            },
             retention: match optional(lookup, "RETENTION_DAYS") {
                 None => None,
                 Some(v) => Some(crate::retention::Retention {

@@ -201,7 +201,15 @@ impl Application {
                 .wrap(middleware::from_fn(routes::allow::with_allow_header))
                 .wrap(middleware::from_fn(routes::headers::hsts))
                 .wrap(routes::headers::defaults(&csp))
-                .wrap(middleware::Logger::new("%{r}a \"%r\" %s %b %Dms"))
+                .wrap(
+                    // The client's address as the per-address limits see it (never a
+                    // forwarded entry the client wrote itself).
+                    middleware::Logger::new("%{client}xi \"%r\" %s %b %Dms")
+                        .custom_request_replace("client", |req| {
+                            routes::client_address(req.request())
+                                .map_or_else(|| "-".to_owned(), |a| a.to_string())
+                        }),
+                )
                 .app_data(state.clone())
                 .app_data(
                     web::JsonConfig::default()

@@ -47,9 +47,10 @@ pub async fn socket(
     stream: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    let address = super::client_address(&req);
     let peer = format!(
         "{} origin={}",
-        req.connection_info().realip_remote_addr().unwrap_or("?"),
+        address.map_or_else(|| "?".to_owned(), |a| a.to_string()),
         req.headers()
             .get("origin")
             .and_then(|o| o.to_str().ok())
@@ -83,7 +84,7 @@ pub async fn socket(
         state.limits.clone(),
         state.metrics.clone(),
         Peer {
-            address: super::client_address(&req),
+            address,
             label: peer,
         },
     )

@@ -49,6 +49,7 @@ pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
         allowed_origins: None,
         static_dir: format!("{FIXTURES}/static").into(),
         node_id: "test".into(),
+        trusted_proxies: 0,
         limits: Limits::default(),
         retention: None,
     }

@@ -445,3 +445,51 @@ async fn tokens_with_appended_blocks_are_refused_at_once_and_the_node_stays_heal
     let (status, _) = app.get("/api/conversations", &alice.token).await;
     assert_eq!(status, 200);
 }
+
+// ---- Item 11: the per-address password limit and a forged X-Forwarded-For ----
+
+#[actix_web::test]
+async fn a_forged_forwarded_for_entry_does_not_lift_the_per_address_password_limit() {
+    // Behind one proxy (Heroku's router), which appends the address it saw.
+    let app = spawn_app_with(|s| s.trusted_proxies = 1).await;
+    let owner = app.sign_in("owner@example.com").await;
+    let (mut ws, _) = app.window(&owner).await;
+    let (room_id, _) = create_room(&mut ws, "vault", Some("right")).await;
+    let path = format!("{}/api/rooms/{room_id}/join", app.address);
+    let attempt = |token: String, claimed: usize| {
+        let request = app
+            .http
+            .post(&path)
+            .bearer_auth(token)
+            // What the client claims, then what the proxy saw: the same address each time.
+            .header(
+                "x-forwarded-for",
+                format!("198.51.100.{claimed}, 203.0.113.7"),
+            )
+            .json(&json!({"password": "wrong"}));
+        async move {
+            request
+                .send()
+                .await
+                .expect("join answered")
+                .status()
+                .as_u16()
+        }
+    };
+    // Five people (each under their own limit of 5) guess 4 times each from one address,
+    // each guess claiming another origin: 20 a minute is that address's limit.
+    let mut claimed = 0;
+    for i in 0..5 {
+        let guesser = app.sign_in(&format!("guesser{i}@example.com")).await;
+        for _ in 0..4 {
+            claimed += 1;
+            assert_eq!(attempt(guesser.token.clone(), claimed).await, 403);
+        }
+    }
+    let another = app.sign_in("guesser5@example.com").await;
+    assert_eq!(
+        attempt(another.token.clone(), claimed + 1).await,
+        429,
+        "the 21st guess from one address within a minute is refused whatever it claims"
+    );
+}
