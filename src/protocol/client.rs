@@ -141,7 +141,7 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
                 ClientId::parse(client_id).map_err(|m| fail(ErrorCode::BadRequest, m.into()))?;
             let body = MessageBody::parse(body, limits.max_body_chars).map_err(|e| {
                 let code = match e {
-                    BodyError::Empty => ErrorCode::BadRequest,
+                    BodyError::Empty | BodyError::Nul => ErrorCode::BadRequest,
                     BodyError::TooLong { .. } => ErrorCode::TooLarge,
                 };
                 fail(code, e.to_string())
@@ -204,6 +204,12 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
                     ),
                 ));
             }
+            if ui_has_nul(&state) {
+                return Err(fail(
+                    ErrorCode::BadRequest,
+                    "ui state must not contain the NUL character (U+0000)".into(),
+                ));
+            }
             Command::Ui { state }
         }
         ClientFrame::Typing { conversation_id } => Command::Typing {
@@ -224,6 +230,22 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
         ClientFrame::Members { room_id } => Command::Members { room: room_id },
     };
     Ok(Decoded { reference, command })
+}
+
+/// Does any string of the state (keys included, at any depth) hold U+0000? Postgres's
+/// `jsonb` cannot store it, so such a state would fail the whole group commit.
+fn ui_has_nul(state: &UiState) -> bool {
+    fn any(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(any),
+            serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || any(v)),
+            _ => false,
+        }
+    }
+    state.selected.as_deref().is_some_and(|s| s.contains('\0'))
+        || state.draft.contains('\0')
+        || state.extra.iter().any(|(k, v)| k.contains('\0') || any(v))
 }
 
 #[cfg(test)]

@@ -82,3 +82,115 @@ async fn a_room_deleted_on_one_node_while_another_sends_into_it_refuses_the_send
     assert_eq!(status, 201, "a send on b after the race: {body}");
     assert_eq!(b.ready_status(http).await, 200);
 }
+
+/// Item 5 of issue 13, over the socket: a NUL reached Postgres, failed the whole group
+/// commit and answered `unavailable` (retry forever). Each frame below must be refused
+/// `bad_request` at once, the socket stay open and usable, and another person's send made
+/// at the same moment be acknowledged.
+#[actix_web::test]
+async fn nul_characters_over_the_socket_are_refused_as_bad_requests() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    let (mut b, _) = app.window(&bob).await;
+    let hostile = [
+        json!({"type": "send", "ref": "h", "client_id": new_client_id(), "body": "a\u{0}b", "to": bob.id}),
+        json!({"type": "send", "ref": "h", "client_id": "c\u{0}", "body": "hello", "to": bob.id}),
+        json!({"type": "ui", "ref": "h", "state": {"draft": "x\u{0}y"}}),
+        json!({"type": "ui", "ref": "h", "state": {"draft": "", "key\u{0}": 1}}),
+        json!({"type": "ui", "ref": "h", "state": {"draft": "", "deep": [{"x": "\u{0}"}]}}),
+        json!({"type": "create_room", "ref": "h", "name": "room\u{0}"}),
+        json!({"type": "create_room", "ref": "h", "name": "room", "password": "p\u{0}w"}),
+    ];
+    for (i, frame) in hostile.into_iter().enumerate() {
+        let ordinary = json!({"type": "send", "ref": "ok", "client_id": new_client_id(), "body": format!("ordinary {i}"), "to": alice.id});
+        tokio::join!(a.send(frame.clone()), b.send(ordinary));
+        let error = a.recv_type("error").await;
+        assert_eq!(
+            (error["ref"].as_str(), error["code"].as_str()),
+            (Some("h"), Some("bad_request")),
+            "{frame} answered {error}"
+        );
+        assert_eq!(
+            b.recv_type("ack").await["ref"],
+            "ok",
+            "bob's send beside {frame}"
+        );
+        // Alice's socket still works.
+        a.send(json!({"type": "send", "ref": "after", "client_id": new_client_id(), "body": "still here", "to": bob.id}))
+            .await;
+        assert_eq!(a.recv_type("ack").await["ref"], "after", "after {frame}");
+    }
+}
+
+/// Item 5 of issue 13, over HTTP: NUL in a body, a client id, a room name or password, or
+/// a search query, and search queries Postgres cannot parse ("tsquery stack too small"
+/// for 33 `-`), answer 400 `bad_request`, never 503.
+#[actix_web::test]
+async fn nul_characters_and_over_complex_searches_over_http_are_bad_requests() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let room = app.post_room(&alice.token, "plain").await;
+    let bad_request = |what: &str, (status, body): (u16, Value)| {
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some("bad_request")),
+            "{what}: {body}"
+        );
+    };
+    let (c1, c2) = (new_client_id(), new_client_id());
+    let (post, ordinary) = tokio::join!(
+        app.post_message(&alice.token, &room, "a\u{0}b", &c1),
+        app.post_message(&bob.token, &room, "ordinary", &c2),
+    );
+    bad_request("a NUL in a body", post);
+    assert_ne!(ordinary.0, 503, "a send beside it: {}", ordinary.1);
+    bad_request(
+        "a NUL in a client id",
+        app.post_message(&alice.token, &room, "hello", "c\u{0}")
+            .await,
+    );
+    for body in [
+        json!({"name": "r\u{0}"}),
+        json!({"name": "r", "password": "p\u{0}"}),
+    ] {
+        let created = app
+            .send_json(
+                reqwest::Method::POST,
+                "/api/rooms",
+                &alice.token,
+                Some(body.clone()),
+            )
+            .await;
+        bad_request(&format!("a room {body}"), created);
+    }
+    let dashes = "-".repeat(33);
+    let nested = "(-".repeat(40);
+    for q in [
+        "a\u{0}b",
+        dashes.as_str(),
+        nested.as_str(),
+        "- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -",
+    ] {
+        let r = app
+            .http
+            .get(format!("{}/api/search", app.address))
+            .query(&[("q", q)])
+            .bearer_auth(&alice.token)
+            .send()
+            .await
+            .expect("GET /api/search");
+        let answer = (r.status().as_u16(), r.json().await.unwrap_or(Value::Null));
+        bad_request(&format!("search {q:?}"), answer);
+    }
+    // Ordinary searches with a few operators still work.
+    let (status, body) = app
+        .get(
+            "/api/search?q=ordinary%20-nothing%20OR%20%22a%20phrase%22",
+            &alice.token,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
