@@ -15,7 +15,7 @@ use crate::metrics::Metrics;
 use actix::prelude::*;
 use futures_util::FutureExt;
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// Which window asked for a write, so its reply (an `ack`) goes to it alone and mirrored
@@ -83,7 +83,13 @@ pub struct PersistActor {
     metrics: Metrics,
     /// Callers of [`Drain`] waiting for the queue to empty (shutdown).
     drained: Vec<oneshot::Sender<()>>,
+    /// `statement_timeout` of the write connection.
+    statement_timeout: Duration,
 }
+
+/// The write connection's `statement_timeout` unless set
+/// (DATABASE_WRITE_STATEMENT_TIMEOUT_MS).
+pub const WRITE_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Query: is the actor alive and answering? `/readyz` asks; a stopped actor (or one
 /// whose thread is stuck) makes the node not ready.
@@ -112,7 +118,15 @@ impl PersistActor {
             max_batch: max_batch.max(1),
             metrics,
             drained: Vec::new(),
+            statement_timeout: WRITE_STATEMENT_TIMEOUT,
         }
+    }
+
+    /// Sets the write connection's `statement_timeout`: a statement running longer fails
+    /// (and its batch is retried one by one, as after any SQL error).
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = timeout;
+        self
     }
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
@@ -129,11 +143,11 @@ impl PersistActor {
         self.metrics.commit_batch_size.observe(n as f64);
         let ops: Vec<WriteOp> = batch.iter().map(|p| p.op.clone()).collect();
         let (pool, connection) = (self.pool.clone(), self.connection.take());
-        let metrics = self.metrics.clone();
+        let (metrics, timeout) = (self.metrics.clone(), self.statement_timeout);
         ctx.spawn(
             async move {
                 let started = Instant::now();
-                let done = commit(&pool, connection, ops).await;
+                let done = commit(&pool, timeout, connection, ops).await;
                 metrics
                     .commit_seconds
                     .observe(started.elapsed().as_secs_f64());
@@ -199,13 +213,14 @@ enum TxError {
 /// never silence; a retry with the same `client_id` is safe).
 async fn commit(
     pool: &Pool,
+    timeout: Duration,
     connection: Option<WriteConnection>,
     ops: Vec<WriteOp>,
 ) -> (
     Vec<Result<WriteOutcome, PersistError>>,
     Option<WriteConnection>,
 ) {
-    let Some(mut connection) = usable(pool, connection).await else {
+    let Some(mut connection) = usable(pool, timeout, connection).await else {
         return (vec![Err(PersistError::Unavailable); ops.len()], None);
     };
     let mut attempt = guarded(&mut connection, &ops).await;
@@ -213,7 +228,7 @@ async fn commit(
         // The connection broke (Postgres restarted, or dropped it): the transaction
         // rolled back, so the batch is retried once whole on a new connection.
         log::warn!("the write connection broke; reconnecting");
-        let Some(fresh) = usable(pool, None).await else {
+        let Some(fresh) = usable(pool, timeout, None).await else {
             return (vec![Err(PersistError::Unavailable); ops.len()], None);
         };
         connection = fresh;
@@ -240,7 +255,7 @@ async fn commit(
             }
             let mut results = Vec::with_capacity(ops.len());
             for op in &ops {
-                let Some(mut c) = usable(pool, connection.take()).await else {
+                let Some(mut c) = usable(pool, timeout, connection.take()).await else {
                     results.push(Err(PersistError::Unavailable));
                     continue;
                 };
@@ -286,11 +301,21 @@ async fn guarded(
 
 /// `connection` if it still works, else a new one (`None`, logged, if Postgres is out of
 /// reach).
-async fn usable(pool: &Pool, connection: Option<WriteConnection>) -> Option<WriteConnection> {
+/// A new connection gets the write path's own `statement_timeout`.
+async fn usable(
+    pool: &Pool,
+    timeout: Duration,
+    connection: Option<WriteConnection>,
+) -> Option<WriteConnection> {
     if let Some(c) = connection.filter(WriteConnection::is_usable) {
         return Some(c);
     }
-    match tokio::time::timeout(CONNECT_TIMEOUT, pool.dedicated_connection()).await {
+    let open = async {
+        let client = pool.dedicated_connection().await?;
+        crate::db::set_statement_timeout(&client, timeout).await?;
+        Ok::<_, DbError>(client)
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, open).await {
         Ok(Ok(client)) => Some(WriteConnection::new(client)),
         Ok(Err(e)) => {
             log::error!(

@@ -194,3 +194,82 @@ async fn nul_characters_and_over_complex_searches_over_http_are_bad_requests() {
         .await;
     assert_eq!(status, 200, "{body}");
 }
+
+/// Holds `lock` (a `LOCK TABLE ...` statement) in a transaction of the test's own for
+/// `hold`, then rolls back; answers once the lock is taken.
+async fn hold_lock(
+    app: &TestApp,
+    lock: &str,
+    hold: Duration,
+) -> actix_web::rt::task::JoinHandle<()> {
+    let db = app.db().await;
+    db.batch_execute(&format!("BEGIN; {lock}"))
+        .await
+        .expect("take the lock");
+    actix_web::rt::spawn(async move {
+        tokio::time::sleep(hold).await;
+        db.batch_execute("ROLLBACK")
+            .await
+            .expect("release the lock");
+    })
+}
+
+/// Item 7 of issue 13: there was no `statement_timeout`, so a query held up (by a lock
+/// here, by an expensive search in the attack) held its connection for as long as it
+/// took. With limits of 300 ms, a search and a send held up behind a lock fail within a
+/// second (`unavailable`, retry) instead of waiting for the lock's 4 s.
+#[actix_web::test]
+async fn queries_held_up_past_the_statement_timeout_fail_instead_of_waiting() {
+    let app = spawn_app_with(|s| {
+        s.statement_timeout = Duration::from_millis(300);
+        s.write_statement_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let alice = app.sign_in("alice@example.com").await;
+    let room = app.post_room(&alice.token, "slow").await;
+    let (status, _) = app
+        .post_message(&alice.token, &room, "findable words", &new_client_id())
+        .await;
+    assert_eq!(status, 201);
+    let hold = Duration::from_secs(4);
+
+    // A read on the pool: the search waits for `messages`.
+    let held = hold_lock(&app, "LOCK TABLE messages IN ACCESS EXCLUSIVE MODE", hold).await;
+    let started = std::time::Instant::now();
+    let (status, body) = app.get("/api/search?q=findable", &alice.token).await;
+    let took = started.elapsed();
+    held.await.expect("the lock holder");
+    assert!(took < Duration::from_secs(2), "the search took {took:?}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("unavailable")),
+        "{body}"
+    );
+
+    // The write connection: `FOR UPDATE` on `conversations` waits (plain reads do not).
+    let held = hold_lock(&app, "LOCK TABLE conversations IN EXCLUSIVE MODE", hold).await;
+    let started = std::time::Instant::now();
+    let (status, body) = app
+        .post_message(&alice.token, &room, "held up", &new_client_id())
+        .await;
+    let took = started.elapsed();
+    held.await.expect("the lock holder");
+    assert!(took < Duration::from_secs(2), "the send took {took:?}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("unavailable")),
+        "{body}"
+    );
+
+    // Without the locks, both work again.
+    let (status, body) = app.get("/api/search?q=findable", &alice.token).await;
+    assert_eq!(
+        (status, body["results"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{body}"
+    );
+    let (status, body) = app
+        .post_message(&alice.token, &room, "after", &new_client_id())
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
