@@ -256,8 +256,9 @@ async fn commit(
             let mut results = Vec::with_capacity(ops.len());
             for op in &ops {
                 let Some(mut c) = usable(pool, timeout, connection.take()).await else {
-                    results.push(Err(PersistError::Unavailable));
-                    continue;
+                    // No connection to be had: the rest would wait for it in vain.
+                    results.resize(ops.len(), Err(PersistError::Unavailable));
+                    break;
                 };
                 results.push(match guarded(&mut c, std::slice::from_ref(op)).await {
                     Ok(mut r) => {
