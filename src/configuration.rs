@@ -26,6 +26,12 @@ pub struct Settings {
     pub database_url: String,
     /// Most Postgres connections this node opens (small plans have small limits).
     pub database_pool_size: u32,
+    /// `statement_timeout` of every pooled connection (DATABASE_STATEMENT_TIMEOUT_MS,
+    /// default 5 s): no read (search, history, member lists) holds a connection longer.
+    pub statement_timeout: Duration,
+    /// `statement_timeout` of the PersistActor's connection
+    /// (DATABASE_WRITE_STATEMENT_TIMEOUT_MS, default 10 s; room deletions take longest).
+    pub write_statement_timeout: Duration,
     /// `None` runs a single node; the cluster mirror needs it.
     pub redis_url: Option<String>,
     /// Every Redis key and channel starts with this (several deployments, or tests, can
@@ -222,6 +228,8 @@ impl Settings {
                         reason: format!("{n:?} is not a positive number"),
                     })?,
             },
+            statement_timeout: millis(lookup, "DATABASE_STATEMENT_TIMEOUT_MS", 5_000)?,
+            write_statement_timeout: millis(lookup, "DATABASE_WRITE_STATEMENT_TIMEOUT_MS", 10_000)?,
             redis_url,
             redis_key_prefix: optional(lookup, "REDIS_KEY_PREFIX")
                 .unwrap_or_else(|| "banter:".into()),

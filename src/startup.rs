@@ -89,8 +89,9 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
     let persist = {
         let (pool, committed) = (pool.clone(), registry.clone().recipient());
         let (max_batch, metrics) = (limits.max_commit_batch, metrics.clone());
+        let timeout = settings.write_statement_timeout;
         PersistActor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
-            PersistActor::new(pool, committed, max_batch, metrics)
+            PersistActor::new(pool, committed, max_batch, metrics).statement_timeout(timeout)
         })
     };
     let chat = Chat::new(
@@ -141,9 +142,13 @@ impl Application {
     /// Connects, migrates, starts the actors and binds the port. Must run inside an
     /// actix system (`#[actix_web::main]` or `#[actix_web::test]`).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let pool = db::connect(&settings.database_url, settings.database_pool_size)
-            .await
-            .context("configuring the Postgres pool")?;
+        let pool = db::connect_with(
+            &settings.database_url,
+            settings.database_pool_size,
+            settings.statement_timeout,
+        )
+        .await
+        .context("configuring the Postgres pool")?;
         let applied = db::migrations::run(&pool)
             .await
             .context("applying migrations")?;

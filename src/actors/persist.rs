@@ -13,8 +13,9 @@ use crate::db::{DbError, Pool};
 use crate::domain::WindowId;
 use crate::metrics::Metrics;
 use actix::prelude::*;
+use futures_util::FutureExt;
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// Which window asked for a write, so its reply (an `ack`) goes to it alone and mirrored
@@ -82,7 +83,19 @@ pub struct PersistActor {
     metrics: Metrics,
     /// Callers of [`Drain`] waiting for the queue to empty (shutdown).
     drained: Vec<oneshot::Sender<()>>,
+    /// `statement_timeout` of the write connection.
+    statement_timeout: Duration,
 }
+
+/// The write connection's `statement_timeout` unless set
+/// (DATABASE_WRITE_STATEMENT_TIMEOUT_MS).
+pub const WRITE_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Query: is the actor alive and answering? `/readyz` asks; a stopped actor (or one
+/// whose thread is stuck) makes the node not ready.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Health;
 
 /// Command: answer once every write queued so far is committed (graceful shutdown).
 #[derive(Message)]
@@ -105,7 +118,15 @@ impl PersistActor {
             max_batch: max_batch.max(1),
             metrics,
             drained: Vec::new(),
+            statement_timeout: WRITE_STATEMENT_TIMEOUT,
         }
+    }
+
+    /// Sets the write connection's `statement_timeout`: a statement running longer fails
+    /// (and its batch is retried one by one, as after any SQL error).
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = timeout;
+        self
     }
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
@@ -122,11 +143,11 @@ impl PersistActor {
         self.metrics.commit_batch_size.observe(n as f64);
         let ops: Vec<WriteOp> = batch.iter().map(|p| p.op.clone()).collect();
         let (pool, connection) = (self.pool.clone(), self.connection.take());
-        let metrics = self.metrics.clone();
+        let (metrics, timeout) = (self.metrics.clone(), self.statement_timeout);
         ctx.spawn(
             async move {
                 let started = Instant::now();
-                let done = commit(&pool, connection, ops).await;
+                let done = commit(&pool, timeout, connection, ops).await;
                 metrics
                     .commit_seconds
                     .observe(started.elapsed().as_secs_f64());
@@ -172,34 +193,55 @@ impl PersistActor {
 /// answered `unavailable` (as the pool's own checkout limit).
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Why a transaction did not commit.
+#[derive(Debug, thiserror::Error)]
+enum TxError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The code applying the writes panicked (a bug). The transaction was dropped, so it
+    /// rolled back; the connection is not trusted again.
+    #[error("applying the writes panicked: {0}")]
+    Panicked(String),
+}
+
 /// Commits `ops` in one transaction; if that fails, retries each alone so one bad write
 /// cannot sink its neighbours. Hands back the connection while it is still usable.
+///
+/// A panic while applying the writes is caught here, at the batch: the actor stays up,
+/// the connection is replaced, the writes are retried one by one like after a SQL error,
+/// and a write that panics alone is answered `unavailable` (its caller hears an error,
+/// never silence; a retry with the same `client_id` is safe).
 async fn commit(
     pool: &Pool,
+    timeout: Duration,
     connection: Option<WriteConnection>,
     ops: Vec<WriteOp>,
 ) -> (
     Vec<Result<WriteOutcome, PersistError>>,
     Option<WriteConnection>,
 ) {
-    let Some(mut connection) = usable(pool, connection).await else {
+    let Some(mut connection) = usable(pool, timeout, connection).await else {
         return (vec![Err(PersistError::Unavailable); ops.len()], None);
     };
-    let mut attempt = transaction(&mut connection, &ops).await;
-    if attempt.is_err() && !connection.is_usable() {
+    let mut attempt = guarded(&mut connection, &ops).await;
+    if matches!(attempt, Err(TxError::Db(_))) && !connection.is_usable() {
         // The connection broke (Postgres restarted, or dropped it): the transaction
         // rolled back, so the batch is retried once whole on a new connection.
         log::warn!("the write connection broke; reconnecting");
-        let Some(fresh) = usable(pool, None).await else {
+        let Some(fresh) = usable(pool, timeout, None).await else {
             return (vec![Err(PersistError::Unavailable); ops.len()], None);
         };
         connection = fresh;
-        attempt = transaction(&mut connection, &ops).await;
+        attempt = guarded(&mut connection, &ops).await;
     }
+    let mut connection = Some(connection);
     let results = match attempt {
         Ok(results) => results,
         Err(e) if ops.len() == 1 => {
             log::error!("write failed: {}", crate::error_chain(&e));
+            if matches!(e, TxError::Panicked(_)) {
+                connection = None;
+            }
             vec![Err(PersistError::Unavailable)]
         }
         Err(e) => {
@@ -208,31 +250,73 @@ async fn commit(
                 ops.len(),
                 crate::error_chain(&e)
             );
+            if matches!(e, TxError::Panicked(_)) {
+                connection = None;
+            }
             let mut results = Vec::with_capacity(ops.len());
             for op in &ops {
-                results.push(
-                    match transaction(&mut connection, std::slice::from_ref(op)).await {
-                        Ok(mut r) => r.pop().unwrap_or(Err(PersistError::Unavailable)),
-                        Err(e) => {
-                            log::error!("write failed: {}", crate::error_chain(&e));
-                            Err(PersistError::Unavailable)
+                let Some(mut c) = usable(pool, timeout, connection.take()).await else {
+                    // No connection to be had: the rest would wait for it in vain.
+                    results.resize(ops.len(), Err(PersistError::Unavailable));
+                    break;
+                };
+                results.push(match guarded(&mut c, std::slice::from_ref(op)).await {
+                    Ok(mut r) => {
+                        connection = Some(c);
+                        r.pop().unwrap_or(Err(PersistError::Unavailable))
+                    }
+                    Err(e) => {
+                        log::error!("write failed: {}", crate::error_chain(&e));
+                        if !matches!(e, TxError::Panicked(_)) {
+                            connection = Some(c);
                         }
-                    },
-                );
+                        Err(PersistError::Unavailable)
+                    }
+                });
             }
             results
         }
     };
-    (results, connection.is_usable().then_some(connection))
+    (results, connection.filter(WriteConnection::is_usable))
+}
+
+/// [`transaction`], with a panic inside it caught and turned into an error.
+async fn guarded(
+    connection: &mut WriteConnection,
+    ops: &[WriteOp],
+) -> Result<Vec<Result<WriteOutcome, PersistError>>, TxError> {
+    match std::panic::AssertUnwindSafe(transaction(connection, ops))
+        .catch_unwind()
+        .await
+    {
+        Ok(done) => Ok(done?),
+        Err(panic) => Err(TxError::Panicked(
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into()),
+        )),
+    }
 }
 
 /// `connection` if it still works, else a new one (`None`, logged, if Postgres is out of
 /// reach).
-async fn usable(pool: &Pool, connection: Option<WriteConnection>) -> Option<WriteConnection> {
+/// A new connection gets the write path's own `statement_timeout`.
+async fn usable(
+    pool: &Pool,
+    timeout: Duration,
+    connection: Option<WriteConnection>,
+) -> Option<WriteConnection> {
     if let Some(c) = connection.filter(WriteConnection::is_usable) {
         return Some(c);
     }
-    match tokio::time::timeout(CONNECT_TIMEOUT, pool.dedicated_connection()).await {
+    let open = async {
+        let client = pool.dedicated_connection().await?;
+        crate::db::set_statement_timeout(&client, timeout).await?;
+        Ok::<_, DbError>(client)
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, open).await {
         Ok(Ok(client)) => Some(WriteConnection::new(client)),
         Ok(Err(e)) => {
             log::error!(
@@ -301,4 +385,10 @@ impl Handler<Drain> for PersistActor {
             let _ = rx.await;
         })
     }
+}
+
+impl Handler<Health> for PersistActor {
+    type Result = ();
+
+    fn handle(&mut self, _msg: Health, _ctx: &mut Self::Context) {}
 }

@@ -7,7 +7,7 @@
 //! for the answer), so writes from one window keep their order.
 
 use crate::actors::messages::{GetOnlineFor, UserTyped};
-use crate::actors::persist::{ApplyWrite, Origin, PersistActor, PersistError};
+use crate::actors::persist::{ApplyWrite, Health, Origin, PersistActor, PersistError};
 use crate::configuration::Limits;
 use crate::db::messages::Page;
 use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
@@ -165,6 +165,15 @@ impl Chat {
 
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// Does the PersistActor answer within `within`? False once it stopped (its mailbox
+    /// closed) or while its thread is stuck: `/readyz` then answers 503.
+    pub async fn writes_alive(&self, within: std::time::Duration) -> bool {
+        matches!(
+            tokio::time::timeout(within, self.persist.send(Health)).await,
+            Ok(Ok(()))
+        )
     }
 
     /// Applies a write. The write is queued before this returns; the future resolves

@@ -35,10 +35,34 @@ pub enum DbError {
     Tls(#[from] tls::TlsError),
 }
 
-/// Builds the pool. Connections are opened lazily, so start-up does not fail on a
-/// briefly unreachable database; `/readyz` reports it instead.
+/// The `statement_timeout` of pools built by [`connect`] (the server's comes from its
+/// settings: DATABASE_STATEMENT_TIMEOUT_MS).
+pub const DEFAULT_STATEMENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Builds the pool, with [`DEFAULT_STATEMENT_TIMEOUT`] on every connection.
 pub async fn connect(database_url: &str, max_size: u32) -> Result<Pool, DbError> {
-    let (config, tls) = tls::connect_config(database_url)?;
+    connect_with(database_url, max_size, DEFAULT_STATEMENT_TIMEOUT).await
+}
+
+/// Builds the pool. Connections are opened lazily, so start-up does not fail on a
+/// briefly unreachable database; `/readyz` reports it instead. Every connection starts
+/// with `statement_timeout` set (a statement running longer fails with SQLSTATE 57014,
+/// `query_canceled`), so no query holds a connection of the pool for long.
+pub async fn connect_with(
+    database_url: &str,
+    max_size: u32,
+    statement_timeout: std::time::Duration,
+) -> Result<Pool, DbError> {
+    let (mut config, tls) = tls::connect_config(database_url)?;
+    let timeout = format!(
+        "-c statement_timeout={}",
+        statement_timeout.as_millis().max(1)
+    );
+    let options = match config.get_options() {
+        Some(given) if !given.trim().is_empty() => format!("{given} {timeout}"),
+        _ => timeout,
+    };
+    config.options(&options);
     let manager = PostgresConnectionManager::new(config, tls);
     let pool = bb8::Pool::builder()
         .max_size(max_size)
@@ -46,6 +70,21 @@ pub async fn connect(database_url: &str, max_size: u32) -> Result<Pool, DbError>
         .build(manager)
         .await?;
     Ok(pool)
+}
+
+/// Sets `statement_timeout` for the rest of `client`'s session (the PersistActor's own
+/// connection gets its own limit this way).
+pub async fn set_statement_timeout(
+    client: &tokio_postgres::Client,
+    timeout: std::time::Duration,
+) -> Result<(), DbError> {
+    client
+        .simple_query(&format!(
+            "SET statement_timeout = {}",
+            timeout.as_millis().max(1)
+        ))
+        .await?;
+    Ok(())
 }
 
 /// Is Postgres reachable right now? Used by `/readyz`.

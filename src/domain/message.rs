@@ -11,6 +11,9 @@ pub enum BodyError {
     Empty,
     #[error("body is {len} characters; the limit is {max}")]
     TooLong { len: usize, max: usize },
+    /// Postgres cannot store U+0000 in text; refused here rather than failing the commit.
+    #[error("body must not contain the NUL character (U+0000)")]
+    Nul,
 }
 
 impl MessageBody {
@@ -24,6 +27,9 @@ impl MessageBody {
                 len,
                 max: max_chars,
             });
+        }
+        if body.contains('\0') {
+            return Err(BodyError::Nul);
         }
         Ok(MessageBody(body))
     }
@@ -76,6 +82,11 @@ mod tests {
             Err(BodyError::Empty)
         );
         assert_eq!(MessageBody::parse(String::new(), 10), Err(BodyError::Empty));
+    }
+
+    #[test]
+    fn a_nul_character_is_refused() {
+        assert_eq!(MessageBody::parse("a\0b".into(), 10), Err(BodyError::Nul));
     }
 
     #[test]

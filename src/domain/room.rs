@@ -43,6 +43,9 @@ impl RoomPassword {
             Some(p) if p.chars().count() > MAX_ROOM_PASSWORD_CHARS => {
                 Err("a room password is at most 200 characters")
             }
+            Some(p) if p.contains('\0') => {
+                Err("a room password must not contain the NUL character (U+0000)")
+            }
             Some(p) => Ok(Some(RoomPassword(p))),
         }
     }
@@ -78,5 +81,6 @@ mod tests {
             .unwrap();
         assert!(!format!("{secret:?}").contains("hunter2"));
         assert!(RoomPassword::parse(Some("x".repeat(201))).is_err());
+        assert!(RoomPassword::parse(Some("a\0b".into())).is_err());
     }
 }

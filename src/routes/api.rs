@@ -239,7 +239,7 @@ pub async fn send(
     let body =
         MessageBody::parse(body, state.settings.limits.max_body_chars).map_err(|e| match e {
             BodyError::TooLong { .. } => ApiError::TooLarge(e.to_string()),
-            BodyError::Empty => ApiError::BadRequest(e.to_string()),
+            BodyError::Empty | BodyError::Nul => ApiError::BadRequest(e.to_string()),
         })?;
     state.chat.check_send_rate(me)?;
     let op = WriteOp::SendMessage {

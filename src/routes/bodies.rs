@@ -203,6 +203,8 @@ pub struct ReadinessBody {
     pub status: String,
     /// `ok` or `unreachable`.
     pub postgres: String,
+    /// The write path (the PersistActor): `ok`, or `down` when it does not answer.
+    pub writes: String,
     /// With REDIS_URL: `ok` or `out of sync`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis: Option<String>,

@@ -15,7 +15,7 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Postgres (and Redis when set) reachable", body = ReadinessBody), (status = 503, description = "A dependency is unreachable", body = ReadinessBody)))]
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Postgres (and Redis when set) reachable, the write path answering", body = ReadinessBody), (status = 503, description = "A dependency is unreachable", body = ReadinessBody)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let postgres = match db::ping(&state.chat.pool).await {
@@ -32,10 +32,21 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "out of sync"
         }
     });
-    let ready = postgres == "ok" && redis.is_none_or(|r| r == "ok");
+    let writes = if state
+        .chat
+        .writes_alive(std::time::Duration::from_secs(2))
+        .await
+    {
+        "ok"
+    } else {
+        log::warn!("not ready: the write path (PersistActor) does not answer");
+        "down"
+    };
+    let ready = postgres == "ok" && writes == "ok" && redis.is_none_or(|r| r == "ok");
     let body = ReadinessBody {
         status: if ready { "ready" } else { "not_ready" }.into(),
         postgres: postgres.into(),
+        writes: writes.into(),
         redis: redis.map(Into::into),
         error: (!ready).then(|| ErrorDetail {
             code: ErrorCode::Unavailable,

@@ -10,6 +10,10 @@ use actix_web::{get, web, HttpResponse};
 
 /// Longest query accepted, in characters.
 const MAX_QUERY_CHARS: usize = 200;
+/// Most `-` (NOT) a query may hold. `websearch_to_tsquery` stacks a NOT for each `-`
+/// not yet followed by a word, on a stack 32 deep: 33 in a row fail with "tsquery stack
+/// too small" (an internal error, SQLSTATE XX000). 20 leaves room below that.
+const MAX_QUERY_NOTS: usize = 20;
 const MAX_LIMIT: i64 = 50;
 /// Deep pages cost a scan of everything before them; nobody reads that far.
 const MAX_OFFSET: i64 = 10_000;
@@ -17,7 +21,7 @@ const MAX_OFFSET: i64 = 10_000;
 #[utoipa::path(
     tag = "search",
     params(SearchQuery),
-    responses((status = 200, description = "Best match first, then newest", body = SearchBody), (status = 400, description = "Empty or over-long query, bad limit or offset", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "Best match first, then newest", body = SearchBody), (status = 400, description = "Empty, over-long or over-complex query (NUL, more than 20 `-`), bad limit or offset", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/search")]
@@ -33,6 +37,16 @@ pub async fn search(
     if q.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::BadRequest(format!(
             "a search query is at most {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    if q.contains('\0') {
+        return Err(ApiError::BadRequest(
+            "a search query must not contain the NUL character (U+0000)".into(),
+        ));
+    }
+    if q.matches('-').count() > MAX_QUERY_NOTS {
+        return Err(ApiError::BadRequest(format!(
+            "a search query holds at most {MAX_QUERY_NOTS} '-'"
         )));
     }
     let limit = query.limit.unwrap_or(20);

@@ -66,6 +66,8 @@ impl ClientId {
             Err("client_id must not be empty")
         } else if s.chars().count() > Self::MAX_LEN {
             Err("client_id is longer than 100 characters")
+        } else if s.contains('\0') {
+            Err("client_id must not contain the NUL character (U+0000)")
         } else {
             Ok(ClientId(s))
         }

@@ -181,7 +181,10 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
         if !pending(&results, &copy_of, i) {
             continue;
         }
-        let c = conversation[i].expect("resolved above");
+        let Some(c) = conversation[i] else {
+            results[i] = Some(Err(WriteRejection::NotFound("conversation")));
+            continue;
+        };
         if let Some(Some(peer)) = membership.get(&(c, r.sender)) {
             if blocked_pairs.contains(&ordered(r.sender, *peer)) {
                 results[i] = Some(Err(WriteRejection::Blocked));
@@ -232,23 +235,45 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
     }
 
     // 5. Sequence numbers: lock the conversations in id order, then take a range each.
-    let accepted: Vec<usize> = (0..n).filter(|&i| pending(&results, &copy_of, i)).collect();
+    //    A conversation deleted since the membership check (a room deleted by another
+    //    node's transaction, which held the row until it committed) is no longer there to
+    //    lock: its messages are refused `not_found` like any other send into a deleted room.
+    let mut wanted: Vec<Uuid> = (0..n)
+        .filter(|&i| pending(&results, &copy_of, i))
+        .filter_map(|i| conversation[i].map(|c| c.0))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let locked: HashSet<ConversationId> = if wanted.is_empty() {
+        HashSet::new()
+    } else {
+        tx.query(
+            "SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            &[&wanted],
+        )
+        .await?
+        .iter()
+        .map(|row| ConversationId(row.get(0)))
+        .collect()
+    };
+    for i in 0..n {
+        if pending(&results, &copy_of, i) && !conversation[i].is_some_and(|c| locked.contains(&c)) {
+            results[i] = Some(Err(WriteRejection::NotFound("conversation")));
+        }
+    }
+    let accepted: Vec<(usize, ConversationId)> = (0..n)
+        .filter(|&i| pending(&results, &copy_of, i))
+        .filter_map(|i| Some((i, conversation[i]?)))
+        .collect();
     if !accepted.is_empty() {
         let mut counts: HashMap<ConversationId, i64> = HashMap::new();
-        for &i in &accepted {
-            *counts
-                .entry(conversation[i].expect("resolved"))
-                .or_default() += 1;
+        for (_, c) in &accepted {
+            *counts.entry(*c).or_default() += 1;
         }
         let mut ids: Vec<ConversationId> = counts.keys().copied().collect();
         ids.sort();
         let id_uuids: Vec<Uuid> = ids.iter().map(|c| c.0).collect();
         let n_per: Vec<i64> = ids.iter().map(|c| counts[c]).collect();
-        tx.query(
-            "SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-            &[&id_uuids],
-        )
-        .await?;
         let mut next_seq: HashMap<ConversationId, i64> = HashMap::new();
         for row in tx
             .query(
@@ -266,10 +291,13 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
 
         // 6. Insert, in arrival order.
         let mut messages: Vec<(usize, Message)> = Vec::with_capacity(accepted.len());
-        for &i in &accepted {
+        for &(i, c) in &accepted {
             let r = &requests[i];
-            let c = conversation[i].expect("resolved");
-            let seq = next_seq.get_mut(&c).expect("locked above");
+            // Locked above, so the UPDATE returned it; refused rather than trusted.
+            let Some(seq) = next_seq.get_mut(&c) else {
+                results[i] = Some(Err(WriteRejection::NotFound("conversation")));
+                continue;
+            };
             messages.push((
                 i,
                 Message {

@@ -36,6 +36,8 @@ pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
         port: 0,
         database_url: database_url.to_owned(),
         database_pool_size: 10,
+        statement_timeout: Duration::from_secs(5),
+        write_statement_timeout: Duration::from_secs(10),
         redis_url: None,
         redis_key_prefix: "banter:".into(),
         heartbeat_interval: Duration::from_secs(3),

@@ -40,7 +40,7 @@ impl Send {
         };
         let client_id = ClientId::parse(client_id).map_err(Refusal::bad_request)?;
         let body = MessageBody::parse(body, limits.max_body_chars).map_err(|e| match e {
-            BodyError::Empty => Refusal::bad_request(e.to_string()),
+            BodyError::Empty | BodyError::Nul => Refusal::bad_request(e.to_string()),
             BodyError::TooLong { .. } => Refusal::too_large(e.to_string()),
         })?;
         Ok(Send {

@@ -23,6 +23,11 @@ impl Ui {
                 limits.max_ui_state_bytes
             )));
         }
+        if has_nul(&state) {
+            return Err(Refusal::bad_request(
+                "ui state must not contain the NUL character (U+0000)",
+            ));
+        }
         Ok(Ui { state })
     }
 
@@ -33,4 +38,20 @@ impl Ui {
         };
         actor.write(asked, op, ctx);
     }
+}
+
+/// Does any string of the state (keys included, at any depth) hold U+0000? Postgres's
+/// `jsonb` cannot store it, so such a state would fail the whole group commit.
+fn has_nul(state: &UiState) -> bool {
+    fn any(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(any),
+            serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || any(v)),
+            _ => false,
+        }
+    }
+    state.selected.as_deref().is_some_and(|s| s.contains('\0'))
+        || state.draft.contains('\0')
+        || state.extra.iter().any(|(k, v)| k.contains('\0') || any(v))
 }
