@@ -21,7 +21,11 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+mod passwords;
 mod rooms;
+
+/// Rooms one person may create a minute (each is in everyone's room list).
+pub const ROOM_CREATIONS_PER_MINUTE: u32 = 10;
 
 /// `n` a minute, all of them usable at once.
 fn per_minute(n: u32) -> Quota {
@@ -38,6 +42,11 @@ pub enum ChatError {
     RateLimited(u32),
     #[error("too many room password attempts; wait a minute")]
     PasswordAttempts,
+    #[error("creating rooms faster than {ROOM_CREATIONS_PER_MINUTE} a minute; wait a moment")]
+    RoomCreations,
+    /// The bounded pool that hashes and checks room passwords is full.
+    #[error("too many room passwords are being checked right now; try again in a moment")]
+    PasswordHashingBusy,
     /// Not the person's doing: the client hears only this text (`unavailable`); the
     /// cause stays attached for the log, written where the error is answered.
     #[error("storage is unavailable")]
@@ -61,6 +70,9 @@ pub enum Internal {
     },
     #[error("hashing a room password failed")]
     Hashing(#[source] PasswordHashError),
+    /// The password hashing threads are gone (one panicked).
+    #[error("the password hashing threads stopped")]
+    HashingStopped,
     /// The blocking thread pool lost the task (it panicked or was cancelled).
     #[error("a blocking task failed")]
     Blocking(#[from] tokio::task::JoinError),
@@ -74,7 +86,10 @@ impl ChatError {
             ChatError::Rejected(WriteRejection::BadRequest(_)) => ErrorCode::BadRequest,
             ChatError::Rejected(WriteRejection::Forbidden(_)) => ErrorCode::Forbidden,
             ChatError::Rejected(WriteRejection::Conflict(_)) => ErrorCode::Conflict,
-            ChatError::RateLimited(_) | ChatError::PasswordAttempts => ErrorCode::RateLimited,
+            ChatError::RateLimited(_)
+            | ChatError::PasswordAttempts
+            | ChatError::RoomCreations
+            | ChatError::PasswordHashingBusy => ErrorCode::RateLimited,
             ChatError::Unavailable(_) => ErrorCode::Unavailable,
         }
     }
@@ -136,6 +151,10 @@ pub struct Chat {
     /// a password by brute force (5 a minute each person, 20 a minute each address).
     password_attempts_by_user: Arc<DefaultKeyedRateLimiter<UserId>>,
     password_attempts_by_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Room creations per person (`ROOM_CREATIONS_PER_MINUTE`).
+    room_creations: Arc<DefaultKeyedRateLimiter<UserId>>,
+    /// Hashes and checks room passwords on a bounded pool.
+    passwords: passwords::PasswordHashing,
     limits: Arc<Limits>,
 }
 
@@ -159,6 +178,8 @@ impl Chat {
             )),
             password_attempts_by_user: Arc::new(RateLimiter::keyed(per_minute(5))),
             password_attempts_by_address: Arc::new(RateLimiter::keyed(per_minute(20))),
+            room_creations: Arc::new(RateLimiter::keyed(per_minute(ROOM_CREATIONS_PER_MINUTE))),
+            passwords: passwords::PasswordHashing::start(),
             limits,
         }
     }
@@ -208,6 +229,7 @@ impl Chat {
         self.send_limiter.retain_recent();
         self.password_attempts_by_user.retain_recent();
         self.password_attempts_by_address.retain_recent();
+        self.room_creations.retain_recent();
     }
 
     /// A page of history, for members only (others get `not_found`).

@@ -1,45 +1,16 @@
-//! Rooms: creating (the password hashed with argon2, off the actor threads), joining
+//! Rooms: creating (at most 10 a minute each person; the password hashed with argon2 on
+//! the bounded pool of `passwords.rs`), joining
 //! (the password checked, attempts rate-limited per person and per address), leaving,
 //! deleting, and listing members with their presence.
 
-use super::{Chat, ChatError, Internal, PasswordHashError};
+use super::{Chat, ChatError, Internal};
 use crate::actors::messages::GetOnlineFor;
 use crate::actors::persist::Origin;
 use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
 use crate::db::{self};
 use crate::domain::{ConversationId, RoomMember, RoomName, RoomPassword, UserId};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use std::collections::HashSet;
 use std::net::IpAddr;
-
-/// Hashes a room password with argon2id (default cost: 19 MiB, 2 passes) and a random salt.
-async fn hash_password(password: RoomPassword) -> Result<String, ChatError> {
-    let hashed = tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes())?;
-        Argon2::default()
-            .hash_password(password.expose().as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-    })
-    .await
-    .map_err(Internal::Blocking)?;
-    hashed.map_err(|e| Internal::Hashing(PasswordHashError(e)).into())
-}
-
-/// Whether `password` matches the stored hash (a malformed hash never matches).
-async fn verify_password(password: RoomPassword, hash: String) -> Result<bool, ChatError> {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.expose().as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .map_err(|e| Internal::Blocking(e).into())
-}
 
 impl Chat {
     /// Creates a room with `creator` as its first member.
@@ -50,8 +21,18 @@ impl Chat {
         password: Option<RoomPassword>,
         origin: Option<Origin>,
     ) -> Result<WriteOutcome, ChatError> {
+        if self.room_creations.check_key(&creator).is_err() {
+            return Err(ChatError::RoomCreations);
+        }
         let password_hash = match password {
-            Some(p) => Some(hash_password(p).await?),
+            Some(p) => {
+                // A taken name is refused before the hash's cost is paid (the unique index
+                // still decides races).
+                if db::rooms::name_taken(&self.pool, &name).await? {
+                    return Err(WriteRejection::Conflict("a room with that name exists").into());
+                }
+                Some(self.passwords.hash(p).await?)
+            }
             None => None,
         };
         let op = WriteOp::CreateRoom {
@@ -83,7 +64,7 @@ impl Chat {
                 let password =
                     password.ok_or(WriteRejection::Forbidden("this room needs its password"))?;
                 self.check_password_attempt(user, address)?;
-                if !verify_password(password, hash).await? {
+                if !self.passwords.verify(password, hash).await? {
                     log::info!("wrong room password user={user} room={room}");
                     return Err(WriteRejection::Forbidden("wrong password").into());
                 }

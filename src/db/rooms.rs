@@ -1,7 +1,7 @@
 //! Rooms, read side. The same columns serve the writes in `writes/rooms.rs`.
 
 use super::{DbError, Pool};
-use crate::domain::{ConversationId, Room, User, UserId};
+use crate::domain::{ConversationId, Room, RoomName, User, UserId};
 use tokio_postgres::Row;
 
 /// Selects rooms as [`room`] reads them (add `WHERE`/`ORDER BY`).
@@ -26,6 +26,20 @@ pub async fn list(pool: &Pool) -> Result<Vec<Room>, DbError> {
     let sql = format!("{ROOM_SELECT} ORDER BY lower(c.name)");
     let rows = conn.query(sql.as_str(), &[]).await?;
     Ok(rows.iter().map(room).collect())
+}
+
+/// Whether a room already has `name` (whatever the case), checked before a password's
+/// hash is paid for; the unique index on `lower(name)` still decides races.
+pub async fn name_taken(pool: &Pool, name: &RoomName) -> Result<bool, DbError> {
+    let conn = pool.get().await?;
+    let row = conn
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM conversations
+                            WHERE kind = 'room' AND lower(name) = lower($1))",
+            &[&name.as_str()],
+        )
+        .await?;
+    Ok(row.get(0))
 }
 
 /// A room and its password hash (`None` for an open room), to check a join against.

@@ -34,7 +34,7 @@ pub async fn list(
 #[utoipa::path(
     tag = "rooms",
     request_body = CreateRoomBody,
-    responses((status = 201, description = "Created; you are its first member", body = MembershipBody), (status = 400, description = "Bad name or password", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 409, description = "A room with that name exists", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 201, description = "Created; you are its first member", body = MembershipBody), (status = 400, description = "Bad name or password", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 409, description = "A room with that name exists", body = ErrorBody), (status = 429, description = "More than 10 rooms a minute, or too many room passwords being hashed at once", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[post("/api/rooms")]

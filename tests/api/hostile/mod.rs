@@ -2,4 +2,5 @@
 //! its own test against the real server, asserting the node and everyone else stay well.
 
 mod access;
+mod resources;
 mod writes;
