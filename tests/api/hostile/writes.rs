@@ -41,11 +41,12 @@ async fn a_room_deleted_on_one_node_while_another_sends_into_it_refuses_the_send
     let a = app.node();
     a.wait_ready(&app.http).await;
     let b = app.spawn_peer("b").await;
-    let owner = app.sign_in("owner@example.com").await;
     let sender = app.sign_in("sender@example.com").await;
     let http = &app.http;
 
     for round in 0..25 {
+        // A creator per round: one person may create only 10 rooms a minute.
+        let owner = app.sign_in(&format!("owner{round}@example.com")).await;
         let room = app.post_room(&owner.token, &format!("race {round}")).await;
         app.join_room(&sender.token, &room).await;
         let sends = join_all((0..6).map(|i| {
@@ -76,6 +77,7 @@ async fn a_room_deleted_on_one_node_while_another_sends_into_it_refuses_the_send
     }
 
     // b still writes, and says it is ready.
+    let owner = app.sign_in("last-owner@example.com").await;
     let room = app.post_room(&owner.token, "after the race").await;
     app.join_room(&sender.token, &room).await;
     let (status, body) = post_at(http, &b, &sender.token, &room, "still here").await;
