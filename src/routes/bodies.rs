@@ -90,11 +90,19 @@ pub struct MessagesBody {
 
 #[derive(Deserialize, ToSchema)]
 pub struct SendBody {
-    /// 1 to 4000 characters, not only white space.
-    #[schema(min_length = 1, max_length = 4000, pattern = r"\S")]
+    /// 1 to 4000 characters, not only white space, no NUL (U+0000).
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub body: String,
-    /// Yours to choose (1 to 100 characters); a repeat returns the original message.
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    /// Yours to choose (1 to 100 characters, no NUL); a repeat returns the original message.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub client_id: String,
     /// The `seq` of an earlier message of this conversation that this one answers.
     #[serde(default, deserialize_with = "optional_whole_number")]
@@ -143,15 +151,15 @@ pub struct CreateRoomBody {
         pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
     )]
     pub name: String,
-    /// Empty or absent: an open room.
-    #[schema(max_length = 200)]
+    /// Empty or absent: an open room. No NUL (U+0000).
+    #[schema(max_length = 200, pattern = r"^[^\u0000]*$")]
     pub password: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
 pub struct JoinRoomBody {
-    /// Needed when the room has one and you are not a member yet.
-    #[schema(max_length = 200)]
+    /// Needed when the room has one and you are not a member yet. No NUL (U+0000).
+    #[schema(max_length = 200, pattern = r"^[^\u0000]*$")]
     pub password: Option<String>,
 }
 
@@ -174,8 +182,14 @@ pub struct MembersBody {
 
 #[derive(Deserialize, IntoParams)]
 pub struct SearchQuery {
-    /// Words, "quoted phrases", -excluded words, OR (at most 200 characters).
-    #[param(required = true, min_length = 1, max_length = 200, pattern = r"\S")]
+    /// Words, "quoted phrases", -excluded words, OR (at most 200 characters, at most 20
+    /// `-`, no NUL).
+    #[param(
+        required = true,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     pub q: Option<String>,
     /// 1 to 50 (default 20).
     #[param(minimum = 1, maximum = 50)]
