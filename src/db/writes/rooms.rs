@@ -75,19 +75,23 @@ pub async fn create(
     }))
 }
 
-pub async fn join(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Applied, Error> {
-    let Some(user_record) = find_user(tx, user).await? else {
-        return Ok(Err(WriteRejection::NotFound("user")));
-    };
-    // Lock the room row so a concurrent delete cannot slip between the check and insert.
-    if tx
+/// Whether `id` is a room, holding its row (`FOR SHARE`) until the transaction ends so a
+/// concurrent delete cannot slip between this check and the membership change.
+async fn lock_room(tx: &Tx<'_>, id: ConversationId) -> Result<bool, Error> {
+    let row = tx
         .query_opt(
             "SELECT 1 FROM conversations WHERE id = $1 AND kind = 'room' FOR SHARE",
             &[&id.0],
         )
-        .await?
-        .is_none()
-    {
+        .await?;
+    Ok(row.is_some())
+}
+
+pub async fn join(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Applied, Error> {
+    let Some(user_record) = find_user(tx, user).await? else {
+        return Ok(Err(WriteRejection::NotFound("user")));
+    };
+    if !lock_room(tx, id).await? {
         return Ok(Err(WriteRejection::NotFound("room")));
     }
     let changed = tx
@@ -115,14 +119,7 @@ pub async fn leave(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Appl
     };
     // Only rooms are left: a direct conversation's id changes nothing (leaving one would
     // drop its messages for this person while the peer's sends are still acknowledged).
-    if tx
-        .query_opt(
-            "SELECT 1 FROM conversations WHERE id = $1 AND kind = 'room' FOR SHARE",
-            &[&id.0],
-        )
-        .await?
-        .is_none()
-    {
+    if !lock_room(tx, id).await? {
         return Ok(Err(WriteRejection::NotFound("room")));
     }
     let changed = tx
