@@ -84,12 +84,33 @@ pub struct Limits {
     pub client_timeout: Duration,
     /// Frames queued towards one socket before it counts as a slow consumer.
     pub outbound_queue: usize,
+    /// Bytes that may wait towards one socket (a single larger frame passes when
+    /// nothing waits); past this it counts as a slow consumer and its connection is cut.
+    pub outbound_bytes: usize,
+    /// How long bytes may wait towards a socket without any leaving before its
+    /// connection is cut as stalled.
+    pub outbound_stall: Duration,
     pub session_ttl: Duration,
     pub history_max: i64,
     /// Most writes the PersistActor groups into one transaction.
     pub max_commit_batch: usize,
     /// Largest serialized UI state (selection, draft) a window may mirror.
     pub max_ui_state_bytes: usize,
+    /// Per-person allowances (`chat/allowance.rs`); rooms, joins and blocks hold across
+    /// the deployment, the rest per node.
+    pub room_creations_per_minute: u32,
+    pub joins_and_leaves_per_minute: u32,
+    pub block_toggles_per_minute: u32,
+    pub typing_per_second: u32,
+    pub typing_burst: u32,
+    pub ui_per_second: u32,
+    pub ui_burst: u32,
+    /// History pages, member lists and searches.
+    pub queries_per_second: u32,
+    pub queries_burst: u32,
+    /// Read positions moved.
+    pub reads_per_second: u32,
+    pub reads_burst: u32,
     /// How long a UserActor waits for a missing `seq` (delivered out of order by another
     /// node) before reading it from Postgres.
     pub gap_timeout: Duration,
@@ -109,11 +130,24 @@ impl Default for Limits {
             ping_interval: Duration::from_secs(25),
             client_timeout: Duration::from_secs(60),
             outbound_queue: 1024,
+            outbound_bytes: 2 * 1024 * 1024,
+            outbound_stall: Duration::from_secs(5),
             session_ttl: Duration::from_secs(15 * 60),
             history_max: 200,
             max_commit_batch: 512,
             max_ui_state_bytes: 16 * 1024,
             gap_timeout: Duration::from_millis(1000),
+            room_creations_per_minute: 10,
+            joins_and_leaves_per_minute: 30,
+            block_toggles_per_minute: 30,
+            typing_per_second: 1,
+            typing_burst: 5,
+            ui_per_second: 10,
+            ui_burst: 20,
+            queries_per_second: 20,
+            queries_burst: 40,
+            reads_per_second: 20,
+            reads_burst: 40,
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Wires the application together: pool, migrations, keys, actors, HTTP server.
 //! Every dependency is built here and passed down explicitly.
 
+use crate::actors::outbound::ConnectionFd;
 use crate::actors::persist::{Drain, PersistActor};
 use crate::actors::registry::{CloseAllWindows, ClusterLink, PresenceRegistry};
-use crate::chat::Chat;
+use crate::chat::{Chat, SharedAllowances};
 use crate::cluster::mirror::Depart;
-use crate::cluster::{ClusterMirror, Keys};
+use crate::cluster::{ClusterMirror, Keys, RedisAllowances};
 use crate::configuration::Settings;
 use crate::db::{self, Pool};
 use crate::identity::{OidcVerifier, SessionKeys};
@@ -94,12 +95,23 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
             PersistActor::new(pool, committed, max_batch, metrics).statement_timeout(timeout)
         })
     };
+    let shared_allowances: Option<Arc<dyn SharedAllowances>> = match &settings.redis_url {
+        Some(url) => Some(Arc::new(
+            RedisAllowances::new(
+                url,
+                Keys::new(&settings.redis_key_prefix, &settings.node_id),
+            )
+            .context("REDIS_URL is not usable")?,
+        )),
+        None => None,
+    };
     let chat = Chat::new(
         pool.clone(),
         persist.clone(),
         registry.clone().recipient(),
         registry.clone().recipient(),
         limits.clone(),
+        shared_allowances,
     );
     let cluster = match &settings.redis_url {
         Some(url) => {
@@ -227,7 +239,7 @@ impl Application {
                 )
                 .configure(|cfg| routes::configure(cfg, &static_dir))
         })
-        .on_connect(no_delay)
+        .on_connect(on_connect)
         .shutdown_timeout(10)
         .disable_signals()
         .listen(listener)?
@@ -277,13 +289,17 @@ async fn stop_signal() -> std::io::Result<()> {
     Ok(())
 }
 
-/// Turns off Nagle's algorithm on every accepted connection: chat frames are small and
-/// latency-bound, and a frame written in two parts (large frames go out in slices) must
-/// not wait for the peer's delayed ACK (40 ms) before its tail leaves.
-fn no_delay(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+/// On every accepted connection: turns off Nagle's algorithm (chat frames are small and
+/// latency-bound, and a frame written in two parts, as large frames go out in slices,
+/// must not wait for the peer's delayed ACK, 40 ms, before its tail leaves), and keeps
+/// the connection's descriptor so a socket that stops reading can be cut
+/// (`actors/outbound.rs`).
+fn on_connect(connection: &dyn std::any::Any, data: &mut actix_web::dev::Extensions) {
+    use std::os::fd::AsRawFd;
     if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
         if let Err(e) = stream.set_nodelay(true) {
             log::debug!("could not set TCP_NODELAY: {e}");
         }
+        data.insert(ConnectionFd(stream.as_raw_fd()));
     }
 }

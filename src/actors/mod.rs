@@ -17,6 +17,7 @@
 //! address before it runs and builds the rest in plain order.
 
 pub mod messages;
+pub mod outbound;
 mod paced;
 pub mod persist;
 pub mod registry;

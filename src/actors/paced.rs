@@ -8,10 +8,15 @@
 //! into slices of at most [`SLICE`] bytes (zero-copy) and, once a slice's worth went out,
 //! answers `Pending` once (waking itself at once), which makes the HTTP layer write what
 //! it holds before it asks again: the write buffer stays within its initial 8 KiB.
+//!
+//! Every byte handed over is counted out of the socket's [`Outbound`] budget, and when
+//! the body is dropped the budget forgets the connection (see `outbound.rs`).
 
+use super::outbound::Outbound;
 use bytes::Bytes;
 use futures_util::Stream;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// Bytes handed over between two flushes.
@@ -23,14 +28,17 @@ pub struct Paced<S> {
     rest: Bytes,
     /// Bytes handed over since the last flush.
     since_flush: usize,
+    /// The socket's budget, told of every byte that leaves.
+    outbound: Arc<Outbound>,
 }
 
 impl<S> Paced<S> {
-    pub fn new(inner: S) -> Self {
+    pub fn new(inner: S, outbound: Arc<Outbound>) -> Self {
         Paced {
             inner,
             rest: Bytes::new(),
             since_flush: 0,
+            outbound,
         }
     }
 
@@ -38,7 +46,14 @@ impl<S> Paced<S> {
         let n = chunk.len().min(SLICE);
         self.rest = chunk.split_off(n);
         self.since_flush += n;
+        self.outbound.sent(n);
         chunk
+    }
+}
+
+impl<S> Drop for Paced<S> {
+    fn drop(&mut self) {
+        self.outbound.released();
     }
 }
 
@@ -77,6 +92,10 @@ mod tests {
     use futures_util::stream::{self, StreamExt};
     use futures_util::task::noop_waker;
 
+    fn paced<S>(inner: S) -> Paced<S> {
+        Paced::new(inner, Outbound::new(usize::MAX, None))
+    }
+
     /// Everything `paced` yields until it ends, with `None` for each `Pending`.
     fn drain(
         mut paced: Paced<impl Stream<Item = Result<Bytes, ()>> + Unpin>,
@@ -97,7 +116,7 @@ mod tests {
     #[test]
     fn a_large_chunk_goes_out_in_slices_with_a_flush_after_each() {
         let big = Bytes::from(vec![7u8; 3 * SLICE + 10]);
-        let out = drain(Paced::new(stream::iter(vec![Ok(big.clone())])));
+        let out = drain(paced(stream::iter(vec![Ok(big.clone())])));
         let sizes: Vec<Option<usize>> = out.iter().map(|b| b.as_ref().map(Bytes::len)).collect();
         assert_eq!(
             sizes,
@@ -118,7 +137,7 @@ mod tests {
     #[test]
     fn small_chunks_pass_whole_until_a_slice_worth_went_out() {
         let small = || Ok(Bytes::from(vec![1u8; 1500]));
-        let out = drain(Paced::new(stream::iter(vec![
+        let out = drain(paced(stream::iter(vec![
             small(),
             small(),
             small(),
@@ -132,9 +151,21 @@ mod tests {
     }
 
     #[test]
+    fn bytes_handed_over_leave_the_budget() {
+        let outbound = Outbound::new(usize::MAX, None);
+        outbound.charge(3 * SLICE);
+        let body = Paced::new(
+            stream::iter(vec![Ok(Bytes::from(vec![0u8; 3 * SLICE]))]),
+            outbound.clone(),
+        );
+        drain(body);
+        assert_eq!(outbound.queued(), 0);
+    }
+
+    #[test]
     fn errors_pass_through() {
         let s = stream::iter(vec![Ok(Bytes::from_static(b"a")), Err(())]);
-        let mut paced = Paced::new(s.boxed());
+        let mut paced = paced(s.boxed());
         let waker = noop_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(matches!(

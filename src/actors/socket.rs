@@ -6,6 +6,7 @@
 //! forwards them to the user's UserActor. It executes nothing itself.
 
 use super::messages::DetachSocket;
+use super::outbound::{Charged, ConnectionFd, Outbound};
 use super::paced::Paced;
 use super::registry::{AttachSocket, PresenceRegistry};
 use super::user::cmd::{decode, Auth, Command, DecodeLimits, Decoded};
@@ -20,6 +21,7 @@ use crate::protocol::{close, error_frame, ErrorCode, ServerEvent, ToFrame};
 use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse};
 use actix_web_actors::ws;
+use bytestring::ByteString;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -63,6 +65,9 @@ pub struct SocketSession {
     state: State,
     last_heard: Instant,
     flood: DefaultDirectRateLimiter,
+    /// Bytes waiting towards this socket, charged by its UserActor and by its own
+    /// replies, counted out by its response body.
+    outbound: Arc<Outbound>,
 }
 
 /// Who is on the other end: a label for logs (address and Origin) and the client's
@@ -70,6 +75,8 @@ pub struct SocketSession {
 pub struct Peer {
     pub label: String,
     pub address: Option<std::net::IpAddr>,
+    /// The TCP connection, so a stalled socket can be cut.
+    pub connection: Option<ConnectionFd>,
 }
 
 impl SocketSession {
@@ -85,9 +92,11 @@ impl SocketSession {
         let Peer {
             label: peer,
             address,
+            connection,
         } = peer;
         let rate = NonZeroU32::new(limits.frame_rate_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.frame_burst).unwrap_or(rate);
+        let outbound = Outbound::new(limits.outbound_bytes, connection);
         SocketSession {
             window,
             registry,
@@ -100,6 +109,7 @@ impl SocketSession {
             state: State::AwaitingAuth,
             last_heard: Instant::now(),
             flood: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            outbound,
         }
     }
 
@@ -111,8 +121,9 @@ impl SocketSession {
     ) -> Result<HttpResponse, actix_web::Error> {
         let codec = actix_http::ws::Codec::new().max_size(self.limits.max_frame_bytes);
         let mut response = ws::handshake(req)?;
+        let outbound = self.outbound.clone();
         let frames = ws::WebsocketContext::with_codec(self, stream, codec);
-        Ok(response.streaming(Paced::new(Box::pin(frames))))
+        Ok(response.streaming(Paced::new(Box::pin(frames), outbound)))
     }
 
     fn close(&mut self, ctx: &mut ws::WebsocketContext<Self>, code: u16, reason: &str) {
@@ -121,6 +132,25 @@ impl SocketSession {
             description: Some(reason.to_owned()),
         }));
         ctx.stop();
+    }
+
+    /// Writes one of the socket's own frames (a reply to what it was sent), charged to
+    /// its budget like everything else; a peer too far behind has its connection cut.
+    fn reply(&mut self, ctx: &mut ws::WebsocketContext<Self>, frame: ByteString) {
+        match self.outbound.charge(frame.len()) {
+            Charged::Accepted => ctx.text(frame),
+            Charged::OverBudget => {
+                log::warn!(
+                    "cutting slow socket window={} peer={}",
+                    self.window,
+                    self.peer
+                );
+                self.metrics.slow_consumers.inc();
+                if !self.outbound.abort() {
+                    ctx.stop();
+                }
+            }
+        }
     }
 
     fn decode_limits(&self) -> DecodeLimits {
@@ -152,6 +182,7 @@ impl SocketSession {
             user: claims.user.clone(),
             window: self.window,
             socket: ctx.address().recipient(),
+            outbound: self.outbound.clone(),
             expires_at: claims.expires_at,
         });
         ctx.wait(
@@ -199,20 +230,25 @@ impl SocketSession {
                 if let State::Ready { expiry, .. } = &mut self.state {
                     *expiry = handle;
                 }
-                ctx.text(ServerEvent::Session { expires_at }.to_frame());
+                self.reply(ctx, ServerEvent::Session { expires_at }.to_frame());
             }
-            _ => ctx.text(error_frame(
-                reference,
-                ErrorCode::Unauthorized,
-                "token is invalid, expired or for another user",
-            )),
+            _ => self.reply(
+                ctx,
+                error_frame(
+                    reference,
+                    ErrorCode::Unauthorized,
+                    "token is invalid, expired or for another user",
+                ),
+            ),
         }
     }
 
     fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
         let decoded = match decode(text, self.decode_limits()) {
             Ok(d) => d,
-            Err(e) => return ctx.text(error_frame(e.reference.as_deref(), e.code, &e.message)),
+            Err(e) => {
+                return self.reply(ctx, error_frame(e.reference.as_deref(), e.code, &e.message))
+            }
         };
         match (&self.state, decoded.command) {
             (State::AwaitingAuth, Command::Auth(Auth { token })) => {
@@ -224,11 +260,14 @@ impl SocketSession {
                     }
                 }
             }
-            (State::AwaitingAuth, _) => ctx.text(error_frame(
-                decoded.reference.as_deref(),
-                ErrorCode::Unauthorized,
-                "send an auth frame first",
-            )),
+            (State::AwaitingAuth, _) => self.reply(
+                ctx,
+                error_frame(
+                    decoded.reference.as_deref(),
+                    ErrorCode::Unauthorized,
+                    "send an auth frame first",
+                ),
+            ),
             (State::Ready { .. }, Command::Auth(Auth { token })) => {
                 self.reauthenticate(&token, decoded.reference.as_deref(), ctx)
             }
@@ -328,7 +367,13 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for SocketSession {
         };
         self.last_heard = Instant::now();
         match message {
-            ws::Message::Ping(bytes) => ctx.pong(&bytes),
+            ws::Message::Ping(bytes) => {
+                // Pings are frames too: a peer pinging without reading piles up pongs.
+                if self.flood.check().is_err() {
+                    return self.close(ctx, close::FLOODING, "too many frames");
+                }
+                ctx.pong(&bytes)
+            }
             ws::Message::Pong(_) | ws::Message::Nop => {}
             ws::Message::Close(reason) => {
                 ctx.close(reason);
@@ -344,11 +389,14 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for SocketSession {
                 if self.flood.check().is_err() {
                     return self.close(ctx, close::FLOODING, "too many frames");
                 }
-                ctx.text(error_frame(
-                    None,
-                    ErrorCode::BadRequest,
-                    "only unfragmented JSON text frames are understood",
-                ));
+                self.reply(
+                    ctx,
+                    error_frame(
+                        None,
+                        ErrorCode::BadRequest,
+                        "only unfragmented JSON text frames are understood",
+                    ),
+                );
             }
         }
     }

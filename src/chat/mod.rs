@@ -21,11 +21,11 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+pub mod allowance;
 mod passwords;
 mod rooms;
 
-/// Rooms one person may create a minute (each is in everyone's room list).
-pub const ROOM_CREATIONS_PER_MINUTE: u32 = 10;
+pub use allowance::{Action, Admission, Allowances, SharedAllowances};
 
 /// `n` a minute, all of them usable at once.
 fn per_minute(n: u32) -> Quota {
@@ -38,12 +38,11 @@ fn per_minute(n: u32) -> Quota {
 pub enum ChatError {
     #[error(transparent)]
     Rejected(#[from] WriteRejection),
-    #[error("sending faster than {0} messages per second")]
-    RateLimited(u32),
+    /// The person did something more often than their allowance (`allowance.rs`).
+    #[error(transparent)]
+    TooFast(#[from] allowance::TooFast),
     #[error("too many room password attempts; wait a minute")]
     PasswordAttempts,
-    #[error("creating rooms faster than {ROOM_CREATIONS_PER_MINUTE} a minute; wait a moment")]
-    RoomCreations,
     /// The bounded pool that hashes and checks room passwords is full.
     #[error("too many room passwords are being checked right now; try again in a moment")]
     PasswordHashingBusy,
@@ -86,9 +85,8 @@ impl ChatError {
             ChatError::Rejected(WriteRejection::BadRequest(_)) => ErrorCode::BadRequest,
             ChatError::Rejected(WriteRejection::Forbidden(_)) => ErrorCode::Forbidden,
             ChatError::Rejected(WriteRejection::Conflict(_)) => ErrorCode::Conflict,
-            ChatError::RateLimited(_)
+            ChatError::TooFast(_)
             | ChatError::PasswordAttempts
-            | ChatError::RoomCreations
             | ChatError::PasswordHashingBusy => ErrorCode::RateLimited,
             ChatError::Unavailable(_) => ErrorCode::Unavailable,
         }
@@ -145,14 +143,13 @@ pub struct Chat {
     /// The PresenceRegistry above, for what the chat tells and asks it.
     typing: Recipient<UserTyped>,
     online: Recipient<GetOnlineFor>,
-    /// Messages per second per user, whichever window or API call they come from.
-    send_limiter: Arc<DefaultKeyedRateLimiter<UserId>>,
+    /// Each person's allowances (messages, room actions, blocks, typing, UI state,
+    /// queries), whichever window, node or API call they come from.
+    allowances: Arc<Allowances>,
     /// Room password attempts per person and per client address, so nobody can guess
     /// a password by brute force (5 a minute each person, 20 a minute each address).
     password_attempts_by_user: Arc<DefaultKeyedRateLimiter<UserId>>,
     password_attempts_by_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    /// Room creations per person (`ROOM_CREATIONS_PER_MINUTE`).
-    room_creations: Arc<DefaultKeyedRateLimiter<UserId>>,
     /// Hashes and checks room passwords on a bounded pool.
     passwords: passwords::PasswordHashing,
     limits: Arc<Limits>,
@@ -165,20 +162,16 @@ impl Chat {
         typing: Recipient<UserTyped>,
         online: Recipient<GetOnlineFor>,
         limits: Arc<Limits>,
+        shared: Option<Arc<dyn SharedAllowances>>,
     ) -> Self {
-        let rate = NonZeroU32::new(limits.send_rate_per_second).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(limits.send_burst).unwrap_or(rate);
         Chat {
             pool,
             persist,
             typing,
             online,
-            send_limiter: Arc::new(RateLimiter::keyed(
-                Quota::per_second(rate).allow_burst(burst),
-            )),
+            allowances: Arc::new(Allowances::new(&limits, shared)),
             password_attempts_by_user: Arc::new(RateLimiter::keyed(per_minute(5))),
             password_attempts_by_address: Arc::new(RateLimiter::keyed(per_minute(20))),
-            room_creations: Arc::new(RateLimiter::keyed(per_minute(ROOM_CREATIONS_PER_MINUTE))),
             passwords: passwords::PasswordHashing::start(),
             limits,
         }
@@ -217,19 +210,23 @@ impl Chat {
         }
     }
 
-    /// Takes one message from `user`'s send allowance.
-    pub fn check_send_rate(&self, user: UserId) -> Result<(), ChatError> {
-        self.send_limiter
-            .check_key(&user)
-            .map_err(|_| ChatError::RateLimited(self.limits.send_rate_per_second))
+    /// Takes one of `user`'s allowance for `action`: decided at once, or (for an
+    /// action kept across the deployment) once the shared store answers.
+    pub fn admit(&self, action: Action, user: UserId) -> Admission {
+        self.allowances.admit(action, user)
+    }
+
+    /// Takes one of `user`'s allowance for `action` on this node only (for actions not
+    /// kept across the deployment: typing, UI state, queries).
+    pub fn check_local(&self, action: Action, user: UserId) -> Result<(), ChatError> {
+        self.allowances.check_local(action, user)
     }
 
     /// Forgets rate-limit state of users idle long enough to be back at full allowance.
     pub fn forget_idle_rate_limits(&self) {
-        self.send_limiter.retain_recent();
+        self.allowances.forget_idle();
         self.password_attempts_by_user.retain_recent();
         self.password_attempts_by_address.retain_recent();
-        self.room_creations.retain_recent();
     }
 
     /// A page of history, for members only (others get `not_found`).
@@ -240,6 +237,7 @@ impl Chat {
         page: Page,
         limit: i64,
     ) -> Result<Vec<Message>, ChatError> {
+        self.check_local(Action::Query, user)?;
         if db::conversations::members_if_member(&self.pool, user, conversation)
             .await?
             .is_none()
@@ -255,6 +253,7 @@ impl Chat {
         user: UserId,
         conversation: ConversationId,
     ) -> Result<(), ChatError> {
+        self.check_local(Action::Typing, user)?;
         let members = db::conversations::members_if_member(&self.pool, user, conversation)
             .await?
             .ok_or(WriteRejection::NotFound("conversation"))?;

@@ -3,7 +3,7 @@
 //! (the password checked, attempts rate-limited per person and per address), leaving,
 //! deleting, and listing members with their presence.
 
-use super::{Chat, ChatError, Internal};
+use super::{Action, Chat, ChatError, Internal};
 use crate::actors::messages::GetOnlineFor;
 use crate::actors::persist::Origin;
 use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
@@ -21,9 +21,7 @@ impl Chat {
         password: Option<RoomPassword>,
         origin: Option<Origin>,
     ) -> Result<WriteOutcome, ChatError> {
-        if self.room_creations.check_key(&creator).is_err() {
-            return Err(ChatError::RoomCreations);
-        }
+        self.admit(Action::CreateRoom, creator).wait().await?;
         let password_hash = match password {
             Some(p) => {
                 // A taken name is refused before the hash's cost is paid (the unique index
@@ -53,6 +51,7 @@ impl Chat {
         address: Option<IpAddr>,
         origin: Option<Origin>,
     ) -> Result<WriteOutcome, ChatError> {
+        self.admit(Action::JoinOrLeave, user).wait().await?;
         let (_, hash) = db::rooms::find_with_hash(&self.pool, room)
             .await?
             .ok_or(WriteRejection::NotFound("room"))?;
@@ -96,6 +95,7 @@ impl Chat {
         room: ConversationId,
         origin: Option<Origin>,
     ) -> Result<WriteOutcome, ChatError> {
+        self.admit(Action::JoinOrLeave, user).wait().await?;
         self.write(WriteOp::LeaveRoom { user, room }, origin).await
     }
 
@@ -117,6 +117,7 @@ impl Chat {
         viewer: UserId,
         room: ConversationId,
     ) -> Result<Vec<RoomMember>, ChatError> {
+        self.check_local(Action::Query, viewer)?;
         let (_, hash) = db::rooms::find_with_hash(&self.pool, room)
             .await?
             .ok_or(WriteRejection::NotFound("room"))?;

@@ -39,6 +39,9 @@ impl Keys {
     pub(super) fn nodes(&self) -> String {
         format!("{}nodes", self.prefix)
     }
+    pub(super) fn allowance(&self, action: &str, user: &str) -> String {
+        format!("{}allowance:{action}:{user}", self.prefix)
+    }
     pub fn channel(&self) -> String {
         format!("{}events", self.prefix)
     }

@@ -9,10 +9,12 @@
 //! - `presence_redis.rs`: socket counts and reaping, decided by the Lua [`scripts`];
 //! - `broker_redis.rs`: the event channel, publishing and subscribing;
 //! - `heartbeat.rs`: liveness, each node's expiring key;
+//! - `allowance_redis.rs`: per-person allowances kept across the deployment;
 //! - `registry_link.rs`: the messages the mirror exchanges with the registry;
 //! - `event.rs`: what travels on the channel; `keys.rs`: the names in Redis;
 //!   `error.rs`: why a Redis step failed.
 
+mod allowance_redis;
 mod broker_redis;
 mod error;
 pub mod event;
@@ -23,6 +25,7 @@ mod presence_redis;
 mod registry_link;
 pub mod scripts;
 
+pub use allowance_redis::RedisAllowances;
 pub use error::ClusterError;
 pub use event::{ClusterEvent, Envelope};
 pub use keys::Keys;

@@ -7,6 +7,8 @@
 //! - `P node_users:<node>`: set of users with sockets on the node (for reaping it)
 //! - `P node:<node>`: the node's heartbeat, expiring unless renewed
 //! - `P nodes`: set of nodes that registered
+//! - `P allowance:<action>:<user>`: a person's allowance for an action (see
+//!   `TAKE_ALLOWANCE`)
 //! - `P events`: the pub/sub channel
 
 /// Sets this node's socket count for a user and publishes the user's transition
@@ -62,4 +64,25 @@ end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[3], ARGV[1])
 return gone
+"#;
+
+/// Takes one from a person's allowance for an action (`chat::allowance`), as a GCRA:
+/// the key holds the theoretical arrival time of the next take, in milliseconds of
+/// Redis's clock, so every node decides against the same clock and the same state.
+///
+/// KEYS: `P allowance:<action>:<user>`. ARGV: milliseconds per take, burst.
+/// Returns 1 (taken) or 0 (none left). The key expires once the allowance is full again.
+pub const TAKE_ALLOWANCE: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local every = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat - now + every > every * burst then
+  return 0
+end
+local next = tat + every
+redis.call('SET', KEYS[1], next, 'PX', next - now)
+return 1
 "#;

@@ -9,6 +9,7 @@ use super::bodies::{
 use super::error::{ApiError, Internal};
 use super::AppState;
 use crate::actors::registry::GetOnlineUsers;
+use crate::chat::Action;
 use crate::db::messages::Page;
 use crate::db::writes::{Target, WriteOp, WriteOutcome};
 use crate::db::{self};
@@ -86,6 +87,7 @@ async fn set_block(
 ) -> Result<HttpResponse, ApiError> {
     let me = session.0.user.id;
     let other = user_id(raw)?;
+    state.chat.admit(Action::Block, me).wait().await?;
     let op = if active {
         WriteOp::Block {
             blocker: me,
@@ -108,7 +110,7 @@ async fn set_block(
 #[utoipa::path(
     tag = "blocks",
     params(("user_id" = String, Path, description = "A user id")),
-    responses((status = 200, description = "Blocked (or already was)", body = UserBody), (status = 400, description = "Blocking yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "Blocked (or already was)", body = UserBody), (status = 400, description = "Blocking yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 429, description = "More than 30 blocks and unblocks a minute", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[put("/api/blocks/{user_id}")]
@@ -123,7 +125,7 @@ pub async fn block(
 #[utoipa::path(
     tag = "blocks",
     params(("user_id" = String, Path, description = "A user id")),
-    responses((status = 200, description = "Unblocked (or was not blocked)", body = UserBody), (status = 400, description = "Unblocking yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "Unblocked (or was not blocked)", body = UserBody), (status = 400, description = "Unblocking yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 429, description = "More than 30 blocks and unblocks a minute", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[delete("/api/blocks/{user_id}")]
@@ -182,7 +184,7 @@ pub async fn open_direct(
 #[utoipa::path(
     tag = "messages",
     params(("id" = String, Path, description = "A conversation id"), HistoryQuery),
-    responses((status = 200, description = "A page of history", body = MessagesBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "A page of history", body = MessagesBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists or searches a second (burst 40)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/conversations/{id}/messages")]
@@ -241,7 +243,7 @@ pub async fn send(
             BodyError::TooLong { .. } => ApiError::TooLarge(e.to_string()),
             BodyError::Empty | BodyError::Nul => ApiError::BadRequest(e.to_string()),
         })?;
-    state.chat.check_send_rate(me)?;
+    state.chat.admit(Action::Send, me).wait().await?;
     let op = WriteOp::SendMessage {
         sender: me,
         target: Target::Conversation(conversation),
@@ -260,7 +262,7 @@ pub async fn send(
     tag = "messages",
     params(("id" = String, Path, description = "A conversation id")),
     request_body = ReadBody,
-    responses((status = 200, description = "Your read position now", body = ReadPositionBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "Your read position now", body = ReadPositionBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 429, description = "More than 20 read positions a second (burst 40)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[post("/api/conversations/{id}/read")]
@@ -271,6 +273,7 @@ pub async fn read(
     body: web::Json<ReadBody>,
 ) -> Result<HttpResponse, ApiError> {
     let conversation = conversation_id(&path)?;
+    state.chat.check_local(Action::Read, session.0.user.id)?;
     let op = WriteOp::MarkRead {
         user: session.0.user.id,
         conversation,

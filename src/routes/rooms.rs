@@ -62,7 +62,7 @@ pub async fn create(
     tag = "rooms",
     params(("id" = String, Path, description = "A room id")),
     request_body = Option<JoinRoomBody>,
-    responses((status = 200, description = "You are a member", body = MembershipBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "Password missing or wrong", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 429, description = "Too many password attempts", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "You are a member", body = MembershipBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "Password missing or wrong", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 429, description = "Too many password attempts, or more than 30 joins and leaves a minute", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[post("/api/rooms/{id}/join")]
@@ -101,7 +101,7 @@ pub async fn join(
 #[utoipa::path(
     tag = "rooms",
     params(("id" = String, Path, description = "A room id")),
-    responses((status = 200, description = "You are not a member (any more)", body = RoomBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such room (a direct conversation's id included)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "You are not a member (any more)", body = RoomBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such room (a direct conversation's id included)", body = ErrorBody), (status = 429, description = "More than 30 joins and leaves a minute", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[post("/api/rooms/{id}/leave")]
@@ -143,7 +143,7 @@ pub async fn delete(
 #[utoipa::path(
     tag = "rooms",
     params(("id" = String, Path, description = "A room id")),
-    responses((status = 200, description = "Members by email, with presence", body = MembersBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "A room with a password, and you are not a member", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "Members by email, with presence", body = MembersBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "A room with a password, and you are not a member", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists or searches a second (burst 40)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/rooms/{id}/members")]

@@ -4,6 +4,7 @@ use super::auth::SessionUser;
 use super::bodies::{ErrorBody, SearchBody, SearchQuery};
 use super::error::ApiError;
 use super::AppState;
+use crate::chat::Action;
 use crate::db;
 use crate::domain::hide_quotes;
 use actix_web::{get, web, HttpResponse};
@@ -21,7 +22,7 @@ const MAX_OFFSET: i64 = 10_000;
 #[utoipa::path(
     tag = "search",
     params(SearchQuery),
-    responses((status = 200, description = "Best match first, then newest", body = SearchBody), (status = 400, description = "Empty, over-long or over-complex query (NUL, more than 20 `-`), bad limit or offset", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "Best match first, then newest", body = SearchBody), (status = 400, description = "Empty, over-long or over-complex query (NUL, more than 20 `-`), bad limit or offset", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists or searches a second (burst 40)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/search")]
@@ -61,6 +62,7 @@ pub async fn search(
             "offset must be between 0 and {MAX_OFFSET}"
         )));
     }
+    state.chat.check_local(Action::Query, session.0.user.id)?;
     // One more than asked tells whether another page exists.
     let mut hits =
         db::search::messages(&state.chat.pool, session.0.user.id, q, limit + 1, offset).await?;

@@ -5,6 +5,7 @@ use super::auth::bearer;
 use super::bodies::ErrorBody;
 use super::error::error_response;
 use super::AppState;
+use crate::actors::outbound::ConnectionFd;
 use crate::actors::socket::{Opening, Peer, SocketSession};
 use crate::domain::WindowId;
 use crate::protocol::{close, ErrorCode};
@@ -86,6 +87,7 @@ pub async fn socket(
         Peer {
             address,
             label: peer,
+            connection: req.conn_data::<ConnectionFd>().copied(),
         },
     )
     .start(&req, stream)

@@ -213,7 +213,7 @@ async fn a_non_browser_client_may_authenticate_with_a_header() {
 }
 
 #[actix_web::test]
-async fn a_window_that_stops_reading_is_closed_as_a_slow_consumer() {
+async fn a_window_that_stops_reading_has_its_connection_cut_as_a_slow_consumer() {
     let app = spawn_app_with(|s| {
         // A healthy window drains its queue as fast as commits arrive, a batch at a time.
         s.limits.max_commit_batch = 32;
@@ -263,5 +263,6 @@ async fn a_window_that_stops_reading_is_closed_as_a_slow_consumer() {
     )
     .await
     .expect("the burst is delivered to the reading window in time");
-    assert_eq!(stalled.closed().await, Closed::Code(4409));
+    // No close frame could get past what it did not read: its connection is cut.
+    assert_eq!(stalled.closed().await, Closed::WithoutCode);
 }

@@ -57,6 +57,7 @@ impl Handler<AttachSocket> for PresenceRegistry {
         entry.actor.do_send(AddWindow {
             window: msg.window,
             socket: msg.socket,
+            outbound: msg.outbound,
             expires_at: msg.expires_at,
         });
         let (actor, user, count, announceable) = (

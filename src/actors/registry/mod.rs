@@ -24,6 +24,7 @@ mod entry;
 mod fanout;
 mod presence;
 
+use super::outbound::Outbound;
 use super::user::UserActor;
 use super::ToSocket;
 use crate::chat::Chat;
@@ -38,6 +39,7 @@ use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use entry::Entry;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Command: a socket of `user` authenticated; attach it to the user's UserActor (spawned
 /// on their first window here), which the socket then sends its commands to.
@@ -47,6 +49,8 @@ pub struct AttachSocket {
     pub user: User,
     pub window: WindowId,
     pub socket: Recipient<ToSocket>,
+    /// The socket's byte budget, handed on to the UserActor.
+    pub outbound: Arc<Outbound>,
     pub expires_at: DateTime<Utc>,
 }
 

@@ -7,7 +7,7 @@
 use super::cmd::Decoded;
 use super::UserActor;
 use crate::actors::persist::Origin;
-use crate::chat::ChatError;
+use crate::chat::{Action, Admission, ChatError};
 use crate::db::writes::{WriteOp, WriteOutcome};
 use crate::domain::WindowId;
 use crate::protocol::{ServerEvent, ToFrame};
@@ -18,6 +18,35 @@ use std::future::Future;
 use std::net::IpAddr;
 
 impl UserActor {
+    /// Runs `then` once `action` fits this user's allowance. Decided on this node, it
+    /// runs at once; kept across the deployment, the actor waits for the shared store
+    /// (handling nothing else meanwhile) so the user's commands keep their order. A
+    /// refusal goes to the asking window.
+    pub(super) fn admitted(
+        &mut self,
+        action: Action,
+        asked: Origin,
+        ctx: &mut Context<Self>,
+        then: impl FnOnce(&mut Self, Origin, &mut Context<Self>) + 'static,
+    ) {
+        match self.chat.admit(action, self.user.id) {
+            Admission::Decided(Ok(())) => then(self, asked, ctx),
+            Admission::Decided(Err(e)) => {
+                self.send_error(asked.window, asked.reference.as_deref(), &e)
+            }
+            Admission::Pending(deciding) => {
+                ctx.wait(
+                    deciding
+                        .into_actor(self)
+                        .map(move |result, act, ctx| match result {
+                            Ok(()) => then(act, asked, ctx),
+                            Err(e) => act.send_error(asked.window, asked.reference.as_deref(), &e),
+                        }),
+                );
+            }
+        }
+    }
+
     /// Queues a write for the window that asked and reports a refusal to it. Successes
     /// reach the windows through the registry once committed.
     pub(super) fn write(&mut self, asked: Origin, op: WriteOp, ctx: &mut Context<Self>) {

@@ -59,16 +59,45 @@ impl UserActor {
         };
         match window.hand(key, frame, bound) {
             Handed::Sent | Handed::Held => {}
-            Handed::Full => {
-                log::warn!("closing slow window {id} of {}", self.user.id);
-                self.metrics.slow_consumers.inc();
-                window.socket.do_send(ToSocket::Close {
-                    code: close::SLOW_CONSUMER,
-                    reason: "too far behind; reconnect",
-                });
-                self.drop_window(id);
-            }
+            Handed::Full => self.cut_slow_window(id, "too far behind"),
             Handed::Closed => self.drop_window(id),
+        }
+    }
+
+    /// A window that fell too far behind, or whose socket stopped taking bytes: nothing
+    /// more is handed to it and its connection is cut, which frees its memory even when
+    /// its socket is no longer polled. Its slot counts towards the window limit until the
+    /// socket has really stopped (the socket detaches itself then).
+    fn cut_slow_window(&mut self, id: WindowId, why: &str) {
+        let Some(window) = self.windows.remove(&id) else {
+            return;
+        };
+        log::warn!("cutting slow window {id} of {}: {why}", self.user.id);
+        self.metrics.slow_consumers.inc();
+        if !window.outbound.abort() {
+            // No connection to cut: ask the socket to close, and free the slot now.
+            window.socket.do_send(ToSocket::Close {
+                code: close::SLOW_CONSUMER,
+                reason: "too far behind; reconnect",
+            });
+            self.registry.detach.do_send(DetachSocket {
+                user: self.user.id,
+                window: id,
+            });
+        }
+    }
+
+    /// Cuts every window whose bytes have waited, none leaving, past the stall limit.
+    pub(super) fn cut_stalled_windows(&mut self) {
+        let limit = self.chat.limits().outbound_stall;
+        let stalled: Vec<WindowId> = self
+            .windows
+            .iter()
+            .filter(|(_, w)| w.stalled(limit))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stalled {
+            self.cut_slow_window(id, "its socket stopped taking bytes");
         }
     }
 

@@ -22,6 +22,7 @@ mod snapshot;
 mod window;
 
 use super::messages::{DetachSocket, GetOnlineFor};
+use super::outbound::Outbound;
 use super::persist::Origin;
 use super::ToSocket;
 use crate::chat::Chat;
@@ -43,6 +44,8 @@ use window::Window;
 pub struct AddWindow {
     pub window: WindowId,
     pub socket: Recipient<ToSocket>,
+    /// The socket's byte budget, charged with every frame handed to it.
+    pub outbound: Arc<Outbound>,
     /// Shown in the window's `ready` frame.
     pub expires_at: DateTime<Utc>,
 }
@@ -141,7 +144,10 @@ impl Actor for UserActor {
         let every = self.chat.limits().gap_timeout / 2;
         ctx.run_interval(
             every.max(std::time::Duration::from_millis(50)),
-            |act, ctx| act.catch_up(false, ctx),
+            |act, ctx| {
+                act.cut_stalled_windows();
+                act.catch_up(false, ctx);
+            },
         );
     }
 }
@@ -150,7 +156,8 @@ impl Handler<AddWindow> for UserActor {
     type Result = ();
 
     fn handle(&mut self, msg: AddWindow, ctx: &mut Self::Context) {
-        self.windows.insert(msg.window, Window::new(msg.socket));
+        self.windows
+            .insert(msg.window, Window::new(msg.socket, msg.outbound));
         self.sync_window(msg.window, msg.expires_at, ctx);
     }
 }

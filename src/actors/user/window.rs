@@ -1,11 +1,14 @@
 //! One window as its UserActor sees it.
 
+use super::super::outbound::{Charged, Outbound};
 use super::super::ToSocket;
 use crate::domain::ConversationId;
 use actix::dev::SendError;
 use actix::Recipient;
 use bytestring::ByteString;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// A message frame's place in its conversation, so a window never gets a message its
 /// snapshot already counted.
@@ -13,6 +16,9 @@ pub type MessageKey = (ConversationId, i64);
 
 pub struct Window {
     pub socket: Recipient<ToSocket>,
+    /// The socket's byte budget: every frame handed here (or held behind the snapshot)
+    /// is charged to it, and it can cut the socket's connection.
+    pub outbound: Arc<Outbound>,
     /// `Some` until the `ready` snapshot went out: frames waiting behind it.
     syncing: Option<Vec<(Option<MessageKey>, ByteString)>>,
     /// Per conversation, the last `seq` the snapshot told this window about.
@@ -24,16 +30,17 @@ pub enum Handed {
     Sent,
     /// Queued behind the snapshot, or already known to the window.
     Held,
-    /// The window is too far behind (its queue is full).
+    /// The window is too far behind (its queue is full, in frames or bytes).
     Full,
     /// The socket is gone.
     Closed,
 }
 
 impl Window {
-    pub fn new(socket: Recipient<ToSocket>) -> Self {
+    pub fn new(socket: Recipient<ToSocket>, outbound: Arc<Outbound>) -> Self {
         Window {
             socket,
+            outbound,
             syncing: Some(Vec::new()),
             known: HashMap::new(),
         }
@@ -46,18 +53,30 @@ impl Window {
                 return Handed::Held;
             }
         }
-        match &mut self.syncing {
+        let bytes = frame.len();
+        if self.outbound.charge(bytes) == Charged::OverBudget {
+            return Handed::Full;
+        }
+        let handed = match &mut self.syncing {
             Some(queue) if queue.len() < bound => {
                 queue.push((key, frame));
-                Handed::Held
+                return Handed::Held;
             }
             Some(_) => Handed::Full,
             None => match self.socket.try_send(ToSocket::Frame(frame)) {
-                Ok(()) => Handed::Sent,
+                Ok(()) => return Handed::Sent,
                 Err(SendError::Full(_)) => Handed::Full,
                 Err(SendError::Closed(_)) => Handed::Closed,
             },
-        }
+        };
+        self.outbound.refund(bytes);
+        handed
+    }
+
+    /// Have bytes waited towards the socket, none leaving, for longer than `limit`?
+    /// (A window still waiting for its snapshot holds its frames itself.)
+    pub fn stalled(&self, limit: Duration) -> bool {
+        self.syncing.is_none() && self.outbound.stalled(limit)
     }
 
     /// The snapshot is out: remember what it covered and release what waited behind it.
@@ -66,6 +85,10 @@ impl Window {
         known: HashMap<ConversationId, i64>,
     ) -> Vec<(Option<MessageKey>, ByteString)> {
         self.known = known;
-        self.syncing.take().unwrap_or_default()
+        let held = self.syncing.take().unwrap_or_default();
+        // They are charged again as they are handed over.
+        self.outbound
+            .refund(held.iter().map(|(_, frame)| frame.len()).sum());
+        held
     }
 }

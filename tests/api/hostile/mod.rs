@@ -2,5 +2,7 @@
 //! its own test against the real server, asserting the node and everyone else stay well.
 
 mod access;
+mod allowances;
 mod resources;
+mod slow_readers;
 mod writes;

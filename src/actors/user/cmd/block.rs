@@ -3,6 +3,7 @@
 
 use crate::actors::persist::Origin;
 use crate::actors::user::UserActor;
+use crate::chat::Action;
 use crate::db::writes::WriteOp;
 use crate::domain::UserId;
 use actix::Context;
@@ -26,6 +27,8 @@ impl Block {
         } else {
             WriteOp::Unblock { blocker, blocked }
         };
-        actor.write(asked, op, ctx);
+        actor.admitted(Action::Block, asked, ctx, move |actor, asked, ctx| {
+            actor.write(asked, op, ctx)
+        });
     }
 }

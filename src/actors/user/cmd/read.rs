@@ -3,6 +3,7 @@
 use super::refusal::Refusal;
 use crate::actors::persist::Origin;
 use crate::actors::user::UserActor;
+use crate::chat::Action;
 use crate::db::writes::WriteOp;
 use crate::domain::ConversationId;
 use actix::Context;
@@ -22,6 +23,9 @@ impl Read {
     }
 
     pub fn apply(self, actor: &mut UserActor, asked: Origin, ctx: &mut Context<UserActor>) {
+        if let Err(e) = actor.chat.check_local(Action::Read, actor.user.id) {
+            return actor.send_error(asked.window, asked.reference.as_deref(), &e);
+        }
         let op = WriteOp::MarkRead {
             user: actor.user.id,
             conversation: self.conversation,

@@ -3,6 +3,7 @@
 use super::refusal::{DecodeLimits, Refusal};
 use crate::actors::persist::Origin;
 use crate::actors::user::UserActor;
+use crate::chat::Action;
 use crate::db::writes::WriteOp;
 use crate::domain::{BodyError, ClientId, ConversationId, MessageBody, UserId};
 use actix::Context;
@@ -54,16 +55,15 @@ impl Send {
     /// Queues the message, if the sender's rate allows it; the `ack` (or the refusal)
     /// comes back once the write is done.
     pub fn apply(self, actor: &mut UserActor, asked: Origin, ctx: &mut Context<UserActor>) {
-        if let Err(e) = actor.chat.check_send_rate(actor.user.id) {
-            return actor.send_error(asked.window, asked.reference.as_deref(), &e);
-        }
-        let op = WriteOp::SendMessage {
-            sender: actor.user.id,
-            target: self.target,
-            body: self.body,
-            client_id: self.client_id,
-            reply_to: self.reply_to,
-        };
-        actor.write(asked, op, ctx);
+        actor.admitted(Action::Send, asked, ctx, move |actor, asked, ctx| {
+            let op = WriteOp::SendMessage {
+                sender: actor.user.id,
+                target: self.target,
+                body: self.body,
+                client_id: self.client_id,
+                reply_to: self.reply_to,
+            };
+            actor.write(asked, op, ctx);
+        });
     }
 }

@@ -3,6 +3,7 @@
 use super::refusal::{DecodeLimits, Refusal};
 use crate::actors::persist::Origin;
 use crate::actors::user::UserActor;
+use crate::chat::Action;
 use crate::db::writes::WriteOp;
 use crate::domain::UiState;
 use actix::Context;
@@ -32,6 +33,9 @@ impl Ui {
     }
 
     pub fn apply(self, actor: &mut UserActor, asked: Origin, ctx: &mut Context<UserActor>) {
+        if let Err(e) = actor.chat.check_local(Action::Ui, actor.user.id) {
+            return actor.send_error(asked.window, asked.reference.as_deref(), &e);
+        }
         let op = WriteOp::SaveUi {
             user: actor.user.id,
             state: self.state,

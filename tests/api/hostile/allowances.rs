@@ -1,0 +1,207 @@
+//! Floods of actions that fan out or write: each person has an allowance per action
+//! (docs/security.md), answered past it with `rate_limited` while the socket stays
+//! usable and nobody else is held back; the ones that write hold across nodes.
+
+use crate::helpers::*;
+use serde_json::json;
+use std::time::Duration;
+
+/// The codes of the `error` frames that arrive until the socket is quiet for 500 ms.
+async fn errors_until_quiet(ws: &mut Ws) -> Vec<String> {
+    let mut codes = Vec::new();
+    while let Some(frame) = ws.try_recv(Duration::from_millis(500)).await {
+        if frame["type"] == "error" {
+            codes.push(frame["code"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    codes
+}
+
+/// The error code answering `reference`, or `None` once an `answer` frame (or, for
+/// frames answered by nothing, a short quiet) says it was done.
+async fn answer_to(ws: &mut Ws, reference: &str, answer: &str) -> Option<String> {
+    loop {
+        let Some(frame) = ws.try_recv(Duration::from_millis(300)).await else {
+            return None; // nothing came back: done (typing, ui, block have no reply)
+        };
+        if frame["type"] == "error" && frame["ref"] == reference {
+            return frame["code"].as_str().map(str::to_owned);
+        }
+        if frame["type"] == answer && frame["ref"] == reference {
+            return None;
+        }
+    }
+}
+
+fn count(codes: &[Option<String>], code: Option<&str>) -> usize {
+    codes.iter().filter(|c| c.as_deref() == code).count()
+}
+
+#[actix_web::test]
+async fn typing_floods_are_refused_past_the_burst_and_nobody_else_is_held_back() {
+    let app = spawn_app().await;
+    let (mallory, bob) = (
+        app.sign_in("mallory@example.com").await,
+        app.sign_in("bob@example.com").await,
+    );
+    let (_, direct) = app.open_direct(&mallory.token, &bob.id).await;
+    let (mut ws, _) = app.window(&mallory).await;
+    let (mut bobs, _) = app.window(&bob).await;
+    let typing = json!({"type": "typing", "conversation_id": direct["id"]});
+    for i in 0..8 {
+        let mut frame = typing.clone();
+        frame["ref"] = json!(format!("t{i}"));
+        ws.send(frame).await;
+    }
+    let codes = errors_until_quiet(&mut ws).await;
+    assert_eq!(codes, vec!["rate_limited"; 3], "5 at once, then refused");
+    let mut shown = 0;
+    while let Some(frame) = bobs.try_recv(Duration::from_millis(300)).await {
+        shown += usize::from(frame["type"] == "typing");
+    }
+    assert_eq!(shown, 5, "bob's window saw only the allowed notices");
+    // Bob is not held back by Mallory's allowance.
+    let typing_back = json!({"type": "typing", "conversation_id": direct["id"], "ref": "b"});
+    bobs.send(typing_back).await;
+    assert_eq!(ws.recv_type("typing").await["user_id"], bob.id);
+}
+
+#[actix_web::test]
+async fn ui_state_floods_are_refused_past_the_burst_and_the_socket_stays_usable() {
+    let app = spawn_app().await;
+    let mallory = app.sign_in("mallory@example.com").await;
+    let (mut ws, _) = app.window(&mallory).await;
+    let (mut other, _) = app.window(&mallory).await;
+    for i in 0..24 {
+        ws.send(json!({"type": "ui", "ref": format!("u{i}"),
+                       "state": {"selected": null, "draft": format!("draft {i}")}}))
+            .await;
+    }
+    let refused = errors_until_quiet(&mut ws).await;
+    assert_eq!(refused, vec!["rate_limited"; 4], "20 at once, then refused");
+    assert_eq!(other.recv_type("ui").await["state"]["draft"], "draft 0");
+    ws.send(json!({"type": "history", "ref": "h", "conversation_id": "not-an-id"}))
+        .await;
+    assert_eq!(ws.recv_type("error").await["code"], "bad_request");
+}
+
+#[actix_web::test]
+async fn block_toggles_are_refused_past_thirty_a_minute() {
+    let app = spawn_app().await;
+    let (mallory, bob) = (
+        app.sign_in("mallory@example.com").await,
+        app.sign_in("bob@example.com").await,
+    );
+    let (mut ws, _) = app.window(&mallory).await;
+    for i in 0..32 {
+        let kind = if i % 2 == 0 { "block" } else { "unblock" };
+        ws.send(json!({"type": kind, "ref": format!("b{i}"), "user_id": bob.id}))
+            .await;
+    }
+    let refused = errors_until_quiet(&mut ws).await;
+    assert_eq!(refused, vec!["rate_limited"; 2], "30 at once, then refused");
+    // Over HTTP too: the allowance is the person's, not the socket's.
+    let (status, body) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/blocks/{}", bob.id),
+            &mallory.token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (429, Some("rate_limited"))
+    );
+}
+
+#[actix_web::test]
+async fn joining_and_leaving_in_a_loop_is_refused_past_thirty_a_minute() {
+    let app = spawn_app().await;
+    let (owner, mallory) = (
+        app.sign_in("owner@example.com").await,
+        app.sign_in("mallory@example.com").await,
+    );
+    let room = app.post_room(&owner.token, "lobby").await;
+    let (mut ws, _) = app.window(&mallory).await;
+    let mut codes = Vec::new();
+    for i in 0..16 {
+        ws.send(json!({"type": "join_room", "ref": format!("j{i}"), "room_id": room}))
+            .await;
+        codes.push(answer_to(&mut ws, &format!("j{i}"), "joined").await);
+        ws.send(json!({"type": "leave_room", "ref": format!("l{i}"), "room_id": room}))
+            .await;
+        codes.push(answer_to(&mut ws, &format!("l{i}"), "left").await);
+    }
+    assert_eq!(count(&codes, None), 30, "{codes:?}");
+    assert_eq!(count(&codes, Some("rate_limited")), 2, "{codes:?}");
+    // The owner is not held back.
+    let (mut owners, _) = app.window(&owner).await;
+    owners
+        .send(json!({"type": "leave_room", "ref": "o", "room_id": room}))
+        .await;
+    assert_eq!(owners.recv_type("left").await["ref"], "o");
+}
+
+#[actix_web::test]
+async fn history_floods_are_refused_past_the_burst() {
+    let app = spawn_app().await;
+    let (mallory, bob) = (
+        app.sign_in("mallory@example.com").await,
+        app.sign_in("bob@example.com").await,
+    );
+    let (_, direct) = app.open_direct(&mallory.token, &bob.id).await;
+    let (mut ws, _) = app.window(&mallory).await;
+    for i in 0..45 {
+        ws.send(json!({"type": "history", "ref": format!("h{i}"),
+                       "conversation_id": direct["id"], "after_seq": 0}))
+            .await;
+    }
+    let (mut pages, mut refused) = (0, 0);
+    while let Some(frame) = ws.try_recv(Duration::from_millis(500)).await {
+        match frame["type"].as_str() {
+            Some("history") => pages += 1,
+            Some("error") if frame["code"] == "rate_limited" => refused += 1,
+            _ => {}
+        }
+    }
+    assert!(
+        pages >= 40 && pages + refused == 45,
+        "{pages} pages, {refused} refused"
+    );
+    assert!(refused >= 1, "a burst beyond 40 is refused");
+}
+
+#[actix_web::test]
+async fn room_creations_are_counted_across_nodes() {
+    let prefix = test_prefix();
+    let redis = test_redis_url();
+    let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "a")).await;
+    let a = app.node();
+    a.wait_ready(&app.http).await;
+    let b = app.spawn_peer("b").await;
+    let mallory = app.sign_in("mallory@example.com").await;
+    let (mut on_a, _) = app.window_at(&a, &mallory).await;
+    let (mut on_b, _) = app.window_at(&b, &mallory).await;
+    for i in 0..5 {
+        for (ws, node) in [(&mut on_a, "a"), (&mut on_b, "b")] {
+            let reference = format!("{node}{i}");
+            ws.send(json!({"type": "create_room", "ref": reference, "name": reference}))
+                .await;
+            assert_eq!(answer_to(ws, &reference, "joined").await, None, "made");
+        }
+    }
+    // Ten made, five on each node: the eleventh is refused on either.
+    on_b.send(json!({"type": "create_room", "ref": "c11", "name": "b5"}))
+        .await;
+    assert_eq!(
+        answer_to(&mut on_b, "c11", "joined").await.as_deref(),
+        Some("rate_limited")
+    );
+    on_a.send(json!({"type": "create_room", "ref": "c12", "name": "a5"}))
+        .await;
+    assert_eq!(
+        answer_to(&mut on_a, "c12", "joined").await.as_deref(),
+        Some("rate_limited")
+    );
+}
