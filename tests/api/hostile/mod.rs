@@ -3,6 +3,8 @@
 
 mod access;
 mod allowances;
+mod floods;
 mod resources;
 mod slow_readers;
+mod watch;
 mod writes;

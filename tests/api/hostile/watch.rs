@@ -1,0 +1,168 @@
+//! A node under attack, watched: the server binary in a process of its own (so its memory
+//! can be read), and two bystanders who keep talking while the attack runs.
+//!
+//! "The node stays well" means, for every attack here: `/healthz` answers within 100 ms,
+//! a bystander's message reaches the other bystander within 1 s, and the node's peak
+//! memory grows by less than 64 MiB.
+
+use crate::helpers::*;
+use serde_json::json;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// Slowest `/healthz` allowed while attacked.
+pub const HEALTH_WITHIN: Duration = Duration::from_millis(100);
+/// Slowest bystander message allowed while attacked.
+pub const MESSAGE_WITHIN: Duration = Duration::from_secs(1);
+/// Most the node's peak memory may grow by.
+pub const MEMORY_GROWTH_MIB: u64 = 64;
+
+pub struct Watched {
+    pub app: TestApp,
+    pub server: ServerProcess,
+    pub node: Node,
+    pid: u32,
+    alice: Person,
+    bob: Person,
+    alice_ws: Ws,
+    bob_ws: Ws,
+    peak_before_kib: u64,
+    samples: u32,
+    worst_health: Duration,
+    worst_message: Duration,
+}
+
+/// Peak resident memory of process `pid`, in KiB.
+pub fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+impl Watched {
+    /// A node of its own (named `name`), with Alice and Bob online on it.
+    pub async fn start(name: &str) -> Watched {
+        let app = spawn_app().await;
+        let server = ServerProcess::start(&app.database_url, free_port(), app.peer_env(name)).await;
+        let pid = server.child.id().expect("server pid");
+        let node = server.node();
+        let (alice, bob) = (
+            app.sign_in("alice@example.com").await,
+            app.sign_in("bob@example.com").await,
+        );
+        let (alice_ws, _) = app.window_at(&node, &alice).await;
+        let (bob_ws, _) = app.window_at(&node, &bob).await;
+        let mut watched = Watched {
+            peak_before_kib: peak_kib(pid),
+            app,
+            server,
+            node,
+            pid,
+            alice,
+            bob,
+            alice_ws,
+            bob_ws,
+            samples: 0,
+            worst_health: Duration::ZERO,
+            worst_message: Duration::ZERO,
+        };
+        watched.sample().await; // warm the paths measured
+        watched.peak_before_kib = peak_kib(pid);
+        watched.worst_health = Duration::ZERO;
+        watched.worst_message = Duration::ZERO;
+        watched
+    }
+
+    /// Signs someone in (through the test issuer; the node shares the database).
+    pub async fn person(&self, email: &str) -> Person {
+        self.app.sign_in(email).await
+    }
+
+    /// One `/healthz` and one message from Alice to Bob, timed.
+    async fn sample(&mut self) {
+        let started = Instant::now();
+        let status = self
+            .app
+            .http
+            .get(format!("{}/healthz", self.node.address))
+            .send()
+            .await
+            .expect("GET /healthz")
+            .status();
+        assert_eq!(status.as_u16(), 200);
+        self.worst_health = self.worst_health.max(started.elapsed());
+
+        self.samples += 1;
+        let client_id = new_client_id();
+        let started = Instant::now();
+        self.alice_ws
+            .send(
+                json!({"type": "send", "client_id": client_id, "to": self.bob.id,
+                         "body": format!("still here {}", self.samples)}),
+            )
+            .await;
+        loop {
+            let frame = self.bob_ws.recv_type("message").await;
+            if frame["message"]["client_id"] == client_id.as_str() {
+                break;
+            }
+        }
+        self.worst_message = self.worst_message.max(started.elapsed());
+    }
+
+    /// Runs `attack` while sampling the bystanders (one after another, 100 ms apart),
+    /// then samples once more after it.
+    pub async fn during<T>(&mut self, attack: impl Future<Output = T>) -> T {
+        let done = std::cell::Cell::new(false);
+        let attack = async {
+            let out = attack.await;
+            done.set(true);
+            out
+        };
+        let sampler = async {
+            while !done.get() {
+                self.sample().await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        let (out, ()) = tokio::join!(attack, sampler);
+        self.sample().await;
+        out
+    }
+
+    /// Asserts the node stayed well (see the module's doc) through everything sampled.
+    pub fn assert_well(&self) {
+        assert!(
+            self.worst_health < HEALTH_WITHIN,
+            "/healthz took {:?}",
+            self.worst_health
+        );
+        assert!(
+            self.worst_message < MESSAGE_WITHIN,
+            "a bystander's message took {:?}",
+            self.worst_message
+        );
+        let grew = peak_kib(self.pid).saturating_sub(self.peak_before_kib) / 1024;
+        assert!(grew < MEMORY_GROWTH_MIB, "peak memory grew by {grew} MiB");
+    }
+
+    /// The value of a counter or gauge on the node's `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .app
+            .http
+            .get(format!("{}/metrics", self.node.address))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0.0)
+    }
+}
