@@ -19,10 +19,10 @@ pub const MEMORY_GROWTH_MIB: u64 = 64;
 
 pub struct Watched {
     pub app: TestApp,
-    pub server: ServerProcess,
+    /// Kept so the node lives as long as the watch (killed on drop).
+    _server: ServerProcess,
     pub node: Node,
     pid: u32,
-    alice: Person,
     bob: Person,
     alice_ws: Ws,
     bob_ws: Ws,
@@ -58,10 +58,9 @@ impl Watched {
         let mut watched = Watched {
             peak_before_kib: peak_kib(pid),
             app,
-            server,
+            _server: server,
             node,
             pid,
-            alice,
             bob,
             alice_ws,
             bob_ws,
