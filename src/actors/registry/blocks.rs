@@ -140,8 +140,11 @@ impl Handler<BlockSetsLoaded> for PresenceRegistry {
         if let Some(changes) = entry.reloading.take() {
             return self.block_sets_reloaded(msg.user, sets, changes);
         }
-        let Phase::Loading { changes, waiting } =
-            std::mem::replace(&mut entry.phase, Phase::Online)
+        let Phase::Loading {
+            changes,
+            waiting,
+            held,
+        } = std::mem::replace(&mut entry.phase, Phase::Online)
         else {
             return;
         };
@@ -149,6 +152,9 @@ impl Handler<BlockSetsLoaded> for PresenceRegistry {
         entry.blocks_in = sets.incoming.into_iter().collect();
         for change in changes {
             entry.apply(change);
+        }
+        for delivery in held {
+            entry.release(delivery);
         }
         let (user, count) = (entry.user.clone(), entry.windows.len());
         let online = self.online_for(&self.users[&msg.user]);

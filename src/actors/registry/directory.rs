@@ -35,10 +35,7 @@ impl Handler<AttachSocket> for PresenceRegistry {
                     user: msg.user.clone(),
                     actor,
                     windows: HashSet::new(),
-                    phase: Phase::Loading {
-                        changes: Vec::new(),
-                        waiting: Vec::new(),
-                    },
+                    phase: Phase::loading(),
                     blocks_out: HashSet::new(),
                     blocks_in: HashSet::new(),
                     generation,

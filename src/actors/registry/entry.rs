@@ -1,11 +1,15 @@
 //! What the registry knows of one local user.
 
-use super::super::user::{DeliverFrame, UserActor};
-use crate::domain::{User, UserId, WindowId};
+use super::super::persist::Origin;
+use super::super::user::{DeliverFrame, DeliverMessage, UserActor};
+use crate::domain::{hide_quote, Message, User, UserId, WindowId};
 use crate::protocol::{ServerEvent, ToFrame};
 use actix::Addr;
+use bytestring::ByteString;
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::oneshot;
 
 /// A block change, seen from one party.
@@ -19,13 +23,42 @@ pub(super) enum BlockChange {
 
 pub(super) enum Phase {
     /// Block sets are loading; the user is not announced yet. Changes that arrive
-    /// meanwhile are replayed over the loaded sets; snapshot requests wait.
+    /// meanwhile are replayed over the loaded sets; snapshot requests wait; deliveries
+    /// whose form depends on the sets wait too (`held`).
     Loading {
         changes: Vec<BlockChange>,
         waiting: Vec<oneshot::Sender<Vec<User>>>,
+        held: Vec<Held>,
     },
     /// Announceable: others may see the user (block permitting).
     Online,
+}
+
+/// A delivery to a user whose block sets are still loading: what they may see of it
+/// depends on the sets, so it is decided once they are in ([`Entry::release`]).
+pub(super) enum Held {
+    /// A message, as everyone sees it; a quote of someone this user is apart from is
+    /// hidden on release.
+    Message {
+        message: Arc<Message>,
+        frame: ByteString,
+        origin: Option<Origin>,
+        received_at: Option<Instant>,
+        hidden: bool,
+    },
+    /// A `member` frame about `about`, dropped on release if this user is apart from them.
+    Member { about: UserId, frame: ByteString },
+}
+
+impl Phase {
+    /// A new user's: block sets not loaded yet.
+    pub fn loading() -> Phase {
+        Phase::Loading {
+            changes: Vec::new(),
+            waiting: Vec::new(),
+            held: Vec::new(),
+        }
+    }
 }
 
 pub(super) struct Entry {
@@ -70,6 +103,47 @@ impl Entry {
         }
     }
 
+    /// Hands a held delivery over, now that the block sets are in: a message with its
+    /// quote hidden if this user and the quoted person are apart, a `member` frame only
+    /// if they are not apart from its subject.
+    pub fn release(&self, held: Held) {
+        match held {
+            Held::Message {
+                message,
+                frame,
+                origin,
+                received_at,
+                hidden,
+            } => {
+                let (message, frame) = match seen_as(&message, |u| self.hides(u)) {
+                    Some(shown) => {
+                        let frame = ServerEvent::Message {
+                            message: Cow::Borrowed(&shown),
+                        }
+                        .to_frame();
+                        (Arc::new(shown), frame)
+                    }
+                    None => (message, frame),
+                };
+                self.actor.do_send(DeliverMessage {
+                    message,
+                    frame,
+                    origin,
+                    received_at,
+                    hidden,
+                });
+            }
+            Held::Member { about, frame } => {
+                if !self.hides(about) {
+                    self.actor.do_send(DeliverFrame {
+                        frame,
+                        except: None,
+                    });
+                }
+            }
+        }
+    }
+
     /// Tells this user's windows that `other` appeared or vanished for them.
     pub fn show_presence(&self, other: &User, online: bool) {
         let frame = ServerEvent::Presence {
@@ -85,5 +159,45 @@ impl Entry {
 
     pub fn is_online(&self) -> bool {
         matches!(self.phase, Phase::Online)
+    }
+}
+
+/// `message` as a viewer apart (by `hides`) from the person it quotes must see it (the
+/// quote gone), or `None` when they may see it as it is.
+pub(super) fn seen_as(message: &Message, hides: impl Fn(UserId) -> bool) -> Option<Message> {
+    let quoted = message.reply_to.as_ref().and_then(|q| q.sender_id)?;
+    hides(quoted).then(|| {
+        let mut shown = message.clone();
+        hide_quote(&mut shown);
+        shown
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ConversationId;
+
+    fn quoting(quoted: UserId) -> Message {
+        serde_json::from_value(serde_json::json!({
+            "id": uuid::Uuid::new_v4(), "conversation_id": ConversationId::new(), "seq": 2,
+            "sender_id": UserId::new(), "body": "replying", "client_id": "c",
+            "created_at": "2026-11-29T08:00:00Z",
+            "reply_to": {"seq": 1, "sender_id": quoted, "body": "the quoted words"}
+        }))
+        .expect("a message")
+    }
+
+    #[test]
+    fn a_viewer_apart_from_the_quoted_person_sees_the_quote_gone() {
+        let quoted = UserId::new();
+        let message = quoting(quoted);
+        let shown = seen_as(&message, |u| u == quoted).expect("changed");
+        let quote = shown.reply_to.expect("still a reply");
+        assert_eq!((quote.sender_id, quote.body), (None, None));
+        assert!(
+            seen_as(&message, |_| false).is_none(),
+            "others see it as it is"
+        );
     }
 }

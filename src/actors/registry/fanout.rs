@@ -5,6 +5,7 @@
 //! is shown at all, and as which [`ClusterEvent`]; [`PresenceRegistry::fan_out`] decides
 //! who on this node receives what for each event, whichever node it came from.
 
+use super::entry::{Held, Phase};
 use super::{ClusterEventReceived, PresenceRegistry};
 use crate::actors::messages::UserTyped;
 use crate::actors::persist::{Origin, WritesCommitted};
@@ -134,7 +135,7 @@ impl PresenceRegistry {
 
     /// Tells a room's other members here that `user` joined or left; members who blocked
     /// `user`, or whom `user` blocked, hear nothing of it.
-    fn to_members(&self, members: &[UserId], room: &Room, user: &User, joined: bool) {
+    fn to_members(&mut self, members: &[UserId], room: &Room, user: &User, joined: bool) {
         let frame = ServerEvent::Member {
             room_id: room.id,
             user: Cow::Borrowed(user),
@@ -142,8 +143,13 @@ impl PresenceRegistry {
         }
         .to_frame();
         for member in members.iter().filter(|m| **m != user.id) {
-            if let Some(entry) = self.users.get(member) {
-                if !entry.hides(user.id) {
+            if let Some(entry) = self.users.get_mut(member) {
+                if let Phase::Loading { held, .. } = &mut entry.phase {
+                    held.push(Held::Member {
+                        about: user.id,
+                        frame: frame.clone(),
+                    });
+                } else if !entry.hides(user.id) {
                     entry.actor.do_send(DeliverFrame {
                         frame: frame.clone(),
                         except: None,
@@ -187,10 +193,21 @@ impl PresenceRegistry {
                 let mut without_quote: Option<(Arc<Message>, ByteString)> = None;
                 let everyone = recipients.iter().map(|u| (u, false));
                 for (recipient, hidden) in everyone.chain(hidden_from.iter().map(|u| (u, true))) {
-                    if let Some(entry) = self.users.get(recipient) {
+                    if let Some(entry) = self.users.get_mut(recipient) {
                         let origin = (*recipient == message.sender_id)
                             .then(|| origin.cloned())
                             .flatten();
+                        if let Phase::Loading { held, .. } = &mut entry.phase {
+                            // Whether its quote may be shown depends on the sets.
+                            held.push(Held::Message {
+                                message: shared.clone(),
+                                frame: frame.clone(),
+                                origin,
+                                received_at,
+                                hidden,
+                            });
+                            continue;
+                        }
                         let (message, frame) = match quoted {
                             Some(quoted) if entry.hides(quoted) => without_quote
                                 .get_or_insert_with(|| {
