@@ -135,7 +135,7 @@ impl PresenceRegistry {
 
     /// Tells a room's other members here that `user` joined or left; members who blocked
     /// `user`, or whom `user` blocked, hear nothing of it.
-    fn to_members(&mut self, members: &[UserId], room: &Room, user: &User, joined: bool) {
+    fn tell_members(&mut self, members: &[UserId], room: &Room, user: &User, joined: bool) {
         let frame = ServerEvent::Member {
             room_id: room.id,
             user: Cow::Borrowed(user),
@@ -269,7 +269,7 @@ impl PresenceRegistry {
                 members,
             } => {
                 self.room_joined(room, conversation, user.id, except);
-                self.to_members(members, room, user, true);
+                self.tell_members(members, room, user, true);
             }
             ClusterEvent::RoomLeft {
                 user,
@@ -288,7 +288,7 @@ impl PresenceRegistry {
                     room_id: room.id,
                 };
                 self.to_user(user.id, left.to_frame(), except);
-                self.to_members(members, room, user, false);
+                self.tell_members(members, room, user, false);
             }
             ClusterEvent::RoomDeleted { room } => {
                 let deleted = ServerEvent::RoomDeleted {
