@@ -13,6 +13,7 @@ use crate::db::{DbError, Pool};
 use crate::domain::WindowId;
 use crate::metrics::Metrics;
 use actix::prelude::*;
+use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -85,7 +86,18 @@ pub struct PersistActor {
     drained: Vec<oneshot::Sender<()>>,
     /// `statement_timeout` of the write connection.
     statement_timeout: Duration,
+    /// Runs one transaction of writes: [`run_transaction`], unless a test of the guard
+    /// around it replaced it ([`PersistActor::transaction_runner`]).
+    run: TransactionRunner,
 }
+
+/// What a batch's writes come to: each write's result, or the error that sank the whole
+/// transaction.
+pub type TransactionResult = Result<Vec<Result<WriteOutcome, PersistError>>, DbError>;
+
+/// How one transaction of writes is run on the write connection.
+pub type TransactionRunner =
+    for<'a> fn(&'a mut WriteConnection, &'a [WriteOp]) -> BoxFuture<'a, TransactionResult>;
 
 /// The write connection's `statement_timeout` unless set
 /// (DATABASE_WRITE_STATEMENT_TIMEOUT_MS).
@@ -119,7 +131,16 @@ impl PersistActor {
             metrics,
             drained: Vec::new(),
             statement_timeout: WRITE_STATEMENT_TIMEOUT,
+            run: |connection, ops| Box::pin(run_transaction(connection, ops)),
         }
+    }
+
+    /// Replaces how a batch's transaction is run. For tests of what surrounds it (a
+    /// runner that panics proves a panic is caught at the batch); the server never
+    /// calls it.
+    pub fn transaction_runner(mut self, run: TransactionRunner) -> Self {
+        self.run = run;
+        self
     }
 
     /// Sets the write connection's `statement_timeout`: a statement running longer fails
@@ -143,11 +164,11 @@ impl PersistActor {
         self.metrics.commit_batch_size.observe(n as f64);
         let ops: Vec<WriteOp> = batch.iter().map(|p| p.op.clone()).collect();
         let (pool, connection) = (self.pool.clone(), self.connection.take());
-        let (metrics, timeout) = (self.metrics.clone(), self.statement_timeout);
+        let (metrics, timeout, run) = (self.metrics.clone(), self.statement_timeout, self.run);
         ctx.spawn(
             async move {
                 let started = Instant::now();
-                let done = commit(&pool, timeout, connection, ops).await;
+                let done = commit(&pool, timeout, connection, ops, run).await;
                 metrics
                     .commit_seconds
                     .observe(started.elapsed().as_secs_f64());
@@ -216,6 +237,7 @@ async fn commit(
     timeout: Duration,
     connection: Option<WriteConnection>,
     ops: Vec<WriteOp>,
+    run: TransactionRunner,
 ) -> (
     Vec<Result<WriteOutcome, PersistError>>,
     Option<WriteConnection>,
@@ -223,7 +245,7 @@ async fn commit(
     let Some(mut connection) = usable(pool, timeout, connection).await else {
         return (vec![Err(PersistError::Unavailable); ops.len()], None);
     };
-    let mut attempt = guarded(&mut connection, &ops).await;
+    let mut attempt = guarded(&mut connection, &ops, run).await;
     if matches!(attempt, Err(TxError::Db(_))) && !connection.is_usable() {
         // The connection broke (Postgres restarted, or dropped it): the transaction
         // rolled back, so the batch is retried once whole on a new connection.
@@ -232,7 +254,7 @@ async fn commit(
             return (vec![Err(PersistError::Unavailable); ops.len()], None);
         };
         connection = fresh;
-        attempt = guarded(&mut connection, &ops).await;
+        attempt = guarded(&mut connection, &ops, run).await;
     }
     let mut connection = Some(connection);
     let results = match attempt {
@@ -260,7 +282,7 @@ async fn commit(
                     results.resize(ops.len(), Err(PersistError::Unavailable));
                     break;
                 };
-                results.push(match guarded(&mut c, std::slice::from_ref(op)).await {
+                results.push(match guarded(&mut c, std::slice::from_ref(op), run).await {
                     Ok(mut r) => {
                         connection = Some(c);
                         r.pop().unwrap_or(Err(PersistError::Unavailable))
@@ -280,12 +302,13 @@ async fn commit(
     (results, connection.filter(WriteConnection::is_usable))
 }
 
-/// [`transaction`], with a panic inside it caught and turned into an error.
+/// `run`, with a panic inside it caught and turned into an error.
 async fn guarded(
     connection: &mut WriteConnection,
     ops: &[WriteOp],
+    run: TransactionRunner,
 ) -> Result<Vec<Result<WriteOutcome, PersistError>>, TxError> {
-    match std::panic::AssertUnwindSafe(transaction(connection, ops))
+    match std::panic::AssertUnwindSafe(run(connection, ops))
         .catch_unwind()
         .await
     {
@@ -332,10 +355,11 @@ async fn usable(
     }
 }
 
-async fn transaction(
+/// Applies `ops` in one transaction and commits it: how every batch is written.
+pub async fn run_transaction(
     connection: &mut WriteConnection,
     ops: &[WriteOp],
-) -> Result<Vec<Result<WriteOutcome, PersistError>>, DbError> {
+) -> TransactionResult {
     let tx = connection.transaction().await?;
     let results = writes::apply_batch(&tx, ops).await?;
     tx.commit().await?;

@@ -275,3 +275,87 @@ async fn queries_held_up_past_the_statement_timeout_fail_instead_of_waiting() {
         .await;
     assert_eq!(status, 201, "{body}");
 }
+
+/// A transaction runner that panics on any batch holding a message that says so: a stand-in
+/// for a bug in the write path, the one thing the PersistActor must survive.
+fn panics_on_request<'a>(
+    connection: &'a mut banter::db::writes::WriteConnection,
+    ops: &'a [banter::db::writes::WriteOp],
+) -> futures_util::future::BoxFuture<'a, banter::actors::persist::TransactionResult> {
+    let asks = ops.iter().any(|op| {
+        matches!(op, banter::db::writes::WriteOp::SendMessage { body, .. } if body.as_str() == "panic")
+    });
+    if asks {
+        Box::pin(async { panic!("a bug in the write path") })
+    } else {
+        Box::pin(banter::actors::persist::run_transaction(connection, ops))
+    }
+}
+
+/// Counts the committed writes the PersistActor announces.
+struct Announced(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl actix::Actor for Announced {
+    type Context = actix::Context<Self>;
+}
+
+impl actix::Handler<banter::actors::persist::WritesCommitted> for Announced {
+    type Result = ();
+
+    fn handle(&mut self, msg: banter::actors::persist::WritesCommitted, _: &mut Self::Context) {
+        self.0
+            .fetch_add(msg.writes.len(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[actix_web::test]
+async fn a_panic_in_the_write_path_answers_its_write_and_the_actor_keeps_serving() {
+    use actix::Actor;
+    use banter::actors::persist::{ApplyWrite, Health, PersistActor, PersistError};
+    use banter::db::writes::{Target, WriteOp};
+    use banter::domain::{ClientId, ConversationId, MessageBody, UserId};
+
+    let app = spawn_app().await;
+    let (alice, bob) = (
+        app.sign_in("alice@example.com").await,
+        app.sign_in("bob@example.com").await,
+    );
+    let (_, direct) = app.open_direct(&alice.token, &bob.id).await;
+    let conversation = ConversationId::parse(direct["id"].as_str().unwrap()).unwrap();
+    let sender = UserId::parse(&alice.id).unwrap();
+    let pool = banter::db::connect(&app.database_url, 2).await.unwrap();
+    let announced = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sink = Announced(announced.clone()).start();
+    let persist = PersistActor::new(pool, sink.recipient(), 512, banter::metrics::Metrics::new())
+        .transaction_runner(panics_on_request)
+        .start();
+    let write = |body: &str| {
+        persist.send(ApplyWrite {
+            op: WriteOp::SendMessage {
+                sender,
+                target: Target::Conversation(conversation),
+                body: MessageBody::parse(body.to_owned(), 4000).unwrap(),
+                client_id: ClientId::parse(new_client_id()).unwrap(),
+                reply_to: None,
+            },
+            origin: None,
+        })
+    };
+    // Three writes queued together: the batch panics, is retried one by one, and the
+    // write that panics alone is answered `unavailable`; its neighbours are stored.
+    let (before, bug, after) = tokio::join!(write("before"), write("panic"), write("after"));
+    assert!(before.expect("answered").is_ok());
+    assert!(matches!(
+        bug.expect("answered"),
+        Err(PersistError::Unavailable)
+    ));
+    assert!(after.expect("answered").is_ok());
+    // The actor is still there and writing.
+    tokio::time::timeout(Duration::from_secs(2), persist.send(Health))
+        .await
+        .expect("answers in time")
+        .expect("alive");
+    assert!(write("later").await.expect("answered").is_ok());
+    assert_eq!(app.count_messages().await, 3);
+    assert_eq!(announced.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
