@@ -37,7 +37,8 @@
 //! `DetachSocket`/`GetOnlineFor`/`UserTyped`, the ClusterMirror for what it reports), so
 //! [`startup`] builds the actors in plain order.
 //!
-//! A message travels: window → SocketSession (decode) → UserActor (rate limit) →
+//! A message travels: window → SocketSession (decode) → UserActor (the sender's
+//! allowance, `chat/allowance.rs`, shared across nodes in Redis) →
 //! PersistActor (queued; committed with whatever else queued meanwhile) → after `COMMIT`,
 //! `WritesCommitted` → PresenceRegistry → each member's UserActor → the sender's window
 //! gets `ack`, every other window `message`. Nothing is acknowledged or delivered before
@@ -45,7 +46,9 @@
 //! conversation in `seq` order on every window.
 //!
 //! Threads: the HTTP workers run the SocketSessions (and write sockets out in 4 KiB
-//! slices, [`actors`]' `paced`); the main arbiter runs the registry and the UserActors;
+//! slices, [`actors`]' `paced`, counting each socket's waiting bytes in
+//! [`actors::outbound`], whose budget lets a UserActor cut a socket that stopped
+//! reading); the main arbiter runs the registry and the UserActors;
 //! the PersistActor has an arbiter of its own with its own Postgres connection, so a
 //! commit's round trips never wait behind the delivery of the batch before (decision
 //! 0009).
@@ -65,7 +68,8 @@
 //! (provider tokens in, session tokens out), [`minter`] (tokens minted with the root key),
 //! [`protocol`] (events into text frames), [`actors`] (with each client command in
 //! `actors/user/cmd/`), [`chat`] (the actions), [`db`] (queries and writes), [`cluster`]
-//! (Redis: `presence_redis`, `broker_redis`, `heartbeat`, the `mirror` actor), [`routes`]
+//! (Redis: `presence_redis`, `broker_redis`, `heartbeat`, `allowance_redis`, the `mirror`
+//! actor), [`routes`]
 //! (HTTP), [`metrics`], [`retention`] (optional deletion of old messages), [`cli`] (the
 //! command line). Rooms are conversations with members (`chat/rooms.rs`, `db/rooms.rs`,
 //! `db/writes/rooms.rs`); search is `db/search.rs`.
