@@ -27,6 +27,11 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// A socket may renew its session once every this long, after a burst of
+/// [`RENEWAL_BURST`].
+pub const RENEWAL_EVERY: Duration = Duration::from_secs(10);
+pub const RENEWAL_BURST: NonZeroU32 = NonZeroU32::new(3).expect("3 is not 0");
+
 /// How a socket starts.
 pub enum Opening {
     /// Wait for an `auth` frame.
@@ -65,6 +70,9 @@ pub struct SocketSession {
     state: State,
     last_heard: Instant,
     flood: DefaultDirectRateLimiter,
+    /// Session renewals (`auth` on a ready socket), each a token verification: a client
+    /// renews once per session (minutes), so a few in a row is already generous.
+    renewals: DefaultDirectRateLimiter,
     /// Bytes waiting towards this socket, charged by its UserActor and by its own
     /// replies, counted out by its response body.
     outbound: Arc<Outbound>,
@@ -109,6 +117,11 @@ impl SocketSession {
             state: State::AwaitingAuth,
             last_heard: Instant::now(),
             flood: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            renewals: RateLimiter::direct(
+                Quota::with_period(RENEWAL_EVERY)
+                    .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
+                    .allow_burst(RENEWAL_BURST),
+            ),
             outbound,
         }
     }
@@ -218,6 +231,16 @@ impl SocketSession {
         reference: Option<&str>,
         ctx: &mut ws::WebsocketContext<Self>,
     ) {
+        if self.renewals.check().is_err() {
+            return self.reply(
+                ctx,
+                error_frame(
+                    reference,
+                    ErrorCode::RateLimited,
+                    "renewing the session more often than once every 10 s; wait a moment",
+                ),
+            );
+        }
         let claims = self.keys.verify(token).ok();
         let State::Ready { user, expiry, .. } = &mut self.state else {
             return;

@@ -47,6 +47,45 @@ impl Node {
         ids(&body["users"])
     }
 
+    /// The value of a counter or gauge on this node's `/metrics` (0 if absent).
+    pub async fn metric(&self, http: &reqwest::Client, name: &str) -> f64 {
+        let text = http
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// `POST {path}` on this node as `token`'s person, with an optional JSON body: the
+    /// answer's JSON.
+    pub async fn post(
+        &self,
+        http: &reqwest::Client,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut request = http
+            .post(format!("{}{path}", self.address))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     pub async fn ready_status(&self, http: &reqwest::Client) -> u16 {
         http.get(format!("{}/readyz", self.address))
             .send()

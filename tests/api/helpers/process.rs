@@ -83,6 +83,16 @@ impl ServerProcess {
     }
 }
 
+/// The peak resident memory of process `pid` so far (`VmHWM`), in KiB.
+pub fn peak_memory_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
 pub fn run(command: &mut std::process::Command) {
     let out = command.output().expect("the command runs");
     assert!(

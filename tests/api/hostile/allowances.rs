@@ -205,3 +205,31 @@ async fn room_creations_are_counted_across_nodes() {
         Some("rate_limited")
     );
 }
+
+#[actix_web::test]
+async fn session_renewals_past_three_in_ten_seconds_are_refused_without_verifying() {
+    let app = spawn_app().await;
+    let mallory = app.sign_in("mallory@example.com").await;
+    let (mut ws, _) = app.window(&mallory).await;
+    let mut answers = Vec::new();
+    for i in 0..5 {
+        let reference = format!("a{i}");
+        ws.send(json!({"type": "auth", "ref": reference, "token": mallory.token}))
+            .await;
+        answers.push(answer_to(&mut ws, &reference, "session").await);
+    }
+    assert_eq!(
+        answers,
+        vec![
+            None,
+            None,
+            None,
+            Some("rate_limited".to_owned()),
+            Some("rate_limited".to_owned())
+        ]
+    );
+    // The socket stays open and usable.
+    ws.send(json!({"type": "members", "ref": "m", "room_id": "not-an-id"}))
+        .await;
+    assert_eq!(ws.recv_type("error").await["code"], "bad_request");
+}

@@ -9,7 +9,7 @@
 
 use super::watch::Watched;
 use crate::helpers::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
@@ -31,30 +31,23 @@ struct Scene {
 async fn scene(watched: &Watched) -> Scene {
     let mallory = watched.person("mallory@example.com").await;
     let victim = watched.person("victim@example.com").await;
-    let base = &watched.node.address;
-    let room: Value = watched
-        .app
-        .http
-        .post(format!("{base}/api/rooms"))
-        .bearer_auth(&mallory.token)
-        .json(&json!({"name": "mallory's"}))
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("json");
-    let direct: Value = watched
-        .app
-        .http
-        .post(format!("{base}/api/direct/{}", victim.id))
-        .bearer_auth(&mallory.token)
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("json");
+    let (node, http) = (&watched.node, &watched.app.http);
+    let room = node
+        .post(
+            http,
+            "/api/rooms",
+            &mallory.token,
+            Some(json!({"name": "mallory's"})),
+        )
+        .await;
+    let direct = node
+        .post(
+            http,
+            &format!("/api/direct/{}", victim.id),
+            &mallory.token,
+            None,
+        )
+        .await;
     Scene {
         room: room["room"]["id"].as_str().expect("room id").to_owned(),
         direct: direct["id"].as_str().expect("conversation id").to_owned(),

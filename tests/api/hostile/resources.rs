@@ -5,16 +5,6 @@ use crate::helpers::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-/// The peak resident memory of process `pid`, in KiB (`VmHWM`).
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM")
-}
-
 #[actix_web::test]
 async fn a_burst_of_password_rooms_is_hashed_on_a_bounded_pool_and_memory_stays_bounded() {
     let app = spawn_app().await;
@@ -35,7 +25,7 @@ async fn a_burst_of_password_rooms_is_hashed_on_a_bounded_pool_and_memory_stays_
         .await
         .expect("answered");
     assert_eq!(warm.status().as_u16(), 201);
-    let before = peak_rss_kib(pid);
+    let before = peak_memory_kib(pid);
 
     // Forty people each create a password room at the same moment.
     let creations = people.iter().enumerate().map(|(i, person)| {
@@ -82,7 +72,7 @@ async fn a_burst_of_password_rooms_is_hashed_on_a_bounded_pool_and_memory_stays_
         health_took < Duration::from_millis(100),
         "/healthz took {health_took:?} during the burst"
     );
-    let grew_mib = peak_rss_kib(pid).saturating_sub(before) / 1024;
+    let grew_mib = peak_memory_kib(pid).saturating_sub(before) / 1024;
     // 2 hashes at 19 MiB each at once; unbounded, 25 of them took ~475 MiB.
     assert!(grew_mib < 120, "peak memory grew by {grew_mib} MiB");
 

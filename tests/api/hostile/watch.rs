@@ -32,16 +32,6 @@ pub struct Watched {
     worst_message: Duration,
 }
 
-/// Peak resident memory of process `pid`, in KiB.
-pub fn peak_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM")
-}
-
 impl Watched {
     /// A node of its own (named `name`), with Alice and Bob online on it.
     pub async fn start(name: &str) -> Watched {
@@ -56,7 +46,7 @@ impl Watched {
         let (alice_ws, _) = app.window_at(&node, &alice).await;
         let (bob_ws, _) = app.window_at(&node, &bob).await;
         let mut watched = Watched {
-            peak_before_kib: peak_kib(pid),
+            peak_before_kib: peak_memory_kib(pid),
             app,
             _server: server,
             node,
@@ -69,7 +59,7 @@ impl Watched {
             worst_message: Duration::ZERO,
         };
         watched.sample().await; // warm the paths measured
-        watched.peak_before_kib = peak_kib(pid);
+        watched.peak_before_kib = peak_memory_kib(pid);
         watched.worst_health = Duration::ZERO;
         watched.worst_message = Duration::ZERO;
         watched
@@ -144,24 +134,12 @@ impl Watched {
             "a bystander's message took {:?}",
             self.worst_message
         );
-        let grew = peak_kib(self.pid).saturating_sub(self.peak_before_kib) / 1024;
+        let grew = peak_memory_kib(self.pid).saturating_sub(self.peak_before_kib) / 1024;
         assert!(grew < MEMORY_GROWTH_MIB, "peak memory grew by {grew} MiB");
     }
 
     /// The value of a counter or gauge on the node's `/metrics`.
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .app
-            .http
-            .get(format!("{}/metrics", self.node.address))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or(0.0)
+        self.node.metric(&self.app.http, name).await
     }
 }
