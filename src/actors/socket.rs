@@ -5,6 +5,7 @@
 //! frame size and flood limits, session expiry), decodes frames into commands, and
 //! forwards them to the user's UserActor. It executes nothing itself.
 
+use super::inbound::FrameGuard;
 use super::messages::DetachSocket;
 use super::outbound::{Charged, ConnectionFd, Outbound};
 use super::paced::Paced;
@@ -76,6 +77,8 @@ pub struct SocketSession {
     /// Bytes waiting towards this socket, charged by its UserActor and by its own
     /// replies, counted out by its response body.
     outbound: Arc<Outbound>,
+    /// Set by the inbound [`FrameGuard`] when the peer declared a frame over the limit.
+    oversize: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Who is on the other end: a label for logs (address and Origin) and the client's
@@ -123,10 +126,12 @@ impl SocketSession {
                     .allow_burst(RENEWAL_BURST),
             ),
             outbound,
+            oversize: Arc::default(),
         }
     }
 
-    /// Upgrades the request; frames over the size limit end the socket with 4413.
+    /// Upgrades the request; frames over the size limit end the socket with 4413 as soon
+    /// as their header arrives (the inbound [`FrameGuard`]).
     pub fn start(
         self,
         req: &HttpRequest,
@@ -135,6 +140,7 @@ impl SocketSession {
         let codec = actix_http::ws::Codec::new().max_size(self.limits.max_frame_bytes);
         let mut response = ws::handshake(req)?;
         let outbound = self.outbound.clone();
+        let stream = FrameGuard::new(stream, self.limits.max_frame_bytes, self.oversize.clone());
         let frames = ws::WebsocketContext::with_codec(self, stream, codec);
         Ok(response.streaming(Paced::new(Box::pin(frames), outbound)))
     }
@@ -373,6 +379,13 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for SocketSession {
         let message = match item {
             Ok(m) => m,
             Err(ws::ProtocolError::Overflow) => {
+                return self.close(
+                    ctx,
+                    close::TOO_LARGE,
+                    &format!("frame over {} bytes", self.limits.max_frame_bytes),
+                )
+            }
+            Err(_) if self.oversize.load(std::sync::atomic::Ordering::Acquire) => {
                 return self.close(
                     ctx,
                     close::TOO_LARGE,

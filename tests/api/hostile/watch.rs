@@ -17,7 +17,13 @@ pub const MESSAGE_WITHIN: Duration = Duration::from_secs(1);
 /// Most the node's peak memory may grow by.
 pub const MEMORY_GROWTH_MIB: u64 = 64;
 
+/// One watched attack at a time in this test binary: two at once on a small machine
+/// would measure each other, not the node's defences.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub struct Watched {
+    /// Held for the watch's life (see [`ONE_AT_A_TIME`]).
+    _turn: tokio::sync::MutexGuard<'static, ()>,
     pub app: TestApp,
     /// Kept so the node lives as long as the watch (killed on drop).
     _server: ServerProcess,
@@ -35,6 +41,7 @@ pub struct Watched {
 impl Watched {
     /// A node of its own (named `name`), with Alice and Bob online on it.
     pub async fn start(name: &str) -> Watched {
+        let turn = ONE_AT_A_TIME.lock().await;
         let app = spawn_app().await;
         let server = ServerProcess::start(&app.database_url, free_port(), app.peer_env(name)).await;
         let pid = server.child.id().expect("server pid");
@@ -46,6 +53,7 @@ impl Watched {
         let (alice_ws, _) = app.window_at(&node, &alice).await;
         let (bob_ws, _) = app.window_at(&node, &bob).await;
         let mut watched = Watched {
+            _turn: turn,
             peak_before_kib: peak_memory_kib(pid),
             app,
             _server: server,
