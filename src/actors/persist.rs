@@ -246,7 +246,8 @@ async fn commit(
         return (vec![Err(PersistError::Unavailable); ops.len()], None);
     };
     let mut attempt = guarded(&mut connection, &ops, run).await;
-    if matches!(attempt, Err(TxError::Db(_))) && !connection.is_usable() {
+    let broke = |e: &DbError, c: &WriteConnection| e.connection_lost() || !c.is_usable();
+    if matches!(&attempt, Err(TxError::Db(e)) if broke(e, &connection)) {
         // The connection broke (Postgres restarted, or dropped it): the transaction
         // rolled back, so the batch is retried once whole on a new connection.
         log::warn!("the write connection broke; reconnecting");

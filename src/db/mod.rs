@@ -35,6 +35,27 @@ pub enum DbError {
     Tls(#[from] tls::TlsError),
 }
 
+impl DbError {
+    /// Did the server end the connection (it was terminated, or shut down), rather than
+    /// refuse a statement? The error can arrive before the client sees the connection
+    /// close, so the SQLSTATE says it first: 57P01 `admin_shutdown` (also what
+    /// `pg_terminate_backend` sends), 57P02 `crash_shutdown`, 57P03 `cannot_connect_now`.
+    pub fn connection_lost(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        match self {
+            DbError::Query(e) => {
+                e.is_closed()
+                    || e.code().is_some_and(|c| {
+                        *c == SqlState::ADMIN_SHUTDOWN
+                            || *c == SqlState::CRASH_SHUTDOWN
+                            || *c == SqlState::CANNOT_CONNECT_NOW
+                    })
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The `statement_timeout` of pools built by [`connect`] (the server's comes from its
 /// settings: DATABASE_STATEMENT_TIMEOUT_MS).
 pub const DEFAULT_STATEMENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
