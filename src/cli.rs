@@ -25,9 +25,12 @@ pub enum Command {
     Migrate,
     /// Mint a session token for a user (created if new), with the root key.
     Token {
-        /// The user's email.
+        /// The user's email: the person of OIDC_ISSUER with it, else one made for it.
+        #[arg(long, required_unless_present = "user_id", conflicts_with = "user_id")]
+        email: Option<String>,
+        /// The user's id instead (when several people share an email).
         #[arg(long)]
-        email: String,
+        user_id: Option<String>,
         /// How long the token lives, e.g. 15m, 1h, 2days.
         #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
         ttl: Duration,
@@ -65,11 +68,18 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .map_err(anyhow::Error::from)?;
             log::info!("applied {applied} migrations");
         }
-        Command::Token { email, ttl } => {
-            let minted = RootKeyMinter::new()
-                .mint_for(&email, ttl)
-                .await
-                .map_err(mint_failed)?;
+        Command::Token {
+            email,
+            user_id,
+            ttl,
+        } => {
+            let minter = RootKeyMinter::new();
+            let minted = match (email, user_id) {
+                (_, Some(id)) => minter.mint_for_user(&id, ttl).await,
+                (Some(email), None) => minter.mint_for(&email, ttl).await,
+                (None, None) => unreachable!("clap requires --email or --user-id"),
+            }
+            .map_err(mint_failed)?;
             println!("{}", minted.token);
         }
         Command::Bench(args) => {

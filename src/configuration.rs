@@ -4,6 +4,7 @@
 //! touching the process environment. A missing or malformed setting is a [`ConfigError`]
 //! whose `Display` is the one line `main` prints before exiting.
 
+use crate::identity::EmailVerifiedPolicy;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -66,6 +67,8 @@ pub struct OidcSettings {
     pub audience: String,
     /// Handed to the web client by `/api/config`; the server itself never needs it.
     pub client_id: Option<String>,
+    /// `OIDC_EMAIL_VERIFIED`: `required` (default) or `if-present`.
+    pub email_verified: EmailVerifiedPolicy,
 }
 
 /// Bounds that protect the server and other users from one client (SPEC §7).
@@ -193,13 +196,20 @@ fn url(name: &'static str, value: String, schemes: &[&str]) -> Result<String, Co
     Ok(value)
 }
 
-/// The database URL alone: all that `banter migrate` and `banter token` need.
+/// The database URL alone: all that `banter migrate` needs.
 pub fn database_url_from(lookup: Lookup) -> Result<String, ConfigError> {
     url(
         "DATABASE_URL",
         required(lookup, "DATABASE_URL")?,
         &["postgres", "postgresql"],
     )
+}
+
+/// The issuer alone, if set (`banter token` mints for that provider's people).
+pub fn oidc_issuer_from(lookup: Lookup) -> Result<Option<String>, ConfigError> {
+    optional(lookup, "OIDC_ISSUER")
+        .map(|v| url("OIDC_ISSUER", v, &["http", "https"]))
+        .transpose()
 }
 
 /// The optional root key, checked for shape (64 hex digits).
@@ -214,6 +224,18 @@ pub fn biscuit_key_from(lookup: Lookup) -> Result<Option<String>, ConfigError> {
         });
     }
     Ok(Some(key))
+}
+
+/// `OIDC_EMAIL_VERIFIED`: whether a sign-in needs the provider's `email_verified: true`.
+fn email_verified_from(lookup: Lookup) -> Result<EmailVerifiedPolicy, ConfigError> {
+    match optional(lookup, "OIDC_EMAIL_VERIFIED").as_deref() {
+        None | Some("required") => Ok(EmailVerifiedPolicy::Required),
+        Some("if-present") => Ok(EmailVerifiedPolicy::IfPresent),
+        Some(other) => Err(ConfigError::Malformed {
+            name: "OIDC_EMAIL_VERIFIED",
+            reason: format!("{other:?} is neither \"required\" nor \"if-present\""),
+        }),
+    }
 }
 
 impl Settings {
@@ -273,6 +295,7 @@ impl Settings {
                 issuer,
                 audience: required(lookup, "OIDC_AUDIENCE")?,
                 client_id: optional(lookup, "OIDC_CLIENT_ID"),
+                email_verified: email_verified_from(lookup)?,
             },
             biscuit_private_key: biscuit_key_from(lookup)?,
             allowed_origins,
@@ -360,6 +383,7 @@ mod tests {
         assert_eq!(s.oidc.issuer, "https://tenant.example.com/");
         assert_eq!(s.limits.session_ttl, Duration::from_secs(15 * 60));
         assert_eq!(s.retention, None);
+        assert_eq!(s.oidc.email_verified, EmailVerifiedPolicy::Required);
     }
 
     #[test]
@@ -396,6 +420,7 @@ mod tests {
             ("ALLOWED_ORIGINS", "not a url"),
             ("SESSION_TTL_SECS", "5"),
             ("RETENTION_DAYS", "0"),
+            ("OIDC_EMAIL_VERIFIED", "no"),
         ];
         for (name, value) in cases {
             let mut vars: Vec<_> = MINIMAL.to_vec();

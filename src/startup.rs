@@ -191,6 +191,7 @@ impl Application {
         let oidc = Arc::new(OidcVerifier::new(
             settings.oidc.issuer.clone(),
             settings.oidc.audience.clone(),
+            settings.oidc.email_verified,
         ));
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;

@@ -7,5 +7,5 @@
 pub mod oidc;
 pub mod session;
 
-pub use oidc::{OidcError, OidcVerifier, VerifiedIdentity};
+pub use oidc::{EmailVerifiedPolicy, OidcError, OidcVerifier, VerifiedIdentity};
 pub use session::{SessionClaims, SessionError, SessionKeys};

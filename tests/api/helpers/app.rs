@@ -46,6 +46,7 @@ pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
             issuer: issuer.to_owned(),
             audience: AUDIENCE.into(),
             client_id: Some("banter-web".into()),
+            email_verified: Default::default(),
         },
         biscuit_private_key: None,
         allowed_origins: None,
@@ -252,6 +253,35 @@ impl TestApp {
             env.push(("REDIS_KEY_PREFIX", self.settings.redis_key_prefix.clone()));
         }
         env
+    }
+
+    /// What an operator's `banter token` (or `chat --email`, `bench`) needs to mint for
+    /// this deployment: its database and its issuer.
+    pub fn operator_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("DATABASE_URL", self.database_url.clone()),
+            ("OIDC_ISSUER", self.issuer.issuer.clone()),
+        ]
+    }
+
+    /// Runs `banter token <args>` with `env` (and nothing else of ours) to completion.
+    pub async fn banter_token(
+        &self,
+        args: &[&str],
+        env: &[(&str, String)],
+    ) -> std::process::Output {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"));
+        command.arg("token").args(args).env("RUST_LOG", "warn");
+        for name in ["DATABASE_URL", "OIDC_ISSUER", "BISCUIT_PRIVATE_KEY"] {
+            command.env_remove(name);
+        }
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        tokio::time::timeout(WAIT, command.output())
+            .await
+            .expect("banter token finishes")
+            .expect("banter token runs")
     }
 
     /// This app as a [`Node`].
