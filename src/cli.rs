@@ -4,7 +4,7 @@
 use crate::configuration::{self, Settings};
 use crate::db;
 use crate::minter::{MintFailed, RootKeyMinter};
-use crate::startup::Application;
+use crate::startup::{self, Application};
 use banter_protocol::MintTokens;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
@@ -21,7 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (configured by the environment; see README).
     Serve,
-    /// Apply pending database migrations and exit (Heroku's release phase).
+    /// Apply pending database migrations, check the session root key opens (sealing a
+    /// plaintext one), and exit (Heroku's release phase).
     Migrate,
     /// Mint a session token for a user (created if new), with the root key.
     Token {
@@ -61,12 +62,20 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             app.run_until_stopped().await.map_err(anyhow::Error::from)?;
         }
         Command::Migrate => {
-            let url = configuration::database_url_from(&|k| std::env::var(k).ok())?;
+            let lookup = |k: &str| std::env::var(k).ok();
+            let url = configuration::database_url_from(&lookup)?;
+            let key = configuration::biscuit_key_from(&lookup)?;
+            let kek = configuration::root_key_encryption_from(&lookup)?;
             let pool = db::connect(&url, 1).await.map_err(anyhow::Error::from)?;
             let applied = db::migrations::run(&pool)
                 .await
                 .map_err(anyhow::Error::from)?;
             log::info!("applied {applied} migrations");
+            // Heroku's release phase: a root key that cannot be opened fails the release
+            // here, before any dyno of it starts (the running ones keep serving).
+            startup::session_keys(&pool, key.as_deref(), kek.as_ref())
+                .await
+                .map_err(anyhow::Error::from)?;
         }
         Command::Token {
             email,

@@ -4,7 +4,7 @@
 //! touching the process environment. A missing or malformed setting is a [`ConfigError`]
 //! whose `Display` is the one line `main` prints before exiting.
 
-use crate::identity::EmailVerifiedPolicy;
+use crate::identity::{EmailVerifiedPolicy, KeyEncryptionKey};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -44,6 +44,9 @@ pub struct Settings {
     pub oidc: OidcSettings,
     /// Hex Ed25519 root key; `None` means "generate once and share through Postgres".
     pub biscuit_private_key: Option<String>,
+    /// `ROOT_KEY_ENCRYPTION_KEY`: seals the root key kept in Postgres (needed unless
+    /// `biscuit_private_key` is set).
+    pub root_key_encryption: Option<KeyEncryptionKey>,
     /// Origins allowed to open WebSockets; `None` means "the server's own origin".
     pub allowed_origins: Option<Vec<String>>,
     pub static_dir: PathBuf,
@@ -196,13 +199,26 @@ fn url(name: &'static str, value: String, schemes: &[&str]) -> Result<String, Co
     Ok(value)
 }
 
-/// The database URL alone: all that `banter migrate` needs.
+/// The database URL alone (`banter migrate` and `banter token` read a few more alone).
 pub fn database_url_from(lookup: Lookup) -> Result<String, ConfigError> {
     url(
         "DATABASE_URL",
         required(lookup, "DATABASE_URL")?,
         &["postgres", "postgresql"],
     )
+}
+
+/// The key that seals the root key kept in Postgres, if set (64 hex digits).
+pub fn root_key_encryption_from(lookup: Lookup) -> Result<Option<KeyEncryptionKey>, ConfigError> {
+    optional(lookup, "ROOT_KEY_ENCRYPTION_KEY")
+        .map(|v| {
+            KeyEncryptionKey::from_hex(&v).ok_or(ConfigError::Malformed {
+                name: "ROOT_KEY_ENCRYPTION_KEY",
+                reason: "expected 64 hexadecimal digits (32 bytes, e.g. `openssl rand -hex 32`)"
+                    .into(),
+            })
+        })
+        .transpose()
 }
 
 /// The issuer alone, if set (`banter token` mints for that provider's people).
@@ -298,6 +314,7 @@ impl Settings {
                 email_verified: email_verified_from(lookup)?,
             },
             biscuit_private_key: biscuit_key_from(lookup)?,
+            root_key_encryption: root_key_encryption_from(lookup)?,
             allowed_origins,
             static_dir: optional(lookup, "STATIC_DIR")
                 .unwrap_or_else(|| "./static".into())
@@ -421,6 +438,7 @@ mod tests {
             ("SESSION_TTL_SECS", "5"),
             ("RETENTION_DAYS", "0"),
             ("OIDC_EMAIL_VERIFIED", "no"),
+            ("ROOT_KEY_ENCRYPTION_KEY", "abc"),
         ];
         for (name, value) in cases {
             let mut vars: Vec<_> = MINIMAL.to_vec();

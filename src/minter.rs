@@ -6,7 +6,7 @@ use crate::configuration::{self, ConfigError};
 use crate::db::users::MintTarget;
 use crate::db::{self, DbError, Pool};
 use crate::domain::{User, UserId};
-use crate::identity::{SessionError, SessionKeys};
+use crate::identity::{RootKeyError, SessionError, SessionKeys};
 use crate::startup;
 use banter_protocol::mint::{MintError, MintFuture};
 use banter_protocol::{MintTokens, MintedToken};
@@ -23,7 +23,7 @@ pub enum MintFailed {
     #[error("database migrations")]
     Migrations(#[source] DbError),
     #[error("session key")]
-    Key(#[source] anyhow::Error),
+    Key(#[source] RootKeyError),
     #[error("minting")]
     Session(#[from] SessionError),
     #[error(
@@ -74,11 +74,12 @@ impl RootKeyMinter {
                 let url = configuration::database_url_from(&lookup)?;
                 let key = configuration::biscuit_key_from(&lookup)?;
                 let issuer = configuration::oidc_issuer_from(&lookup)?;
+                let kek = configuration::root_key_encryption_from(&lookup)?;
                 let pool = db::connect(&url, 4).await?;
                 db::migrations::run(&pool)
                     .await
                     .map_err(MintFailed::Migrations)?;
-                let keys = startup::session_keys(&pool, key.as_deref())
+                let keys = startup::session_keys(&pool, key.as_deref(), kek.as_ref())
                     .await
                     .map_err(MintFailed::Key)?;
                 Ok(Ready { pool, keys, issuer })

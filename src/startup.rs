@@ -9,7 +9,7 @@ use crate::cluster::mirror::Depart;
 use crate::cluster::{ClusterMirror, Keys, RedisAllowances};
 use crate::configuration::Settings;
 use crate::db::{self, Pool};
-use crate::identity::{OidcVerifier, SessionKeys};
+use crate::identity::{KeyEncryptionKey, OidcVerifier, RootKeyError, SessionKeys};
 use crate::metrics::Metrics;
 use crate::protocol::close;
 use crate::routes::{self, AppState};
@@ -29,15 +29,14 @@ pub struct Application {
     shutdown: Shutdown,
 }
 
-/// The session-token root key: configured, or generated once and shared via Postgres.
-pub async fn session_keys(pool: &Pool, configured: Option<&str>) -> anyhow::Result<SessionKeys> {
-    let bytes = match configured {
-        Some(hex_key) => hex::decode(hex_key).context("BISCUIT_PRIVATE_KEY is not hex")?,
-        None => db::keys::root_key_or_store(pool, &SessionKeys::generate_private_bytes())
-            .await
-            .context("reading the shared session key from Postgres")?,
-    };
-    SessionKeys::from_private_bytes(&bytes).context("the session root key is malformed")
+/// The session-token root key: configured, or generated once and shared via Postgres,
+/// sealed with `kek` there (identity/root_key.rs).
+pub async fn session_keys(
+    pool: &Pool,
+    configured: Option<&str>,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<SessionKeys, RootKeyError> {
+    crate::identity::root_key::load(pool, configured, kek).await
 }
 
 /// The running actors, and what the routes need of them.
@@ -167,7 +166,14 @@ impl Application {
         if applied > 0 {
             log::info!("applied {applied} migrations");
         }
-        let keys = Arc::new(session_keys(&pool, settings.biscuit_private_key.as_deref()).await?);
+        let keys = Arc::new(
+            session_keys(
+                &pool,
+                settings.biscuit_private_key.as_deref(),
+                settings.root_key_encryption.as_ref(),
+            )
+            .await?,
+        );
         let metrics = Metrics::new();
         let Actors {
             registry,

@@ -168,9 +168,13 @@ async fn a_tampered_or_expired_session_token_is_refused() {
     assert_eq!(body["error"]["code"], "unauthorized");
 
     // A token minted by the same root key but already expired (expiry rounds up to a second).
-    let keys = banter::startup::session_keys(&pool(&app).await, None)
-        .await
-        .unwrap();
+    let keys = banter::startup::session_keys(
+        &pool(&app).await,
+        None,
+        app.settings.root_key_encryption.as_ref(),
+    )
+    .await
+    .unwrap();
     let user = banter::domain::User {
         id: banter::domain::UserId::parse(&alice.id).unwrap(),
         email: alice.email.clone(),

@@ -3,6 +3,7 @@
 
 use super::{Node, RedisKeys, TestDatabase, TestIssuer, Ws, AUDIENCE, FIXTURES, WAIT};
 use banter::configuration::{Limits, OidcSettings, Settings};
+use banter::identity::KeyEncryptionKey;
 use banter::startup::Application;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -30,6 +31,10 @@ pub struct Person {
     pub email: String,
 }
 
+/// The key that seals the root key in every test's database (`ROOT_KEY_ENCRYPTION_KEY`).
+pub const TEST_ROOT_KEY_ENCRYPTION_KEY: &str =
+    "6b65792d656e6372797074696f6e2d6b65792d666f722d7465737473210a0a0a";
+
 pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
     Settings {
         host: "127.0.0.1".into(),
@@ -49,6 +54,7 @@ pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
             email_verified: Default::default(),
         },
         biscuit_private_key: None,
+        root_key_encryption: KeyEncryptionKey::from_hex(TEST_ROOT_KEY_ENCRYPTION_KEY),
         allowed_origins: None,
         static_dir: format!("{FIXTURES}/static").into(),
         node_id: "test".into(),
@@ -247,6 +253,10 @@ impl TestApp {
         let mut env = vec![
             ("OIDC_ISSUER", self.issuer.issuer.clone()),
             ("NODE_ID", node.to_owned()),
+            (
+                "ROOT_KEY_ENCRYPTION_KEY",
+                TEST_ROOT_KEY_ENCRYPTION_KEY.to_owned(),
+            ),
         ];
         if let Some(url) = &self.settings.redis_url {
             env.push(("REDIS_URL", url.clone()));
@@ -256,11 +266,15 @@ impl TestApp {
     }
 
     /// What an operator's `banter token` (or `chat --email`, `bench`) needs to mint for
-    /// this deployment: its database and its issuer.
+    /// this deployment: its database, its issuer and the key that seals its root key.
     pub fn operator_env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("DATABASE_URL", self.database_url.clone()),
             ("OIDC_ISSUER", self.issuer.issuer.clone()),
+            (
+                "ROOT_KEY_ENCRYPTION_KEY",
+                TEST_ROOT_KEY_ENCRYPTION_KEY.to_owned(),
+            ),
         ]
     }
 
@@ -272,7 +286,12 @@ impl TestApp {
     ) -> std::process::Output {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"));
         command.arg("token").args(args).env("RUST_LOG", "warn");
-        for name in ["DATABASE_URL", "OIDC_ISSUER", "BISCUIT_PRIVATE_KEY"] {
+        for name in [
+            "DATABASE_URL",
+            "OIDC_ISSUER",
+            "BISCUIT_PRIVATE_KEY",
+            "ROOT_KEY_ENCRYPTION_KEY",
+        ] {
             command.env_remove(name);
         }
         for (name, value) in env {
