@@ -1,9 +1,9 @@
-//! Secrets an operator's copies could leak: the database (a backup, a dump, a follower):
-//! the session root key.
+//! Secrets an operator's copies could leak: the log, and the database (a backup, a dump,
+//! a follower) — message bodies, room passwords and their hashes, the session root key.
 
 use crate::helpers::*;
 use banter::identity::KeyEncryptionKey;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// `method path` on `base` with a Bearer `token` and an optional JSON body.
 async fn call(
@@ -36,6 +36,110 @@ async fn stored_root_key(database_url: &str) -> Vec<u8> {
         .unwrap()
         .open(banter::db::keys::ROOT_KEY_NAME, &sealed)
         .expect("sealed with the tests' key")
+}
+
+// ---- Item 13 (a): query parameters in the log ----
+
+#[actix_web::test]
+async fn secrets_never_reach_the_log_whatever_rust_log_says() {
+    let issuer = TestIssuer::start().await;
+    let database = TestDatabase::create().await;
+    let log = std::env::temp_dir().join(format!("banter-log-{}.txt", uuid::Uuid::new_v4()));
+    let env = vec![
+        ("OIDC_ISSUER", issuer.issuer.clone()),
+        (
+            "ROOT_KEY_ENCRYPTION_KEY",
+            TEST_ROOT_KEY_ENCRYPTION_KEY.to_owned(),
+        ),
+        // Everything at debug, and the query module asked for by name at trace.
+        ("RUST_LOG", "debug,tokio_postgres::query=trace".to_owned()),
+    ];
+    // This node is the deployment's first: it also makes and stores the root key.
+    let mut server =
+        ServerProcess::start_logging_to(&database.url, free_port(), env, Some(&log)).await;
+    let base = server.node().address;
+    let http = reqwest::Client::new();
+
+    let mut people = Vec::new();
+    for name in ["alice", "bob"] {
+        let email = format!("{name}@example.com");
+        let token = issuer.token(&format!("sub|{name}"), Some(&email));
+        let response = http
+            .post(format!("{base}/api/session"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        people.push((
+            body["token"].as_str().unwrap().to_owned(),
+            body["user"]["id"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let (alice, bob_id) = (&people[0].0, &people[1].1);
+    let post = reqwest::Method::POST;
+    let (status, opened) = call(
+        &http,
+        &base,
+        post.clone(),
+        &format!("/api/direct/{bob_id}"),
+        alice,
+        None,
+    )
+    .await;
+    assert!(status == 200 || status == 201, "{opened}");
+    let direct = opened["conversation"]["id"]
+        .as_str()
+        .or_else(|| opened["id"].as_str())
+        .expect("a conversation id")
+        .to_owned();
+    let body = "the-distinctive-body-5d1c9f of a private message";
+    let path = format!("/api/conversations/{direct}/messages");
+    let message = json!({"body": body, "client_id": new_client_id()});
+    let (status, sent) = call(&http, &base, post.clone(), &path, alice, Some(message)).await;
+    assert_eq!(status, 201, "{sent}");
+    let password = "room-password-7e2a41";
+    let room = json!({"name": "secret garden", "password": password});
+    let (status, created) = call(&http, &base, post, "/api/rooms", alice, Some(room)).await;
+    assert_eq!(status, 201, "{created}");
+    let hash: String = {
+        let pool = banter::db::connect(&database.url, 1).await.unwrap();
+        let conn = pool.get().await.unwrap();
+        let row = conn
+            .query_one(
+                "SELECT password_hash FROM conversations WHERE name = 'secret garden'",
+                &[],
+            )
+            .await
+            .unwrap();
+        row.get(0)
+    };
+    let root_key = stored_root_key(&database.url).await;
+    server.kill().await;
+
+    let written = std::fs::read_to_string(&log).expect("the server's log");
+    let _ = std::fs::remove_file(&log);
+    assert!(written.contains("DEBUG"), "the log is at debug:\n{written}");
+    for (what, secret) in [
+        ("a message body", body.to_owned()),
+        ("a room password", password.to_owned()),
+        ("a password hash", hash.clone()),
+        ("the root key (hex)", hex::encode(&root_key)),
+        (
+            "the root key (bytes)",
+            format!("{root_key:?}").trim_matches(['[', ']']).to_owned(),
+        ),
+    ] {
+        assert!(
+            !written.contains(&secret),
+            "{what} is in the log:\n{written}"
+        );
+    }
+    assert!(
+        !written.contains("$argon2id$"),
+        "a password hash is in the log"
+    );
 }
 
 // ---- Item 13 (b): the session root key at rest ----
