@@ -35,6 +35,8 @@ pub struct Settings {
     pub write_statement_timeout: Duration,
     /// `None` runs a single node; the cluster mirror needs it.
     pub redis_url: Option<String>,
+    /// How a `rediss://` server's certificate is checked.
+    pub redis_tls: RedisTls,
     /// Every Redis key and channel starts with this (several deployments, or tests, can
     /// share one Redis).
     pub redis_key_prefix: String,
@@ -60,6 +62,49 @@ pub struct Settings {
     /// that many from the right; entries further left are the client's own claim and are
     /// never used. 0 (the default) takes the connection's peer and ignores the header.
     pub trusted_proxies: usize,
+}
+
+/// TLS to Redis (`rediss://`): the server's certificate and name are verified, against
+/// the system's roots or `REDIS_TLS_CA_FILE`, unless `REDIS_TLS_VERIFY=false`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisTls {
+    /// `REDIS_TLS_VERIFY` (default `true`). `false` encrypts without checking who answers:
+    /// for Heroku Redis, whose certificates are self-signed (app.json sets it).
+    pub verify: bool,
+    /// `REDIS_TLS_CA_FILE`: the PEM certificate(s) of the authority that signed the
+    /// server's, trusted instead of the system's roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for RedisTls {
+    fn default() -> Self {
+        RedisTls {
+            verify: true,
+            ca_file: None,
+        }
+    }
+}
+
+/// `REDIS_TLS_VERIFY` and `REDIS_TLS_CA_FILE`.
+fn redis_tls_from(lookup: Lookup) -> Result<RedisTls, ConfigError> {
+    let verify = match optional(lookup, "REDIS_TLS_VERIFY").as_deref() {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            return Err(ConfigError::Malformed {
+                name: "REDIS_TLS_VERIFY",
+                reason: format!("{other:?} is neither \"true\" nor \"false\""),
+            })
+        }
+    };
+    let ca_file = optional(lookup, "REDIS_TLS_CA_FILE").map(PathBuf::from);
+    if !verify && ca_file.is_some() {
+        return Err(ConfigError::Malformed {
+            name: "REDIS_TLS_CA_FILE",
+            reason: "set, but REDIS_TLS_VERIFY=false checks no certificate".into(),
+        });
+    }
+    Ok(RedisTls { verify, ca_file })
 }
 
 /// The identity provider the server trusts.
@@ -271,6 +316,12 @@ impl Settings {
         let redis_url = optional(lookup, "REDIS_URL")
             .map(|v| url("REDIS_URL", v, &["redis", "rediss"]))
             .transpose()?;
+        if redis_url.as_deref().is_some_and(|u| u.contains('#')) {
+            return Err(ConfigError::Malformed {
+                name: "REDIS_URL",
+                reason: "a #fragment is not read; TLS checks are REDIS_TLS_VERIFY's".into(),
+            });
+        }
         let issuer = url(
             "OIDC_ISSUER",
             required(lookup, "OIDC_ISSUER")?,
@@ -303,6 +354,7 @@ impl Settings {
             statement_timeout: millis(lookup, "DATABASE_STATEMENT_TIMEOUT_MS", 5_000)?,
             write_statement_timeout: millis(lookup, "DATABASE_WRITE_STATEMENT_TIMEOUT_MS", 10_000)?,
             redis_url,
+            redis_tls: redis_tls_from(lookup)?,
             redis_key_prefix: optional(lookup, "REDIS_KEY_PREFIX")
                 .unwrap_or_else(|| "banter:".into()),
             heartbeat_interval: millis(lookup, "CLUSTER_HEARTBEAT_MS", 3_000)?,
@@ -401,6 +453,8 @@ mod tests {
         assert_eq!(s.limits.session_ttl, Duration::from_secs(15 * 60));
         assert_eq!(s.retention, None);
         assert_eq!(s.oidc.email_verified, EmailVerifiedPolicy::Required);
+        assert_eq!(s.redis_tls, RedisTls::default());
+        assert!(s.redis_tls.verify, "TLS to Redis is verified by default");
     }
 
     #[test]
@@ -439,6 +493,8 @@ mod tests {
             ("RETENTION_DAYS", "0"),
             ("OIDC_EMAIL_VERIFIED", "no"),
             ("ROOT_KEY_ENCRYPTION_KEY", "abc"),
+            ("REDIS_TLS_VERIFY", "no"),
+            ("REDIS_URL", "rediss://h:6379/#insecure"),
         ];
         for (name, value) in cases {
             let mut vars: Vec<_> = MINIMAL.to_vec();
@@ -449,6 +505,27 @@ mod tests {
                 other => panic!("{name}={value}: expected malformed, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn redis_tls_is_verified_unless_turned_off_and_never_both() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("REDIS_TLS_VERIFY", "false"));
+        assert!(!settings(&vars).unwrap().redis_tls.verify);
+        vars.push(("REDIS_TLS_CA_FILE", "/etc/redis-ca.pem"));
+        assert!(matches!(
+            settings(&vars),
+            Err(ConfigError::Malformed {
+                name: "REDIS_TLS_CA_FILE",
+                ..
+            })
+        ));
+        vars.retain(|(k, _)| *k != "REDIS_TLS_VERIFY");
+        let tls = settings(&vars).unwrap().redis_tls;
+        assert_eq!(
+            (tls.verify, tls.ca_file),
+            (true, Some(PathBuf::from("/etc/redis-ca.pem")))
+        );
     }
 
     #[test]

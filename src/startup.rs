@@ -117,6 +117,7 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
             let keys = Keys::new(&settings.redis_key_prefix, &settings.node_id);
             let (mirror, healthy) = ClusterMirror::new(
                 url,
+                &settings.redis_tls,
                 keys,
                 registry.clone(),
                 settings.heartbeat_interval,

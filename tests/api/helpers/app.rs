@@ -44,6 +44,7 @@ pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
         statement_timeout: Duration::from_secs(5),
         write_statement_timeout: Duration::from_secs(10),
         redis_url: None,
+        redis_tls: Default::default(),
         redis_key_prefix: "banter:".into(),
         heartbeat_interval: Duration::from_secs(3),
         node_ttl: Duration::from_secs(10),
@@ -90,6 +91,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         database_url,
         _redis_keys: settings.redis_url.clone().map(|url| RedisKeys {
             url,
+            tls: settings.redis_tls.clone(),
             prefix: settings.redis_key_prefix.clone(),
         }),
         settings,
