@@ -113,6 +113,9 @@ pub struct ClusterMirror {
     held: Vec<Envelope>,
     /// A count changed during the rebuild (whose snapshot may miss it): rebuild again.
     dirty: bool,
+    /// The failure keeping the mirror out of sync has been logged (once per outage,
+    /// including one from the very start, such as a certificate that does not verify).
+    failure_logged: bool,
 }
 
 impl ClusterMirror {
@@ -147,13 +150,16 @@ impl ClusterMirror {
                 rebuilding: false,
                 held: Vec::new(),
                 dirty: false,
+                failure_logged: false,
             },
             healthy,
         ))
     }
 
     fn set_unhealthy(&mut self, what: &str, e: &dyn std::error::Error) {
-        if self.healthy.swap(false, Ordering::SeqCst) {
+        let was_healthy = self.healthy.swap(false, Ordering::SeqCst);
+        if was_healthy || !self.failure_logged {
+            self.failure_logged = true;
             log::error!(
                 "cluster mirror lost Redis ({what}): {}",
                 crate::error_chain(e)
@@ -273,6 +279,7 @@ impl Handler<RebuildFinished> for ClusterMirror {
                 if !self.healthy.swap(true, Ordering::SeqCst) {
                     log::info!("cluster mirror of node {} is in sync", self.keys.node);
                 }
+                self.failure_logged = false;
                 self.registry.resync.do_send(ResyncUsers);
             }
             Err(e) => self.set_unhealthy("rebuild", &e),
