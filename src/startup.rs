@@ -98,6 +98,7 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
         Some(url) => Some(Arc::new(
             RedisAllowances::new(
                 url,
+                &settings.redis_tls,
                 Keys::new(&settings.redis_key_prefix, &settings.node_id),
             )
             .context("REDIS_URL is not usable")?,
