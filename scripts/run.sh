@@ -23,7 +23,7 @@ export RUST_LOG="${RUST_LOG:-info}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 
 # The session root key is kept in the banter database, sealed with a key-encryption key
-# (decision 0011): made once here, beside the checkout and never committed, and reused,
+# (decision 0012): made once here, beside the checkout and never committed, and reused,
 # since the stored root key opens with no other.
 if [ -z "${BISCUIT_PRIVATE_KEY:-}" ] && [ -z "${ROOT_KEY_ENCRYPTION_KEY:-}" ]; then
   KEY_FILE="$ROOT/.local/root-key-encryption-key"

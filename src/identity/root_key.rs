@@ -1,4 +1,4 @@
-//! The session root key, and its seal when it is kept in Postgres (decision 0011).
+//! The session root key, and its seal when it is kept in Postgres (decision 0012).
 //!
 //! The key is either configured (`BISCUIT_PRIVATE_KEY`: Postgres holds nothing), or
 //! generated once and stored in `server_keys` for every node, *sealed* with the
