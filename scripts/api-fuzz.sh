@@ -15,7 +15,8 @@ fi
 DB="banter_fuzz_$$"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 psql "$PG_URL_BASE/postgres" -qc "CREATE DATABASE $DB"
-export DATABASE_URL="$PG_URL_BASE/$DB" PORT HOST=127.0.0.1 RUST_LOG=warn \
+ROOT_KEY_ENCRYPTION_KEY=$(openssl rand -hex 32)
+export DATABASE_URL="$PG_URL_BASE/$DB" PORT HOST=127.0.0.1 RUST_LOG=warn ROOT_KEY_ENCRYPTION_KEY \
   OIDC_ISSUER=http://127.0.0.1:9 OIDC_AUDIENCE=http://localhost:8080/api OIDC_CLIENT_ID=banter-web
 mkdir -p test-artifacts
 target/debug/banter serve > test-artifacts/api-fuzz-server.log 2>&1 &

@@ -10,6 +10,7 @@ cd "$ROOT"
 ensure_build_tools
 ensure_postgres
 ensure_redis
+ensure_openssl
 ensure_node
 ensure_node_packages
 ensure_database banter
@@ -20,6 +21,20 @@ export OIDC_AUDIENCE="${OIDC_AUDIENCE:-http://localhost:8080/api}"
 export OIDC_CLIENT_ID="${OIDC_CLIENT_ID:-banter-web}"
 export RUST_LOG="${RUST_LOG:-info}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+
+# The session root key is kept in the banter database, sealed with a key-encryption key
+# (decision 0012): made once here, beside the checkout and never committed, and reused,
+# since the stored root key opens with no other.
+if [ -z "${BISCUIT_PRIVATE_KEY:-}" ] && [ -z "${ROOT_KEY_ENCRYPTION_KEY:-}" ]; then
+  KEY_FILE="$ROOT/.local/root-key-encryption-key"
+  if [ ! -s "$KEY_FILE" ]; then
+    mkdir -p "$(dirname "$KEY_FILE")"
+    (umask 077 && openssl rand -hex 32 > "$KEY_FILE")
+    log "made the key that seals the session root key: ${KEY_FILE#"$ROOT"/}"
+  fi
+  ROOT_KEY_ENCRYPTION_KEY="$(cat "$KEY_FILE")"
+  export ROOT_KEY_ENCRYPTION_KEY
+fi
 
 log "building the web client and the server"
 "$ROOT/scripts/build.sh" all
@@ -49,5 +64,6 @@ for _ in $(seq 1 100); do
 done
 log "Banter is running on http://localhost:$PORT"
 log "open it in two browser profiles and sign in as alice@example.com and bob@example.com"
-log "scripting: DATABASE_URL=$DATABASE_URL target/release/banter token --email alice@example.com"
+log "scripting (with ROOT_KEY_ENCRYPTION_KEY from .local/root-key-encryption-key):"
+log "  DATABASE_URL=$DATABASE_URL OIDC_ISSUER=$OIDC_ISSUER target/release/banter token --email alice@example.com"
 wait -n

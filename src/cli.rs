@@ -4,7 +4,7 @@
 use crate::configuration::{self, Settings};
 use crate::db;
 use crate::minter::{MintFailed, RootKeyMinter};
-use crate::startup::Application;
+use crate::startup::{self, Application};
 use banter_protocol::MintTokens;
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
@@ -21,13 +21,17 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (configured by the environment; see README).
     Serve,
-    /// Apply pending database migrations and exit (Heroku's release phase).
+    /// Apply pending database migrations, check the session root key opens (sealing a
+    /// plaintext one), and exit (Heroku's release phase).
     Migrate,
     /// Mint a session token for a user (created if new), with the root key.
     Token {
-        /// The user's email.
+        /// The user's email: the person of OIDC_ISSUER with it, else one made for it.
+        #[arg(long, required_unless_present = "user_id", conflicts_with = "user_id")]
+        email: Option<String>,
+        /// The user's id instead (when several people share an email).
         #[arg(long)]
-        email: String,
+        user_id: Option<String>,
         /// How long the token lives, e.g. 15m, 1h, 2days.
         #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
         ttl: Duration,
@@ -58,18 +62,33 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             app.run_until_stopped().await.map_err(anyhow::Error::from)?;
         }
         Command::Migrate => {
-            let url = configuration::database_url_from(&|k| std::env::var(k).ok())?;
+            let lookup = |k: &str| std::env::var(k).ok();
+            let url = configuration::database_url_from(&lookup)?;
+            let key = configuration::biscuit_key_from(&lookup)?;
+            let kek = configuration::root_key_encryption_from(&lookup)?;
             let pool = db::connect(&url, 1).await.map_err(anyhow::Error::from)?;
             let applied = db::migrations::run(&pool)
                 .await
                 .map_err(anyhow::Error::from)?;
             log::info!("applied {applied} migrations");
-        }
-        Command::Token { email, ttl } => {
-            let minted = RootKeyMinter::new()
-                .mint_for(&email, ttl)
+            // Heroku's release phase: a root key that cannot be opened fails the release
+            // here, before any dyno of it starts (the running ones keep serving).
+            startup::session_keys(&pool, key.as_deref(), kek.as_ref())
                 .await
-                .map_err(mint_failed)?;
+                .map_err(anyhow::Error::from)?;
+        }
+        Command::Token {
+            email,
+            user_id,
+            ttl,
+        } => {
+            let minter = RootKeyMinter::new();
+            let minted = match (email, user_id) {
+                (_, Some(id)) => minter.mint_for_user(&id, ttl).await,
+                (Some(email), None) => minter.mint_for(&email, ttl).await,
+                (None, None) => unreachable!("clap requires --email or --user-id"),
+            }
+            .map_err(mint_failed)?;
             println!("{}", minted.token);
         }
         Command::Bench(args) => {

@@ -4,6 +4,7 @@
 //! touching the process environment. A missing or malformed setting is a [`ConfigError`]
 //! whose `Display` is the one line `main` prints before exiting.
 
+use crate::identity::{EmailVerifiedPolicy, KeyEncryptionKey};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,6 +35,8 @@ pub struct Settings {
     pub write_statement_timeout: Duration,
     /// `None` runs a single node; the cluster mirror needs it.
     pub redis_url: Option<String>,
+    /// How a `rediss://` server's certificate is checked.
+    pub redis_tls: RedisTls,
     /// Every Redis key and channel starts with this (several deployments, or tests, can
     /// share one Redis).
     pub redis_key_prefix: String,
@@ -43,6 +46,9 @@ pub struct Settings {
     pub oidc: OidcSettings,
     /// Hex Ed25519 root key; `None` means "generate once and share through Postgres".
     pub biscuit_private_key: Option<String>,
+    /// `ROOT_KEY_ENCRYPTION_KEY`: seals the root key kept in Postgres (needed unless
+    /// `biscuit_private_key` is set).
+    pub root_key_encryption: Option<KeyEncryptionKey>,
     /// Origins allowed to open WebSockets; `None` means "the server's own origin".
     pub allowed_origins: Option<Vec<String>>,
     pub static_dir: PathBuf,
@@ -58,6 +64,49 @@ pub struct Settings {
     pub trusted_proxies: usize,
 }
 
+/// TLS to Redis (`rediss://`): the server's certificate and name are verified, against
+/// the system's roots or `REDIS_TLS_CA_FILE`, unless `REDIS_TLS_VERIFY=false`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisTls {
+    /// `REDIS_TLS_VERIFY` (default `true`). `false` encrypts without checking who answers:
+    /// for Heroku Redis, whose certificates are self-signed (app.json sets it).
+    pub verify: bool,
+    /// `REDIS_TLS_CA_FILE`: the PEM certificate(s) of the authority that signed the
+    /// server's, trusted instead of the system's roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for RedisTls {
+    fn default() -> Self {
+        RedisTls {
+            verify: true,
+            ca_file: None,
+        }
+    }
+}
+
+/// `REDIS_TLS_VERIFY` and `REDIS_TLS_CA_FILE`.
+fn redis_tls_from(lookup: Lookup) -> Result<RedisTls, ConfigError> {
+    let verify = match optional(lookup, "REDIS_TLS_VERIFY").as_deref() {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            return Err(ConfigError::Malformed {
+                name: "REDIS_TLS_VERIFY",
+                reason: format!("{other:?} is neither \"true\" nor \"false\""),
+            })
+        }
+    };
+    let ca_file = optional(lookup, "REDIS_TLS_CA_FILE").map(PathBuf::from);
+    if !verify && ca_file.is_some() {
+        return Err(ConfigError::Malformed {
+            name: "REDIS_TLS_CA_FILE",
+            reason: "set, but REDIS_TLS_VERIFY=false checks no certificate".into(),
+        });
+    }
+    Ok(RedisTls { verify, ca_file })
+}
+
 /// The identity provider the server trusts.
 #[derive(Debug, Clone)]
 pub struct OidcSettings {
@@ -66,6 +115,8 @@ pub struct OidcSettings {
     pub audience: String,
     /// Handed to the web client by `/api/config`; the server itself never needs it.
     pub client_id: Option<String>,
+    /// `OIDC_EMAIL_VERIFIED`: `required` (default) or `if-present`.
+    pub email_verified: EmailVerifiedPolicy,
 }
 
 /// Bounds that protect the server and other users from one client (SPEC §7).
@@ -193,13 +244,33 @@ fn url(name: &'static str, value: String, schemes: &[&str]) -> Result<String, Co
     Ok(value)
 }
 
-/// The database URL alone: all that `banter migrate` and `banter token` need.
+/// The database URL alone (`banter migrate` and `banter token` read a few more alone).
 pub fn database_url_from(lookup: Lookup) -> Result<String, ConfigError> {
     url(
         "DATABASE_URL",
         required(lookup, "DATABASE_URL")?,
         &["postgres", "postgresql"],
     )
+}
+
+/// The key that seals the root key kept in Postgres, if set (64 hex digits).
+pub fn root_key_encryption_from(lookup: Lookup) -> Result<Option<KeyEncryptionKey>, ConfigError> {
+    optional(lookup, "ROOT_KEY_ENCRYPTION_KEY")
+        .map(|v| {
+            KeyEncryptionKey::from_hex(&v).ok_or(ConfigError::Malformed {
+                name: "ROOT_KEY_ENCRYPTION_KEY",
+                reason: "expected 64 hexadecimal digits (32 bytes, e.g. `openssl rand -hex 32`)"
+                    .into(),
+            })
+        })
+        .transpose()
+}
+
+/// The issuer alone, if set (`banter token` mints for that provider's people).
+pub fn oidc_issuer_from(lookup: Lookup) -> Result<Option<String>, ConfigError> {
+    optional(lookup, "OIDC_ISSUER")
+        .map(|v| url("OIDC_ISSUER", v, &["http", "https"]))
+        .transpose()
 }
 
 /// The optional root key, checked for shape (64 hex digits).
@@ -214,6 +285,18 @@ pub fn biscuit_key_from(lookup: Lookup) -> Result<Option<String>, ConfigError> {
         });
     }
     Ok(Some(key))
+}
+
+/// `OIDC_EMAIL_VERIFIED`: whether a sign-in needs the provider's `email_verified: true`.
+fn email_verified_from(lookup: Lookup) -> Result<EmailVerifiedPolicy, ConfigError> {
+    match optional(lookup, "OIDC_EMAIL_VERIFIED").as_deref() {
+        None | Some("required") => Ok(EmailVerifiedPolicy::Required),
+        Some("if-present") => Ok(EmailVerifiedPolicy::IfPresent),
+        Some(other) => Err(ConfigError::Malformed {
+            name: "OIDC_EMAIL_VERIFIED",
+            reason: format!("{other:?} is neither \"required\" nor \"if-present\""),
+        }),
+    }
 }
 
 impl Settings {
@@ -233,6 +316,12 @@ impl Settings {
         let redis_url = optional(lookup, "REDIS_URL")
             .map(|v| url("REDIS_URL", v, &["redis", "rediss"]))
             .transpose()?;
+        if redis_url.as_deref().is_some_and(|u| u.contains('#')) {
+            return Err(ConfigError::Malformed {
+                name: "REDIS_URL",
+                reason: "a #fragment is not read; TLS checks are REDIS_TLS_VERIFY's".into(),
+            });
+        }
         let issuer = url(
             "OIDC_ISSUER",
             required(lookup, "OIDC_ISSUER")?,
@@ -265,6 +354,7 @@ impl Settings {
             statement_timeout: millis(lookup, "DATABASE_STATEMENT_TIMEOUT_MS", 5_000)?,
             write_statement_timeout: millis(lookup, "DATABASE_WRITE_STATEMENT_TIMEOUT_MS", 10_000)?,
             redis_url,
+            redis_tls: redis_tls_from(lookup)?,
             redis_key_prefix: optional(lookup, "REDIS_KEY_PREFIX")
                 .unwrap_or_else(|| "banter:".into()),
             heartbeat_interval: millis(lookup, "CLUSTER_HEARTBEAT_MS", 3_000)?,
@@ -273,8 +363,10 @@ impl Settings {
                 issuer,
                 audience: required(lookup, "OIDC_AUDIENCE")?,
                 client_id: optional(lookup, "OIDC_CLIENT_ID"),
+                email_verified: email_verified_from(lookup)?,
             },
             biscuit_private_key: biscuit_key_from(lookup)?,
+            root_key_encryption: root_key_encryption_from(lookup)?,
             allowed_origins,
             static_dir: optional(lookup, "STATIC_DIR")
                 .unwrap_or_else(|| "./static".into())
@@ -360,6 +452,9 @@ mod tests {
         assert_eq!(s.oidc.issuer, "https://tenant.example.com/");
         assert_eq!(s.limits.session_ttl, Duration::from_secs(15 * 60));
         assert_eq!(s.retention, None);
+        assert_eq!(s.oidc.email_verified, EmailVerifiedPolicy::Required);
+        assert_eq!(s.redis_tls, RedisTls::default());
+        assert!(s.redis_tls.verify, "TLS to Redis is verified by default");
     }
 
     #[test]
@@ -396,6 +491,10 @@ mod tests {
             ("ALLOWED_ORIGINS", "not a url"),
             ("SESSION_TTL_SECS", "5"),
             ("RETENTION_DAYS", "0"),
+            ("OIDC_EMAIL_VERIFIED", "no"),
+            ("ROOT_KEY_ENCRYPTION_KEY", "abc"),
+            ("REDIS_TLS_VERIFY", "no"),
+            ("REDIS_URL", "rediss://h:6379/#insecure"),
         ];
         for (name, value) in cases {
             let mut vars: Vec<_> = MINIMAL.to_vec();
@@ -406,6 +505,27 @@ mod tests {
                 other => panic!("{name}={value}: expected malformed, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn redis_tls_is_verified_unless_turned_off_and_never_both() {
+        let mut vars = MINIMAL.to_vec();
+        vars.push(("REDIS_TLS_VERIFY", "false"));
+        assert!(!settings(&vars).unwrap().redis_tls.verify);
+        vars.push(("REDIS_TLS_CA_FILE", "/etc/redis-ca.pem"));
+        assert!(matches!(
+            settings(&vars),
+            Err(ConfigError::Malformed {
+                name: "REDIS_TLS_CA_FILE",
+                ..
+            })
+        ));
+        vars.retain(|(k, _)| *k != "REDIS_TLS_VERIFY");
+        let tls = settings(&vars).unwrap().redis_tls;
+        assert_eq!(
+            (tls.verify, tls.ca_file),
+            (true, Some(PathBuf::from("/etc/redis-ca.pem")))
+        );
     }
 
     #[test]

@@ -69,8 +69,8 @@
 //! [`protocol`] (events into text frames), [`actors`] (with each client command in
 //! `actors/user/cmd/`), [`chat`] (the actions), [`db`] (queries and writes), [`cluster`]
 //! (Redis: `presence_redis`, `broker_redis`, `heartbeat`, `allowance_redis`, the `mirror`
-//! actor), [`routes`]
-//! (HTTP), [`metrics`], [`retention`] (optional deletion of old messages), [`cli`] (the
+//! actor), [`routes`] (HTTP), [`logging`] (the log, with ceilings for crates that would
+//! log secrets), [`metrics`], [`retention`] (optional deletion of old messages), [`cli`] (the
 //! command line). Rooms are conversations with members (`chat/rooms.rs`, `db/rooms.rs`,
 //! `db/writes/rooms.rs`); search is `db/search.rs`.
 
@@ -82,6 +82,7 @@ pub mod configuration;
 pub mod db;
 pub mod domain;
 pub mod identity;
+pub mod logging;
 pub mod metrics;
 pub mod minter;
 pub mod protocol;

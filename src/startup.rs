@@ -9,7 +9,7 @@ use crate::cluster::mirror::Depart;
 use crate::cluster::{ClusterMirror, Keys, RedisAllowances};
 use crate::configuration::Settings;
 use crate::db::{self, Pool};
-use crate::identity::{OidcVerifier, SessionKeys};
+use crate::identity::{KeyEncryptionKey, OidcVerifier, RootKeyError, SessionKeys};
 use crate::metrics::Metrics;
 use crate::protocol::close;
 use crate::routes::{self, AppState};
@@ -29,15 +29,14 @@ pub struct Application {
     shutdown: Shutdown,
 }
 
-/// The session-token root key: configured, or generated once and shared via Postgres.
-pub async fn session_keys(pool: &Pool, configured: Option<&str>) -> anyhow::Result<SessionKeys> {
-    let bytes = match configured {
-        Some(hex_key) => hex::decode(hex_key).context("BISCUIT_PRIVATE_KEY is not hex")?,
-        None => db::keys::root_key_or_store(pool, &SessionKeys::generate_private_bytes())
-            .await
-            .context("reading the shared session key from Postgres")?,
-    };
-    SessionKeys::from_private_bytes(&bytes).context("the session root key is malformed")
+/// The session-token root key: configured, or generated once and shared via Postgres,
+/// sealed with `kek` there (identity/root_key.rs).
+pub async fn session_keys(
+    pool: &Pool,
+    configured: Option<&str>,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<SessionKeys, RootKeyError> {
+    crate::identity::root_key::load(pool, configured, kek).await
 }
 
 /// The running actors, and what the routes need of them.
@@ -99,6 +98,7 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
         Some(url) => Some(Arc::new(
             RedisAllowances::new(
                 url,
+                &settings.redis_tls,
                 Keys::new(&settings.redis_key_prefix, &settings.node_id),
             )
             .context("REDIS_URL is not usable")?,
@@ -118,6 +118,7 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
             let keys = Keys::new(&settings.redis_key_prefix, &settings.node_id);
             let (mirror, healthy) = ClusterMirror::new(
                 url,
+                &settings.redis_tls,
                 keys,
                 registry.clone(),
                 settings.heartbeat_interval,
@@ -167,7 +168,14 @@ impl Application {
         if applied > 0 {
             log::info!("applied {applied} migrations");
         }
-        let keys = Arc::new(session_keys(&pool, settings.biscuit_private_key.as_deref()).await?);
+        let keys = Arc::new(
+            session_keys(
+                &pool,
+                settings.biscuit_private_key.as_deref(),
+                settings.root_key_encryption.as_ref(),
+            )
+            .await?,
+        );
         let metrics = Metrics::new();
         let Actors {
             registry,
@@ -191,6 +199,7 @@ impl Application {
         let oidc = Arc::new(OidcVerifier::new(
             settings.oidc.issuer.clone(),
             settings.oidc.audience.clone(),
+            settings.oidc.email_verified,
         ));
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;

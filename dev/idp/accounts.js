@@ -15,12 +15,21 @@ export function accountIdFor(input) {
   return email;
 }
 
+/**
+ * Whether the account's email counts as verified: every one does, except addresses whose
+ * local part ends in `+unverified` (eve+unverified@example.com), which stand for someone
+ * who never opened the provider's confirmation link (Banter refuses their sign-in).
+ */
+export function emailVerified(accountId) {
+  return !accountId.split('@')[0].endsWith('+unverified');
+}
+
 /** Claims of an account, as Auth0 gives them for a database user. */
 export function claimsFor(accountId) {
   return {
     sub: accountId,
     email: accountId,
-    email_verified: true,
+    email_verified: emailVerified(accountId),
     name: accountId,
     nickname: accountId.split('@')[0],
   };

@@ -89,9 +89,12 @@ export function createProvider(config, keys) {
     // not only in the userinfo response.
     conformIdTokenClaims: false,
     findAccount,
-    // The Banter API reads the user's email from the access token.
+    // The Banter API reads the user's email, and whether it is verified, from the
+    // access token (as an Auth0 post-login Action puts them there).
     async extraTokenClaims(_ctx, token) {
-      return token.accountId ? { email: claimsFor(token.accountId).email } : undefined;
+      if (!token.accountId) return undefined;
+      const { email, email_verified } = claimsFor(token.accountId);
+      return { email, email_verified };
     },
     extraParams: {
       // oidc-client-ts sends Auth0's `audience`; accept it when it names the API.

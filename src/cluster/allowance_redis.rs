@@ -7,10 +7,11 @@
 
 use super::error::ClusterError;
 use super::keys::Keys;
-use super::mirror::client_url;
+use super::mirror::redis_client;
 use super::presence_redis::RedisPool;
 use super::scripts;
 use crate::chat::allowance::{Action, Rate, SharedAllowances, SharedError};
+use crate::configuration::RedisTls;
 use crate::domain::UserId;
 use bb8_redis::RedisConnectionManager;
 use futures_util::future::BoxFuture;
@@ -27,8 +28,10 @@ pub struct RedisAllowances {
 
 impl RedisAllowances {
     /// Connects lazily (a Redis that is down at start-up is an outage like any other).
-    pub fn new(url: &str, keys: Keys) -> Result<Self, ClusterError> {
-        let manager = RedisConnectionManager::new(client_url(url).as_str())?;
+    /// TLS is verified as `tls` says (`redis_client`).
+    pub fn new(url: &str, tls: &RedisTls, keys: Keys) -> Result<Self, ClusterError> {
+        let client = redis_client(url, tls)?;
+        let manager = RedisConnectionManager::new(client.get_connection_info().clone())?;
         let pool = bb8::Pool::builder()
             .max_size(4)
             .connection_timeout(ANSWER_WITHIN)

@@ -38,10 +38,14 @@ pub(super) async fn subscribe_loop(
     mirror: Recipient<Subscriber>,
 ) {
     let mut backoff = Duration::from_millis(100);
+    // The first failure of an outage is logged with its cause (a certificate that does
+    // not verify, say), the retries only at debug.
+    let mut reported = false;
     while mirror.connected() {
         match subscribe(&client, &channel).await {
             Ok(mut pubsub) => {
                 backoff = Duration::from_millis(100);
+                reported = false;
                 mirror.do_send(Subscriber::Subscribed);
                 let mut messages = pubsub.on_message();
                 while let Some(message) = messages.next().await {
@@ -56,8 +60,16 @@ pub(super) async fn subscribe_loop(
                 }
                 mirror.do_send(Subscriber::Lost);
             }
-            Err(e) => {
+            Err(e) if reported => {
                 log::debug!("subscribe failed: {e}");
+                mirror.do_send(Subscriber::Lost);
+            }
+            Err(e) => {
+                log::warn!(
+                    "cluster subscriber cannot reach Redis: {}",
+                    crate::error_chain(&e)
+                );
+                reported = true;
                 mirror.do_send(Subscriber::Lost);
             }
         }

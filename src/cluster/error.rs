@@ -13,4 +13,11 @@ pub enum ClusterError {
     Pool(#[from] bb8::RunError<redis::RedisError>),
     #[error("the registry is gone")]
     Registry(#[from] MailboxError),
+    /// `REDIS_TLS_CA_FILE` could not be read.
+    #[error("reading REDIS_TLS_CA_FILE {path:?}")]
+    CaFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }

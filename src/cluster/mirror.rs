@@ -23,6 +23,7 @@ use super::presence_redis::{self, RedisPool};
 use super::registry_link::{
     ClusterEventReceived, GetLocalCounts, OnlineSetReplaced, RegistryLink, ResyncUsers,
 };
+use crate::configuration::RedisTls;
 use crate::domain::User;
 use actix::prelude::*;
 use bb8_redis::RedisConnectionManager;
@@ -30,13 +31,29 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Heroku's Redis speaks TLS with a self-signed certificate: accept it unless the URL
-/// already says how to verify.
-pub fn client_url(url: &str) -> String {
-    if url.starts_with("rediss://") && !url.contains('#') {
-        format!("{url}#insecure")
-    } else {
-        url.to_owned()
+/// A client for the Redis at `url`. Over TLS (`rediss://`) the server's certificate and
+/// name are verified (against the system's roots, or `tls.ca_file`) unless `tls.verify`
+/// is off, the explicit opt-out for Heroku Redis's self-signed certificates.
+pub fn redis_client(url: &str, tls: &RedisTls) -> Result<redis::Client, ClusterError> {
+    if !url.starts_with("rediss://") {
+        return Ok(redis::Client::open(url)?);
+    }
+    if !tls.verify {
+        return Ok(redis::Client::open(format!("{url}#insecure"))?);
+    }
+    match &tls.ca_file {
+        None => Ok(redis::Client::open(url)?),
+        Some(path) => {
+            let root_cert = std::fs::read(path).map_err(|source| ClusterError::CaFile {
+                path: path.clone(),
+                source,
+            })?;
+            let certificates = redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root_cert),
+            };
+            Ok(redis::Client::build_with_tls(url, certificates)?)
+        }
     }
 }
 
@@ -96,6 +113,9 @@ pub struct ClusterMirror {
     held: Vec<Envelope>,
     /// A count changed during the rebuild (whose snapshot may miss it): rebuild again.
     dirty: bool,
+    /// The failure keeping the mirror out of sync has been logged (once per outage,
+    /// including one from the very start, such as a certificate that does not verify).
+    failure_logged: bool,
 }
 
 impl ClusterMirror {
@@ -103,14 +123,14 @@ impl ClusterMirror {
     /// `registry` is the node's PresenceRegistry (its address, or a [`RegistryLink`]).
     pub fn new(
         url: &str,
+        tls: &RedisTls,
         keys: Keys,
         registry: impl Into<RegistryLink>,
         heartbeat_interval: Duration,
         node_ttl: Duration,
     ) -> Result<(ClusterMirror, Arc<AtomicBool>), ClusterError> {
-        let url = client_url(url);
-        let client = redis::Client::open(url.as_str())?;
-        let manager = RedisConnectionManager::new(url.as_str())?;
+        let client = redis_client(url, tls)?;
+        let manager = RedisConnectionManager::new(client.get_connection_info().clone())?;
         let pool = bb8::Pool::builder()
             .max_size(4)
             .connection_timeout(Duration::from_secs(3))
@@ -130,13 +150,16 @@ impl ClusterMirror {
                 rebuilding: false,
                 held: Vec::new(),
                 dirty: false,
+                failure_logged: false,
             },
             healthy,
         ))
     }
 
     fn set_unhealthy(&mut self, what: &str, e: &dyn std::error::Error) {
-        if self.healthy.swap(false, Ordering::SeqCst) {
+        let was_healthy = self.healthy.swap(false, Ordering::SeqCst);
+        if was_healthy || !self.failure_logged {
+            self.failure_logged = true;
             log::error!(
                 "cluster mirror lost Redis ({what}): {}",
                 crate::error_chain(e)
@@ -256,6 +279,7 @@ impl Handler<RebuildFinished> for ClusterMirror {
                 if !self.healthy.swap(true, Ordering::SeqCst) {
                     log::info!("cluster mirror of node {} is in sync", self.keys.node);
                 }
+                self.failure_logged = false;
                 self.registry.resync.do_send(ResyncUsers);
             }
             Err(e) => self.set_unhealthy("rebuild", &e),

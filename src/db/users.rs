@@ -33,22 +33,54 @@ pub async fn upsert(
     Ok(user(&row))
 }
 
-/// The person with this email (the oldest, should a provider reuse one), or a new one
-/// recorded under [`CLI_ISSUER`]. Used by `banter token`.
-pub async fn find_or_create_by_email(pool: &Pool, email: &str) -> Result<User, DbError> {
+/// Whom an operator's `banter token --email` mints for.
+#[derive(Debug)]
+pub enum MintTarget {
+    /// The one person: of the configured issuer, else the one `banter token` recorded
+    /// under [`CLI_ISSUER`] (created now if new).
+    Found(User),
+    /// Several people of the configured issuer have this email (a provider with two
+    /// logins for one address): the operator has to say which.
+    Several(Vec<User>),
+    /// No issuer is configured, and people who sign in through a provider have this
+    /// email: which of them is meant cannot be told, and a new account would be a double.
+    NeedsIssuer,
+}
+
+/// Finds whom `banter token --email` is for. Only people of `issuer` (the deployment's
+/// `OIDC_ISSUER`) count: an account another provider (an old tenant, say) made with the
+/// same email is somebody else.
+pub async fn mint_target(
+    pool: &Pool,
+    issuer: Option<&str>,
+    email: &str,
+) -> Result<MintTarget, DbError> {
     let conn = pool.get().await?;
-    if let Some(row) = conn
-        .query_opt(
-            "SELECT id, email FROM users WHERE lower(email) = lower($1)
-             ORDER BY created_at LIMIT 1",
-            &[&email],
+    let rows = conn
+        .query(
+            "SELECT id, email, issuer FROM users
+             WHERE lower(email) = lower($1) AND issuer <> $2
+             ORDER BY created_at",
+            &[&email, &CLI_ISSUER],
         )
-        .await?
-    {
-        return Ok(user(&row));
-    }
+        .await?;
     drop(conn);
-    upsert(pool, CLI_ISSUER, &email.to_lowercase(), email).await
+    let mut ours: Vec<User> = match issuer {
+        Some(issuer) => rows
+            .iter()
+            .filter(|r| r.get::<_, &str>("issuer") == issuer)
+            .map(user)
+            .collect(),
+        None if rows.is_empty() => Vec::new(),
+        None => return Ok(MintTarget::NeedsIssuer),
+    };
+    match ours.len() {
+        0 => Ok(MintTarget::Found(
+            upsert(pool, CLI_ISSUER, &email.to_lowercase(), email).await?,
+        )),
+        1 => Ok(MintTarget::Found(ours.remove(0))),
+        _ => Ok(MintTarget::Several(ours)),
+    }
 }
 
 pub async fn get(pool: &Pool, id: UserId) -> Result<Option<User>, DbError> {

@@ -5,6 +5,11 @@
 //! refetch, at most once a minute, so a key rotation is picked up without letting junk
 //! tokens hammer the provider. Only RS256 and ES256 are accepted: `alg: none` and the
 //! HMAC family never reach signature checking.
+//!
+//! The email is the identity other people see, so it counts only when the provider vouches
+//! for it: `email_verified` must be `true` (see [`EmailVerifiedPolicy`]). The email and
+//! its `email_verified` are taken together, from the token when it carries both, else from
+//! the userinfo endpoint.
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -33,6 +38,10 @@ pub enum OidcError {
     Invalid(#[source] jsonwebtoken::errors::Error),
     #[error("access token carries no email and the userinfo endpoint gave none")]
     NoEmail,
+    /// The provider does not say the person owns the email (`email_verified` is not
+    /// `true`): anyone could otherwise appear to others under an address they typed.
+    #[error("the identity provider has not verified this account's email address; verify it there, then sign in again")]
+    EmailNotVerified,
     /// The provider could not be reached or answered nonsense: our problem, not the client's.
     #[error("GET {url} failed")]
     Provider {
@@ -65,6 +74,48 @@ impl OidcError {
     }
 }
 
+/// Whether a sign-in needs the provider's `email_verified: true` (`OIDC_EMAIL_VERIFIED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EmailVerifiedPolicy {
+    /// `required` (the default): only an email the provider says is verified signs in.
+    #[default]
+    Required,
+    /// `if-present`: for providers that never send the claim (they only issue addresses
+    /// they own). An email the provider says is *not* verified is still refused.
+    IfPresent,
+}
+
+/// What the provider said about the email: `email_verified` as a boolean, or the string
+/// `"true"`/`"false"` some userinfo endpoints send; anything else counts as unsaid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Verified {
+    Yes,
+    No,
+    #[default]
+    Unsaid,
+}
+
+impl<'de> Deserialize<'de> for Verified {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Bool(true) => Verified::Yes,
+            serde_json::Value::Bool(false) => Verified::No,
+            serde_json::Value::String(s) if s == "true" => Verified::Yes,
+            serde_json::Value::String(s) if s == "false" => Verified::No,
+            _ => Verified::Unsaid,
+        })
+    }
+}
+
+impl EmailVerifiedPolicy {
+    fn admits(self, verified: Verified) -> bool {
+        match self {
+            EmailVerifiedPolicy::Required => verified == Verified::Yes,
+            EmailVerifiedPolicy::IfPresent => verified != Verified::No,
+        }
+    }
+}
+
 /// The person a valid access token speaks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedIdentity {
@@ -84,11 +135,15 @@ struct Discovery {
 struct Claims {
     sub: String,
     email: Option<String>,
+    #[serde(default)]
+    email_verified: Verified,
 }
 
 #[derive(Debug, Deserialize)]
 struct UserInfo {
     email: Option<String>,
+    #[serde(default)]
+    email_verified: Verified,
 }
 
 struct CachedKey {
@@ -107,12 +162,13 @@ struct Cache {
 pub struct OidcVerifier {
     issuer: String,
     audience: String,
+    email_verified: EmailVerifiedPolicy,
     http: reqwest::Client,
     cache: Mutex<Cache>,
 }
 
 impl OidcVerifier {
-    pub fn new(issuer: String, audience: String) -> Self {
+    pub fn new(issuer: String, audience: String, email_verified: EmailVerifiedPolicy) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -120,6 +176,7 @@ impl OidcVerifier {
         OidcVerifier {
             issuer,
             audience,
+            email_verified,
             http,
             cache: Mutex::new(Cache::default()),
         }
@@ -180,7 +237,8 @@ impl OidcVerifier {
         Ok(())
     }
 
-    /// Verifies signature, `iss`, `aud`, `exp` and `nbf`, then finds the email.
+    /// Verifies signature, `iss`, `aud`, `exp` and `nbf`, then finds the email and checks
+    /// that the provider vouches for it.
     pub async fn verify(&self, token: &str) -> Result<VerifiedIdentity, OidcError> {
         let header = jsonwebtoken::decode_header(token).map_err(OidcError::Malformed)?;
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
@@ -214,13 +272,24 @@ impl OidcVerifier {
         validation.leeway = LEEWAY_SECONDS;
         let data =
             jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(OidcError::Invalid)?;
-        let email = match data.claims.email.filter(|e| !e.is_empty()) {
-            Some(email) => email,
-            None => self.userinfo_email(userinfo, token).await?,
+        let claims = data.claims;
+        let in_token = claims.email.filter(|e| !e.is_empty());
+        let (email, verified) = match (in_token, claims.email_verified) {
+            (Some(email), verified) if verified != Verified::Unsaid => (email, verified),
+            // A provider that never sends the claim: no need to ask userinfo about it.
+            (Some(email), verified) if self.email_verified == EmailVerifiedPolicy::IfPresent => {
+                (email, verified)
+            }
+            // The token has no email, or does not say whether it is verified: both come
+            // from userinfo, together.
+            _ => self.userinfo_email(userinfo, token).await?,
         };
+        if !self.email_verified.admits(verified) {
+            return Err(OidcError::EmailNotVerified);
+        }
         Ok(VerifiedIdentity {
             issuer: self.issuer.clone(),
-            subject: data.claims.sub,
+            subject: claims.sub,
             email,
         })
     }
@@ -229,7 +298,7 @@ impl OidcVerifier {
         &self,
         endpoint: Option<String>,
         token: &str,
-    ) -> Result<String, OidcError> {
+    ) -> Result<(String, Verified), OidcError> {
         let endpoint = endpoint.ok_or(OidcError::NoEmail)?;
         let response = self
             .http
@@ -243,8 +312,42 @@ impl OidcVerifier {
             .json()
             .await
             .map_err(OidcError::provider(&endpoint))?;
-        info.email
+        let email = info
+            .email
             .filter(|e| !e.is_empty())
-            .ok_or(OidcError::NoEmail)
+            .ok_or(OidcError::NoEmail)?;
+        Ok((email, info.email_verified))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verified(json: &str) -> Verified {
+        serde_json::from_str::<UserInfo>(json)
+            .map(|i| i.email_verified)
+            .unwrap_or_else(|e| panic!("{json}: {e}"))
+    }
+
+    #[test]
+    fn email_verified_is_read_as_a_boolean_or_its_string() {
+        assert_eq!(verified(r#"{"email_verified": true}"#), Verified::Yes);
+        assert_eq!(verified(r#"{"email_verified": "true"}"#), Verified::Yes);
+        assert_eq!(verified(r#"{"email_verified": false}"#), Verified::No);
+        assert_eq!(verified(r#"{"email_verified": "false"}"#), Verified::No);
+        assert_eq!(verified(r#"{}"#), Verified::Unsaid);
+        assert_eq!(verified(r#"{"email_verified": null}"#), Verified::Unsaid);
+        assert_eq!(verified(r#"{"email_verified": 1}"#), Verified::Unsaid);
+    }
+
+    #[test]
+    fn only_a_verified_email_passes_unless_the_claim_is_never_sent() {
+        let required = EmailVerifiedPolicy::Required;
+        let if_present = EmailVerifiedPolicy::IfPresent;
+        assert!(required.admits(Verified::Yes));
+        assert!(!required.admits(Verified::No) && !required.admits(Verified::Unsaid));
+        assert!(if_present.admits(Verified::Yes) && if_present.admits(Verified::Unsaid));
+        assert!(!if_present.admits(Verified::No));
     }
 }

@@ -15,6 +15,10 @@ use serde_json::json;
 pub enum ApiError {
     #[error("{0}")]
     Unauthorized(String),
+    /// The provider's token is good but does not vouch for the email (403
+    /// `email_unverified`).
+    #[error("{0}")]
+    EmailUnverified(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -61,6 +65,7 @@ impl ApiError {
     fn code(&self) -> ErrorCode {
         match self {
             ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::EmailUnverified(_) => ErrorCode::EmailUnverified,
             ApiError::BadRequest(_) => ErrorCode::BadRequest,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::NotFound(_) => ErrorCode::NotFound,
@@ -75,7 +80,9 @@ impl ApiError {
 /// The HTTP status of each protocol error code.
 pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::Blocked | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::Blocked | ErrorCode::Forbidden | ErrorCode::EmailUnverified => {
+            StatusCode::FORBIDDEN
+        }
         ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -6,6 +6,7 @@ use super::bodies::{ConfigBody, ErrorBody, SessionBody};
 use super::error::{ApiError, Internal};
 use super::AppState;
 use crate::db;
+use crate::identity::OidcError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 #[utoipa::path(
@@ -25,7 +26,7 @@ pub async fn config(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(
     tag = "session",
     description = "Trades the identity provider's access token (Bearer) for a Banter session token; signs the person up on first sight.",
-    responses((status = 201, description = "A session token", body = SessionBody), (status = 401, description = "No, or a refused, provider token", body = ErrorBody), (status = 503, description = "The provider or storage is unreachable", body = ErrorBody)),
+    responses((status = 201, description = "A session token", body = SessionBody), (status = 401, description = "No, or a refused, provider token", body = ErrorBody), (status = 403, description = "The provider does not say the email is verified (`email_unverified`)", body = ErrorBody), (status = 503, description = "The provider or storage is unreachable", body = ErrorBody)),
     security(("provider" = []))
 )]
 #[post("/api/session")]
@@ -37,7 +38,10 @@ pub async fn create_session(
         ApiError::Unauthorized("a Bearer provider access token is required".into())
     })?;
     let identity = state.oidc.verify(token).await.map_err(|e| {
-        if e.is_client_error() {
+        if matches!(e, OidcError::EmailNotVerified) {
+            log::info!("refused sign-in: {e}");
+            ApiError::EmailUnverified(e.to_string())
+        } else if e.is_client_error() {
             log::info!("refused provider token: {}", crate::error_chain(&e));
             ApiError::Unauthorized(e.to_string())
         } else {

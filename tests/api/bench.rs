@@ -12,6 +12,7 @@ async fn run_bench(args: &[&str], env: &[(&str, &str)]) -> Value {
         .arg("bench")
         .args(args)
         .env_remove("DATABASE_URL")
+        .env_remove("ROOT_KEY_ENCRYPTION_KEY")
         .env("RUST_LOG", "warn");
     for (key, value) in env {
         command.env(key, value);
@@ -34,7 +35,8 @@ async fn bench(app: &TestApp, server: &ServerProcess, args: &[&str]) -> Value {
     let url = format!("http://127.0.0.1:{}", server.port);
     let mut args = args.to_vec();
     args.extend(["--server", &url]);
-    run_bench(&args, &[("DATABASE_URL", &app.database_url)]).await
+    let sealing = ("ROOT_KEY_ENCRYPTION_KEY", TEST_ROOT_KEY_ENCRYPTION_KEY);
+    run_bench(&args, &[("DATABASE_URL", &app.database_url), sealing]).await
 }
 
 #[actix_web::test]
@@ -164,7 +166,11 @@ async fn the_generator_starts_two_nodes_itself_and_loses_nothing_across_them() {
             "--duration",
             "2s",
         ],
-        &[("DATABASE_URL", &app.database_url), ("REDIS_URL", &redis)],
+        &[
+            ("DATABASE_URL", &app.database_url),
+            ("REDIS_URL", &redis),
+            ("ROOT_KEY_ENCRYPTION_KEY", TEST_ROOT_KEY_ENCRYPTION_KEY),
+        ],
     )
     .await;
     assert_eq!(dm["nodes"], 2, "{dm}");

@@ -12,8 +12,20 @@ async fn two_nodes() -> (TestApp, Node, Node) {
 /// Node "a" (the TestApp) and node "b", in this process, on the Redis at `redis`, with a
 /// key prefix of their own.
 async fn two_nodes_on(redis: &str) -> (TestApp, Node, Node) {
+    two_nodes_with(redis, |_| {}).await
+}
+
+/// [`two_nodes_on`], with `tweak` applied to both nodes' settings.
+async fn two_nodes_with(
+    redis: &str,
+    tweak: impl FnOnce(&mut banter::configuration::Settings),
+) -> (TestApp, Node, Node) {
     let prefix = test_prefix();
-    let app = spawn_app_with(|s| cluster(s, redis, &prefix, "a")).await;
+    let app = spawn_app_with(|s| {
+        cluster(s, redis, &prefix, "a");
+        tweak(s);
+    })
+    .await;
     let a = app.node();
     a.wait_ready(&app.http).await;
     let b = app.spawn_peer("b").await;
@@ -298,7 +310,7 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
 }
 
 #[actix_web::test]
-async fn rediss_with_a_self_signed_certificate_works() {
+async fn rediss_with_a_self_signed_certificate_works_with_the_explicit_opt_out() {
     let certs = Certificates::make("tls");
     // The authority's own certificate is self-signed: Redis presents exactly that.
     let (cert, key) = (certs.dir.join("ca.crt"), certs.dir.join("ca.key"));
@@ -316,7 +328,11 @@ async fn rediss_with_a_self_signed_certificate_works() {
         "no".into(),
     ];
     let _redis = RedisServer::start(port, args).await;
-    let (app, a, b) = two_nodes_on(&format!("rediss://127.0.0.1:{port}")).await;
+    // Heroku Redis's way (app.json sets REDIS_TLS_VERIFY=false); tls.rs tests the default.
+    let (app, a, b) = two_nodes_with(&format!("rediss://127.0.0.1:{port}"), |s| {
+        s.redis_tls.verify = false;
+    })
+    .await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
     let (mut bob_b, _) = app.window_at(&b, &bob).await;

@@ -168,9 +168,13 @@ async fn a_tampered_or_expired_session_token_is_refused() {
     assert_eq!(body["error"]["code"], "unauthorized");
 
     // A token minted by the same root key but already expired (expiry rounds up to a second).
-    let keys = banter::startup::session_keys(&pool(&app).await, None)
-        .await
-        .unwrap();
+    let keys = banter::startup::session_keys(
+        &pool(&app).await,
+        None,
+        app.settings.root_key_encryption.as_ref(),
+    )
+    .await
+    .unwrap();
     let user = banter::domain::User {
         id: banter::domain::UserId::parse(&alice.id).unwrap(),
         email: alice.email.clone(),
@@ -209,12 +213,12 @@ async fn config_tells_the_web_client_where_to_sign_in() {
 async fn banter_token_mints_a_session_for_an_existing_or_new_user() {
     let app = spawn_app().await;
     let alice = app.sign_in("alice@example.com").await;
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"))
-        .args(["token", "--email", "alice@example.com", "--ttl", "1h"])
-        .env("DATABASE_URL", &app.database_url)
-        .env_remove("BISCUIT_PRIVATE_KEY")
-        .output();
-    let output = tokio::time::timeout(WAIT, output).await.unwrap().unwrap();
+    let output = app
+        .banter_token(
+            &["--email", "alice@example.com", "--ttl", "1h"],
+            &app.operator_env(),
+        )
+        .await;
     assert!(
         output.status.success(),
         "{}",
@@ -228,11 +232,15 @@ async fn banter_token_mints_a_session_for_an_existing_or_new_user() {
         "the operator's token is for the same person"
     );
 
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"))
-        .args(["token", "--email", "loadtest-1@example.com"])
-        .env("DATABASE_URL", &app.database_url)
-        .output();
-    let output = tokio::time::timeout(WAIT, output).await.unwrap().unwrap();
+    // A new person needs no issuer: only the database (and the key).
+    let env: Vec<_> = app
+        .operator_env()
+        .into_iter()
+        .filter(|(k, _)| *k != "OIDC_ISSUER")
+        .collect();
+    let output = app
+        .banter_token(&["--email", "loadtest-1@example.com"], &env)
+        .await;
     let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
     let (status, me) = app.get("/api/me", &token).await;
     assert_eq!(status, 200);

@@ -511,7 +511,10 @@ async fn an_operator_can_start_the_client_with_an_email_instead_of_a_token() {
     let mut term = Terminal::start_with_env(
         &app.address,
         &["--email", "operator@example.com", "--ttl", "5m"],
-        &[("DATABASE_URL", app.database_url.as_str())],
+        &[
+            ("DATABASE_URL", app.database_url.as_str()),
+            ("ROOT_KEY_ENCRYPTION_KEY", TEST_ROOT_KEY_ENCRYPTION_KEY),
+        ],
     );
     term.expect_next("ready me=operator@example.com online=1")
         .await;

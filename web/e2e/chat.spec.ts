@@ -1,6 +1,6 @@
 // Two people in real Chromium against the real server, Postgres and the dev identity
 // provider: signing in, presence, chatting, mirrored windows, blocking, leaving, a server
-// crash, signing out, session renewal, and a phone's width.
+// crash, signing out, session renewal, a phone's width, and a refused unverified email.
 
 import {
   Person,
@@ -358,5 +358,21 @@ test("the API page renders the server's OpenAPI document without loading anythin
   await screenshot(page, "12-api-page");
   expect(problems).toEqual([]);
   expect(foreign).toEqual([]);
+  await context.close();
+});
+
+test("an address the provider has not verified is refused, with the reason on the sign-in screen", async ({ browser, server }) => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  // The dev provider marks +unverified addresses email_verified: false.
+  await page.getByLabel("Email").fill("eve+unverified@example.com");
+  await page.getByRole("button", { name: "Sign in" }).click();
+
+  await expect(page.getByRole("alert")).toContainText("Your email address is not verified yet");
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  await screenshot(page, "13-email-unverified");
+  expect(server.query("SELECT count(*) FROM users")).toBe("0");
   await context.close();
 });

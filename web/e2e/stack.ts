@@ -104,6 +104,8 @@ export class BanterServer {
       OIDC_ISSUER: idp.issuer,
       OIDC_AUDIENCE: AUDIENCE,
       OIDC_CLIENT_ID: "banter-web",
+      // Seals the root key kept in this server's database (decision 0012).
+      ROOT_KEY_ENCRYPTION_KEY: randomBytes(32).toString("hex"),
       STATIC_DIR: resolve(ROOT, "static"),
       RUST_LOG: "info",
       ...env,

@@ -20,6 +20,9 @@ pub enum ErrorCode {
     Conflict,
     /// (addition, HTTP only) the path exists but not with this method.
     MethodNotAllowed,
+    /// (addition, HTTP only: `POST /api/session`) the identity provider does not say the
+    /// person's email is verified, so it cannot be the name others see.
+    EmailUnverified,
 }
 
 impl ErrorCode {
@@ -35,6 +38,7 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Conflict => "conflict",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::EmailUnverified => "email_unverified",
         }
     }
 }

@@ -56,8 +56,9 @@ pub struct ChatArgs {
     #[arg(long, env = "BANTER_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Mint a token for this email with the root key instead, as `banter token` does
-    /// (needs DATABASE_URL, and BISCUIT_PRIVATE_KEY if the deployment sets one); it is
-    /// renewed before it expires. Takes precedence over BANTER_TOKEN.
+    /// (needs DATABASE_URL, ROOT_KEY_ENCRYPTION_KEY or the deployment's BISCUIT_PRIVATE_KEY,
+    /// and OIDC_ISSUER for a person who signs in through the provider); it is renewed
+    /// before it expires. Takes precedence over BANTER_TOKEN.
     #[arg(long)]
     pub email: Option<String>,
     /// How long each minted token lives, e.g. 15m, 1h.

@@ -255,6 +255,7 @@ describe('Banter dev identity provider', { timeout: 60_000 }, () => {
     assert.ok(tokens.refresh_token, 'refresh token issued to the SPA');
     claims = await verifyAccessToken(tokens.access_token);
     assert.equal(claims.email, 'alice@example.com');
+    assert.equal(claims.email_verified, true, 'the access token says the email is verified');
 
     const { payload: idToken } = await jwtVerify(tokens.id_token, createLocalJWKSet(jwks), {
       issuer: running.issuer, audience: CLIENT_ID,
@@ -263,6 +264,22 @@ describe('Banter dev identity provider', { timeout: 60_000 }, () => {
     assert.equal(idToken.email_verified, true);
     assert.equal(idToken.nonce, first.nonce);
     assert.equal(idToken.sub, claims.sub);
+  });
+
+  it('marks a +unverified address as not verified, in every token and in userinfo', async () => {
+    const result = await signIn(new CookieJar(), 'eve+unverified@example.com');
+    const issued = await exchange(result);
+    const access = await verifyAccessToken(issued.access_token);
+    assert.equal(access.email, 'eve+unverified@example.com');
+    assert.equal(access.email_verified, false);
+    const { payload: idToken } = await jwtVerify(issued.id_token, createLocalJWKSet(jwks), {
+      issuer: running.issuer, audience: CLIENT_ID,
+    });
+    assert.equal(idToken.email_verified, false);
+    const res = await request(undefined, discovery.userinfo_endpoint, {
+      headers: { authorization: `Bearer ${issued.access_token}` },
+    });
+    assert.equal(JSON.parse(res.text).email_verified, false);
   });
 
   it('refuses a code without the right PKCE verifier, or a second time', async () => {

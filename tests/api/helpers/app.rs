@@ -3,6 +3,7 @@
 
 use super::{Node, RedisKeys, TestDatabase, TestIssuer, Ws, AUDIENCE, FIXTURES, WAIT};
 use banter::configuration::{Limits, OidcSettings, Settings};
+use banter::identity::KeyEncryptionKey;
 use banter::startup::Application;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -30,6 +31,10 @@ pub struct Person {
     pub email: String,
 }
 
+/// The key that seals the root key in every test's database (`ROOT_KEY_ENCRYPTION_KEY`).
+pub const TEST_ROOT_KEY_ENCRYPTION_KEY: &str =
+    "6b65792d656e6372797074696f6e2d6b65792d666f722d7465737473210a0a0a";
+
 pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
     Settings {
         host: "127.0.0.1".into(),
@@ -39,6 +44,7 @@ pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
         statement_timeout: Duration::from_secs(5),
         write_statement_timeout: Duration::from_secs(10),
         redis_url: None,
+        redis_tls: Default::default(),
         redis_key_prefix: "banter:".into(),
         heartbeat_interval: Duration::from_secs(3),
         node_ttl: Duration::from_secs(10),
@@ -46,8 +52,10 @@ pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
             issuer: issuer.to_owned(),
             audience: AUDIENCE.into(),
             client_id: Some("banter-web".into()),
+            email_verified: Default::default(),
         },
         biscuit_private_key: None,
+        root_key_encryption: KeyEncryptionKey::from_hex(TEST_ROOT_KEY_ENCRYPTION_KEY),
         allowed_origins: None,
         static_dir: format!("{FIXTURES}/static").into(),
         node_id: "test".into(),
@@ -83,6 +91,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         database_url,
         _redis_keys: settings.redis_url.clone().map(|url| RedisKeys {
             url,
+            tls: settings.redis_tls.clone(),
             prefix: settings.redis_key_prefix.clone(),
         }),
         settings,
@@ -246,12 +255,54 @@ impl TestApp {
         let mut env = vec![
             ("OIDC_ISSUER", self.issuer.issuer.clone()),
             ("NODE_ID", node.to_owned()),
+            (
+                "ROOT_KEY_ENCRYPTION_KEY",
+                TEST_ROOT_KEY_ENCRYPTION_KEY.to_owned(),
+            ),
         ];
         if let Some(url) = &self.settings.redis_url {
             env.push(("REDIS_URL", url.clone()));
             env.push(("REDIS_KEY_PREFIX", self.settings.redis_key_prefix.clone()));
         }
         env
+    }
+
+    /// What an operator's `banter token` (or `chat --email`, `bench`) needs to mint for
+    /// this deployment: its database, its issuer and the key that seals its root key.
+    pub fn operator_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("DATABASE_URL", self.database_url.clone()),
+            ("OIDC_ISSUER", self.issuer.issuer.clone()),
+            (
+                "ROOT_KEY_ENCRYPTION_KEY",
+                TEST_ROOT_KEY_ENCRYPTION_KEY.to_owned(),
+            ),
+        ]
+    }
+
+    /// Runs `banter token <args>` with `env` (and nothing else of ours) to completion.
+    pub async fn banter_token(
+        &self,
+        args: &[&str],
+        env: &[(&str, String)],
+    ) -> std::process::Output {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_banter"));
+        command.arg("token").args(args).env("RUST_LOG", "warn");
+        for name in [
+            "DATABASE_URL",
+            "OIDC_ISSUER",
+            "BISCUIT_PRIVATE_KEY",
+            "ROOT_KEY_ENCRYPTION_KEY",
+        ] {
+            command.env_remove(name);
+        }
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        tokio::time::timeout(WAIT, command.output())
+            .await
+            .expect("banter token finishes")
+            .expect("banter token runs")
     }
 
     /// This app as a [`Node`].

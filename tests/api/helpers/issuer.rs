@@ -71,7 +71,8 @@ impl TestIssuer {
         }
     }
 
-    /// Standard claims for `subject`, valid for five minutes.
+    /// Standard claims for `subject`, valid for five minutes; an email comes with
+    /// `email_verified: true`, as a provider gives it for a person who proved the address.
     pub fn claims(&self, subject: &str, email: Option<&str>) -> Value {
         let now = chrono::Utc::now().timestamp();
         let mut claims = json!({
@@ -80,6 +81,7 @@ impl TestIssuer {
         });
         if let Some(email) = email {
             claims["email"] = json!(email);
+            claims["email_verified"] = json!(true);
         }
         claims
     }
@@ -102,7 +104,9 @@ impl TestIssuer {
     }
 }
 
-/// Userinfo answers for any bearer with an email derived from the token's subject.
+/// Userinfo answers for any bearer with an email derived from the token's subject,
+/// verified unless the subject starts with `unverified|` (then `email_verified: false`)
+/// or `unsaid|` (then no `email_verified` at all).
 async fn userinfo(req: HttpRequest) -> HttpResponse {
     let token = req
         .headers()
@@ -119,7 +123,11 @@ async fn userinfo(req: HttpRequest) -> HttpResponse {
         .unwrap_or_default();
     match claims["sub"].as_str() {
         Some(sub) => {
-            HttpResponse::Ok().json(json!({ "sub": sub, "email": format!("{sub}@userinfo.test") }))
+            let mut info = json!({ "sub": sub, "email": format!("{sub}@userinfo.test") });
+            if !sub.starts_with("unsaid|") {
+                info["email_verified"] = json!(!sub.starts_with("unverified|"));
+            }
+            HttpResponse::Ok().json(info)
         }
         None => HttpResponse::Unauthorized().finish(),
     }

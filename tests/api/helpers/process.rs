@@ -14,6 +14,16 @@ impl ServerProcess {
     /// Starts the `banter` binary on `port` with `env` over the basics, retrying while a
     /// just-killed predecessor still holds the port, and waits for `/healthz`.
     pub async fn start(database_url: &str, port: u16, env: Vec<(&str, String)>) -> ServerProcess {
+        Self::start_logging_to(database_url, port, env, None).await
+    }
+
+    /// Like [`ServerProcess::start`], with its log (stderr) written to `log`.
+    pub async fn start_logging_to(
+        database_url: &str,
+        port: u16,
+        env: Vec<(&str, String)>,
+        log: Option<&std::path::Path>,
+    ) -> ServerProcess {
         let deadline = tokio::time::Instant::now() + WAIT;
         let http = reqwest::Client::new();
         loop {
@@ -29,6 +39,10 @@ impl ServerProcess {
                 .kill_on_drop(true);
             for (name, value) in &env {
                 command.env(name, value);
+            }
+            if let Some(path) = log {
+                let file = std::fs::File::create(path).expect("create the server's log file");
+                command.stderr(file);
             }
             let mut server = ServerProcess {
                 child: command.spawn().expect("start the server binary"),

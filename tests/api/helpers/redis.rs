@@ -17,21 +17,25 @@ pub fn test_prefix() -> String {
 /// A test's keys in a shared Redis, deleted when the test ends.
 pub struct RedisKeys {
     pub(super) url: String,
+    pub(super) tls: banter::configuration::RedisTls,
     pub(super) prefix: String,
 }
 
 impl Drop for RedisKeys {
     fn drop(&mut self) {
-        let (url, pattern) = (self.url.clone(), format!("{}*", self.prefix));
+        let (url, tls) = (self.url.clone(), self.tls.clone());
+        let pattern = format!("{}*", self.prefix);
         // A private server may already be gone; then there is nothing to clean.
-        let _ = std::thread::spawn(move || -> redis::RedisResult<()> {
-            let client = redis::Client::open(banter::cluster::mirror::client_url(&url))?;
-            let mut conn = client.get_connection_with_timeout(Duration::from_secs(2))?;
-            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut conn)?;
+        let _ = std::thread::spawn(move || -> Option<()> {
+            let client = banter::cluster::mirror::redis_client(&url, &tls).ok()?;
+            let mut conn = client
+                .get_connection_with_timeout(Duration::from_secs(2))
+                .ok()?;
+            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut conn).ok()?;
             if !keys.is_empty() {
-                redis::cmd("DEL").arg(keys).exec(&mut conn)?;
+                redis::cmd("DEL").arg(keys).exec(&mut conn).ok()?;
             }
-            Ok(())
+            Some(())
         })
         .join();
     }

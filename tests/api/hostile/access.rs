@@ -493,3 +493,209 @@ async fn a_forged_forwarded_for_entry_does_not_lift_the_per_address_password_lim
         "the 21st guess from one address within a minute is refused whatever it claims"
     );
 }
+
+// ---- Item 12: emails the provider has not verified ----
+
+/// `POST /api/session` with `token`: the status and the error code, if any.
+async fn session_answer(app: &TestApp, token: &str) -> (u16, Value) {
+    let response = app.post_session(token).await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[actix_web::test]
+async fn an_unverified_email_does_not_sign_in_as_someone_elses_address() {
+    let app = spawn_app().await;
+    let bob = app.sign_in("bob@example.com").await;
+    let issuer = &app.issuer;
+
+    // An account at the provider that typed bob's address but never proved it owns it.
+    let mut claims = issuer.claims("auth0|impostor", Some("bob@example.com"));
+    claims["email_verified"] = json!(false);
+    let (status, body) = session_answer(
+        &app,
+        &issuer.sign(&claims, jsonwebtoken::Algorithm::RS256, "rsa-1"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("email_unverified")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not verified"),
+        "{body}"
+    );
+
+    // The same when the token says nothing and userinfo says it is not verified, or says
+    // nothing either.
+    for subject in ["unverified|impostor", "unsaid|impostor"] {
+        let (status, body) = session_answer(&app, &issuer.token(subject, None)).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("email_unverified")),
+            "{subject}: {body}"
+        );
+    }
+    // A token with an email but no claim: userinfo decides (here: not verified).
+    let mut claims = issuer.claims("unverified|quiet", Some("bob@example.com"));
+    claims.as_object_mut().unwrap().remove("email_verified");
+    let (status, _) = session_answer(
+        &app,
+        &issuer.sign(&claims, jsonwebtoken::Algorithm::RS256, "rsa-1"),
+    )
+    .await;
+    assert_eq!(status, 403, "userinfo said not verified");
+
+    // None of them became a person: only bob has bob's address.
+    let rows = app
+        .db()
+        .await
+        .query("SELECT id::text FROM users", &[])
+        .await
+        .unwrap();
+    let ids: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(ids, vec![bob.id.clone()]);
+
+    // A verified email signs in, from the token or (the claim missing there) from userinfo.
+    let (status, _) = session_answer(
+        &app,
+        &issuer.token("auth0|carol", Some("carol@example.com")),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mut claims = issuer.claims("auth0|dave", Some("dave@example.com"));
+    claims.as_object_mut().unwrap().remove("email_verified");
+    let (status, body) = session_answer(
+        &app,
+        &issuer.sign(&claims, jsonwebtoken::Algorithm::RS256, "rsa-1"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["user"]["email"].as_str()),
+        (201, Some("auth0|dave@userinfo.test"))
+    );
+}
+
+#[actix_web::test]
+async fn a_provider_that_never_sends_email_verified_can_be_trusted_explicitly() {
+    let app = spawn_app_with(|s| {
+        s.oidc.email_verified = banter::identity::EmailVerifiedPolicy::IfPresent;
+    })
+    .await;
+    let issuer = &app.issuer;
+    let mut unsaid = issuer.claims("corp|erin", Some("erin@example.com"));
+    unsaid.as_object_mut().unwrap().remove("email_verified");
+    let (status, body) = session_answer(
+        &app,
+        &issuer.sign(&unsaid, jsonwebtoken::Algorithm::RS256, "rsa-1"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["user"]["email"].as_str()),
+        (201, Some("erin@example.com")),
+        "{body}"
+    );
+    // Said to be unverified is refused all the same.
+    let mut unverified = issuer.claims("corp|mallory", Some("erin@example.com"));
+    unverified["email_verified"] = json!(false);
+    let (status, _) = session_answer(
+        &app,
+        &issuer.sign(&unverified, jsonwebtoken::Algorithm::RS256, "rsa-1"),
+    )
+    .await;
+    assert_eq!(status, 403);
+}
+
+/// The id `banter token`'s output is for, or its error.
+async fn minted_for(app: &TestApp, output: std::process::Output) -> Result<String, String> {
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    let token = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let (status, me) = app.get("/api/me", &token).await;
+    assert_eq!(status, 200, "{me}");
+    Ok(me["id"].as_str().unwrap_or_default().to_owned())
+}
+
+#[actix_web::test]
+async fn banter_token_mints_for_the_configured_issuers_person_only() {
+    let app = spawn_app().await;
+    // Someone of another provider (an old tenant) had alice's address first.
+    let pool = banter::db::connect(&app.database_url, 1).await.unwrap();
+    let other = banter::db::users::upsert(
+        &pool,
+        "https://old-tenant.example/",
+        "x|1",
+        "alice@example.com",
+    )
+    .await
+    .unwrap();
+    let alice = app.sign_in("alice@example.com").await;
+    assert_ne!(other.id.to_string(), alice.id);
+
+    let env = app.operator_env();
+    let minted = minted_for(
+        &app,
+        app.banter_token(&["--email", "Alice@Example.com"], &env)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        minted,
+        Ok(alice.id.clone()),
+        "the configured issuer's alice, not the oldest"
+    );
+
+    // Two logins of the same provider with one address: no guessing.
+    let bob1 = app.sign_in("bob@example.com").await;
+    let token = app
+        .issuer
+        .token("google-oauth2|bob", Some("bob@example.com"));
+    assert_eq!(app.post_session(&token).await.status(), 201);
+    let refused = minted_for(
+        &app,
+        app.banter_token(&["--email", "bob@example.com"], &env)
+            .await,
+    )
+    .await;
+    let message = refused.expect_err("two people have bob's address");
+    assert!(
+        message.contains("2 people") && message.contains("--user-id") && message.contains(&bob1.id),
+        "{message}"
+    );
+    let minted = minted_for(&app, app.banter_token(&["--user-id", &bob1.id], &env).await).await;
+    assert_eq!(minted, Ok(bob1.id.clone()));
+
+    // Without the issuer, an address people sign in with through a provider is refused
+    // rather than given to a new double.
+    let no_issuer: Vec<_> = env
+        .iter()
+        .filter(|(k, _)| *k != "OIDC_ISSUER")
+        .cloned()
+        .collect();
+    let refused = minted_for(
+        &app,
+        app.banter_token(&["--email", "alice@example.com"], &no_issuer)
+            .await,
+    )
+    .await;
+    assert!(refused.expect_err("no issuer").contains("OIDC_ISSUER"));
+    let (count,): (i64,) = {
+        let row = app
+            .db()
+            .await
+            .query_one(
+                "SELECT count(*) FROM users WHERE lower(email) = 'alice@example.com'",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get(0),)
+    };
+    assert_eq!(count, 2, "no third alice");
+}

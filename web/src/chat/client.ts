@@ -36,6 +36,17 @@ export interface SessionToken {
 /** Thrown by `getSessionToken` when signing in again is the only way forward. */
 export class SessionLost extends Error {}
 
+/**
+ * Thrown by `getSessionToken` when the server refuses the sign-in itself for a reason the
+ * person can act on (its message is shown on the sign-in screen).
+ */
+export class SignInRefused extends SessionLost {}
+
+/** What the sign-in screen should say after a lost session: a refusal's reason, else nothing. */
+function lostReason(error: SessionLost): string | undefined {
+  return error instanceof SignInRefused ? error.message : undefined;
+}
+
 export interface ChatClientOptions {
   /** `ws(s)://host/ws`. */
   wsUrl: string;
@@ -43,8 +54,11 @@ export interface ChatClientOptions {
   apiBase: string;
   /** A fresh Banter session token (POST /api/session with the provider's access token). */
   getSessionToken: () => Promise<SessionToken>;
-  /** Called once when the session cannot be renewed: the page shows sign-in. */
-  onSessionLost: () => void;
+  /**
+   * Called once when the session cannot be renewed: the page shows sign-in, with
+   * `reason` when the server refused the sign-in for one.
+   */
+  onSessionLost: (reason?: string) => void;
   /** For tests: the clock and the timer. */
   now?: () => number;
 }
@@ -138,7 +152,7 @@ export class ChatClient {
     } catch (error) {
       if (generation !== this.generation) return;
       if (error instanceof SessionLost) {
-        this.options.onSessionLost();
+        this.options.onSessionLost(lostReason(error));
         return;
       }
       this.scheduleReconnect("could not get a session token");
@@ -346,7 +360,7 @@ export class ChatClient {
       this.transmit({ type: "auth", token: session.token });
     } catch (error) {
       if (error instanceof SessionLost) {
-        this.options.onSessionLost();
+        this.options.onSessionLost(lostReason(error));
         return;
       }
       // Try again shortly; if the token runs out first the server closes with 4401 and

@@ -111,7 +111,7 @@ draft?: string, };
  * The `code` of an `error` frame; JSON errors of the HTTP API use the same names.
  */
 
-export type ErrorCode = "blocked" | "bad_request" | "not_found" | "forbidden" | "too_large" | "rate_limited" | "unauthorized" | "unavailable" | "conflict" | "method_not_allowed";
+export type ErrorCode = "blocked" | "bad_request" | "not_found" | "forbidden" | "too_large" | "rate_limited" | "unauthorized" | "unavailable" | "conflict" | "method_not_allowed" | "email_unverified";
 
 /**
  * The frames a client sends; `type` selects the variant.

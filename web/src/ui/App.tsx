@@ -2,12 +2,14 @@
 
 import { useEffect } from "react";
 import { useAuth } from "react-oidc-context";
+import { useSignInRefusal } from "../auth/refusal";
 import { onSignOutElsewhere } from "../auth/signOut";
 import { ChatScreen } from "./ChatScreen";
 import { SignIn } from "./SignIn";
 
 export function App({ audience }: { audience: string }) {
   const auth = useAuth();
+  const refusal = useSignInRefusal();
 
   useEffect(() => onSignOutElsewhere(() => void auth.removeUser()), [auth]);
 
@@ -20,7 +22,7 @@ export function App({ audience }: { audience: string }) {
     );
   }
   if (!auth.isAuthenticated || !auth.user) {
-    return <SignIn audience={audience} error={auth.error?.message} />;
+    return <SignIn audience={audience} error={refusal ?? auth.error?.message} />;
   }
   return <ChatScreen />;
 }

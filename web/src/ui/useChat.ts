@@ -3,6 +3,7 @@
 
 import { useEffect, useMemo, useRef, useSyncExternalStore } from "react";
 import { useAuth } from "react-oidc-context";
+import { setSignInRefusal } from "../auth/refusal";
 import { createSession } from "../auth/session";
 import { ChatClient } from "../chat/client";
 import type { ChatState } from "../chat/state";
@@ -27,7 +28,10 @@ export function useChat(): { client: ChatClient; state: ChatState } {
           }
           return current.user.access_token;
         }),
-      onSessionLost: () => void authRef.current.removeUser(),
+      onSessionLost: (reason) => {
+        setSignInRefusal(reason ?? null);
+        void authRef.current.removeUser();
+      },
     });
   }, []);
 
