@@ -33,6 +33,14 @@ async fn answer_to(ws: &mut Ws, reference: &str, answer: &str) -> Option<String>
     }
 }
 
+/// The attacker and a bystander, signed in.
+async fn mallory_and_bob(app: &TestApp) -> (Person, Person) {
+    (
+        app.sign_in("mallory@example.com").await,
+        app.sign_in("bob@example.com").await,
+    )
+}
+
 fn count(codes: &[Option<String>], code: Option<&str>) -> usize {
     codes.iter().filter(|c| c.as_deref() == code).count()
 }
@@ -40,10 +48,7 @@ fn count(codes: &[Option<String>], code: Option<&str>) -> usize {
 #[actix_web::test]
 async fn typing_floods_are_refused_past_the_burst_and_nobody_else_is_held_back() {
     let app = spawn_app().await;
-    let (mallory, bob) = (
-        app.sign_in("mallory@example.com").await,
-        app.sign_in("bob@example.com").await,
-    );
+    let (mallory, bob) = mallory_and_bob(&app).await;
     let (_, direct) = app.open_direct(&mallory.token, &bob.id).await;
     let (mut ws, _) = app.window(&mallory).await;
     let (mut bobs, _) = app.window(&bob).await;
@@ -88,10 +93,7 @@ async fn ui_state_floods_are_refused_past_the_burst_and_the_socket_stays_usable(
 #[actix_web::test]
 async fn block_toggles_are_refused_past_thirty_a_minute() {
     let app = spawn_app().await;
-    let (mallory, bob) = (
-        app.sign_in("mallory@example.com").await,
-        app.sign_in("bob@example.com").await,
-    );
+    let (mallory, bob) = mallory_and_bob(&app).await;
     let (mut ws, _) = app.window(&mallory).await;
     for i in 0..32 {
         let kind = if i % 2 == 0 { "block" } else { "unblock" };
@@ -146,10 +148,7 @@ async fn joining_and_leaving_in_a_loop_is_refused_past_thirty_a_minute() {
 #[actix_web::test]
 async fn history_floods_are_refused_past_the_burst() {
     let app = spawn_app().await;
-    let (mallory, bob) = (
-        app.sign_in("mallory@example.com").await,
-        app.sign_in("bob@example.com").await,
-    );
+    let (mallory, bob) = mallory_and_bob(&app).await;
     let (_, direct) = app.open_direct(&mallory.token, &bob.id).await;
     let (mut ws, _) = app.window(&mallory).await;
     for i in 0..45 {
