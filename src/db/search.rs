@@ -10,6 +10,22 @@ use serde::Serialize;
 const START: char = '\u{E000}';
 const STOP: char = '\u{E001}';
 
+/// How `ts_headline` cuts and marks a body.
+pub const HEADLINE_OPTIONS: &str =
+    "StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=30, MinWords=12, MaxFragments=2";
+
+/// `words`: each distinct word of the query `q` once, OR'ed, which is what the
+/// headline marks. Given `q` itself, `ts_headline` tries every stretch of the body
+/// against the whole query: a phrase or a hyphenated word whose parts repeat
+/// (`w-w-w-w`, `"w w w w w w w w"`) over a body repeating them took a second and more per
+/// message (10 s for a 12-word phrase over 4000 characters), so a search answered 503
+/// once the statement timeout struck, holding a pooled connection meanwhile. Each
+/// distinct word OR'ed costs a few milliseconds at most. The words are the quoted
+/// lexemes of `q`'s text form (quotes doubled, backslashes escaped, as `tsquery` reads
+/// them back); a query without any keeps `q`.
+pub const HIGHLIGHT_WORDS: &str = r#"SELECT coalesce(string_agg(DISTINCT w[1], ' | ')::tsquery, q) AS words
+     FROM regexp_matches(q::text, $re$('(?:[^'\\]|''|\\.)*')$re$, 'g') AS w"#;
+
 /// One found message, where it was said, and the words that matched.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hit {
@@ -77,9 +93,9 @@ pub async fn messages(
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS}, c.kind, c.name, p.id AS peer_id, p.email AS peer_email,
                 ts_rank(m.search, q) AS rank,
-                ts_headline('simple', m.body, q,
-                    'StartSel=\u{E000}, StopSel=\u{E001}, MaxWords=30, MinWords=12, MaxFragments=2') AS headline
-         FROM websearch_to_tsquery('simple', $2) AS q,
+                ts_headline('simple', m.body, h.words, '{HEADLINE_OPTIONS}') AS headline
+         FROM websearch_to_tsquery('simple', $2) AS q
+              CROSS JOIN LATERAL ({HIGHLIGHT_WORDS}) AS h,
               messages m {REPLY_JOIN}
               JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = $1
               JOIN conversations c ON c.id = m.conversation_id

@@ -4,7 +4,7 @@
 use super::auth::SessionUser;
 use super::bodies::{
     BlockedBody, ConversationsBody, ErrorBody, HistoryQuery, MessagesBody, ReadBody,
-    ReadPositionBody, SendBody, UserBody, UsersBody,
+    ReadPositionBody, SendBody, UserBody, UsersBody, ValidSend,
 };
 use super::error::{ApiError, Internal};
 use super::AppState;
@@ -13,9 +13,7 @@ use crate::chat::Action;
 use crate::db::messages::Page;
 use crate::db::writes::{Target, WriteOp, WriteOutcome};
 use crate::db::{self};
-use crate::domain::{
-    BodyError, ClientId, ConversationId, ConversationSummary, Message, MessageBody, User, UserId,
-};
+use crate::domain::{ConversationId, ConversationSummary, Message, User, UserId};
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use std::collections::HashSet;
 
@@ -227,22 +225,13 @@ pub async fn send(
 ) -> Result<HttpResponse, ApiError> {
     let me = session.0.user.id;
     let conversation = conversation_id(&path)?;
-    let SendBody {
+    let ValidSend {
         body,
         client_id,
         reply_to,
-    } = body.into_inner();
-    if reply_to.is_some_and(|s| s < 1) {
-        return Err(ApiError::BadRequest(
-            "reply_to must be a seq of 1 or more".into(),
-        ));
-    }
-    let client_id = ClientId::parse(client_id).map_err(|m| ApiError::BadRequest(m.into()))?;
-    let body =
-        MessageBody::parse(body, state.settings.limits.max_body_chars).map_err(|e| match e {
-            BodyError::TooLong { .. } => ApiError::TooLarge(e.to_string()),
-            BodyError::Empty | BodyError::Nul => ApiError::BadRequest(e.to_string()),
-        })?;
+    } = body
+        .into_inner()
+        .validate(state.settings.limits.max_body_chars)?;
     state.chat.admit(Action::Send, me).wait().await?;
     let op = WriteOp::SendMessage {
         sender: me,

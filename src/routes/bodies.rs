@@ -1,8 +1,12 @@
 //! The JSON bodies of the HTTP API, typed so the OpenAPI document (`/api/openapi.json`)
 //! is generated from the same types the handlers send and receive.
 
+use super::error::ApiError;
 use crate::db::search::Hit;
-use crate::domain::{ConversationId, ConversationSummary, Message, Room, RoomMember, User};
+use crate::domain::{
+    BodyError, ClientId, ConversationId, ConversationSummary, Message, MessageBody, Room,
+    RoomMember, RoomName, RoomPassword, User,
+};
 use crate::protocol::ErrorCode;
 use chrono::{DateTime, Utc};
 use serde::de::Error as _;
@@ -110,6 +114,42 @@ pub struct SendBody {
     pub reply_to: Option<i64>,
 }
 
+/// A [`SendBody`] that passed [`SendBody::validate`]: what a send over HTTP writes.
+#[derive(Debug, Clone)]
+pub struct ValidSend {
+    pub body: MessageBody,
+    pub client_id: ClientId,
+    pub reply_to: Option<i64>,
+}
+
+impl SendBody {
+    /// Checks the fields as a `send` frame's are checked, in the same order and with the
+    /// same codes: `reply_to` of 1 or more, the client id, then the body (`too_large`
+    /// past `max_body_chars`, else `bad_request`).
+    pub fn validate(self, max_body_chars: usize) -> Result<ValidSend, ApiError> {
+        let SendBody {
+            body,
+            client_id,
+            reply_to,
+        } = self;
+        if reply_to.is_some_and(|s| s < 1) {
+            return Err(ApiError::BadRequest(
+                "reply_to must be a seq of 1 or more".into(),
+            ));
+        }
+        let client_id = ClientId::parse(client_id).map_err(|m| ApiError::BadRequest(m.into()))?;
+        let body = MessageBody::parse(body, max_body_chars).map_err(|e| match e {
+            BodyError::TooLong { .. } => ApiError::TooLarge(e.to_string()),
+            BodyError::Empty | BodyError::Nul => ApiError::BadRequest(e.to_string()),
+        })?;
+        Ok(ValidSend {
+            body,
+            client_id,
+            reply_to,
+        })
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct ReadBody {
     /// Read up to here (never moves backwards; stops at the last message).
@@ -156,11 +196,37 @@ pub struct CreateRoomBody {
     pub password: Option<String>,
 }
 
+impl CreateRoomBody {
+    /// The room's name (trimmed) and password (`None` for an open room), or `bad_request`.
+    pub fn validate(self) -> Result<(RoomName, Option<RoomPassword>), ApiError> {
+        let name = RoomName::parse(&self.name).map_err(|m| ApiError::BadRequest(m.into()))?;
+        let password =
+            RoomPassword::parse(self.password).map_err(|m| ApiError::BadRequest(m.into()))?;
+        Ok((name, password))
+    }
+}
+
 #[derive(Deserialize, ToSchema, Default)]
 pub struct JoinRoomBody {
     /// Needed when the room has one and you are not a member yet. No NUL (U+0000).
     #[schema(max_length = 200, pattern = r"^[^\u0000]*$")]
     pub password: Option<String>,
+}
+
+impl JoinRoomBody {
+    /// The password of a join's raw body, which is optional: no body (or only white
+    /// space), `null` and `{}` ask to join an open room; anything else must be a valid
+    /// [`JoinRoomBody`], or the answer is `bad_request`.
+    pub fn password_of(raw: &[u8]) -> Result<Option<RoomPassword>, ApiError> {
+        let body = if raw.iter().all(u8::is_ascii_whitespace) {
+            JoinRoomBody::default()
+        } else {
+            serde_json::from_slice::<Option<JoinRoomBody>>(raw)
+                .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?
+                .unwrap_or_default()
+        };
+        RoomPassword::parse(body.password).map_err(|m| ApiError::BadRequest(m.into()))
+    }
 }
 
 /// A room and your conversation in it.

@@ -10,7 +10,7 @@ use super::error::ApiError;
 use super::AppState;
 use crate::db::writes::WriteOutcome;
 use crate::db::{self};
-use crate::domain::{ConversationId, RoomName, RoomPassword};
+use crate::domain::ConversationId;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 
 fn room_id(raw: &str) -> Result<ConversationId, ApiError> {
@@ -43,9 +43,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Json<CreateRoomBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let CreateRoomBody { name, password } = body.into_inner();
-    let name = RoomName::parse(&name).map_err(|m| ApiError::BadRequest(m.into()))?;
-    let password = RoomPassword::parse(password).map_err(|m| ApiError::BadRequest(m.into()))?;
+    let (name, password) = body.into_inner().validate()?;
     match state
         .chat
         .create_room(session.0.user.id, name, password, None)
@@ -74,17 +72,7 @@ pub async fn join(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let room = room_id(&path)?;
-    // The body is optional (an open room needs none; `null` says the same), but a body
-    // must be valid JSON.
-    let body: JoinRoomBody = if body.iter().all(u8::is_ascii_whitespace) {
-        JoinRoomBody::default()
-    } else {
-        serde_json::from_slice::<Option<JoinRoomBody>>(&body)
-            .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?
-            .unwrap_or_default()
-    };
-    let password =
-        RoomPassword::parse(body.password).map_err(|m| ApiError::BadRequest(m.into()))?;
+    let password = JoinRoomBody::password_of(&body)?;
     let address = super::client_address(&req);
     match state
         .chat

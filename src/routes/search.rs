@@ -10,28 +10,21 @@ use crate::domain::hide_quotes;
 use actix_web::{get, web, HttpResponse};
 
 /// Longest query accepted, in characters.
-const MAX_QUERY_CHARS: usize = 200;
+pub const MAX_QUERY_CHARS: usize = 200;
 /// Most `-` (NOT) a query may hold. `websearch_to_tsquery` stacks a NOT for each `-`
 /// not yet followed by a word, on a stack 32 deep: 33 in a row fail with "tsquery stack
 /// too small" (an internal error, SQLSTATE XX000). 20 leaves room below that.
-const MAX_QUERY_NOTS: usize = 20;
+pub const MAX_QUERY_NOTS: usize = 20;
 const MAX_LIMIT: i64 = 50;
 /// Deep pages cost a scan of everything before them; nobody reads that far.
 const MAX_OFFSET: i64 = 10_000;
 
-#[utoipa::path(
-    tag = "search",
-    params(SearchQuery),
-    responses((status = 200, description = "Best match first, then newest", body = SearchBody), (status = 400, description = "Empty, over-long or over-complex query (NUL, more than 20 `-`), bad limit or offset", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists or searches a second (burst 40)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
-    security(("session" = []))
-)]
-#[get("/api/search")]
-pub async fn search(
-    session: SessionUser,
-    state: web::Data<AppState>,
-    query: web::Query<SearchQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let q = query.q.as_deref().map(str::trim).unwrap_or_default();
+/// The text of a search (`q`, trimmed) that Postgres' `websearch_to_tsquery` is given,
+/// or why it is refused (`bad_request`): empty, longer than [`MAX_QUERY_CHARS`], a NUL,
+/// more than [`MAX_QUERY_NOTS`] `-`. Whatever passes parses without error (the
+/// `search_query` fuzz target holds Postgres to that).
+pub fn query_text(q: Option<&str>) -> Result<&str, ApiError> {
+    let q = q.map(str::trim).unwrap_or_default();
     if q.is_empty() {
         return Err(ApiError::BadRequest("give a search query: ?q=words".into()));
     }
@@ -50,6 +43,22 @@ pub async fn search(
             "a search query holds at most {MAX_QUERY_NOTS} '-'"
         )));
     }
+    Ok(q)
+}
+
+#[utoipa::path(
+    tag = "search",
+    params(SearchQuery),
+    responses((status = 200, description = "Best match first, then newest", body = SearchBody), (status = 400, description = "Empty, over-long or over-complex query (NUL, more than 20 `-`), bad limit or offset", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists or searches a second (burst 40)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    security(("session" = []))
+)]
+#[get("/api/search")]
+pub async fn search(
+    session: SessionUser,
+    state: web::Data<AppState>,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query_text(query.q.as_deref())?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::BadRequest(format!(

@@ -185,3 +185,47 @@ async fn search_leaves_out_room_messages_of_people_the_caller_blocked() {
     let (_, found) = app.get(&path("banana"), &alice.token).await;
     assert_eq!(bodies(&found), vec!["alice says banana"]);
 }
+
+/// A query whose words repeat (a phrase, a hyphenated word, the same word again) over
+/// messages repeating them made `ts_headline` take a second and more per message (ten
+/// for a twelve-word phrase), so such a search answered 503 at the statement timeout
+/// and held a pooled connection until then. Found by the `search_query` fuzz target
+/// (crates/fuzz); the headline now marks the query's distinct words.
+#[actix_web::test]
+async fn repetitive_queries_over_repetitive_messages_answer_at_once() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let room = app.post_room(&alice.token, "echo").await;
+    // The longest bodies (4000 characters), each repeating one query's words.
+    for body in ["w ".repeat(2000), "w-w-w-w-w-w ".repeat(333)] {
+        for _ in 0..3 {
+            let (status, _) = app
+                .post_message(&alice.token, &room, &body, &new_client_id())
+                .await;
+            assert_eq!(status, 201);
+        }
+    }
+    let and_of_forty = "w ".repeat(40);
+    for q in [
+        "w-w-w-w-w-w",
+        "\"w w w w w w w w w w w w\"",
+        and_of_forty.as_str(),
+    ] {
+        let started = std::time::Instant::now();
+        let (status, found) = app.get(&path(q), &alice.token).await;
+        let took = started.elapsed();
+        assert_eq!(status, 200, "{q}: {found}");
+        assert!(!found["results"].as_array().unwrap().is_empty(), "{q}");
+        let marked = found["results"][0]["highlight"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["match"] == true)
+            .count();
+        assert!(marked > 0, "{q}: nothing marked in {found}");
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "{q} took {took:?}"
+        );
+    }
+}
