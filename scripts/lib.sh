@@ -130,3 +130,16 @@ ensure_database() {
     psql "$PG_URL_BASE/postgres" -qc "CREATE DATABASE $name"
   fi
 }
+
+# cargo-fuzz, pinned, into target/tools/cargo-fuzz (as hadolint goes to target/tools); puts
+# it on PATH. The fuzz targets build on stable Rust: RUSTC_BOOTSTRAP=1 lets it take the
+# sanitizer and coverage flags (crates/fuzz, docs/security.md).
+CARGO_FUZZ_VERSION=0.13.1
+ensure_cargo_fuzz() {
+  local dir="$ROOT/target/tools/cargo-fuzz"
+  if ! "$dir/bin/cargo-fuzz" --version 2>/dev/null | grep -qx "cargo-fuzz $CARGO_FUZZ_VERSION"; then
+    log "installing cargo-fuzz $CARGO_FUZZ_VERSION into target/tools"
+    cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION" --root "$dir" --quiet
+  fi
+  export PATH="$dir/bin:$PATH"
+}

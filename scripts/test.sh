@@ -32,12 +32,25 @@ fi
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path crates/fuzz/Cargo.toml -- --check
 log "import circles (files and folders of every crate)"
 python3 scripts/import-cycles.py src crates/protocol/src crates/term/src crates/bench/src
 log "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 log "cargo test (the server, the protocol crate with its TypeScript check, the clients)"
 cargo test --workspace --locked --all-targets -- --test-threads "${TEST_THREADS:-2}"
+
+# The fuzz targets' short pass (crates/fuzz) is a build of its own, with the fuzzer's
+# flags, and then needs only Postgres: it runs in the background, at the lowest priority,
+# beside the stages below, which leave the CPU idle much of the time. Its own process
+# group, so that a failure elsewhere stops it too.
+log "fuzz targets: build and a short run of each, in the background (test-artifacts/fuzz.log)"
+mkdir -p test-artifacts
+set -m
+nice -n 19 bash scripts/fuzz-targets.sh > test-artifacts/fuzz.log 2>&1 &
+FUZZ_PID=$!
+set +m
+trap 'kill -- -$FUZZ_PID 2>/dev/null || true' EXIT
 
 log "schemathesis against the OpenAPI document"
 cargo build --locked
@@ -51,3 +64,14 @@ log "dev identity provider tests"
 log "browser tests (Chromium, real server, Postgres and identity provider)"
 (cd web && npm run --silent build)
 (cd web && npm run --silent e2e)
+
+log "fuzz targets (waiting for the background pass)"
+if wait "$FUZZ_PID"; then
+  trap - EXIT
+  grep '==>' test-artifacts/fuzz.log >&2 || true
+else
+  trap - EXIT
+  cat test-artifacts/fuzz.log >&2
+  echo "the fuzz targets failed (test-artifacts/fuzz.log)" >&2
+  exit 1
+fi
