@@ -29,9 +29,15 @@ mod tests {
     fn this_process_has_memory_and_cpu_time_to_read() {
         let me = std::process::id();
         assert!(rss_kib(me).is_some_and(|k| k > 0));
+        // Spin until a tick of CPU time shows (a busy machine may give this thread little
+        // of it), or give up after 10 s of wall time.
         let spin = std::time::Instant::now();
-        while spin.elapsed() < std::time::Duration::from_millis(50) {
-            std::hint::black_box(0u64.wrapping_add(1));
+        while !cpu_ticks(me).is_some_and(|t| t > 0)
+            && spin.elapsed() < std::time::Duration::from_secs(10)
+        {
+            for i in 0..100_000u64 {
+                std::hint::black_box(i.wrapping_mul(i));
+            }
         }
         assert!(cpu_ticks(me).is_some_and(|t| t > 0));
     }
