@@ -75,6 +75,7 @@
 //! `db/writes/rooms.rs`); search is `db/search.rs`.
 
 pub mod actors;
+pub mod bounded_pool;
 pub mod chat;
 pub mod cli;
 pub mod cluster;

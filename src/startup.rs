@@ -9,7 +9,7 @@ use crate::cluster::mirror::Depart;
 use crate::cluster::{ClusterMirror, Keys, RedisAllowances};
 use crate::configuration::Settings;
 use crate::db::{self, Pool};
-use crate::identity::{KeyEncryptionKey, OidcVerifier, RootKeyError, SessionKeys};
+use crate::identity::{KeyEncryptionKey, OidcVerifier, RootKeyError, SessionKeys, TokenVerifier};
 use crate::metrics::Metrics;
 use crate::protocol::close;
 use crate::routes::{self, AppState};
@@ -217,6 +217,7 @@ impl Application {
             chat,
             registry,
             cluster_health,
+            tokens: TokenVerifier::start(keys.clone()),
             keys,
             oidc,
             metrics,

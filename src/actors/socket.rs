@@ -16,7 +16,7 @@ use super::user::UserActor;
 use super::ToSocket;
 use crate::configuration::Limits;
 use crate::domain::{User, WindowId};
-use crate::identity::{SessionClaims, SessionKeys};
+use crate::identity::{SessionClaims, TokenVerifier, VerifyError};
 use crate::metrics::Metrics;
 use crate::protocol::{close, error_frame, ErrorCode, ServerEvent, ToFrame};
 use actix::prelude::*;
@@ -60,7 +60,8 @@ enum State {
 pub struct SocketSession {
     window: WindowId,
     registry: Addr<PresenceRegistry>,
-    keys: Arc<SessionKeys>,
+    /// Checks the `auth` frames' tokens, off this thread.
+    tokens: TokenVerifier,
     limits: Arc<Limits>,
     metrics: Metrics,
     /// The client's address and Origin, for connect/disconnect logs.
@@ -95,7 +96,7 @@ impl SocketSession {
         window: WindowId,
         opening: Opening,
         registry: Addr<PresenceRegistry>,
-        keys: Arc<SessionKeys>,
+        tokens: TokenVerifier,
         limits: Arc<Limits>,
         metrics: Metrics,
         peer: Peer,
@@ -111,7 +112,7 @@ impl SocketSession {
         SocketSession {
             window,
             registry,
-            keys,
+            tokens,
             limits,
             metrics,
             peer,
@@ -231,6 +232,36 @@ impl SocketSession {
         );
     }
 
+    /// Checks the first `auth` frame's token off this thread; no other frame is read
+    /// meanwhile.
+    fn authenticate(&mut self, token: String, ctx: &mut ws::WebsocketContext<Self>) {
+        let tokens = self.tokens.clone();
+        ctx.wait(
+            async move { tokens.verify(&token).await }
+                .into_actor(self)
+                .map(|verified, act, ctx| {
+                    if !matches!(act.state, State::AwaitingAuth) {
+                        return;
+                    }
+                    match verified {
+                        Ok(claims) => act.attach(claims, ctx),
+                        Err(VerifyError::Refused(e)) => {
+                            log::info!("refused socket auth peer={}: {e}", act.peer);
+                            act.close(ctx, close::UNAUTHORIZED, "invalid or expired token")
+                        }
+                        Err(VerifyError::Busy(e)) => {
+                            log::warn!("could not check socket auth peer={}: {e}", act.peer);
+                            act.close(
+                                ctx,
+                                close::TRY_AGAIN_LATER,
+                                "too many sessions are being checked; reconnect in a moment",
+                            )
+                        }
+                    }
+                }),
+        );
+    }
+
     fn reauthenticate(
         &mut self,
         token: &str,
@@ -247,9 +278,40 @@ impl SocketSession {
                 ),
             );
         }
-        let claims = self.keys.verify(token).ok();
+        let tokens = self.tokens.clone();
+        let token = token.to_owned();
+        let reference = reference.map(str::to_owned);
+        ctx.wait(
+            async move { tokens.verify(&token).await }
+                .into_actor(self)
+                .map(move |verified, act, ctx| act.renewed(verified, reference.as_deref(), ctx)),
+        );
+    }
+
+    /// Answers a renewal once its token is checked: a token for the same user moves the
+    /// socket's expiry.
+    fn renewed(
+        &mut self,
+        verified: Result<SessionClaims, VerifyError>,
+        reference: Option<&str>,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
         let State::Ready { user, expiry, .. } = &mut self.state else {
             return;
+        };
+        let claims = match verified {
+            Err(VerifyError::Busy(e)) => {
+                log::warn!("could not check a renewal window={}: {e}", self.window);
+                return self.reply(
+                    ctx,
+                    error_frame(
+                        reference,
+                        ErrorCode::RateLimited,
+                        "too many sessions are being checked right now; renew in a moment",
+                    ),
+                );
+            }
+            verified => verified.ok(),
         };
         match claims {
             Some(claims) if claims.user.id == user.id => {
@@ -280,15 +342,7 @@ impl SocketSession {
             }
         };
         match (&self.state, decoded.command) {
-            (State::AwaitingAuth, Command::Auth(Auth { token })) => {
-                match self.keys.verify(&token) {
-                    Ok(claims) => self.attach(claims, ctx),
-                    Err(e) => {
-                        log::info!("refused socket auth peer={}: {e}", self.peer);
-                        self.close(ctx, close::UNAUTHORIZED, "invalid or expired token")
-                    }
-                }
-            }
+            (State::AwaitingAuth, Command::Auth(Auth { token })) => self.authenticate(token, ctx),
             (State::AwaitingAuth, _) => self.reply(
                 ctx,
                 error_frame(

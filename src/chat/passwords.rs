@@ -11,11 +11,11 @@
 //! two threads (hundreds on tokio's blocking pool). Now the pool holds 2 × 19 MiB, ever.
 
 use super::{ChatError, Internal, PasswordHashError};
+use crate::bounded_pool::{BoundedPool, Refused};
 use crate::domain::RoomPassword;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Threads that hash (and so hashes computed at once), node-wide.
@@ -30,42 +30,18 @@ const MEMORY_KIB: u32 = 19 * 1024;
 const PASSES: u32 = 2;
 const LANES: u32 = 1;
 
-/// One hashing job, run on a hashing thread.
-type Job = Box<dyn FnOnce() + Send>;
-
-/// The bounded pool; cheap to clone (every clone shares the threads and the queue). The
-/// threads end when the last clone is dropped.
-#[derive(Clone)]
+/// The bounded pool; cheap to clone (every clone shares the threads and the queue).
+#[derive(Clone, Debug)]
 pub struct PasswordHashing {
-    /// The queue of jobs, `WAITING` long.
-    jobs: std::sync::mpsc::SyncSender<Job>,
+    pool: BoundedPool,
 }
 
 impl PasswordHashing {
     /// Starts the `RUNNING` hashing threads.
     pub fn start() -> Self {
-        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(WAITING);
-        let queue = Arc::new(std::sync::Mutex::new(queue));
-        for i in 0..RUNNING {
-            let queue = queue.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("argon2-{i}"))
-                .spawn(move || loop {
-                    // The lock is held only while taking a job, never while running it.
-                    let job = match queue.lock() {
-                        Ok(queue) => queue.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return, // every sender is gone
-                    }
-                });
-            if let Err(e) = spawned {
-                log::error!("could not start a password hashing thread: {e}");
-            }
+        PasswordHashing {
+            pool: BoundedPool::start("argon2", RUNNING, WAITING, MAX_WAIT),
         }
-        PasswordHashing { jobs }
     }
 }
 
@@ -153,24 +129,10 @@ impl PasswordHashing {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ChatError> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = answer.send(work());
-        });
-        match self.jobs.try_send(job) {
-            Ok(()) => {}
-            Err(std::sync::mpsc::TrySendError::Full(_)) => {
-                return Err(ChatError::PasswordHashingBusy)
-            }
-            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
-                return Err(Internal::HashingStopped.into())
-            }
-        }
-        match tokio::time::timeout(MAX_WAIT, answered).await {
-            Ok(Ok(done)) => Ok(done),
-            Ok(Err(_)) => Err(Internal::HashingStopped.into()),
-            Err(_) => Err(ChatError::PasswordHashingBusy),
-        }
+        self.pool.run(work).await.map_err(|refused| match refused {
+            Refused::Busy(_) => ChatError::PasswordHashingBusy,
+            Refused::Stopped(_) => Internal::HashingStopped.into(),
+        })
     }
 
     /// Hashes a room password with argon2id and a random salt.

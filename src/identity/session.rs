@@ -101,8 +101,8 @@ impl SessionKeys {
     /// A token with any block besides the authority block is refused before its
     /// signatures are checked or any Datalog runs: an appended block could hold a rule
     /// whose evaluation costs the fourth power of its facts, and biscuit checks its time
-    /// bound only between iterations. What remains is cheap enough to run on the caller's
-    /// thread (tens of microseconds, see the tests).
+    /// bound only between iterations. What remains takes tens of microseconds (see the
+    /// tests); the server runs it on [`super::TokenVerifier`]'s bounded pool.
     pub fn verify(&self, token: &str) -> Result<SessionClaims, SessionError> {
         let token = token.trim();
         if token.len() > MAX_TOKEN_CHARS {

@@ -2,10 +2,11 @@
 
 use super::error::{ApiError, Internal};
 use super::AppState;
-use crate::identity::SessionClaims;
+use crate::identity::{SessionClaims, VerifyError};
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
-use std::future::{ready, Ready};
+use futures_util::future::LocalBoxFuture;
+use std::future::ready;
 
 /// The bearer token of a request, if it has one.
 pub fn bearer(req: &HttpRequest) -> Option<&str> {
@@ -23,21 +24,25 @@ pub struct SessionUser(pub SessionClaims);
 
 impl FromRequest for SessionUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(state) = req.app_data::<web::Data<AppState>>() else {
-            return ready(Err(ApiError::Internal(Internal::NoAppState)));
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            return Box::pin(ready(Err(ApiError::Internal(Internal::NoAppState))));
         };
-        let result =
-            match bearer(req) {
-                None => Err(ApiError::Unauthorized(
-                    "a Bearer session token is required".into(),
+        let Some(token) = bearer(req).map(str::to_owned) else {
+            return Box::pin(ready(Err(ApiError::Unauthorized(
+                "a Bearer session token is required".into(),
+            ))));
+        };
+        Box::pin(async move {
+            match state.tokens.verify(&token).await {
+                Ok(claims) => Ok(SessionUser(claims)),
+                Err(VerifyError::Refused(_)) => Err(ApiError::Unauthorized(
+                    "session token is invalid or expired".into(),
                 )),
-                Some(token) => state.keys.verify(token).map(SessionUser).map_err(|_| {
-                    ApiError::Unauthorized("session token is invalid or expired".into())
-                }),
-            };
-        ready(result)
+                Err(busy @ VerifyError::Busy(_)) => Err(ApiError::TokensBusy(busy)),
+            }
+        })
     }
 }

@@ -23,6 +23,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     TooLarge(String),
+    /// Session tokens cannot be checked right now (their pool is full): `rate_limited`.
+    #[error("too many sessions are being checked right now; try again in a moment")]
+    TokensBusy(#[source] crate::identity::VerifyError),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error(transparent)]
@@ -68,6 +71,7 @@ impl ApiError {
             ApiError::EmailUnverified(_) => ErrorCode::EmailUnverified,
             ApiError::BadRequest(_) => ErrorCode::BadRequest,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
+            ApiError::TokensBusy(_) => ErrorCode::RateLimited,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Chat(e) => e.code(),
             ApiError::ProviderUnavailable(_) | ApiError::Database(_) | ApiError::Internal(_) => {

@@ -18,7 +18,7 @@ pub mod ws;
 use crate::actors::registry::PresenceRegistry;
 use crate::chat::Chat;
 use crate::configuration::{Limits, Settings};
-use crate::identity::{OidcVerifier, SessionKeys};
+use crate::identity::{OidcVerifier, SessionKeys, TokenVerifier};
 use crate::metrics::Metrics;
 use actix::Addr;
 use actix_web::web;
@@ -33,7 +33,10 @@ pub struct AppState {
     pub registry: Addr<PresenceRegistry>,
     /// In a cluster: is the Redis mirror in sync?
     pub cluster_health: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Mints session tokens.
     pub keys: Arc<SessionKeys>,
+    /// Checks session tokens, on its own bounded pool.
+    pub tokens: TokenVerifier,
     pub oidc: Arc<OidcVerifier>,
     pub metrics: Metrics,
     /// Hands out window ids unique on this node.

@@ -8,6 +8,7 @@ use super::AppState;
 use crate::actors::outbound::ConnectionFd;
 use crate::actors::socket::{Opening, Peer, SocketSession};
 use crate::domain::WindowId;
+use crate::identity::VerifyError;
 use crate::protocol::{close, ErrorCode};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use std::sync::atomic::Ordering;
@@ -39,7 +40,8 @@ fn origin_allowed(req: &HttpRequest, allowed: Option<&[String]>) -> bool {
     responses(
         (status = 101, description = "Switching protocols"),
         (status = 400, description = "Not a WebSocket upgrade", body = ErrorBody),
-        (status = 401, description = "A Bearer header with a bad token", body = ErrorBody)
+        (status = 401, description = "A Bearer header with a bad token", body = ErrorBody),
+        (status = 429, description = "Too many session tokens being checked at once; try again in a moment", body = ErrorBody)
     )
 )]
 #[get("/ws")]
@@ -64,13 +66,20 @@ pub async fn socket(
             reason: "origin not allowed",
         }
     } else if let Some(token) = bearer(&req) {
-        match state.keys.verify(token) {
+        match state.tokens.verify(token).await {
             Ok(claims) => Opening::Authenticated(claims),
-            Err(_) => {
+            Err(VerifyError::Refused(_)) => {
                 return Ok(error_response(
                     ErrorCode::Unauthorized,
                     "session token is invalid or expired",
                 ))
+            }
+            Err(VerifyError::Busy(e)) => {
+                log::warn!("could not check a socket's token peer={peer}: {e}");
+                return Ok(error_response(
+                    ErrorCode::RateLimited,
+                    "too many sessions are being checked right now; try again in a moment",
+                ));
             }
         }
     } else {
@@ -81,7 +90,7 @@ pub async fn socket(
         window,
         opening,
         state.registry.clone(),
-        state.keys.clone(),
+        state.tokens.clone(),
         state.limits.clone(),
         state.metrics.clone(),
         Peer {

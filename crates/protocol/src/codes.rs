@@ -61,4 +61,7 @@ pub mod close {
     pub const ORIGIN_REFUSED: u16 = 1008;
     /// The server is shutting down; reconnect (to another node).
     pub const RESTARTING: u16 = 1012;
+    /// The server could not check the token right now (too many at once); reconnect in
+    /// a moment (standard "try again later").
+    pub const TRY_AGAIN_LATER: u16 = 1013;
 }
