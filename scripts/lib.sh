@@ -112,6 +112,14 @@ ensure_chromium() {
   apt_install chromium fonts-dejavu-core
 }
 
+# HAProxy (Debian's package) puts two nodes behind one URL, as Heroku's router does:
+# `NODES=2 bash scripts/run.sh` and the rolling-restart test (dev/haproxy/haproxy.cfg).
+ensure_haproxy() {
+  if [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1; then return; fi
+  log "installing HAProxy"
+  apt_install haproxy
+}
+
 # Installs the exact dependencies of the web client and the dev identity provider.
 ensure_node_packages() {
   (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)

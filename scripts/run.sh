@@ -2,7 +2,8 @@
 # Runs Banter locally: PostgreSQL and Redis (installed and started if missing), a database
 # named banter, the dev identity provider on http://localhost:9400, the web client (built
 # into static/) and the server on http://localhost:8080.
-# NODES=2 runs two nodes (8080 and 8081) that share Postgres and Redis.
+# NODES=2 runs two nodes (8081 and 8082) that share Postgres and Redis behind HAProxy on
+# http://localhost:8080, as Heroku's router is in production (dev/haproxy/haproxy.cfg).
 # Setting OIDC_ISSUER (and OIDC_AUDIENCE, OIDC_CLIENT_ID) uses that provider instead.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -14,6 +15,7 @@ ensure_openssl
 ensure_node
 ensure_node_packages
 ensure_database banter
+if [ "${NODES:-1}" = "2" ]; then ensure_haproxy; fi
 
 export DATABASE_URL="${DATABASE_URL:-$PG_URL_BASE/banter}"
 export PORT="${PORT:-8080}"
@@ -54,10 +56,17 @@ if [ -z "${OIDC_ISSUER:-}" ]; then
 fi
 
 if [ "${NODES:-1}" = "2" ]; then
-  NODE_ID=node-2 PORT=$((PORT + 1)) target/release/banter serve &
-  log "a second node is starting on http://localhost:$((PORT + 1))"
+  # Two nodes behind HAProxy: the page and scripted clients use the one URL on $PORT.
+  HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+  for node in 1 2; do
+    NODE_ID="node-$node" PORT=$((PORT + node)) TRUSTED_PROXIES=1 target/release/banter serve &
+  done
+  BALANCER="0.0.0.0:$PORT" NODE_A="127.0.0.1:$((PORT + 1))" NODE_B="127.0.0.1:$((PORT + 2))" \
+    "$HAPROXY" -db -f "$ROOT/dev/haproxy/haproxy.cfg" &
+  log "HAProxy on http://localhost:$PORT in front of node-1 (:$((PORT + 1))) and node-2 (:$((PORT + 2)))"
+else
+  NODE_ID="${NODE_ID:-node-1}" target/release/banter serve &
 fi
-NODE_ID="${NODE_ID:-node-1}" target/release/banter serve &
 for _ in $(seq 1 100); do
   curl -fsS "http://localhost:$PORT/readyz" >/dev/null 2>&1 && break
   sleep 0.2

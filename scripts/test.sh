@@ -13,6 +13,7 @@ ensure_redis
 ensure_openssl
 ensure_node
 ensure_chromium
+ensure_haproxy
 
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$PG_URL_BASE/postgres}"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"

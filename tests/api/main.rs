@@ -4,6 +4,7 @@
 mod helpers;
 mod hostile;
 
+mod balancer;
 mod bench;
 mod blocking;
 mod cluster;

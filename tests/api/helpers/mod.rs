@@ -4,6 +4,7 @@
 //! here, so tests `use crate::helpers::*`.
 
 mod app;
+mod balancer;
 mod chat;
 mod cluster;
 mod database;
@@ -15,6 +16,7 @@ mod tls;
 
 // `self::`, so `redis` is this module and not the redis crate.
 pub use self::app::*;
+pub use self::balancer::*;
 pub use self::chat::*;
 pub use self::cluster::*;
 pub use self::database::*;

@@ -26,6 +26,15 @@ impl Ws {
         Self::connect_request(url.into_client_request().unwrap()).await
     }
 
+    /// A socket to `url`, or `None` if it cannot be opened within `within` (a node that
+    /// is restarting refuses the upgrade).
+    pub async fn try_connect(url: &str, within: Duration) -> Option<Ws> {
+        match tokio::time::timeout(within, tokio_tungstenite::connect_async(url)).await {
+            Ok(Ok((inner, _))) => Some(Ws { inner }),
+            _ => None,
+        }
+    }
+
     pub async fn connect_request(
         request: tokio_tungstenite::tungstenite::handshake::client::Request,
     ) -> Ws {
@@ -92,18 +101,25 @@ impl Ws {
 
     /// The next JSON frame, or the close code if the server closes the socket first.
     pub async fn next_or_close(&mut self, within: Duration) -> Result<Value, Closed> {
+        self.next_within(within)
+            .await
+            .expect("socket neither spoke nor closed in time")
+    }
+
+    /// The next JSON frame or the close code within `within`; `None` if neither came.
+    pub async fn next_within(&mut self, within: Duration) -> Option<Result<Value, Closed>> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             match tokio::time::timeout_at(deadline, self.inner.next()).await {
-                Err(_) => panic!("socket neither spoke nor closed in time"),
+                Err(_) => return None,
                 Ok(Some(Ok(WsMessage::Text(text)))) => {
-                    return Ok(serde_json::from_str(&text).expect("JSON frame"))
+                    return Some(Ok(serde_json::from_str(&text).expect("JSON frame")))
                 }
                 Ok(Some(Ok(WsMessage::Close(Some(frame))))) => {
-                    return Err(Closed::Code(u16::from(frame.code)))
+                    return Some(Err(Closed::Code(u16::from(frame.code))))
                 }
                 Ok(Some(Ok(WsMessage::Close(None)))) | Ok(Some(Err(_))) | Ok(None) => {
-                    return Err(Closed::WithoutCode)
+                    return Some(Err(Closed::WithoutCode))
                 }
                 Ok(Some(Ok(_))) => continue,
             }
