@@ -51,7 +51,9 @@
 //! reading); the main arbiter runs the registry and the UserActors;
 //! the PersistActor has an arbiter of its own with its own Postgres connection, so a
 //! commit's round trips never wait behind the delivery of the batch before (decision
-//! 0009).
+//! 0009). CPU work that could pile up runs on [`bounded_pool`]s of its own, 2 threads each
+//! with a bounded queue: session tokens (`identity/verifier.rs`) and room passwords
+//! (`chat/passwords.rs`).
 //!
 //! A presence change travels: first window → `AttachSocket` → the registry spawns the
 //! UserActor, loads the user's blocks, then tells every viewer allowed to see them; last
@@ -63,7 +65,8 @@
 //! channel for the other nodes, whose UserActors restore per-conversation `seq` order
 //! (docs/architecture.md).
 //!
-//! Modules: [`configuration`] (environment), [`startup`] (wiring), [`domain`] (typed
+//! Modules: [`configuration`] (environment), [`startup`] (wiring), [`bounded_pool`]
+//! (threads of their own with a bounded queue), [`domain`] (typed
 //! vocabulary: the protocol's types plus the server's validated forms), [`identity`]
 //! (provider tokens in, session tokens out), [`minter`] (tokens minted with the root key),
 //! [`protocol`] (events into text frames), [`actors`] (with each client command in
