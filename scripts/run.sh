@@ -15,7 +15,11 @@ ensure_openssl
 ensure_node
 ensure_node_packages
 ensure_database banter
-if [ "${NODES:-1}" = "2" ]; then ensure_haproxy; fi
+case "${NODES:-1}" in
+  1) ;;
+  2) ensure_haproxy ;;
+  *) echo "NODES may be 1 or 2" >&2; exit 1 ;;
+esac
 
 export DATABASE_URL="${DATABASE_URL:-$PG_URL_BASE/banter}"
 export PORT="${PORT:-8080}"
@@ -57,9 +61,11 @@ fi
 
 if [ "${NODES:-1}" = "2" ]; then
   # Two nodes behind HAProxy: the page and scripted clients use the one URL on $PORT.
+  # The nodes listen on loopback only, since they trust HAProxy's X-Forwarded-For.
   HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
   for node in 1 2; do
-    NODE_ID="node-$node" PORT=$((PORT + node)) TRUSTED_PROXIES=1 target/release/banter serve &
+    NODE_ID="node-$node" HOST=127.0.0.1 PORT=$((PORT + node)) TRUSTED_PROXIES=1 \
+      target/release/banter serve &
   done
   BALANCER="0.0.0.0:$PORT" NODE_A="127.0.0.1:$((PORT + 1))" NODE_B="127.0.0.1:$((PORT + 2))" \
     "$HAPROXY" -db -f "$ROOT/dev/haproxy/haproxy.cfg" &

@@ -20,7 +20,8 @@ pub enum Refused {
     /// caller would wait: the client should try again shortly.
     #[error("the {0} pool is busy")]
     Busy(&'static str),
-    /// The pool's threads are gone (a job panicked in each, or they never started).
+    /// The job panicked, or the pool's threads are gone (they never started): a bug or
+    /// a broken machine, not load.
     #[error("the {0} pool stopped")]
     Stopped(&'static str),
 }
@@ -62,7 +63,14 @@ impl BoundedPool {
                         Err(_) => return,
                     };
                     match job {
-                        Ok(job) => job(),
+                        // A job that panics loses its answer (its caller hears
+                        // `Stopped`), never the thread.
+                        Ok(job) => {
+                            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err()
+                            {
+                                log::error!("a {name} job panicked");
+                            }
+                        }
                         Err(_) => return, // every sender is gone
                     }
                 });
@@ -86,7 +94,11 @@ impl BoundedPool {
     ) -> Result<T, Refused> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
-            let _ = answer.send(work());
+            // A caller that stopped waiting (it timed out, its client left) gets nothing:
+            // under overload the threads spend themselves on answers someone reads.
+            if !answer.is_closed() {
+                let _ = answer.send(work());
+            }
         });
         match self.jobs.try_send(job) {
             Ok(()) => {}
@@ -151,6 +163,16 @@ mod tests {
         holding.await.unwrap().unwrap();
         assert_eq!(queued.await.unwrap(), Ok(2));
         assert_eq!(pool.run(|| 4).await, Ok(4));
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_loses_its_answer_and_not_the_thread() {
+        let pool = BoundedPool::start("test-panic", 1, 1, Duration::from_secs(30));
+        assert_eq!(
+            pool.run(|| panic!("a job's bug")).await,
+            Err::<(), _>(Refused::Stopped("test-panic"))
+        );
+        assert_eq!(pool.run(|| 5).await, Ok(5));
     }
 
     #[tokio::test]

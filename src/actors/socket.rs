@@ -249,13 +249,14 @@ impl SocketSession {
                             log::info!("refused socket auth peer={}: {e}", act.peer);
                             act.close(ctx, close::UNAUTHORIZED, "invalid or expired token")
                         }
-                        Err(VerifyError::Busy(e)) => {
-                            log::warn!("could not check socket auth peer={}: {e}", act.peer);
-                            act.close(
-                                ctx,
-                                close::TRY_AGAIN_LATER,
-                                "too many sessions are being checked; reconnect in a moment",
-                            )
+                        Err(VerifyError::Busy(_)) => act.close(
+                            ctx,
+                            close::TRY_AGAIN_LATER,
+                            "too many sessions are being checked; reconnect in a moment",
+                        ),
+                        Err(failed @ VerifyError::Failed(_)) => {
+                            log::error!("{}", crate::error_chain(&failed));
+                            act.close(ctx, 1011, "session tokens cannot be checked; reconnect")
                         }
                     }
                 }),
@@ -300,14 +301,24 @@ impl SocketSession {
             return;
         };
         let claims = match verified {
-            Err(VerifyError::Busy(e)) => {
-                log::warn!("could not check a renewal window={}: {e}", self.window);
+            Err(VerifyError::Busy(_)) => {
                 return self.reply(
                     ctx,
                     error_frame(
                         reference,
                         ErrorCode::RateLimited,
                         "too many sessions are being checked right now; renew in a moment",
+                    ),
+                );
+            }
+            Err(failed @ VerifyError::Failed(_)) => {
+                log::error!("{}", crate::error_chain(&failed));
+                return self.reply(
+                    ctx,
+                    error_frame(
+                        reference,
+                        ErrorCode::Unavailable,
+                        "session tokens cannot be checked; renew again shortly",
                     ),
                 );
             }

@@ -27,10 +27,14 @@ pub enum VerifyError {
     /// The token is bad: the client hears `unauthorized`.
     #[error(transparent)]
     Refused(#[from] SessionError),
-    /// The verifying threads are all busy and the queue full (or stopped): the token was
-    /// not judged, and the client should try again shortly.
+    /// The verifying threads are all busy and the queue full: the token was not judged,
+    /// and the client should try again shortly (`rate_limited`).
     #[error("session tokens cannot be checked right now")]
     Busy(#[source] Refused),
+    /// Checking the token failed inside (it panicked, or the threads are gone): not the
+    /// client's doing (`unavailable`).
+    #[error("checking a session token failed")]
+    Failed(#[source] Refused),
 }
 
 /// Verifies session tokens on its pool; cheap to clone.
@@ -66,7 +70,8 @@ impl TokenVerifier {
         let token = token.to_owned();
         match self.pool.run(move || keys.verify(&token)).await {
             Ok(verified) => Ok(verified?),
-            Err(refused) => Err(VerifyError::Busy(refused)),
+            Err(busy @ Refused::Busy(_)) => Err(VerifyError::Busy(busy)),
+            Err(stopped @ Refused::Stopped(_)) => Err(VerifyError::Failed(stopped)),
         }
     }
 }
@@ -86,7 +91,7 @@ mod tests {
     #[tokio::test]
     async fn tokens_are_checked_on_the_pools_own_threads() {
         let (keys, _) = fresh();
-        let pool = BoundedPool::start("tokens-test", 1, 4, MAX_WAIT);
+        let pool = BoundedPool::start("tokens-test", 1, 4, Duration::from_secs(30));
         let verifier = TokenVerifier::on_pool(keys.clone(), pool.clone());
         let user = User {
             id: UserId::new(),
@@ -106,7 +111,7 @@ mod tests {
     #[tokio::test]
     async fn a_full_pool_answers_busy_without_judging_the_token() {
         let (keys, _) = fresh();
-        let pool = BoundedPool::start("tokens-full", 1, 1, MAX_WAIT);
+        let pool = BoundedPool::start("tokens-full", 1, 1, Duration::from_secs(30));
         let verifier = TokenVerifier::on_pool(keys, pool.clone());
         // Hold the only thread and fill the one place in the queue: the next token is
         // not judged.

@@ -42,6 +42,7 @@ impl FromRequest for SessionUser {
                     "session token is invalid or expired".into(),
                 )),
                 Err(busy @ VerifyError::Busy(_)) => Err(ApiError::TokensBusy(busy)),
+                Err(failed @ VerifyError::Failed(_)) => Err(ApiError::TokensFailed(failed)),
             }
         })
     }

@@ -26,6 +26,9 @@ pub enum ApiError {
     /// Session tokens cannot be checked right now (their pool is full): `rate_limited`.
     #[error("too many sessions are being checked right now; try again in a moment")]
     TokensBusy(#[source] crate::identity::VerifyError),
+    /// Checking a session token failed inside (not the token's fault): `unavailable`.
+    #[error("session tokens cannot be checked")]
+    TokensFailed(#[source] crate::identity::VerifyError),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error(transparent)]
@@ -74,9 +77,10 @@ impl ApiError {
             ApiError::TokensBusy(_) => ErrorCode::RateLimited,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Chat(e) => e.code(),
-            ApiError::ProviderUnavailable(_) | ApiError::Database(_) | ApiError::Internal(_) => {
-                ErrorCode::Unavailable
-            }
+            ApiError::ProviderUnavailable(_)
+            | ApiError::TokensFailed(_)
+            | ApiError::Database(_)
+            | ApiError::Internal(_) => ErrorCode::Unavailable,
         }
     }
 }

@@ -74,11 +74,17 @@ pub async fn socket(
                     "session token is invalid or expired",
                 ))
             }
-            Err(VerifyError::Busy(e)) => {
-                log::warn!("could not check a socket's token peer={peer}: {e}");
+            Err(VerifyError::Busy(_)) => {
                 return Ok(error_response(
                     ErrorCode::RateLimited,
                     "too many sessions are being checked right now; try again in a moment",
+                ));
+            }
+            Err(failed @ VerifyError::Failed(_)) => {
+                log::error!("{}", crate::error_chain(&failed));
+                return Ok(error_response(
+                    ErrorCode::Unavailable,
+                    "session tokens cannot be checked; try again",
                 ));
             }
         }

@@ -181,7 +181,8 @@ async fn keep_reading(
 #[actix_web::test]
 async fn a_rolling_restart_behind_haproxy_loses_and_duplicates_nothing() {
     let (redis, prefix) = (test_redis_url(), test_prefix());
-    // The in-process node only signs people in; everyone talks through the balancer.
+    // Everyone signs in and talks through the balancer; the in-process node only makes
+    // the database and the issuer.
     let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "sign-in")).await;
     let ports = [free_port(), free_port()];
     let mut nodes = Vec::new();
@@ -192,6 +193,12 @@ async fn a_rolling_restart_behind_haproxy_loses_and_duplicates_nothing() {
     }
     let balancer = Balancer::start(ports[0], ports[1]).await;
     let url = balancer.node().ws_url;
+    // Both nodes answer through the one URL, in turn.
+    let mut answered = HashSet::new();
+    for _ in 0..4 {
+        answered.insert(balancer.node_answering(&app.http).await.expect("an answer"));
+    }
+    assert_eq!(answered, HashSet::from(["a".to_owned(), "b".to_owned()]));
 
     let pairs = 4;
     let stop = Arc::new(AtomicBool::new(false));
@@ -200,8 +207,15 @@ async fn a_rolling_restart_behind_haproxy_loses_and_duplicates_nothing() {
     let mut receivers = Vec::new();
     let mut progress = Vec::new();
     for i in 0..pairs {
-        let from = app.sign_in(&format!("sender{i}@example.com")).await;
-        let to = app.sign_in(&format!("receiver{i}@example.com")).await;
+        let from = app
+            .sign_in_at(&balancer.node().address, &format!("sender{i}@example.com"))
+            .await;
+        let to = app
+            .sign_in_at(
+                &balancer.node().address,
+                &format!("receiver{i}@example.com"),
+            )
+            .await;
         let (expect, expected) = watch::channel(None);
         expectations.push(expect);
         receivers.push(actix_web::rt::spawn(keep_reading(
@@ -242,8 +256,7 @@ async fn a_rolling_restart_behind_haproxy_loses_and_duplicates_nothing() {
         let port = node.port;
         *node = ServerProcess::start(&app.database_url, port, app.peer_env(name)).await;
         node.node().wait_ready(&app.http).await;
-        // HAProxy checks a node that is down every 200 ms.
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        balancer.wait_until_it_routes_to(&app.http, name).await;
     }
     // Traffic carries on after the last restart.
     let sent_so_far = progress

@@ -104,8 +104,19 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
 impl TestApp {
     /// Exchanges a provider token for a session (signing the person up on first sight).
     pub async fn sign_in(&self, email: &str) -> Person {
+        self.sign_in_at(&self.address, email).await
+    }
+
+    /// [`TestApp::sign_in`] through the HTTP API at `address` (another node, a balancer).
+    pub async fn sign_in_at(&self, address: &str, email: &str) -> Person {
         let provider = self.issuer.token(&format!("sub|{email}"), Some(email));
-        let response = self.post_session(&provider).await;
+        let response = self
+            .http
+            .post(format!("{address}/api/session"))
+            .bearer_auth(&provider)
+            .send()
+            .await
+            .expect("POST /api/session");
         assert_eq!(response.status(), 201, "sign-in of {email}");
         let body: Value = response.json().await.unwrap();
         Person {
