@@ -115,10 +115,37 @@ impl BoundedPool {
     }
 }
 
+/// Occupies one of `pool`'s threads (for tests of a busy pool) until the returned
+/// sender is used or dropped; the handle answers once the job is done.
+#[cfg(test)]
+pub(crate) async fn occupy_a_thread(
+    pool: &BoundedPool,
+) -> (
+    std::sync::mpsc::Sender<()>,
+    tokio::task::JoinHandle<Result<(), Refused>>,
+) {
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (started, running) = tokio::sync::oneshot::channel::<()>();
+    let holding = tokio::spawn({
+        let pool = pool.clone();
+        async move {
+            pool.run(move || {
+                let _ = started.send(());
+                let _ = held.recv();
+            })
+            .await
+        }
+    });
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .expect("the job starts within 5 s")
+        .expect("the job runs");
+    (release, holding)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc;
 
     #[tokio::test]
     async fn work_runs_on_the_pools_own_threads() {
@@ -134,22 +161,7 @@ mod tests {
     async fn a_full_queue_refuses_at_once_and_frees_up_when_the_work_ends() {
         let pool = BoundedPool::start("test-full", 1, 1, Duration::from_secs(5));
         // One job holds the only thread until released; one more fills the queue.
-        let (release, held) = mpsc::channel::<()>();
-        let (started, running) = tokio::sync::oneshot::channel::<()>();
-        let holding = tokio::spawn({
-            let pool = pool.clone();
-            async move {
-                pool.run(move || {
-                    started.send(()).unwrap();
-                    held.recv().unwrap();
-                })
-                .await
-            }
-        });
-        tokio::time::timeout(Duration::from_secs(5), running)
-            .await
-            .unwrap()
-            .unwrap();
+        let (release, holding) = occupy_a_thread(&pool).await;
         let queued = tokio::spawn({
             let pool = pool.clone();
             async move { pool.run(|| 2).await }

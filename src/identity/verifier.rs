@@ -115,22 +115,7 @@ mod tests {
         let verifier = TokenVerifier::on_pool(keys, pool.clone());
         // Hold the only thread and fill the one place in the queue: the next token is
         // not judged.
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let (started, running) = tokio::sync::oneshot::channel::<()>();
-        let holding = tokio::spawn({
-            let pool = pool.clone();
-            async move {
-                pool.run(move || {
-                    started.send(()).unwrap();
-                    held.recv().unwrap();
-                })
-                .await
-            }
-        });
-        tokio::time::timeout(Duration::from_secs(5), running)
-            .await
-            .unwrap()
-            .unwrap();
+        let (release, holding) = crate::bounded_pool::occupy_a_thread(&pool).await;
         let waiting = tokio::spawn(async move { pool.run(|| ()).await });
         // On this test's single thread the waiting task queues its job at its first poll.
         tokio::time::sleep(Duration::from_millis(50)).await;
