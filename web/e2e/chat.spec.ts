@@ -263,7 +263,7 @@ test("people create a room with a password, join it, chat in it, and see it dele
   await alice.page.getByLabel("Password (optional)").fill("chapter one");
   await screenshot(alice.page, "08-new-room");
   await alice.page.getByRole("button", { name: "Create room" }).click();
-  await expect(alice.page.getByRole("heading", { name: "Book club" })).toBeVisible();
+  await expect(alice.page.getByRole("heading", { name: "Book club", exact: true })).toBeVisible();
 
   // The room reaches Bob's list at once; its password keeps him out until he has it.
   const rooms = bob.page.getByRole("list", { name: "Rooms" });
@@ -274,7 +274,9 @@ test("people create a room with a password, join it, chat in it, and see it dele
   await expect(bob.page.getByRole("dialog").getByText("Wrong password.")).toBeVisible();
   await bob.page.getByLabel("Password").fill("chapter one");
   await bob.page.getByRole("button", { name: "Join", exact: true }).click();
-  await expect(bob.page.getByRole("heading", { name: "Book club" })).toBeVisible();
+  // The dialog ("Join Book club") closes once the password is checked.
+  await expect(bob.page.getByRole("dialog")).toBeHidden();
+  await expect(bob.page.getByRole("heading", { name: "Book club", exact: true })).toBeVisible();
 
   await send(bob.page, "Book club", "Who has read it?");
   await chatButtonForRoom(alice.page, "Book club").click();
