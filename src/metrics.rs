@@ -22,6 +22,11 @@ pub struct Metrics {
     pub delivery_latency: Histogram,
     /// Sockets closed because they did not read fast enough.
     pub slow_consumers: IntCounter,
+    /// From a window's attach to its `ready` going out: what a connect waits for under a
+    /// storm (its snapshot's batched read, its block sets).
+    pub snapshot_seconds: Histogram,
+    /// Windows closed with 1013 because their snapshot could not be read soon enough.
+    pub snapshots_shed: IntCounter,
 }
 
 impl Metrics {
@@ -67,9 +72,22 @@ impl Metrics {
                 "Sockets closed for reading too slowly",
             )
             .unwrap(),
+            snapshot_seconds: Histogram::with_opts(
+                HistogramOpts::new(
+                    "snapshot_seconds",
+                    "From a window's attach to its ready frame going out",
+                )
+                .buckets(prometheus::exponential_buckets(0.001, 2.0, 16).unwrap()),
+            )
+            .unwrap(),
+            snapshots_shed: IntCounter::new(
+                "snapshots_shed_total",
+                "Windows closed with 1013 because their snapshot could not be read in time",
+            )
+            .unwrap(),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 8] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
             Box::new(metrics.sockets_open.clone()),
             Box::new(metrics.users_online.clone()),
             Box::new(metrics.socket_connects.clone()),
@@ -78,6 +96,8 @@ impl Metrics {
             Box::new(metrics.commit_seconds.clone()),
             Box::new(metrics.delivery_latency.clone()),
             Box::new(metrics.slow_consumers.clone()),
+            Box::new(metrics.snapshot_seconds.clone()),
+            Box::new(metrics.snapshots_shed.clone()),
         ];
         for c in collectors {
             metrics

@@ -107,6 +107,7 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
     };
     let chat = Chat::new(
         pool.clone(),
+        db::snapshot::reader(pool.clone()),
         persist.clone(),
         registry.clone().recipient(),
         registry.clone().recipient(),
@@ -129,8 +130,12 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
         }
         None => None,
     };
-    let mut presence =
-        PresenceRegistry::new(pool, chat.clone(), limits.max_windows_per_user, metrics);
+    let mut presence = PresenceRegistry::new(
+        db::blocks::block_set_reader(pool),
+        chat.clone(),
+        limits.max_windows_per_user,
+        metrics,
+    );
     if let Some((mirror, _)) = &cluster {
         presence = presence.with_cluster(ClusterLink {
             counts: mirror.clone().recipient(),

@@ -10,6 +10,7 @@ use crate::actors::messages::{GetOnlineFor, UserTyped};
 use crate::actors::persist::{ApplyWrite, Health, Origin, PersistActor, PersistError};
 use crate::configuration::Limits;
 use crate::db::messages::Page;
+use crate::db::snapshot::SnapshotReader;
 use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
 use crate::db::{self, DbError, Pool};
 use crate::domain::{ConversationId, Message, UserId};
@@ -139,6 +140,8 @@ impl From<Internal> for ChatError {
 #[derive(Clone)]
 pub struct Chat {
     pub pool: Pool,
+    /// Reads windows' snapshots, in batches under a connect storm.
+    pub snapshots: SnapshotReader,
     persist: Addr<PersistActor>,
     /// The PresenceRegistry above, for what the chat tells and asks it.
     typing: Recipient<UserTyped>,
@@ -158,6 +161,7 @@ pub struct Chat {
 impl Chat {
     pub fn new(
         pool: Pool,
+        snapshots: SnapshotReader,
         persist: Addr<PersistActor>,
         typing: Recipient<UserTyped>,
         online: Recipient<GetOnlineFor>,
@@ -166,6 +170,7 @@ impl Chat {
     ) -> Self {
         Chat {
             pool,
+            snapshots,
             persist,
             typing,
             online,

@@ -48,3 +48,51 @@ pub async fn block_sets(pool: &Pool, user: UserId) -> Result<BlockSets, DbError>
     }
     Ok(sets)
 }
+
+/// The block sets of each of `users` (each distinct) in one query: a connect storm loads
+/// them in batches (see [`batch`](super::batch)), not one connection per person.
+pub async fn block_sets_of(
+    pool: &Pool,
+    users: Vec<UserId>,
+) -> Result<std::collections::HashMap<UserId, BlockSets>, DbError> {
+    let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.0).collect();
+    let conn = pool.get().await?;
+    let rows = conn
+        .query(
+            "SELECT blocker_id, blocked_id FROM blocks
+             WHERE blocker_id = ANY($1) OR blocked_id = ANY($1)",
+            &[&ids],
+        )
+        .await?;
+    let mut sets: std::collections::HashMap<UserId, BlockSets> =
+        users.iter().map(|u| (*u, BlockSets::default())).collect();
+    for row in rows {
+        let (blocker, blocked) = (UserId(row.get(0)), UserId(row.get(1)));
+        if let Some(of) = sets.get_mut(&blocker) {
+            of.outgoing.push(blocked);
+        }
+        if let Some(of) = sets.get_mut(&blocked) {
+            of.incoming.push(blocker);
+        }
+    }
+    Ok(sets)
+}
+
+/// Reads block sets in batches.
+pub type BlockSetReader = super::batch::BatchReader<UserId, BlockSets>;
+
+/// How block sets are batched: one read in flight (one connection), up to 1,000 people.
+pub const BLOCK_SET_BATCHES: super::batch::BatchLimits = super::batch::BatchLimits {
+    waiting: 20_000,
+    max_batch: 1_000,
+    concurrency: 1,
+    max_wait: std::time::Duration::from_secs(30),
+};
+
+/// Starts the block-set reader on the current runtime.
+pub fn block_set_reader(pool: Pool) -> BlockSetReader {
+    super::batch::BatchReader::start(BLOCK_SET_BATCHES, move |users| {
+        let pool = pool.clone();
+        async move { block_sets_of(&pool, users).await }
+    })
+}

@@ -10,7 +10,7 @@ pub(crate) const SUMMARY_SELECT: &str = "
     FROM members m
     JOIN conversations c ON c.id = m.conversation_id
     LEFT JOIN direct_pairs d ON d.conversation_id = c.id
-    LEFT JOIN users p ON p.id = CASE WHEN d.user_lo = $1 THEN d.user_hi ELSE d.user_lo END
+    LEFT JOIN users p ON p.id = CASE WHEN d.user_lo = m.user_id THEN d.user_hi ELSE d.user_lo END
     WHERE m.user_id = $1";
 
 pub(crate) fn summary(row: &Row) -> ConversationSummary {

@@ -4,6 +4,7 @@
 //! UserActor. Writes run inside the PersistActor's group-commit transactions
 //! (see [`writes`]), so nothing is acknowledged before it is committed.
 
+pub mod batch;
 pub mod blocks;
 pub mod conversations;
 pub mod keys;
@@ -11,6 +12,7 @@ pub mod messages;
 pub mod migrations;
 pub mod rooms;
 pub mod search;
+pub mod snapshot;
 pub mod tls;
 pub mod users;
 pub mod writes;

@@ -98,6 +98,44 @@ async fn each_bench_scenario_runs_with_nothing_lost() {
     assert_eq!(idle["sockets"], 100);
     assert!(idle["server_kib_per_socket"].is_number(), "{idle}");
 
+    let storm = bench(
+        &app,
+        &server,
+        &[
+            "storm",
+            "--users",
+            "10",
+            "--windows",
+            "1",
+            "--rate",
+            "50",
+            "--storm",
+            "60",
+            "--duration",
+            "3s",
+        ],
+    )
+    .await;
+    assert_eq!(
+        (storm["lost"].as_u64(), storm["duplicated"].as_u64()),
+        (Some(0), Some(0)),
+        "{storm}"
+    );
+    assert_eq!(storm["storm_windows"], 60, "{storm}");
+    assert!(
+        storm["storm_all_ready_s"].as_f64().unwrap() > 0.0,
+        "{storm}"
+    );
+    assert!(
+        storm["storm_presence_settled_s"].is_number(),
+        "settled: {storm}"
+    );
+    assert_eq!(storm["server_snapshots_shed"], 0, "{storm}");
+    assert!(
+        storm["server_snapshot_wait_ms"]["p99"].is_number(),
+        "{storm}"
+    );
+
     let churn = bench(
         &app,
         &server,

@@ -21,5 +21,6 @@ mod rooms;
 mod search;
 mod session;
 mod shutdown;
+mod snapshot;
 mod terminal;
 mod tls;

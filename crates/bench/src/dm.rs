@@ -6,6 +6,7 @@
 use super::collect::{collect, schedule, Collected};
 use super::procfs::{cpu_ticks, TICKS_PER_SECOND};
 use super::stats::{percentiles_ms, Observation, Stats, StoredAt};
+use super::storm;
 use super::windows::{self, Placement, Settling, Tally};
 use super::{tokens, ws_urls, BenchArgs, Host, Socket};
 use anyhow::Context as _;
@@ -30,6 +31,9 @@ fn parse_client_id(id: &str, run: &str) -> Option<(u64, u64)> {
 
 /// The pause between presence settling and the first message.
 const QUIET_BEFORE_LOAD: Duration = Duration::from_secs(2);
+
+/// How far into the load a storm (scenario `storm`) begins.
+const STORM_AFTER: Duration = Duration::from_secs(1);
 
 /// Where the windows are: window `i` belongs to user `i / windows` and sits on node
 /// `(user + i % windows) % nodes`; user `k % users` sends message `k` from its first window.
@@ -192,10 +196,15 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         .trim()
         .trim_end_matches('/')
         .to_owned();
-    eprintln!("minting {} session tokens", args.users);
-    let people = tokens(host, args.users)
+    eprintln!("minting {} session tokens", args.users + args.storm);
+    let mut people = tokens(host, args.users + args.storm)
         .await
         .context("minting tokens (needs DATABASE_URL)")?;
+    let stormers: Vec<String> = people
+        .split_off(args.users)
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     // What each user's frames name as their destination.
     let targets: Vec<Value> = match mode {
@@ -266,6 +275,19 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
     let start = Instant::now();
     let offset_us = (start - epoch).as_micros() as u64;
     let cpu_before = args.server_pid.and_then(cpu_ticks);
+    let storm = (!stormers.is_empty()).then(|| {
+        let storm = storm::Storm {
+            expected_online: args.users + stormers.len() - 1,
+            tokens: stormers,
+            ws_urls: ws_urls.clone(),
+            base: base.clone(),
+            source_addresses: args.source_addresses,
+        };
+        tokio::spawn(async move {
+            tokio::time::sleep(STORM_AFTER).await;
+            storm::run(storm).await
+        })
+    });
 
     // Open loop: message k is due at k / rate; user k % users sends it.
     let body = "x".repeat(args.body.max(1));
@@ -302,6 +324,10 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         .zip(cpu_before)
         .map(|(after, before)| after.saturating_sub(before) as f64 / TICKS_PER_SECOND);
     let lost = stats.lost_of_sent(sent, expected_per_message);
+    let storm = match storm {
+        Some(task) => Some(task.await.context("the storm task")??),
+        None => None,
+    };
     eprintln!("checking through the API that every acknowledged message is stored once");
     let (stored_missing, stored_twice) = verify_stored(&base, &stats, &people, args.users).await?;
     let report = json!({
@@ -330,6 +356,10 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         "server_cpu_s": server_cpu.map(|s| (s * 100.0).round() / 100.0),
         "server_cpu_ms_per_message": server_cpu.map(|s| (s * 1000.0 / sent.max(1) as f64 * 1000.0).round() / 1000.0),
     });
+    let mut report = report;
+    if let (Some(storm), Some(report)) = (storm, report.as_object_mut()) {
+        report.extend(storm.as_object().cloned().unwrap_or_default());
+    }
     eprintln!(
         "\n{} users x {} windows, {:.0} msg/s offered for {:.1}s: {} sent, {} acked, {} delivered, {} lost, {} duplicated",
         args.users, args.windows, report["offered_per_s"].as_f64().unwrap_or(0.0), offered_secs, sent, stats.acked, stats.delivered, lost, stats.duplicated

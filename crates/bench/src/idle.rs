@@ -8,10 +8,8 @@
 use super::procfs::rss_kib;
 use super::windows::{self, Placement, Tally};
 use super::{tokens, ws_urls, BenchArgs, Host};
-use futures_util::StreamExt;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Instant;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 pub async fn run(args: BenchArgs, host: &Host) -> anyhow::Result<()> {
     let urls = ws_urls(&args);
@@ -25,19 +23,7 @@ pub async fn run(args: BenchArgs, host: &Host) -> anyhow::Result<()> {
             token: &people[i / args.windows].1,
             source: windows::source(i, args.source_addresses),
         },
-        |_, mut socket, online| {
-            let mut presence = tally.window(online);
-            // Reads until the socket closes (answering pings as it reads).
-            tokio::spawn(async move {
-                while let Some(Ok(frame)) = socket.next().await {
-                    if let WsMessage::Text(text) = frame {
-                        if let Ok(v) = serde_json::from_str::<Value>(&text) {
-                            presence.observe(&v);
-                        }
-                    }
-                }
-            })
-        },
+        |_, socket, online| windows::keep_reading(socket, tally.window(online)),
     )
     .await?;
     eprintln!(

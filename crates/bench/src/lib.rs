@@ -21,6 +21,7 @@ mod pg_floor;
 mod procfs;
 mod relay;
 pub mod stats;
+mod storm;
 mod windows;
 
 use anyhow::Context as _;
@@ -36,6 +37,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
     /// Scenario: dm (direct messages between online peers), room (messages into rooms),
+    /// storm (dm load while --storm more people connect at once),
     /// idle (hold sockets), churn (windows coming and going; presence latency), relay
     /// (dm's load on a minimal in-process WebSocket relay: the socket floor), pg-floor
     /// (Postgres's batched-insert rate for the message write path; --windows connections,
@@ -71,6 +73,9 @@ pub struct BenchArgs {
     /// Redis) instead of using --server. Needs DATABASE_URL.
     #[arg(long)]
     pub nodes: Option<usize>,
+    /// storm: people who connect (one window each) one second into the dm load.
+    #[arg(long, default_value_t = 0)]
+    pub storm: usize,
     /// pg-floor: rows per transaction (one row per commit is measured alongside).
     #[arg(long, default_value_t = 256)]
     pub batch: usize,
@@ -130,6 +135,15 @@ pub fn run_blocking(args: BenchArgs, host: Host) -> anyhow::Result<()> {
         };
         let result = match args.scenario.as_str() {
             "dm" => dm::run(args, dm::Mode::Direct, &host).await,
+            "storm" => {
+                if args.storm == 0 {
+                    Err(anyhow::anyhow!(
+                        "storm needs --storm N (people who connect)"
+                    ))
+                } else {
+                    dm::run(args, dm::Mode::Direct, &host).await
+                }
+            }
             "room" => {
                 let size = args.room_size;
                 dm::run(args, dm::Mode::Room { size }, &host).await
@@ -139,7 +153,7 @@ pub fn run_blocking(args: BenchArgs, host: Host) -> anyhow::Result<()> {
             "relay" => relay::run(args).await,
             "pg-floor" => pg_floor::run(args, &host).await,
             other => Err(anyhow::anyhow!(
-                "unknown scenario {other:?} (dm, room, idle, churn, relay, pg-floor)"
+                "unknown scenario {other:?} (dm, room, storm, idle, churn, relay, pg-floor)"
             )),
         };
         if let Some(nodes) = nodes {
@@ -151,8 +165,7 @@ pub fn run_blocking(args: BenchArgs, host: Host) -> anyhow::Result<()> {
 
 /// A session token for each of `users` bench users (created if new): `(user id, token)`.
 pub(crate) async fn tokens(host: &Host, users: usize) -> anyhow::Result<Vec<(String, String)>> {
-    let mut out = Vec::with_capacity(users);
-    for i in 0..users {
+    futures_util::stream::iter((0..users).map(|i| async move {
         let minted = host
             .minter
             .mint(
@@ -162,9 +175,13 @@ pub(crate) async fn tokens(host: &Host, users: usize) -> anyhow::Result<Vec<(Str
             .await
             .map_err(|e| anyhow::anyhow!(e))
             .context("minting a session token")?;
-        out.push((minted.user_id.to_string(), minted.token));
-    }
-    Ok(out)
+        Ok::<_, anyhow::Error>((minted.user_id.to_string(), minted.token))
+    }))
+    .buffered(8)
+    .collect::<Vec<_>>()
+    .await
+    .into_iter()
+    .collect()
 }
 
 /// Opens an authenticated window (header auth) and waits for its `ready`.

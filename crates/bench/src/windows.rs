@@ -14,6 +14,7 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// Windows being opened at once: enough to keep the server's handshake path busy, few
 /// enough not to time out handshakes behind a queue.
@@ -95,6 +96,20 @@ impl Tally {
     }
 }
 
+/// Reads `socket` until it closes (answering pings as it reads), folding presence into
+/// `presence`.
+pub fn keep_reading(mut socket: Socket, mut presence: Settling) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(Ok(frame)) = socket.next().await {
+            if let WsMessage::Text(text) = frame {
+                if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                    presence.observe(&v);
+                }
+            }
+        }
+    })
+}
+
 /// Where window `i` goes: its server's WebSocket URL, its token and its local address.
 pub struct Placement<'a> {
     pub url: &'a str,
@@ -111,6 +126,16 @@ pub async fn open<'a, T>(
     place: impl Fn(usize) -> Placement<'a>,
     adopt: impl Fn(usize, Socket, usize) -> T,
 ) -> anyhow::Result<(Vec<T>, f64)> {
+    open_with(count, CONCURRENCY, place, adopt).await
+}
+
+/// [`open`] with `concurrency` handshakes in flight.
+pub async fn open_with<'a, T>(
+    count: usize,
+    concurrency: usize,
+    place: impl Fn(usize) -> Placement<'a>,
+    adopt: impl Fn(usize, Socket, usize) -> T,
+) -> anyhow::Result<(Vec<T>, f64)> {
     let started = Instant::now();
     let opened: Vec<T> = futures_util::stream::iter((0..count).map(|i| {
         let p = place(i);
@@ -120,7 +145,7 @@ pub async fn open<'a, T>(
                 .map(|(socket, online)| (i, socket, online))
         }
     }))
-    .buffered(CONCURRENCY)
+    .buffered(concurrency)
     .map_ok(|(i, socket, online)| {
         if (i + 1) % 1000 == 0 {
             eprintln!("  {} windows open", i + 1);

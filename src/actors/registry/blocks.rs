@@ -9,7 +9,7 @@ use super::entry::{BlockChange, Phase};
 use super::PresenceRegistry;
 use crate::actors::persist::Origin;
 use crate::actors::user::DeliverFrame;
-use crate::db::{self, DbError};
+use crate::db::{self, batch::ReadError};
 use crate::domain::{User, UserId};
 use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
@@ -26,11 +26,12 @@ struct BlockSetsLoaded {
     /// The incarnation of the user's entry that asked: a late answer for an earlier one
     /// is dropped.
     generation: u64,
-    result: Result<db::blocks::BlockSets, DbError>,
+    result: Result<db::blocks::BlockSets, ReadError>,
 }
 
 impl PresenceRegistry {
-    /// Reads `user`'s block sets after `delay`; [`BlockSetsLoaded`] brings them back.
+    /// Reads `user`'s block sets after `delay`, in whichever batch they join (a connect
+    /// storm reads them a thousand people per query); [`BlockSetsLoaded`] brings them back.
     pub(super) fn load_block_sets(
         &self,
         user: UserId,
@@ -38,11 +39,11 @@ impl PresenceRegistry {
         delay: Duration,
         ctx: &mut Context<Self>,
     ) {
-        let pool = self.pool.clone();
+        let reader = self.block_sets.clone();
         let me = ctx.address();
         actix::spawn(async move {
             tokio::time::sleep(delay).await;
-            let result = db::blocks::block_sets(&pool, user).await;
+            let result = reader.read(user).await;
             me.do_send(BlockSetsLoaded {
                 user,
                 generation,

@@ -32,7 +32,7 @@ use crate::cluster::{
     ClusterEventReceived, GetLocalCounts, LocalCountChanged, OnlineSetReplaced, PublishEvent,
     ResyncUsers,
 };
-use crate::db::Pool;
+use crate::db::blocks::BlockSetReader;
 use crate::domain::{User, UserId, WindowId};
 use crate::metrics::Metrics;
 use actix::prelude::*;
@@ -85,7 +85,8 @@ pub struct ClusterLink {
 }
 
 pub struct PresenceRegistry {
-    pool: Pool,
+    /// Reads local users' block sets, in batches under a connect storm.
+    block_sets: BlockSetReader,
     /// Handed to each UserActor it spawns.
     chat: Chat,
     /// This node's users (those with a socket here).
@@ -100,9 +101,14 @@ pub struct PresenceRegistry {
 }
 
 impl PresenceRegistry {
-    pub fn new(pool: Pool, chat: Chat, max_windows: usize, metrics: Metrics) -> Self {
+    pub fn new(
+        block_sets: BlockSetReader,
+        chat: Chat,
+        max_windows: usize,
+        metrics: Metrics,
+    ) -> Self {
         PresenceRegistry {
-            pool,
+            block_sets,
             chat,
             users: HashMap::new(),
             online: HashMap::new(),

@@ -1,11 +1,17 @@
 //! The snapshot: a new window's `ready` frame (who is online for the user, blocks,
 //! conversations, rooms, the mirrored UI state), then whatever queued behind it.
+//!
+//! The rows come from the chat's batched [`SnapshotReader`](crate::db::snapshot): under
+//! a connect storm the windows waiting share queries instead of each checking out a
+//! connection, and a window that cannot be read soon enough is closed with 1013 (try
+//! again later) and a `retry_after` in its reason, not left to time out on the pool.
 
 use super::UserActor;
 use crate::actors::messages::GetOnlineFor;
 use crate::actors::ToSocket;
-use crate::db::{self, DbError};
+use crate::db::batch::ReadError;
 use crate::domain::{ConversationId, WindowId};
+use crate::protocol::close;
 use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
@@ -17,9 +23,12 @@ use std::collections::HashMap;
 enum SnapshotError {
     #[error("the registry did not answer")]
     Registry(#[from] MailboxError),
-    #[error(transparent)]
-    Db(#[from] DbError),
+    #[error("the snapshot rows could not be read")]
+    Rows(#[from] ReadError),
 }
+
+/// The close reason of a window shed under a connect storm: when to come back.
+pub const BUSY_REASON: &str = "server busy; retry_after=5";
 
 impl UserActor {
     /// Builds and sends the `ready` snapshot of a new window, then what queued behind it.
@@ -30,23 +39,28 @@ impl UserActor {
         ctx: &mut Context<Self>,
     ) {
         let online = self.registry.online.clone();
-        let pool = self.chat.pool.clone();
+        let reader = self.chat.snapshots.clone();
+        let started = std::time::Instant::now();
         let user = self.user.clone();
         let snapshot = async move {
-            let online = online.send(GetOnlineFor { viewer: user.id }).await?;
-            let blocked = db::blocks::blocked_by(&pool, user.id).await?;
-            let conversations = db::conversations::list_for(&pool, user.id).await?;
-            let rooms = db::rooms::list(&pool).await?;
-            let ui = db::users::ui_state(&pool, user.id).await?;
-            let known: HashMap<ConversationId, i64> =
-                conversations.iter().map(|c| (c.id, c.last_seq)).collect();
+            let (online, rows) = tokio::join!(
+                online.send(GetOnlineFor { viewer: user.id }),
+                reader.read(user.id)
+            );
+            let online: Vec<_> = online?;
+            let rows = rows?;
+            let known: HashMap<ConversationId, i64> = rows
+                .conversations
+                .iter()
+                .map(|c| (c.id, c.last_seq))
+                .collect();
             let ready = ServerEvent::Ready {
                 me: Cow::Borrowed(&user),
                 online: Cow::Borrowed(&online),
-                blocked: Cow::Borrowed(&blocked),
-                conversations: Cow::Borrowed(&conversations),
-                rooms: Cow::Borrowed(&rooms),
-                ui: Cow::Borrowed(&ui),
+                blocked: Cow::Borrowed(&rows.blocked),
+                conversations: Cow::Borrowed(&rows.conversations),
+                rooms: Cow::Borrowed(rows.rooms.as_slice()),
+                ui: Cow::Borrowed(&rows.ui),
                 expires_at,
             }
             .to_frame();
@@ -58,6 +72,9 @@ impl UserActor {
             };
             match result {
                 Ok((ready, known)) => {
+                    act.metrics
+                        .snapshot_seconds
+                        .observe(started.elapsed().as_secs_f64());
                     let queued = entry.synced(known.clone());
                     act.send_to(window, ready);
                     for (key, frame) in queued {
@@ -76,6 +93,14 @@ impl UserActor {
                         }
                         act.release(ready);
                     }
+                }
+                Err(SnapshotError::Rows(ReadError::Busy)) => {
+                    act.metrics.snapshots_shed.inc();
+                    entry.socket.do_send(ToSocket::Close {
+                        code: close::TRY_AGAIN_LATER,
+                        reason: BUSY_REASON,
+                    });
+                    act.drop_window(window);
                 }
                 Err(e) => {
                     log::error!(

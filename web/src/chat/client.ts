@@ -10,6 +10,7 @@
 import {
   CloseCode,
   parseServerEvent,
+  retryAfterSeconds,
   type OutgoingFrame,
   type Conversation,
   type Message,
@@ -206,14 +207,21 @@ export class ChatClient {
         // A node is restarting: come back soon, to whichever node the router picks.
         this.attempt = 0;
         break;
+      case CloseCode.tryAgainLater: {
+        // The server is busy (a connect storm): not before the time it names.
+        const after = retryAfterSeconds(reason);
+        this.scheduleReconnect(describeClose(code), after === null ? 0 : after * 1000);
+        return;
+      }
     }
     this.scheduleReconnect(reason || describeClose(code));
   }
 
-  private scheduleReconnect(reason: string): void {
+  /** Reconnects after a jittered backoff, and not before `atLeastMs`. */
+  private scheduleReconnect(reason: string, atLeastMs = 0): void {
     if (this.stopped) return;
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
-    const delay = BACKOFF_BASE_MS / 2 + Math.random() * ceiling;
+    const delay = atLeastMs + BACKOFF_BASE_MS / 2 + Math.random() * ceiling;
     this.attempt += 1;
     this.dispatch({ type: "connection", status: { kind: "reconnecting", retryAt: this.now() + delay, reason } });
     clearTimeout(this.reconnectTimer);
@@ -547,6 +555,8 @@ function describeClose(code: number): string {
       return "The connection fell behind.";
     case CloseCode.badToken:
       return "The session expired.";
+    case CloseCode.tryAgainLater:
+      return "The server is busy.";
     default:
       return "The connection was lost.";
   }

@@ -66,7 +66,17 @@ export const CloseCode = {
   originRefused: 1008,
   snapshotFailed: 1011,
   restarting: 1012,
+  tryAgainLater: 1013,
 } as const;
+
+/**
+ * The seconds a 1013 close reason asks the client to wait before it reconnects
+ * (`server busy; retry_after=5`), or `null` when it names none.
+ */
+export function retryAfterSeconds(reason: string): number | null {
+  const match = /(?:^|[;\s])retry_after=(\d{1,4})(?:$|[;\s])/.exec(reason);
+  return match ? Number(match[1]) : null;
+}
 
 /** Longest body the server accepts, in Unicode scalar values (SPEC §7). */
 export const MAX_BODY_CHARS = 4000;

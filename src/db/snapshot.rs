@@ -1,0 +1,121 @@
+//! What a window's `ready` snapshot reads from Postgres, for many people at once.
+//!
+//! A connect storm asks for thousands of snapshots within seconds; read through a
+//! [`BatchReader`](super::batch::BatchReader), one batch of people costs four queries on
+//! one connection, in one read-only transaction (so each snapshot is consistent with
+//! itself), and the room list is read once for the whole batch.
+
+use super::batch::{BatchLimits, BatchReader};
+use super::conversations::summary;
+use super::rooms::{room, ROOM_SELECT};
+use super::{DbError, Pool};
+use crate::domain::{ConversationSummary, Room, UiState, User, UserId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One person's part of a snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotRows {
+    /// Whom they blocked, newest first.
+    pub blocked: Vec<User>,
+    /// Their conversations, most recent first.
+    pub conversations: Vec<ConversationSummary>,
+    pub ui: UiState,
+    /// Every room, by name: one list shared by the whole batch.
+    pub rooms: Arc<Vec<Room>>,
+}
+
+/// The snapshot rows of each of `users` (each distinct).
+pub async fn read(
+    pool: &Pool,
+    users: Vec<UserId>,
+) -> Result<HashMap<UserId, SnapshotRows>, DbError> {
+    let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.0).collect();
+    let mut conn = pool.get().await?;
+    let tx = conn
+        .build_transaction()
+        .read_only(true)
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .start()
+        .await?;
+    let mut rows: HashMap<UserId, SnapshotRows> = users
+        .iter()
+        .map(|u| (*u, SnapshotRows::default()))
+        .collect();
+    let blocked = tx
+        .query(
+            "SELECT b.blocker_id, u.id, u.email FROM blocks b JOIN users u ON u.id = b.blocked_id
+             WHERE b.blocker_id = ANY($1) ORDER BY b.created_at DESC",
+            &[&ids],
+        )
+        .await?;
+    for row in &blocked {
+        if let Some(of) = rows.get_mut(&UserId(row.get(0))) {
+            of.blocked.push(User {
+                id: UserId(row.get(1)),
+                email: row.get(2),
+            });
+        }
+    }
+    let summaries = tx
+        .query(
+            "SELECT m.user_id AS viewer, c.id, c.kind, c.name, c.last_seq, m.read_seq,
+                    p.id AS peer_id, p.email AS peer_email
+             FROM members m
+             JOIN conversations c ON c.id = m.conversation_id
+             LEFT JOIN direct_pairs d ON d.conversation_id = c.id
+             LEFT JOIN users p ON p.id = CASE WHEN d.user_lo = m.user_id THEN d.user_hi ELSE d.user_lo END
+             WHERE m.user_id = ANY($1)
+             ORDER BY c.last_seq DESC, c.created_at DESC",
+            &[&ids],
+        )
+        .await?;
+    for row in &summaries {
+        if let Some(of) = rows.get_mut(&UserId(row.get("viewer"))) {
+            of.conversations.push(summary(row));
+        }
+    }
+    let ui = tx
+        .query("SELECT id, ui_state FROM users WHERE id = ANY($1)", &[&ids])
+        .await?;
+    for row in &ui {
+        if let Some(of) = rows.get_mut(&UserId(row.get(0))) {
+            of.ui = serde_json::from_value(row.get::<_, serde_json::Value>(1)).unwrap_or_default();
+        }
+    }
+    let sql = format!("{ROOM_SELECT} ORDER BY lower(c.name)");
+    let rooms = Arc::new(
+        tx.query(sql.as_str(), &[])
+            .await?
+            .iter()
+            .map(room)
+            .collect::<Vec<_>>(),
+    );
+    tx.commit().await?;
+    for of in rows.values_mut() {
+        of.rooms = rooms.clone();
+    }
+    Ok(rows)
+}
+
+/// Reads snapshots in batches (see [`batch`](super::batch)).
+pub type SnapshotReader = BatchReader<UserId, SnapshotRows>;
+
+/// How snapshot reads are batched: two reads in flight at most (two of the pool's
+/// connections; the writes and everything else keep the rest), up to 500 people each. A
+/// storm of 15,000 windows queues rather than being shed; a window whose snapshot waited
+/// 30 s is closed to come back later.
+pub const SNAPSHOT_BATCHES: BatchLimits = BatchLimits {
+    waiting: 20_000,
+    max_batch: 500,
+    concurrency: 2,
+    max_wait: std::time::Duration::from_secs(30),
+};
+
+/// Starts the snapshot reader on the current runtime.
+pub fn reader(pool: Pool) -> SnapshotReader {
+    BatchReader::start(SNAPSHOT_BATCHES, move |users| {
+        let pool = pool.clone();
+        async move { read(&pool, users).await }
+    })
+}
