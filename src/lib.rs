@@ -75,7 +75,9 @@
 //! actor), [`routes`] (HTTP), [`logging`] (the log, with ceilings for crates that would
 //! log secrets), [`metrics`], [`retention`] (optional deletion of old messages), [`cli`] (the
 //! command line). Rooms are conversations with members (`chat/rooms.rs`, `db/rooms.rs`,
-//! `db/writes/rooms.rs`); search is `db/search.rs`.
+//! `db/writes/rooms.rs`); search is `db/search.rs`. A window's snapshot and a person's
+//! block sets are read in batches (`db/batch.rs`, `db/snapshot.rs`), so a connect storm
+//! shares queries instead of queueing on the pool.
 
 pub mod actors;
 pub mod bounded_pool;

@@ -7,12 +7,18 @@
 //! had its `ready`, when presence settled (every window sees everyone), and what the
 //! server says its snapshots waited (its `/metrics`).
 
-use super::windows::{self, Placement, Tally};
+use super::connect_from;
+use super::windows::{self, Tally};
+use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Handshakes in flight at once during the storm.
 pub const STORM_CONCURRENCY: usize = 512;
+
+/// Tries per storm window before the run fails.
+const CONNECT_ATTEMPTS: usize = 5;
 
 /// How long after the last `ready` the storm waits for presence to settle.
 const SETTLE_WAIT: Duration = Duration::from_secs(60);
@@ -36,17 +42,34 @@ pub async fn run(storm: Storm) -> anyhow::Result<Value> {
     let tally = Tally::new(storm.expected_online);
     let started = Instant::now();
     let n = storm.tokens.len();
-    let (readers, connect_secs) = windows::open_with(
-        n,
-        STORM_CONCURRENCY,
-        |i| Placement {
-            url: &storm.ws_urls[i % storm.ws_urls.len()],
-            token: &storm.tokens[i],
-            source: windows::source(i, storm.source_addresses),
-        },
-        |_, socket, online| windows::keep_reading(socket, tally.window(online)),
-    )
-    .await?;
+    // As real clients do, a window whose connect failed (refused, timed out, closed
+    // before `ready`: 1013 under load) tries again after a second, up to five times.
+    let failed = AtomicUsize::new(0);
+    let tally_ref = &tally;
+    let failed_ref = &failed;
+    let storm_ref = &storm;
+    let readers: Vec<_> = futures_util::stream::iter(0..n)
+        .map(|i| async move {
+            let url = &storm_ref.ws_urls[i % storm_ref.ws_urls.len()];
+            let source = windows::source(i, storm_ref.source_addresses);
+            for attempt in 1..=CONNECT_ATTEMPTS {
+                match connect_from(url, &storm_ref.tokens[i], source).await {
+                    Ok((socket, online)) => {
+                        return Ok(windows::keep_reading(socket, tally_ref.window(online)));
+                    }
+                    Err(e) if attempt == CONNECT_ATTEMPTS => return Err(e),
+                    Err(_) => {
+                        failed_ref.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+            unreachable!("the last attempt returns")
+        })
+        .buffer_unordered(STORM_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let connect_secs = started.elapsed().as_secs_f64();
     let all_ready_s = started.elapsed().as_secs_f64();
     // The readers (detached tasks) go on until the generator exits.
     eprintln!(
@@ -76,6 +99,7 @@ pub async fn run(storm: Storm) -> anyhow::Result<Value> {
         "storm_all_ready_s": (all_ready_s * 100.0).round() / 100.0,
         "storm_presence_settled_s": settled_s.map(|s| (s * 100.0).round() / 100.0),
         "storm_expected_online": storm.expected_online,
+        "storm_failed_connects": failed.load(Ordering::Relaxed),
         "server_snapshot_wait_ms": waits.as_ref().map(|w| json!({
             "p50": w.quantile_ms(0.5), "p99": w.quantile_ms(0.99), "max_bucket": w.quantile_ms(1.0),
         })),

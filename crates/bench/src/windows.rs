@@ -126,16 +126,6 @@ pub async fn open<'a, T>(
     place: impl Fn(usize) -> Placement<'a>,
     adopt: impl Fn(usize, Socket, usize) -> T,
 ) -> anyhow::Result<(Vec<T>, f64)> {
-    open_with(count, CONCURRENCY, place, adopt).await
-}
-
-/// [`open`] with `concurrency` handshakes in flight.
-pub async fn open_with<'a, T>(
-    count: usize,
-    concurrency: usize,
-    place: impl Fn(usize) -> Placement<'a>,
-    adopt: impl Fn(usize, Socket, usize) -> T,
-) -> anyhow::Result<(Vec<T>, f64)> {
     let started = Instant::now();
     let opened: Vec<T> = futures_util::stream::iter((0..count).map(|i| {
         let p = place(i);
@@ -145,7 +135,7 @@ pub async fn open_with<'a, T>(
                 .map(|(socket, online)| (i, socket, online))
         }
     }))
-    .buffered(concurrency)
+    .buffered(CONCURRENCY)
     .map_ok(|(i, socket, online)| {
         if (i + 1) % 1000 == 0 {
             eprintln!("  {} windows open", i + 1);
