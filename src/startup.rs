@@ -4,7 +4,7 @@
 use crate::actors::outbound::ConnectionFd;
 use crate::actors::persist::{Drain, PersistActor};
 use crate::actors::registry::{CloseAllWindows, ClusterLink, PresenceRegistry};
-use crate::chat::{Chat, SharedAllowances};
+use crate::chat::{self, Chat, SharedAllowances};
 use crate::cluster::mirror::Depart;
 use crate::cluster::{ClusterMirror, Keys, RedisAllowances};
 use crate::configuration::Settings;
@@ -109,8 +109,11 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
         pool.clone(),
         db::snapshot::reader(pool.clone()),
         persist.clone(),
-        registry.clone().recipient(),
-        registry.clone().recipient(),
+        chat::RegistryLink {
+            typing: registry.clone().recipient(),
+            online: registry.clone().recipient(),
+            pages: registry.clone().recipient(),
+        },
         limits.clone(),
         shared_allowances,
     );

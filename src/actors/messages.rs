@@ -26,6 +26,27 @@ pub struct GetOnlineFor {
     pub viewer: UserId,
 }
 
+/// Query: a page of `viewer`'s block-filtered online list, in list order: the people
+/// whose email starts with `prefix` (lower case; empty for everyone), `offset` of them
+/// skipped, at most `limit`. Like [`GetOnlineFor`], it waits while the viewer's block sets
+/// load. Its cost follows the page and the matches, not the population: without a prefix
+/// the count comes from the set's size less the people hidden from the viewer.
+#[derive(Message)]
+#[rtype(result = "OnlinePage")]
+pub struct GetOnlinePage {
+    pub viewer: UserId,
+    pub prefix: String,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// A page of the online list and how many people the whole list holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OnlinePage {
+    pub people: Vec<User>,
+    pub count: usize,
+}
+
 /// Notification: `sender` is typing in `conversation`, whose members are `members`; the
 /// registry shows it to the members' windows here and publishes it for other nodes.
 /// Typing is not stored, so it does not pass through the PersistActor.

@@ -73,7 +73,7 @@ impl Action {
             Action::Block => "blocking and unblocking",
             Action::Typing => "sending typing notices",
             Action::Ui => "mirroring the UI state",
-            Action::Query => "asking for history, members or search results",
+            Action::Query => "asking for history, members, online pages or search results",
             Action::Read => "moving read positions",
         }
     }

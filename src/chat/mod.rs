@@ -6,7 +6,7 @@
 //! Writes are handed to the PersistActor *synchronously* (the returned future only waits
 //! for the answer), so writes from one window keep their order.
 
-use crate::actors::messages::{GetOnlineFor, UserTyped};
+use crate::actors::messages::{GetOnlineFor, GetOnlinePage, UserTyped};
 use crate::actors::persist::{ApplyWrite, Health, Origin, PersistActor, PersistError};
 use crate::configuration::Limits;
 use crate::db::messages::Page;
@@ -23,6 +23,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 pub mod allowance;
+mod online;
 mod passwords;
 mod rooms;
 
@@ -136,6 +137,18 @@ impl From<Internal> for ChatError {
     }
 }
 
+/// The PresenceRegistry, as far as the chat tells and asks it (it sits above the chat,
+/// so the chat holds recipients for exactly these messages, not its address).
+#[derive(Clone)]
+pub struct RegistryLink {
+    /// Told who is typing, for the members' windows.
+    pub typing: Recipient<UserTyped>,
+    /// Asked for a viewer's whole online list (a room's members' presence).
+    pub online: Recipient<GetOnlineFor>,
+    /// Asked for a page of a viewer's online list.
+    pub pages: Recipient<GetOnlinePage>,
+}
+
 /// Cheap to clone; every clone shares the same actors, pool and rate limiter.
 #[derive(Clone)]
 pub struct Chat {
@@ -144,8 +157,7 @@ pub struct Chat {
     pub snapshots: SnapshotReader,
     persist: Addr<PersistActor>,
     /// The PresenceRegistry above, for what the chat tells and asks it.
-    typing: Recipient<UserTyped>,
-    online: Recipient<GetOnlineFor>,
+    registry: RegistryLink,
     /// Each person's allowances (messages, room actions, blocks, typing, UI state,
     /// queries), whichever window, node or API call they come from.
     allowances: Arc<Allowances>,
@@ -163,8 +175,7 @@ impl Chat {
         pool: Pool,
         snapshots: SnapshotReader,
         persist: Addr<PersistActor>,
-        typing: Recipient<UserTyped>,
-        online: Recipient<GetOnlineFor>,
+        registry: RegistryLink,
         limits: Arc<Limits>,
         shared: Option<Arc<dyn SharedAllowances>>,
     ) -> Self {
@@ -172,8 +183,7 @@ impl Chat {
             pool,
             snapshots,
             persist,
-            typing,
-            online,
+            registry,
             allowances: Arc::new(Allowances::new(&limits, shared)),
             password_attempts_by_user: Arc::new(RateLimiter::keyed(per_minute(5))),
             password_attempts_by_address: Arc::new(RateLimiter::keyed(per_minute(20))),
@@ -262,7 +272,7 @@ impl Chat {
         let members = db::conversations::members_if_member(&self.pool, user, conversation)
             .await?
             .ok_or(WriteRejection::NotFound("conversation"))?;
-        self.typing.do_send(UserTyped {
+        self.registry.typing.do_send(UserTyped {
             sender: user,
             conversation,
             members,

@@ -129,6 +129,7 @@ impl Chat {
             .into());
         }
         let online: HashSet<UserId> = self
+            .registry
             .online
             .send(GetOnlineFor { viewer })
             .await

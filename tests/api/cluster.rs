@@ -434,3 +434,100 @@ async fn rooms_fan_out_across_nodes_and_their_list_changes_everywhere() {
         assert_eq!(w.recv_type("room_deleted").await["room_id"], room.as_str());
     }
 }
+
+/// Asks `ws` for a page of its online list (`ask` adds to the frame) and returns the
+/// `online_page` (or the `error`) that answers it.
+async fn online_page(ws: &mut Ws, ask: Value) -> Value {
+    let mut frame = json!({"type": "online", "ref": "page"});
+    frame
+        .as_object_mut()
+        .unwrap()
+        .extend(ask.as_object().unwrap().clone());
+    ws.send(frame).await;
+    loop {
+        let reply = ws.recv().await;
+        if reply["ref"] == "page" {
+            return reply;
+        }
+    }
+}
+
+/// Asks until the whole list counts `n` (presence crosses nodes through Redis).
+async fn online_when_counting(ws: &mut Ws, n: u64) -> Value {
+    for _ in 0..100 {
+        let page = online_page(ws, json!({})).await;
+        if page["count"] == n {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the online list never counted {n}");
+}
+
+fn emails(page: &Value) -> Vec<String> {
+    page["people"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn online_pages_and_prefix_searches_list_everyone_on_every_node_but_the_blocked() {
+    let (app, a, b) = two_nodes().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let bobby = app.sign_in("Bobby@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    app.block(&carol, &bobby).await;
+    let (mut alice_a, _) = app.window_at(&a, &alice).await;
+    let (_bob_b, _) = app.window_at(&b, &bob).await;
+    let (mut bobby_a, _) = app.window_at(&a, &bobby).await;
+    let (mut carol_b, _) = app.window_at(&b, &carol).await;
+
+    // Everyone but yourself, in email order whatever the case, across both nodes.
+    let all = online_when_counting(&mut alice_a, 3).await;
+    assert_eq!(
+        emails(&all),
+        ["bob@example.com", "Bobby@example.com", "carol@example.com"]
+    );
+    let found = online_page(&mut alice_a, json!({"prefix": "BO"})).await;
+    assert_eq!(
+        (found["count"].as_u64(), found["prefix"].as_str()),
+        (Some(2), Some("bo"))
+    );
+    assert_eq!(emails(&found), ["bob@example.com", "Bobby@example.com"]);
+    let second = online_page(&mut alice_a, json!({"offset": 1, "limit": 1})).await;
+    assert_eq!(
+        (second["offset"].as_u64(), second["count"].as_u64()),
+        (Some(1), Some(3))
+    );
+    assert_eq!(emails(&second), ["Bobby@example.com"]);
+
+    // Carol (node b) blocked Bobby (node a): neither is in the other's pages, counts or
+    // searches, whichever node each is on.
+    let carols = online_when_counting(&mut carol_b, 2).await;
+    assert_eq!(emails(&carols), ["alice@example.com", "bob@example.com"]);
+    let searched = online_page(&mut carol_b, json!({"prefix": "bobby"})).await;
+    assert_eq!(
+        (searched["count"].as_u64(), emails(&searched).len()),
+        (Some(0), 0)
+    );
+    let bobbys = online_when_counting(&mut bobby_a, 2).await;
+    assert_eq!(emails(&bobbys), ["alice@example.com", "bob@example.com"]);
+    let searched = online_page(&mut bobby_a, json!({"prefix": "c"})).await;
+    assert_eq!(
+        (searched["count"].as_u64(), emails(&searched).len()),
+        (Some(0), 0)
+    );
+
+    // A bad page is a bad_request that keeps its ref; the socket stays.
+    let refused = online_page(&mut alice_a, json!({"limit": 201})).await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["code"].as_str()),
+        (Some("error"), Some("bad_request"))
+    );
+    let again = online_page(&mut alice_a, json!({"prefix": "carol"})).await;
+    assert_eq!(emails(&again), ["carol@example.com"]);
+}

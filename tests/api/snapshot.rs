@@ -23,16 +23,7 @@ async fn windows_that_connect_together_on_a_small_pool_each_get_their_own_snapsh
     let db = app.db().await;
     // Person i blocked person i+1, talks with person i+3, and left a draft of their own.
     for (i, person) in people.iter().enumerate() {
-        let blocked = &people[(i + 1) % n];
-        let (status, _) = app
-            .send_json(
-                reqwest::Method::PUT,
-                &format!("/api/blocks/{}", blocked.id),
-                &person.token,
-                None,
-            )
-            .await;
-        assert_eq!(status, 200);
+        app.block(person, &people[(i + 1) % n]).await;
         let (status, _) = app
             .open_direct(&person.token, &people[(i + 3) % n].id)
             .await;

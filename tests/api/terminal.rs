@@ -240,6 +240,15 @@ async fn the_terminal_client_lists_who_is_online_and_prints_presence_changes() {
     term.type_line("/who");
     term.expect_next("online carol@example.com").await;
     term.expect_next("end online").await;
+
+    // With a prefix, the server searches everyone online (case-insensitive).
+    let (_dave_ws, _) = app.window(&app.sign_in("dave@example.com").await).await;
+    term.expect_next("presence online dave@example.com").await;
+    term.type_line("/online CA");
+    term.expect_next("online carol@example.com").await;
+    term.expect_next("end online").await;
+    term.type_line("/online zed");
+    term.expect_next("end online").await;
 }
 
 #[actix_web::test]

@@ -136,6 +136,21 @@ pub enum ClientFrame {
         #[serde(deserialize_with = "field::room_id")]
         room_id: ConversationId,
     },
+    /// (addition) A page of the people online you may see, in list order (email without
+    /// case): `offset` skips that many (default 0), `limit` says how many (default 100,
+    /// at most 200), `prefix` keeps only emails that start with it (case-insensitive).
+    /// Answered by `online_page`.
+    Online {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        prefix: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        offset: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        limit: Option<i64>,
+    },
 }
 
 impl ClientFrame {

@@ -117,6 +117,19 @@ pub enum ServerEvent<'a> {
         room_id: ConversationId,
         members: Cow<'a, [RoomMember]>,
     },
+    /// (addition) The answer to `online`: `people` from `offset` on, in list order, and
+    /// `count`, how many there are in all (matching `prefix`, when one was given).
+    OnlinePage {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        prefix: Option<Cow<'a, str>>,
+        offset: usize,
+        count: usize,
+        people: Cow<'a, [User]>,
+    },
     /// Never sent: what a client decodes a frame type it does not know yet into (servers
     /// may add frame types; clients ignore those they do not know).
     #[serde(other)]
@@ -145,7 +158,8 @@ impl ServerEvent<'_> {
             | ServerEvent::RoomDeleted { reference, .. }
             | ServerEvent::Joined { reference, .. }
             | ServerEvent::Left { reference, .. }
-            | ServerEvent::Members { reference, .. } => reference.as_deref(),
+            | ServerEvent::Members { reference, .. }
+            | ServerEvent::OnlinePage { reference, .. } => reference.as_deref(),
             _ => None,
         }
     }

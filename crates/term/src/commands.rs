@@ -15,8 +15,9 @@ pub enum Command {
     Say(String),
     /// `/reply <seq> <text>`: send `text` to the open chat as a reply to message `seq`.
     Reply { seq: i64, body: String },
-    /// `/online` (or `/who`): list who is online.
-    Online,
+    /// `/online [prefix]` (or `/who`): list who is online; with a prefix, ask the server
+    /// for the people online whose email starts with it.
+    Online(Option<String>),
     /// `/open <email|room>`: open the direct chat with this person (an email or a user
     /// id), or a room you are a member of (its name or id).
     Open(String),
@@ -84,7 +85,10 @@ pub const HELP: &[(&str, &str)] = &[
         "/history [n]",
         "show up to n (default 20) older messages of the open chat",
     ),
-    ("/online", "list who is online (also /who)"),
+    (
+        "/online [prefix]",
+        "list who is online (also /who); with a prefix, search everyone online",
+    ),
     ("/read", "mark the open chat read"),
     ("/rooms", "list every room"),
     (
@@ -220,7 +224,7 @@ fn command(name: &str, args: &[String]) -> Result<Command, CommandError> {
             },
             _ => Err(CommandError::Usage("/history [n], n from 1 to 200")),
         },
-        "online" | "who" => none(Command::Online, "/online"),
+        "online" | "who" => optional("/online [prefix]").map(Command::Online),
         "blocked" => none(Command::Blocked, "/blocked"),
         "read" => none(Command::Read, "/read"),
         "rooms" => none(Command::Rooms, "/rooms"),
@@ -273,7 +277,11 @@ mod tests {
             parse("/open bob@example.com"),
             Some(Ok(Command::Open("bob@example.com".into())))
         );
-        assert_eq!(parse("/who"), Some(Ok(Command::Online)));
+        assert_eq!(parse("/who"), Some(Ok(Command::Online(None))));
+        assert_eq!(
+            parse("/online bo"),
+            Some(Ok(Command::Online(Some("bo".into()))))
+        );
         assert_eq!(parse("/history"), Some(Ok(Command::History(20))));
         assert_eq!(parse("/history 5"), Some(Ok(Command::History(5))));
         assert!(matches!(

@@ -13,6 +13,9 @@ use serde::Deserialize;
 /// The most messages one `history` request may ask for (docs/protocol.md).
 pub const HISTORY_MAX: i64 = 200;
 
+/// People asked for by `/online <prefix>` (the most a page holds).
+pub const ONLINE_PAGE: i64 = 200;
+
 /// The body of `GET /api/conversations`.
 #[derive(Debug, Deserialize)]
 pub struct ConversationList {
@@ -137,6 +140,11 @@ mod tests {
                 "members",
             ),
             (json!({"type": "ui", "state": {"draft": "x"}}), "ui"),
+            (
+                json!({"type": "online_page", "ref": "o1", "prefix": "b", "offset": 0, "count": 1,
+                       "people": [{"id": BOB, "email": "b"}]}),
+                "online_page",
+            ),
             (json!({"type": "something_new", "x": 1}), "unknown"),
         ];
         for (frame, kind) in cases {
@@ -159,6 +167,7 @@ mod tests {
                 ServerEvent::Left { .. } => "left",
                 ServerEvent::Member { .. } => "member",
                 ServerEvent::Members { .. } => "members",
+                ServerEvent::OnlinePage { .. } => "online_page",
                 ServerEvent::Ui { .. } => "ui",
                 ServerEvent::Unknown => "unknown",
                 ServerEvent::Ready { .. } => "ready",

@@ -78,8 +78,7 @@ impl PresenceRegistry {
                 except: origin.map(|o| o.window),
             });
         }
-        let both_online =
-            self.online.contains_key(&blocker.id) && self.online.contains_key(&blocked.id);
+        let both_online = self.online.contains(blocker.id) && self.online.contains(blocked.id);
         let parties = [
             (
                 blocker,
@@ -178,9 +177,20 @@ impl PresenceRegistry {
         let Some(entry) = self.users.get_mut(&user) else {
             return;
         };
-        let before: HashSet<UserId> = self
-            .online
-            .keys()
+        // Only people in the old or the new sets can change visibility: the work follows
+        // the person's blocks, not the population.
+        let concerned: HashSet<UserId> = entry
+            .blocks_out
+            .iter()
+            .chain(&entry.blocks_in)
+            .chain(&sets.outgoing)
+            .chain(&sets.incoming)
+            .chain(changes.iter().map(BlockChange::other))
+            .copied()
+            .filter(|u| *u != user)
+            .collect();
+        let before: HashSet<UserId> = concerned
+            .iter()
             .copied()
             .filter(|u| entry.hides(*u))
             .collect();
@@ -189,10 +199,12 @@ impl PresenceRegistry {
         for change in changes {
             entry.apply(change);
         }
-        for other in self.online.values() {
-            let (was, is) = (before.contains(&other.id), entry.hides(other.id));
-            if other.id != user && was != is {
-                entry.show_presence(other, !is);
+        for other in concerned {
+            let (was, is) = (before.contains(&other), entry.hides(other));
+            if was != is {
+                if let Some(other) = self.online.get(other) {
+                    entry.show_presence(other, !is);
+                }
             }
         }
     }

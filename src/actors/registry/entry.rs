@@ -50,6 +50,15 @@ pub(super) enum Held {
     Member { about: UserId, frame: ByteString },
 }
 
+impl BlockChange {
+    /// The other party of the change.
+    pub fn other(&self) -> &UserId {
+        match self {
+            BlockChange::Outgoing { other, .. } | BlockChange::Incoming { other, .. } => other,
+        }
+    }
+}
+
 impl Phase {
     /// A new user's: block sets not loaded yet.
     pub fn loading() -> Phase {
@@ -81,6 +90,12 @@ impl Entry {
     /// Either of the two has blocked the other: they do not see each other.
     pub fn hides(&self, other: UserId) -> bool {
         self.blocks_out.contains(&other) || self.blocks_in.contains(&other)
+    }
+
+    /// Everyone hidden from this user (either of them blocked the other); someone in both
+    /// sets comes twice.
+    pub fn hidden(&self) -> impl Iterator<Item = UserId> + '_ {
+        self.blocks_out.iter().chain(&self.blocks_in).copied()
     }
 
     /// Applies a change, and remembers it if a re-read is under way.

@@ -22,6 +22,7 @@ mod blocks;
 mod directory;
 mod entry;
 mod fanout;
+mod online_set;
 mod presence;
 
 use super::outbound::Outbound;
@@ -92,7 +93,7 @@ pub struct PresenceRegistry {
     /// This node's users (those with a socket here).
     users: HashMap<UserId, Entry>,
     /// Everyone announced online: this node's users alone, or the whole cluster's.
-    online: HashMap<UserId, User>,
+    online: online_set::OnlineSet,
     /// Set when several nodes share Redis: presence is then decided there.
     cluster: Option<ClusterLink>,
     next_generation: u64,
@@ -111,7 +112,7 @@ impl PresenceRegistry {
             block_sets,
             chat,
             users: HashMap::new(),
-            online: HashMap::new(),
+            online: online_set::OnlineSet::default(),
             cluster: None,
             next_generation: 0,
             max_windows,

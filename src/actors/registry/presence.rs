@@ -7,7 +7,7 @@
 
 use super::entry::{Entry, Phase};
 use super::{GetLocalCounts, GetOnlineUsers, OnlineSetReplaced, PresenceRegistry};
-use crate::actors::messages::GetOnlineFor;
+use crate::actors::messages::{GetOnlineFor, GetOnlinePage, OnlinePage};
 use crate::actors::user::DeliverFrame;
 use crate::cluster::LocalCountChanged;
 use crate::domain::{User, UserId};
@@ -18,10 +18,10 @@ use std::collections::HashMap;
 use tokio::sync::oneshot;
 
 impl PresenceRegistry {
-    /// Everyone online but `viewer` and those hidden from them by a block.
+    /// Everyone online but `viewer` and those hidden from them by a block, in list order.
     pub(super) fn online_for(&self, viewer: &Entry) -> Vec<User> {
         self.online
-            .values()
+            .iter()
             .filter(|u| u.id != viewer.user.id && !viewer.hides(u.id))
             .cloned()
             .collect()
@@ -30,9 +30,9 @@ impl PresenceRegistry {
     /// Records `user`'s arrival or departure and tells every local viewer allowed to see.
     pub(super) fn set_online(&mut self, user: &User, online: bool) {
         let changed = if online {
-            self.online.insert(user.id, user.clone()).is_none()
+            self.online.insert(user)
         } else {
-            self.online.remove(&user.id).is_some()
+            self.online.remove(user.id)
         };
         if !changed {
             return;
@@ -79,11 +79,73 @@ impl Handler<GetOnlineFor> for PresenceRegistry {
     }
 }
 
+impl PresenceRegistry {
+    /// `viewer`'s page of the online list (their block sets are loaded).
+    fn online_page(&self, viewer: &Entry, msg: &GetOnlinePage) -> OnlinePage {
+        let visible = |u: &&User| u.id != viewer.user.id && !viewer.hides(u.id);
+        let people: Vec<User> = self
+            .online
+            .with_prefix(&msg.prefix)
+            .filter(visible)
+            .skip(msg.offset)
+            .take(msg.limit)
+            .cloned()
+            .collect();
+        let count = if msg.prefix.is_empty() {
+            // Everyone less those hidden from the viewer (and the viewer): O(their blocks).
+            let hidden: std::collections::HashSet<UserId> = viewer
+                .hidden()
+                .chain(std::iter::once(viewer.user.id))
+                .filter(|u| self.online.contains(*u))
+                .collect();
+            self.online.len() - hidden.len()
+        } else {
+            // A prefix's matches are one run of the order: O(matches).
+            self.online.with_prefix(&msg.prefix).filter(visible).count()
+        };
+        OnlinePage { people, count }
+    }
+}
+
+/// A page taken from a whole block-filtered list (a viewer whose sets were loading).
+fn page_of(list: Vec<User>, msg: &GetOnlinePage) -> OnlinePage {
+    let matching: Vec<User> = list
+        .into_iter()
+        .filter(|u| u.email.to_lowercase().starts_with(&msg.prefix))
+        .collect();
+    let count = matching.len();
+    OnlinePage {
+        people: matching
+            .into_iter()
+            .skip(msg.offset)
+            .take(msg.limit)
+            .collect(),
+        count,
+    }
+}
+
+impl Handler<GetOnlinePage> for PresenceRegistry {
+    type Result = ResponseFuture<OnlinePage>;
+
+    fn handle(&mut self, msg: GetOnlinePage, _ctx: &mut Self::Context) -> Self::Result {
+        let Some(entry) = self.users.get_mut(&msg.viewer) else {
+            return Box::pin(async { OnlinePage::default() });
+        };
+        if let Phase::Loading { waiting, .. } = &mut entry.phase {
+            let (tx, rx) = oneshot::channel();
+            waiting.push(tx);
+            return Box::pin(async move { page_of(rx.await.unwrap_or_default(), &msg) });
+        }
+        let page = self.online_page(&self.users[&msg.viewer], &msg);
+        Box::pin(async move { page })
+    }
+}
+
 impl Handler<GetOnlineUsers> for PresenceRegistry {
     type Result = MessageResult<GetOnlineUsers>;
 
     fn handle(&mut self, _msg: GetOnlineUsers, _ctx: &mut Self::Context) -> Self::Result {
-        MessageResult(self.online.values().cloned().collect())
+        MessageResult(self.online.iter().cloned().collect())
     }
 }
 
@@ -94,7 +156,7 @@ impl Handler<OnlineSetReplaced> for PresenceRegistry {
         let now: HashMap<UserId, User> = msg.users.into_iter().map(|u| (u.id, u)).collect();
         let gone: Vec<User> = self
             .online
-            .values()
+            .iter()
             .filter(|u| !now.contains_key(&u.id))
             .cloned()
             .collect();

@@ -187,6 +187,19 @@ impl TestApp {
             .await
     }
 
+    /// `PUT /api/blocks/{blocked}` as `blocker`, which must succeed.
+    pub async fn block(&self, blocker: &Person, blocked: &Person) {
+        let path = format!("/api/blocks/{}", blocked.id);
+        let (status, body) = self
+            .send_json(reqwest::Method::PUT, &path, &blocker.token, None)
+            .await;
+        assert_eq!(
+            status, 200,
+            "{} blocks {}: {body}",
+            blocker.email, blocked.email
+        );
+    }
+
     /// `POST /api/direct/{peer}` (get or create), as `token`'s person.
     pub async fn open_direct(&self, token: &str, peer: &str) -> (u16, Value) {
         self.send_json(

@@ -377,6 +377,10 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
         users: withUsers(state.users, event.members),
         members: { ...state.members, [event.room_id]: event.members },
       };
+    case "online_page":
+      // A page of the online list: the page does not ask for one yet, but the people in
+      // it are known by name from now on.
+      return { ...state, users: withUsers(state.users, event.people) };
     case "error": {
       if (event.ref && state.roomRequest?.ref === event.ref) {
         return {

@@ -16,10 +16,29 @@ impl Chat {
         match command {
             Command::Say(body) => self.say(body, None, &mut fx),
             Command::Reply { seq, body } => self.say(body, Some(seq), &mut fx),
-            Command::Online => {
+            Command::Online(None) => {
                 fx.lines
                     .extend(by_email(self.online.values()).map(|u| Line::Online(u.email.clone())));
                 fx.lines.push(Line::End("online"));
+            }
+            Command::Online(Some(prefix)) => {
+                let reference = self.next_ref("o");
+                let frame = Request::with_ref(
+                    reference.clone(),
+                    ClientFrame::Online {
+                        prefix: Some(prefix),
+                        offset: None,
+                        limit: Some(crate::frames::ONLINE_PAGE),
+                    },
+                );
+                fx.frames.push(frame.clone());
+                self.outstanding.insert(
+                    reference,
+                    Outstanding {
+                        purpose: Purpose::Online,
+                        frame,
+                    },
+                );
             }
             Command::Blocked => {
                 fx.lines.extend(

@@ -166,6 +166,17 @@ impl Chat {
                     self.members(members.into_owned(), &mut fx);
                 }
             }
+            ServerEvent::OnlinePage {
+                reference, people, ..
+            } => {
+                if self.answered(reference.as_deref()) {
+                    for user in people.into_owned() {
+                        fx.lines.push(Line::Online(user.email.clone()));
+                        self.people.entry(user.id).or_insert(user);
+                    }
+                    fx.lines.push(Line::End("online"));
+                }
+            }
             ServerEvent::Session { .. } | ServerEvent::Ui { .. } | ServerEvent::Unknown => {}
         }
         fx

@@ -110,6 +110,8 @@ enum Purpose {
     Gap,
     /// `members`: print as `member` lines.
     Members,
+    /// `online` with a prefix: print as `online` lines.
+    Online,
     /// `create_room`, `join_room`, `leave_room` or `delete_room`, typed as `what`. Not
     /// asked again on a new socket (the first may have been carried out).
     Room { what: String },

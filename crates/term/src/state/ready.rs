@@ -65,14 +65,14 @@ impl Chat {
         self.me = Some(me);
         self.new_rooms(rooms, &conversations, first, &mut fx);
 
-        // Requests of the old socket went with it: shown history and members are asked
+        // Requests of the old socket went with it: shown history, members and online pages are asked
         // again, gaps are worked out afresh below, room actions are reported unanswered
         // (one may have been carried out: asking again could create a room twice).
         self.gaps.clear();
         let old = std::mem::take(&mut self.outstanding);
         for (reference, o) in old {
             match &o.purpose {
-                Purpose::Show | Purpose::Members => {
+                Purpose::Show | Purpose::Members | Purpose::Online => {
                     fx.frames.push(o.frame.clone());
                     self.outstanding.insert(reference, o);
                 }

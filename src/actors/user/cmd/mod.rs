@@ -15,6 +15,7 @@ mod history;
 mod join_room;
 mod leave_room;
 mod members;
+mod online;
 mod read;
 mod refusal;
 mod send;
@@ -29,6 +30,7 @@ pub use history::History;
 pub use join_room::JoinRoom;
 pub use leave_room::LeaveRoom;
 pub use members::Members;
+pub use online::Online;
 pub use read::Read;
 pub use refusal::{DecodeLimits, FrameError, Refusal};
 pub use send::Send;
@@ -57,6 +59,7 @@ pub enum Command {
     LeaveRoom(LeaveRoom),
     DeleteRoom(DeleteRoom),
     Members(Members),
+    Online(Online),
 }
 
 /// A command with the client's `ref`, echoed in the reply.
@@ -145,6 +148,11 @@ fn parse(frame: ClientFrame, limits: &DecodeLimits) -> Result<Command, Refusal> 
         ClientFrame::LeaveRoom { room_id } => Command::LeaveRoom(LeaveRoom::parse(room_id)),
         ClientFrame::DeleteRoom { room_id } => Command::DeleteRoom(DeleteRoom::parse(room_id)),
         ClientFrame::Members { room_id } => Command::Members(Members::parse(room_id)),
+        ClientFrame::Online {
+            prefix,
+            offset,
+            limit,
+        } => Command::Online(Online::parse(prefix, offset, limit)?),
     })
 }
 
@@ -173,6 +181,7 @@ impl Command {
             Command::LeaveRoom(c) => c.apply(actor, asked, ctx),
             Command::DeleteRoom(c) => c.apply(actor, asked, ctx),
             Command::Members(c) => c.apply(actor, asked, ctx),
+            Command::Online(c) => c.apply(actor, asked, ctx),
         }
     }
 }

@@ -1,0 +1,107 @@
+//! `online`: a page of the people online the asker may see (optionally those whose email
+//! starts with a prefix), answered to the asking window as `online_page`.
+
+use super::refusal::Refusal;
+use crate::actors::persist::Origin;
+use crate::actors::user::UserActor;
+use crate::protocol::{ServerEvent, ToFrame};
+use actix::Context;
+use std::borrow::Cow;
+
+/// How many people a page holds when the client does not say.
+pub const DEFAULT_LIMIT: i64 = 100;
+/// The most a page may hold.
+pub const MAX_LIMIT: i64 = 200;
+/// The longest prefix, in characters (an email is at most 254).
+pub const MAX_PREFIX_CHARS: usize = 254;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Online {
+    /// Lower case; empty for everyone.
+    pub prefix: String,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl Online {
+    pub fn parse(
+        prefix: Option<String>,
+        offset: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<Self, Refusal> {
+        let prefix = prefix.unwrap_or_default();
+        if prefix.chars().count() > MAX_PREFIX_CHARS {
+            return Err(Refusal::bad_request(format!(
+                "prefix must be at most {MAX_PREFIX_CHARS} characters"
+            )));
+        }
+        let offset = offset.unwrap_or(0);
+        if !(0..=i64::from(u32::MAX)).contains(&offset) {
+            return Err(Refusal::bad_request("offset must be 0 or more"));
+        }
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(Refusal::bad_request(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            )));
+        }
+        Ok(Online {
+            prefix: prefix.to_lowercase(),
+            offset: offset as usize,
+            limit: limit as usize,
+        })
+    }
+
+    pub fn apply(self, actor: &mut UserActor, asked: Origin, ctx: &mut Context<UserActor>) {
+        let (chat, me) = (actor.chat.clone(), actor.user.id);
+        let Online {
+            prefix,
+            offset,
+            limit,
+        } = self;
+        let asked_prefix = (!prefix.is_empty()).then(|| prefix.clone());
+        let query = async move { chat.online_page(me, prefix, offset, limit).await };
+        actor.answer(
+            asked,
+            query,
+            move |reference, page| {
+                let frame = ServerEvent::OnlinePage {
+                    reference: reference.map(Cow::Borrowed),
+                    prefix: asked_prefix.as_deref().map(Cow::Borrowed),
+                    offset,
+                    count: page.count,
+                    people: Cow::Borrowed(&page.people),
+                };
+                Some(frame.to_frame())
+            },
+            ctx,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_request_is_checked_and_its_prefix_folded() {
+        assert_eq!(
+            Online::parse(Some("Bo".into()), None, None).unwrap(),
+            Online {
+                prefix: "bo".into(),
+                offset: 0,
+                limit: 100
+            }
+        );
+        for (offset, limit) in [(Some(-1), None), (None, Some(0)), (None, Some(201))] {
+            let refused = Online::parse(None, offset, limit).unwrap_err();
+            assert_eq!(
+                refused.code,
+                crate::protocol::ErrorCode::BadRequest,
+                "{offset:?} {limit:?}"
+            );
+        }
+        assert!(Online::parse(Some("x".repeat(255)), None, None).is_err());
+        assert!(Online::parse(None, Some(5_000), Some(200)).is_ok());
+    }
+}
