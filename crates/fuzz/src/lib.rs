@@ -126,6 +126,11 @@ pub fn frame_of(command: &Command) -> ClientFrame {
         Command::LeaveRoom(l) => ClientFrame::LeaveRoom { room_id: l.room },
         Command::DeleteRoom(d) => ClientFrame::DeleteRoom { room_id: d.room },
         Command::Members(m) => ClientFrame::Members { room_id: m.room },
+        Command::Online(o) => ClientFrame::Online {
+            prefix: (!o.prefix.is_empty()).then(|| o.prefix.clone()),
+            offset: Some(o.offset as i64),
+            limit: Some(o.limit as i64),
+        },
     }
 }
 
