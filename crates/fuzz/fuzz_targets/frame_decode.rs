@@ -141,6 +141,15 @@ fn check_accepted(
                 .as_ref()
                 .is_none_or(|p| !p.expose().is_empty() && room_password_ok(p.expose())));
         }
+        Command::Online(o) => {
+            assert!((1..=200).contains(&o.limit), "{text:?}");
+            assert!(o.prefix.chars().count() <= 254, "{text:?}");
+            assert_eq!(
+                o.prefix,
+                o.prefix.to_lowercase(),
+                "{text:?}: a prefix not folded"
+            );
+        }
         Command::Auth(_)
         | Command::Block(_)
         | Command::Typing(_)

@@ -29,7 +29,8 @@ impl Online {
         offset: Option<i64>,
         limit: Option<i64>,
     ) -> Result<Self, Refusal> {
-        let prefix = prefix.unwrap_or_default();
+        // Folded first: folding can lengthen a string, and the limit holds for what is used.
+        let prefix = prefix.unwrap_or_default().to_lowercase();
         if prefix.chars().count() > MAX_PREFIX_CHARS {
             return Err(Refusal::bad_request(format!(
                 "prefix must be at most {MAX_PREFIX_CHARS} characters"
@@ -46,7 +47,7 @@ impl Online {
             )));
         }
         Ok(Online {
-            prefix: prefix.to_lowercase(),
+            prefix,
             offset: offset as usize,
             limit: limit as usize,
         })
@@ -102,6 +103,8 @@ mod tests {
             );
         }
         assert!(Online::parse(Some("x".repeat(255)), None, None).is_err());
+        // 'İ' folds to two characters: the limit holds for the folded prefix.
+        assert!(Online::parse(Some("İ".repeat(200)), None, None).is_err());
         assert!(Online::parse(None, Some(5_000), Some(200)).is_ok());
     }
 }
