@@ -31,7 +31,7 @@ pub struct GetOnlineFor {
 /// skipped, at most `limit`. Like [`GetOnlineFor`], it waits while the viewer's block sets
 /// load. Its cost follows the page and the matches, not the population: without a prefix
 /// the count comes from the set's size less the people hidden from the viewer.
-#[derive(Message)]
+#[derive(Message, Clone)]
 #[rtype(result = "OnlinePage")]
 pub struct GetOnlinePage {
     pub viewer: UserId,

@@ -4,14 +4,29 @@ use super::{DbError, Pool};
 use crate::domain::{ConversationId, ConversationKind, ConversationSummary, User, UserId};
 use tokio_postgres::Row;
 
-/// Columns of [`summary`], selected for member `$1`.
-pub(crate) const SUMMARY_SELECT: &str = "
-    SELECT c.id, c.kind, c.name, c.last_seq, m.read_seq, p.id AS peer_id, p.email AS peer_email
+/// Columns of [`summary`] and `viewer` (the member they are read for), from `members m`
+/// on; the caller adds which members.
+macro_rules! summary_from {
+    () => {
+        "
+    SELECT m.user_id AS viewer, c.id, c.kind, c.name, c.last_seq, m.read_seq,
+           p.id AS peer_id, p.email AS peer_email
     FROM members m
     JOIN conversations c ON c.id = m.conversation_id
     LEFT JOIN direct_pairs d ON d.conversation_id = c.id
-    LEFT JOIN users p ON p.id = CASE WHEN d.user_lo = m.user_id THEN d.user_hi ELSE d.user_lo END
-    WHERE m.user_id = $1";
+    LEFT JOIN users p ON p.id = CASE WHEN d.user_lo = m.user_id THEN d.user_hi ELSE d.user_lo END"
+    };
+}
+
+/// Columns of [`summary`], selected for member `$1`.
+pub(crate) const SUMMARY_SELECT: &str = concat!(summary_from!(), "\n    WHERE m.user_id = $1");
+
+/// Columns of [`summary`], selected for every member in the array `$1` (see `viewer`).
+pub(crate) const SUMMARIES_OF_MANY: &str =
+    concat!(summary_from!(), "\n    WHERE m.user_id = ANY($1)");
+
+/// A person's conversations as their list shows them: the most recent first.
+pub(crate) const RECENT_FIRST: &str = "ORDER BY c.last_seq DESC, c.created_at DESC";
 
 pub(crate) fn summary(row: &Row) -> ConversationSummary {
     let kind: String = row.get("kind");
@@ -35,7 +50,7 @@ pub(crate) fn summary(row: &Row) -> ConversationSummary {
 /// Every conversation `user` belongs to, most recently active first.
 pub async fn list_for(pool: &Pool, user: UserId) -> Result<Vec<ConversationSummary>, DbError> {
     let conn = pool.get().await?;
-    let sql = format!("{SUMMARY_SELECT} ORDER BY c.last_seq DESC, c.created_at DESC");
+    let sql = format!("{SUMMARY_SELECT} {RECENT_FIRST}");
     let rows = conn.query(sql.as_str(), &[&user.0]).await?;
     Ok(rows.iter().map(summary).collect())
 }

@@ -22,9 +22,13 @@ pub fn room(row: &Row) -> Room {
 
 /// Every room, by name.
 pub async fn list(pool: &Pool) -> Result<Vec<Room>, DbError> {
-    let conn = pool.get().await?;
+    list_on(&*pool.get().await?).await
+}
+
+/// Every room, by name, read on `client` (a connection, or a transaction's).
+pub async fn list_on(client: &impl tokio_postgres::GenericClient) -> Result<Vec<Room>, DbError> {
     let sql = format!("{ROOM_SELECT} ORDER BY lower(c.name)");
-    let rows = conn.query(sql.as_str(), &[]).await?;
+    let rows = client.query(sql.as_str(), &[]).await?;
     Ok(rows.iter().map(room).collect())
 }
 

@@ -6,8 +6,7 @@
 //! itself), and the room list is read once for the whole batch.
 
 use super::batch::{BatchLimits, BatchReader};
-use super::conversations::summary;
-use super::rooms::{room, ROOM_SELECT};
+use super::conversations::{summary, RECENT_FIRST, SUMMARIES_OF_MANY};
 use super::{DbError, Pool};
 use crate::domain::{ConversationSummary, Room, UiState, User, UserId};
 use std::collections::HashMap;
@@ -57,19 +56,8 @@ pub async fn read(
             });
         }
     }
-    let summaries = tx
-        .query(
-            "SELECT m.user_id AS viewer, c.id, c.kind, c.name, c.last_seq, m.read_seq,
-                    p.id AS peer_id, p.email AS peer_email
-             FROM members m
-             JOIN conversations c ON c.id = m.conversation_id
-             LEFT JOIN direct_pairs d ON d.conversation_id = c.id
-             LEFT JOIN users p ON p.id = CASE WHEN d.user_lo = m.user_id THEN d.user_hi ELSE d.user_lo END
-             WHERE m.user_id = ANY($1)
-             ORDER BY c.last_seq DESC, c.created_at DESC",
-            &[&ids],
-        )
-        .await?;
+    let sql = format!("{SUMMARIES_OF_MANY} {RECENT_FIRST}");
+    let summaries = tx.query(sql.as_str(), &[&ids]).await?;
     for row in &summaries {
         if let Some(of) = rows.get_mut(&UserId(row.get("viewer"))) {
             of.conversations.push(summary(row));
@@ -83,14 +71,7 @@ pub async fn read(
             of.ui = serde_json::from_value(row.get::<_, serde_json::Value>(1)).unwrap_or_default();
         }
     }
-    let sql = format!("{ROOM_SELECT} ORDER BY lower(c.name)");
-    let rooms = Arc::new(
-        tx.query(sql.as_str(), &[])
-            .await?
-            .iter()
-            .map(room)
-            .collect::<Vec<_>>(),
-    );
+    let rooms = Arc::new(super::rooms::list_on(&tx).await?);
     tx.commit().await?;
     for of in rows.values_mut() {
         of.rooms = rooms.clone();

@@ -66,20 +66,32 @@ impl Handler<GetOnlineFor> for PresenceRegistry {
     type Result = ResponseFuture<Vec<User>>;
 
     fn handle(&mut self, msg: GetOnlineFor, _ctx: &mut Self::Context) -> Self::Result {
-        let Some(entry) = self.users.get_mut(&msg.viewer) else {
-            return Box::pin(async { Vec::new() });
-        };
-        if let Phase::Loading { waiting, .. } = &mut entry.phase {
-            let (tx, rx) = oneshot::channel();
-            waiting.push(tx);
-            return Box::pin(async move { rx.await.unwrap_or_default() });
-        }
-        let online = self.online_for(&self.users[&msg.viewer]);
-        Box::pin(async move { online })
+        self.answer_viewer(msg.viewer, |r, viewer| r.online_for(viewer), |list| list)
     }
 }
 
 impl PresenceRegistry {
+    /// Answers a query about `viewer`'s view of the online set: with `loaded` once their
+    /// block sets are in, or, while they load, with `from_list` over their filtered list
+    /// when it is ready (so an answer is never unfiltered). Nobody here: the default.
+    fn answer_viewer<T: Default + 'static>(
+        &mut self,
+        viewer: UserId,
+        loaded: impl FnOnce(&Self, &Entry) -> T,
+        from_list: impl FnOnce(Vec<User>) -> T + 'static,
+    ) -> ResponseFuture<T> {
+        let Some(entry) = self.users.get_mut(&viewer) else {
+            return Box::pin(async { T::default() });
+        };
+        if let Phase::Loading { waiting, .. } = &mut entry.phase {
+            let (tx, rx) = oneshot::channel();
+            waiting.push(tx);
+            return Box::pin(async move { from_list(rx.await.unwrap_or_default()) });
+        }
+        let answer = loaded(self, &self.users[&viewer]);
+        Box::pin(async move { answer })
+    }
+
     /// `viewer`'s page of the online list (their block sets are loaded).
     fn online_page(&self, viewer: &Entry, msg: &GetOnlinePage) -> OnlinePage {
         let visible = |u: &&User| u.id != viewer.user.id && !viewer.hides(u.id);
@@ -128,16 +140,12 @@ impl Handler<GetOnlinePage> for PresenceRegistry {
     type Result = ResponseFuture<OnlinePage>;
 
     fn handle(&mut self, msg: GetOnlinePage, _ctx: &mut Self::Context) -> Self::Result {
-        let Some(entry) = self.users.get_mut(&msg.viewer) else {
-            return Box::pin(async { OnlinePage::default() });
-        };
-        if let Phase::Loading { waiting, .. } = &mut entry.phase {
-            let (tx, rx) = oneshot::channel();
-            waiting.push(tx);
-            return Box::pin(async move { page_of(rx.await.unwrap_or_default(), &msg) });
-        }
-        let page = self.online_page(&self.users[&msg.viewer], &msg);
-        Box::pin(async move { page })
+        let later = msg.clone();
+        self.answer_viewer(
+            msg.viewer,
+            |r, entry| r.online_page(entry, &msg),
+            move |list| page_of(list, &later),
+        )
     }
 }
 
