@@ -34,7 +34,7 @@
 //!
 //! Dependencies point one way: an actor that calls back up holds a `Recipient` for the
 //! messages it sends (the PersistActor for `WritesCommitted`, the UserActor and `Chat` for
-//! `DetachSocket`/`GetOnlineFor`/`UserTyped`, the ClusterMirror for what it reports), so
+//! `DetachSocket`/`OpenOnlineView`/`UserTyped`, the ClusterMirror for what it reports), so
 //! [`startup`] builds the actors in plain order.
 //!
 //! A message travels: window → SocketSession (decode) → UserActor (the sender's

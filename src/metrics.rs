@@ -27,6 +27,11 @@ pub struct Metrics {
     pub snapshot_seconds: Histogram,
     /// Windows closed with 1013 because their snapshot could not be read soon enough.
     pub snapshots_shed: IntCounter,
+    /// Windows with a view of the online list (set every presence tick).
+    pub online_views: IntGauge,
+    /// `online_changes` and unsolicited `online_page` frames sent: presence's cost, which
+    /// follows what windows show, not the population.
+    pub presence_frames: IntCounter,
 }
 
 impl Metrics {
@@ -85,9 +90,19 @@ impl Metrics {
                 "Windows closed with 1013 because their snapshot could not be read in time",
             )
             .unwrap(),
+            online_views: IntGauge::new(
+                "online_views",
+                "Windows on this node with a view of the online list",
+            )
+            .unwrap(),
+            presence_frames: IntCounter::new(
+                "presence_frames_total",
+                "online_changes and unsolicited online_page frames sent to windows",
+            )
+            .unwrap(),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 12] = [
             Box::new(metrics.sockets_open.clone()),
             Box::new(metrics.users_online.clone()),
             Box::new(metrics.socket_connects.clone()),
@@ -98,6 +113,8 @@ impl Metrics {
             Box::new(metrics.slow_consumers.clone()),
             Box::new(metrics.snapshot_seconds.clone()),
             Box::new(metrics.snapshots_shed.clone()),
+            Box::new(metrics.online_views.clone()),
+            Box::new(metrics.presence_frames.clone()),
         ];
         for c in collectors {
             metrics

@@ -17,34 +17,53 @@ pub struct DetachSocket {
     pub window: WindowId,
 }
 
-/// Query: `viewer`'s block-filtered online list, for a window's `ready` snapshot and for
-/// a room's member list. Waits while the viewer's block sets are still loading, so the
-/// answer is never unfiltered.
+/// Command: open `window`'s view of the online list for its `ready` snapshot, and answer
+/// what the snapshot shows: the first page, the count, the online partners. From then on
+/// the window gets `online_changes` for that range and those partners. Waits while the
+/// viewer's block sets are still loading, so the answer is never unfiltered.
 #[derive(Message)]
-#[rtype(result = "Vec<User>")]
-pub struct GetOnlineFor {
+#[rtype(result = "FirstView")]
+pub struct OpenOnlineView {
     pub viewer: UserId,
+    pub window: WindowId,
 }
 
-/// Query: a page of `viewer`'s block-filtered online list, in list order: the people
-/// whose email starts with `prefix` (lower case; empty for everyone), `offset` of them
-/// skipped, at most `limit`. Like [`GetOnlineFor`], it waits while the viewer's block sets
-/// load. Its cost follows the page and the matches, not the population: without a prefix
-/// the count comes from the set's size less the people hidden from the viewer.
-#[derive(Message, Clone)]
-#[rtype(result = "OnlinePage")]
-pub struct GetOnlinePage {
+/// What a new window's `ready` shows of the online list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FirstView {
+    /// The first page, in list order.
+    pub online: Vec<User>,
+    /// Everyone the viewer may see online.
+    pub count: usize,
+    /// The online people the viewer has a direct conversation with.
+    pub partners: Vec<User>,
+}
+
+/// Query: which of `people` are online and visible to `viewer` (a room's members'
+/// presence). Costs O(people), whatever the population; waits like [`OpenOnlineView`].
+#[derive(Message)]
+#[rtype(result = "Vec<UserId>")]
+pub struct GetOnlineAmong {
     pub viewer: UserId,
+    pub people: Vec<UserId>,
+}
+
+/// Command: answer `window`'s `online` request with a page of the viewer's
+/// block-filtered online list, in list order (the people whose email starts with
+/// `prefix`, lower case, empty for everyone; `offset` of them skipped, at most `limit`),
+/// and make that page's stretch of the list the range the window tracks. The registry
+/// sends the `online_page` frame itself, through the UserActor, so it is ordered with
+/// the window's `online_changes`. Its cost follows the page, not the population.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub struct ShowOnlinePage {
+    pub viewer: UserId,
+    pub window: WindowId,
+    /// The request's `ref`, echoed.
+    pub reference: Option<String>,
     pub prefix: String,
     pub offset: usize,
     pub limit: usize,
-}
-
-/// A page of the online list and how many people the whole list holds.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OnlinePage {
-    pub people: Vec<User>,
-    pub count: usize,
 }
 
 /// Notification: `sender` is typing in `conversation`, whose members are `members`; the

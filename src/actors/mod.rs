@@ -11,8 +11,8 @@
 //! (and everything → [`messages`]). An actor that calls back up holds a `Recipient` for
 //! exactly the messages it sends, defined by the sender or in [`messages`], and the actor
 //! above implements `Handler` for them: the PersistActor holds `Recipient<WritesCommitted>`,
-//! the chat service `Recipient<UserTyped>` and `Recipient<GetOnlineFor>`, each UserActor a
-//! [`user::RegistryLink`] (`DetachSocket`, `GetOnlineFor`); the registry reaches the
+//! the chat service `Recipient<UserTyped>`, `Recipient<GetOnlineAmong>` and `Recipient<ShowOnlinePage>`, each UserActor a
+//! [`user::RegistryLink`] (`DetachSocket`, `OpenOnlineView`); the registry reaches the
 //! ClusterMirror through a [`registry::ClusterLink`]. `startup` takes the registry's
 //! address before it runs and builds the rest in plain order.
 

@@ -6,7 +6,7 @@
 //! Writes are handed to the PersistActor *synchronously* (the returned future only waits
 //! for the answer), so writes from one window keep their order.
 
-use crate::actors::messages::{GetOnlineFor, GetOnlinePage, UserTyped};
+use crate::actors::messages::{GetOnlineAmong, ShowOnlinePage, UserTyped};
 use crate::actors::persist::{ApplyWrite, Health, Origin, PersistActor, PersistError};
 use crate::configuration::Limits;
 use crate::db::messages::Page;
@@ -143,10 +143,10 @@ impl From<Internal> for ChatError {
 pub struct RegistryLink {
     /// Told who is typing, for the members' windows.
     pub typing: Recipient<UserTyped>,
-    /// Asked for a viewer's whole online list (a room's members' presence).
-    pub online: Recipient<GetOnlineFor>,
-    /// Asked for a page of a viewer's online list.
-    pub pages: Recipient<GetOnlinePage>,
+    /// Asked which of a room's members are online for a viewer.
+    pub online: Recipient<GetOnlineAmong>,
+    /// Asked to send a window a page of its viewer's online list.
+    pub pages: Recipient<ShowOnlinePage>,
 }
 
 /// Cheap to clone; every clone shares the same actors, pool and rate limiter.

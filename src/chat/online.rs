@@ -1,37 +1,21 @@
-//! The online list, a page at a time: what a window's `online` query and the HTTP list
-//! read from the PresenceRegistry.
+//! The online list, a page at a time: what a window's `online` request asks of the
+//! PresenceRegistry.
 
 use super::{Action, Chat, ChatError, Internal};
-use crate::actors::messages::{GetOnlinePage, OnlinePage};
-use crate::domain::UserId;
+use crate::actors::messages::ShowOnlinePage;
 
 impl Chat {
-    /// `viewer`'s page of the online list: `prefix` lower case (empty: everyone), at
-    /// most `limit` people after the first `offset`. A query: it takes one of the
+    /// Asks for `request`'s page of the viewer's online list, which the registry sends
+    /// to the asking window and makes the range it tracks. A query: it takes one of the
     /// viewer's query allowance.
-    pub async fn online_page(
-        &self,
-        viewer: UserId,
-        prefix: String,
-        offset: usize,
-        limit: usize,
-    ) -> Result<OnlinePage, ChatError> {
-        self.check_local(Action::Query, viewer)?;
-        self.registry
-            .pages
-            .send(GetOnlinePage {
-                viewer,
-                prefix,
-                offset,
-                limit,
-            })
-            .await
-            .map_err(|source| {
-                Internal::Mailbox {
-                    actor: "PresenceRegistry",
-                    source,
-                }
-                .into()
-            })
+    pub async fn online_page(&self, request: ShowOnlinePage) -> Result<(), ChatError> {
+        self.check_local(Action::Query, request.viewer)?;
+        self.registry.pages.send(request).await.map_err(|source| {
+            Internal::Mailbox {
+                actor: "PresenceRegistry",
+                source,
+            }
+            .into()
+        })
     }
 }

@@ -4,7 +4,7 @@
 //! deleting, and listing members with their presence.
 
 use super::{Action, Chat, ChatError, Internal};
-use crate::actors::messages::GetOnlineFor;
+use crate::actors::messages::GetOnlineAmong;
 use crate::actors::persist::Origin;
 use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
 use crate::db::{self};
@@ -128,17 +128,17 @@ impl Chat {
             )
             .into());
         }
+        let people = members.iter().map(|m| m.id).collect();
         let online: HashSet<UserId> = self
             .registry
             .online
-            .send(GetOnlineFor { viewer })
+            .send(GetOnlineAmong { viewer, people })
             .await
             .map_err(|source| Internal::Mailbox {
                 actor: "PresenceRegistry",
                 source,
             })?
             .into_iter()
-            .map(|u| u.id)
             .collect();
         Ok(members
             .into_iter()

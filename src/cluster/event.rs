@@ -18,6 +18,11 @@ pub enum ClusterEvent {
         /// Members who blocked the sender (see `WriteOutcome::MessageStored`).
         #[serde(default)]
         hidden_from: Vec<UserId>,
+        /// A direct conversation's message (see `WriteOutcome::MessageStored`); absent
+        /// from an older node's events, which only delays partner tracking to the next
+        /// connect.
+        #[serde(default)]
+        direct: bool,
     },
     /// A committed block or unblock.
     Block {

@@ -22,11 +22,14 @@ pub async fn blocked_by(pool: &Pool, user: UserId) -> Result<Vec<User>, DbError>
         .collect())
 }
 
-/// Both directions of `user`'s blocks: whom they blocked, and who blocked them.
+/// Both directions of `user`'s blocks: whom they blocked, and who blocked them; and,
+/// read beside them for the registry, whom they have a direct conversation with.
 #[derive(Debug, Default, Clone)]
 pub struct BlockSets {
     pub outgoing: Vec<UserId>,
     pub incoming: Vec<UserId>,
+    /// Filled by [`block_sets_of`] only (the registry's read).
+    pub partners: Vec<UserId>,
 }
 
 pub async fn block_sets(pool: &Pool, user: UserId) -> Result<BlockSets, DbError> {
@@ -49,7 +52,7 @@ pub async fn block_sets(pool: &Pool, user: UserId) -> Result<BlockSets, DbError>
     Ok(sets)
 }
 
-/// The block sets of each of `users` (each distinct) in one query: a connect storm loads
+/// The block sets and direct partners of each of `users` (each distinct) in two queries: a connect storm loads
 /// them in batches (see [`batch`](super::batch)), not one connection per person.
 pub async fn block_sets_of(
     pool: &Pool,
@@ -64,6 +67,13 @@ pub async fn block_sets_of(
             &[&ids],
         )
         .await?;
+    let pairs = conn
+        .query(
+            "SELECT user_lo, user_hi FROM direct_pairs
+             WHERE user_lo = ANY($1) OR user_hi = ANY($1)",
+            &[&ids],
+        )
+        .await?;
     let mut sets: std::collections::HashMap<UserId, BlockSets> =
         users.iter().map(|u| (*u, BlockSets::default())).collect();
     for row in rows {
@@ -73,6 +83,14 @@ pub async fn block_sets_of(
         }
         if let Some(of) = sets.get_mut(&blocked) {
             of.incoming.push(blocker);
+        }
+    }
+    for row in pairs {
+        let (lo, hi) = (UserId(row.get(0)), UserId(row.get(1)));
+        for (me, other) in [(lo, hi), (hi, lo)] {
+            if let Some(of) = sets.get_mut(&me) {
+                of.partners.push(other);
+            }
         }
     }
     Ok(sets)

@@ -5,5 +5,5 @@
 
 pub mod server;
 
-pub use banter_protocol::{close, ErrorCode, ServerEvent};
+pub use banter_protocol::{close, ErrorCode, ServerEvent, ONLINE_PAGE};
 pub use server::{error_frame, ToFrame};

@@ -13,7 +13,7 @@ async fn a_block_hides_both_people_from_each_other_on_every_window_and_unblock_r
     assert_eq!(ids(&ready["online"]), vec![alice.id.clone()]);
     let (mut b2, _) = app.window(&bob).await;
     for w in [&mut a1, &mut a2] {
-        assert_eq!(w.recv_type("presence").await["user"]["id"], bob.id);
+        assert_eq!(w.recv_presence().await["user"]["id"], bob.id);
     }
 
     a1.send(json!({"type": "block", "user_id": bob.id})).await;
@@ -22,7 +22,7 @@ async fn a_block_hides_both_people_from_each_other_on_every_window_and_unblock_r
     let blocked = a2.recv_type("blocked").await;
     assert_eq!(blocked["user"]["id"], bob.id);
     for w in [&mut a1, &mut a2] {
-        let p = w.recv_type("presence").await;
+        let p = w.recv_presence().await;
         assert_eq!(
             (p["user"]["id"].clone(), p["online"].clone()),
             (json!(bob.id), json!(false))
@@ -30,7 +30,7 @@ async fn a_block_hides_both_people_from_each_other_on_every_window_and_unblock_r
     }
     // Every window of bob loses alice.
     for w in [&mut b1, &mut b2] {
-        let p = w.recv_type("presence").await;
+        let p = w.recv_presence().await;
         assert_eq!(
             (p["user"]["id"].clone(), p["online"].clone()),
             (json!(alice.id), json!(false))
@@ -51,13 +51,13 @@ async fn a_block_hides_both_people_from_each_other_on_every_window_and_unblock_r
     a1.send(json!({"type": "unblock", "user_id": bob.id})).await;
     assert_eq!(a2.recv_type("unblocked").await["user"]["id"], bob.id);
     for w in [&mut b1, &mut b2] {
-        let p = w.recv_type("presence").await;
+        let p = w.recv_presence().await;
         assert_eq!(
             (p["user"]["id"].clone(), p["online"].clone()),
             (json!(alice.id), json!(true))
         );
     }
-    let p = a1.recv_type("presence").await;
+    let p = a1.recv_presence().await;
     assert_eq!(
         (p["user"]["id"].clone(), p["online"].clone()),
         (json!(bob.id), json!(true))

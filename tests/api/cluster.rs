@@ -52,7 +52,7 @@ async fn a_direct_message_crosses_nodes() {
         "alice on a sees bob on b"
     );
     assert_eq!(
-        presence(&bob_b.recv_type("presence").await),
+        presence(&bob_b.recv_presence().await),
         (alice.id.clone(), true)
     );
 
@@ -116,10 +116,7 @@ async fn a_block_applies_on_every_node_at_once() {
     let (mut alice_b, _) = app.window_at(&b, &alice).await;
     let (mut bob_b, _) = app.window_at(&b, &bob).await;
     for w in [&mut alice_a, &mut alice_b] {
-        assert_eq!(
-            presence(&w.recv_type("presence").await),
-            (bob.id.clone(), true)
-        );
+        assert_eq!(presence(&w.recv_presence().await), (bob.id.clone(), true));
     }
 
     alice_a
@@ -127,15 +124,15 @@ async fn a_block_applies_on_every_node_at_once() {
         .await;
     assert_eq!(alice_b.recv_type("blocked").await["user"]["id"], bob.id);
     assert_eq!(
-        presence(&alice_b.recv_type("presence").await),
+        presence(&alice_b.recv_presence().await),
         (bob.id.clone(), false)
     );
     assert_eq!(
-        presence(&alice_a.recv_type("presence").await),
+        presence(&alice_a.recv_presence().await),
         (bob.id.clone(), false)
     );
     assert_eq!(
-        presence(&bob_b.recv_type("presence").await),
+        presence(&bob_b.recv_presence().await),
         (alice.id.clone(), false)
     );
     bob_b
@@ -159,16 +156,14 @@ async fn a_person_stays_online_until_their_last_window_on_any_node_closes() {
     let (alice_a, _) = app.window_at(&a, &alice).await;
     let (alice_b, _) = app.window_at(&b, &alice).await;
     assert_eq!(
-        presence(&bob_a.recv_type("presence").await),
+        presence(&bob_a.recv_presence().await),
         (alice.id.clone(), true)
     );
     alice_a.close().await;
-    bob_a
-        .assert_no("presence", Duration::from_millis(500))
-        .await;
+    bob_a.assert_no_presence(Duration::from_millis(500)).await;
     alice_b.close().await;
     assert_eq!(
-        presence(&bob_a.recv_type("presence").await),
+        presence(&bob_a.recv_presence().await),
         (alice.id.clone(), false)
     );
 }
@@ -194,7 +189,7 @@ async fn a_killed_node_s_users_go_offline_and_those_with_another_window_stay() {
     let (_carol_d, _) = app.window_at(&doomed.node(), &carol).await;
     let mut seen = Vec::new();
     while seen.len() < 2 {
-        seen.push(presence(&bob_s.recv_type("presence").await));
+        seen.push(presence(&bob_s.recv_presence().await));
     }
     seen.sort();
     let mut expected = vec![(alice.id.clone(), true), (carol.id.clone(), true)];
@@ -204,7 +199,7 @@ async fn a_killed_node_s_users_go_offline_and_those_with_another_window_stay() {
     doomed.kill().await;
     let started = std::time::Instant::now();
     assert_eq!(
-        presence(&bob_s.recv_type("presence").await),
+        presence(&bob_s.recv_presence().await),
         (carol.id.clone(), false)
     );
     assert!(
@@ -212,9 +207,7 @@ async fn a_killed_node_s_users_go_offline_and_those_with_another_window_stay() {
         "noticed within the TTL: {:?}",
         started.elapsed()
     );
-    bob_s
-        .assert_no("presence", Duration::from_millis(800))
-        .await;
+    bob_s.assert_no_presence(Duration::from_millis(800)).await;
     let (_, online) = app.get("/api/users/online", &bob.token).await;
     assert_eq!(
         ids(&online["users"]),
@@ -263,7 +256,7 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
     dave_a
         .send(json!({"type": "block", "user_id": bob.id}))
         .await;
-    dave_a.recv_type("presence").await;
+    dave_a.recv_presence().await;
 
     redis.restart().await;
     a.wait_ready(&app.http).await;
@@ -281,7 +274,13 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
         let frame = bob_b.recv().await;
         match frame["type"].as_str() {
             Some("message") => bodies.push(frame["message"]["body"].as_str().unwrap().to_owned()),
-            Some("presence") if presence(&frame) == (dave.id.clone(), false) => dave_gone = true,
+            Some("online_changes")
+                if presence_changes(&frame)
+                    .iter()
+                    .any(|p| presence(p) == (dave.id.clone(), false)) =>
+            {
+                dave_gone = true
+            }
             _ => {}
         }
     }
@@ -368,7 +367,7 @@ async fn a_node_restarted_under_the_same_name_clears_its_previous_life() {
     let (mut bob_s, _) = app.window_at(&steady, &bob).await;
     let (_carol_p, _) = app.window_at(&phoenix.node(), &carol).await;
     assert_eq!(
-        presence(&bob_s.recv_type("presence").await),
+        presence(&bob_s.recv_presence().await),
         (carol.id.clone(), true)
     );
 
@@ -376,7 +375,7 @@ async fn a_node_restarted_under_the_same_name_clears_its_previous_life() {
     let phoenix = ServerProcess::start(&app.database_url, port, env()).await;
     phoenix.node().wait_ready(&app.http).await;
     assert_eq!(
-        presence(&bob_s.recv_type("presence").await),
+        presence(&bob_s.recv_presence().await),
         (carol.id.clone(), false)
     );
 }

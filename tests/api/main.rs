@@ -13,6 +13,7 @@ mod http_api;
 mod limits;
 mod messaging;
 mod mirrors;
+mod online_list;
 mod openapi;
 mod presence;
 mod replies;

@@ -303,7 +303,7 @@ async fn typing_reaches_the_other_member_but_not_someone_blocked() {
         (json!(id), json!(alice.id))
     );
     b.send(json!({"type": "block", "user_id": alice.id})).await;
-    b.recv_type("presence").await;
+    b.recv_presence().await;
     a.send(json!({"type": "typing", "conversation_id": id}))
         .await;
     b.assert_no("typing", Duration::from_millis(300)).await;

@@ -12,29 +12,25 @@ async fn a_user_is_online_from_the_first_window_until_the_last_closes() {
 
     let (alice_1, ready) = app.window(&alice).await;
     assert_eq!(ids(&ready["online"]), vec![bob.id.clone()]);
-    let presence = bob_ws.recv_type("presence").await;
+    let presence = bob_ws.recv_presence().await;
     assert_eq!(presence["user"]["id"], alice.id);
     assert_eq!(presence["user"]["email"], "alice@example.com");
     assert_eq!(presence["online"], true);
 
     // A second window is not a new arrival.
     let (alice_2, _) = app.window(&alice).await;
-    bob_ws
-        .assert_no("presence", Duration::from_millis(300))
-        .await;
+    bob_ws.assert_no_presence(Duration::from_millis(300)).await;
 
     // Closing one of two windows keeps alice online.
     alice_1.close().await;
-    bob_ws
-        .assert_no("presence", Duration::from_millis(300))
-        .await;
+    bob_ws.assert_no_presence(Duration::from_millis(300)).await;
     let (status, online) = app.get("/api/users/online", &bob.token).await;
     assert_eq!(status, 200);
     assert_eq!(ids(&online["users"]), vec![alice.id.clone()]);
 
     // The last window takes her offline.
     alice_2.close().await;
-    let presence = bob_ws.recv_type("presence").await;
+    let presence = bob_ws.recv_presence().await;
     assert_eq!(presence["user"]["id"], alice.id);
     assert_eq!(presence["online"], false);
     let (_, online) = app.get("/api/users/online", &bob.token).await;
@@ -48,9 +44,9 @@ async fn a_dropped_connection_counts_as_a_closed_window() {
     let bob = app.sign_in("bob@example.com").await;
     let (mut bob_ws, _) = app.window(&bob).await;
     let (alice_ws, _) = app.window(&alice).await;
-    assert_eq!(bob_ws.recv_type("presence").await["online"], true);
+    assert_eq!(bob_ws.recv_presence().await["online"], true);
     drop(alice_ws); // no close handshake: the TCP connection just goes away
-    let presence = bob_ws.recv_type("presence").await;
+    let presence = bob_ws.recv_presence().await;
     assert_eq!(presence["online"], false);
 }
 
@@ -66,9 +62,9 @@ async fn a_silent_client_is_dropped_after_the_timeout() {
     let (mut bob_ws, _) = app.window(&bob).await;
     // Alice's client authenticates, then never reads or answers pings again.
     let (alice_ws, _) = app.window(&alice).await;
-    assert_eq!(bob_ws.recv_type("presence").await["online"], true);
+    assert_eq!(bob_ws.recv_presence().await["online"], true);
     // Bob keeps reading (his client answers pings automatically) ...
-    let presence = bob_ws.recv_type("presence").await;
+    let presence = bob_ws.recv_presence().await;
     assert_eq!(presence["user"]["id"], alice.id);
     assert_eq!(presence["online"], false);
     drop(alice_ws);
@@ -89,9 +85,7 @@ async fn closed_windows_leave_no_entries_behind() {
         }
     }
     let (mut watcher, _) = app.window(&bob).await;
-    watcher
-        .assert_no("presence", Duration::from_millis(200))
-        .await;
+    watcher.assert_no_presence(Duration::from_millis(200)).await;
     // Detaching is asynchronous: poll the gauges until they settle (bounded).
     let expected = [
         "banter_sockets_open 1\n",

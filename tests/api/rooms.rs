@@ -216,7 +216,7 @@ async fn room_messages_reach_the_members_online_but_not_those_who_blocked_the_se
     assert_eq!(join(&mut b1, &room, None).await["type"], "joined");
     assert_eq!(join(&mut c1, &room, None).await["type"], "joined");
     c1.send(json!({"type": "block", "user_id": bob.id})).await;
-    c1.recv_type("presence").await; // bob vanishes from carol's list: the block is in
+    c1.recv_presence().await; // bob vanishes from carol's list: the block is in
 
     for i in 1..=3 {
         b1.send(

@@ -1,15 +1,20 @@
 // Two people in real Chromium against the real server, Postgres and the dev identity
-// provider: signing in, presence, chatting, mirrored windows, blocking, leaving, a server
-// crash, signing out, session renewal, a phone's width, and a refused unverified email.
+// provider: signing in, the online list (hundreds of people too), chatting, mirrored
+// windows, blocking, leaving, a server crash, signing out, session renewal, a phone's
+// width, and a refused unverified email.
 
+import { Crowd } from "./crowd";
 import {
   Person,
   chatButton,
   composer,
   expect,
   messageLog,
+  onlineCount,
+  onlineFilter,
   onlineList,
   screenshot,
+  scrollOnlineList,
   send,
   test,
 } from "./fixtures";
@@ -45,6 +50,90 @@ test("two people sign in through the provider, see each other online and chat bo
   await screenshot(alice.page, "02-conversation");
 
   expect(server.query("SELECT string_agg(body, '|' ORDER BY seq) FROM messages")).toBe("Hi Bob!|Hello\nAlice");
+});
+
+test("the online list of hundreds of people counts them all, loads as it scrolls, finds anyone and puts partners on top", async ({ browser, server }) => {
+  test.setTimeout(240_000);
+  const asked: { offset?: number; prefix?: string; limit?: number }[] = [];
+  const alice = await Person.signIn(browser, server, ALICE, {
+    onPage: (page) =>
+      page.on("websocket", (socket) =>
+        socket.on("framesent", (frame) => {
+          const sent = JSON.parse(String(frame.payload)) as { type: string; offset?: number; prefix?: string; limit?: number };
+          if (sent.type === "online") asked.push(sent);
+        }),
+      ),
+  });
+  await expect(onlineCount(alice.page)).toHaveText("0 online");
+  await expect(alice.page.getByText("Nobody else is online.")).toBeVisible();
+
+  // 300 people come online, each on a socket of their own, and Zed, last in the list.
+  const people = Array.from({ length: 300 }, (_, i) => `person-${String(i).padStart(3, "0")}@example.com`);
+  const ZED = "zed@example.com";
+  const crowd = await Crowd.online(server, [...people, ZED]);
+  try {
+    const list = onlineList(alice.page);
+    // Counted with the changes (or a count-only frame, at most ~10 s apart).
+    await expect(onlineCount(alice.page)).toHaveText("301 online", { timeout: 30_000 });
+    await expect(list.getByText(people[0], { exact: true })).toBeVisible();
+    // Only the rows in view are in the page, not one per person.
+    expect(await list.locator("li").count()).toBeLessThan(60);
+    await expect(list.getByText(ZED)).toHaveCount(0);
+    await screenshot(alice.page, "14-online-list");
+
+    // At the bottom, the rows past the loaded page are asked for, and Zed shows.
+    await scrollOnlineList(alice.page, "bottom");
+    await expect(list.getByText(ZED)).toBeVisible();
+    await expect(list.getByText(people[299], { exact: true })).toBeVisible();
+    expect(asked.some((a) => (a.offset ?? 0) > 100 && !a.prefix)).toBe(true);
+    expect(asked.every((a) => (a.limit ?? 100) >= 100 && (a.limit ?? 100) <= 200)).toBe(true);
+    expect(await list.locator("li").count()).toBeLessThan(60);
+    await screenshot(alice.page, "15-online-list-scrolled");
+    // And back at the top, the first page again.
+    await scrollOnlineList(alice.page, "top");
+    await expect(list.getByText(people[0], { exact: true })).toBeVisible();
+
+    // The filter searches everyone online, not just the loaded page (lower case on the wire).
+    await onlineFilter(alice.page).fill("PERSON-25");
+    await expect(list.getByText(people[259], { exact: true })).toBeVisible();
+    await expect(alice.page.getByTestId("online-matches")).toHaveText("10 matches");
+    await expect(list.getByRole("button", { name: /^Chat with / })).toHaveCount(10);
+    await expect(list.getByText(people[0], { exact: true })).toHaveCount(0);
+    await expect(onlineCount(alice.page)).toHaveText("301 online");
+    expect(asked.some((a) => a.prefix === "person-25" && (a.offset ?? 0) === 0)).toBe(true);
+    await screenshot(alice.page, "16-online-filter");
+
+    // Clicking someone found opens the chat; once they have a conversation, they are a
+    // partner: listed on top (and only there), though far down the list.
+    await chatButton(alice.page, people[257]).click();
+    await expect(alice.page.getByRole("heading", { name: people[257] })).toBeVisible();
+    await send(alice.page, people[257], "Hello from the top of the list");
+    const chats = list.getByRole("button", { name: /^Chat with / });
+    // Still filtered: the partner leads the ten matches, listed once.
+    await expect(chats.first()).toHaveAccessibleName(`Chat with ${people[257]}`);
+    await expect(chats).toHaveCount(10);
+    await expect(list.getByText(people[257], { exact: true })).toHaveCount(1);
+    await expect(alice.page.getByTestId("online-matches")).toHaveText("10 matches");
+    // Clearing the filter brings the first page back, with the partner still on top.
+    await onlineFilter(alice.page).fill("");
+    await expect(list.getByText(people[0], { exact: true })).toBeVisible();
+    await expect(chats.first()).toHaveAccessibleName(`Chat with ${people[257]}`);
+    await expect(list.getByText(people[257], { exact: true })).toHaveCount(1);
+    await expect(alice.page.getByTestId("online-matches")).toHaveCount(0);
+    await expect(onlineCount(alice.page)).toHaveText("301 online");
+    await screenshot(alice.page, "17-online-partner-on-top");
+
+    // The partner goes offline: off the online list, into the conversations with people
+    // who are offline.
+    crowd.closeFor(people[257]);
+    await expect(list.getByText(people[257], { exact: true })).toHaveCount(0);
+    await expect(
+      alice.page.getByRole("list", { name: "Conversations" }).getByText(people[257], { exact: true }),
+    ).toBeVisible();
+    await expect(onlineCount(alice.page)).toHaveText("300 online", { timeout: 30_000 });
+  } finally {
+    crowd.close();
+  }
 });
 
 test("older messages load as the conversation scrolls up", async ({ browser, server }) => {

@@ -68,8 +68,26 @@ export async function expectSignedIn(page: Page, email: string): Promise<void> {
   await expect(page.getByTestId("connection")).toHaveText(/Connected/);
 }
 
+/** The online list: my conversation partners who are online on top, then everyone else. */
 export function onlineList(page: Page) {
   return page.getByRole("navigation", { name: "People" }).getByRole("list", { name: "Online now" });
+}
+
+/** The box that searches everyone online by the start of their email. */
+export function onlineFilter(page: Page) {
+  return page.getByRole("navigation", { name: "People" }).getByRole("searchbox", { name: "Find people online" });
+}
+
+/** "N online": everyone online I may see, whatever the list shows. */
+export function onlineCount(page: Page) {
+  return page.getByTestId("online-count");
+}
+
+/** Scrolls the online list (it scrolls on its own, inside the left pane) to `where`. */
+export async function scrollOnlineList(page: Page, where: "top" | "bottom"): Promise<void> {
+  await page
+    .getByTestId("online-scroll")
+    .evaluate((el, to) => el.scrollTo({ top: to === "top" ? 0 : el.scrollHeight }), where);
 }
 
 export function chatButton(page: Page, email: string) {

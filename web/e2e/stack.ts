@@ -2,12 +2,15 @@
 // throwaway PostgreSQL database per test, and the Banter server binary serving the built
 // web client. Each is a child process with its output kept under test-artifacts/e2e/.
 
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, "../..");
@@ -155,6 +158,14 @@ export class BanterServer {
     })
       .toString()
       .trim();
+  }
+
+  /** `mintToken` without blocking: for minting many at once. */
+  async mintTokenAsync(email: string): Promise<string> {
+    const { stdout } = await execFileAsync(BANTER_BIN, ["token", "--email", email], {
+      env: { PATH: process.env.PATH ?? "", ...this.env },
+    });
+    return stdout.trim();
   }
 
   /** Calls the HTTP API with a session token; throws on an error status. */

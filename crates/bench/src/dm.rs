@@ -87,7 +87,7 @@ async fn read_window(
         };
         let kind = value["type"].as_str().unwrap_or_default();
         let observation = match kind {
-            "presence" => {
+            "online_changes" | "online_page" => {
                 presence.observe(&value);
                 continue;
             }
@@ -233,7 +233,7 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         nodes: ws_urls.len(),
     };
     // Every window gets its reader as soon as it is open; the run starts once every
-    // window sees everyone else online.
+    // window counts everyone else online.
     let epoch = Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let reading = Reading {
@@ -266,7 +266,7 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         windows_open as f64 / connect_secs
     );
     let settle_secs = tally.wait(windows_open).await?;
-    eprintln!("presence settled {settle_secs:.2}s later: every window sees everyone online");
+    eprintln!("presence settled {settle_secs:.2}s later: every window counts everyone online");
     // The server finishes the connect storm's tail (snapshots' follow-up reads, presence
     // fan-out to the last windows) before the load starts, so the first second measures
     // messages rather than the storm.

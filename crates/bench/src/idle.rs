@@ -2,7 +2,7 @@
 //! the server spent per socket (from its /proc status, with `--server-pid`).
 //!
 //! Every window is read from the moment it opens (pings are answered, presence frames
-//! consumed), and the memory is read once every window sees everyone online, so the
+//! consumed), and the memory is read once every window counts everyone online, so the
 //! figure is what a settled idle socket costs, not a backlog of unread frames.
 
 use super::procfs::rss_kib;

@@ -165,13 +165,21 @@ pub fn run_blocking(args: BenchArgs, host: Host) -> anyhow::Result<()> {
 
 /// A session token for each of `users` bench users (created if new): `(user id, token)`.
 pub(crate) async fn tokens(host: &Host, users: usize) -> anyhow::Result<Vec<(String, String)>> {
-    futures_util::stream::iter((0..users).map(|i| async move {
+    tokens_for(host, users, |i| format!("bench-{i}@bench.banter.test")).await
+}
+
+/// A session token for each of `n` people, person `i` with the email `email(i)` (created
+/// if new): `(user id, token)`.
+pub(crate) async fn tokens_for(
+    host: &Host,
+    n: usize,
+    email: impl Fn(usize) -> String,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let email = &email;
+    futures_util::stream::iter((0..n).map(|i| async move {
         let minted = host
             .minter
-            .mint(
-                &format!("bench-{i}@bench.banter.test"),
-                Duration::from_secs(3600),
-            )
+            .mint(&email(i), Duration::from_secs(3600))
             .await
             .map_err(|e| anyhow::anyhow!(e))
             .context("minting a session token")?;
@@ -190,7 +198,8 @@ pub(crate) async fn connect(ws_url: &str, token: &str) -> anyhow::Result<Socket>
 }
 
 /// Like [`connect`], from a chosen local address (to go past one address's ports); also
-/// answers how many people the `ready` snapshot listed online.
+/// answers how many people the `ready` snapshot counted online (`online_count`: everyone
+/// the window may see, not only the first page it lists).
 pub(crate) async fn connect_from(
     ws_url: &str,
     token: &str,
@@ -221,8 +230,10 @@ pub(crate) async fn connect_from(
         if let WsMessage::Text(text) = frame? {
             let frame: serde_json::Value = serde_json::from_str(&text)?;
             if frame["type"] == "ready" {
-                let online = frame["online"].as_array().map_or(0, Vec::len);
-                return Ok((socket, online));
+                let online = frame["online_count"]
+                    .as_u64()
+                    .context("a ready without online_count (a server of protocol v1?)")?;
+                return Ok((socket, online as usize));
             }
         }
     }

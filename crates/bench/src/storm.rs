@@ -4,7 +4,7 @@
 //! the generator can ([`STORM_CONCURRENCY`] handshakes at a time). The report adds to
 //! `dm`'s (message latency and loss over the whole load, which should outlast the storm:
 //! pick `--duration` accordingly) how fast the storm's windows connected, when the last
-//! had its `ready`, when presence settled (every window sees everyone), and what the
+//! had its `ready`, when presence settled (every window counts everyone), and what the
 //! server says its snapshots waited (its `/metrics`).
 
 use super::connect_from;
@@ -38,7 +38,7 @@ pub struct Storm {
 /// Runs the storm and answers its part of the report.
 pub async fn run(storm: Storm) -> anyhow::Result<Value> {
     let before = snapshot_histogram(&storm.base).await;
-    // Settled: every storm window (the last to arrive) sees everyone.
+    // Settled: every storm window (the last to arrive) counts everyone online.
     let tally = Tally::new(storm.expected_online);
     let started = Instant::now();
     let n = storm.tokens.len();

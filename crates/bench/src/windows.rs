@@ -3,9 +3,15 @@
 //! Windows open [`CONCURRENCY`] at a time, and each gets its reader the moment its `ready`
 //! arrives: a window nobody reads lets the presence frames of everyone arriving after it
 //! pile up in the server's buffers, which would inflate the memory `idle` reports and
-//! start `dm` on a backlog. A run starts only once every window sees everyone online
+//! start `dm` on a backlog. A run starts only once every window counts everyone online
 //! ([`Settling`]), so the connect storm's presence fan-out is not mistaken for message
 //! latency.
+//!
+//! Settled is a count (protocol v2): a window is told of arrivals and departures only in
+//! its page of the online list and among its conversation partners, but every window
+//! gets the number of people it may see online, in `ready` (`online_count`) and in each
+//! `online_changes` (`count`). A window whose page does not move hears the count at most
+//! every ~10 s, so settling may take that long past the last arrival.
 
 use super::{connect_from, Socket};
 use futures_util::{StreamExt, TryStreamExt};
@@ -23,7 +29,18 @@ pub const CONCURRENCY: usize = 64;
 /// How long the generator waits for presence to settle before it gives up.
 const SETTLE_LIMIT: Duration = Duration::from_secs(300);
 
-/// One window's view of who is online, counting towards a shared tally once it shows
+/// The count of people online a frame carries: an `online_changes`'s `count`, or the
+/// `count` of an `online_page` without a prefix (the whole list's). `None` for others.
+pub fn online_count(frame: &Value) -> Option<usize> {
+    let count = match frame["type"].as_str()? {
+        "online_changes" => &frame["count"],
+        "online_page" if frame["prefix"].is_null() => &frame["count"],
+        _ => return None,
+    };
+    count.as_u64().map(|c| c as usize)
+}
+
+/// One window's count of who is online, counting towards a shared tally once it reaches
 /// the expected number of people.
 pub struct Settling {
     online: usize,
@@ -40,14 +57,11 @@ impl Settling {
         }
     }
 
-    /// Folds a `presence` frame in (other frames are ignored).
+    /// Folds a frame in: the count of an `online_changes` (or of a whole-list
+    /// `online_page`); other frames are ignored.
     pub fn observe(&mut self, frame: &Value) {
-        if frame["type"] == "presence" {
-            match frame["online"].as_bool() {
-                Some(true) => self.online += 1,
-                Some(false) => self.online = self.online.saturating_sub(1),
-                None => {}
-            }
+        if let Some(count) = online_count(frame) {
+            self.online = count;
             self.check();
         }
     }
@@ -69,7 +83,7 @@ impl Tally {
         }
     }
 
-    /// A window whose `ready` listed `online` people.
+    /// A window whose `ready` counted `online` people (`online_count`).
     pub fn window(&self, online: usize) -> Settling {
         let mut s = Settling {
             online,
@@ -81,13 +95,13 @@ impl Tally {
         s
     }
 
-    /// Waits until `windows` windows see everyone online; answers how long that took.
+    /// Waits until `windows` windows count everyone online; answers how long that took.
     pub async fn wait(&self, windows: usize) -> anyhow::Result<f64> {
         let started = Instant::now();
         while self.settled.load(Ordering::Relaxed) < windows {
             anyhow::ensure!(
                 started.elapsed() < SETTLE_LIMIT,
-                "presence did not settle within {SETTLE_LIMIT:?}: {} of {windows} windows see everyone",
+                "presence did not settle within {SETTLE_LIMIT:?}: {} of {windows} windows count everyone online",
                 self.settled.load(Ordering::Relaxed)
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -118,7 +132,7 @@ pub struct Placement<'a> {
 }
 
 /// Opens `count` windows, [`CONCURRENCY`] at a time; `adopt(i, socket, online)` takes each
-/// as soon as its `ready` arrived (with the number of people it listed online) and
+/// as soon as its `ready` arrived (with the number of people it counted online) and
 /// starts reading it. Answers what `adopt` returned, in window order, and the seconds
 /// it took.
 pub async fn open<'a, T>(
@@ -159,16 +173,36 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn a_window_counts_as_settled_once_it_sees_everyone_and_only_once() {
-        let tally = Tally::new(2);
+    fn a_window_counts_as_settled_once_its_count_reaches_everyone_and_only_once() {
+        let tally = Tally::new(3);
         let mut w = tally.window(1);
         assert_eq!(tally.settled.load(Ordering::Relaxed), 0);
-        w.observe(&json!({"type": "presence", "online": true}));
-        w.observe(&json!({"type": "presence", "online": false}));
-        w.observe(&json!({"type": "presence", "online": true}));
+        // Arrivals it is told of, and arrivals only counted: the count is what counts.
+        w.observe(&json!({"type": "online_changes", "came": [{"id": "b", "email": "b"}], "went": [], "count": 2}));
+        assert_eq!(tally.settled.load(Ordering::Relaxed), 0);
+        w.observe(&json!({"type": "online_changes", "came": [], "went": [], "count": 3}));
+        assert_eq!(tally.settled.load(Ordering::Relaxed), 1);
+        w.observe(&json!({"type": "online_changes", "came": [], "went": ["b"], "count": 2}));
+        w.observe(&json!({"type": "online_changes", "came": [], "went": [], "count": 4}));
         w.observe(&json!({"type": "message"}));
         assert_eq!(tally.settled.load(Ordering::Relaxed), 1);
-        let _already = tally.window(2);
+        let _already = tally.window(3);
         assert_eq!(tally.settled.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn the_count_comes_from_online_changes_and_whole_list_pages_only() {
+        let changes = json!({"type": "online_changes", "came": [], "went": [], "count": 7});
+        assert_eq!(online_count(&changes), Some(7));
+        let repaged = json!({"type": "online_page", "offset": 0, "count": 9, "people": []});
+        assert_eq!(online_count(&repaged), Some(9));
+        let search =
+            json!({"type": "online_page", "prefix": "b", "offset": 0, "count": 1, "people": []});
+        assert_eq!(online_count(&search), None);
+        assert_eq!(
+            online_count(&json!({"type": "presence", "online": true})),
+            None
+        );
+        assert_eq!(online_count(&json!({"type": "message", "count": 3})), None);
     }
 }

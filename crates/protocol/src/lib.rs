@@ -1,6 +1,6 @@
 //! # Banter's wire protocol
 //!
-//! The WebSocket protocol v1 (docs/protocol.md) as Rust types, both ways, shared by the
+//! The WebSocket protocol v2 (docs/protocol.md) as Rust types, both ways, shared by the
 //! server (`banter serve`), the terminal client (`banter chat`), the load generator
 //! (`banter bench`) and — through generated TypeScript — the web client:
 //!
@@ -42,3 +42,12 @@ pub use model::{
     QUOTE_CHARS,
 };
 pub use server::ServerEvent;
+
+/// The protocol's version. v2 replaced v1's `presence` frame (every arrival to every
+/// window) with the online list as a window onto a sorted set: `ready` carries the first
+/// page, the count and the conversation partners, and `online_changes` the coalesced
+/// changes to what each window tracks (docs/decisions/0015).
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// How many people `ready` lists online, and an `online` request's default page.
+pub const ONLINE_PAGE: usize = 100;

@@ -18,7 +18,15 @@ pub enum ServerEvent<'a> {
     /// The snapshot a window starts from.
     Ready {
         me: Cow<'a, User>,
+        /// (v2) The first page of the online list: up to 100 people the window may see,
+        /// in list order (email without case, then id). With fewer people online than a
+        /// page, everyone. The window then tracks this range.
         online: Cow<'a, [User]>,
+        /// (v2) How many people the window may see online in all (not counting itself).
+        online_count: usize,
+        /// (v2) The online people this user has a direct conversation with: tracked by
+        /// every window whatever its range, so a client can list them on top.
+        partners: Cow<'a, [User]>,
         blocked: Cow<'a, [User]>,
         conversations: Cow<'a, [ConversationSummary]>,
         /// (addition) every room, for the room list.
@@ -26,9 +34,17 @@ pub enum ServerEvent<'a> {
         ui: Cow<'a, UiState>,
         expires_at: DateTime<Utc>,
     },
-    Presence {
-        user: Cow<'a, User>,
-        online: bool,
+    /// (v2) What changed in what the window tracks (its range of the online list and
+    /// the user's conversation partners) since the last such frame, sent at most every
+    /// ~200 ms: `came` are now online and shown, `went` left (offline, hidden by a
+    /// block, or out of the tracked range). A person is in at most one of the two, in
+    /// their final state: online, offline and online again within one tick is nothing.
+    /// `count` is `online_count` now. A window whose count moved but whose range did not
+    /// gets a frame with only the count, at most every 10 s.
+    OnlineChanges {
+        came: Cow<'a, [User]>,
+        went: Cow<'a, [UserId]>,
+        count: usize,
     },
     /// A message for a window that did not send it.
     Message {
@@ -119,6 +135,9 @@ pub enum ServerEvent<'a> {
     },
     /// (addition) The answer to `online`: `people` from `offset` on, in list order, and
     /// `count`, how many there are in all (matching `prefix`, when one was given).
+    /// (v2) The page replaces the range the window tracks: `online_changes` from then on
+    /// concern these people's stretch of the list. Sent without `ref` when the server
+    /// re-pages a range that arrivals grew past twice its size.
     OnlinePage {
         #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]

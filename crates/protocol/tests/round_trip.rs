@@ -73,15 +73,18 @@ fn every_server_event() -> Vec<ServerEvent<'static>> {
         ServerEvent::Ready {
             me: Cow::Owned(alice()),
             online: Cow::Owned(vec![alice()]),
+            online_count: 1,
+            partners: Cow::Owned(vec![alice()]),
             blocked: Cow::Owned(vec![]),
             conversations: Cow::Owned(vec![summary()]),
             rooms: Cow::Owned(vec![room()]),
             ui: Cow::Owned(ui.clone()),
             expires_at: at,
         },
-        ServerEvent::Presence {
-            user: Cow::Owned(alice()),
-            online: true,
+        ServerEvent::OnlineChanges {
+            came: Cow::Owned(vec![alice()]),
+            went: Cow::Owned(vec![alice().id]),
+            count: 7,
         },
         ServerEvent::Message {
             message: Cow::Owned(message(2)),
@@ -164,7 +167,7 @@ fn every_server_event_round_trips() {
 fn server_events_carry_their_type_and_ref_on_the_wire() {
     let names = [
         "ready",
-        "presence",
+        "online_changes",
         "message",
         "ack",
         "history",

@@ -14,7 +14,7 @@ use serde::Deserialize;
 pub const HISTORY_MAX: i64 = 200;
 
 /// People asked for by `/online <prefix>` (the most a page holds).
-pub const ONLINE_PAGE: i64 = 200;
+pub const SEARCH_PAGE: i64 = 200;
 
 /// The body of `GET /api/conversations`.
 #[derive(Debug, Deserialize)]
@@ -66,23 +66,30 @@ mod tests {
     #[test]
     fn every_documented_server_frame_decodes_to_its_variant() {
         let ready = json!({"type": "ready", "me": {"id": ALICE, "email": "alice@example.com"},
-            "online": [{"id": BOB, "email": "bob@example.com"}], "blocked": [],
+            "online": [{"id": BOB, "email": "bob@example.com"}], "online_count": 1,
+            "partners": [{"id": BOB, "email": "bob@example.com"}], "blocked": [],
             "conversations": [{"id": CONV, "kind": "direct", "peer": {"id": BOB, "email": "bob@example.com"},
                                "last_seq": 3, "read_seq": 1, "unread": 2}],
             "rooms": [room()], "ui": {"draft": ""}, "expires_at": "2026-11-21T10:15:00Z"});
         let Ok(ServerEvent::Ready {
-            me, conversations, ..
+            me,
+            online_count,
+            partners,
+            conversations,
+            ..
         }) = ServerEvent::decode(&ready.to_string())
         else {
             panic!("ready")
         };
         assert_eq!(me.email, "alice@example.com");
+        assert_eq!((online_count, partners.len()), (1, 1));
         assert_eq!(conversations[0].last_seq, 3);
 
         let cases = [
             (
-                json!({"type": "presence", "user": {"id": BOB, "email": "b"}, "online": false}),
-                "presence",
+                json!({"type": "online_changes", "came": [{"id": BOB, "email": "b"}],
+                       "went": [ALICE], "count": 4}),
+                "online_changes",
             ),
             (json!({"type": "message", "message": message(2)}), "message"),
             (
@@ -151,7 +158,7 @@ mod tests {
             let event =
                 ServerEvent::decode(&frame.to_string()).unwrap_or_else(|e| panic!("{frame}: {e}"));
             let got = match event {
-                ServerEvent::Presence { .. } => "presence",
+                ServerEvent::OnlineChanges { .. } => "online_changes",
                 ServerEvent::Message { .. } => "message",
                 ServerEvent::Ack { .. } => "ack",
                 ServerEvent::History { .. } => "history",

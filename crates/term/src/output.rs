@@ -9,7 +9,9 @@ use std::io::Write;
 /// One line of output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line {
-    /// `ready me=<email> online=<n>`: connected; `n` `online` lines follow.
+    /// `ready me=<email> online=<n>`: connected; `n` people online may be seen in all.
+    /// The `online` lines of the first page and of conversation partners follow, then
+    /// `end online`.
     Ready { me: String, online: usize },
     /// `online <email>`: someone online (after `ready`, and for `/online`).
     Online(String),
@@ -31,7 +33,8 @@ pub enum Line {
         seq: i64,
         body: String,
     },
-    /// `presence online|offline <email>`.
+    /// `presence online|offline <email>`: someone came into or left what the client
+    /// tracks of the online list (its page of the list and conversation partners).
     Presence { online: bool, email: String },
     /// `blocked <email>`: blocked (here, in another window, or listed by `/blocked`).
     Blocked(String),

@@ -109,7 +109,7 @@ impl PresenceRegistry {
             }
             let hidden_after = entry.hides(other.id);
             if both_online && hidden_before != hidden_after {
-                entry.show_presence(other, !hidden_after);
+                self.show_to(me.id, other, !hidden_after);
             }
         }
     }
@@ -150,6 +150,8 @@ impl Handler<BlockSetsLoaded> for PresenceRegistry {
         };
         entry.blocks_out = sets.outgoing.into_iter().collect();
         entry.blocks_in = sets.incoming.into_iter().collect();
+        // Partners of a direct message committed meanwhile are kept.
+        entry.partners.extend(sets.partners);
         for change in changes {
             entry.apply(change);
         }
@@ -157,9 +159,10 @@ impl Handler<BlockSetsLoaded> for PresenceRegistry {
             entry.release(delivery);
         }
         let (user, count) = (entry.user.clone(), entry.windows.len());
-        let online = self.online_for(&self.users[&msg.user]);
-        for w in waiting {
-            let _ = w.send(online.clone());
+        let partners: Vec<UserId> = entry.partners.iter().copied().collect();
+        self.views.watch(msg.user, partners);
+        for question in waiting {
+            self.answer(msg.user, question);
         }
         self.local_count_changed(user, count);
     }
@@ -196,16 +199,22 @@ impl PresenceRegistry {
             .collect();
         entry.blocks_out = sets.outgoing.into_iter().collect();
         entry.blocks_in = sets.incoming.into_iter().collect();
+        let new_partners: Vec<UserId> = sets
+            .partners
+            .into_iter()
+            .filter(|p| entry.partners.insert(*p))
+            .collect();
         for change in changes {
             entry.apply(change);
         }
-        for other in concerned {
-            let (was, is) = (before.contains(&other), entry.hides(other));
-            if was != is {
-                if let Some(other) = self.online.get(other) {
-                    entry.show_presence(other, !is);
-                }
-            }
+        let flipped: Vec<(User, bool)> = concerned
+            .into_iter()
+            .filter(|other| before.contains(other) != entry.hides(*other))
+            .filter_map(|other| Some((self.online.get(other)?.clone(), !entry.hides(other))))
+            .collect();
+        self.views.watch(user, new_partners);
+        for (other, shown) in flipped {
+            self.show_to(user, &other, shown);
         }
     }
 }

@@ -23,7 +23,7 @@ impl Handler<AttachSocket> for PresenceRegistry {
                 msg.user.clone(),
                 RegistryLink {
                     detach: ctx.address().recipient(),
-                    online: ctx.address().recipient(),
+                    views: ctx.address().recipient(),
                 },
                 self.chat.clone(),
                 self.metrics.clone(),
@@ -38,6 +38,7 @@ impl Handler<AttachSocket> for PresenceRegistry {
                     phase: Phase::loading(),
                     blocks_out: HashSet::new(),
                     blocks_in: HashSet::new(),
+                    partners: HashSet::new(),
                     generation,
                     reloading: None,
                 },
@@ -82,11 +83,13 @@ impl Handler<DetachSocket> for PresenceRegistry {
         }
         self.metrics.sockets_open.dec();
         entry.actor.do_send(RemoveWindow { window: msg.window });
+        self.views.remove((msg.user, msg.window));
         let (user, count, announceable) =
             (entry.user.clone(), entry.windows.len(), entry.is_online());
         if count == 0 {
             let entry = self.users.remove(&msg.user).expect("present above");
             self.metrics.users_online.dec();
+            self.views.unwatch(msg.user, entry.partners.iter().copied());
             entry.actor.do_send(StopUser);
         }
         if announceable {

@@ -1,5 +1,6 @@
 //! What the registry knows of one local user.
 
+use super::super::messages::{FirstView, ShowOnlinePage};
 use super::super::persist::Origin;
 use super::super::user::{DeliverFrame, DeliverMessage, UserActor};
 use crate::domain::{hide_quote, Message, User, UserId, WindowId};
@@ -27,11 +28,28 @@ pub(super) enum Phase {
     /// whose form depends on the sets wait too (`held`).
     Loading {
         changes: Vec<BlockChange>,
-        waiting: Vec<oneshot::Sender<Vec<User>>>,
+        waiting: Vec<Waiting>,
         held: Vec<Held>,
     },
     /// Announceable: others may see the user (block permitting).
     Online,
+}
+
+/// A question about a user's view of the online list, asked while their block sets
+/// load: answered once they are in, so no answer is unfiltered.
+pub(super) enum Waiting {
+    /// A new window's first page ([`OpenOnlineView`]).
+    View {
+        window: WindowId,
+        reply: oneshot::Sender<FirstView>,
+    },
+    /// A window's page request.
+    Page(ShowOnlinePage),
+    /// Which of some people are online for the user.
+    Among {
+        people: Vec<UserId>,
+        reply: oneshot::Sender<Vec<UserId>>,
+    },
 }
 
 /// A delivery to a user whose block sets are still loading: what they may see of it
@@ -81,6 +99,9 @@ pub(super) struct Entry {
     pub blocks_in: HashSet<UserId>,
     /// Tells a late load result apart from the current incarnation's.
     pub generation: u64,
+    /// The people this user has a direct conversation with (loaded with the block sets,
+    /// grown by a first direct message): every window tracks those online.
+    pub partners: HashSet<UserId>,
     /// `Some` while an online user's block sets are re-read (after a Redis outage, when
     /// block events may have been missed): changes to replay over the fresh read.
     pub reloading: Option<Vec<BlockChange>>,
@@ -157,19 +178,6 @@ impl Entry {
                 }
             }
         }
-    }
-
-    /// Tells this user's windows that `other` appeared or vanished for them.
-    pub fn show_presence(&self, other: &User, online: bool) {
-        let frame = ServerEvent::Presence {
-            user: Cow::Borrowed(other),
-            online,
-        }
-        .to_frame();
-        self.actor.do_send(DeliverFrame {
-            frame,
-            except: None,
-        });
     }
 
     pub fn is_online(&self) -> bool {

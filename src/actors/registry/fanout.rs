@@ -29,10 +29,12 @@ pub(super) fn delivered_as(outcome: WriteOutcome) -> Option<ClusterEvent> {
             message,
             recipients,
             hidden_from,
+            direct,
         } => ClusterEvent::Message {
             message,
             recipients,
             hidden_from,
+            direct,
         },
         WriteOutcome::ReadMoved {
             user,
@@ -181,7 +183,11 @@ impl PresenceRegistry {
                 message,
                 recipients,
                 hidden_from,
+                direct,
             } => {
+                if *direct {
+                    self.partnered(recipients);
+                }
                 let frame = ServerEvent::Message {
                     message: Cow::Borrowed(message),
                 }

@@ -10,10 +10,12 @@
 //! Committed changes are applied locally at once and published for the other nodes.
 //!
 //! This file holds the actor and the messages it answers; its behaviour is split by
-//! concern: `directory` (attach, detach, UserActors), `presence` (the online set),
-//! `blocks` (block sets) and `fanout` (committed and reported changes to windows).
+//! concern: `directory` (attach, detach, UserActors), `presence` (the online set and
+//! whom a change concerns), `views` (what each window tracks of the list) and `pages`
+//! (what is sent of it: first pages, asked pages, each tick's changes), `blocks` (block
+//! sets) and `fanout` (committed and reported changes to windows).
 //! What lower layers send up to it ([`DetachSocket`](crate::actors::messages::DetachSocket),
-//! [`GetOnlineFor`](crate::actors::messages::GetOnlineFor),
+//! [`OpenOnlineView`](crate::actors::messages::OpenOnlineView),
 //! [`UserTyped`](crate::actors::messages::UserTyped),
 //! [`WritesCommitted`](crate::actors::persist::WritesCommitted)) is defined below it, by
 //! the sender or in [`messages`](crate::actors::messages), and handled here.
@@ -23,7 +25,9 @@ mod directory;
 mod entry;
 mod fanout;
 mod online_set;
+mod pages;
 mod presence;
+mod views;
 
 use super::outbound::Outbound;
 use super::user::UserActor;
@@ -41,6 +45,14 @@ use chrono::{DateTime, Utc};
 use entry::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// How often windows get the presence changes gathered for them: at most 5 frames a
+/// second whatever the churn, and a change waits at most this long.
+pub const TICK: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// How often a window whose range saw no change hears that the count moved: a count
+/// pushed on every arrival would be a frame per window per arrival.
+pub const COUNT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Command: a socket of `user` authenticated; attach it to the user's UserActor (spawned
 /// on their first window here), which the socket then sends its commands to.
@@ -94,6 +106,8 @@ pub struct PresenceRegistry {
     users: HashMap<UserId, Entry>,
     /// Everyone announced online: this node's users alone, or the whole cluster's.
     online: online_set::OnlineSet,
+    /// What each local window tracks of the online list, and its changes since the tick.
+    views: views::Views,
     /// Set when several nodes share Redis: presence is then decided there.
     cluster: Option<ClusterLink>,
     next_generation: u64,
@@ -113,6 +127,7 @@ impl PresenceRegistry {
             chat,
             users: HashMap::new(),
             online: online_set::OnlineSet::default(),
+            views: views::Views::default(),
             cluster: None,
             next_generation: 0,
             max_windows,
@@ -132,5 +147,7 @@ impl Actor for PresenceRegistry {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(super::LARGE_MAILBOX);
+        ctx.run_interval(TICK, |act, _| act.flush_views());
+        ctx.run_interval(COUNT_EVERY, |act, _| act.refresh_counts());
     }
 }

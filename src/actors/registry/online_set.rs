@@ -8,16 +8,24 @@ use std::collections::{BTreeSet, HashMap};
 /// Where a person sorts: by email without case, then by id (emails are unique, the id
 /// only makes the order total).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct SortKey {
-    email: String,
-    id: UserId,
+pub(super) struct SortKey {
+    pub email: String,
+    pub id: UserId,
 }
 
 impl SortKey {
-    fn of(user: &User) -> SortKey {
+    pub fn of(user: &User) -> SortKey {
         SortKey {
             email: user.email.to_lowercase(),
             id: user.id,
+        }
+    }
+
+    /// The first key of everyone whose email starts with `prefix` (lower case).
+    pub fn first_with(prefix: &str) -> SortKey {
+        SortKey {
+            email: prefix.to_owned(),
+            id: UserId(uuid::Uuid::nil()),
         }
     }
 }
@@ -72,12 +80,8 @@ impl OnlineSet {
     /// Everyone online whose email starts with `prefix` (lower case), in list order: one
     /// contiguous run of the order, found in O(log n).
     pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a User> + 'a {
-        let start = SortKey {
-            email: prefix.to_owned(),
-            id: UserId(uuid::Uuid::nil()),
-        };
         self.order
-            .range(start..)
+            .range(SortKey::first_with(prefix)..)
             .take_while(move |k| k.email.starts_with(prefix))
             .filter_map(|k| self.by_id.get(&k.id))
     }

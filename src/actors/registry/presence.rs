@@ -1,33 +1,41 @@
-//! Presence: who is announced online, and what each local viewer may see of it.
+//! Presence: who is announced online, and what each local viewer may see of it: which
+//! windows a change concerns (their views, see `views`), and the questions windows ask.
 //!
 //! Alone, a node decides presence itself from its users' first and last windows. In a
 //! cluster it reports local socket counts to the mirror, and presence comes back from
 //! Redis (as a [`ClusterEvent::Presence`](crate::cluster::ClusterEvent), through the
 //! fan-out) for every node alike.
 
-use super::entry::{Entry, Phase};
+use super::entry::{Entry, Phase, Waiting};
+use super::online_set::SortKey;
+use super::views::WindowRef;
 use super::{GetLocalCounts, GetOnlineUsers, OnlineSetReplaced, PresenceRegistry};
-use crate::actors::messages::{GetOnlineFor, GetOnlinePage, OnlinePage};
-use crate::actors::user::DeliverFrame;
+use crate::actors::messages::{FirstView, GetOnlineAmong, OpenOnlineView, ShowOnlinePage};
 use crate::cluster::LocalCountChanged;
 use crate::domain::{User, UserId};
-use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
-use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tokio::sync::oneshot;
 
+/// `viewer`'s filter: everyone but themself and those a block hides from them.
+pub(super) fn visible_to(viewer: &Entry) -> impl Fn(&User) -> bool + '_ {
+    move |u: &User| u.id != viewer.user.id && !viewer.hides(u.id)
+}
+
 impl PresenceRegistry {
-    /// Everyone online but `viewer` and those hidden from them by a block, in list order.
-    pub(super) fn online_for(&self, viewer: &Entry) -> Vec<User> {
-        self.online
-            .iter()
-            .filter(|u| u.id != viewer.user.id && !viewer.hides(u.id))
-            .cloned()
-            .collect()
+    /// How many people `viewer` may see online: everyone less those hidden from them
+    /// (and themself). O(their blocks).
+    pub(super) fn visible_count(&self, viewer: &Entry) -> usize {
+        let hidden: HashSet<UserId> = viewer
+            .hidden()
+            .chain(std::iter::once(viewer.user.id))
+            .filter(|u| self.online.contains(*u))
+            .collect();
+        self.online.len() - hidden.len()
     }
 
-    /// Records `user`'s arrival or departure and tells every local viewer allowed to see.
+    /// Records `user`'s arrival or departure, and gathers it for each local window whose
+    /// range holds them or whose user talks with them (if a block does not hide them).
     pub(super) fn set_online(&mut self, user: &User, online: bool) {
         let changed = if online {
             self.online.insert(user)
@@ -37,17 +45,39 @@ impl PresenceRegistry {
         if !changed {
             return;
         }
-        let frame = ServerEvent::Presence {
-            user: Cow::Borrowed(user),
-            online,
+        let key = SortKey::of(user);
+        let mut windows: HashSet<WindowRef> = self.views.covering(&key).into_iter().collect();
+        for viewer in self.views.watchers_of(user.id) {
+            if let Some(entry) = self.users.get(&viewer) {
+                windows.extend(entry.windows.iter().map(|w| (viewer, *w)));
+            }
         }
-        .to_frame();
-        for viewer in self.users.values() {
-            if viewer.user.id != user.id && viewer.is_online() && !viewer.hides(user.id) {
-                viewer.actor.do_send(DeliverFrame {
-                    frame: frame.clone(),
-                    except: None,
-                });
+        let now = online.then(|| user.clone());
+        for window in windows {
+            match self.users.get(&window.0) {
+                Some(entry)
+                    if window.0 != user.id && entry.is_online() && !entry.hides(user.id) =>
+                {
+                    self.views
+                        .record(window, user.id, &key, !online, now.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `other` (online) appeared or vanished for `viewer` through a block change: the
+    /// viewer's windows that track them hear of it.
+    pub(super) fn show_to(&mut self, viewer: UserId, other: &User, shown: bool) {
+        let Some(entry) = self.users.get(&viewer) else {
+            return;
+        };
+        let key = SortKey::of(other);
+        let partner = entry.partners.contains(&other.id);
+        for window in entry.windows.iter().map(|w| (viewer, *w)) {
+            if partner || self.views.get(&window).is_some_and(|v| v.admits(&key)) {
+                let now = shown.then(|| other.clone());
+                self.views.record(window, other.id, &key, !shown, now);
             }
         }
     }
@@ -60,92 +90,61 @@ impl PresenceRegistry {
             None => self.set_online(&user, count > 0),
         }
     }
-}
 
-impl Handler<GetOnlineFor> for PresenceRegistry {
-    type Result = ResponseFuture<Vec<User>>;
-
-    fn handle(&mut self, msg: GetOnlineFor, _ctx: &mut Self::Context) -> Self::Result {
-        self.answer_viewer(msg.viewer, |r, viewer| r.online_for(viewer), |list| list)
-    }
-}
-
-impl PresenceRegistry {
-    /// Answers a query about `viewer`'s view of the online set: with `loaded` once their
-    /// block sets are in, or, while they load, with `from_list` over their filtered list
-    /// when it is ready (so an answer is never unfiltered). Nobody here: the default.
-    fn answer_viewer<T: Default + 'static>(
-        &mut self,
-        viewer: UserId,
-        loaded: impl FnOnce(&Self, &Entry) -> T,
-        from_list: impl FnOnce(Vec<User>) -> T + 'static,
-    ) -> ResponseFuture<T> {
+    /// Answers a question about a viewer's view now (their block sets are in), or keeps
+    /// it until they are. Nobody here: `None`.
+    pub(super) fn answer(&mut self, viewer: UserId, question: Waiting) {
         let Some(entry) = self.users.get_mut(&viewer) else {
-            return Box::pin(async { T::default() });
+            return;
         };
         if let Phase::Loading { waiting, .. } = &mut entry.phase {
-            let (tx, rx) = oneshot::channel();
-            waiting.push(tx);
-            return Box::pin(async move { from_list(rx.await.unwrap_or_default()) });
+            waiting.push(question);
+            return;
         }
-        let answer = loaded(self, &self.users[&viewer]);
-        Box::pin(async move { answer })
-    }
-
-    /// `viewer`'s page of the online list (their block sets are loaded).
-    fn online_page(&self, viewer: &Entry, msg: &GetOnlinePage) -> OnlinePage {
-        let visible = |u: &&User| u.id != viewer.user.id && !viewer.hides(u.id);
-        let people: Vec<User> = self
-            .online
-            .with_prefix(&msg.prefix)
-            .filter(visible)
-            .skip(msg.offset)
-            .take(msg.limit)
-            .cloned()
-            .collect();
-        let count = if msg.prefix.is_empty() {
-            // Everyone less those hidden from the viewer (and the viewer): O(their blocks).
-            let hidden: std::collections::HashSet<UserId> = viewer
-                .hidden()
-                .chain(std::iter::once(viewer.user.id))
-                .filter(|u| self.online.contains(*u))
-                .collect();
-            self.online.len() - hidden.len()
-        } else {
-            // A prefix's matches are one run of the order: O(matches).
-            self.online.with_prefix(&msg.prefix).filter(visible).count()
-        };
-        OnlinePage { people, count }
+        match question {
+            Waiting::View { window, reply } => {
+                let _ = reply.send(self.open_view(viewer, window));
+            }
+            Waiting::Page(page) => self.show_page(page),
+            Waiting::Among { people, reply } => {
+                let entry = &self.users[&viewer];
+                let among = people
+                    .into_iter()
+                    .filter(|p| *p == viewer || (self.online.contains(*p) && !entry.hides(*p)))
+                    .collect();
+                let _ = reply.send(among);
+            }
+        }
     }
 }
 
-/// A page taken from a whole block-filtered list (a viewer whose sets were loading).
-fn page_of(list: Vec<User>, msg: &GetOnlinePage) -> OnlinePage {
-    let matching: Vec<User> = list
-        .into_iter()
-        .filter(|u| u.email.to_lowercase().starts_with(&msg.prefix))
-        .collect();
-    let count = matching.len();
-    OnlinePage {
-        people: matching
-            .into_iter()
-            .skip(msg.offset)
-            .take(msg.limit)
-            .collect(),
-        count,
+impl Handler<OpenOnlineView> for PresenceRegistry {
+    type Result = ResponseFuture<FirstView>;
+
+    fn handle(&mut self, msg: OpenOnlineView, _ctx: &mut Self::Context) -> Self::Result {
+        let (reply, answer) = oneshot::channel();
+        let window = msg.window;
+        self.answer(msg.viewer, Waiting::View { window, reply });
+        Box::pin(async move { answer.await.unwrap_or_default() })
     }
 }
 
-impl Handler<GetOnlinePage> for PresenceRegistry {
-    type Result = ResponseFuture<OnlinePage>;
+impl Handler<ShowOnlinePage> for PresenceRegistry {
+    type Result = ();
 
-    fn handle(&mut self, msg: GetOnlinePage, _ctx: &mut Self::Context) -> Self::Result {
-        let later = msg.clone();
-        self.answer_viewer(
-            msg.viewer,
-            |r, entry| r.online_page(entry, &msg),
-            move |list| page_of(list, &later),
-        )
+    fn handle(&mut self, msg: ShowOnlinePage, _ctx: &mut Self::Context) {
+        self.answer(msg.viewer, Waiting::Page(msg));
+    }
+}
+
+impl Handler<GetOnlineAmong> for PresenceRegistry {
+    type Result = ResponseFuture<Vec<UserId>>;
+
+    fn handle(&mut self, msg: GetOnlineAmong, _ctx: &mut Self::Context) -> Self::Result {
+        let (reply, answer) = oneshot::channel();
+        let people = msg.people;
+        self.answer(msg.viewer, Waiting::Among { people, reply });
+        Box::pin(async move { answer.await.unwrap_or_default() })
     }
 }
 

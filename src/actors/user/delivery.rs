@@ -2,7 +2,7 @@
 //! a message came from, and closes a window that falls too far behind.
 
 use super::window::{Handed, MessageKey};
-use super::{DeliverFrame, DeliverMessage, UserActor};
+use super::{DeliverFrame, DeliverMessage, DeliverToWindow, UserActor};
 use crate::actors::messages::DetachSocket;
 use crate::actors::ToSocket;
 use crate::chat::ChatError;
@@ -151,6 +151,14 @@ impl Handler<DeliverFrame> for UserActor {
 
     fn handle(&mut self, msg: DeliverFrame, _ctx: &mut Self::Context) {
         self.broadcast(&msg.frame, msg.except);
+    }
+}
+
+impl Handler<DeliverToWindow> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: DeliverToWindow, _ctx: &mut Self::Context) {
+        self.send_to(msg.window, msg.frame);
     }
 }
 

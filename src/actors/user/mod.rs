@@ -21,7 +21,7 @@ mod sequencer;
 mod snapshot;
 mod window;
 
-use super::messages::{DetachSocket, GetOnlineFor};
+use super::messages::{DetachSocket, OpenOnlineView};
 use super::outbound::Outbound;
 use super::persist::Origin;
 use super::ToSocket;
@@ -72,6 +72,15 @@ pub struct DeliverFrame {
     pub except: Option<WindowId>,
 }
 
+/// Command: hand `frame` to `window` alone (what the registry sends one window of the
+/// online list: its pages and its changes).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DeliverToWindow {
+    pub window: WindowId,
+    pub frame: ByteString,
+}
+
 /// Command: a committed message; the `origin` window (if it is ours) gets an `ack`,
 /// every other window the shared `message` frame.
 #[derive(Message)]
@@ -105,8 +114,8 @@ pub struct Resync;
 pub struct RegistryLink {
     /// Told of a window this actor dropped (fallen behind, or its snapshot failed).
     pub detach: Recipient<DetachSocket>,
-    /// Asked for the online list of each new window's snapshot.
-    pub online: Recipient<GetOnlineFor>,
+    /// Opens each new window's view of the online list, for its snapshot.
+    pub views: Recipient<OpenOnlineView>,
 }
 
 pub struct UserActor {

@@ -1,4 +1,5 @@
-//! The snapshot: a new window's `ready` frame (who is online for the user, blocks,
+//! The snapshot: a new window's `ready` frame (the first page of who is online for the
+//! user, the count and the online partners, blocks,
 //! conversations, rooms, the mirrored UI state), then whatever queued behind it.
 //!
 //! The rows come from the chat's batched [`SnapshotReader`](crate::db::snapshot): under
@@ -7,7 +8,7 @@
 //! again later) and a `retry_after` in its reason, not left to time out on the pool.
 
 use super::UserActor;
-use crate::actors::messages::GetOnlineFor;
+use crate::actors::messages::OpenOnlineView;
 use crate::actors::ToSocket;
 use crate::db::batch::ReadError;
 use crate::domain::{ConversationId, WindowId};
@@ -38,16 +39,19 @@ impl UserActor {
         expires_at: DateTime<Utc>,
         ctx: &mut Context<Self>,
     ) {
-        let online = self.registry.online.clone();
+        let views = self.registry.views.clone();
         let reader = self.chat.snapshots.clone();
         let started = std::time::Instant::now();
         let user = self.user.clone();
         let snapshot = async move {
             let (online, rows) = tokio::join!(
-                online.send(GetOnlineFor { viewer: user.id }),
+                views.send(OpenOnlineView {
+                    viewer: user.id,
+                    window
+                }),
                 reader.read(user.id)
             );
-            let online: Vec<_> = online?;
+            let online = online?;
             let rows = rows?;
             let known: HashMap<ConversationId, i64> = rows
                 .conversations
@@ -56,7 +60,9 @@ impl UserActor {
                 .collect();
             let ready = ServerEvent::Ready {
                 me: Cow::Borrowed(&user),
-                online: Cow::Borrowed(&online),
+                online: Cow::Borrowed(&online.online),
+                online_count: online.count,
+                partners: Cow::Borrowed(&online.partners),
                 blocked: Cow::Borrowed(&rows.blocked),
                 conversations: Cow::Borrowed(&rows.conversations),
                 rooms: Cow::Borrowed(rows.rooms.as_slice()),

@@ -403,10 +403,14 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
                     })
                 })
                 .unwrap_or_default();
+            let direct = conversation[i]
+                .and_then(|c| membership.get(&(c, message.sender_id)))
+                .is_some_and(Option::is_some);
             results[i] = Some(Ok(WriteOutcome::MessageStored {
                 message,
                 recipients,
                 hidden_from,
+                direct,
             }));
         }
     }

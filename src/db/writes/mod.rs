@@ -85,6 +85,8 @@ pub enum WriteOutcome {
         /// Room members who blocked the sender: they get nothing, but their delivery
         /// order still moves past this `seq`.
         hidden_from: Vec<UserId>,
+        /// A direct conversation's message: its two people are partners from now on.
+        direct: bool,
     },
     /// The same `client_id` was sent before: the original, delivered to no one again.
     MessageExisted {

@@ -3,6 +3,7 @@
 use super::WAIT;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
+use std::collections::VecDeque;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -12,6 +13,9 @@ pub struct Ws {
     inner: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
+    /// Presence changes read from an `online_changes` frame and not yet taken by
+    /// [`Ws::recv_presence`].
+    presence: VecDeque<Value>,
 }
 
 /// How a socket ended.
@@ -30,7 +34,7 @@ impl Ws {
     /// is restarting refuses the upgrade).
     pub async fn try_connect(url: &str, within: Duration) -> Option<Ws> {
         match tokio::time::timeout(within, tokio_tungstenite::connect_async(url)).await {
-            Ok(Ok((inner, _))) => Some(Ws { inner }),
+            Ok(Ok((inner, _))) => Some(Ws::of(inner)),
             _ => None,
         }
     }
@@ -42,7 +46,18 @@ impl Ws {
             .await
             .expect("connect in time")
             .expect("connect");
-        Ws { inner }
+        Ws::of(inner)
+    }
+
+    fn of(
+        inner: tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+    ) -> Ws {
+        Ws {
+            inner,
+            presence: VecDeque::new(),
+        }
     }
 
     pub async fn send(&mut self, frame: Value) {
@@ -141,6 +156,55 @@ impl Ws {
         }
     }
 
+    /// The next presence change this window hears, as `{"user": {"id", "email"?},
+    /// "online"}`: the people of each `online_changes` frame one at a time, arrivals
+    /// first (a departure carries only the id). Count-only frames are skipped.
+    pub async fn recv_presence(&mut self) -> Value {
+        loop {
+            if let Some(change) = self.presence.pop_front() {
+                return change;
+            }
+            let frame = self.recv_type("online_changes").await;
+            self.presence.extend(presence_changes(&frame));
+        }
+    }
+
+    /// Reads until the stream is quiet for `quiet`, and answers who this window last
+    /// heard come (`true`) or go (`false`): changes within a tick are gathered, so
+    /// someone online only briefly may not be heard of at all.
+    pub async fn presence_until_quiet(
+        &mut self,
+        quiet: Duration,
+    ) -> std::collections::HashMap<String, bool> {
+        let mut last: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+        let mut fold = |change: Value| {
+            let id = change["user"]["id"].as_str().unwrap_or_default().to_owned();
+            last.insert(id, change["online"] == true);
+        };
+        self.presence.drain(..).for_each(&mut fold);
+        while let Some(frame) = self.try_recv(quiet).await {
+            presence_changes(&frame).into_iter().for_each(&mut fold);
+        }
+        last
+    }
+
+    /// Asserts this window hears of nobody coming or going within `within` (frames with
+    /// only a count may come).
+    pub async fn assert_no_presence(&mut self, within: Duration) {
+        assert!(self.presence.is_empty(), "unread: {:?}", self.presence);
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.try_recv(left).await {
+                None => return,
+                Some(frame) if !presence_changes(&frame).is_empty() => {
+                    panic!("unexpected presence change: {frame}")
+                }
+                Some(_) => continue,
+            }
+        }
+    }
+
     /// Asserts no frame of `kind` arrives within `within`.
     pub async fn assert_no(&mut self, kind: &str, within: Duration) {
         let deadline = tokio::time::Instant::now() + within;
@@ -182,4 +246,17 @@ impl Ws {
         })
         .await;
     }
+}
+
+/// The presence changes an `online_changes` frame carries (none for other frames), each
+/// as `{"user": .., "online": ..}`.
+pub fn presence_changes(frame: &Value) -> Vec<Value> {
+    if frame["type"] != "online_changes" {
+        return Vec::new();
+    }
+    let came = frame["came"].as_array().into_iter().flatten();
+    let went = frame["went"].as_array().into_iter().flatten();
+    came.map(|u| serde_json::json!({"user": u, "online": true}))
+        .chain(went.map(|id| serde_json::json!({"user": {"id": id}, "online": false})))
+        .collect()
 }

@@ -75,6 +75,12 @@ const BACKOFF_MAX_MS = 15_000;
 const TYPING_EVERY_MS = 3000;
 /** Draft changes are mirrored after this much quiet. */
 const DRAFT_MIRROR_MS = 250;
+/** People per page of the online list (the server allows 1–200). */
+export const ONLINE_PAGE = 150;
+/** The same page of the online list is not asked for twice within this time. */
+const ONLINE_REPEAT_MS = 2000;
+/** A refused page of the online list (the query allowance) is asked for again after this. */
+const ONLINE_RETRY_MS = 2000;
 
 type HistoryRequest =
   | { conversationId: string; kind: "latest" | "older"; limit: number }
@@ -102,6 +108,9 @@ export class ChatClient {
   /** The UI changed while the socket was down: mirror it once `ready` arrives. */
   private uiChangedOffline = false;
   private fetchingConversations = false;
+  /** The page of the online list last asked for: its ref, when, and whether answered. */
+  private onlineAsked: { ref: string; key: string; at: number; answered: boolean } | null = null;
+  private onlineRetryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: ChatClientOptions) {}
 
@@ -136,6 +145,7 @@ export class ChatClient {
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.renewTimer);
     clearTimeout(this.draftTimer);
+    clearTimeout(this.onlineRetryTimer);
     this.live = false;
     this.socket?.close(1000, "signed out");
     this.socket = null;
@@ -174,6 +184,7 @@ export class ChatClient {
       this.live = false;
       this.history.clear();
       this.loading.clear();
+      this.onlineAsked = null;
       clearTimeout(this.renewTimer);
       this.onClosed(close.code, close.reason);
     };
@@ -280,6 +291,28 @@ export class ChatClient {
         this.dispatch({ type: "server", event, now });
         // This window created or joined the room: open it.
         if (event.ref?.startsWith("room")) this.select(event.room.id);
+        return;
+      case "online_page":
+        // The answer to the last page asked for; any other page (an unsolicited one, the
+        // server re-paging a range that grew) moved the range away from it, so asking for
+        // it again is not a repeat.
+        if (event.ref && this.onlineAsked?.ref === event.ref) this.onlineAsked.answered = true;
+        else if (!event.ref) this.onlineAsked = null;
+        this.dispatch({ type: "server", event, now });
+        return;
+      case "error":
+        if (event.ref?.startsWith("online")) {
+          // A page of the online list was refused (too many queries): ask again shortly,
+          // unless another page has been asked for since.
+          if (this.onlineAsked?.ref === event.ref) {
+            const [offset, prefix] = JSON.parse(this.onlineAsked.key) as [number, string];
+            this.onlineAsked = null;
+            clearTimeout(this.onlineRetryTimer);
+            this.onlineRetryTimer = setTimeout(() => this.requestOnline(offset, prefix), ONLINE_RETRY_MS);
+          }
+          return;
+        }
+        this.dispatch({ type: "server", event, now });
         return;
       case "ui":
         // Another window opened a chat: show its history here too.
@@ -535,6 +568,27 @@ export class ChatClient {
 
   deleteRoom(roomId: string): void {
     this.transmit({ type: "delete_room", ref: `delete${++this.nextRef}`, room_id: roomId });
+  }
+
+  // ---- the online list --------------------------------------------------------------
+
+  /**
+   * Asks for a page of the online list: `limit` people from `offset` on, of everyone or of
+   * those whose email starts with `prefix`. The answer replaces the range this window
+   * tracks (`online_page`). The same page is not asked for again while it is on its way or
+   * just arrived.
+   */
+  requestOnline(offset: number, prefix: string, limit = ONLINE_PAGE): void {
+    const start = Math.max(0, Math.floor(offset));
+    const lower = prefix.toLowerCase();
+    const key = JSON.stringify([start, lower]);
+    const asked = this.onlineAsked;
+    if (asked && asked.key === key && (!asked.answered || this.now() - asked.at < ONLINE_REPEAT_MS)) return;
+    clearTimeout(this.onlineRetryTimer);
+    const ref = `online${++this.nextRef}`;
+    const frame: OutgoingFrame = { type: "online", ref, offset: start, limit };
+    if (lower) frame.prefix = lower;
+    if (this.transmit(frame)) this.onlineAsked = { ref, key, at: this.now(), answered: false };
   }
 
   /** Loads a room's member list; `member` events keep it live afterwards. */

@@ -150,8 +150,23 @@ reply_to?: number, } | { "type": "history", conversation_id: ConversationId, aft
  * carry that frame's `ref`.
  */
 
-export type ServerEvent = { "type": "ready", me: User, online: Array<User>, blocked: Array<User>, conversations: Array<ConversationSummary>, 
+export type ServerEvent = { "type": "ready", me: User, 
+/**
+ * (v2) The first page of the online list: up to 100 people the window may see,
+ * in list order (email without case, then id). With fewer people online than a
+ * page, everyone. The window then tracks this range.
+ */
+online: Array<User>, 
+/**
+ * (v2) How many people the window may see online in all (not counting itself).
+ */
+online_count: number, 
+/**
+ * (v2) The online people this user has a direct conversation with: tracked by
+ * every window whatever its range, so a client can list them on top.
+ */
+partners: Array<User>, blocked: Array<User>, conversations: Array<ConversationSummary>, 
 /**
  * (addition) every room, for the room list.
  */
-rooms: Array<Room>, ui: UiState, expires_at: string, } | { "type": "presence", user: User, online: boolean, } | { "type": "message", message: Message, } | { "type": "ack", ref?: string, message: Message, } | { "type": "history", ref?: string, conversation_id: ConversationId, messages: Array<Message>, } | { "type": "blocked", user: User, } | { "type": "unblocked", user: User, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "ui", state: UiState, } | { "type": "typing", conversation_id: ConversationId, user_id: UserId, } | { "type": "error", ref?: string, code: ErrorCode, message: string, } | { "type": "session", expires_at: string, } | { "type": "room", room: Room, } | { "type": "room_deleted", ref?: string, room_id: ConversationId, } | { "type": "joined", ref?: string, room: Room, conversation: ConversationSummary, } | { "type": "left", ref?: string, room_id: ConversationId, } | { "type": "member", room_id: ConversationId, user: User, joined: boolean, } | { "type": "members", ref?: string, room_id: ConversationId, members: Array<RoomMember>, } | { "type": "online_page", ref?: string, prefix?: string, offset: number, count: number, people: Array<User>, };
+rooms: Array<Room>, ui: UiState, expires_at: string, } | { "type": "online_changes", came: Array<User>, went: Array<UserId>, count: number, } | { "type": "message", message: Message, } | { "type": "ack", ref?: string, message: Message, } | { "type": "history", ref?: string, conversation_id: ConversationId, messages: Array<Message>, } | { "type": "blocked", user: User, } | { "type": "unblocked", user: User, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "ui", state: UiState, } | { "type": "typing", conversation_id: ConversationId, user_id: UserId, } | { "type": "error", ref?: string, code: ErrorCode, message: string, } | { "type": "session", expires_at: string, } | { "type": "room", room: Room, } | { "type": "room_deleted", ref?: string, room_id: ConversationId, } | { "type": "joined", ref?: string, room: Room, conversation: ConversationSummary, } | { "type": "left", ref?: string, room_id: ConversationId, } | { "type": "member", room_id: ConversationId, user: User, joined: boolean, } | { "type": "members", ref?: string, room_id: ConversationId, members: Array<RoomMember>, } | { "type": "online_page", ref?: string, prefix?: string, offset: number, count: number, people: Array<User>, };

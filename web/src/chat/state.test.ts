@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { Conversation, Message, ServerEvent, User } from "./protocol";
 import {
   initialState,
+  isOnline,
+  listOffsetOfRow,
+  onlineView,
+  presenceOf,
   reduce,
   typingIn,
   uiStateOf,
@@ -40,7 +44,9 @@ function ready(overrides: Partial<Extract<ServerEvent, { type: "ready" }>> = {})
   return {
     type: "ready",
     me: alice,
-    online: [carol, bob],
+    online: [bob, carol],
+    online_count: 2,
+    partners: [bob],
     blocked: [],
     conversations: [direct],
     rooms: [],
@@ -68,13 +74,48 @@ function pending(clientId: string, overrides: Partial<PendingMessage> = {}): Pen
 
 const bodies = (state: ChatState, conversation = "ab") => state.timelines[conversation]?.messages.map((m) => m.seq);
 
+const ids = (state: ChatState) => state.online.range;
+const tracked = (state: ChatState) => Object.keys(state.online.tracked).sort();
+
+/** `n` people online, in list order: person-000@example.com, person-001@... */
+function crowd(n: number, from = 0): User[] {
+  return Array.from({ length: n }, (_, i) => {
+    const k = String(from + i).padStart(3, "0");
+    return { id: `p${k}`, email: `person-${k}@example.com` };
+  });
+}
+
 describe("ready", () => {
-  it("shows the snapshot: me, the online list sorted by email, conversations with unread counts", () => {
+  it("shows the snapshot: me, the online list in list order, conversations with unread counts", () => {
     const state = fold(server(ready()));
     expect(state.me).toEqual(alice);
-    expect(state.online).toEqual(["b", "c"]);
+    expect(ids(state)).toEqual(["b", "c"]);
+    expect(state.online).toMatchObject({ offset: 0, count: 2, total: 2, prefix: "" });
+    expect(isOnline(state, bob.id)).toBe(true);
     expect(unread(conversationOf(state, bob.id))).toBe(2);
     expect(state.sessionExpiresAt).toBe("2026-11-21T10:15:00Z");
+  });
+
+  it("tracks the first page, the count of everyone and the partners outside the page", () => {
+    const dave: User = { id: "d", email: "zed@example.com" };
+    const withDave: Conversation = { id: "ad", kind: "direct", peer: dave, last_seq: 1, read_seq: 1, unread: 0 };
+    const page = crowd(100);
+    const state = fold(
+      server(ready({ online: page, online_count: 250, partners: [dave], conversations: [withDave] })),
+    );
+    expect(ids(state)).toHaveLength(100);
+    expect(state.online).toMatchObject({ offset: 0, count: 250, total: 250 });
+    expect(isOnline(state, dave.id)).toBe(true);
+    expect(isOnline(state, "p150")).toBe(false);
+    expect(presenceOf(state, "p150")).toBeUndefined();
+
+    // Dave is a partner: on top, and not among the rows of everyone else.
+    const view = onlineView(state);
+    expect(view.partners).toEqual([dave]);
+    expect(view.loaded).toHaveLength(100);
+    expect(view.first).toBe(0);
+    expect(view.rows).toBe(249);
+    expect(view.total).toBe(250);
   });
 
   it("takes the mirrored selection and draft from the snapshot", () => {
@@ -83,35 +124,162 @@ describe("ready", () => {
     expect(state.drafts[bob.id]).toBe("half a thought");
   });
 
-  it("keeps the messages this window already loaded across a reconnect", () => {
+  it("keeps the messages this window already loaded across a reconnect, and starts the list again", () => {
     const state = fold(
       server(ready()),
+      server({ type: "online_page", ref: "o1", prefix: "ca", offset: 0, count: 1, people: [carol] }),
       { type: "historyLoaded", conversationId: "ab", messages: [message(1, bob), message(2, alice)], reachedStart: true },
-      server(ready({ online: [] })),
+      server(ready({ online: [], online_count: 0, partners: [] })),
     );
     expect(bodies(state)).toEqual([1, 2]);
-    expect(state.online).toEqual([]);
+    expect(ids(state)).toEqual([]);
+    expect(tracked(state)).toEqual([]);
+    expect(state.online).toMatchObject({ prefix: "", count: 0, total: 0 });
+    expect(presenceOf(state, bob.id)).toBe(false);
   });
 });
 
-describe("presence", () => {
-  it("adds people coming online in email order and removes people going offline", () => {
-    const dave: User = { id: "d", email: "aaron@example.com" };
-    let state = fold(server(ready()), server({ type: "presence", user: dave, online: true }));
-    expect(state.online).toEqual(["d", "b", "c"]);
-    state = reduce(state, server({ type: "presence", user: bob, online: false }));
-    expect(state.online).toEqual(["d", "c"]);
+describe("online changes", () => {
+  it("adds people who came in list order, removes people who went, and takes the count", () => {
+    const aaron: User = { id: "d", email: "Aaron@example.com" };
+    let state = fold(server(ready()), server({ type: "online_changes", came: [aaron], went: [], count: 3 }));
+    expect(ids(state)).toEqual(["d", "b", "c"]);
+    expect(state.online).toMatchObject({ count: 3, total: 3 });
+    state = reduce(state, server({ type: "online_changes", came: [], went: [carol.id], count: 2 }));
+    expect(ids(state)).toEqual(["d", "b"]);
+    expect(isOnline(state, carol.id)).toBe(false);
+    expect(state.online).toMatchObject({ count: 2, total: 2 });
   });
 
-  it("never lists someone I blocked, even if a presence event arrives", () => {
-    const state = fold(
-      server(ready({ online: [], blocked: [bob] })),
-      server({ type: "presence", user: bob, online: true }),
+  it("keeps a partner who went offline out of the list and knows they are offline", () => {
+    const state = fold(server(ready()), server({ type: "online_changes", came: [], went: [bob.id], count: 1 }));
+    expect(ids(state)).toEqual(["c"]);
+    expect(presenceOf(state, bob.id)).toBe(false);
+    expect(onlineView(state).partners).toEqual([]);
+  });
+
+  it("takes a count-only frame", () => {
+    const state = fold(server(ready({ online: crowd(100), online_count: 400 })), server({ type: "online_changes", came: [], went: [], count: 420 }));
+    expect(ids(state)).toHaveLength(100);
+    expect(state.online).toMatchObject({ offset: 0, count: 420, total: 420 });
+  });
+
+  it("places a partner who comes online before, inside or after the range", () => {
+    const early: User = { id: "e", email: "aa@example.com" };
+    const late: User = { id: "l", email: "zz@example.com" };
+    const middle: User = { id: "m", email: "person-050x@example.com" };
+    const conversations: Conversation[] = [early, late, middle].map((peer) => ({
+      id: `a${peer.id}`, kind: "direct", peer, last_seq: 1, read_seq: 1, unread: 0,
+    }));
+    let state = fold(
+      server(ready({ online: [], online_count: 300, partners: [], conversations })),
+      server({ type: "online_page", ref: "o1", offset: 100, count: 300, people: crowd(100, 100) }),
     );
-    expect(state.online).toEqual([]);
+    expect(state.online).toMatchObject({ offset: 100, count: 300, total: 300 });
+    state = reduce(state, server({ type: "online_changes", came: [early, late, middle], went: [], count: 303 }));
+    // Only Early stands before the range; Middle (person-050x) too.
+    expect(state.online.offset).toBe(102);
+    expect(ids(state)).toHaveLength(100);
+    expect(tracked(state)).toContain("e");
+    const view = onlineView(state);
+    expect(view.partners.map((u) => u.id)).toEqual(["e", "m", "l"]);
+    expect(view.partnersBefore).toBe(2);
+    expect(view.partnersAfter).toBe(1);
+    expect(view.first).toBe(100);
+    expect(view.rows).toBe(300);
+    // Row 100 of everyone else is the range's first person, at 102 in the whole list.
+    expect(view.loaded[0].id).toBe("p100");
+    expect(listOffsetOfRow(view, 100)).toBe(102);
+    expect(listOffsetOfRow(view, 0)).toBe(0);
+
+    state = reduce(state, server({ type: "online_changes", came: [], went: ["e"], count: 302 }));
+    expect(state.online.offset).toBe(101);
+  });
+
+  it("never lists someone I blocked", () => {
+    let state = fold(
+      server(ready({ online: [bob], online_count: 1, blocked: [carol] })),
+      server({ type: "online_changes", came: [carol], went: [], count: 1 }),
+    );
+    expect(ids(state)).toEqual(["b"]);
+    expect(isOnline(state, carol.id)).toBe(false);
+    state = reduce(state, { type: "blockedLocally", user: bob });
+    expect(ids(state)).toEqual([]);
+    expect(state.online.total).toBe(0);
   });
 });
 
+describe("online pages", () => {
+  it("replaces the range with an answered page and keeps the partners tracked", () => {
+    const page1 = crowd(100);
+    const page2 = crowd(150, 100);
+    let state = fold(server(ready({ online: [bob, ...page1.slice(0, 99)], online_count: 301, partners: [bob] })));
+    state = reduce(state, server({ type: "online_page", ref: "o1", offset: 120, count: 301, people: page2.slice(19, 169) }));
+    expect(state.online).toMatchObject({ offset: 120, count: 301, total: 301, prefix: "" });
+    expect(ids(state)[0]).toBe("p119");
+    expect(isOnline(state, "p000")).toBe(false);
+    expect(isOnline(state, bob.id)).toBe(true);
+    const view = onlineView(state);
+    expect(view.partners).toEqual([bob]);
+    expect(view.first).toBe(119);
+    expect(view.rows).toBe(300);
+  });
+
+  it("applies an unsolicited page (a range that grew too big) the same way", () => {
+    const carolAsPartner: Conversation = { id: "ac", kind: "direct", peer: carol, last_seq: 1, read_seq: 1, unread: 0 };
+    let state = fold(server(ready({ conversations: [direct, carolAsPartner], partners: [bob, carol] })));
+    state = reduce(state, server({ type: "online_changes", came: crowd(5), went: [], count: 7 }));
+    expect(ids(state)).toEqual(["b", "c", "p000", "p001", "p002", "p003", "p004"]);
+    state = reduce(state, server({ type: "online_page", offset: 2, count: 7, people: crowd(3, 1) }));
+    expect(ids(state)).toEqual(["p001", "p002", "p003"]);
+    expect(tracked(state)).toEqual(["b", "c", "p001", "p002", "p003"]);
+    expect(isOnline(state, "p000")).toBe(false);
+    expect(state.online.offset).toBe(2);
+    const view = onlineView(state);
+    expect(view.partners.map((u) => u.id)).toEqual(["b", "c"]);
+    expect(view.first).toBe(0);
+    expect(view.rows).toBe(5);
+  });
+
+  it("shows a filter page: the matches and their count, the total unchanged", () => {
+    const people = crowd(300);
+    let state = fold(server(ready({ online: [bob, ...people.slice(0, 99)], online_count: 301 })));
+    state = reduce(
+      state,
+      server({ type: "online_page", ref: "o2", prefix: "person-25", offset: 0, count: 10, people: people.slice(250, 260) }),
+    );
+    expect(state.online).toMatchObject({ prefix: "person-25", offset: 0, count: 10, total: 301 });
+    let view = onlineView(state);
+    // Bob is a partner but does not match: not on top while filtering.
+    expect(view.partners).toEqual([]);
+    expect(view.loaded.map((u) => u.id)).toEqual(people.slice(250, 260).map((u) => u.id));
+    expect(view.rows).toBe(10);
+    expect(isOnline(state, bob.id)).toBe(true);
+
+    // A match comes online (counted), a partner who does not match only stays tracked.
+    const match: User = { id: "x", email: "Person-255b@example.com" };
+    state = reduce(state, server({ type: "online_changes", came: [match], went: [bob.id], count: 301 }));
+    expect(ids(state)).toContain("x");
+    expect(ids(state).indexOf("x")).toBe(6);
+    expect(state.online).toMatchObject({ count: 11, total: 301 });
+    expect(isOnline(state, bob.id)).toBe(false);
+
+    // Clearing the filter: the first page again.
+    state = reduce(state, server({ type: "online_page", ref: "o3", offset: 0, count: 301, people: people.slice(0, 100) }));
+    view = onlineView(state);
+    expect(view.prefix).toBe("");
+    expect(view.rows).toBe(301);
+    expect(view.loaded).toHaveLength(100);
+  });
+
+  it("maps rows outside the loaded stretch to list offsets for asking their page", () => {
+    const state = fold(server(ready({ online: crowd(100), online_count: 10_000, partners: [], conversations: [] })));
+    const view = onlineView(state);
+    expect(view.rows).toBe(10_000);
+    expect(listOffsetOfRow(view, 5000)).toBe(5000);
+    expect(view.loaded[view.loaded.length - 1].id).toBe("p099");
+  });
+});
 describe("messages", () => {
   it("appends live messages in seq order, each once", () => {
     const state = fold(
@@ -202,16 +370,21 @@ describe("sending", () => {
 describe("blocking", () => {
   it("moves a blocked person from the online list to the blocked list, and back on unblock", () => {
     let state = fold(server(ready()), server({ type: "blocked", user: bob }));
-    expect(state.online).toEqual(["c"]);
+    expect(ids(state)).toEqual(["c"]);
+    expect(isOnline(state, bob.id)).toBe(false);
     expect(state.blocked).toEqual(["b"]);
     state = reduce(state, server({ type: "unblocked", user: bob }));
     expect(state.blocked).toEqual([]);
+    // Back in the list when the server says so.
+    state = reduce(state, server({ type: "online_changes", came: [bob], went: [], count: 2 }));
+    expect(ids(state)).toEqual(["b", "c"]);
   });
 
   it("blocks locally before the server confirms", () => {
     const state = fold(server(ready()), { type: "blockedLocally", user: carol });
-    expect(state.online).toEqual(["b"]);
+    expect(ids(state)).toEqual(["b"]);
     expect(state.blocked).toEqual(["c"]);
+    expect(state.online).toMatchObject({ count: 1, total: 1 });
   });
 });
 

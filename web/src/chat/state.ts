@@ -47,12 +47,36 @@ export interface Timeline {
   reachedStart: boolean;
 }
 
+/**
+ * The online list as this window tracks it (protocol v2). The server keeps the whole list
+ * (everyone online I may see, in list order: email without case, then id) and tells the
+ * window about two parts of it: a range (the page it last sent, from `offset` on) and my
+ * conversation partners who are online, wherever they stand. Everything else is only
+ * counted.
+ */
+export interface OnlineList {
+  /** Everyone tracked, and so known to be online: the range and the online partners. */
+  tracked: Record<string, true>;
+  /** The range's people, ids in list order. */
+  range: string[];
+  /** Where the range starts in the list (best known: arrivals before it are not told). */
+  offset: number;
+  /** How many people the range's list has: everyone, or with `prefix` those matching it. */
+  count: number;
+  /** How many people online I may see in all (`online_count`), whatever the filter. */
+  total: number;
+  /** The filter (email prefix, lower case) the range belongs to; "" for none. */
+  prefix: string;
+}
+
+export const emptyOnlineList: OnlineList = { tracked: {}, range: [], offset: 0, count: 0, total: 0, prefix: "" };
+
 export interface ChatState {
   me: User | null;
   /** Everyone the page has heard of, by id (online people, blocked people, peers). */
   users: Record<string, User>;
-  /** Ids of the people online now that I may see, sorted by email. */
-  online: string[];
+  /** What this window knows of the people online now. */
+  online: OnlineList;
   /** Ids of the people I blocked, sorted by email. */
   blocked: string[];
   conversations: Record<string, Conversation>;
@@ -80,7 +104,7 @@ export interface ChatState {
 export const initialState: ChatState = {
   me: null,
   users: {},
-  online: [],
+  online: emptyOnlineList,
   blocked: [],
   conversations: {},
   directByPeer: {},
@@ -255,7 +279,225 @@ function omit<T>(record: Record<string, T>, key: string): Record<string, T> {
 function withBlocked(state: ChatState, user: User): ChatState {
   const users = withUsers(state.users, [user]);
   const blocked = state.blocked.includes(user.id) ? state.blocked : [...state.blocked, user.id].sort(byEmail(users));
-  return { ...state, users, blocked, online: state.online.filter((id) => id !== user.id) };
+  // Hidden at once; the server's `online_changes` brings the exact count.
+  const online = state.online.tracked[user.id]
+    ? untrack(state, state.online, user.id, { total: -1 })
+    : state.online;
+  return { ...state, users, blocked, online };
+}
+
+// ---- the online list ------------------------------------------------------------------
+
+/** The list's order: email without case, then id (as the server sorts it). */
+export function compareListOrder(a: User, b: User): number {
+  const ea = a.email.toLowerCase();
+  const eb = b.email.toLowerCase();
+  if (ea !== eb) return ea < eb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Whether I have a direct conversation with this person (the server tracks them always). */
+export function isPartner(state: ChatState, userId: string): boolean {
+  return userId in state.directByPeer;
+}
+
+/** Whether this window knows the person to be online now (in its range, or a partner). */
+export function isOnline(state: ChatState, userId: string): boolean {
+  return state.online.tracked[userId] === true;
+}
+
+/**
+ * What this window knows of a person's presence: `true` when tracked, `false` for a
+ * partner who is not (partners are always tracked), `undefined` for anyone else outside
+ * the range.
+ */
+export function presenceOf(state: ChatState, userId: string): boolean | undefined {
+  if (isOnline(state, userId)) return true;
+  return isPartner(state, userId) ? false : undefined;
+}
+
+function matchesPrefix(user: User, prefix: string): boolean {
+  return user.email.toLowerCase().startsWith(prefix);
+}
+
+/** Where a person not in the range stands relative to it: before, inside its bounds, or after. */
+function placeAgainstRange(
+  users: Record<string, User>,
+  online: OnlineList,
+  user: User,
+): "before" | "inside" | "after" {
+  const atStart = online.offset === 0;
+  const atEnd = online.offset + online.range.length >= online.count;
+  const first = users[online.range[0]];
+  const last = users[online.range[online.range.length - 1]];
+  if (!first || !last) return atStart || atEnd ? "inside" : "before";
+  if (compareListOrder(user, first) < 0) return atStart ? "inside" : "before";
+  if (compareListOrder(user, last) > 0) return atEnd ? "inside" : "after";
+  return "inside";
+}
+
+function insertInOrder(users: Record<string, User>, range: string[], user: User): string[] {
+  let at = range.length;
+  for (let i = 0; i < range.length; i++) {
+    const other = users[range[i]];
+    if (other && compareListOrder(user, other) < 0) {
+      at = i;
+      break;
+    }
+  }
+  return [...range.slice(0, at), user.id, ...range.slice(at)];
+}
+
+/**
+ * Stops tracking someone (gone offline, blocked, or out of the range). Counts move only
+ * for a filtered list (the unfiltered count arrives with every change) and where this
+ * window can tell: someone leaving the range is taken to have gone offline.
+ */
+function untrack(state: ChatState, online: OnlineList, id: string, change: { total?: number } = {}): OnlineList {
+  if (!online.tracked[id]) return online;
+  const tracked = { ...online.tracked };
+  delete tracked[id];
+  const user = state.users[id];
+  const listed = !online.prefix || (user !== undefined && matchesPrefix(user, online.prefix));
+  let { range, offset, count } = online;
+  const total = Math.max(0, online.total + (change.total ?? 0));
+  if (range.includes(id)) {
+    range = range.filter((other) => other !== id);
+    count -= 1;
+  } else if (user && listed) {
+    // A partner outside the range: one fewer before it, or after it.
+    if (placeAgainstRange(state.users, online, user) === "before") offset = Math.max(0, offset - 1);
+    count -= 1;
+  }
+  if (!online.prefix && change.total !== undefined) count = total;
+  return { ...online, tracked, range, offset, count: Math.max(count, range.length), total };
+}
+
+function withOnlineChanges(state: ChatState, came: User[], went: string[], count: number): ChatState {
+  const users = withUsers(state.users, came);
+  const next: ChatState = { ...state, users };
+  let online = state.online;
+  for (const id of went) online = untrack(next, online, id);
+  for (const user of came) {
+    if (state.blocked.includes(user.id)) continue;
+    // Known already: its email may have changed, so it is placed again.
+    const wasTracked = online.tracked[user.id] === true;
+    const wasInRange = online.range.includes(user.id);
+    let { range, offset, count: listCount } = online;
+    if (wasInRange) range = range.filter((id) => id !== user.id);
+    const partner = isPartner(state, user.id);
+    const listed = !online.prefix || matchesPrefix(user, online.prefix);
+    if (listed) {
+      const place = partner ? placeAgainstRange(users, { ...online, range }, user) : "inside";
+      if (place === "inside") range = insertInOrder(users, range, user);
+      if (!wasTracked) {
+        listCount += 1;
+        if (place === "before") offset += 1;
+      }
+    } else if (wasInRange) {
+      listCount -= 1;
+    }
+    online = { ...online, tracked: { ...online.tracked, [user.id]: true }, range, offset, count: listCount };
+  }
+  // The count of the whole list is exact; a filtered one is kept as well as can be told.
+  const listCount = Math.max(online.range.length, online.prefix ? online.count : count);
+  // Arrivals and departures before the range are not told: keep it inside the list.
+  const offset = Math.min(online.offset, listCount - online.range.length);
+  online = { ...online, total: count, count: listCount, offset };
+  return { ...next, online };
+}
+
+function withOnlinePage(state: ChatState, page: Extract<ServerEvent, { type: "online_page" }>): ChatState {
+  const users = withUsers(state.users, page.people);
+  const blocked = new Set(state.blocked);
+  const people = page.people.filter((u) => !blocked.has(u.id));
+  const tracked: Record<string, true> = {};
+  // Partners stay tracked whatever the range.
+  for (const id of Object.keys(state.online.tracked)) if (isPartner(state, id)) tracked[id] = true;
+  for (const u of people) tracked[u.id] = true;
+  const prefix = (page.prefix ?? "").toLowerCase();
+  return {
+    ...state,
+    users,
+    online: {
+      tracked,
+      range: people.map((u) => u.id),
+      offset: page.offset,
+      count: Math.max(page.count, page.offset + people.length),
+      total: prefix ? state.online.total : page.count,
+      prefix,
+    },
+  };
+}
+
+/**
+ * The online list as the page shows it: my partners who are online on top, then the rest
+ * of the list (everyone else, matching the filter) as `rows` rows, of which the range's
+ * stretch is loaded (`loaded[i]` is row `first + i`) and the others are placeholders.
+ */
+export interface OnlineView {
+  prefix: string;
+  /** Online partners matching the filter, in list order. */
+  partners: User[];
+  /** Rows of the rest of the list. */
+  rows: number;
+  /** The first loaded row. */
+  first: number;
+  loaded: User[];
+  /** Partners (shown on top) before the range, inside it, and after it, in list terms. */
+  partnersBefore: number;
+  partnersInside: number;
+  partnersAfter: number;
+  /** How many people online I may see, whatever the filter. */
+  total: number;
+  /** How many people the list (filtered or not) has, partners included. */
+  count: number;
+}
+
+export function onlineView(state: ChatState): OnlineView {
+  const { online, users } = state;
+  const inRange = new Set(online.range);
+  const partners = Object.keys(online.tracked)
+    .filter((id) => isPartner(state, id) && users[id])
+    .filter((id) => !online.prefix || inRange.has(id) || matchesPrefix(users[id], online.prefix))
+    .map((id) => users[id])
+    .sort(compareListOrder);
+  let partnersBefore = 0;
+  let partnersInside = 0;
+  for (const p of partners) {
+    if (inRange.has(p.id)) partnersInside += 1;
+    else if (placeAgainstRange(users, online, p) === "before") partnersBefore += 1;
+  }
+  const partnersAfter = partners.length - partnersBefore - partnersInside;
+  const loaded = online.range
+    .filter((id) => !isPartner(state, id))
+    .map((id) => users[id])
+    .filter((u): u is User => u !== undefined);
+  const first = Math.max(0, online.offset - partnersBefore);
+  return {
+    prefix: online.prefix,
+    partners,
+    rows: Math.max(0, online.count - partners.length, first + loaded.length),
+    first,
+    loaded,
+    partnersBefore,
+    partnersInside,
+    partnersAfter,
+    total: online.total,
+    count: online.count,
+  };
+}
+
+/** Where a row of the rest of the list stands in the whole list (for asking for its page). */
+export function listOffsetOfRow(view: OnlineView, row: number): number {
+  const end = view.first + view.loaded.length;
+  if (row < view.first) {
+    // The partners before the range are somewhere before it: spread them evenly.
+    return row + Math.floor((view.partnersBefore * row) / Math.max(1, view.first));
+  }
+  if (row < end) return row + view.partnersBefore + view.partnersInside;
+  const after = view.rows - end;
+  return row + view.partnersBefore + view.partnersInside + Math.floor((view.partnersAfter * (row - end)) / Math.max(1, after));
 }
 
 /** Forgets a conversation this user no longer belongs to (left, or the room is gone). */
@@ -294,13 +536,28 @@ function withUi(state: ChatState, ui: UiState): ChatState {
 function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatState {
   switch (event.type) {
     case "ready": {
-      const users = withUsers(state.users, [event.me, ...event.online, ...event.blocked]);
+      const partners = event.partners ?? [];
+      const users = withUsers(state.users, [event.me, ...event.online, ...partners, ...event.blocked]);
       const next = withConversations({ ...state, users }, event.conversations, true);
+      // The server hides blocked people already; the page never lists one either way.
+      const hidden = new Set(event.blocked.map((u) => u.id));
+      const range = event.online.filter((u) => !hidden.has(u.id));
+      const tracked: Record<string, true> = {};
+      for (const u of [...range, ...partners]) if (!hidden.has(u.id)) tracked[u.id] = true;
+      const count = event.online_count ?? range.length;
       return withUi(
         {
           ...next,
           me: event.me,
-          online: event.online.map((u) => u.id).sort(byEmail(next.users)),
+          // The window tracks the first page of the whole list (and the partners).
+          online: {
+            tracked,
+            range: range.map((u) => u.id),
+            offset: 0,
+            count: Math.max(count, range.length),
+            total: count,
+            prefix: "",
+          },
           blocked: event.blocked.map((u) => u.id).sort(byEmail(next.users)),
           sessionExpiresAt: event.expires_at,
           typing: {},
@@ -309,14 +566,8 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
         event.ui ?? {},
       );
     }
-    case "presence": {
-      const users = withUsers(state.users, [event.user]);
-      const others = state.online.filter((id) => id !== event.user.id);
-      const online = event.online && !state.blocked.includes(event.user.id)
-        ? [...others, event.user.id].sort(byEmail(users))
-        : others;
-      return { ...state, users, online };
-    }
+    case "online_changes":
+      return withOnlineChanges(state, event.came, event.went, event.count);
     case "message":
       return withMessage(state, event.message);
     case "ack": {
@@ -378,9 +629,9 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
         members: { ...state.members, [event.room_id]: event.members },
       };
     case "online_page":
-      // A page of the online list: the page does not ask for one yet, but the people in
-      // it are known by name from now on.
-      return { ...state, users: withUsers(state.users, event.people) };
+      // Asked for or not (the server re-pages a range that grew too big), the page is the
+      // range this window tracks from now on.
+      return withOnlinePage(state, event);
     case "error": {
       if (event.ref && state.roomRequest?.ref === event.ref) {
         return {

@@ -5,7 +5,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { ChatClient } from "../chat/client";
 import type { Message } from "../chat/protocol";
-import { conversationOf, typingIn, TYPING_SHOWN_MS, type ChatState } from "../chat/state";
+import { conversationOf, presenceOf, typingIn, TYPING_SHOWN_MS, type ChatState } from "../chat/state";
 import { Composer } from "./Composer";
 import { MessageItem, PendingItem } from "./MessageItem";
 import { RoomActions } from "./RoomPanel";
@@ -25,7 +25,9 @@ export function Conversation({ chat, state, client }: Props) {
   const messages = timeline?.messages ?? [];
   const pending = state.pending.filter((p) => p.chat === chat);
   const isBlocked = !isRoom && state.blocked.includes(chat);
-  const isOnline = state.online.includes(chat);
+  // Known for a partner (always tracked) and for anyone in the tracked stretch of the
+  // online list; otherwise not said.
+  const presence = presenceOf(state, chat);
 
   // Where the unread messages started when the conversation was opened: fixed at the
   // first render that shows messages (none for a chat that starts while open).
@@ -103,7 +105,9 @@ export function Conversation({ chat, state, client }: Props) {
         {isRoom ? (
           <RoomActions roomId={chat} title={title} state={state} client={client} />
         ) : (
-          <span className="peer-status">{isBlocked ? "blocked" : isOnline ? "online" : "offline"}</span>
+          <span className="peer-status">
+            {isBlocked ? "blocked" : presence === true ? "online" : presence === false ? "offline" : ""}
+          </span>
         )}
       </header>
 

@@ -1,9 +1,11 @@
 // A room's header actions and its member list: members with their presence, leaving,
-// and (for its creator) deleting the room.
+// and (for its creator) deleting the room. A member's presence is the list's (as of
+// loading it), kept live for the people this window tracks online (its stretch of the
+// online list and its conversation partners).
 
 import { useEffect, useState } from "react";
 import type { ChatClient } from "../chat/client";
-import type { ChatState } from "../chat/state";
+import { presenceOf, type ChatState } from "../chat/state";
 
 interface Props {
   roomId: string;
@@ -46,13 +48,16 @@ export function RoomActions({ roomId, title, state, client }: Props) {
       </div>
       {showMembers && (
         <ul className="members" aria-label={`Members of ${title}`}>
-          {(members ?? []).map((m) => (
-            <li key={m.id}>
-              <span className={m.online ? "presence on" : "presence"} aria-hidden="true" />
-              <span>{m.email}</span>
-              <span className="visually-hidden">{m.online ? "online" : "offline"}</span>
-            </li>
-          ))}
+          {(members ?? []).map((m) => {
+            const online = m.id === state.me?.id || (presenceOf(state, m.id) ?? m.online);
+            return (
+              <li key={m.id}>
+                <span className={online ? "presence on" : "presence"} aria-hidden="true" />
+                <span>{m.email}</span>
+                <span className="visually-hidden">{online ? "online" : "offline"}</span>
+              </li>
+            );
+          })}
         </ul>
       )}
     </>

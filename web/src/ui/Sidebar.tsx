@@ -1,11 +1,14 @@
-// The left pane: who I am, who is online (each with Block), the rooms (open the ones I
-// am in, join the others, create one), my other conversations, whom I blocked (each with
-// Unblock), unread badges, and signing out.
+// The left pane: who I am, who is online (my conversation partners on top, each with
+// Block; see OnlineList), the rooms (open the ones I am in, join the others, create one),
+// my conversations with people who are offline, whom I blocked (each with Unblock),
+// unread badges, and signing out.
 
 import { useCallback, useState } from "react";
 import type { ChatClient } from "../chat/client";
 import type { User } from "../chat/protocol";
-import { conversationOf, unread, type ChatState } from "../chat/state";
+import { isOnline, unread, type ChatState } from "../chat/state";
+import { OnlineList } from "./OnlineList";
+import { PersonRow } from "./PersonRow";
 import { RoomDialog, type RoomDialogMode } from "./RoomDialog";
 import { SearchBox } from "./Search";
 
@@ -20,43 +23,14 @@ export function Sidebar({ state, client, onSignOut, onSearch }: Props) {
   const [dialog, setDialog] = useState<RoomDialogMode | null>(null);
   const closeDialog = useCallback(() => setDialog(null), []);
   const rooms = Object.values(state.rooms).sort((a, b) => a.name.localeCompare(b.name));
-  const online = state.online.map((id) => state.users[id]).filter(Boolean);
   const blocked = state.blocked.map((id) => state.users[id]).filter(Boolean);
-  const onlineIds = new Set(state.online);
   const blockedIds = new Set(state.blocked);
-  // Direct chats with people who are not online now, newest activity first.
+  // Direct chats with people who are not online now (partners are always tracked, so
+  // this is known), newest activity first.
   const recent = Object.values(state.conversations)
-    .filter((c) => c.kind === "direct" && c.peer && c.peer.email && !onlineIds.has(c.peer.id) && !blockedIds.has(c.peer.id))
+    .filter((c) => c.kind === "direct" && c.peer && c.peer.email && !isOnline(state, c.peer.id) && !blockedIds.has(c.peer.id))
     .sort((a, b) => b.last_seq - a.last_seq)
     .map((c) => c.peer as User);
-
-  const person = (user: User, isOnline: boolean) => {
-    const count = unread(conversationOf(state, user.id));
-    const selected = state.selected === user.id;
-    return (
-      <li key={user.id} className={selected ? "person selected" : "person"}>
-        <button
-          className="open"
-          aria-current={selected ? "true" : undefined}
-          onClick={() => client.select(user.id)}
-          aria-label={`Chat with ${user.email}${count ? `, ${count} unread` : ""}`}
-        >
-          <span className={isOnline ? "presence on" : "presence"} aria-hidden="true" />
-          <span className="email">{user.email}</span>
-          {count > 0 && (
-            <span className="badge" aria-hidden="true">
-              {count}
-            </span>
-          )}
-        </button>
-        {isOnline && (
-          <button className="small" onClick={() => client.block(user)} aria-label={`Block ${user.email}`}>
-            Block
-          </button>
-        )}
-      </li>
-    );
-  };
 
   return (
     <nav className="sidebar" aria-label="People">
@@ -74,14 +48,7 @@ export function Sidebar({ state, client, onSignOut, onSearch }: Props) {
 
       <SearchBox onSearch={onSearch} />
 
-      <section aria-labelledby="online-heading">
-        <h2 id="online-heading">Online now</h2>
-        {online.length ? (
-          <ul aria-label="Online now">{online.map((u) => person(u, true))}</ul>
-        ) : (
-          <p className="quiet">Nobody else is online.</p>
-        )}
-      </section>
+      <OnlineList state={state} client={client} />
 
       <section aria-labelledby="rooms-heading">
         <div className="section-head">
@@ -148,7 +115,11 @@ export function Sidebar({ state, client, onSignOut, onSearch }: Props) {
       {recent.length > 0 && (
         <section aria-labelledby="recent-heading">
           <h2 id="recent-heading">Conversations</h2>
-          <ul aria-label="Conversations">{recent.map((u) => person(u, false))}</ul>
+          <ul aria-label="Conversations">
+            {recent.map((u) => (
+              <PersonRow key={u.id} user={u} isOnline={false} state={state} client={client} />
+            ))}
+          </ul>
         </section>
       )}
 

@@ -16,29 +16,12 @@ impl Chat {
         match command {
             Command::Say(body) => self.say(body, None, &mut fx),
             Command::Reply { seq, body } => self.say(body, Some(seq), &mut fx),
-            Command::Online(None) => {
-                fx.lines
-                    .extend(by_email(self.online.values()).map(|u| Line::Online(u.email.clone())));
-                fx.lines.push(Line::End("online"));
-            }
+            // The first page is tracked: listed as it stands. After a search, the first
+            // page is asked for again (which makes it the tracked range again).
+            Command::Online(None) if !self.paged_away => self.list_online(&mut fx),
+            Command::Online(None) => self.ask_online(None, Purpose::OnlineFirst, &mut fx),
             Command::Online(Some(prefix)) => {
-                let reference = self.next_ref("o");
-                let frame = Request::with_ref(
-                    reference.clone(),
-                    ClientFrame::Online {
-                        prefix: Some(prefix),
-                        offset: None,
-                        limit: Some(crate::frames::ONLINE_PAGE),
-                    },
-                );
-                fx.frames.push(frame.clone());
-                self.outstanding.insert(
-                    reference,
-                    Outstanding {
-                        purpose: Purpose::Online,
-                        frame,
-                    },
-                );
+                self.ask_online(Some(prefix), Purpose::Online, &mut fx)
             }
             Command::Blocked => {
                 fx.lines.extend(
@@ -219,5 +202,33 @@ impl Chat {
             Command::Quit => {}
         }
         fx
+    }
+
+    /// Everyone tracked online, by email, then `end online`.
+    pub(super) fn list_online(&self, fx: &mut Effects) {
+        fx.lines
+            .extend(by_email(self.online.values()).map(|u| Line::Online(u.email.clone())));
+        fx.lines.push(Line::End("online"));
+    }
+
+    /// An `online` request: the people whose email starts with `prefix`, or the first
+    /// page. Its answer replaces the range the window tracks.
+    fn ask_online(&mut self, prefix: Option<String>, purpose: Purpose, fx: &mut Effects) {
+        let reference = self.next_ref("o");
+        let limit = match prefix {
+            Some(_) => crate::frames::SEARCH_PAGE,
+            None => banter_protocol::ONLINE_PAGE as i64,
+        };
+        let frame = Request::with_ref(
+            reference.clone(),
+            ClientFrame::Online {
+                prefix,
+                offset: None,
+                limit: Some(limit),
+            },
+        );
+        fx.frames.push(frame.clone());
+        self.outstanding
+            .insert(reference, Outstanding { purpose, frame });
     }
 }

@@ -2,7 +2,8 @@
 //! reactions are the other parts': a `ready` (`ready`), messages and acks (`messages`),
 //! `history` answers and refused requests (`history`), room answers (`rooms`).
 
-use super::{Chat, Chosen, Effects, OpenChat};
+use super::ready::Ready;
+use super::{Chat, Chosen, Effects, OpenChat, Purpose};
 use crate::commands::DEFAULT_HISTORY;
 use crate::output::Line;
 use banter_protocol::{Page, ServerEvent};
@@ -16,29 +17,25 @@ impl Chat {
             ServerEvent::Ready {
                 me,
                 online,
+                online_count,
+                partners,
                 blocked,
                 conversations,
                 rooms,
                 ..
             } => {
-                return self.on_ready(
-                    me.into_owned(),
-                    online.into_owned(),
-                    blocked.into_owned(),
-                    conversations.into_owned(),
-                    rooms.into_owned(),
-                )
+                return self.on_ready(Ready {
+                    me: me.into_owned(),
+                    online: online.into_owned(),
+                    online_count,
+                    partners: partners.into_owned(),
+                    blocked: blocked.into_owned(),
+                    conversations: conversations.into_owned(),
+                    rooms: rooms.into_owned(),
+                })
             }
-            ServerEvent::Presence { user, online } => {
-                let user = user.into_owned();
-                let email = user.email.clone();
-                if online {
-                    self.online.insert(user.id, user.clone());
-                } else {
-                    self.online.remove(&user.id);
-                }
-                self.people.insert(user.id, user);
-                fx.lines.push(Line::Presence { online, email });
+            ServerEvent::OnlineChanges { came, went, .. } => {
+                self.online_changes(came.into_owned(), &went, &mut fx)
             }
             ServerEvent::Message { message } => {
                 let message = message.into_owned();
@@ -167,14 +164,23 @@ impl Chat {
                 }
             }
             ServerEvent::OnlinePage {
-                reference, people, ..
+                reference,
+                prefix,
+                offset,
+                people,
+                ..
             } => {
-                if self.answered(reference.as_deref()) {
-                    for user in people.into_owned() {
-                        fx.lines.push(Line::Online(user.email.clone()));
-                        self.people.entry(user.id).or_insert(user);
+                // Every page sent to this window replaces what it tracks, asked for or not.
+                self.track_page(&people, prefix.is_none() && offset == 0);
+                let asked = reference.and_then(|r| self.outstanding.remove(r.as_ref()));
+                match asked.map(|o| o.purpose) {
+                    Some(Purpose::Online) => {
+                        fx.lines
+                            .extend(people.iter().map(|u| Line::Online(u.email.clone())));
+                        fx.lines.push(Line::End("online"));
                     }
-                    fx.lines.push(Line::End("online"));
+                    Some(Purpose::OnlineFirst) => self.list_online(&mut fx),
+                    _ => {}
                 }
             }
             ServerEvent::Session { .. } | ServerEvent::Ui { .. } | ServerEvent::Unknown => {}

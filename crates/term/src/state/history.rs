@@ -56,7 +56,7 @@ impl Chat {
             return;
         };
         match o.purpose {
-            Purpose::Members | Purpose::Online | Purpose::Room { .. } => {}
+            Purpose::Members | Purpose::Online | Purpose::OnlineFirst | Purpose::Room { .. } => {}
             Purpose::Show => {
                 for m in &messages {
                     self.push_message(Line::History(self.shown(m)), m, fx);

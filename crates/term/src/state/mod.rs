@@ -23,7 +23,7 @@
 //! - `commands`: [`Chat::on_command`], reacting to the person's commands;
 //! - `ready`: a `ready`, first or after a reconnect;
 //! - `people`: who is who, and the HTTP lookups that tell ([`Chat::lookup`],
-//!   [`Chat::learn`], [`Chat::learn_people`]);
+//!   [`Chat::learn`], [`Chat::learn_people`]); who is tracked online;
 //! - `open`: the open chat, and what `/open` names;
 //! - `rooms`: the room list, memberships and room actions;
 //! - `messages`: sending, pending sends and re-sends, printing messages once;
@@ -110,8 +110,11 @@ enum Purpose {
     Gap,
     /// `members`: print as `member` lines.
     Members,
-    /// `online` with a prefix: print as `online` lines.
+    /// `online` with a prefix: print the page as `online` lines.
     Online,
+    /// `online` for the first page (`/online` after a search moved the tracked range):
+    /// print everyone tracked as `online` lines, as after `ready`.
+    OnlineFirst,
     /// `create_room`, `join_room`, `leave_room` or `delete_room`, typed as `what`. Not
     /// asked again on a new socket (the first may have been carried out).
     Room { what: String },
@@ -138,7 +141,15 @@ pub struct Chat {
     me: Option<User>,
     /// Everyone heard of (online, blocked, conversation peers), for emails and `/open`.
     people: HashMap<UserId, User>,
+    /// Who is online of what this window tracks (protocol v2): its range of the online
+    /// list (the first page from `ready`, or the last `online_page`) and the online
+    /// conversation partners, kept by `online_changes`.
     online: HashMap<UserId, User>,
+    /// The conversation partners `ready` named: tracked whatever the range.
+    partners: HashSet<UserId>,
+    /// The tracked range is a page `/online <prefix>` asked for (or any page but the
+    /// first), not the first page of the list.
+    paged_away: bool,
     blocked: HashMap<UserId, User>,
     conversations: HashMap<ConversationId, Known>,
     /// Every room, for `/rooms`.

@@ -1,12 +1,19 @@
 //! Who is who: people's emails, conversations' kinds and peers, the HTTP lookups that
 //! learn what an event needs before it prints ([`Chat::lookup`]), and naming someone
 //! by email or id.
+//!
+//! Who is online (protocol v2): the server keeps a window posted about one range of the
+//! online list (the first page `ready` carries, until an `online_page` replaces it) and
+//! about the online conversation partners, whatever the range. `online_changes` says
+//! who came into that and who went out of it (offline, hidden by a block, or out of the
+//! range), and the client mirrors it in `online`; everyone else moves only the count.
 
-use super::{Chat, Known, Lookup};
+use super::{Chat, Effects, Known, Lookup};
 use crate::output::Line;
 use banter_protocol::{
     ConversationId, ConversationKind, ConversationSummary, Message, ServerEvent, User, UserId,
 };
+use std::collections::HashSet;
 
 impl Chat {
     /// What printing this event needs to look up first, if anything: a conversation
@@ -75,6 +82,48 @@ impl Chat {
         });
         self.conversations
             .insert(c.id, Known { kind: c.kind, peer });
+    }
+
+    /// An `online_changes`: `presence online` for each person who came, `presence
+    /// offline` for each who went. A `went` for someone not tracked (and a `came` for
+    /// someone tracked already) changes nothing and prints nothing.
+    pub(super) fn online_changes(&mut self, came: Vec<User>, went: &[UserId], fx: &mut Effects) {
+        let mut arrived = Vec::new();
+        for user in came {
+            self.people.insert(user.id, user.clone());
+            if self.online.insert(user.id, user.clone()).is_none() {
+                arrived.push(user);
+            }
+        }
+        let left: Vec<User> = went
+            .iter()
+            .filter_map(|id| self.online.remove(id))
+            .collect();
+        for (users, online) in [(&arrived, true), (&left, false)] {
+            fx.lines
+                .extend(by_email(users.iter()).map(|u| Line::Presence {
+                    online,
+                    email: u.email.clone(),
+                }));
+        }
+    }
+
+    /// An `online_page` (asked for, or sent when the server re-pages the range): the
+    /// window tracks these people's stretch of the list now instead of the one before;
+    /// conversation partners stay tracked. `first` says it is the list's first page.
+    pub(super) fn track_page(&mut self, people: &[User], first: bool) {
+        let partners: HashSet<UserId> = self
+            .partners
+            .iter()
+            .copied()
+            .chain(self.conversations.values().filter_map(|k| k.peer))
+            .collect();
+        self.online.retain(|id, _| partners.contains(id));
+        for u in people {
+            self.online.insert(u.id, u.clone());
+            self.people.entry(u.id).or_insert_with(|| u.clone());
+        }
+        self.paged_away = !first;
     }
 
     pub(super) fn email_of(&self, id: UserId) -> String {

@@ -1,29 +1,50 @@
-//! A `ready`: the first one prints the snapshot; a later one (a reconnect) prints what
-//! changed meanwhile, asks again what the old socket left unanswered, and starts
-//! filling every conversation's gap before pending sends go out again.
+//! A `ready`: the first one prints the snapshot (the count of people online, then the
+//! first page of the online list and the partners online); a later one (a reconnect)
+//! prints what changed meanwhile in what is tracked, asks again what the old socket left
+//! unanswered, and starts filling every conversation's gap before pending sends go out
+//! again.
 
 use super::people::by_email;
 use super::{Chat, Effects, Gap, Purpose};
 use crate::output::Line;
 use banter_protocol::{ConversationKind, ConversationSummary, Room, User};
 
+/// What a `ready` carries that the client keeps.
+pub(super) struct Ready {
+    pub me: User,
+    /// The first page of the online list.
+    pub online: Vec<User>,
+    /// How many people online this window may see in all.
+    pub online_count: usize,
+    /// The online people with a direct conversation with me.
+    pub partners: Vec<User>,
+    pub blocked: Vec<User>,
+    pub conversations: Vec<ConversationSummary>,
+    pub rooms: Vec<Room>,
+}
+
 impl Chat {
     /// A `ready`: the first one prints the snapshot; a later one (a reconnect) prints
     /// what changed meanwhile and starts filling gaps.
-    pub(super) fn on_ready(
-        &mut self,
-        me: User,
-        online: Vec<User>,
-        blocked: Vec<User>,
-        conversations: Vec<ConversationSummary>,
-        rooms: Vec<Room>,
-    ) -> Effects {
+    pub(super) fn on_ready(&mut self, ready: Ready) -> Effects {
+        let Ready {
+            me,
+            online,
+            online_count,
+            partners,
+            blocked,
+            conversations,
+            rooms,
+        } = ready;
         let mut fx = Effects::default();
         let first = self.me.is_none();
         self.people.insert(me.id, me.clone());
+        // A new socket tracks the first page and the partners afresh.
         let old_online = std::mem::take(&mut self.online);
         let old_blocked = std::mem::take(&mut self.blocked);
-        for u in &online {
+        self.partners = partners.iter().map(|u| u.id).collect();
+        self.paged_away = false;
+        for u in online.iter().chain(&partners) {
             self.people.insert(u.id, u.clone());
             self.online.insert(u.id, u.clone());
         }
@@ -34,10 +55,11 @@ impl Chat {
         if first {
             fx.lines.push(Line::Ready {
                 me: me.email.clone(),
-                online: self.online.len(),
+                online: online_count,
             });
             fx.lines
                 .extend(by_email(self.online.values()).map(|u| Line::Online(u.email.clone())));
+            fx.lines.push(Line::End("online"));
         } else {
             fx.lines.push(Line::Reconnected);
             for (old, new, online) in [
@@ -72,7 +94,7 @@ impl Chat {
         let old = std::mem::take(&mut self.outstanding);
         for (reference, o) in old {
             match &o.purpose {
-                Purpose::Show | Purpose::Members | Purpose::Online => {
+                Purpose::Show | Purpose::Members | Purpose::Online | Purpose::OnlineFirst => {
                     fx.frames.push(o.frame.clone());
                     self.outstanding.insert(reference, o);
                 }

@@ -38,15 +38,29 @@ fn message(seq: i64, from: &User, body: &str, client_id: &str) -> Message {
     serde_json::from_value(json).unwrap()
 }
 
-/// Alice's `ready`.
+/// Alice's `ready`, with everyone online on its first page and no partners.
 fn snapshot(
     online: Vec<User>,
+    conversations: Vec<ConversationSummary>,
+    rooms: Vec<Room>,
+) -> ServerEvent<'static> {
+    let count = online.len();
+    ready_v2(online, count, vec![], conversations, rooms)
+}
+
+/// Alice's `ready`: the first page `online` of `count` people, and her partners online.
+fn ready_v2(
+    online: Vec<User>,
+    count: usize,
+    partners: Vec<User>,
     conversations: Vec<ConversationSummary>,
     rooms: Vec<Room>,
 ) -> ServerEvent<'static> {
     ServerEvent::Ready {
         me: Cow::Owned(alice()),
         online: online.into(),
+        online_count: count,
+        partners: partners.into(),
         blocked: Vec::new().into(),
         conversations: conversations.into(),
         rooms: rooms.into(),
@@ -104,10 +118,188 @@ fn the_first_ready_prints_who_is_online_in_email_order() {
         [
             "ready me=alice@example.com online=2",
             "online bob@example.com",
-            "online zoe@example.com"
+            "online zoe@example.com",
+            "end online"
         ]
     );
     assert!(fx.frames.is_empty());
+}
+
+fn carol() -> User {
+    user(3, "carol@example.com")
+}
+
+fn dave() -> User {
+    user(4, "dave@example.com")
+}
+
+/// Alice's direct chat with dave, who is her conversation partner.
+fn with_dave() -> ConversationSummary {
+    ConversationSummary {
+        id: room_id(50),
+        kind: ConversationKind::Direct,
+        peer: Some(dave()),
+        name: None,
+        last_seq: 1,
+        read_seq: 1,
+        unread: 0,
+    }
+}
+
+fn changes(came: Vec<User>, went: Vec<UserId>, count: usize) -> ServerEvent<'static> {
+    ServerEvent::OnlineChanges {
+        came: came.into(),
+        went: went.into(),
+        count,
+    }
+}
+
+fn page(reference: Option<&str>, prefix: Option<&str>, people: Vec<User>) -> ServerEvent<'static> {
+    ServerEvent::OnlinePage {
+        reference: reference.map(|r| Cow::Owned(r.to_owned())),
+        prefix: prefix.map(|p| Cow::Owned(p.to_owned())),
+        offset: 0,
+        count: people.len(),
+        people: people.into(),
+    }
+}
+
+/// The `ref` and prefix of an `online` request.
+fn online_request(fx: &Effects) -> (String, Option<String>) {
+    match &fx.frames[..] {
+        [Request {
+            reference: Some(r),
+            frame: ClientFrame::Online { prefix, .. },
+        }] => (r.clone(), prefix.clone()),
+        other => panic!("one online request: {other:?}"),
+    }
+}
+
+#[test]
+fn ready_prints_the_whole_count_then_the_first_page_and_the_partners() {
+    let mut chat = Chat::default();
+    // 250 people online: the first page holds bob and zoe here; dave is a partner.
+    let fx = chat.on_event(ready_v2(
+        vec![user(9, "zoe@example.com"), bob()],
+        250,
+        vec![dave()],
+        vec![with_dave()],
+        vec![],
+    ));
+    assert_eq!(
+        texts(&fx),
+        [
+            "ready me=alice@example.com online=250",
+            "online bob@example.com",
+            "online dave@example.com",
+            "online zoe@example.com",
+            "end online"
+        ]
+    );
+}
+
+#[test]
+fn online_changes_print_who_came_and_went_of_those_tracked() {
+    let mut chat = Chat::default();
+    chat.on_event(ready(vec![bob()], None));
+    let fx = chat.on_event(changes(vec![dave(), carol()], vec![bob().id], 2));
+    assert_eq!(
+        texts(&fx),
+        [
+            "presence online carol@example.com",
+            "presence online dave@example.com",
+            "presence offline bob@example.com"
+        ]
+    );
+    // Someone never tracked going, someone tracked coming again, the count alone: nothing.
+    let fx = chat.on_event(changes(vec![carol()], vec![user(7, "x@example.com").id], 9));
+    assert!(fx.lines.is_empty(), "{fx:?}");
+    let fx = chat.on_event(changes(vec![], vec![], 8));
+    assert_eq!(fx, Effects::default());
+    let fx = chat.on_command(Command::Online(None));
+    assert_eq!(
+        texts(&fx),
+        [
+            "online carol@example.com",
+            "online dave@example.com",
+            "end online"
+        ]
+    );
+    assert!(fx.frames.is_empty(), "the first page is listed as tracked");
+    // Someone who came is known by email.
+    let fx = chat.on_command(Command::Open("carol@example.com".into()));
+    assert_eq!(texts(&fx)[0], "opened carol@example.com new");
+}
+
+#[test]
+fn a_page_replaces_the_tracked_range_but_partners_stay_tracked() {
+    let mut chat = Chat::default();
+    chat.on_event(ready_v2(
+        vec![bob(), carol()],
+        3,
+        vec![dave()],
+        vec![with_dave()],
+        vec![],
+    ));
+    let fx = chat.on_command(Command::Online(Some("ca".into())));
+    let (reference, prefix) = online_request(&fx);
+    assert_eq!(prefix.as_deref(), Some("ca"));
+    let fx = chat.on_event(page(Some(&reference), Some("ca"), vec![carol()]));
+    assert_eq!(texts(&fx), ["online carol@example.com", "end online"]);
+    assert!(chat.idle());
+    // Bob is out of the range now: the server no longer tells of him.
+    let fx = chat.on_event(changes(vec![], vec![bob().id], 2));
+    assert!(fx.lines.is_empty(), "{fx:?}");
+    // Dave, a partner, is still tracked.
+    let fx = chat.on_event(changes(vec![], vec![dave().id], 1));
+    assert_eq!(texts(&fx), ["presence offline dave@example.com"]);
+    chat.on_event(changes(vec![dave()], vec![], 2));
+
+    // `/online` asks for the first page again, and lists what is tracked then.
+    let fx = chat.on_command(Command::Online(None));
+    assert!(fx.lines.is_empty(), "{fx:?}");
+    let (reference, prefix) = online_request(&fx);
+    assert_eq!(prefix, None);
+    let fx = chat.on_event(page(Some(&reference), None, vec![bob(), carol()]));
+    assert_eq!(
+        texts(&fx),
+        [
+            "online bob@example.com",
+            "online carol@example.com",
+            "online dave@example.com",
+            "end online"
+        ]
+    );
+    // Back on the first page, `/online` is answered at once.
+    assert!(chat.on_command(Command::Online(None)).frames.is_empty());
+
+    // A page the server sends by itself (a re-page) replaces the range silently.
+    let fx = chat.on_event(page(None, None, vec![carol()]));
+    assert_eq!(fx, Effects::default());
+    let listed = texts(&chat.on_command(Command::Online(None)));
+    assert_eq!(
+        listed,
+        [
+            "online carol@example.com",
+            "online dave@example.com",
+            "end online"
+        ]
+    );
+}
+
+#[test]
+fn an_online_request_the_socket_lost_is_asked_again_after_a_reconnect() {
+    let mut chat = Chat::default();
+    chat.on_event(ready(vec![bob()], None));
+    let (reference, _) = online_request(&chat.on_command(Command::Online(Some("b".into()))));
+    let fx = chat.on_event(ready(vec![bob(), carol()], None));
+    assert_eq!(
+        texts(&fx),
+        ["reconnected", "presence online carol@example.com"]
+    );
+    assert_eq!(online_request(&fx).0, reference);
+    let fx = chat.on_event(page(Some(&reference), Some("b"), vec![bob()]));
+    assert_eq!(texts(&fx), ["online bob@example.com", "end online"]);
 }
 
 #[test]

@@ -1,12 +1,12 @@
 //! `online`: a page of the people online the asker may see (optionally those whose email
-//! starts with a prefix), answered to the asking window as `online_page`.
+//! starts with a prefix), answered to the asking window as `online_page`; the page
+//! becomes the stretch of the list the window gets `online_changes` for.
 
 use super::refusal::Refusal;
+use crate::actors::messages::ShowOnlinePage;
 use crate::actors::persist::Origin;
 use crate::actors::user::UserActor;
-use crate::protocol::{ServerEvent, ToFrame};
 use actix::Context;
-use std::borrow::Cow;
 
 /// How many people a page holds when the client does not say.
 pub const DEFAULT_LIMIT: i64 = 100;
@@ -53,6 +53,9 @@ impl Online {
         })
     }
 
+    /// Asks the registry for the page: it sends `online_page` to the asking window
+    /// itself (ordered with the window's `online_changes`) and makes the page's stretch of
+    /// the list the window's range. Only a refusal is answered here.
     pub fn apply(self, actor: &mut UserActor, asked: Origin, ctx: &mut Context<UserActor>) {
         let (chat, me) = (actor.chat.clone(), actor.user.id);
         let Online {
@@ -60,23 +63,16 @@ impl Online {
             offset,
             limit,
         } = self;
-        let asked_prefix = (!prefix.is_empty()).then(|| prefix.clone());
-        let query = async move { chat.online_page(me, prefix, offset, limit).await };
-        actor.answer(
-            asked,
-            query,
-            move |reference, page| {
-                let frame = ServerEvent::OnlinePage {
-                    reference: reference.map(Cow::Borrowed),
-                    prefix: asked_prefix.as_deref().map(Cow::Borrowed),
-                    offset,
-                    count: page.count,
-                    people: Cow::Borrowed(&page.people),
-                };
-                Some(frame.to_frame())
-            },
-            ctx,
-        );
+        let request = ShowOnlinePage {
+            viewer: me,
+            window: asked.window,
+            reference: asked.reference.clone(),
+            prefix,
+            offset,
+            limit,
+        };
+        let query = async move { chat.online_page(request).await };
+        actor.answer(asked, query, |_, ()| None, ctx);
     }
 }
 

@@ -1,0 +1,223 @@
+//! The online list as a window onto a sorted set (protocol v2): `ready` carries the
+//! first page, the count and the online partners; a window then hears of changes to its
+//! range and its partners only, gathered into at most one frame a tick.
+
+use crate::helpers::*;
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Signs in `emails` and opens a window for each, a few at a time.
+async fn online(app: &TestApp, emails: &[String]) -> Vec<(Person, Ws)> {
+    let mut open = Vec::new();
+    for chunk in emails.chunks(25) {
+        let people = join_all(chunk.iter().map(|e| app.sign_in(e))).await;
+        let windows = join_all(people.iter().map(|p| app.window(p))).await;
+        open.extend(
+            people
+                .into_iter()
+                .zip(windows.into_iter().map(|(ws, _)| ws)),
+        );
+    }
+    open
+}
+
+fn emails_of(list: &Value) -> Vec<String> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Reads `ws` until the stream is quiet for `quiet`, folding its presence changes into
+/// `seen` (ids online) and answering the last count heard; panics on any change about
+/// someone in `never`.
+async fn drain(ws: &mut Ws, seen: &mut BTreeSet<String>, never: &[&str]) -> Option<u64> {
+    let mut count = None;
+    while let Some(frame) = ws.try_recv(Duration::from_millis(700)).await {
+        if frame["type"] == "online_changes" {
+            count = frame["count"].as_u64();
+        }
+        for change in presence_changes(&frame) {
+            let id = change["user"]["id"].as_str().unwrap().to_owned();
+            assert!(!never.contains(&id.as_str()), "heard of {id}: {frame}");
+            if change["online"] == true {
+                seen.insert(id);
+            } else {
+                seen.remove(&id);
+            }
+        }
+    }
+    count
+}
+
+#[actix_web::test]
+async fn a_window_hears_only_of_its_range_and_its_partners_and_a_search_moves_the_range() {
+    let app = spawn_app().await;
+    let viewer = app.sign_in("a-viewer@example.com").await;
+    let partner = app.sign_in("zz-partner@example.com").await;
+    let (status, _) = app.open_direct(&viewer.token, &partner.id).await;
+    assert!(status == 200 || status == 201, "{status}");
+    let (mut ws, ready) = app.window(&viewer).await;
+    assert_eq!(ready["online_count"], 0);
+    assert_eq!(ready["partners"], json!([]));
+
+    // 210 people arrive: the viewer's range (everyone, while they were alone) outgrows
+    // twice a page, and the server sends the first page again, unasked.
+    let emails: Vec<String> = (0..210).map(|i| format!("p{i:03}@example.com")).collect();
+    let mut crowd = online(&app, &emails).await;
+    let page = loop {
+        let frame = ws.recv().await;
+        if frame["type"] == "online_page" {
+            break frame;
+        }
+    };
+    assert!(page.get("ref").is_none(), "{page}");
+    assert_eq!(page["offset"], 0);
+    assert_eq!(emails_of(&page["people"]), emails[..100]);
+    let (partner_ws, _) = app.window(&partner).await;
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    drain(&mut ws, &mut seen, &[]).await;
+    assert!(
+        seen.contains(&partner.id),
+        "the partner, far down the list, is tracked"
+    );
+
+    // A new window starts from the first page, the count and the partner.
+    let (mut second, ready) = app.window(&viewer).await;
+    assert_eq!(emails_of(&ready["online"]), emails[..100]);
+    assert_eq!(ready["online_count"], 211);
+    assert_eq!(emails_of(&ready["partners"]), ["zz-partner@example.com"]);
+
+    // Inside the first page: heard. Past it: not. The partner: heard, wherever they sort.
+    let leave = |crowd: &mut Vec<(Person, Ws)>, email: &str| {
+        let at = crowd.iter().position(|(p, _)| p.email == email).unwrap();
+        crowd.remove(at)
+    };
+    let (p050, w) = leave(&mut crowd, "p050@example.com");
+    w.close().await;
+    let (p150, w) = leave(&mut crowd, "p150@example.com");
+    w.close().await;
+    partner_ws.close().await;
+    let late = app.sign_in("p0505@example.com").await;
+    let (_late_ws, _) = app.window(&late).await;
+    let count = drain(&mut second, &mut seen, &[&p150.id]).await;
+    assert!(!seen.contains(&p050.id) && !seen.contains(&partner.id));
+    assert!(
+        seen.contains(&late.id),
+        "an arrival inside the range is heard"
+    );
+    assert_eq!(count, Some(209), "211, less three gone, plus one");
+
+    // A search outside the first page: its page, then changes inside the prefix only.
+    second
+        .send(json!({"type": "online", "ref": "s", "prefix": "P12"}))
+        .await;
+    let found = second.recv_type("online_page").await;
+    assert_eq!(found["ref"], "s");
+    assert_eq!(found["count"], 10);
+    assert_eq!(emails_of(&found["people"]), emails[120..130]);
+    let (p125, w) = leave(&mut crowd, "p125@example.com");
+    w.close().await;
+    let (p060, w) = leave(&mut crowd, "p060@example.com");
+    w.close().await;
+    let gone = second.recv_presence().await;
+    assert_eq!(
+        (gone["user"]["id"].as_str(), gone["online"].as_bool()),
+        (Some(p125.id.as_str()), Some(false))
+    );
+    drain(&mut second, &mut seen, &[&p060.id]).await;
+}
+
+#[actix_web::test]
+async fn a_small_deployment_lists_everyone_in_ready_with_the_count() {
+    let app = spawn_app().await;
+    let names = ["carol@example.com", "Bob@example.com", "alice@example.com"];
+    let people = join_all(names.iter().map(|e| app.sign_in(e))).await;
+    let _windows = join_all(people[..2].iter().map(|p| app.window(p))).await;
+    let (_, ready) = app.window(&people[2]).await;
+    assert_eq!(
+        emails_of(&ready["online"]),
+        ["Bob@example.com", "carol@example.com"]
+    );
+    assert_eq!(ready["online_count"], 2);
+}
+
+#[actix_web::test]
+async fn blocked_people_are_in_no_page_count_or_search_and_leave_the_count_when_blocked() {
+    let app = spawn_app().await;
+    let viewer = app.sign_in("viewer@example.com").await;
+    let (blocker, blocked, other) = (
+        app.sign_in("blocker@example.com").await,
+        app.sign_in("blocked@example.com").await,
+        app.sign_in("bystander@example.com").await,
+    );
+    app.block(&blocker, &viewer).await;
+    let _others = join_all([&blocker, &blocked, &other].map(|p| app.window(p))).await;
+    let (mut ws, ready) = app.window(&viewer).await;
+    assert_eq!(ready["online_count"], 2, "the blocker is hidden: {ready}");
+    assert!(!emails_of(&ready["online"]).contains(&blocker.email));
+    ws.send(json!({"type": "online", "prefix": "b"})).await;
+    let page = ws.recv_type("online_page").await;
+    assert_eq!(page["count"], 2);
+    assert_eq!(
+        emails_of(&page["people"]),
+        ["blocked@example.com", "bystander@example.com"]
+    );
+    // Blocking someone takes them out of the range and the count.
+    ws.send(json!({"type": "block", "user_id": blocked.id}))
+        .await;
+    let changes = ws.recv_type("online_changes").await;
+    assert_eq!(changes["went"], json!([blocked.id]));
+    assert_eq!(changes["count"], 1);
+}
+
+#[actix_web::test]
+async fn changes_within_a_tick_arrive_as_their_final_state_and_at_most_a_few_frames_a_second() {
+    let app = spawn_app().await;
+    let viewer = app.sign_in("viewer@example.com").await;
+    let flicker = app.sign_in("flicker@example.com").await;
+    let (mut ws, _) = app.window(&viewer).await;
+    // Online, offline and online again, as fast as the client can.
+    let (first, _) = app.window(&flicker).await;
+    first.close().await;
+    let (_again, _) = app.window(&flicker).await;
+    let mut seen = BTreeSet::new();
+    drain(&mut ws, &mut seen, &[]).await;
+    assert_eq!(seen, BTreeSet::from([flicker.id.clone()]), "ends online");
+
+    // Twenty people come and go: the viewer hears all forty changes, in frames no
+    // closer than the tick (so fewer frames than changes, and at most one a tick).
+    let emails: Vec<String> = (0..20).map(|i| format!("churn-{i}@example.com")).collect();
+    let started = tokio::time::Instant::now();
+    let (_, (frames, last)) = tokio::join!(
+        async {
+            let crowd = online(&app, &emails).await;
+            // Online for a few ticks: someone who comes and goes within one is not
+            // heard of at all.
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            join_all(crowd.into_iter().map(|(_, w)| w.close())).await;
+        },
+        async {
+            let (mut frames, mut heard, mut last) = (0, 0, started);
+            while let Some(frame) = ws.try_recv(Duration::from_millis(1500)).await {
+                let changes = presence_changes(&frame).len();
+                if changes > 0 {
+                    frames += 1;
+                    heard += changes;
+                    last = tokio::time::Instant::now();
+                }
+            }
+            assert_eq!(heard, 40, "everyone came and went, each heard of");
+            (frames, last)
+        }
+    );
+    let ticks = last.duration_since(started).as_millis() / 200;
+    assert!(frames < 40, "{frames} frames: changes are gathered");
+    assert!(
+        frames as u128 <= ticks + 2,
+        "{frames} frames in {ticks} ticks"
+    );
+}
