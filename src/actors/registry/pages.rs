@@ -4,6 +4,7 @@
 //! Every frame here goes to one window through its UserActor ([`DeliverToWindow`]), so
 //! a page and the changes after it arrive in the order they were made.
 
+use super::online_set::OnlineSet;
 use super::online_set::SortKey;
 use super::presence::visible_to;
 use super::views::{self, Range, View, WindowRef};
@@ -12,7 +13,58 @@ use crate::actors::messages::{FirstView, ShowOnlinePage};
 use crate::actors::user::DeliverToWindow;
 use crate::domain::{User, UserId, WindowId};
 use crate::protocol::{ServerEvent, ToFrame, ONLINE_PAGE};
+use bytestring::ByteString;
 use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// The most pages built one by one in a tick; see [`PresenceRegistry::flush_views`].
+pub const REPAGES_PER_TICK: usize = 1_000;
+
+/// The first page as every viewer who hides nobody sees it, built once a tick: the
+/// people (one more than a page, since a viewer does not see themself), and the frame
+/// for the viewers who are not on it.
+struct SharedFirstPage {
+    people: Vec<User>,
+    range: Option<Range>,
+    /// Everyone online but one (the viewer).
+    count: usize,
+    frame: ByteString,
+}
+
+impl SharedFirstPage {
+    fn build(online: &OnlineSet, limit: usize) -> SharedFirstPage {
+        let people: Vec<User> = online.iter().take(limit).cloned().collect();
+        let range = Range::of_page(&people, "", 0, limit);
+        let count = online.len().saturating_sub(1);
+        let frame = ServerEvent::OnlinePage {
+            reference: None,
+            prefix: None,
+            offset: 0,
+            count,
+            people: Cow::Borrowed(&people),
+        }
+        .to_frame();
+        SharedFirstPage {
+            people,
+            range,
+            count,
+            frame,
+        }
+    }
+
+    /// The frame, size and range for `viewer` (who hides nobody and sees `count`), or
+    /// `None` if their page differs: they are on it, or the set does not hold them yet.
+    fn for_viewer(
+        &self,
+        viewer: UserId,
+        count: usize,
+    ) -> Option<(ByteString, usize, Option<Range>)> {
+        if count != self.count || self.people.iter().any(|u| u.id == viewer) {
+            return None;
+        }
+        Some((self.frame.clone(), self.people.len(), self.range.clone()))
+    }
+}
 
 /// A page about to be sent: the request it answers and what it holds.
 struct Page {
@@ -120,7 +172,15 @@ impl PresenceRegistry {
 
     /// The tick: every window with changes gets them as one `online_changes`, and a
     /// range that outgrew its page (or a full page that emptied) is asked again.
+    ///
+    /// Re-pages come in waves (everyone's first page outgrows itself at the same
+    /// arrivals), so the first page of viewers who hide nobody is built and serialized
+    /// once per tick and shared, and at most [`REPAGES_PER_TICK`] other pages are built
+    /// per tick (the rest wait for the next): the registry also carries messages, and a
+    /// wave must not hold them up.
     pub(super) fn flush_views(&mut self) {
+        let mut shared: HashMap<usize, SharedFirstPage> = HashMap::new();
+        let mut built = 0;
         for window in self.views.take_dirty() {
             self.flush_window(window);
             let Some(view) = self.views.get(&window) else {
@@ -132,6 +192,32 @@ impl PresenceRegistry {
             let Some(entry) = self.users.get(&window.0) else {
                 continue;
             };
+            let first_page = view.prefix.is_empty()
+                && view.range.as_ref().is_some_and(|r| r.lo.is_none())
+                && entry.hidden().next().is_none();
+            if first_page {
+                let count = self.visible_count(entry);
+                let limit = view.limit;
+                let page = shared
+                    .entry(limit)
+                    .or_insert_with(|| SharedFirstPage::build(&self.online, limit));
+                if let Some((frame, size, range)) = page.for_viewer(window.0, count) {
+                    // Its changes went out just above.
+                    entry.actor.do_send(DeliverToWindow {
+                        window: window.1,
+                        frame,
+                    });
+                    let view = View::new(range, String::new(), limit, size, count);
+                    self.views.set(window, view);
+                    self.metrics.presence_frames.inc();
+                    continue;
+                }
+            }
+            if built >= REPAGES_PER_TICK {
+                self.views.touch(window);
+                continue;
+            }
+            built += 1;
             let (offset, people, range) = views::repage(&self.online, visible_to(entry), view);
             let page = Page {
                 reference: None,
@@ -220,5 +306,33 @@ impl PresenceRegistry {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shared_first_page_is_for_viewers_not_on_it_who_see_everyone_else() {
+        let mut online = OnlineSet::default();
+        let people: Vec<User> = ["a@x", "b@x", "c@x", "d@x"]
+            .iter()
+            .map(|e| User {
+                id: UserId::new(),
+                email: (*e).into(),
+            })
+            .collect();
+        for u in &people {
+            online.insert(u);
+        }
+        let page = SharedFirstPage::build(&online, 2);
+        let (frame, size, range) = page.for_viewer(people[3].id, 3).expect("d is not on it");
+        let sent: serde_json::Value = serde_json::from_str(&frame).unwrap();
+        assert_eq!(sent["people"][1]["email"], "b@x");
+        assert_eq!((sent["count"].as_u64(), size), (Some(3), 2));
+        assert!(range.expect("a range").admits(&SortKey::of(&people[1])));
+        assert!(page.for_viewer(people[0].id, 3).is_none(), "a is on it");
+        assert!(page.for_viewer(people[3].id, 2).is_none(), "d sees fewer");
     }
 }

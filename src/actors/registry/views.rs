@@ -243,6 +243,13 @@ impl Views {
         self.dirty.insert(window);
     }
 
+    /// Keeps `window` for the next tick (its re-page waits).
+    pub fn touch(&mut self, window: WindowRef) {
+        if self.views.contains_key(&window) {
+            self.dirty.insert(window);
+        }
+    }
+
     /// The windows with changes waiting, emptied for the next tick.
     pub fn take_dirty(&mut self) -> HashSet<WindowRef> {
         std::mem::take(&mut self.dirty)
