@@ -20,9 +20,9 @@ use std::collections::HashMap;
 /// The most pages built one by one in a tick; see [`PresenceRegistry::flush_views`].
 pub const REPAGES_PER_TICK: usize = 1_000;
 
-/// The first page as every viewer who hides nobody sees it, built once a tick: the
-/// people (one more than a page, since a viewer does not see themself), and the frame
-/// for the viewers who are not on it.
+/// The first page as every viewer who hides nobody and is not on it sees it, built and
+/// serialized once a tick (a viewer on it sees one more person past it, and gets a page
+/// of their own).
 struct SharedFirstPage {
     people: Vec<User>,
     range: Option<Range>,

@@ -92,7 +92,8 @@ impl PresenceRegistry {
     }
 
     /// Answers a question about a viewer's view now (their block sets are in), or keeps
-    /// it until they are. Nobody here: `None`.
+    /// it until they are. A viewer with no window here: the question is dropped (its
+    /// reply channel closes, and the asker takes the empty answer).
     pub(super) fn answer(&mut self, viewer: UserId, question: Waiting) {
         let Some(entry) = self.users.get_mut(&viewer) else {
             return;

@@ -318,8 +318,7 @@ pub(super) fn repage(
     visible: impl Fn(&User) -> bool,
     view: &View,
 ) -> (usize, Vec<User>, Option<Range>) {
-    let lo = view.range.as_ref().and_then(|r| r.lo.clone());
-    let Some(lo) = lo.filter(|_| view.range.is_some()) else {
+    let Some(lo) = view.range.as_ref().and_then(|r| r.lo.clone()) else {
         let (people, range) = page(online, visible, &view.prefix, 0, view.limit);
         return (0, people, range);
     };

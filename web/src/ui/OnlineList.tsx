@@ -171,18 +171,6 @@ export function OnlineList({ state, client }: Props) {
                   </li>
                 );
               case "partner":
-                return (
-                  <PersonRow
-                    key={item.key}
-                    user={row.user}
-                    isOnline
-                    state={state}
-                    client={client}
-                    className="partner"
-                    style={style}
-                    position={{ index: item.index - 1, size: setSize }}
-                  />
-                );
               case "person":
                 return (
                   <PersonRow
@@ -191,8 +179,12 @@ export function OnlineList({ state, client }: Props) {
                     isOnline
                     state={state}
                     client={client}
+                    className={row.kind === "partner" ? "partner" : undefined}
                     style={style}
-                    position={{ index: view.partners.length + row.row, size: setSize }}
+                    position={{
+                      index: row.kind === "partner" ? item.index - 1 : view.partners.length + row.row,
+                      size: setSize,
+                    }}
                   />
                 );
               case "placeholder":
