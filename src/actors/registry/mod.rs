@@ -111,6 +111,8 @@ pub struct PresenceRegistry {
     /// Set when several nodes share Redis: presence is then decided there.
     cluster: Option<ClusterLink>,
     next_generation: u64,
+    /// Ticks since start, for the slower count refresh.
+    ticks: u64,
     max_windows: usize,
     metrics: Metrics,
 }
@@ -130,6 +132,7 @@ impl PresenceRegistry {
             views: views::Views::default(),
             cluster: None,
             next_generation: 0,
+            ticks: 0,
             max_windows,
             metrics,
         }
@@ -147,7 +150,6 @@ impl Actor for PresenceRegistry {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(super::LARGE_MAILBOX);
-        ctx.run_interval(TICK, |act, _| act.flush_views());
-        ctx.run_interval(COUNT_EVERY, |act, _| act.refresh_counts());
+        ctx.run_interval(TICK, |act, _| act.tick());
     }
 }

@@ -4,6 +4,7 @@
 //! Every frame here goes to one window through its UserActor ([`DeliverToWindow`]), so
 //! a page and the changes after it arrive in the order they were made.
 
+use super::entry::Entry;
 use super::online_set::OnlineSet;
 use super::online_set::SortKey;
 use super::presence::visible_to;
@@ -15,10 +16,15 @@ use crate::domain::{User, UserId, WindowId};
 use crate::protocol::{ServerEvent, ToFrame, ONLINE_PAGE};
 use bytestring::ByteString;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The most pages built one by one in a tick; see [`PresenceRegistry::flush_views`].
 pub const REPAGES_PER_TICK: usize = 1_000;
+
+/// The most re-pages sent in a tick, shared or not: a wave of 17,000 first pages (~7 KB
+/// each) at once is ~120 MB for the sockets and the clients in one turn, so it is spread
+/// over ticks (a window waiting for its page keeps hearing its grown range meanwhile).
+pub const REPAGE_FRAMES_PER_TICK: usize = 2_000;
 
 /// The first page as every viewer who hides nobody and is not on it sees it, built and
 /// serialized once a tick (a viewer on it sees one more person past it, and gets a page
@@ -66,6 +72,54 @@ impl SharedFirstPage {
     }
 }
 
+/// A first page's changes in one tick as a member who hides nobody (and is not among
+/// them) sees them, serialized once per count and shared by every such member.
+struct SharedChanges {
+    came: Vec<User>,
+    went: Vec<UserId>,
+    frames: HashMap<usize, ByteString>,
+}
+
+impl SharedChanges {
+    fn of(online: &OnlineSet, pending: &HashMap<UserId, bool>) -> SharedChanges {
+        let (came, went) =
+            views::final_changes(pending.iter().map(|(p, was)| (*p, *was)), |p| online.get(p));
+        SharedChanges {
+            came,
+            went,
+            frames: HashMap::new(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.came.is_empty() && self.went.is_empty()
+    }
+
+    fn frame(&mut self, count: usize) -> ByteString {
+        self.frames
+            .entry(count)
+            .or_insert_with(|| {
+                ServerEvent::OnlineChanges {
+                    came: Cow::Borrowed(&self.came),
+                    went: Cow::Borrowed(&self.went),
+                    count,
+                }
+                .to_frame()
+            })
+            .clone()
+    }
+}
+
+/// An `online_changes` frame.
+fn changes_frame(came: Vec<User>, went: Vec<UserId>, count: usize) -> ByteString {
+    ServerEvent::OnlineChanges {
+        came: Cow::Owned(came),
+        went: Cow::Owned(went),
+        count,
+    }
+    .to_frame()
+}
+
 /// A page about to be sent: the request it answers and what it holds.
 struct Page {
     reference: Option<String>,
@@ -98,7 +152,8 @@ impl PresenceRegistry {
             .collect();
         partners.sort_by_key(|u| u.email.to_lowercase());
         let view = View::new(range, String::new(), ONLINE_PAGE, online.len(), count);
-        self.views.set((viewer, window), view);
+        let shown = |p: UserId| p != viewer && !entry.hides(p) && self.online.contains(p);
+        self.views.set((viewer, window), view, shown);
         FirstView {
             online,
             count,
@@ -167,35 +222,68 @@ impl PresenceRegistry {
         };
         let size = page.people.len();
         let view = View::new(page.range, page.prefix, page.limit, size, heard);
-        self.views.set(window, view);
+        let shown = |p: UserId| p != window.0 && !entry.hides(p) && self.online.contains(p);
+        self.views.set(window, view, shown);
+    }
+
+    /// The timer: each tick's changes, and every [`COUNT_EVERY`](super::COUNT_EVERY) the
+    /// counts that moved (after the flush, when nothing is pending).
+    pub(super) fn tick(&mut self) {
+        self.flush_views();
+        self.ticks += 1;
+        let per_count = (super::COUNT_EVERY.as_millis() / super::TICK.as_millis()).max(1);
+        if u128::from(self.ticks) % per_count == 0 {
+            self.refresh_counts();
+        }
     }
 
     /// The tick: every window with changes gets them as one `online_changes`, and a
     /// range that outgrew its page (or a full page that emptied) is asked again.
     ///
+    /// A first page's changes are recorded once for all its windows, and its frame is
+    /// built once for the members who hide nobody and see nothing of their own change.
     /// Re-pages come in waves (everyone's first page outgrows itself at the same
     /// arrivals), so the first page of viewers who hide nobody is built and serialized
     /// once per tick and shared, and at most [`REPAGES_PER_TICK`] other pages are built
-    /// per tick (the rest wait for the next): the registry also carries messages, and a
-    /// wave must not hold them up.
+    /// per tick, and at most [`REPAGE_FRAMES_PER_TICK`] sent (the rest wait for the
+    /// next): the registry also carries messages, and a wave must not hold them up.
     pub(super) fn flush_views(&mut self) {
+        let (pages, windows) = self.views.take_dirty();
+        let mut flushed: HashSet<WindowRef> = HashSet::with_capacity(windows.len());
+        let mut to_repage: Vec<WindowRef> = Vec::new();
+        for page in pages {
+            let mut shared = SharedChanges::of(&self.online, &page.pending);
+            for window in &page.windows {
+                self.flush_member(*window, &page.pending, &mut shared);
+                flushed.insert(*window);
+            }
+            if let Some(first) = page.windows.first() {
+                if self.views.needs_repage(first) {
+                    to_repage.extend(page.windows.iter().copied());
+                }
+            }
+        }
+        for window in windows {
+            if flushed.insert(window) {
+                self.flush_window(window);
+                if self.views.needs_repage(&window) {
+                    to_repage.push(window);
+                }
+            }
+        }
         let mut shared: HashMap<usize, SharedFirstPage> = HashMap::new();
-        let mut built = 0;
-        for window in self.views.take_dirty() {
-            self.flush_window(window);
-            let Some(view) = self.views.get(&window) else {
+        let (mut built, mut sent) = (0, 0);
+        for window in to_repage {
+            let (Some(view), Some(entry)) = (self.views.get(&window), self.users.get(&window.0))
+            else {
                 continue;
             };
-            if !view.needs_repage() {
+            if sent >= REPAGE_FRAMES_PER_TICK {
+                self.views.touch(window);
                 continue;
             }
-            let Some(entry) = self.users.get(&window.0) else {
-                continue;
-            };
-            let first_page = view.prefix.is_empty()
-                && view.range.as_ref().is_some_and(|r| r.lo.is_none())
-                && entry.hidden().next().is_none();
-            if first_page {
+            sent += 1;
+            if view.prefix.is_empty() && view.is_first_page() && entry.hidden().next().is_none() {
                 let count = self.visible_count(entry);
                 let limit = view.limit;
                 let page = shared
@@ -208,7 +296,7 @@ impl PresenceRegistry {
                         frame,
                     });
                     let view = View::new(range, String::new(), limit, size, count);
-                    self.views.set(window, view);
+                    self.views.set(window, view, |_| true);
                     self.metrics.presence_frames.inc();
                     continue;
                 }
@@ -233,28 +321,39 @@ impl PresenceRegistry {
         self.metrics.online_views.set(self.views.len() as i64);
     }
 
-    /// Sends `window` what changed for it since the last tick, with the count, if
-    /// anything did.
-    fn flush_window(&mut self, window: WindowRef) {
+    /// Sends a first page's member what changed for it this tick: the page's changes
+    /// (taken for the tick, in `pending`) and its own. A member who hides nobody and has
+    /// no change of its own is sent the page's shared frame.
+    fn flush_member(
+        &mut self,
+        window: WindowRef,
+        pending: &HashMap<UserId, bool>,
+        shared: &mut SharedChanges,
+    ) {
         let Some(entry) = self.users.get(&window.0) else {
             self.views.remove(window);
             return;
         };
-        let count = self.visible_count(entry);
-        let Some(view) = self.views.get_mut(&window) else {
+        let Some(view) = self.views.get(&window) else {
             return;
         };
-        let (came, went) = view.take_changes();
-        if came.is_empty() && went.is_empty() && count == view.count_sent {
-            return;
-        }
-        view.count_sent = count;
-        let frame = ServerEvent::OnlineChanges {
-            came: Cow::Owned(came),
-            went: Cow::Owned(went),
-            count,
-        }
-        .to_frame();
+        let count = self.visible_count(entry);
+        let plain = view.pending().is_empty()
+            && entry.hidden().next().is_none()
+            && !pending.contains_key(&window.0);
+        let frame = if plain {
+            if shared.is_empty() && count == view.count_sent {
+                return;
+            }
+            shared.frame(count)
+        } else {
+            let (came, went) = self.changes_for(entry, view, Some(pending));
+            if came.is_empty() && went.is_empty() && count == view.count_sent {
+                return;
+            }
+            changes_frame(came, went, count)
+        };
+        self.views.take_pending(&window, count);
         entry.actor.do_send(DeliverToWindow {
             window: window.1,
             frame,
@@ -262,9 +361,57 @@ impl PresenceRegistry {
         self.metrics.presence_frames.inc();
     }
 
+    /// Sends `window` what changed for it since the last tick, with the count, if
+    /// anything did (a first page's changes stay there for its other windows).
+    fn flush_window(&mut self, window: WindowRef) {
+        let Some(entry) = self.users.get(&window.0) else {
+            self.views.remove(window);
+            return;
+        };
+        let Some(view) = self.views.get(&window) else {
+            return;
+        };
+        let count = self.visible_count(entry);
+        let (came, went) = self.changes_for(entry, view, self.views.page_pending(&window));
+        if came.is_empty() && went.is_empty() && count == view.count_sent {
+            return;
+        }
+        self.views.take_pending(&window, count);
+        entry.actor.do_send(DeliverToWindow {
+            window: window.1,
+            frame: changes_frame(came, went, count),
+        });
+        self.metrics.presence_frames.inc();
+    }
+
+    /// What changed for `entry`'s window with `view`: its own pending people, and its
+    /// first page's (`page`), each compared with how the window shows them now.
+    fn changes_for(
+        &self,
+        entry: &Entry,
+        view: &View,
+        page: Option<&HashMap<UserId, bool>>,
+    ) -> (Vec<User>, Vec<UserId>) {
+        let own = view.pending();
+        let viewer = entry.user.id;
+        // A page's person is inside the range: shown before if online and not hidden.
+        let from_page = page
+            .into_iter()
+            .flatten()
+            .filter(|(person, _)| !own.contains_key(person))
+            .map(|(person, was)| (*person, *was && *person != viewer && !entry.hides(*person)));
+        let pending = own.iter().map(|(p, was)| (*p, *was)).chain(from_page);
+        let visible = visible_to(entry);
+        views::final_changes(pending, |person| {
+            self.online.get(person).filter(|u| {
+                visible(u) && (entry.partners.contains(&person) || view.admits(&SortKey::of(u)))
+            })
+        })
+    }
+
     /// The slow tick: windows whose count moved, but whose range saw no change, hear the
     /// count. O(windows × their blocks), every [`COUNT_EVERY`](super::COUNT_EVERY).
-    pub(super) fn refresh_counts(&mut self) {
+    fn refresh_counts(&mut self) {
         let windows: Vec<WindowRef> = self.views.windows().copied().collect();
         for window in windows {
             self.flush_window(window);
@@ -299,9 +446,8 @@ impl PresenceRegistry {
                 // Windows whose range shows them already see them; the others hear.
                 let key = SortKey::of(user);
                 for window in entry.windows.iter().map(|w| (*me, *w)) {
-                    if self.views.get(&window).is_some_and(|v| !v.admits(&key)) {
-                        self.views
-                            .record(window, other, &key, false, Some(user.clone()));
+                    if self.views.get(&window).is_some() && !self.views.admits(&window, &key) {
+                        self.views.record(window, other, &key, false, true);
                     }
                 }
             }

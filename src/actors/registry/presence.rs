@@ -46,20 +46,29 @@ impl PresenceRegistry {
             return;
         }
         let key = SortKey::of(user);
-        let mut windows: HashSet<WindowRef> = self.views.covering(&key).into_iter().collect();
+        // First pages record it once each; other ranges and partners, window by window.
+        let mut windows: HashSet<WindowRef> = self
+            .views
+            .record_in_ranges(user.id, &key, online)
+            .into_iter()
+            .collect();
         for viewer in self.views.watchers_of(user.id) {
             if let Some(entry) = self.users.get(&viewer) {
-                windows.extend(entry.windows.iter().map(|w| (viewer, *w)));
+                windows.extend(
+                    entry
+                        .windows
+                        .iter()
+                        .map(|w| (viewer, *w))
+                        .filter(|w| !self.views.admits(w, &key)),
+                );
             }
         }
-        let now = online.then(|| user.clone());
         for window in windows {
             match self.users.get(&window.0) {
                 Some(entry)
                     if window.0 != user.id && entry.is_online() && !entry.hides(user.id) =>
                 {
-                    self.views
-                        .record(window, user.id, &key, !online, now.clone());
+                    self.views.record(window, user.id, &key, !online, online);
                 }
                 _ => {}
             }
@@ -75,9 +84,8 @@ impl PresenceRegistry {
         let key = SortKey::of(other);
         let partner = entry.partners.contains(&other.id);
         for window in entry.windows.iter().map(|w| (viewer, *w)) {
-            if partner || self.views.get(&window).is_some_and(|v| v.admits(&key)) {
-                let now = shown.then(|| other.clone());
-                self.views.record(window, other.id, &key, !shown, now);
+            if partner || self.views.admits(&window, &key) {
+                self.views.record(window, other.id, &key, !shown, shown);
             }
         }
     }

@@ -10,7 +10,7 @@
 
 use super::online_set::{OnlineSet, SortKey};
 use crate::domain::{User, UserId, WindowId};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A window, as the views know it: its user and its id.
 pub(super) type WindowRef = (UserId, WindowId);
@@ -81,9 +81,12 @@ pub(super) struct View {
     pub limit: usize,
     /// People in the range: the page's, plus arrivals, less departures. A range that
     /// grew past twice its page (or a full page that shrank under half) is re-paged.
-    pub size: usize,
-    /// Changes since the last tick: person → (shown before the tick, shown now as).
-    pending: HashMap<UserId, (bool, Option<User>)>,
+    /// A first page's size is its group's ([`FirstPage`]), kept there.
+    size: usize,
+    /// People whose showing may have changed since the last tick, each with whether the
+    /// window showed them before the tick's first change of them. What they are shown
+    /// as now is read at the tick, from the online set and the viewer's blocks.
+    pending: HashMap<UserId, bool>,
     /// The count the window last heard.
     pub count_sent: usize,
 }
@@ -110,50 +113,68 @@ impl View {
         self.range.as_ref().is_some_and(|r| r.admits(key))
     }
 
-    /// Does the range need asking again: grown past twice its page, or a full page
-    /// shrunk under half of it (so the window is not left with a sliver)?
-    pub fn needs_repage(&self) -> bool {
-        match &self.range {
-            Some(range) => {
-                self.size > 2 * self.limit
-                    || (matches!(range.hi, Hi::Key(_)) && self.size < self.limit / 2)
-            }
-            None => false,
-        }
+    /// Whether the range is a first page (from the start of the list, no prefix).
+    pub fn is_first_page(&self) -> bool {
+        matches!(self.range, Some(Range { lo: None, .. }))
     }
 
-    /// The changes gathered since the last tick, each person in their final state:
-    /// (came, went). Someone who came and went within the tick (or went and came back)
-    /// is in neither. Arrivals come in list order, departures by id (every window
-    /// tracking the same people gets the same frame).
-    pub fn take_changes(&mut self) -> (Vec<User>, Vec<UserId>) {
-        let (mut came, mut went) = (Vec::new(), Vec::new());
-        for (person, (was, now)) in self.pending.drain() {
-            match (was, now) {
-                (false, Some(user)) => came.push(user),
-                (true, None) => went.push(person),
-                _ => {}
-            }
-        }
-        came.sort_by_cached_key(SortKey::of);
-        went.sort();
-        (came, went)
+    /// The people changed for this window alone since the tick (partners outside its
+    /// range, block changes), with whether it showed them before; emptied.
+    pub fn take_pending(&mut self) -> HashMap<UserId, bool> {
+        std::mem::take(&mut self.pending)
     }
+
+    pub fn pending(&self) -> &HashMap<UserId, bool> {
+        &self.pending
+    }
+}
+
+/// Whether a range of `size` people, asked as pages of `limit`, needs asking again:
+/// grown past twice its page, or a full page shrunk under half of it (so the window is
+/// not left with a sliver).
+fn needs_repage(range: &Range, size: usize, limit: usize) -> bool {
+    size > 2 * limit || (matches!(range.hi, Hi::Key(_)) && size < limit / 2)
+}
+
+/// A first page's identity: where it ends, and the page length it was asked with.
+type FirstPageKey = (Hi, usize);
+
+/// The windows that track the same first page. Nearly every window tracks a first page,
+/// and most of them the same one; under a connect storm, arrivals land inside it. So a
+/// change is recorded once for the group, not once per window, and each tick builds one
+/// frame that every member who hides nobody is sent as it is.
+#[derive(Default)]
+struct FirstPage {
+    /// People online in the range (whoever a viewer hides).
+    size: usize,
+    /// Changes since the last tick: person → online before the tick's first change of
+    /// them. Everyone here is inside the range.
+    pending: HashMap<UserId, bool>,
+    windows: HashSet<WindowRef>,
+}
+
+/// The changes one first page gathered in a tick, taken for the flush: its members, and
+/// person → online before the tick.
+pub(super) struct FirstPageChanges {
+    pub windows: Vec<WindowRef>,
+    pub pending: HashMap<UserId, bool>,
 }
 
 /// Every local window's view, and the indexes that find the windows a change concerns.
 #[derive(Default)]
 pub(super) struct Views {
     views: HashMap<WindowRef, View>,
-    /// Views whose range starts at the beginning (first pages: nearly every window), by
-    /// where they end: an arrival at key k concerns those ending at or after k.
-    first_pages: BTreeMap<Hi, HashSet<WindowRef>>,
+    /// Windows on a first page, grouped by page: an arrival at key k concerns the groups
+    /// ending at or after k, whatever their number of windows.
+    first_pages: BTreeMap<FirstPageKey, FirstPage>,
     /// The other ranged views (scrolled or searching: few), by where they start.
     ranged: BTreeMap<SortKey, HashSet<WindowRef>>,
     /// Person → the local users who have a direct conversation with them.
     watchers: BTreeMap<UserId, HashSet<UserId>>,
-    /// Windows with changes waiting for the tick.
+    /// Windows with changes of their own waiting for the tick.
     dirty: HashSet<WindowRef>,
+    /// First pages with changes waiting for the tick.
+    dirty_pages: BTreeSet<FirstPageKey>,
 }
 
 impl Views {
@@ -165,19 +186,27 @@ impl Views {
         self.views.get(window)
     }
 
-    pub fn get_mut(&mut self, window: &WindowRef) -> Option<&mut View> {
-        self.views.get_mut(window)
-    }
-
-    /// Sets (or replaces) a window's view.
-    pub fn set(&mut self, window: WindowRef, view: View) {
+    /// Sets (or replaces) a window's view. A window joining a first page mid-tick takes
+    /// the page's pending people as its own, as `shown` says it shows them now (its page
+    /// was built after those changes), so the tick does not tell it again.
+    pub fn set(&mut self, window: WindowRef, mut view: View, shown: impl Fn(UserId) -> bool) {
         self.remove(window);
         match &view.range {
             Some(Range { lo: None, hi }) => {
-                self.first_pages
-                    .entry(hi.clone())
-                    .or_default()
-                    .insert(window);
+                let group = self
+                    .first_pages
+                    .entry((hi.clone(), view.limit))
+                    .or_insert_with(|| FirstPage {
+                        size: view.size,
+                        ..FirstPage::default()
+                    });
+                group.windows.insert(window);
+                for person in group.pending.keys() {
+                    view.pending.insert(*person, shown(*person));
+                }
+                if !group.pending.is_empty() {
+                    self.dirty.insert(window);
+                }
             }
             Some(Range { lo: Some(lo), .. }) => {
                 self.ranged.entry(lo.clone()).or_default().insert(window);
@@ -192,55 +221,123 @@ impl Views {
         let view = self.views.remove(&window)?;
         self.dirty.remove(&window);
         match &view.range {
-            Some(Range { lo: None, hi }) => unindex(&mut self.first_pages, hi, &window),
+            Some(Range { lo: None, hi }) => {
+                let key = (hi.clone(), view.limit);
+                if let Some(group) = self.first_pages.get_mut(&key) {
+                    group.windows.remove(&window);
+                    if group.windows.is_empty() {
+                        self.first_pages.remove(&key);
+                        self.dirty_pages.remove(&key);
+                    }
+                }
+            }
             Some(Range { lo: Some(lo), .. }) => unindex(&mut self.ranged, lo, &window),
             None => {}
         }
         Some(view)
     }
 
-    /// The windows whose range holds `key`: first pages ending at or after it, and the
-    /// other ranges starting at or before it that reach it.
-    pub fn covering(&self, key: &SortKey) -> Vec<WindowRef> {
-        let firsts = self
-            .first_pages
-            .range(Hi::Key(key.clone())..)
-            .flat_map(|(_, windows)| windows.iter().copied());
-        let others = self
-            .ranged
+    /// `person` (at `key`) came online or went: recorded once for every first page that
+    /// holds them. Returns the other ranged windows that hold them (few), whose changes
+    /// the caller records one by one ([`Views::record`]), as the viewer's blocks allow.
+    pub fn record_in_ranges(
+        &mut self,
+        person: UserId,
+        key: &SortKey,
+        online: bool,
+    ) -> Vec<WindowRef> {
+        for (page, group) in self.first_pages.range_mut((Hi::Key(key.clone()), 0)..) {
+            group.pending.entry(person).or_insert(!online);
+            if online {
+                group.size += 1;
+            } else {
+                group.size = group.size.saturating_sub(1);
+            }
+            self.dirty_pages.insert(page.clone());
+        }
+        self.ranged
             .range(..=key.clone())
             .flat_map(|(_, windows)| windows.iter().copied())
-            .filter(|w| self.views[w].admits(key));
-        firsts.chain(others).collect()
+            .filter(|w| self.views[w].admits(key))
+            .collect()
     }
 
-    /// Records a change of `person` for `window`: `now` is how they are shown from now
-    /// on (`None`: not shown); `was_shown`, whether the window showed them before (what
-    /// the tick compares the final state with, if this is the tick's first change of
-    /// them). The window's range size follows when the range holds them.
+    /// Records a change of `person` for `window` alone: whether the window showed them
+    /// before (what the tick compares the final state with, if this is the tick's first
+    /// change of them) and whether it shows them now (for the range's size).
     pub fn record(
         &mut self,
         window: WindowRef,
         person: UserId,
         key: &SortKey,
         was_shown: bool,
-        now: Option<User>,
+        now_shown: bool,
     ) {
         let Some(view) = self.views.get_mut(&window) else {
             return;
         };
-        if view.admits(key) && was_shown != now.is_some() {
-            if now.is_some() {
-                view.size += 1;
-            } else {
-                view.size = view.size.saturating_sub(1);
+        if view.admits(key) && was_shown != now_shown {
+            let size = match &view.range {
+                Some(Range { lo: None, hi }) => self
+                    .first_pages
+                    .get_mut(&(hi.clone(), view.limit))
+                    .map(|group| &mut group.size),
+                _ => Some(&mut view.size),
+            };
+            if let Some(size) = size {
+                *size = if now_shown {
+                    *size + 1
+                } else {
+                    size.saturating_sub(1)
+                };
             }
         }
-        view.pending
-            .entry(person)
-            .and_modify(|(_, shown)| *shown = now.clone())
-            .or_insert((was_shown, now));
+        view.pending.entry(person).or_insert(was_shown);
         self.dirty.insert(window);
+    }
+
+    /// Whether `window`'s range holds `key`.
+    pub fn admits(&self, window: &WindowRef, key: &SortKey) -> bool {
+        self.views.get(window).is_some_and(|v| v.admits(key))
+    }
+
+    /// Whether `window`'s range needs asking again ([`needs_repage`]).
+    pub fn needs_repage(&self, window: &WindowRef) -> bool {
+        let Some(view) = self.views.get(window) else {
+            return false;
+        };
+        let Some(range) = &view.range else {
+            return false;
+        };
+        let size = match &range.lo {
+            None => match self.first_pages.get(&(range.hi.clone(), view.limit)) {
+                Some(group) => group.size,
+                None => return false,
+            },
+            Some(_) => view.size,
+        };
+        needs_repage(range, size, view.limit)
+    }
+
+    /// The changes `window`'s first page (if it is on one) gathered since the tick.
+    pub fn page_pending(&self, window: &WindowRef) -> Option<&HashMap<UserId, bool>> {
+        let view = self.views.get(window)?;
+        let hi = match &view.range {
+            Some(Range { lo: None, hi }) => hi,
+            _ => return None,
+        };
+        Some(&self.first_pages.get(&(hi.clone(), view.limit))?.pending)
+    }
+
+    /// Takes a window's own pending changes, and sets the count it has now heard.
+    pub fn take_pending(&mut self, window: &WindowRef, count: usize) -> HashMap<UserId, bool> {
+        match self.views.get_mut(window) {
+            Some(view) => {
+                view.count_sent = count;
+                view.take_pending()
+            }
+            None => HashMap::new(),
+        }
     }
 
     /// Keeps `window` for the next tick (its re-page waits).
@@ -250,9 +347,20 @@ impl Views {
         }
     }
 
-    /// The windows with changes waiting, emptied for the next tick.
-    pub fn take_dirty(&mut self) -> HashSet<WindowRef> {
-        std::mem::take(&mut self.dirty)
+    /// What waits for the tick, emptied for the next: each first page's changes with its
+    /// members, and the windows with changes of their own.
+    pub fn take_dirty(&mut self) -> (Vec<FirstPageChanges>, HashSet<WindowRef>) {
+        let pages = std::mem::take(&mut self.dirty_pages)
+            .into_iter()
+            .filter_map(|key| {
+                let group = self.first_pages.get_mut(&key)?;
+                Some(FirstPageChanges {
+                    windows: group.windows.iter().copied().collect(),
+                    pending: std::mem::take(&mut group.pending),
+                })
+            })
+            .collect();
+        (pages, std::mem::take(&mut self.dirty))
     }
 
     /// All windows with a view.
@@ -278,6 +386,28 @@ impl Views {
     pub fn watchers_of(&self, person: UserId) -> impl Iterator<Item = UserId> + '_ {
         self.watchers.get(&person).into_iter().flatten().copied()
     }
+}
+
+/// The changes gathered for one window, each person in their final state: (came, went).
+/// `pending` holds whether the window showed each person before the tick; `shown_now`
+/// gives how it shows them now (`None`: not shown). Someone who came and went within
+/// the tick (or went and came back) is in neither. Arrivals come in list order,
+/// departures by id (every window tracking the same people gets the same frame).
+pub(super) fn final_changes<'a>(
+    pending: impl IntoIterator<Item = (UserId, bool)>,
+    shown_now: impl Fn(UserId) -> Option<&'a User>,
+) -> (Vec<User>, Vec<UserId>) {
+    let (mut came, mut went) = (Vec::new(), Vec::new());
+    for (person, was) in pending {
+        match (was, shown_now(person)) {
+            (false, Some(user)) => came.push(user.clone()),
+            (true, None) => went.push(person),
+            _ => {}
+        }
+    }
+    came.sort_by_cached_key(SortKey::of);
+    went.sort();
+    (came, went)
 }
 
 /// Takes `item` out of `key`'s set, dropping the set once empty (so the map shrinks).
@@ -383,37 +513,62 @@ mod tests {
         }
     }
 
+    fn first_page_view() -> View {
+        View::new(
+            Some(Range {
+                lo: None,
+                hi: Hi::End,
+            }),
+            String::new(),
+            100,
+            0,
+            0,
+        )
+    }
+
     #[test]
     fn a_tick_sends_each_person_once_in_their_final_state() {
-        let mut views = Views::default();
-        let w = (UserId::new(), WindowId(1));
-        views.set(
-            w,
-            View::new(
-                Some(Range {
-                    lo: None,
-                    hi: Hi::End,
-                }),
-                String::new(),
-                100,
-                0,
-                0,
-            ),
-        );
         let (back, gone, flicker) = (user("a@x"), user("b@x"), user("c@x"));
-        let key = |u: &User| SortKey::of(u);
-        // `back` was shown, went and came back; `gone` was shown and went; `flicker`
-        // came and went.
-        views.record(w, back.id, &key(&back), true, None);
-        views.record(w, back.id, &key(&back), false, Some(back.clone()));
-        views.record(w, gone.id, &key(&gone), true, None);
-        views.record(w, flicker.id, &key(&flicker), false, Some(flicker.clone()));
-        views.record(w, flicker.id, &key(&flicker), true, None);
-        assert_eq!(views.take_dirty(), HashSet::from([w]));
-        let (came, went) = views.get_mut(&w).unwrap().take_changes();
+        // Before the tick: `back` and `gone` were shown. Now only `back` is online
+        // (it went and came back), `gone` went, `flicker` came and went.
+        let pending = [(back.id, true), (gone.id, true), (flicker.id, false)];
+        let online_now = [back.clone()];
+        let (came, went) = final_changes(pending, |p| online_now.iter().find(|u| u.id == p));
         assert!(came.is_empty(), "{came:?}");
         assert_eq!(went, [gone.id]);
-        assert!(views.take_dirty().is_empty());
+    }
+
+    #[test]
+    fn a_first_page_records_a_change_once_for_all_its_windows() {
+        let mut views = Views::default();
+        let (w1, w2) = ((UserId::new(), WindowId(1)), (UserId::new(), WindowId(2)));
+        views.set(w1, first_page_view(), |_| false);
+        views.set(w2, first_page_view(), |_| false);
+        let (ann, bob) = (user("ann@x"), user("bob@x"));
+        let ranged = views.record_in_ranges(ann.id, &SortKey::of(&ann), true);
+        assert!(ranged.is_empty());
+        views.record_in_ranges(ann.id, &SortKey::of(&ann), false);
+        views.record_in_ranges(bob.id, &SortKey::of(&bob), true);
+        // A window joining mid-tick takes the page's people as it shows them now.
+        let late = (UserId::new(), WindowId(3));
+        views.set(late, first_page_view(), |p| p == bob.id);
+        assert_eq!(views.get(&late).unwrap().pending()[&bob.id], true);
+        let (pages, windows) = views.take_dirty();
+        assert_eq!(windows, HashSet::from([late]));
+        assert_eq!(pages.len(), 1);
+        let members: HashSet<WindowRef> = pages[0].windows.iter().copied().collect();
+        assert_eq!(members, HashSet::from([w1, w2, late]));
+        // Ann's first change found her offline; Bob's too.
+        assert_eq!(
+            pages[0].pending,
+            HashMap::from([(ann.id, false), (bob.id, false)])
+        );
+        let (pages, _) = views.take_dirty();
+        assert!(pages.is_empty(), "taken once");
+        for w in [w1, w2, late] {
+            views.remove(w);
+        }
+        assert!(views.first_pages.is_empty() && views.views.is_empty());
     }
 
     #[test]
@@ -427,18 +582,22 @@ mod tests {
         );
         for (w, offset) in [(first, 0), (scrolled, 1), (far, 3)] {
             let (people, range) = page(&set, |_| true, "", offset, 2);
-            views.set(w, View::new(range, String::new(), 2, people.len(), 4));
+            views.set(
+                w,
+                View::new(range, String::new(), 2, people.len(), 4),
+                |_| false,
+            );
         }
-        let at = |email: &str| -> HashSet<WindowRef> {
-            views
-                .covering(&SortKey::of(&user(email)))
-                .into_iter()
-                .collect()
+        let mut at = |email: &str| -> (bool, HashSet<WindowRef>) {
+            let arrival = user(email);
+            let ranged = views.record_in_ranges(arrival.id, &SortKey::of(&arrival), true);
+            let (pages, _) = views.take_dirty();
+            (!pages.is_empty(), ranged.into_iter().collect())
         };
-        assert_eq!(at("b@x"), HashSet::from([first]));
-        assert_eq!(at("d@x"), HashSet::from([scrolled]));
-        assert_eq!(at("h@x"), HashSet::from([far]));
-        assert_eq!(at("f@x"), HashSet::new());
+        assert_eq!(at("b@x"), (true, HashSet::new()));
+        assert_eq!(at("d@x"), (false, HashSet::from([scrolled])));
+        assert_eq!(at("h@x"), (false, HashSet::from([far])));
+        assert_eq!(at("f@x"), (false, HashSet::new()));
         assert_eq!(users.len(), 4);
         for w in [first, scrolled, far] {
             assert!(views.remove(w).is_some());
@@ -453,13 +612,15 @@ mod tests {
         let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
         let (set, users) = set_of(&refs);
         let (people, range) = page(&set, |_| true, "", 2, 2);
-        let mut view = View::new(range, String::new(), 2, people.len(), 10);
-        assert!(!view.needs_repage());
-        view.size = 5;
-        assert!(view.needs_repage());
+        let range = range.expect("a range");
+        assert!(!needs_repage(&range, people.len(), 2));
+        assert!(needs_repage(&range, 5, 2));
+        let view = View::new(Some(range.clone()), String::new(), 2, 5, 10);
         let (offset, people, _) = repage(&set, |_| true, &view);
         assert_eq!((offset, people), (2, users[2..4].to_vec()));
-        view.size = 0;
-        assert!(view.needs_repage(), "a full page that emptied is refilled");
+        assert!(
+            needs_repage(&range, 0, 2),
+            "a full page that emptied is refilled"
+        );
     }
 }
