@@ -5,7 +5,7 @@
 use crate::helpers::*;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 /// Signs in `emails` and opens a window for each, a few at a time.
@@ -21,6 +21,21 @@ async fn online(app: &TestApp, emails: &[String]) -> Vec<(Person, Ws)> {
         );
     }
     open
+}
+
+/// The first page of the online list as `viewer` sees it, by email: the first
+/// `ONLINE_PAGE` people online in list order, the viewer left out.
+fn first_page(everyone: &BTreeSet<String>, viewer: &str) -> Vec<String> {
+    everyone
+        .iter()
+        .take(100)
+        .filter(|e| *e != viewer)
+        .cloned()
+        .collect()
+}
+
+fn ids_of(ids: &HashMap<String, String>, emails: &[String]) -> BTreeSet<String> {
+    emails.iter().map(|e| ids[e].clone()).collect()
 }
 
 fn emails_of(list: &Value) -> Vec<String> {
@@ -64,34 +79,46 @@ async fn a_window_hears_only_of_its_range_and_its_partners_and_a_search_moves_th
     assert_eq!(ready["online_count"], 0);
     assert_eq!(ready["partners"], json!([]));
 
-    // 210 people arrive: the viewer's range (everyone, while they were alone) outgrows
-    // twice a page, and the server sends the first page again, unasked.
+    // 210 people arrive: the viewer's first page (everyone, while they were alone)
+    // fills, then slides: it holds the first 100 people online, the viewer left out, as
+    // told by `online_changes` alone (a first page is never sent again whole).
     let emails: Vec<String> = (0..210).map(|i| format!("p{i:03}@example.com")).collect();
     let mut crowd = online(&app, &emails).await;
-    let page = loop {
-        let frame = ws.recv().await;
-        if frame["type"] == "online_page" {
-            break frame;
-        }
-    };
-    assert!(page.get("ref").is_none(), "{page}");
-    assert_eq!(page["offset"], 0);
-    assert_eq!(emails_of(&page["people"]), emails[..100]);
     let (partner_ws, _) = app.window(&partner).await;
+    let mut ids: HashMap<String, String> = crowd
+        .iter()
+        .map(|(p, _)| (p.email.clone(), p.id.clone()))
+        .collect();
+    ids.insert(partner.email.clone(), partner.id.clone());
+    let mut everyone: BTreeSet<String> = emails.iter().cloned().collect();
+    everyone.extend([viewer.email.clone(), partner.email.clone()]);
     let mut seen: BTreeSet<String> = BTreeSet::new();
     drain(&mut ws, &mut seen, &[]).await;
-    assert!(
-        seen.contains(&partner.id),
-        "the partner, far down the list, is tracked"
+    let mut expected = ids_of(&ids, &first_page(&everyone, &viewer.email));
+    expected.insert(partner.id.clone());
+    assert_eq!(
+        seen, expected,
+        "the first page and the partner, far down the list"
     );
 
     // A new window starts from the first page, the count and the partner.
     let (mut second, ready) = app.window(&viewer).await;
-    assert_eq!(emails_of(&ready["online"]), emails[..100]);
+    assert_eq!(
+        emails_of(&ready["online"]),
+        first_page(&everyone, &viewer.email)
+    );
     assert_eq!(ready["online_count"], 211);
     assert_eq!(emails_of(&ready["partners"]), ["zz-partner@example.com"]);
+    let mut seen: BTreeSet<String> = ready["online"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(ready["partners"].as_array().unwrap())
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .collect();
 
-    // Inside the first page: heard. Past it: not. The partner: heard, wherever they sort.
+    // Inside the first page: heard, and the next person slides in. Past it: not. The
+    // partner: heard, wherever they sort. An arrival inside pushes the last one out.
     let leave = |crowd: &mut Vec<(Person, Ws)>, email: &str| {
         let at = crowd.iter().position(|(p, _)| p.email == email).unwrap();
         crowd.remove(at)
@@ -103,7 +130,13 @@ async fn a_window_hears_only_of_its_range_and_its_partners_and_a_search_moves_th
     partner_ws.close().await;
     let late = app.sign_in("p0505@example.com").await;
     let (_late_ws, _) = app.window(&late).await;
+    for gone in [&p050.email, &p150.email, &partner.email] {
+        everyone.remove(gone);
+    }
+    everyone.insert(late.email.clone());
+    ids.insert(late.email.clone(), late.id.clone());
     let count = drain(&mut second, &mut seen, &[&p150.id]).await;
+    assert_eq!(seen, ids_of(&ids, &first_page(&everyone, &viewer.email)));
     assert!(!seen.contains(&p050.id) && !seen.contains(&partner.id));
     assert!(
         seen.contains(&late.id),

@@ -4,6 +4,7 @@
 
 use crate::domain::{User, UserId};
 use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound;
 
 /// Where a person sorts: by email without case, then by id (emails are unique, the id
 /// only makes the order total).
@@ -75,6 +76,22 @@ impl OnlineSet {
     /// Everyone online, in list order.
     pub fn iter(&self) -> impl Iterator<Item = &User> {
         self.order.iter().filter_map(|k| self.by_id.get(&k.id))
+    }
+
+    /// Where a first page of `limit` ends: the key of the `limit`-th person online, or
+    /// `None` while fewer are online. O(limit).
+    pub fn nth_key(&self, limit: usize) -> Option<&SortKey> {
+        self.order.iter().nth(limit.checked_sub(1)?)
+    }
+
+    /// Everyone online in `range` of the order, in list order.
+    pub fn in_range(
+        &self,
+        range: (Bound<&SortKey>, Bound<&SortKey>),
+    ) -> impl Iterator<Item = &User> {
+        self.order
+            .range::<SortKey, _>(range)
+            .filter_map(|k| self.by_id.get(&k.id))
     }
 
     /// Everyone online whose email starts with `prefix` (lower case), in list order: one

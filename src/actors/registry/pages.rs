@@ -8,7 +8,7 @@ use super::entry::Entry;
 use super::online_set::OnlineSet;
 use super::online_set::SortKey;
 use super::presence::visible_to;
-use super::views::{self, Range, View, WindowRef};
+use super::views::{self, Range, Tracks, View, WindowRef};
 use super::PresenceRegistry;
 use crate::actors::messages::{FirstView, ShowOnlinePage};
 use crate::actors::user::DeliverToWindow;
@@ -17,60 +17,10 @@ use crate::protocol::{ServerEvent, ToFrame, ONLINE_PAGE};
 use bytestring::ByteString;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
-/// The most pages built one by one in a tick; see [`PresenceRegistry::flush_views`].
+/// The most stretches re-paged in a tick; see [`PresenceRegistry::flush_views`].
 pub const REPAGES_PER_TICK: usize = 1_000;
-
-/// The most re-pages sent in a tick, shared or not: a wave of 17,000 first pages (~7 KB
-/// each) at once is ~120 MB for the sockets and the clients in one turn, so it is spread
-/// over ticks (a window waiting for its page keeps hearing its grown range meanwhile).
-pub const REPAGE_FRAMES_PER_TICK: usize = 2_000;
-
-/// The first page as every viewer who hides nobody and is not on it sees it, built and
-/// serialized once a tick (a viewer on it sees one more person past it, and gets a page
-/// of their own).
-struct SharedFirstPage {
-    people: Vec<User>,
-    range: Option<Range>,
-    /// Everyone online but one (the viewer).
-    count: usize,
-    frame: ByteString,
-}
-
-impl SharedFirstPage {
-    fn build(online: &OnlineSet, limit: usize) -> SharedFirstPage {
-        let people: Vec<User> = online.iter().take(limit).cloned().collect();
-        let range = Range::of_page(&people, "", 0, limit);
-        let count = online.len().saturating_sub(1);
-        let frame = ServerEvent::OnlinePage {
-            reference: None,
-            prefix: None,
-            offset: 0,
-            count,
-            people: Cow::Borrowed(&people),
-        }
-        .to_frame();
-        SharedFirstPage {
-            people,
-            range,
-            count,
-            frame,
-        }
-    }
-
-    /// The frame, size and range for `viewer` (who hides nobody and sees `count`), or
-    /// `None` if their page differs: they are on it, or the set does not hold them yet.
-    fn for_viewer(
-        &self,
-        viewer: UserId,
-        count: usize,
-    ) -> Option<(ByteString, usize, Option<Range>)> {
-        if count != self.count || self.people.iter().any(|u| u.id == viewer) {
-            return None;
-        }
-        Some((self.frame.clone(), self.people.len(), self.range.clone()))
-    }
-}
 
 /// A first page's changes in one tick as a member who hides nobody (and is not among
 /// them) sees them, serialized once per count and shared by every such member.
@@ -81,9 +31,10 @@ struct SharedChanges {
 }
 
 impl SharedChanges {
-    fn of(online: &OnlineSet, pending: &HashMap<UserId, bool>) -> SharedChanges {
-        let (came, went) =
-            views::final_changes(pending.iter().map(|(p, was)| (*p, *was)), |p| online.get(p));
+    fn of(online: &OnlineSet, pending: &HashMap<UserId, bool>, page: &Range) -> SharedChanges {
+        let (came, went) = views::final_changes(pending.iter().map(|(p, was)| (*p, *was)), |p| {
+            online.get(p).filter(|u| page.admits(&SortKey::of(u)))
+        });
         SharedChanges {
             came,
             went,
@@ -127,10 +78,35 @@ struct Page {
     offset: usize,
     limit: usize,
     people: Vec<User>,
-    range: Option<Range>,
+    tracks: Tracks,
+    /// The first page as it stood when built, for a window joining it.
+    first: Option<Range>,
 }
 
 impl PresenceRegistry {
+    /// The page `entry`'s user sees for a request, and what it tracks: the first page
+    /// (offset 0, no prefix) as its windows see it now, or a stretch.
+    fn build_page(&self, entry: &Entry, prefix: &str, offset: usize, limit: usize) -> Page {
+        let visible = visible_to(entry);
+        let (people, tracks, first) = if offset == 0 && prefix.is_empty() {
+            let first = self.views.first_page(limit, &self.online);
+            let people = views::first_page_people(&self.online, &visible, &first);
+            (people, Tracks::FirstPage, Some(first))
+        } else {
+            let (people, tracks) = views::page(&self.online, &visible, prefix, offset, limit);
+            (people, tracks, None)
+        };
+        Page {
+            reference: None,
+            prefix: prefix.to_owned(),
+            offset,
+            limit,
+            people,
+            tracks,
+            first,
+        }
+    }
+
     /// A new window's view: the first page becomes its range. A window that closed
     /// meanwhile gets no view (and its snapshot goes nowhere).
     pub(super) fn open_view(&mut self, viewer: UserId, window: WindowId) -> FirstView {
@@ -140,9 +116,9 @@ impl PresenceRegistry {
         if !entry.windows.contains(&window) {
             return FirstView::default();
         }
-        let visible = visible_to(entry);
-        let (online, range) = views::page(&self.online, &visible, "", 0, ONLINE_PAGE);
+        let page = self.build_page(entry, "", 0, ONLINE_PAGE);
         let count = self.visible_count(entry);
+        let visible = visible_to(entry);
         let mut partners: Vec<User> = entry
             .partners
             .iter()
@@ -151,11 +127,11 @@ impl PresenceRegistry {
             .cloned()
             .collect();
         partners.sort_by_key(|u| u.email.to_lowercase());
-        let view = View::new(range, String::new(), ONLINE_PAGE, online.len(), count);
+        let view = View::new(Tracks::FirstPage, String::new(), ONLINE_PAGE, 0, count);
         let shown = |p: UserId| p != viewer && !entry.hides(p) && self.online.contains(p);
-        self.views.set((viewer, window), view, shown);
+        self.views.set((viewer, window), view, page.first, shown);
         FirstView {
-            online,
+            online: page.people,
             count,
             partners,
         }
@@ -169,20 +145,9 @@ impl PresenceRegistry {
         if !entry.windows.contains(&msg.window) {
             return;
         }
-        let (people, range) = views::page(
-            &self.online,
-            visible_to(entry),
-            &msg.prefix,
-            msg.offset,
-            msg.limit,
-        );
         let page = Page {
             reference: msg.reference,
-            prefix: msg.prefix,
-            offset: msg.offset,
-            limit: msg.limit,
-            people,
-            range,
+            ..self.build_page(entry, &msg.prefix, msg.offset, msg.limit)
         };
         self.send_page((msg.viewer, msg.window), page);
     }
@@ -221,9 +186,9 @@ impl PresenceRegistry {
             None => self.visible_count(entry),
         };
         let size = page.people.len();
-        let view = View::new(page.range, page.prefix, page.limit, size, heard);
+        let view = View::new(page.tracks, page.prefix, page.limit, size, heard);
         let shown = |p: UserId| p != window.0 && !entry.hides(p) && self.online.contains(p);
-        self.views.set(window, view, shown);
+        self.views.set(window, view, page.first, shown);
     }
 
     /// The timer: each tick's changes, and every [`COUNT_EVERY`](super::COUNT_EVERY) the
@@ -238,97 +203,69 @@ impl PresenceRegistry {
     }
 
     /// The tick: every window with changes gets them as one `online_changes`, and a
-    /// range that outgrew its page (or a full page that emptied) is asked again.
+    /// stretch that outgrew its page (or a full page that emptied) is asked again.
     ///
-    /// A first page's changes are recorded once for all its windows, and its frame is
-    /// built once for the members who hide nobody and see nothing of their own change.
-    /// Re-pages come in waves (everyone's first page outgrows itself at the same
-    /// arrivals), so the first page of viewers who hide nobody is built and serialized
-    /// once per tick and shared, and at most [`REPAGES_PER_TICK`] other pages are built
-    /// per tick, and at most [`REPAGE_FRAMES_PER_TICK`] sent (the rest wait for the
-    /// next): the registry also carries messages, and a wave must not hold them up.
+    /// A first page's changes are recorded once for all its windows; it slides to hold
+    /// the first `limit` people again, and its frame is built once for the members who
+    /// hide nobody and see nothing of their own change. At most [`REPAGES_PER_TICK`]
+    /// stretches are re-paged per tick (the rest wait for the next): the registry also
+    /// carries messages, and a wave must not hold them up.
     pub(super) fn flush_views(&mut self) {
-        let (pages, windows) = self.views.take_dirty();
+        let (pages, windows) = self
+            .views
+            .take_dirty(&self.online, Instant::now(), super::TICK);
         let mut flushed: HashSet<WindowRef> = HashSet::with_capacity(windows.len());
-        let mut to_repage: Vec<WindowRef> = Vec::new();
         for page in pages {
-            let mut shared = SharedChanges::of(&self.online, &page.pending);
+            let range = Range {
+                lo: None,
+                hi: page.hi,
+            };
+            let mut shared = SharedChanges::of(&self.online, &page.pending, &range);
             for window in &page.windows {
-                self.flush_member(*window, &page.pending, &mut shared);
+                self.flush(*window, Some((&page.pending, &mut shared)));
                 flushed.insert(*window);
             }
-            if let Some(first) = page.windows.first() {
-                if self.views.needs_repage(first) {
-                    to_repage.extend(page.windows.iter().copied());
-                }
-            }
         }
+        let mut built = 0;
         for window in windows {
-            if flushed.insert(window) {
-                self.flush_window(window);
-                if self.views.needs_repage(&window) {
-                    to_repage.push(window);
-                }
+            if !flushed.insert(window) {
+                continue;
             }
-        }
-        let mut shared: HashMap<usize, SharedFirstPage> = HashMap::new();
-        let (mut built, mut sent) = (0, 0);
-        for window in to_repage {
+            self.flush_window(window);
+            if !self.views.needs_repage(&window) {
+                continue;
+            }
             let (Some(view), Some(entry)) = (self.views.get(&window), self.users.get(&window.0))
             else {
                 continue;
             };
-            if sent >= REPAGE_FRAMES_PER_TICK {
-                self.views.touch(window);
-                continue;
-            }
-            sent += 1;
-            if view.prefix.is_empty() && view.is_first_page() && entry.hidden().next().is_none() {
-                let count = self.visible_count(entry);
-                let limit = view.limit;
-                let page = shared
-                    .entry(limit)
-                    .or_insert_with(|| SharedFirstPage::build(&self.online, limit));
-                if let Some((frame, size, range)) = page.for_viewer(window.0, count) {
-                    // Its changes went out just above.
-                    entry.actor.do_send(DeliverToWindow {
-                        window: window.1,
-                        frame,
-                    });
-                    let view = View::new(range, String::new(), limit, size, count);
-                    self.views.set(window, view, |_| true);
-                    self.metrics.presence_frames.inc();
-                    continue;
-                }
-            }
             if built >= REPAGES_PER_TICK {
                 self.views.touch(window);
                 continue;
             }
             built += 1;
-            let (offset, people, range) = views::repage(&self.online, visible_to(entry), view);
-            let page = Page {
-                reference: None,
-                prefix: view.prefix.clone(),
-                offset,
-                limit: view.limit,
-                people,
-                range,
-            };
+            let (offset, _, _) = views::repage(&self.online, visible_to(entry), view);
+            let page = self.build_page(entry, &view.prefix, offset, view.limit);
             self.send_page(window, page);
             self.metrics.presence_frames.inc();
         }
         self.metrics.online_views.set(self.views.len() as i64);
     }
 
-    /// Sends a first page's member what changed for it this tick: the page's changes
-    /// (taken for the tick, in `pending`) and its own. A member who hides nobody and has
-    /// no change of its own is sent the page's shared frame.
-    fn flush_member(
+    /// Sends `window` what changed for it since the last tick, with the count, if
+    /// anything did (a first page's changes stay there for its other windows).
+    fn flush_window(&mut self, window: WindowRef) {
+        self.flush(window, None);
+    }
+
+    /// Sends `window` what changed for it, with the count, if anything did: its own
+    /// changes, and its first page's: those `tick` took for this tick (with the page's
+    /// shared frame, sent as it is to a member who hides nobody and has no change of its
+    /// own), or else those gathered so far.
+    fn flush(
         &mut self,
         window: WindowRef,
-        pending: &HashMap<UserId, bool>,
-        shared: &mut SharedChanges,
+        tick: Option<(&HashMap<UserId, bool>, &mut SharedChanges)>,
     ) {
         let Some(entry) = self.users.get(&window.0) else {
             self.views.remove(window);
@@ -338,20 +275,28 @@ impl PresenceRegistry {
             return;
         };
         let count = self.visible_count(entry);
-        let plain = view.pending().is_empty()
-            && entry.hidden().next().is_none()
-            && !pending.contains_key(&window.0);
-        let frame = if plain {
-            if shared.is_empty() && count == view.count_sent {
-                return;
+        let frame = match tick {
+            Some((pending, shared))
+                if view.pending().is_empty()
+                    && entry.hidden().next().is_none()
+                    && !pending.contains_key(&window.0) =>
+            {
+                if shared.is_empty() && count == view.count_sent {
+                    return;
+                }
+                shared.frame(count)
             }
-            shared.frame(count)
-        } else {
-            let (came, went) = self.changes_for(entry, view, Some(pending));
-            if came.is_empty() && went.is_empty() && count == view.count_sent {
-                return;
+            tick => {
+                let page = match tick {
+                    Some((pending, _)) => Some(pending),
+                    None => self.views.page_pending(&window),
+                };
+                let (came, went) = self.changes_for(window, entry, view, page);
+                if came.is_empty() && went.is_empty() && count == view.count_sent {
+                    return;
+                }
+                changes_frame(came, went, count)
             }
-            changes_frame(came, went, count)
         };
         self.views.take_pending(&window, count);
         entry.actor.do_send(DeliverToWindow {
@@ -361,33 +306,11 @@ impl PresenceRegistry {
         self.metrics.presence_frames.inc();
     }
 
-    /// Sends `window` what changed for it since the last tick, with the count, if
-    /// anything did (a first page's changes stay there for its other windows).
-    fn flush_window(&mut self, window: WindowRef) {
-        let Some(entry) = self.users.get(&window.0) else {
-            self.views.remove(window);
-            return;
-        };
-        let Some(view) = self.views.get(&window) else {
-            return;
-        };
-        let count = self.visible_count(entry);
-        let (came, went) = self.changes_for(entry, view, self.views.page_pending(&window));
-        if came.is_empty() && went.is_empty() && count == view.count_sent {
-            return;
-        }
-        self.views.take_pending(&window, count);
-        entry.actor.do_send(DeliverToWindow {
-            window: window.1,
-            frame: changes_frame(came, went, count),
-        });
-        self.metrics.presence_frames.inc();
-    }
-
-    /// What changed for `entry`'s window with `view`: its own pending people, and its
-    /// first page's (`page`), each compared with how the window shows them now.
+    /// What changed for `window` (of `entry`, with `view`): its own pending people, and
+    /// its first page's (`page`), each compared with how the window shows them now.
     fn changes_for(
         &self,
+        window: WindowRef,
         entry: &Entry,
         view: &View,
         page: Option<&HashMap<UserId, bool>>,
@@ -404,7 +327,9 @@ impl PresenceRegistry {
         let visible = visible_to(entry);
         views::final_changes(pending, |person| {
             self.online.get(person).filter(|u| {
-                visible(u) && (entry.partners.contains(&person) || view.admits(&SortKey::of(u)))
+                visible(u)
+                    && (entry.partners.contains(&person)
+                        || self.views.admits(&window, &SortKey::of(u)))
             })
         })
     }
@@ -452,33 +377,5 @@ impl PresenceRegistry {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_shared_first_page_is_for_viewers_not_on_it_who_see_everyone_else() {
-        let mut online = OnlineSet::default();
-        let people: Vec<User> = ["a@x", "b@x", "c@x", "d@x"]
-            .iter()
-            .map(|e| User {
-                id: UserId::new(),
-                email: (*e).into(),
-            })
-            .collect();
-        for u in &people {
-            online.insert(u);
-        }
-        let page = SharedFirstPage::build(&online, 2);
-        let (frame, size, range) = page.for_viewer(people[3].id, 3).expect("d is not on it");
-        let sent: serde_json::Value = serde_json::from_str(&frame).unwrap();
-        assert_eq!(sent["people"][1]["email"], "b@x");
-        assert_eq!((sent["count"].as_u64(), size), (Some(3), 2));
-        assert!(range.expect("a range").admits(&SortKey::of(&people[1])));
-        assert!(page.for_viewer(people[0].id, 3).is_none(), "a is on it");
-        assert!(page.for_viewer(people[3].id, 2).is_none(), "d sees fewer");
     }
 }

@@ -11,6 +11,8 @@
 use super::online_set::{OnlineSet, SortKey};
 use crate::domain::{User, UserId, WindowId};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
+use std::time::{Duration, Instant};
 
 /// A window, as the views know it: its user and its id.
 pub(super) type WindowRef = (UserId, WindowId);
@@ -72,16 +74,40 @@ impl Range {
     }
 }
 
+/// What a window tracks of the list (besides partners).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Tracks {
+    /// The first page: the first `limit` people online, wherever that ends now (its
+    /// end lives with the other windows on the same first page, see [`FirstPage`]).
+    FirstPage,
+    /// A stretch by keys: a scrolled page or a search.
+    Range(Range),
+    /// Nothing (a page past the end): only partners.
+    Nothing,
+}
+
+impl Tracks {
+    /// What a page answers: the first page (offset 0, no prefix), or its stretch.
+    pub fn of_page(people: &[User], prefix: &str, offset: usize, limit: usize) -> Tracks {
+        if offset == 0 && prefix.is_empty() {
+            return Tracks::FirstPage;
+        }
+        match Range::of_page(people, prefix, offset, limit) {
+            Some(range) => Tracks::Range(range),
+            None => Tracks::Nothing,
+        }
+    }
+}
+
 /// One window's view.
 pub(super) struct View {
-    /// `None` after a page past the end: the window tracks only partners.
-    pub range: Option<Range>,
+    pub tracks: Tracks,
     /// The request the range answers, so it can be asked again (re-paged).
     pub prefix: String,
     pub limit: usize,
-    /// People in the range: the page's, plus arrivals, less departures. A range that
-    /// grew past twice its page (or a full page that shrank under half) is re-paged.
-    /// A first page's size is its group's ([`FirstPage`]), kept there.
+    /// People in a stretch ([`Tracks::Range`]): the page's, plus arrivals, less
+    /// departures. A stretch that grew past twice its page (or a full page that shrank
+    /// under half) is re-paged. (A first page slides instead.)
     size: usize,
     /// People whose showing may have changed since the last tick, each with whether the
     /// window showed them before the tick's first change of them. What they are shown
@@ -92,15 +118,9 @@ pub(super) struct View {
 }
 
 impl View {
-    pub fn new(
-        range: Option<Range>,
-        prefix: String,
-        limit: usize,
-        size: usize,
-        count: usize,
-    ) -> View {
+    pub fn new(tracks: Tracks, prefix: String, limit: usize, size: usize, count: usize) -> View {
         View {
-            range,
+            tracks,
             prefix,
             limit,
             size,
@@ -109,19 +129,12 @@ impl View {
         }
     }
 
-    pub fn admits(&self, key: &SortKey) -> bool {
-        self.range.as_ref().is_some_and(|r| r.admits(key))
-    }
-
-    /// Whether the range is a first page (from the start of the list, no prefix).
-    pub fn is_first_page(&self) -> bool {
-        matches!(self.range, Some(Range { lo: None, .. }))
-    }
-
-    /// The people changed for this window alone since the tick (partners outside its
-    /// range, block changes), with whether it showed them before; emptied.
-    pub fn take_pending(&mut self) -> HashMap<UserId, bool> {
-        std::mem::take(&mut self.pending)
+    /// Where a stretch starts (`None` for a first page or nothing).
+    pub fn starts_at(&self) -> Option<&SortKey> {
+        match &self.tracks {
+            Tracks::Range(range) => range.lo.as_ref(),
+            _ => None,
+        }
     }
 
     pub fn pending(&self) -> &HashMap<UserId, bool> {
@@ -129,52 +142,78 @@ impl View {
     }
 }
 
-/// Whether a range of `size` people, asked as pages of `limit`, needs asking again:
+/// Whether a stretch of `size` people, asked as pages of `limit`, needs asking again:
 /// grown past twice its page, or a full page shrunk under half of it (so the window is
 /// not left with a sliver).
 fn needs_repage(range: &Range, size: usize, limit: usize) -> bool {
     size > 2 * limit || (matches!(range.hi, Hi::Key(_)) && size < limit / 2)
 }
 
-/// A first page's identity: where it ends, and the page length it was asked with.
-type FirstPageKey = (Hi, usize);
-
-/// The windows that track the same first page. Nearly every window tracks a first page,
-/// and most of them the same one; under a connect storm, arrivals land inside it. So a
-/// change is recorded once for the group, not once per window, and each tick builds one
-/// frame that every member who hides nobody is sent as it is.
-#[derive(Default)]
+/// The windows on the first page of one length. Nearly every window is on the first
+/// page; under a connect storm arrivals land inside it. So a change is recorded once for
+/// the page, not once per window, and each tick builds one frame that every member who
+/// hides nobody is sent as it is.
+///
+/// The page *slides*: it always holds the first `limit` people online (whoever a viewer
+/// hides), so an arrival inside pushes its last person out and a departure pulls the
+/// next one in, told to its windows as `went` and `came`. It never outgrows itself, so
+/// it is never sent again whole.
 struct FirstPage {
-    /// People online in the range (whoever a viewer hides).
-    size: usize,
-    /// Changes since the last tick: person → online before the tick's first change of
-    /// them. Everyone here is inside the range.
+    /// Where the page ends now (moved each tick it changed).
+    hi: Hi,
+    /// Changes since the page's last flush: person → online before the first change of
+    /// them since.
     pending: HashMap<UserId, bool>,
     windows: HashSet<WindowRef>,
+    /// When the page may be flushed again ([`flush_interval`]).
+    next_flush: Instant,
 }
 
-/// The changes one first page gathered in a tick, taken for the flush: its members, and
-/// person → online before the tick.
+/// How many frames a node's first pages may send per tick, all pages together: a first
+/// page with more windows than this is flushed less often than every tick, so a storm
+/// of arrivals inside it (every window hearing of them) cannot take the node's writes
+/// from messages. 2,000 a tick is 10,000 frames a second.
+pub const PAGE_FRAMES_PER_TICK: usize = 2_000;
+
+/// How long a first page with `windows` windows waits between flushes: a tick, or one
+/// more tick per [`PAGE_FRAMES_PER_TICK`] windows (17,000 windows: 1.8 s).
+pub(super) fn flush_interval(windows: usize, tick: Duration) -> Duration {
+    let ticks = windows.div_ceil(PAGE_FRAMES_PER_TICK).max(1);
+    tick * u32::try_from(ticks).unwrap_or(u32::MAX)
+}
+
+/// Where a first page of `limit` ends in `online` now.
+fn first_page_end(online: &OnlineSet, limit: usize) -> Hi {
+    match online.nth_key(limit) {
+        Some(key) => Hi::Key(key.clone()),
+        None => Hi::End,
+    }
+}
+
+/// The changes one first page gathered in a tick, taken for the flush, once it slid:
+/// its members, and person → online before the tick (with the people the slide moved
+/// in or out), and where it ends now.
 pub(super) struct FirstPageChanges {
     pub windows: Vec<WindowRef>,
     pub pending: HashMap<UserId, bool>,
+    pub hi: Hi,
 }
 
 /// Every local window's view, and the indexes that find the windows a change concerns.
 #[derive(Default)]
 pub(super) struct Views {
     views: HashMap<WindowRef, View>,
-    /// Windows on a first page, grouped by page: an arrival at key k concerns the groups
-    /// ending at or after k, whatever their number of windows.
-    first_pages: BTreeMap<FirstPageKey, FirstPage>,
-    /// The other ranged views (scrolled or searching: few), by where they start.
+    /// Windows on a first page, by page length: an arrival or departure is recorded
+    /// once per page, whatever its number of windows.
+    first_pages: BTreeMap<usize, FirstPage>,
+    /// The ranged views (scrolled or searching: few), by where they start.
     ranged: BTreeMap<SortKey, HashSet<WindowRef>>,
     /// Person → the local users who have a direct conversation with them.
     watchers: BTreeMap<UserId, HashSet<UserId>>,
     /// Windows with changes of their own waiting for the tick.
     dirty: HashSet<WindowRef>,
-    /// First pages with changes waiting for the tick.
-    dirty_pages: BTreeSet<FirstPageKey>,
+    /// First pages (by length) with changes waiting for the tick.
+    dirty_pages: BTreeSet<usize>,
 }
 
 impl Views {
@@ -186,19 +225,40 @@ impl Views {
         self.views.get(window)
     }
 
-    /// Sets (or replaces) a window's view. A window joining a first page mid-tick takes
-    /// the page's pending people as its own, as `shown` says it shows them now (its page
-    /// was built after those changes), so the tick does not tell it again.
-    pub fn set(&mut self, window: WindowRef, mut view: View, shown: impl Fn(UserId) -> bool) {
+    /// The first page of `limit` as it stands: from the start to where it ends (the
+    /// page's windows' end, or the `limit`-th person online for a page nobody shows).
+    pub fn first_page(&self, limit: usize, online: &OnlineSet) -> Range {
+        let hi = match self.first_pages.get(&limit) {
+            Some(page) => page.hi.clone(),
+            None => first_page_end(online, limit),
+        };
+        Range { lo: None, hi }
+    }
+
+    /// Sets (or replaces) a window's view. A window joining a first page takes its end
+    /// from `page` (what [`Views::first_page`] said when its page was built) if nobody
+    /// is on it; mid-tick, it takes the page's pending people as its own, as `shown`
+    /// says it shows them now (its page was built after those changes), so the tick
+    /// does not tell it again.
+    pub fn set(
+        &mut self,
+        window: WindowRef,
+        mut view: View,
+        page: Option<Range>,
+        shown: impl Fn(UserId) -> bool,
+    ) {
         self.remove(window);
-        match &view.range {
-            Some(Range { lo: None, hi }) => {
+        match &view.tracks {
+            Tracks::FirstPage => {
+                let hi = page.map_or(Hi::End, |r| r.hi);
                 let group = self
                     .first_pages
-                    .entry((hi.clone(), view.limit))
+                    .entry(view.limit)
                     .or_insert_with(|| FirstPage {
-                        size: view.size,
-                        ..FirstPage::default()
+                        hi,
+                        pending: HashMap::new(),
+                        windows: HashSet::new(),
+                        next_flush: Instant::now(),
                     });
                 group.windows.insert(window);
                 for person in group.pending.keys() {
@@ -208,10 +268,11 @@ impl Views {
                     self.dirty.insert(window);
                 }
             }
-            Some(Range { lo: Some(lo), .. }) => {
-                self.ranged.entry(lo.clone()).or_default().insert(window);
+            Tracks::Range(Range { lo, .. }) => {
+                let start = lo.clone().unwrap_or_else(|| SortKey::first_with(""));
+                self.ranged.entry(start).or_default().insert(window);
             }
-            None => {}
+            Tracks::Nothing => {}
         }
         self.views.insert(window, view);
     }
@@ -220,51 +281,50 @@ impl Views {
     pub fn remove(&mut self, window: WindowRef) -> Option<View> {
         let view = self.views.remove(&window)?;
         self.dirty.remove(&window);
-        match &view.range {
-            Some(Range { lo: None, hi }) => {
-                let key = (hi.clone(), view.limit);
-                if let Some(group) = self.first_pages.get_mut(&key) {
+        match &view.tracks {
+            Tracks::FirstPage => {
+                if let Some(group) = self.first_pages.get_mut(&view.limit) {
                     group.windows.remove(&window);
                     if group.windows.is_empty() {
-                        self.first_pages.remove(&key);
-                        self.dirty_pages.remove(&key);
+                        self.first_pages.remove(&view.limit);
+                        self.dirty_pages.remove(&view.limit);
                     }
                 }
             }
-            Some(Range { lo: Some(lo), .. }) => unindex(&mut self.ranged, lo, &window),
-            None => {}
+            Tracks::Range(Range { lo, .. }) => {
+                let start = lo.clone().unwrap_or_else(|| SortKey::first_with(""));
+                unindex(&mut self.ranged, &start, &window);
+            }
+            Tracks::Nothing => {}
         }
         Some(view)
     }
 
     /// `person` (at `key`) came online or went: recorded once for every first page that
-    /// holds them. Returns the other ranged windows that hold them (few), whose changes
-    /// the caller records one by one ([`Views::record`]), as the viewer's blocks allow.
+    /// holds them. Returns the ranged windows that hold them (few), whose changes the
+    /// caller records one by one ([`Views::record`]), as the viewer's blocks allow.
     pub fn record_in_ranges(
         &mut self,
         person: UserId,
         key: &SortKey,
         online: bool,
     ) -> Vec<WindowRef> {
-        for (page, group) in self.first_pages.range_mut((Hi::Key(key.clone()), 0)..) {
-            group.pending.entry(person).or_insert(!online);
-            if online {
-                group.size += 1;
-            } else {
-                group.size = group.size.saturating_sub(1);
+        for (limit, group) in &mut self.first_pages {
+            if group.hi.admits(key) {
+                group.pending.entry(person).or_insert(!online);
+                self.dirty_pages.insert(*limit);
             }
-            self.dirty_pages.insert(page.clone());
         }
         self.ranged
             .range(..=key.clone())
             .flat_map(|(_, windows)| windows.iter().copied())
-            .filter(|w| self.views[w].admits(key))
+            .filter(|w| self.admits(w, key))
             .collect()
     }
 
     /// Records a change of `person` for `window` alone: whether the window showed them
     /// before (what the tick compares the final state with, if this is the tick's first
-    /// change of them) and whether it shows them now (for the range's size).
+    /// change of them) and whether it shows them now (for a stretch's size).
     pub fn record(
         &mut self,
         window: WindowRef,
@@ -276,19 +336,12 @@ impl Views {
         let Some(view) = self.views.get_mut(&window) else {
             return;
         };
-        if view.admits(key) && was_shown != now_shown {
-            let size = match &view.range {
-                Some(Range { lo: None, hi }) => self
-                    .first_pages
-                    .get_mut(&(hi.clone(), view.limit))
-                    .map(|group| &mut group.size),
-                _ => Some(&mut view.size),
-            };
-            if let Some(size) = size {
-                *size = if now_shown {
-                    *size + 1
+        if let Tracks::Range(range) = &view.tracks {
+            if range.admits(key) && was_shown != now_shown {
+                view.size = if now_shown {
+                    view.size + 1
                 } else {
-                    size.saturating_sub(1)
+                    view.size.saturating_sub(1)
                 };
             }
         }
@@ -298,35 +351,39 @@ impl Views {
 
     /// Whether `window`'s range holds `key`.
     pub fn admits(&self, window: &WindowRef, key: &SortKey) -> bool {
-        self.views.get(window).is_some_and(|v| v.admits(key))
-    }
-
-    /// Whether `window`'s range needs asking again ([`needs_repage`]).
-    pub fn needs_repage(&self, window: &WindowRef) -> bool {
         let Some(view) = self.views.get(window) else {
             return false;
         };
-        let Some(range) = &view.range else {
-            return false;
-        };
-        let size = match &range.lo {
-            None => match self.first_pages.get(&(range.hi.clone(), view.limit)) {
-                Some(group) => group.size,
-                None => return false,
-            },
-            Some(_) => view.size,
-        };
-        needs_repage(range, size, view.limit)
+        match &view.tracks {
+            Tracks::FirstPage => self
+                .first_pages
+                .get(&view.limit)
+                .is_some_and(|page| page.hi.admits(key)),
+            Tracks::Range(range) => range.admits(key),
+            Tracks::Nothing => false,
+        }
+    }
+
+    /// Whether `window`'s stretch needs asking again ([`needs_repage`]).
+    pub fn needs_repage(&self, window: &WindowRef) -> bool {
+        match self.views.get(window) {
+            Some(View {
+                tracks: Tracks::Range(range),
+                size,
+                limit,
+                ..
+            }) => needs_repage(range, *size, *limit),
+            _ => false,
+        }
     }
 
     /// The changes `window`'s first page (if it is on one) gathered since the tick.
     pub fn page_pending(&self, window: &WindowRef) -> Option<&HashMap<UserId, bool>> {
         let view = self.views.get(window)?;
-        let hi = match &view.range {
-            Some(Range { lo: None, hi }) => hi,
-            _ => return None,
-        };
-        Some(&self.first_pages.get(&(hi.clone(), view.limit))?.pending)
+        match view.tracks {
+            Tracks::FirstPage => Some(&self.first_pages.get(&view.limit)?.pending),
+            _ => None,
+        }
     }
 
     /// Takes a window's own pending changes, and sets the count it has now heard.
@@ -334,7 +391,7 @@ impl Views {
         match self.views.get_mut(window) {
             Some(view) => {
                 view.count_sent = count;
-                view.take_pending()
+                std::mem::take(&mut view.pending)
             }
             None => HashMap::new(),
         }
@@ -347,16 +404,39 @@ impl Views {
         }
     }
 
-    /// What waits for the tick, emptied for the next: each first page's changes with its
-    /// members, and the windows with changes of their own.
-    pub fn take_dirty(&mut self) -> (Vec<FirstPageChanges>, HashSet<WindowRef>) {
-        let pages = std::mem::take(&mut self.dirty_pages)
+    /// What waits for the tick (at `now`, ticking every `tick`), emptied for the next:
+    /// each first page's changes with its members, once it slid to the first `limit` of
+    /// `online` (a page not due yet, see [`flush_interval`], keeps gathering); and the
+    /// windows with changes of their own.
+    pub fn take_dirty(
+        &mut self,
+        online: &OnlineSet,
+        now: Instant,
+        tick: Duration,
+    ) -> (Vec<FirstPageChanges>, HashSet<WindowRef>) {
+        let (due, later): (BTreeSet<usize>, BTreeSet<usize>) =
+            std::mem::take(&mut self.dirty_pages)
+                .into_iter()
+                .partition(|limit| {
+                    self.first_pages
+                        .get(limit)
+                        .is_some_and(|page| page.next_flush <= now)
+                });
+        self.dirty_pages = later;
+        let pages = due
             .into_iter()
-            .filter_map(|key| {
-                let group = self.first_pages.get_mut(&key)?;
+            .filter_map(|limit| {
+                let group = self.first_pages.get_mut(&limit)?;
+                // Less a little, so a page due every tick is not pushed to every other.
+                group.next_flush = now + flush_interval(group.windows.len(), tick) - tick / 2;
+                let hi = first_page_end(online, limit);
+                let mut pending = std::mem::take(&mut group.pending);
+                slide(online, &group.hi, &hi, &mut pending);
+                group.hi = hi.clone();
                 Some(FirstPageChanges {
                     windows: group.windows.iter().copied().collect(),
-                    pending: std::mem::take(&mut group.pending),
+                    pending,
+                    hi,
                 })
             })
             .collect();
@@ -385,6 +465,28 @@ impl Views {
     /// The local users who talk with `person`.
     pub fn watchers_of(&self, person: UserId) -> impl Iterator<Item = UserId> + '_ {
         self.watchers.get(&person).into_iter().flatten().copied()
+    }
+}
+
+/// A first page slid from ending at `old` to ending at `new`: the people online between
+/// the two ends were pushed out (it shrank: they were shown) or pulled in (it grew: they
+/// were not), and join `pending` unless a change of theirs is there already. Costs the
+/// people between the ends: as many as the tick's arrivals or departures inside.
+fn slide(online: &OnlineSet, old: &Hi, new: &Hi, pending: &mut HashMap<UserId, bool>) {
+    let (from, to, was_shown) = match old.cmp(new) {
+        std::cmp::Ordering::Equal => return,
+        std::cmp::Ordering::Greater => (new, old, true),
+        std::cmp::Ordering::Less => (old, new, false),
+    };
+    let Hi::Key(from) = from else {
+        return;
+    };
+    let to = match to {
+        Hi::Key(key) => Bound::Included(key),
+        _ => Bound::Unbounded,
+    };
+    for user in online.in_range((Bound::Excluded(from), to)) {
+        pending.entry(user.id).or_insert(was_shown);
     }
 }
 
@@ -421,15 +523,15 @@ fn unindex<K: Ord, T: std::hash::Hash + Eq>(map: &mut BTreeMap<K, HashSet<T>>, k
 }
 
 /// A page of `online` as a viewer sees it (`visible`): the people whose email starts
-/// with `prefix`, `offset` of them skipped, at most `limit`; and the range it answers.
-/// Costs O(offset + limit) of the matches.
+/// with `prefix`, `offset` of them skipped, at most `limit`; and what it tracks. Costs
+/// O(offset + limit) of the matches. (The first page is [`first_page_people`].)
 pub(super) fn page(
     online: &OnlineSet,
     visible: impl Fn(&User) -> bool,
     prefix: &str,
     offset: usize,
     limit: usize,
-) -> (Vec<User>, Option<Range>) {
+) -> (Vec<User>, Tracks) {
     let people: Vec<User> = online
         .with_prefix(prefix)
         .filter(|u| visible(u))
@@ -437,29 +539,46 @@ pub(super) fn page(
         .take(limit)
         .cloned()
         .collect();
-    let range = Range::of_page(&people, prefix, offset, limit);
-    (people, range)
+    let tracks = Tracks::of_page(&people, prefix, offset, limit);
+    (people, tracks)
 }
 
-/// A range asked again from where it starts: (offset, people, range). The offset costs
-/// O(matches before the range), paid only when a range is re-paged.
+/// The first page as a viewer sees it: the people online up to where it ends now
+/// ([`Views::first_page`]) that `visible` lets them see.
+pub(super) fn first_page_people(
+    online: &OnlineSet,
+    visible: impl Fn(&User) -> bool,
+    page: &Range,
+) -> Vec<User> {
+    let to = match &page.hi {
+        Hi::Key(key) => Bound::Included(key),
+        _ => Bound::Unbounded,
+    };
+    online
+        .in_range((Bound::Unbounded, to))
+        .filter(|u| visible(u))
+        .cloned()
+        .collect()
+}
+
+/// A stretch asked again from where it starts: (offset, people, what it tracks). The
+/// offset costs O(matches before the stretch), paid only when a stretch is re-paged.
 pub(super) fn repage(
     online: &OnlineSet,
     visible: impl Fn(&User) -> bool,
     view: &View,
-) -> (usize, Vec<User>, Option<Range>) {
-    let Some(lo) = view.range.as_ref().and_then(|r| r.lo.clone()) else {
-        let (people, range) = page(online, visible, &view.prefix, 0, view.limit);
-        return (0, people, range);
-    };
+) -> (usize, Vec<User>, Tracks) {
     let prefix = view.prefix.as_str();
-    let offset = online
-        .with_prefix(prefix)
-        .take_while(|u| SortKey::of(u) < lo)
-        .filter(|u| visible(u))
-        .count();
-    let (people, range) = page(online, visible, prefix, offset, view.limit);
-    (offset, people, range)
+    let offset = match view.starts_at() {
+        Some(lo) => online
+            .with_prefix(prefix)
+            .take_while(|u| SortKey::of(u) < *lo)
+            .filter(|u| visible(u))
+            .count(),
+        None => 0,
+    };
+    let (people, tracks) = page(online, visible, prefix, offset, view.limit);
+    (offset, people, tracks)
 }
 
 #[cfg(test)]
@@ -482,29 +601,48 @@ mod tests {
         (set, users)
     }
 
+    const TICK: Duration = Duration::from_millis(200);
+
+    #[test]
+    fn a_first_page_with_many_windows_is_flushed_less_often() {
+        assert_eq!(flush_interval(1, TICK), TICK);
+        assert_eq!(flush_interval(PAGE_FRAMES_PER_TICK, TICK), TICK);
+        assert_eq!(flush_interval(PAGE_FRAMES_PER_TICK + 1, TICK), 2 * TICK);
+        assert_eq!(flush_interval(17_000, TICK), 9 * TICK);
+    }
+
+    fn range_of(tracks: Tracks) -> Range {
+        match tracks {
+            Tracks::Range(range) => range,
+            other => panic!("not a stretch: {other:?}"),
+        }
+    }
+
     #[test]
     fn a_full_page_tracks_its_keys_and_a_short_one_the_rest_of_the_list() {
         let (set, users) = set_of(&["a@x", "b@x", "c@x", "d@x", "e@x"]);
-        let (people, range) = page(&set, |_| true, "", 1, 2);
+        let (people, tracks) = page(&set, |_| true, "", 1, 2);
         assert_eq!(people, users[1..3]);
-        let range = range.expect("a range");
+        let range = range_of(tracks);
         assert!(!range.admits(&SortKey::of(&users[0])));
         assert!(range.admits(&SortKey::of(&users[1])) && range.admits(&SortKey::of(&users[2])));
         assert!(!range.admits(&SortKey::of(&users[3])));
         // Someone arriving between b and c is inside; after c, outside.
         assert!(range.admits(&SortKey::of(&user("bz@x"))));
         let (_, short) = page(&set, |_| true, "", 3, 10);
-        assert!(short.expect("a range").admits(&SortKey::of(&user("zz@x"))));
+        assert!(range_of(short).admits(&SortKey::of(&user("zz@x"))));
         let (none, past) = page(&set, |_| true, "", 9, 10);
-        assert!(none.is_empty() && past.is_none());
+        assert!(none.is_empty() && past == Tracks::Nothing);
+        let (_, first) = page(&set, |_| true, "", 0, 2);
+        assert_eq!(first, Tracks::FirstPage);
     }
 
     #[test]
     fn a_search_tracks_its_prefix_whatever_arrives_inside_it() {
         let (set, users) = set_of(&["ann@x", "bob@x", "bobby@x", "carl@x"]);
-        let (people, range) = page(&set, |_| true, "bo", 0, 10);
+        let (people, tracks) = page(&set, |_| true, "bo", 0, 10);
         assert_eq!(people, users[1..3]);
-        let range = range.expect("a range");
+        let range = range_of(tracks);
         for inside in ["bo@x", "bob2@x", "boz@y"] {
             assert!(range.admits(&SortKey::of(&user(inside))), "{inside}");
         }
@@ -513,17 +651,8 @@ mod tests {
         }
     }
 
-    fn first_page_view() -> View {
-        View::new(
-            Some(Range {
-                lo: None,
-                hi: Hi::End,
-            }),
-            String::new(),
-            100,
-            0,
-            0,
-        )
+    fn first_page_view(limit: usize) -> View {
+        View::new(Tracks::FirstPage, String::new(), limit, 0, 0)
     }
 
     #[test]
@@ -540,20 +669,27 @@ mod tests {
 
     #[test]
     fn a_first_page_records_a_change_once_for_all_its_windows() {
+        let (mut online, _) = set_of(&["m@x", "n@x"]);
         let mut views = Views::default();
         let (w1, w2) = ((UserId::new(), WindowId(1)), (UserId::new(), WindowId(2)));
-        views.set(w1, first_page_view(), |_| false);
-        views.set(w2, first_page_view(), |_| false);
+        let first = views.first_page(100, &online);
+        views.set(w1, first_page_view(100), Some(first.clone()), |_| false);
+        views.set(w2, first_page_view(100), Some(first), |_| false);
         let (ann, bob) = (user("ann@x"), user("bob@x"));
-        let ranged = views.record_in_ranges(ann.id, &SortKey::of(&ann), true);
-        assert!(ranged.is_empty());
+        online.insert(&ann);
+        assert!(views
+            .record_in_ranges(ann.id, &SortKey::of(&ann), true)
+            .is_empty());
+        online.remove(ann.id);
         views.record_in_ranges(ann.id, &SortKey::of(&ann), false);
+        online.insert(&bob);
         views.record_in_ranges(bob.id, &SortKey::of(&bob), true);
         // A window joining mid-tick takes the page's people as it shows them now.
         let late = (UserId::new(), WindowId(3));
-        views.set(late, first_page_view(), |p| p == bob.id);
-        assert_eq!(views.get(&late).unwrap().pending()[&bob.id], true);
-        let (pages, windows) = views.take_dirty();
+        let first = views.first_page(100, &online);
+        views.set(late, first_page_view(100), Some(first), |p| p == bob.id);
+        assert!(views.get(&late).unwrap().pending()[&bob.id]);
+        let (pages, windows) = views.take_dirty(&online, Instant::now(), TICK);
         assert_eq!(windows, HashSet::from([late]));
         assert_eq!(pages.len(), 1);
         let members: HashSet<WindowRef> = pages[0].windows.iter().copied().collect();
@@ -563,7 +699,7 @@ mod tests {
             pages[0].pending,
             HashMap::from([(ann.id, false), (bob.id, false)])
         );
-        let (pages, _) = views.take_dirty();
+        let (pages, _) = views.take_dirty(&online, Instant::now(), TICK);
         assert!(pages.is_empty(), "taken once");
         for w in [w1, w2, late] {
             views.remove(w);
@@ -572,8 +708,41 @@ mod tests {
     }
 
     #[test]
+    fn a_first_page_slides_an_arrival_pushes_its_last_out_and_a_departure_pulls_the_next_in() {
+        let (mut online, users) = set_of(&["b@x", "d@x", "f@x", "h@x"]);
+        let mut views = Views::default();
+        let w = (UserId::new(), WindowId(1));
+        let first = views.first_page(2, &online);
+        assert_eq!(first_page_people(&online, |_| true, &first), users[..2]);
+        views.set(w, first_page_view(2), Some(first), |_| false);
+        // `a` arrives inside: `d` is pushed out.
+        let a = user("a@x");
+        online.insert(&a);
+        views.record_in_ranges(a.id, &SortKey::of(&a), true);
+        let (pages, _) = views.take_dirty(&online, Instant::now(), TICK);
+        let changes = &pages[0];
+        let (came, went) = final_changes(changes.pending.iter().map(|(p, w)| (*p, *w)), |p| {
+            online.get(p).filter(|u| changes.hi.admits(&SortKey::of(u)))
+        });
+        assert_eq!((came, went), (vec![a.clone()], vec![users[1].id]));
+        // `b` leaves: `d` is pulled back in; an arrival past the page is not recorded.
+        online.remove(users[0].id);
+        views.record_in_ranges(users[0].id, &SortKey::of(&users[0]), false);
+        let z = user("z@x");
+        online.insert(&z);
+        views.record_in_ranges(z.id, &SortKey::of(&z), true);
+        let (pages, _) = views.take_dirty(&online, Instant::now() + TICK * 2, TICK);
+        let changes = &pages[0];
+        let (came, went) = final_changes(changes.pending.iter().map(|(p, w)| (*p, *w)), |p| {
+            online.get(p).filter(|u| changes.hi.admits(&SortKey::of(u)))
+        });
+        assert_eq!((came, went), (vec![users[1].clone()], vec![users[0].id]));
+        assert!(!changes.pending.contains_key(&z.id));
+    }
+
+    #[test]
     fn a_change_concerns_the_windows_whose_range_holds_it_and_indexes_shrink() {
-        let (set, users) = set_of(&["a@x", "c@x", "e@x", "g@x"]);
+        let (set, _) = set_of(&["a@x", "c@x", "e@x", "g@x"]);
         let mut views = Views::default();
         let (first, scrolled, far) = (
             (UserId::new(), WindowId(1)),
@@ -581,24 +750,22 @@ mod tests {
             (UserId::new(), WindowId(3)),
         );
         for (w, offset) in [(first, 0), (scrolled, 1), (far, 3)] {
-            let (people, range) = page(&set, |_| true, "", offset, 2);
-            views.set(
-                w,
-                View::new(range, String::new(), 2, people.len(), 4),
-                |_| false,
-            );
+            let (people, tracks) = page(&set, |_| true, "", offset, 2);
+            let page = views.first_page(2, &set);
+            let view = View::new(tracks, String::new(), 2, people.len(), 4);
+            views.set(w, view, Some(page), |_| false);
         }
         let mut at = |email: &str| -> (bool, HashSet<WindowRef>) {
             let arrival = user(email);
             let ranged = views.record_in_ranges(arrival.id, &SortKey::of(&arrival), true);
-            let (pages, _) = views.take_dirty();
-            (!pages.is_empty(), ranged.into_iter().collect())
+            let dirty = !views.dirty_pages.is_empty();
+            views.dirty_pages.clear();
+            (dirty, ranged.into_iter().collect())
         };
         assert_eq!(at("b@x"), (true, HashSet::new()));
         assert_eq!(at("d@x"), (false, HashSet::from([scrolled])));
         assert_eq!(at("h@x"), (false, HashSet::from([far])));
         assert_eq!(at("f@x"), (false, HashSet::new()));
-        assert_eq!(users.len(), 4);
         for w in [first, scrolled, far] {
             assert!(views.remove(w).is_some());
         }
@@ -607,15 +774,15 @@ mod tests {
     }
 
     #[test]
-    fn a_range_that_doubled_is_asked_again_from_where_it_starts() {
+    fn a_stretch_that_doubled_is_asked_again_from_where_it_starts() {
         let emails: Vec<String> = (0..10).map(|i| format!("p{i}@x")).collect();
         let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
         let (set, users) = set_of(&refs);
-        let (people, range) = page(&set, |_| true, "", 2, 2);
-        let range = range.expect("a range");
+        let (people, tracks) = page(&set, |_| true, "", 2, 2);
+        let range = range_of(tracks.clone());
         assert!(!needs_repage(&range, people.len(), 2));
         assert!(needs_repage(&range, 5, 2));
-        let view = View::new(Some(range.clone()), String::new(), 2, 5, 10);
+        let view = View::new(tracks, String::new(), 2, 5, 10);
         let (offset, people, _) = repage(&set, |_| true, &view);
         assert_eq!((offset, people), (2, users[2..4].to_vec()));
         assert!(
