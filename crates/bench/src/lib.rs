@@ -200,11 +200,20 @@ pub(crate) async fn connect(ws_url: &str, token: &str) -> anyhow::Result<Socket>
 /// Like [`connect`], from a chosen local address (to go past one address's ports); also
 /// answers how many people the `ready` snapshot counted online (`online_count`: everyone
 /// the window may see, not only the first page it lists).
+/// What a window's `ready` said, as far as the generator needs it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ready {
+    /// `online_count`: how many people it counts online.
+    pub online: usize,
+    /// The frame's size in bytes.
+    pub bytes: usize,
+}
+
 pub(crate) async fn connect_from(
     ws_url: &str,
     token: &str,
     source: Option<std::net::Ipv4Addr>,
-) -> anyhow::Result<(Socket, usize)> {
+) -> anyhow::Result<(Socket, Ready)> {
     let mut request = ws_url.into_client_request()?;
     request
         .headers_mut()
@@ -233,7 +242,11 @@ pub(crate) async fn connect_from(
                 let online = frame["online_count"]
                     .as_u64()
                     .context("a ready without online_count (a server of protocol v1?)")?;
-                return Ok((socket, online as usize));
+                let ready = Ready {
+                    online: online as usize,
+                    bytes: text.len(),
+                };
+                return Ok((socket, ready));
             }
         }
     }

@@ -45,8 +45,11 @@ pub async fn run(storm: Storm) -> anyhow::Result<Value> {
     // As real clients do, a window whose connect failed (refused, timed out, closed
     // before `ready`: 1013 under load) tries again after a second, up to five times.
     let failed = AtomicUsize::new(0);
+    // The largest `ready` a storm window got (protocol v2 bounds it: first page, partners).
+    let ready_bytes = AtomicUsize::new(0);
     let tally_ref = &tally;
     let failed_ref = &failed;
+    let ready_bytes_ref = &ready_bytes;
     let storm_ref = &storm;
     let readers: Vec<_> = futures_util::stream::iter(0..n)
         .map(|i| async move {
@@ -54,8 +57,12 @@ pub async fn run(storm: Storm) -> anyhow::Result<Value> {
             let source = windows::source(i, storm_ref.source_addresses);
             for attempt in 1..=CONNECT_ATTEMPTS {
                 match connect_from(url, &storm_ref.tokens[i], source).await {
-                    Ok((socket, online)) => {
-                        return Ok(windows::keep_reading(socket, tally_ref.window(online)));
+                    Ok((socket, ready)) => {
+                        ready_bytes_ref.fetch_max(ready.bytes, Ordering::Relaxed);
+                        return Ok(windows::keep_reading(
+                            socket,
+                            tally_ref.window(ready.online),
+                        ));
                     }
                     Err(e) if attempt == CONNECT_ATTEMPTS => return Err(e),
                     Err(_) => {
@@ -100,6 +107,7 @@ pub async fn run(storm: Storm) -> anyhow::Result<Value> {
         "storm_presence_settled_s": settled_s.map(|s| (s * 100.0).round() / 100.0),
         "storm_expected_online": storm.expected_online,
         "storm_failed_connects": failed.load(Ordering::Relaxed),
+        "storm_ready_bytes_max": ready_bytes.load(Ordering::Relaxed),
         "server_snapshot_wait_ms": waits.as_ref().map(|w| json!({
             "p50": w.quantile_ms(0.5), "p99": w.quantile_ms(0.99), "max_bucket": w.quantile_ms(1.0),
         })),

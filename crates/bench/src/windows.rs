@@ -146,7 +146,7 @@ pub async fn open<'a, T>(
         async move {
             connect_from(p.url, p.token, p.source)
                 .await
-                .map(|(socket, online)| (i, socket, online))
+                .map(|(socket, ready)| (i, socket, ready.online))
         }
     }))
     .buffered(CONCURRENCY)
