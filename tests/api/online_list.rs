@@ -68,13 +68,18 @@ async fn drain(ws: &mut Ws, seen: &mut BTreeSet<String>, never: &[&str]) -> Opti
     count
 }
 
+/// Signs in two people with a direct conversation between them.
+async fn partners(app: &TestApp, viewer: &str, partner: &str) -> (Person, Person) {
+    let (viewer, partner) = (app.sign_in(viewer).await, app.sign_in(partner).await);
+    let (status, _) = app.open_direct(&viewer.token, &partner.id).await;
+    assert!(status == 200 || status == 201, "{status}");
+    (viewer, partner)
+}
+
 #[actix_web::test]
 async fn a_window_hears_only_of_its_range_and_its_partners_and_a_search_moves_the_range() {
     let app = spawn_app().await;
-    let viewer = app.sign_in("a-viewer@example.com").await;
-    let partner = app.sign_in("zz-partner@example.com").await;
-    let (status, _) = app.open_direct(&viewer.token, &partner.id).await;
-    assert!(status == 200 || status == 201, "{status}");
+    let (viewer, partner) = partners(&app, "a-viewer@example.com", "zz-partner@example.com").await;
     let (mut ws, ready) = app.window(&viewer).await;
     assert_eq!(ready["online_count"], 0);
     assert_eq!(ready["partners"], json!([]));
@@ -252,5 +257,50 @@ async fn changes_within_a_tick_arrive_as_their_final_state_and_at_most_a_few_fra
     assert!(
         frames as u128 <= ticks + 2,
         "{frames} frames in {ticks} ticks"
+    );
+}
+
+#[actix_web::test]
+async fn a_partner_pushed_off_the_first_page_by_an_arrival_stays_tracked() {
+    let app = spawn_app().await;
+    let (viewer, partner) =
+        partners(&app, "a-viewer@example.com", "p098-partner@example.com").await;
+    // The viewer, 98 people and the partner: exactly the first page's 100.
+    let emails: Vec<String> = (0..98).map(|i| format!("p{i:03}@example.com")).collect();
+    let _crowd = online(&app, &emails).await;
+    let (partner_ws, _) = app.window(&partner).await;
+    let (mut ws, ready) = app.window(&viewer).await;
+    let on_page = emails_of(&ready["online"]);
+    assert_eq!(
+        on_page.len(),
+        99,
+        "the viewer is left out of their own page"
+    );
+    assert_eq!(on_page.last(), Some(&partner.email));
+    let mut seen: BTreeSet<String> = ready["online"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .collect();
+
+    drain(&mut ws, &mut seen, &[]).await;
+
+    // An arrival at the top pushes the partner off the page: they stay shown.
+    let early = app.sign_in("b-early@example.com").await;
+    let (_early_ws, _) = app.window(&early).await;
+    drain(&mut ws, &mut seen, &[]).await;
+    assert!(seen.contains(&early.id), "the arrival is heard");
+    assert!(
+        seen.contains(&partner.id),
+        "a partner pushed off the page is still tracked"
+    );
+
+    // And their leaving is still heard.
+    partner_ws.close().await;
+    drain(&mut ws, &mut seen, &[]).await;
+    assert!(
+        !seen.contains(&partner.id),
+        "the partner's leaving is heard"
     );
 }

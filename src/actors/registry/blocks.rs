@@ -52,8 +52,8 @@ impl PresenceRegistry {
         });
     }
 
-    /// Applies a block change to the local parties: their block sets, presence both ways
-    /// (if both are online), and the blocker's other windows.
+    /// Applies a block change to the local parties: their block sets, presence both ways,
+    /// and the blocker's other windows.
     pub(super) fn block_changed(
         &mut self,
         blocker: &User,
@@ -78,7 +78,6 @@ impl PresenceRegistry {
                 except: origin.map(|o| o.window),
             });
         }
-        let both_online = self.online.contains(blocker.id) && self.online.contains(blocked.id);
         let parties = [
             (
                 blocker,
@@ -108,8 +107,11 @@ impl PresenceRegistry {
                 continue;
             }
             let hidden_after = entry.hides(other.id);
-            if both_online && hidden_before != hidden_after {
-                self.show_to(me.id, other, !hidden_after);
+            // Whether or not either is online: a window's pending changes may still name
+            // the other (online at the last flush, gone since), and must be told as they
+            // were shown then.
+            if hidden_before != hidden_after {
+                self.show_to(me.id, other, hidden_before);
             }
         }
     }
@@ -214,6 +216,7 @@ impl PresenceRegistry {
             .collect();
         self.views.watch(user, new_partners);
         for (other, shown) in flipped {
+            // Flipped: hidden before if shown now.
             self.show_to(user, &other, shown);
         }
     }

@@ -61,6 +61,16 @@ impl SharedChanges {
     }
 }
 
+/// Whether a first page's `pending` changes name one of `entry`'s partners (whose
+/// changes are the window's own): O(the smaller of the two).
+fn names_a_partner(entry: &Entry, pending: &HashMap<UserId, bool>) -> bool {
+    if entry.partners.len() < pending.len() {
+        entry.partners.iter().any(|p| pending.contains_key(p))
+    } else {
+        pending.keys().any(|p| entry.partners.contains(p))
+    }
+}
+
 /// An `online_changes` frame.
 fn changes_frame(came: Vec<User>, went: Vec<UserId>, count: usize) -> ByteString {
     ServerEvent::OnlineChanges {
@@ -279,7 +289,8 @@ impl PresenceRegistry {
             Some((pending, shared))
                 if view.pending().is_empty()
                     && entry.hidden().next().is_none()
-                    && !pending.contains_key(&window.0) =>
+                    && !pending.contains_key(&window.0)
+                    && !names_a_partner(entry, pending) =>
             {
                 if shared.is_empty() && count == view.count_sent {
                     return;
@@ -295,7 +306,24 @@ impl PresenceRegistry {
                 if came.is_empty() && went.is_empty() && count == view.count_sent {
                     return;
                 }
-                changes_frame(came, went, count)
+                // Flushed ahead of its first page (whose changes stay for its other
+                // windows): what it was just told of them is its new baseline.
+                let baseline: Vec<(UserId, bool)> = match (tick, page) {
+                    (None, Some(page)) => page
+                        .keys()
+                        .map(|p| (*p, self.shown_now(window, entry, *p)))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let frame = changes_frame(came, went, count);
+                self.views.take_pending(&window, count);
+                self.views.set_baseline(&window, baseline);
+                entry.actor.do_send(DeliverToWindow {
+                    window: window.1,
+                    frame,
+                });
+                self.metrics.presence_frames.inc();
+                return;
             }
         };
         self.views.take_pending(&window, count);
@@ -318,19 +346,26 @@ impl PresenceRegistry {
         let own = view.pending();
         let viewer = entry.user.id;
         // A page's person is inside the range: shown before if online and not hidden.
+        // Partners are the window's own changes (they are shown wherever they sort).
         let from_page = page
             .into_iter()
             .flatten()
-            .filter(|(person, _)| !own.contains_key(person))
+            .filter(|(person, _)| !own.contains_key(person) && !entry.partners.contains(person))
             .map(|(person, was)| (*person, *was && *person != viewer && !entry.hides(*person)));
         let pending = own.iter().map(|(p, was)| (*p, *was)).chain(from_page);
-        let visible = visible_to(entry);
         views::final_changes(pending, |person| {
-            self.online.get(person).filter(|u| {
-                visible(u)
-                    && (entry.partners.contains(&person)
-                        || self.views.admits(&window, &SortKey::of(u)))
-            })
+            self.online
+                .get(person)
+                .filter(|_| self.shown_now(window, entry, person))
+        })
+    }
+
+    /// Whether `window` (of `entry`) shows `person` now: online, not hidden, and inside
+    /// its range or a partner.
+    fn shown_now(&self, window: WindowRef, entry: &Entry, person: UserId) -> bool {
+        self.online.get(person).is_some_and(|u| {
+            visible_to(entry)(u)
+                && (entry.partners.contains(&person) || self.views.admits(&window, &SortKey::of(u)))
         })
     }
 
@@ -361,18 +396,33 @@ impl PresenceRegistry {
             }
             self.views.watch(*me, new.iter().copied());
             for other in new {
-                let Some(user) = self.online.get(other) else {
-                    continue;
-                };
                 let entry = &self.users[me];
                 if entry.hides(other) {
                     continue;
                 }
-                // Windows whose range shows them already see them; the others hear.
-                let key = SortKey::of(user);
+                let user = self.online.get(other);
+                let key = user.map(SortKey::of);
+                // Partners are each window's own changes from now on: each window records
+                // how it showed them at its last flush (inside its range, online then as
+                // its first page's pending changes say), and shows them from now on.
                 for window in entry.windows.iter().map(|w| (*me, *w)) {
-                    if self.views.get(&window).is_some() && !self.views.admits(&window, &key) {
-                        self.views.record(window, other, &key, false, true);
+                    if self.views.get(&window).is_none() {
+                        continue;
+                    }
+                    let online_then = self
+                        .views
+                        .page_pending(&window)
+                        .and_then(|page| page.get(&other).copied());
+                    let in_range = match &key {
+                        Some(key) => self.views.admits(&window, key),
+                        None => online_then.is_some(),
+                    };
+                    let was_shown = in_range && online_then.unwrap_or(user.is_some());
+                    let now_shown = user.is_some();
+                    if was_shown != now_shown || online_then.is_some() {
+                        // Only a stretch's size reads the key, and a stretch has one here.
+                        let key = key.clone().unwrap_or_else(|| SortKey::first_with(""));
+                        self.views.record(window, other, &key, was_shown, now_shown);
                     }
                 }
             }

@@ -75,18 +75,31 @@ impl PresenceRegistry {
         }
     }
 
-    /// `other` (online) appeared or vanished for `viewer` through a block change: the
-    /// viewer's windows that track them hear of it.
-    pub(super) fn show_to(&mut self, viewer: UserId, other: &User, shown: bool) {
+    /// A block between `viewer` and `other` changed whether the viewer may see them
+    /// (`hidden_before` says how it was): the viewer's windows that track them hear of it
+    /// at the next flush. Each records how it showed them at its last flush (online then,
+    /// as its first page's pending changes or the online set say, and not hidden), so a
+    /// later change of theirs is compared with that and not with the new blocks.
+    pub(super) fn show_to(&mut self, viewer: UserId, other: &User, hidden_before: bool) {
         let Some(entry) = self.users.get(&viewer) else {
             return;
         };
         let key = SortKey::of(other);
         let partner = entry.partners.contains(&other.id);
-        for window in entry.windows.iter().map(|w| (viewer, *w)) {
-            if partner || self.views.admits(&window, &key) {
-                self.views.record(window, other.id, &key, !shown, shown);
+        let online_now = self.online.contains(other.id);
+        let shown_now = online_now && !entry.hides(other.id) && other.id != viewer;
+        let windows: Vec<WindowRef> = entry.windows.iter().map(|w| (viewer, *w)).collect();
+        for window in windows {
+            if !(partner || self.views.admits(&window, &key)) {
+                continue;
             }
+            let online_then = match self.views.page_pending(&window) {
+                Some(page) if !partner => page.get(&other.id).copied().unwrap_or(online_now),
+                _ => online_now,
+            };
+            let was_shown = online_then && !hidden_before && other.id != viewer;
+            self.views
+                .record(window, other.id, &key, was_shown, shown_now);
         }
     }
 

@@ -397,6 +397,14 @@ impl Views {
         }
     }
 
+    /// Sets what `window` shows of people its first page's pending changes name, after
+    /// it was told of them ahead of the page (not marked dirty: nothing waits).
+    pub fn set_baseline(&mut self, window: &WindowRef, baseline: Vec<(UserId, bool)>) {
+        if let Some(view) = self.views.get_mut(window) {
+            view.pending.extend(baseline);
+        }
+    }
+
     /// Keeps `window` for the next tick (its re-page waits).
     pub fn touch(&mut self, window: WindowRef) {
         if self.views.contains_key(&window) {
