@@ -286,6 +286,20 @@ async fn a_partner_pushed_off_the_first_page_by_an_arrival_stays_tracked() {
 
     drain(&mut ws, &mut seen, &[]).await;
 
+    // Inside the page, the partner's leaving and coming back are heard.
+    partner_ws.close().await;
+    drain(&mut ws, &mut seen, &[]).await;
+    assert!(
+        !seen.contains(&partner.id),
+        "the partner left, inside the page"
+    );
+    let (partner_ws, _) = app.window(&partner).await;
+    drain(&mut ws, &mut seen, &[]).await;
+    assert!(
+        seen.contains(&partner.id),
+        "the partner is back, inside the page"
+    );
+
     // An arrival at the top pushes the partner off the page: they stay shown.
     let early = app.sign_in("b-early@example.com").await;
     let (_early_ws, _) = app.window(&early).await;

@@ -111,7 +111,7 @@ impl PresenceRegistry {
             // the other (online at the last flush, gone since), and must be told as they
             // were shown then.
             if hidden_before != hidden_after {
-                self.show_to(me.id, other, hidden_before);
+                self.show_to(me.id, other.id, hidden_before);
             }
         }
     }
@@ -209,15 +209,17 @@ impl PresenceRegistry {
         for change in changes {
             entry.apply(change);
         }
-        let flipped: Vec<(User, bool)> = concerned
+        let flipped: Vec<(UserId, bool)> = concerned
             .into_iter()
             .filter(|other| before.contains(other) != entry.hides(*other))
-            .filter_map(|other| Some((self.online.get(other)?.clone(), !entry.hides(other))))
+            .map(|other| (other, before.contains(&other)))
             .collect();
-        self.views.watch(user, new_partners);
-        for (other, shown) in flipped {
-            // Flipped: hidden before if shown now.
-            self.show_to(user, &other, shown);
+        self.views.watch(user, new_partners.iter().copied());
+        for partner in new_partners {
+            self.track_partner(user, partner);
+        }
+        for (other, hidden_before) in flipped {
+            self.show_to(user, other, hidden_before);
         }
     }
 }

@@ -378,6 +378,41 @@ impl PresenceRegistry {
         }
     }
 
+    /// `me` has just started a direct conversation with `other`: partners are each
+    /// window's own changes from now on, so each window records how it showed them at
+    /// its last flush (inside its range, online then as its first page's pending changes
+    /// say), and shows them from now on.
+    pub(super) fn track_partner(&mut self, me: UserId, other: UserId) {
+        let Some(entry) = self.users.get(&me) else {
+            return;
+        };
+        if entry.hides(other) || other == me {
+            return;
+        }
+        let user = self.online.get(other);
+        let key = user.map(SortKey::of);
+        for window in entry.windows.iter().map(|w| (me, *w)) {
+            if self.views.get(&window).is_none() {
+                continue;
+            }
+            let online_then = self
+                .views
+                .page_pending(&window)
+                .and_then(|page| page.get(&other).copied());
+            let in_range = match &key {
+                Some(key) => self.views.admits(&window, key),
+                None => online_then.is_some(),
+            };
+            let was_shown = in_range && online_then.unwrap_or(user.is_some());
+            let now_shown = user.is_some();
+            if was_shown != now_shown || online_then.is_some() {
+                // Only a stretch's size reads the key, and a stretch has one here.
+                let key = key.clone().unwrap_or_else(|| SortKey::first_with(""));
+                self.views.record(window, other, &key, was_shown, now_shown);
+            }
+        }
+    }
+
     /// Each of `people` now has a direct conversation with the others (its first message
     /// committed): local ones track each other from now on, and hear of those online.
     pub(super) fn partnered(&mut self, people: &[UserId]) {
@@ -396,35 +431,7 @@ impl PresenceRegistry {
             }
             self.views.watch(*me, new.iter().copied());
             for other in new {
-                let entry = &self.users[me];
-                if entry.hides(other) {
-                    continue;
-                }
-                let user = self.online.get(other);
-                let key = user.map(SortKey::of);
-                // Partners are each window's own changes from now on: each window records
-                // how it showed them at its last flush (inside its range, online then as
-                // its first page's pending changes say), and shows them from now on.
-                for window in entry.windows.iter().map(|w| (*me, *w)) {
-                    if self.views.get(&window).is_none() {
-                        continue;
-                    }
-                    let online_then = self
-                        .views
-                        .page_pending(&window)
-                        .and_then(|page| page.get(&other).copied());
-                    let in_range = match &key {
-                        Some(key) => self.views.admits(&window, key),
-                        None => online_then.is_some(),
-                    };
-                    let was_shown = in_range && online_then.unwrap_or(user.is_some());
-                    let now_shown = user.is_some();
-                    if was_shown != now_shown || online_then.is_some() {
-                        // Only a stretch's size reads the key, and a stretch has one here.
-                        let key = key.clone().unwrap_or_else(|| SortKey::first_with(""));
-                        self.views.record(window, other, &key, was_shown, now_shown);
-                    }
-                }
+                self.track_partner(*me, other);
             }
         }
     }

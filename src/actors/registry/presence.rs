@@ -54,13 +54,7 @@ impl PresenceRegistry {
             .collect();
         for viewer in self.views.watchers_of(user.id) {
             if let Some(entry) = self.users.get(&viewer) {
-                windows.extend(
-                    entry
-                        .windows
-                        .iter()
-                        .map(|w| (viewer, *w))
-                        .filter(|w| !self.views.admits(w, &key)),
-                );
+                windows.extend(entry.windows.iter().map(|w| (viewer, *w)));
             }
         }
         for window in windows {
@@ -79,27 +73,37 @@ impl PresenceRegistry {
     /// (`hidden_before` says how it was): the viewer's windows that track them hear of it
     /// at the next flush. Each records how it showed them at its last flush (online then,
     /// as its first page's pending changes or the online set say, and not hidden), so a
-    /// later change of theirs is compared with that and not with the new blocks.
-    pub(super) fn show_to(&mut self, viewer: UserId, other: &User, hidden_before: bool) {
+    /// later change of theirs is compared with that and not with the new blocks. Someone
+    /// offline now concerns only windows whose first page's pending changes name them.
+    pub(super) fn show_to(&mut self, viewer: UserId, other: UserId, hidden_before: bool) {
         let Some(entry) = self.users.get(&viewer) else {
             return;
         };
-        let key = SortKey::of(other);
-        let partner = entry.partners.contains(&other.id);
-        let online_now = self.online.contains(other.id);
-        let shown_now = online_now && !entry.hides(other.id) && other.id != viewer;
-        let windows: Vec<WindowRef> = entry.windows.iter().map(|w| (viewer, *w)).collect();
-        for window in windows {
-            if !(partner || self.views.admits(&window, &key)) {
+        if other == viewer {
+            return;
+        }
+        let key = self.online.get(other).map(SortKey::of);
+        let partner = entry.partners.contains(&other);
+        let online_now = key.is_some();
+        let shown_now = online_now && !entry.hides(other);
+        for window in entry.windows.iter().map(|w| (viewer, *w)) {
+            let online_then = self
+                .views
+                .page_pending(&window)
+                .and_then(|page| page.get(&other).copied())
+                .filter(|_| !partner);
+            let tracked = partner
+                || match &key {
+                    Some(key) => self.views.admits(&window, key),
+                    None => online_then.is_some(),
+                };
+            if !tracked {
                 continue;
             }
-            let online_then = match self.views.page_pending(&window) {
-                Some(page) if !partner => page.get(&other.id).copied().unwrap_or(online_now),
-                _ => online_now,
-            };
-            let was_shown = online_then && !hidden_before && other.id != viewer;
-            self.views
-                .record(window, other.id, &key, was_shown, shown_now);
+            let was_shown = online_then.unwrap_or(online_now) && !hidden_before;
+            // Only a stretch's size reads the key: for someone offline, it is unchanged.
+            let key = key.clone().unwrap_or_else(|| SortKey::first_with(""));
+            self.views.record(window, other, &key, was_shown, shown_now);
         }
     }
 
