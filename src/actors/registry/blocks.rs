@@ -201,10 +201,11 @@ impl PresenceRegistry {
             .collect();
         entry.blocks_out = sets.outgoing.into_iter().collect();
         entry.blocks_in = sets.incoming.into_iter().collect();
+        // New partners join after the flips are told, which are judged as they were.
         let new_partners: Vec<UserId> = sets
             .partners
             .into_iter()
-            .filter(|p| entry.partners.insert(*p))
+            .filter(|p| !entry.partners.contains(p))
             .collect();
         for change in changes {
             entry.apply(change);
@@ -214,12 +215,15 @@ impl PresenceRegistry {
             .filter(|other| before.contains(other) != entry.hides(*other))
             .map(|other| (other, before.contains(&other)))
             .collect();
+        for (other, hidden_before) in flipped {
+            self.show_to(user, other, hidden_before);
+        }
+        if let Some(entry) = self.users.get_mut(&user) {
+            entry.partners.extend(new_partners.iter().copied());
+        }
         self.views.watch(user, new_partners.iter().copied());
         for partner in new_partners {
             self.track_partner(user, partner);
-        }
-        for (other, hidden_before) in flipped {
-            self.show_to(user, other, hidden_before);
         }
     }
 }

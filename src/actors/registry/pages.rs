@@ -371,8 +371,15 @@ impl PresenceRegistry {
 
     /// The slow tick: windows whose count moved, but whose range saw no change, hear the
     /// count. O(windows × their blocks), every [`COUNT_EVERY`](super::COUNT_EVERY).
+    /// A window whose first page waits to be flushed is left to it: the page's flush
+    /// brings the count (and flushing it ahead would cost every member a baseline).
     fn refresh_counts(&mut self) {
-        let windows: Vec<WindowRef> = self.views.windows().copied().collect();
+        let windows: Vec<WindowRef> = self
+            .views
+            .windows()
+            .filter(|w| self.views.page_pending(w).is_none_or(HashMap::is_empty))
+            .copied()
+            .collect();
         for window in windows {
             self.flush_window(window);
         }

@@ -251,6 +251,10 @@ impl Views {
         match &view.tracks {
             Tracks::FirstPage => {
                 let hi = page.map_or(Hi::End, |r| r.hi);
+                if !self.first_pages.contains_key(&view.limit) {
+                    // New, from a page that may be a tick old: the next tick slides it.
+                    self.dirty_pages.insert(view.limit);
+                }
                 let group = self
                     .first_pages
                     .entry(view.limit)
