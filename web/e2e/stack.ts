@@ -72,7 +72,8 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
   await waitFor(
     "the identity provider answering discovery",
     async () => (await fetch(`${issuer}/.well-known/openid-configuration`)).ok,
-    15_000,
+    // Node's cold start of the provider, on a machine also running the other suites.
+    60_000,
   );
   return {
     issuer,
