@@ -150,6 +150,7 @@ pub struct Limits {
     /// Per-person allowances (`chat/allowance.rs`); rooms, joins and blocks hold across
     /// the deployment, the rest per node.
     pub room_creations_per_minute: u32,
+    pub room_deletions_per_minute: u32,
     pub joins_and_leaves_per_minute: u32,
     pub block_toggles_per_minute: u32,
     pub typing_per_second: u32,
@@ -189,6 +190,7 @@ impl Default for Limits {
             max_ui_state_bytes: 16 * 1024,
             gap_timeout: Duration::from_millis(1000),
             room_creations_per_minute: 10,
+            room_deletions_per_minute: 30,
             joins_and_leaves_per_minute: 30,
             block_toggles_per_minute: 30,
             typing_per_second: 1,

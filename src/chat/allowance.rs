@@ -22,8 +22,10 @@ use std::time::Duration;
 pub enum Action {
     /// Sending a message (socket or HTTP).
     Send,
-    /// Creating a room (each is in the room list of everyone).
+    /// Creating a room (a write, and a row in everyone's room directory).
     CreateRoom,
+    /// Deleting a room (a write under the room's lock, and a frame to every member).
+    DeleteRoom,
     /// Joining or leaving a room (a write, and a `member` frame to every member).
     JoinOrLeave,
     /// Blocking or unblocking (a write, and presence changes both ways on every node).
@@ -39,9 +41,10 @@ pub enum Action {
 }
 
 impl Action {
-    const ALL: [Action; 8] = [
+    const ALL: [Action; 9] = [
         Action::Send,
         Action::CreateRoom,
+        Action::DeleteRoom,
         Action::JoinOrLeave,
         Action::Block,
         Action::Typing,
@@ -55,6 +58,7 @@ impl Action {
         match self {
             Action::Send => "send",
             Action::CreateRoom => "create_room",
+            Action::DeleteRoom => "delete_room",
             Action::JoinOrLeave => "join_leave",
             Action::Block => "block",
             Action::Typing => "typing",
@@ -69,6 +73,7 @@ impl Action {
         match self {
             Action::Send => "sending messages",
             Action::CreateRoom => "creating rooms",
+            Action::DeleteRoom => "deleting rooms",
             Action::JoinOrLeave => "joining and leaving rooms",
             Action::Block => "blocking and unblocking",
             Action::Typing => "sending typing notices",
@@ -82,7 +87,11 @@ impl Action {
     fn shared(self) -> bool {
         matches!(
             self,
-            Action::Send | Action::CreateRoom | Action::JoinOrLeave | Action::Block
+            Action::Send
+                | Action::CreateRoom
+                | Action::DeleteRoom
+                | Action::JoinOrLeave
+                | Action::Block
         )
     }
 }
@@ -124,6 +133,7 @@ impl Rate {
         match action {
             Action::Send => Rate::per_second(limits.send_rate_per_second, limits.send_burst),
             Action::CreateRoom => Rate::per_minute(limits.room_creations_per_minute),
+            Action::DeleteRoom => Rate::per_minute(limits.room_deletions_per_minute),
             Action::JoinOrLeave => Rate::per_minute(limits.joins_and_leaves_per_minute),
             Action::Block => Rate::per_minute(limits.block_toggles_per_minute),
             Action::Typing => Rate::per_second(limits.typing_per_second, limits.typing_burst),

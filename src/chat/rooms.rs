@@ -1,14 +1,16 @@
 //! Rooms: creating (at most 10 a minute each person; the password hashed with argon2 on
 //! the bounded pool of `passwords.rs`), joining
 //! (the password checked, attempts rate-limited per person and per address), leaving,
-//! deleting, and listing members with their presence.
+//! deleting (30 a minute), listing members with their presence, and the directory.
 
 use super::{Action, Chat, ChatError, Internal};
 use crate::actors::messages::GetOnlineAmong;
 use crate::actors::persist::Origin;
 use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
 use crate::db::{self};
-use crate::domain::{ConversationId, RoomMember, RoomName, RoomPassword, UserId};
+use crate::domain::{
+    ConversationId, DirectoryPage, Room, RoomMember, RoomName, RoomPassword, UserId,
+};
 use std::collections::HashSet;
 use std::net::IpAddr;
 
@@ -105,7 +107,19 @@ impl Chat {
         room: ConversationId,
         origin: Option<Origin>,
     ) -> Result<WriteOutcome, ChatError> {
+        self.admit(Action::DeleteRoom, user).wait().await?;
         self.write(WriteOp::DeleteRoom { user, room }, origin).await
+    }
+
+    /// A page of the room directory for `viewer`, and whether more rooms follow: a
+    /// query, taking one of the viewer's query allowance.
+    pub async fn room_directory(
+        &self,
+        viewer: UserId,
+        page: &DirectoryPage,
+    ) -> Result<(Vec<Room>, bool), ChatError> {
+        self.check_local(Action::Query, viewer)?;
+        Ok(db::rooms::directory(&self.pool, page).await?)
     }
 
     /// A room's members with their presence as `viewer` may see it (someone hidden by a

@@ -43,13 +43,13 @@ pub enum ClusterEvent {
         conversation: ConversationId,
         members: Vec<UserId>,
     },
-    /// A committed new room (everyone's room list) and its creator's membership.
+    /// A committed new room and its creator's membership (the creator's windows).
     RoomCreated {
         room: Room,
         creator: User,
         conversation: ConversationSummary,
     },
-    /// A committed join: the joiner's windows, the other members, everyone's room list.
+    /// A committed join: the joiner's windows and the other members.
     RoomJoined {
         user: User,
         room: Room,
@@ -62,8 +62,14 @@ pub enum ClusterEvent {
         room: Room,
         members: Vec<UserId>,
     },
-    /// A committed deletion: every window drops the room.
-    RoomDeleted { room: ConversationId },
+    /// A committed deletion: the windows of its `members` drop the room. `None` comes
+    /// from a node of protocol v2, which sent no members: then every window hears of it,
+    /// as v2 did, so a rolling deploy loses no deletion.
+    RoomDeleted {
+        room: ConversationId,
+        #[serde(default)]
+        members: Option<Vec<UserId>>,
+    },
 }
 
 /// An event and the node that published it (a node skips its own, except presence,

@@ -3,14 +3,13 @@
 //! A connect storm asks for thousands of snapshots within seconds; read through a
 //! [`BatchReader`](super::batch::BatchReader), one batch of people costs four queries on
 //! one connection, in one read-only transaction (so each snapshot is consistent with
-//! itself), and the room list is read once for the whole batch.
+//! itself).
 
 use super::batch::{BatchLimits, BatchReader};
 use super::conversations::{summary, RECENT_FIRST, SUMMARIES_OF_MANY};
 use super::{DbError, Pool};
 use crate::domain::{ConversationSummary, Room, UiState, User, UserId};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// One person's part of a snapshot.
 #[derive(Debug, Clone, Default)]
@@ -20,8 +19,8 @@ pub struct SnapshotRows {
     /// Their conversations, most recent first.
     pub conversations: Vec<ConversationSummary>,
     pub ui: UiState,
-    /// Every room, by name: one list shared by the whole batch.
-    pub rooms: Arc<Vec<Room>>,
+    /// The rooms they are a member of, by name (the others are in the directory).
+    pub rooms: Vec<Room>,
 }
 
 /// The snapshot rows of each of `users` (each distinct).
@@ -71,11 +70,12 @@ pub async fn read(
             of.ui = serde_json::from_value(row.get::<_, serde_json::Value>(1)).unwrap_or_default();
         }
     }
-    let rooms = Arc::new(super::rooms::list_on(&tx).await?);
-    tx.commit().await?;
-    for of in rows.values_mut() {
-        of.rooms = rooms.clone();
+    for (member, room) in super::rooms::of_members(&tx, &ids).await? {
+        if let Some(of) = rows.get_mut(&member) {
+            of.rooms.push(room);
+        }
     }
+    tx.commit().await?;
     Ok(rows)
 }
 

@@ -12,4 +12,4 @@ pub use banter_protocol::{
 };
 pub use ids::WindowId;
 pub use message::{hide_quote, hide_quotes, BodyError, MessageBody};
-pub use room::{RoomName, RoomPassword};
+pub use room::{DirectoryPage, RoomName, RoomPassword};

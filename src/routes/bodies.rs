@@ -177,9 +177,23 @@ pub struct HistoryQuery {
     pub limit: Option<i64>,
 }
 
+/// A page of the room directory (by name without case).
 #[derive(Serialize, ToSchema)]
 pub struct RoomsBody {
     pub rooms: Vec<Room>,
+    /// Whether more rooms follow: ask again with `after` = the last room's name.
+    pub more: bool,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RoomsQuery {
+    /// Only rooms whose name contains this, without case (at most 80 characters).
+    pub query: Option<String>,
+    /// Only rooms after this name, without case: the last room of the previous page.
+    pub after: Option<String>,
+    /// 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,16 +1,16 @@
-//! Rooms over HTTP (an addition to SPEC §5): the list, creating, joining, leaving,
+//! Rooms over HTTP (an addition to SPEC §5): the directory, creating, joining, leaving,
 //! deleting, and members with their presence. Each reaches every open window live, as
 //! the socket frames do.
 
 use super::auth::SessionUser;
 use super::bodies::{
     CreateRoomBody, ErrorBody, JoinRoomBody, MembersBody, MembershipBody, RoomBody, RoomsBody,
+    RoomsQuery,
 };
 use super::error::ApiError;
 use super::AppState;
 use crate::db::writes::WriteOutcome;
-use crate::db::{self};
-use crate::domain::ConversationId;
+use crate::domain::{ConversationId, DirectoryPage};
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 
 fn room_id(raw: &str) -> Result<ConversationId, ApiError> {
@@ -19,16 +19,24 @@ fn room_id(raw: &str) -> Result<ConversationId, ApiError> {
 
 #[utoipa::path(
     tag = "rooms",
-    responses((status = 200, description = "Every room, by name", body = RoomsBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    params(RoomsQuery),
+    responses((status = 200, description = "A page of the room directory, by name", body = RoomsBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists, searches or directory pages a second (burst 40)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/rooms")]
 pub async fn list(
-    _session: SessionUser,
+    session: SessionUser,
     state: web::Data<AppState>,
+    query: web::Query<RoomsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let rooms = db::rooms::list(&state.chat.pool).await?;
-    Ok(HttpResponse::Ok().json(RoomsBody { rooms }))
+    let RoomsQuery {
+        query,
+        after,
+        limit,
+    } = query.into_inner();
+    let page = DirectoryPage::parse(query, after, limit).map_err(ApiError::BadRequest)?;
+    let (rooms, more) = state.chat.room_directory(session.0.user.id, &page).await?;
+    Ok(HttpResponse::Ok().json(RoomsBody { rooms, more }))
 }
 
 #[utoipa::path(

@@ -381,7 +381,7 @@ async fn a_node_restarted_under_the_same_name_clears_its_previous_life() {
 }
 
 #[actix_web::test]
-async fn rooms_fan_out_across_nodes_and_their_list_changes_everywhere() {
+async fn rooms_fan_out_across_nodes_and_their_members_hear_of_changes_everywhere() {
     let (app, a, b) = two_nodes().await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
@@ -391,8 +391,13 @@ async fn rooms_fan_out_across_nodes_and_their_list_changes_everywhere() {
     let (mut carol_b, _) = app.window_at(&b, &carol).await;
 
     let (room, _) = create_room(&mut alice_a, "across", None).await;
-    // The new room reaches the list of people on the other node.
-    assert_eq!(bob_b.recv_type("room").await["room"]["id"], room.as_str());
+    // Not a member, the other node's people are not told; the directory has it at once.
+    bob_b.assert_no("room", Duration::from_millis(300)).await;
+    bob_b
+        .send(json!({"type": "rooms", "ref": "dir", "query": "ACROSS"}))
+        .await;
+    let page = bob_b.recv_type("rooms").await;
+    assert_eq!(page["rooms"][0]["id"], room.as_str());
     for w in [&mut bob_b, &mut carol_b] {
         w.send(json!({"type": "join_room", "ref": "j", "room_id": room}))
             .await;
@@ -402,6 +407,11 @@ async fn rooms_fan_out_across_nodes_and_their_list_changes_everywhere() {
         alice_a.recv_type("member").await["user"]["id"],
         bob.id.as_str()
     );
+    // Members on both nodes follow its member count.
+    let counted = alice_a.recv_type("room").await;
+    assert_eq!(counted["room"]["members"], 2);
+    assert_eq!(alice_a.recv_type("room").await["room"]["members"], 3);
+    assert_eq!(bob_b.recv_type("room").await["room"]["members"], 3);
 
     alice_a
         .send(

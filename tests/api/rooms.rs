@@ -1,6 +1,6 @@
-//! Rooms: creating (with and without a password), the live room list, joining, leaving,
-//! members with presence, fan-out, blocks inside a room, and deleting a room while its
-//! members are online.
+//! Rooms: creating (with and without a password), the directory, joining, leaving,
+//! members with presence, fan-out to members only, blocks inside a room, and deleting a
+//! room while its members are online.
 
 use crate::helpers::*;
 use reqwest::Method;
@@ -19,7 +19,7 @@ async fn join(ws: &mut Ws, room: &str, password: Option<&str>) -> Value {
 }
 
 #[actix_web::test]
-async fn a_new_room_appears_in_everyones_list_at_once_and_its_creator_is_a_member() {
+async fn a_new_room_is_in_the_directory_at_once_and_only_its_members_are_told() {
     let app = spawn_app().await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
@@ -34,19 +34,27 @@ async fn a_new_room_appears_in_everyones_list_at_once_and_its_creator_is_a_membe
     assert_eq!(joined["conversation"]["kind"], "room");
     assert_eq!(joined["conversation"]["name"], "General");
 
-    let listed = b1.recv_type("room").await;
-    assert_eq!(listed["room"]["id"], room_id.as_str());
-    assert_eq!(listed["room"]["members"], 1);
     let mirrored = a2.recv_type("joined").await;
     assert_eq!(mirrored["room"]["id"], room_id.as_str());
     assert!(mirrored.get("ref").is_none());
-
+    // Bob is not a member: he is not told, and his `ready` does not carry it...
+    b1.assert_no("room", Duration::from_millis(300)).await;
+    let (_, ready) = app.window(&bob).await;
+    assert_eq!(ready["rooms"], json!([]));
+    // ...but the directory has it at once, over HTTP and the socket.
     let (status, rooms) = app.get("/api/rooms", &bob.token).await;
     assert_eq!(status, 200);
-    assert_eq!(rooms["rooms"][0]["name"], "General");
-    let (_, ready) = app.window(&bob).await;
-    assert_eq!(ready["rooms"][0]["id"], room_id.as_str());
+    assert_eq!(
+        (rooms["rooms"][0]["name"].clone(), rooms["more"].clone()),
+        (json!("General"), json!(false))
+    );
+    b1.send(json!({"type": "rooms", "ref": "d"})).await;
+    let page = b1.recv_type("rooms").await;
+    assert_eq!(page["ref"], "d");
+    assert_eq!(page["rooms"], rooms["rooms"]);
     let (_, ready) = app.window(&alice).await;
+    assert_eq!(ready["rooms"][0]["id"], room_id.as_str());
+    assert_eq!(ready["rooms"][0]["members"], 1);
     let conversations = ready["conversations"].as_array().unwrap();
     assert!(conversations.iter().any(|c| c["id"] == room_id.as_str()));
 
@@ -324,6 +332,8 @@ async fn leaving_a_room_stops_its_messages_and_tells_the_other_members() {
         (member["user"]["id"].clone(), member["joined"].clone()),
         (json!(bob.id), json!(false))
     );
+    // The member who stays follows the count; the directory has it too.
+    assert_eq!(a1.recv_type("room").await["room"]["members"], 1);
     let (_, rooms) = app.get("/api/rooms", &alice.token).await;
     assert_eq!(rooms["rooms"][0]["members"], 1);
 
@@ -349,7 +359,7 @@ async fn the_creator_deletes_a_room_with_its_messages_while_members_are_online()
     let (mut a1, _) = app.window(&alice).await;
     let (room, _) = create_room(&mut a1, "temporary", None).await;
     let (mut b1, _) = app.window(&bob).await;
-    let (mut c1, _) = app.window(&carol).await; // not a member: sees the list change
+    let (mut c1, _) = app.window(&carol).await; // not a member: not told
     assert_eq!(join(&mut b1, &room, None).await["type"], "joined");
     b1.send(
         json!({"type": "send", "ref": "b", "client_id": new_client_id(),
@@ -366,9 +376,9 @@ async fn the_creator_deletes_a_room_with_its_messages_while_members_are_online()
     a1.send(json!({"type": "delete_room", "ref": "d1", "room_id": room}))
         .await;
     assert_eq!(a1.recv_type("room_deleted").await["ref"], "d1");
-    for w in [&mut b1, &mut c1] {
-        assert_eq!(w.recv_type("room_deleted").await["room_id"], room.as_str());
-    }
+    assert_eq!(b1.recv_type("room_deleted").await["room_id"], room.as_str());
+    c1.assert_no("room_deleted", Duration::from_millis(300))
+        .await;
     let client = app.db().await;
     let left: i64 = client
         .query_one(
@@ -421,4 +431,156 @@ async fn bad_room_requests_get_clear_errors() {
     // The socket is still usable.
     let (_, joined) = create_room(&mut a1, "fine", None).await;
     assert_eq!(joined["room"]["name"], "fine");
+}
+
+/// Adds rooms named `names` (created by `creator`) straight to the database: more than
+/// one person may create in a minute, and the directory is what is tested.
+async fn rooms_named(app: &TestApp, creator: &Person, names: &[String]) {
+    let client = app.db().await;
+    for name in names {
+        client
+            .execute(
+                "INSERT INTO conversations (id, kind, name, created_by)
+                 VALUES (gen_random_uuid(), 'room', $1, $2::text::uuid)",
+                &[name, &creator.id],
+            )
+            .await
+            .expect("room inserted");
+    }
+}
+
+/// The names of a directory page (HTTP or socket).
+fn names_of(page: &Value) -> Vec<String> {
+    page["rooms"]
+        .as_array()
+        .expect("rooms")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_directory_pages_every_room_by_name_and_finds_them_by_any_part_of_it() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    // 120 rooms, named in mixed case; and two whose names hold LIKE's wildcards.
+    let mut names: Vec<String> = (0..120)
+        .map(|i| format!("{} {i:03}", if i % 2 == 0 { "Team" } else { "team" }))
+        .collect();
+    names.push("100% fun".into());
+    names.push("a_b".into());
+    rooms_named(&app, &alice, &names).await;
+    let mut expected = names.clone();
+    expected.sort_by_key(|n| n.to_lowercase());
+
+    // Paged by name without case, 50 by default, each page after the last one's name.
+    let (mut b1, _) = app.window(&bob).await;
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut ask = json!({"type": "rooms", "ref": "p"});
+        if let Some(after) = &after {
+            ask["after"] = json!(after);
+        }
+        b1.send(ask).await;
+        let page = b1.recv_type("rooms").await;
+        let names = names_of(&page);
+        assert!(names.len() <= 50);
+        seen.extend(names.clone());
+        if page["more"] == false {
+            break;
+        }
+        after = names.last().cloned();
+    }
+    assert_eq!(seen, expected);
+
+    // Found by any part of the name, whatever the case; wildcards are literal.
+    let (status, found) = app.get("/api/rooms?query=EAM%2011", &bob.token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        names_of(&found),
+        [
+            "Team 110", "team 111", "Team 112", "team 113", "Team 114", "team 115", "Team 116",
+            "team 117", "Team 118", "team 119"
+        ]
+    );
+    let (_, found) = app.get("/api/rooms?query=%25", &bob.token).await;
+    assert_eq!(names_of(&found), ["100% fun"]);
+    let (_, found) = app.get("/api/rooms?query=_", &bob.token).await;
+    assert_eq!(names_of(&found), ["a_b"]);
+    let (_, found) = app
+        .get("/api/rooms?query=team&limit=3&after=team%20116", &bob.token)
+        .await;
+    assert_eq!(
+        (names_of(&found), found["more"].clone()),
+        (
+            vec!["team 117".to_owned(), "Team 118".into(), "team 119".into()],
+            json!(false)
+        )
+    );
+    b1.send(json!({"type": "rooms", "ref": "q", "query": "  fun ", "limit": 1}))
+        .await;
+    let page = b1.recv_type("rooms").await;
+    assert_eq!(
+        (page["query"].clone(), names_of(&page), page["more"].clone()),
+        (json!("fun"), vec!["100% fun".to_owned()], json!(false))
+    );
+
+    // Bad pages are refused clearly, and the socket stays usable.
+    for bad in [
+        json!({"type": "rooms", "ref": "b1", "limit": 0}),
+        json!({"type": "rooms", "ref": "b2", "limit": 101}),
+        json!({"type": "rooms", "ref": "b3", "query": "x".repeat(81)}),
+        json!({"type": "rooms", "ref": "b4", "after": "a\u{0}b"}),
+        json!({"type": "rooms", "ref": "b5", "query": 7}),
+    ] {
+        b1.send(bad.clone()).await;
+        let error = b1.recv_type("error").await;
+        assert_eq!(
+            (error["ref"].clone(), error["code"].clone()),
+            (bad["ref"].clone(), json!("bad_request")),
+            "{bad}"
+        );
+    }
+    for bad in ["limit=0", "limit=x", "query=%00"] {
+        let (status, body) = app.get(&format!("/api/rooms?{bad}"), &bob.token).await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (400, json!("bad_request")),
+            "{bad}"
+        );
+    }
+    b1.send(json!({"type": "rooms", "ref": "ok", "limit": 1}))
+        .await;
+    assert_eq!(names_of(&b1.recv_type("rooms").await), ["100% fun"]);
+}
+
+#[actix_web::test]
+async fn deleting_rooms_is_held_to_an_allowance() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let (mut a1, _) = app.window(&alice).await;
+    // Deleting rooms that do not exist still costs a write: 30 a minute, then refused.
+    for i in 0..30 {
+        a1.send(json!({"type": "delete_room", "ref": format!("d{i}"),
+                       "room_id": uuid::Uuid::new_v4().to_string()}))
+            .await;
+        assert_eq!(a1.recv_type("error").await["code"], "not_found");
+    }
+    a1.send(json!({"type": "delete_room", "ref": "over",
+                   "room_id": uuid::Uuid::new_v4().to_string()}))
+        .await;
+    let refused = a1.recv_type("error").await;
+    assert_eq!(
+        (refused["ref"].clone(), refused["code"].clone()),
+        (json!("over"), json!("rate_limited"))
+    );
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("deleting rooms"),
+        "{refused}"
+    );
 }

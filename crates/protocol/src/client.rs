@@ -151,6 +151,21 @@ pub enum ClientFrame {
         #[ts(optional)]
         limit: Option<i64>,
     },
+    /// (v3) A page of the room directory: every room, by name without case. `query`
+    /// keeps the rooms whose name contains it (case-insensitive), `after` starts after
+    /// the room of that name (the last one of the previous page), `limit` says how many
+    /// (default 50, at most 100). Answered by `rooms`.
+    Rooms {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        query: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        after: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        limit: Option<i64>,
+    },
 }
 
 impl ClientFrame {

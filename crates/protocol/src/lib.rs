@@ -46,8 +46,15 @@ pub use server::ServerEvent;
 /// The protocol's version. v2 replaced v1's `presence` frame (every arrival to every
 /// window) with the online list as a window onto a sorted set: `ready` carries the first
 /// page, the count and the conversation partners, and `online_changes` the coalesced
-/// changes to what each window tracks (docs/decisions/0015).
-pub const PROTOCOL_VERSION: u32 = 2;
+/// changes to what each window tracks (docs/decisions/0015). v3 did the same for rooms:
+/// `ready.rooms` holds only the rooms one is in, `room` and `room_deleted` go to members
+/// only, and the other rooms are found in a paged, searchable directory (`rooms`).
+pub const PROTOCOL_VERSION: u32 = 3;
+
+/// A `rooms` request's default page.
+pub const ROOMS_PAGE: usize = 50;
+/// The most rooms one `rooms` page holds.
+pub const ROOMS_PAGE_MAX: usize = 100;
 
 /// How many people `ready` lists online, and an `online` request's default page.
 pub const ONLINE_PAGE: usize = 100;

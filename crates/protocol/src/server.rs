@@ -29,7 +29,8 @@ pub enum ServerEvent<'a> {
         partners: Cow<'a, [User]>,
         blocked: Cow<'a, [User]>,
         conversations: Cow<'a, [ConversationSummary]>,
-        /// (addition) every room, for the room list.
+        /// (v3) The rooms this user is a member of, by name; the others are in the room
+        /// directory (`rooms` request).
         rooms: Cow<'a, [Room]>,
         ui: Cow<'a, UiState>,
         expires_at: DateTime<Utc>,
@@ -93,11 +94,12 @@ pub enum ServerEvent<'a> {
     Session {
         expires_at: DateTime<Utc>,
     },
-    /// (addition) A room was created, or its member count changed: for everyone's list.
+    /// (addition) A room you are in changed its member count. (v3: members only; before,
+    /// every window heard of every room.)
     Room {
         room: Cow<'a, Room>,
     },
-    /// (addition) A room was deleted, with its messages.
+    /// (addition) A room you are in was deleted, with its messages (v3: members only).
     RoomDeleted {
         #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
@@ -149,6 +151,19 @@ pub enum ServerEvent<'a> {
         count: usize,
         people: Cow<'a, [User]>,
     },
+    /// (v3) The answer to `rooms`: a page of the room directory, by name without case.
+    /// `more` says whether rooms follow (ask again with `after` = the last one's name).
+    /// `query` comes back as asked, if one was.
+    Rooms {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        query: Option<Cow<'a, str>>,
+        rooms: Cow<'a, [Room]>,
+        more: bool,
+    },
     /// Never sent: what a client decodes a frame type it does not know yet into (servers
     /// may add frame types; clients ignore those they do not know).
     #[serde(other)]
@@ -178,7 +193,8 @@ impl ServerEvent<'_> {
             | ServerEvent::Joined { reference, .. }
             | ServerEvent::Left { reference, .. }
             | ServerEvent::Members { reference, .. }
-            | ServerEvent::OnlinePage { reference, .. } => reference.as_deref(),
+            | ServerEvent::OnlinePage { reference, .. }
+            | ServerEvent::Rooms { reference, .. } => reference.as_deref(),
             _ => None,
         }
     }

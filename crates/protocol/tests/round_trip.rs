@@ -151,6 +151,12 @@ fn every_server_event() -> Vec<ServerEvent<'static>> {
                 online: false,
             }]),
         },
+        ServerEvent::Rooms {
+            reference: r(),
+            query: Some(Cow::Borrowed("book")),
+            rooms: Cow::Owned(vec![room()]),
+            more: false,
+        },
     ]
 }
 
@@ -184,6 +190,7 @@ fn server_events_carry_their_type_and_ref_on_the_wire() {
         "left",
         "member",
         "members",
+        "rooms",
     ];
     let events = every_server_event();
     assert_eq!(events.len(), names.len());
@@ -265,6 +272,19 @@ fn every_request() -> Vec<Request> {
         Request::new(ClientFrame::LeaveRoom { room_id: c }),
         Request::new(ClientFrame::DeleteRoom { room_id: c }),
         Request::with_ref("m", ClientFrame::Members { room_id: c }),
+        Request::with_ref(
+            "d",
+            ClientFrame::Rooms {
+                query: Some("book".into()),
+                after: Some("Art".into()),
+                limit: Some(20),
+            },
+        ),
+        Request::new(ClientFrame::Rooms {
+            query: None,
+            after: None,
+            limit: None,
+        }),
     ]
 }
 

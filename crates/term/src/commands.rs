@@ -31,8 +31,11 @@ pub enum Command {
     Blocked,
     /// `/read`: mark the open chat read up to its last message.
     Read,
-    /// `/rooms`: list every room.
-    Rooms,
+    /// `/rooms [query]`: list the first page of the room directory (the rooms whose name
+    /// contains `query`, or every room).
+    Rooms(Option<String>),
+    /// `/more`: list the next page of the last `/rooms`.
+    More,
     /// `/create <name> [password]`: create a room (and join it).
     Create {
         name: String,
@@ -90,7 +93,11 @@ pub const HELP: &[(&str, &str)] = &[
         "list who is online (also /who); with a prefix, search everyone online",
     ),
     ("/read", "mark the open chat read"),
-    ("/rooms", "list every room"),
+    (
+        "/rooms [query]",
+        "list rooms by name, 50 at a time (with a query, those whose name contains it)",
+    ),
+    ("/more", "list the next rooms of the last /rooms"),
     (
         "/create <name> [password]",
         "create a room (with a password, a private one) and open it",
@@ -227,7 +234,10 @@ fn command(name: &str, args: &[String]) -> Result<Command, CommandError> {
         "online" | "who" => optional("/online [prefix]").map(Command::Online),
         "blocked" => none(Command::Blocked, "/blocked"),
         "read" => none(Command::Read, "/read"),
-        "rooms" => none(Command::Rooms, "/rooms"),
+        "rooms" => {
+            optional("/rooms [query] (a query with spaces in \"quotes\")").map(Command::Rooms)
+        }
+        "more" => none(Command::More, "/more"),
         "create" => match args {
             [name] | [name, _] if !name.trim().is_empty() => Ok(Command::Create {
                 name: name.clone(),
@@ -348,7 +358,8 @@ mod tests {
             "/join",
             r#"/create """#,
             "/create a b c",
-            "/rooms x",
+            "/rooms a b",
+            "/more x",
             "/leave a b",
         ] {
             assert!(
@@ -361,7 +372,12 @@ mod tests {
             parse(r#"/members "Book club""#),
             Some(Ok(Command::Members(Some("Book club".into()))))
         );
-        assert_eq!(parse("/rooms"), Some(Ok(Command::Rooms)));
+        assert_eq!(parse("/rooms"), Some(Ok(Command::Rooms(None))));
+        assert_eq!(
+            parse(r#"/rooms "book c""#),
+            Some(Ok(Command::Rooms(Some("book c".into()))))
+        );
+        assert_eq!(parse("/more"), Some(Ok(Command::More)));
     }
 
     #[test]

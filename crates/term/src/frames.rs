@@ -152,6 +152,11 @@ mod tests {
                        "people": [{"id": BOB, "email": "b"}]}),
                 "online_page",
             ),
+            (
+                json!({"type": "rooms", "ref": "d1", "query": "gen", "rooms": [room()],
+                       "more": false}),
+                "rooms",
+            ),
             (json!({"type": "something_new", "x": 1}), "unknown"),
         ];
         for (frame, kind) in cases {
@@ -175,6 +180,7 @@ mod tests {
                 ServerEvent::Member { .. } => "member",
                 ServerEvent::Members { .. } => "members",
                 ServerEvent::OnlinePage { .. } => "online_page",
+                ServerEvent::Rooms { .. } => "rooms",
                 ServerEvent::Ui { .. } => "ui",
                 ServerEvent::Unknown => "unknown",
                 ServerEvent::Ready { .. } => "ready",
@@ -235,6 +241,19 @@ mod tests {
         assert_eq!(
             create,
             json!({"type": "create_room", "ref": "c1", "name": "Book club"})
+        );
+        let rooms = Request::with_ref(
+            "d1",
+            ClientFrame::Rooms {
+                query: Some("book".into()),
+                after: Some("Art".into()),
+                limit: Some(100),
+            },
+        );
+        let rooms: Value = serde_json::from_str(&rooms.to_text()).unwrap();
+        assert_eq!(
+            rooms,
+            json!({"type": "rooms", "ref": "d1", "query": "book", "after": "Art", "limit": 100})
         );
         let history = history("h1".into(), conversation, Page::After(4), 500);
         let history: Value = serde_json::from_str(&history.to_text()).unwrap();

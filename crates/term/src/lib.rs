@@ -7,8 +7,8 @@
 //! socket it reconnects with backoff, fills gaps with `history after_seq` and re-sends
 //! what was not acknowledged.
 //!
-//! Rooms (create, join, leave, delete, members, the live room list) and replies ride on
-//! the same socket; see docs/terminal.md.
+//! Rooms (create, join, leave, delete, members, the rooms one is in kept live, the
+//! server's room directory) and replies ride on the same socket; see docs/terminal.md.
 //!
 //! This crate is a client of `banter-protocol` and of nothing else of Banter's: the
 //! frames both ways and the types they carry are that crate's, and minting tokens for

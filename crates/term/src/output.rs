@@ -65,8 +65,10 @@ pub enum Line {
     /// after the `message`, `history` or `sent` line of a reply.
     ReplyTo(Quoted),
     /// `room <room-id> members=<n> password=yes|no joined=yes|no <name>`: a room of
-    /// `/rooms`, or one that appeared or changed.
+    /// `/rooms`, or one of yours whose member count changed.
     Room(RoomShown),
+    /// `more rooms -- /more lists the next page`: before `end rooms`, when rooms follow.
+    MoreRooms,
     /// `room_deleted <room-id>`.
     RoomDeleted(ConversationId),
     /// `joined <room-id> <name>`: you are a member of this room now.
@@ -181,6 +183,7 @@ impl fmt::Display for Line {
                 yes_no(r.joined),
                 escape(&r.name)
             ),
+            Line::MoreRooms => write!(f, "more rooms -- /more lists the next page"),
             Line::RoomDeleted(room) => write!(f, "room_deleted {room}"),
             Line::Joined { room, name } => write!(f, "joined {room} {}", escape(name)),
             Line::Left(room) => write!(f, "left {room}"),
@@ -363,6 +366,10 @@ mod tests {
                     joined: false,
                 }),
                 format!("room {c} members=3 password=yes joined=no Book club"),
+            ),
+            (
+                Line::MoreRooms,
+                "more rooms -- /more lists the next page".into(),
             ),
             (Line::RoomDeleted(c), format!("room_deleted {c}")),
             (

@@ -87,7 +87,10 @@ pub(super) fn delivered_as(outcome: WriteOutcome) -> Option<ClusterEvent> {
             room,
             members,
         },
-        WriteOutcome::RoomDeleted { room } => ClusterEvent::RoomDeleted { room },
+        WriteOutcome::RoomDeleted { room, members } => ClusterEvent::RoomDeleted {
+            room,
+            members: Some(members),
+        },
         WriteOutcome::MessageExisted { .. }
         | WriteOutcome::DirectOpened { .. }
         | WriteOutcome::BlockChanged { changed: false, .. }
@@ -114,8 +117,8 @@ impl PresenceRegistry {
         }
     }
 
-    /// A room gained a member (its creator, or someone who joined): everyone's room list
-    /// hears of it, and the member's windows but `except` get `joined`.
+    /// A room gained a member (its creator, or someone who joined): the member's windows
+    /// but `except` get `joined`. (The other members hear of it in `room_changed`.)
     fn room_joined(
         &self,
         room: &Room,
@@ -123,10 +126,6 @@ impl PresenceRegistry {
         member: UserId,
         except: Option<WindowId>,
     ) {
-        let listed = ServerEvent::Room {
-            room: Cow::Borrowed(room),
-        };
-        self.to_everyone(&listed.to_frame(), None);
         let joined = ServerEvent::Joined {
             reference: None,
             room: Cow::Borrowed(room),
@@ -158,6 +157,19 @@ impl PresenceRegistry {
                     });
                 }
             }
+        }
+    }
+
+    /// A room's member count changed: its `members` here but `who` (who joined or left)
+    /// get the room as it is now. Only members: the directory is asked, not pushed, so a
+    /// room's changes cost O(members), not O(people online).
+    fn room_changed(&self, members: &[UserId], room: &Room, who: UserId) {
+        let frame = ServerEvent::Room {
+            room: Cow::Borrowed(room),
+        }
+        .to_frame();
+        for member in members.iter().filter(|m| **m != who) {
+            self.to_user(*member, frame.clone(), None);
         }
     }
 
@@ -276,32 +288,35 @@ impl PresenceRegistry {
             } => {
                 self.room_joined(room, conversation, user.id, except);
                 self.tell_members(members, room, user, true);
+                self.room_changed(members, room, user.id);
             }
             ClusterEvent::RoomLeft {
                 user,
                 room,
                 members,
             } => {
-                self.to_everyone(
-                    &ServerEvent::Room {
-                        room: Cow::Borrowed(room),
-                    }
-                    .to_frame(),
-                    None,
-                );
                 let left = ServerEvent::Left {
                     reference: None,
                     room_id: room.id,
                 };
                 self.to_user(user.id, left.to_frame(), except);
                 self.tell_members(members, room, user, false);
+                self.room_changed(members, room, user.id);
             }
-            ClusterEvent::RoomDeleted { room } => {
+            ClusterEvent::RoomDeleted { room, members } => {
                 let deleted = ServerEvent::RoomDeleted {
                     reference: None,
                     room_id: *room,
-                };
-                self.to_everyone(&deleted.to_frame(), except);
+                }
+                .to_frame();
+                match members {
+                    Some(members) => {
+                        for member in members {
+                            self.to_user(*member, deleted.clone(), except);
+                        }
+                    }
+                    None => self.to_everyone(&deleted, except),
+                }
             }
             ClusterEvent::Typing {
                 sender,

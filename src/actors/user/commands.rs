@@ -122,7 +122,7 @@ impl UserActor {
                 }
                 .to_frame()
             }
-            WriteOutcome::RoomDeleted { room } => {
+            WriteOutcome::RoomDeleted { room, .. } => {
                 self.sequencer.forget(*room);
                 ServerEvent::RoomDeleted {
                     reference: reference.map(Cow::Borrowed),

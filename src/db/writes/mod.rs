@@ -133,8 +133,10 @@ pub enum WriteOutcome {
         members: Vec<UserId>,
         changed: bool,
     },
+    /// `members` are those it had (they alone hear of it).
     RoomDeleted {
         room: ConversationId,
+        members: Vec<UserId>,
     },
 }
 

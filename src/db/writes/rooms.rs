@@ -155,7 +155,9 @@ pub async fn delete(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<App
             "only the room's creator can delete it",
         )));
     }
+    // Read under the row lock: no join or leave slips in before the delete.
+    let members = member_ids(tx, id).await?;
     tx.execute("DELETE FROM conversations WHERE id = $1", &[&id.0])
         .await?;
-    Ok(Ok(WriteOutcome::RoomDeleted { room: id }))
+    Ok(Ok(WriteOutcome::RoomDeleted { room: id, members }))
 }

@@ -3,8 +3,7 @@
 
 use super::open::no_chat;
 use super::people::by_email;
-use super::rooms::by_name;
-use super::{Chat, Chosen, Effects, OpenChat, Outstanding, Purpose};
+use super::{Chat, Chosen, Effects, OpenChat, Outstanding, Purpose, RoomAction};
 use crate::commands::{Command, DEFAULT_HISTORY, HELP};
 use crate::output::Line;
 use banter_protocol::{ClientFrame, Page, Request};
@@ -31,13 +30,19 @@ impl Chat {
             }
             Command::Open(what) => match self.resolve_chat(&what) {
                 Err(line) => fx.lines.push(line),
-                Ok(Chosen::Direct(peer)) if Some(peer.id) == self.me.as_ref().map(|m| m.id) => {
+                Ok(None) => self.find(what.trim().to_owned(), None, RoomAction::Open, &mut fx),
+                Ok(Some(Chosen::Room { id, name })) => {
+                    self.act(id, &name, RoomAction::Open, &mut fx)
+                }
+                Ok(Some(Chosen::Direct(peer)))
+                    if Some(peer.id) == self.me.as_ref().map(|m| m.id) =>
+                {
                     fx.lines.push(Line::error(
                         "bad_request",
                         "that is you; open someone else's chat",
                     ))
                 }
-                Ok(Chosen::Direct(peer)) => {
+                Ok(Some(Chosen::Direct(peer))) => {
                     let conversation = self.direct_with(peer.id);
                     fx.lines.push(Line::Opened {
                         peer: peer.email.clone(),
@@ -51,17 +56,6 @@ impl Chat {
                         Some(c) => self.ask_shown(c, Page::Latest, DEFAULT_HISTORY, &mut fx),
                         None => fx.lines.push(Line::End("history")),
                     }
-                }
-                Ok(Chosen::Room { id, name }) => {
-                    fx.lines.push(Line::OpenedRoom {
-                        room: id,
-                        name: name.clone(),
-                    });
-                    self.open = Some(OpenChat {
-                        chosen: Chosen::Room { id, name },
-                        oldest: None,
-                    });
-                    self.ask_shown(id, Page::Latest, DEFAULT_HISTORY, &mut fx);
                 }
             },
             Command::History(n) => match self.open.as_ref().map(|o| o.oldest) {
@@ -92,13 +86,8 @@ impl Chat {
                     )),
                 }
             }
-            Command::Rooms => {
-                let lines: Vec<Line> = by_name(self.rooms.values())
-                    .map(|r| self.room_line(r))
-                    .collect();
-                fx.lines.extend(lines);
-                fx.lines.push(Line::End("rooms"));
-            }
+            Command::Rooms(query) => self.list_rooms(query, &mut fx),
+            Command::More => self.more_rooms(&mut fx),
             Command::Create { name, password } => {
                 let reference = self.next_ref("r");
                 let frame = Request::with_ref(
@@ -108,70 +97,21 @@ impl Chat {
                         password,
                     },
                 );
-                self.ask(reference, frame, format!("/create {name}"), &mut fx);
+                let what = format!("/create {name}");
+                self.ask(reference, frame, Purpose::Room { what }, &mut fx);
             }
-            Command::Join { room, password } => match self.find_room(&room) {
-                Err(line) => {
-                    // `/join Book club`: the name with spaces, unquoted.
-                    let whole = password.as_ref().map(|p| format!("{room} {p}"));
-                    match whole.as_deref().and_then(|w| self.room_named(w)) {
-                        Some(r) => fx.lines.push(Line::error(
-                            "usage",
-                            format!(r#"quote a name with spaces: /join "{}" [password]"#, r.name),
-                        )),
-                        None => fx.lines.push(line),
-                    }
-                }
-                Ok(id) => {
-                    let reference = self.next_ref("r");
-                    let frame = Request::with_ref(
-                        reference.clone(),
-                        ClientFrame::JoinRoom {
-                            room_id: id,
-                            password,
-                        },
-                    );
-                    self.ask(reference, frame, format!("/join {room}"), &mut fx);
-                }
-            },
-            Command::Leave(room) => match self.room_or_open(room.as_deref()) {
-                Err(line) => fx.lines.push(line),
-                Ok(id) => {
-                    let reference = self.next_ref("r");
-                    let frame = Request::with_ref(
-                        reference.clone(),
-                        ClientFrame::LeaveRoom { room_id: id },
-                    );
-                    self.ask(reference, frame, format!("/leave {id}"), &mut fx);
-                }
-            },
-            Command::Delete(room) => match self.room_or_open(room.as_deref()) {
-                Err(line) => fx.lines.push(line),
-                Ok(id) => {
-                    let reference = self.next_ref("r");
-                    let frame = Request::with_ref(
-                        reference.clone(),
-                        ClientFrame::DeleteRoom { room_id: id },
-                    );
-                    self.ask(reference, frame, format!("/delete {id}"), &mut fx);
-                }
-            },
-            Command::Members(room) => match self.room_or_open(room.as_deref()) {
-                Err(line) => fx.lines.push(line),
-                Ok(id) => {
-                    let reference = self.next_ref("m");
-                    let frame =
-                        Request::with_ref(reference.clone(), ClientFrame::Members { room_id: id });
-                    fx.frames.push(frame.clone());
-                    self.outstanding.insert(
-                        reference,
-                        Outstanding {
-                            purpose: Purpose::Members,
-                            frame,
-                        },
-                    );
-                }
-            },
+            Command::Join { room, password } => {
+                self.on_room(&room, RoomAction::Join { password }, &mut fx)
+            }
+            Command::Leave(room) => {
+                self.on_room_or_open(room.as_deref(), RoomAction::Leave, &mut fx)
+            }
+            Command::Delete(room) => {
+                self.on_room_or_open(room.as_deref(), RoomAction::Delete, &mut fx)
+            }
+            Command::Members(room) => {
+                self.on_room_or_open(room.as_deref(), RoomAction::Members, &mut fx)
+            }
             Command::Block(who) => match self.resolve(&who) {
                 Err(line) => fx.lines.push(line),
                 Ok(user) => {

@@ -1,12 +1,12 @@
 //! Reacting to the server's events: [`Chat::on_event`], one arm per event. The bigger
 //! reactions are the other parts': a `ready` (`ready`), messages and acks (`messages`),
-//! `history` answers and refused requests (`history`), room answers (`rooms`).
+//! `history` answers and refused requests (`history`), room answers (`rooms`),
+//! directory pages (`directory`).
 
 use super::ready::Ready;
-use super::{Chat, Chosen, Effects, OpenChat, Purpose};
-use crate::commands::DEFAULT_HISTORY;
+use super::{Chat, Effects, Purpose};
 use crate::output::Line;
-use banter_protocol::{Page, ServerEvent};
+use banter_protocol::ServerEvent;
 use std::borrow::Cow;
 
 impl Chat {
@@ -106,34 +106,28 @@ impl Chat {
                     .entry(conversation.id)
                     .or_insert(conversation.last_seq);
                 self.know(conversation);
-                self.member_of.insert(room.id);
                 fx.lines.push(Line::Joined {
                     room: room.id,
                     name: room.name.clone(),
                 });
                 // Joined here (`/join`, `/create`): the room opens, as `/open` would.
                 if self.answered(reference.as_deref()) {
-                    self.open = Some(OpenChat {
-                        chosen: Chosen::Room {
-                            id: room.id,
-                            name: room.name.clone(),
-                        },
-                        oldest: None,
-                    });
-                    self.ask_shown(room.id, Page::Latest, DEFAULT_HISTORY, &mut fx);
+                    self.open_chat_room(room.id, room.name.clone(), &mut fx);
                 }
                 self.rooms.insert(room.id, room);
             }
             ServerEvent::Room { room } => {
                 let room = room.into_owned();
                 fx.lines.push(self.room_line(&room));
-                self.rooms.insert(room.id, room);
+                // Sent to members only: a `room` that crossed a leave prints but is not kept.
+                if let Some(mine) = self.rooms.get_mut(&room.id) {
+                    *mine = room;
+                }
             }
             ServerEvent::RoomDeleted { reference, room_id } => {
                 self.answered(reference.as_deref());
                 // A gap being filled will not be: what arrived meanwhile prints first.
                 self.gap_filled(room_id, &mut fx);
-                self.rooms.remove(&room_id);
                 self.not_a_member(room_id);
                 fx.lines.push(Line::RoomDeleted(room_id));
             }
@@ -181,6 +175,16 @@ impl Chat {
                     }
                     Some(Purpose::OnlineFirst) => self.list_online(&mut fx),
                     _ => {}
+                }
+            }
+            ServerEvent::Rooms {
+                reference,
+                rooms,
+                more,
+                ..
+            } => {
+                if let Some(asked) = reference.and_then(|r| self.outstanding.remove(r.as_ref())) {
+                    self.directory(asked.purpose, rooms.into_owned(), more, &mut fx);
                 }
             }
             ServerEvent::Session { .. } | ServerEvent::Ui { .. } | ServerEvent::Unknown => {}

@@ -56,7 +56,12 @@ impl Chat {
             return;
         };
         match o.purpose {
-            Purpose::Members | Purpose::Online | Purpose::OnlineFirst | Purpose::Room { .. } => {}
+            Purpose::Members
+            | Purpose::Online
+            | Purpose::OnlineFirst
+            | Purpose::Room { .. }
+            | Purpose::Rooms { .. }
+            | Purpose::Find { .. } => {}
             Purpose::Show => {
                 for m in &messages {
                     self.push_message(Line::History(self.shown(m)), m, fx);

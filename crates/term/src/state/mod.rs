@@ -10,9 +10,10 @@
 //! original `client_id`. A message of ours found while filling a gap was committed
 //! before the drop: it is reported as `sent`, not sent again.
 //!
-//! Rooms: the list of every room comes with `ready` and is kept live by `room`,
-//! `room_deleted`, `joined` and `left`; which rooms the user is a member of comes from
-//! `ready`'s conversations and `joined` / `left`. A room's messages print like any other
+//! Rooms (protocol v3): the client knows the rooms the user is a member of; they come
+//! with `ready` and are kept live by `joined`, `left`, `room` and `room_deleted`. Every
+//! other room is in the server's directory, asked a page at a time (`/rooms`, and a
+//! room named by a name not among the user's). A room's messages print like any other
 //! (with the room's conversation id), but a room is never taken for a direct chat: a
 //! conversation's kind and peer come only from the server (`ready`, `joined`, `GET
 //! /api/conversations`), never from a sender.
@@ -25,12 +26,14 @@
 //! - `people`: who is who, and the HTTP lookups that tell ([`Chat::lookup`],
 //!   [`Chat::learn`], [`Chat::learn_people`]); who is tracked online;
 //! - `open`: the open chat, and what `/open` names;
-//! - `rooms`: the room list, memberships and room actions;
+//! - `rooms`: the user's rooms and room actions;
+//! - `directory`: the room directory, for `/rooms` and for rooms named by name;
 //! - `messages`: sending, pending sends and re-sends, printing messages once;
 //! - `history`: `history` shown and gaps filled;
 //! - `tests`: the unit tests, driving it as the client does.
 
 mod commands;
+mod directory;
 mod events;
 mod history;
 mod messages;
@@ -118,6 +121,25 @@ enum Purpose {
     /// `create_room`, `join_room`, `leave_room` or `delete_room`, typed as `what`. Not
     /// asked again on a new socket (the first may have been carried out).
     Room { what: String },
+    /// `rooms` for `/rooms` or `/more`: print the page as `room` lines, and remember
+    /// where `/more` continues (the same `query`).
+    Rooms { query: Option<String> },
+    /// `rooms` looking for the room called `name` (not one of the user's), to do
+    /// `action` on it once found.
+    Find { name: String, action: RoomAction },
+}
+
+/// What a command does to a room it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RoomAction {
+    /// `/open`: only one of the user's rooms opens.
+    Open,
+    Join {
+        password: Option<String>,
+    },
+    Leave,
+    Delete,
+    Members,
 }
 
 #[derive(Debug, Clone)]
@@ -152,10 +174,12 @@ pub struct Chat {
     paged_away: bool,
     blocked: HashMap<UserId, User>,
     conversations: HashMap<ConversationId, Known>,
-    /// Every room, for `/rooms`.
+    /// The rooms the user is a member of (all `ready` tells of, protocol v3). A room
+    /// left is forgotten: the server no longer tells of its changes.
     rooms: HashMap<ConversationId, Room>,
-    /// The rooms the user is a member of.
-    member_of: HashSet<ConversationId>,
+    /// Where `/more` continues: the query of the last `/rooms` page and its last room's
+    /// name, while more rooms follow.
+    next_rooms: Option<(Option<String>, String)>,
     /// Per conversation, the highest `seq` printed (or counted by `ready` or `joined`).
     seen: HashMap<ConversationId, i64>,
     /// Lookups done (each is done once, found or not).

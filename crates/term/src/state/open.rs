@@ -1,16 +1,17 @@
 //! The open chat (`/open`, `/join`, `/create`): what `/open` names, the open room or
 //! conversation, and the oldest `seq` shown of it, where `/history` continues from.
 
-use super::rooms::unknown_room;
 use super::{Chat, Chosen};
 use crate::output::Line;
 use banter_protocol::ConversationId;
 
 impl Chat {
-    /// What `/open` names. An id is a room's if it is in the room list, else a user's;
-    /// anything else is a known person's email, else a room's name, else an unknown
-    /// email (with an `@`) or an unknown room. A room is opened only by its members.
-    pub(super) fn resolve_chat(&self, what: &str) -> Result<Chosen, Line> {
+    /// What `/open` names. An id is a room's if it is one of the user's rooms, else a
+    /// user's; anything else is a known person's email, else the name of one of the
+    /// user's rooms, else an unknown email (with an `@`). What is left is a name the
+    /// client does not know: `None`, for the directory to tell a room the user is not
+    /// in (`not_member`: only the user's rooms open) from no room (`unknown_room`).
+    pub(super) fn resolve_chat(&self, what: &str) -> Result<Option<Chosen>, Line> {
         let id = ConversationId::parse(what);
         let room = match id {
             Some(id) => self.rooms.get(&id),
@@ -18,18 +19,12 @@ impl Chat {
             None => self.room_named(what),
         };
         match room {
-            Some(room) if self.member_of.contains(&room.id) => Ok(Chosen::Room {
+            Some(room) => Ok(Some(Chosen::Room {
                 id: room.id,
                 name: room.name.clone(),
-            }),
-            Some(room) => Err(Line::error(
-                "not_member",
-                format!("you are not a member of {}; /join it first", room.name),
-            )),
-            None if id.is_none() && !what.contains('@') && !self.known_email(what) => {
-                Err(unknown_room(what))
-            }
-            None => self.resolve(what).map(Chosen::Direct),
+            })),
+            None if id.is_none() && !what.contains('@') && !self.known_email(what) => Ok(None),
+            None => self.resolve(what).map(|u| Some(Chosen::Direct(u))),
         }
     }
 

@@ -20,6 +20,7 @@ pub(super) struct Ready {
     pub partners: Vec<User>,
     pub blocked: Vec<User>,
     pub conversations: Vec<ConversationSummary>,
+    /// The rooms the user is a member of (protocol v3: no others).
     pub rooms: Vec<Room>,
 }
 
@@ -85,16 +86,22 @@ impl Chat {
                 .extend(by_email(unblocked).map(|u| Line::Unblocked(u.email.clone())));
         }
         self.me = Some(me);
-        self.new_rooms(rooms, &conversations, first, &mut fx);
+        self.new_rooms(rooms, first, &mut fx);
 
-        // Requests of the old socket went with it: shown history, members and online pages are asked
-        // again, gaps are worked out afresh below, room actions are reported unanswered
-        // (one may have been carried out: asking again could create a room twice).
+        // Requests of the old socket went with it: shown history, members, online and
+        // directory pages are asked again, gaps are worked out afresh below, room actions
+        // are reported unanswered (one may have been carried out: asking again could
+        // create a room twice).
         self.gaps.clear();
         let old = std::mem::take(&mut self.outstanding);
         for (reference, o) in old {
             match &o.purpose {
-                Purpose::Show | Purpose::Members | Purpose::Online | Purpose::OnlineFirst => {
+                Purpose::Show
+                | Purpose::Members
+                | Purpose::Online
+                | Purpose::OnlineFirst
+                | Purpose::Rooms { .. }
+                | Purpose::Find { .. } => {
                     fx.frames.push(o.frame.clone());
                     self.outstanding.insert(reference, o);
                 }

@@ -1,98 +1,141 @@
-//! Rooms: the room list and memberships (from `ready`, kept live by events), finding a
-//! room by name or id, room actions sent and answered, and the answer to `/members`.
+//! Rooms: the user's rooms (from `ready`, kept live by events), naming a room by id or
+//! name, room actions sent and answered, and the answer to `/members`.
 
-use super::{Chat, Chosen, Effects, Outstanding, Purpose};
+use super::{Chat, Chosen, Effects, OpenChat, Outstanding, Purpose, RoomAction};
+use crate::commands::DEFAULT_HISTORY;
 use crate::output::{Line, RoomShown};
-use banter_protocol::{
-    ConversationId, ConversationKind, ConversationSummary, Request, Room, RoomMember, User,
-};
+use banter_protocol::{ClientFrame, ConversationId, Page, Request, Room, RoomMember, User};
 
 impl Chat {
-    /// The room list and memberships of a `ready`; after a reconnect, prints what
-    /// changed meanwhile (`room`, `room_deleted`, `joined`, `left` lines).
-    pub(super) fn new_rooms(
-        &mut self,
-        rooms: Vec<Room>,
-        conversations: &[ConversationSummary],
-        first: bool,
-        fx: &mut Effects,
-    ) {
-        let old_rooms = std::mem::take(&mut self.rooms);
-        let old_member_of = std::mem::take(&mut self.member_of);
-        self.rooms = rooms.into_iter().map(|r| (r.id, r)).collect();
-        self.member_of = conversations
-            .iter()
-            .filter(|c| c.kind == ConversationKind::Room)
-            .map(|c| c.id)
-            .collect();
-        if self
-            .open_room()
-            .is_some_and(|r| !self.member_of.contains(&r))
-        {
-            self.open = None;
-        }
-        if first {
-            return;
-        }
-        let mut gone: Vec<ConversationId> = old_rooms
+    /// The user's rooms from a `ready`; after a reconnect, prints what changed meanwhile
+    /// as the live events would have: `left` for a room no longer among them (left
+    /// elsewhere, or deleted: `ready` cannot tell which, and either way the user is no
+    /// longer in it), `joined` for a room joined elsewhere, `room` for a member count
+    /// that moved.
+    pub(super) fn new_rooms(&mut self, rooms: Vec<Room>, first: bool, fx: &mut Effects) {
+        let rooms = rooms.into_iter().map(|r| (r.id, r)).collect();
+        let old = std::mem::replace(&mut self.rooms, rooms);
+        let mut gone: Vec<ConversationId> = old
             .keys()
             .filter(|id| !self.rooms.contains_key(id))
             .copied()
             .collect();
         gone.sort();
-        fx.lines.extend(gone.into_iter().map(Line::RoomDeleted));
+        for id in gone {
+            self.not_a_member(id);
+            fx.lines.push(Line::Left(id));
+        }
+        if first {
+            return;
+        }
         for room in by_name(self.rooms.values()) {
-            let member = self.member_of.contains(&room.id);
-            let was_member = old_member_of.contains(&room.id);
-            if old_rooms.get(&room.id) != Some(room) || member != was_member {
-                fx.lines.push(self.room_line(room));
-            }
-            if member && !was_member {
-                fx.lines.push(Line::Joined {
+            match old.get(&room.id) {
+                None => fx.lines.push(Line::Joined {
                     room: room.id,
                     name: room.name.clone(),
-                });
-            } else if was_member && !member {
-                fx.lines.push(Line::Left(room.id));
+                }),
+                Some(was) if was != room => fx.lines.push(self.room_line(room)),
+                Some(_) => {}
             }
         }
     }
 
-    /// A room by name, whatever the case (names are unique whatever the case).
+    /// One of the user's rooms by name, whatever the case (names are unique whatever
+    /// the case).
     pub(super) fn room_named(&self, name: &str) -> Option<&Room> {
-        let name = name.trim();
-        self.rooms
-            .values()
-            .find(|r| r.name.to_lowercase() == name.to_lowercase())
+        let name = name.trim().to_lowercase();
+        self.rooms.values().find(|r| r.name.to_lowercase() == name)
     }
 
-    /// A room named by id (sent as it is; the server knows) or by name (from the list).
-    pub(super) fn find_room(&self, room: &str) -> Result<ConversationId, Line> {
-        match ConversationId::parse(room) {
-            Some(id) => Ok(id),
-            None => self
-                .room_named(room)
-                .map(|r| r.id)
-                .ok_or_else(|| unknown_room(room)),
+    /// `action` on the room named: by id or by the name of one of the user's rooms at
+    /// once, by any other name once the directory has found it.
+    pub(super) fn on_room(&mut self, room: &str, action: RoomAction, fx: &mut Effects) {
+        match ConversationId::parse(room).or_else(|| self.room_named(room).map(|r| r.id)) {
+            Some(id) => self.act(id, room, action, fx),
+            None => self.find(room.trim().to_owned(), None, action, fx),
         }
     }
 
-    /// The room named, or else the open one.
-    pub(super) fn room_or_open(&self, room: Option<&str>) -> Result<ConversationId, Line> {
-        match (room, &self.open) {
-            (Some(room), _) => self.find_room(room),
-            (None, None) => Err(Line::error(
+    /// `action` on the room named, or else on the open one.
+    pub(super) fn on_room_or_open(
+        &mut self,
+        room: Option<&str>,
+        action: RoomAction,
+        fx: &mut Effects,
+    ) {
+        match (room, self.open.as_ref().map(|o| &o.chosen)) {
+            (Some(room), _) => self.on_room(room, action, fx),
+            (None, None) => fx.lines.push(Line::error(
                 "no_chat",
                 "no room is open; /open <room> first, or name the room",
             )),
-            (None, Some(open)) => match &open.chosen {
-                Chosen::Room { id, .. } => Ok(*id),
-                Chosen::Direct(_) => Err(Line::error(
-                    "not_room",
-                    "the open chat is not a room; /open <room> first, or name the room",
-                )),
-            },
+            (None, Some(Chosen::Room { id, name })) => {
+                let (id, name) = (*id, name.clone());
+                self.act(id, &name, action, fx)
+            }
+            (None, Some(Chosen::Direct(_))) => fx.lines.push(Line::error(
+                "not_room",
+                "the open chat is not a room; /open <room> first, or name the room",
+            )),
         }
+    }
+
+    /// `action` on the room `id`, which the person called `name`.
+    pub(super) fn act(
+        &mut self,
+        id: ConversationId,
+        name: &str,
+        action: RoomAction,
+        fx: &mut Effects,
+    ) {
+        let (verb, frame) = match action {
+            RoomAction::Open => return self.open_if_mine(id, name, fx),
+            RoomAction::Members => {
+                let reference = self.next_ref("m");
+                let frame =
+                    Request::with_ref(reference.clone(), ClientFrame::Members { room_id: id });
+                return self.ask(reference, frame, Purpose::Members, fx);
+            }
+            RoomAction::Join { password } => (
+                "join",
+                ClientFrame::JoinRoom {
+                    room_id: id,
+                    password,
+                },
+            ),
+            RoomAction::Leave => ("leave", ClientFrame::LeaveRoom { room_id: id }),
+            RoomAction::Delete => ("delete", ClientFrame::DeleteRoom { room_id: id }),
+        };
+        let reference = self.next_ref("r");
+        let frame = Request::with_ref(reference.clone(), frame);
+        let what = format!("/{verb} {name}");
+        self.ask(reference, frame, Purpose::Room { what }, fx);
+    }
+
+    /// Opens the room `id` if it is one of the user's (`opened room`, then its last
+    /// messages); any other is refused.
+    fn open_if_mine(&mut self, id: ConversationId, name: &str, fx: &mut Effects) {
+        let Some(room) = self.rooms.get(&id) else {
+            return fx.lines.push(Line::error(
+                "not_member",
+                format!("you are not a member of {name}; /join it first"),
+            ));
+        };
+        let name = room.name.clone();
+        fx.lines.push(Line::OpenedRoom {
+            room: id,
+            name: name.clone(),
+        });
+        self.open_chat_room(id, name, fx);
+    }
+
+    /// Makes the room `id` the open chat and asks for its last messages.
+    pub(super) fn open_chat_room(&mut self, id: ConversationId, name: String, fx: &mut Effects) {
+        self.open = Some(OpenChat {
+            chosen: Chosen::Room { id, name },
+            oldest: None,
+        });
+        self.ask_shown(id, Page::Latest, DEFAULT_HISTORY, fx);
     }
 
     pub(super) fn room_line(&self, room: &Room) -> Line {
@@ -101,26 +144,21 @@ impl Chat {
             name: room.name.clone(),
             members: room.members,
             password: room.has_password,
-            joined: self.member_of.contains(&room.id),
+            joined: self.rooms.contains_key(&room.id),
         })
     }
 
-    /// Sends a room action and waits for its answer.
+    /// Sends a request and waits for its answer.
     pub(super) fn ask(
         &mut self,
         reference: String,
         frame: Request,
-        what: String,
+        purpose: Purpose,
         fx: &mut Effects,
     ) {
         fx.frames.push(frame.clone());
-        self.outstanding.insert(
-            reference,
-            Outstanding {
-                purpose: Purpose::Room { what },
-                frame,
-            },
-        );
+        self.outstanding
+            .insert(reference, Outstanding { purpose, frame });
     }
 
     /// Whether `reference` answers a request of this client (which is then answered).
@@ -128,10 +166,10 @@ impl Chat {
         reference.is_some_and(|r| self.outstanding.remove(r).is_some())
     }
 
-    /// No longer a member of `room` (left or deleted): it closes if it was open, and a
-    /// later join starts from the messages after that join.
+    /// No longer a member of `room` (left or deleted): it is forgotten, it closes if it
+    /// was open, and a later join starts from the messages after that join.
     pub(super) fn not_a_member(&mut self, room: ConversationId) {
-        self.member_of.remove(&room);
+        self.rooms.remove(&room);
         self.seen.remove(&room);
         if self.open_room() == Some(room) {
             self.open = None;

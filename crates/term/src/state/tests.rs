@@ -478,111 +478,417 @@ fn room_conversation(n: u128, name: &str, last_seq: i64) -> ConversationSummary 
     }
 }
 
-/// Alice, with bob online, two rooms (she is in "Book club") and no direct chat.
+/// Alice, with bob online, in one room ("Book club") and no direct chat. (Others, such
+/// as "General", are only in the directory.)
 fn with_rooms() -> Chat {
     let mut chat = Chat::default();
     chat.on_event(snapshot(
         vec![bob()],
         vec![room_conversation(11, "Book club", 3)],
-        vec![
-            room(10, "General", 1, false),
-            room(11, "Book club", 2, true),
-        ],
+        vec![room(11, "Book club", 2, true)],
     ));
     chat
 }
 
-#[test]
-fn rooms_are_listed_by_name_and_kept_live() {
-    let mut chat = with_rooms();
-    let (general, club) = (room_id(10), room_id(11));
-    let fx = chat.on_command(Command::Rooms);
-    assert_eq!(
-        texts(&fx),
-        [
-            format!("room {club} members=2 password=yes joined=yes Book club"),
-            format!("room {general} members=1 password=no joined=no General"),
-            "end rooms".to_owned(),
-        ]
-    );
-    let fx = chat.on_event(ServerEvent::Room {
-        room: Cow::Owned(room(12, "Attic", 1, false)),
-    });
-    assert_eq!(
-        texts(&fx),
-        [format!(
-            "room {} members=1 password=no joined=no Attic",
-            room_id(12)
-        )]
-    );
-    let fx = chat.on_event(ServerEvent::Member {
-        room_id: club,
-        user: Cow::Owned(user(3, "carol@example.com")),
-        joined: true,
-    });
-    assert_eq!(
-        texts(&fx),
-        [format!("member joined {club} carol@example.com")]
-    );
-    let fx = chat.on_event(ServerEvent::RoomDeleted {
-        reference: None,
-        room_id: general,
-    });
-    assert_eq!(texts(&fx), [format!("room_deleted {general}")]);
-    let listed = texts(&chat.on_command(Command::Rooms));
-    assert_eq!(listed.len(), 3, "{listed:?}");
-    assert!(listed[0].ends_with(" Attic"), "{listed:?}");
+fn general() -> Room {
+    room(10, "General", 1, false)
+}
+
+/// A `rooms` request, as sent: its `ref`, `query`, `after` and `limit`.
+type DirectoryAsk = (String, Option<String>, Option<String>, Option<i64>);
+
+/// The one `rooms` request among `fx`'s frames.
+fn directory_request(fx: &Effects) -> DirectoryAsk {
+    match &fx.frames[..] {
+        [Request {
+            reference: Some(r),
+            frame:
+                ClientFrame::Rooms {
+                    query,
+                    after,
+                    limit,
+                },
+        }] => (r.clone(), query.clone(), after.clone(), *limit),
+        other => panic!("one rooms request: {other:?}"),
+    }
+}
+
+/// The server's answer to the `rooms` request `reference`.
+fn directory(reference: &str, rooms: Vec<Room>, more: bool) -> ServerEvent<'static> {
+    ServerEvent::Rooms {
+        reference: Some(Cow::Owned(reference.to_owned())),
+        query: None,
+        rooms: rooms.into(),
+        more,
+    }
+}
+
+/// The one room request among `fx`'s frames (`join_room`, `members`...), with its `ref`.
+fn room_request(fx: &Effects) -> (String, ClientFrame) {
+    match &fx.frames[..] {
+        [Request {
+            reference: Some(r),
+            frame,
+        }] => (r.clone(), frame.clone()),
+        other => panic!("one request: {other:?}"),
+    }
 }
 
 #[test]
-fn a_join_typed_here_opens_the_room_and_text_goes_to_it() {
+fn ready_holds_only_my_rooms_and_prints_none_of_them() {
+    let mut chat = Chat::default();
+    let fx = chat.on_event(snapshot(
+        vec![],
+        vec![room_conversation(11, "Book club", 3)],
+        vec![room(11, "Book club", 2, true)],
+    ));
+    assert_eq!(
+        texts(&fx),
+        ["ready me=alice@example.com online=0", "end online"]
+    );
+    // My room opens by name at once; nothing is asked but its history.
+    let fx = chat.on_command(Command::Open("book CLUB".into()));
+    assert_eq!(
+        texts(&fx),
+        [format!("opened room {} Book club", room_id(11))]
+    );
+    assert!(matches!(
+        &fx.frames[..],
+        [Request {
+            frame: ClientFrame::History { .. },
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn rooms_asks_the_directory_and_more_continues_after_the_last_one_shown() {
     let mut chat = with_rooms();
-    let general = room_id(10);
+    let (club, attic) = (room_id(11), room_id(12));
+    let fx = chat.on_command(Command::Rooms(None));
+    assert!(fx.lines.is_empty(), "{fx:?}");
+    let (reference, query, after, limit) = directory_request(&fx);
+    assert_eq!(
+        (query, after, limit),
+        (None, None, None),
+        "the server's page"
+    );
+    let fx = chat.on_event(directory(
+        &reference,
+        vec![room(12, "Attic", 4, false), room(11, "Book club", 2, true)],
+        true,
+    ));
+    assert_eq!(
+        texts(&fx),
+        [
+            format!("room {attic} members=4 password=no joined=no Attic"),
+            format!("room {club} members=2 password=yes joined=yes Book club"),
+            "more rooms -- /more lists the next page".to_owned(),
+            "end rooms".to_owned(),
+        ]
+    );
+    assert!(chat.idle());
+
+    let fx = chat.on_command(Command::More);
+    let (reference, query, after, _) = directory_request(&fx);
+    assert_eq!((query, after.as_deref()), (None, Some("Book club")));
+    let fx = chat.on_event(directory(&reference, vec![general()], false));
+    assert_eq!(
+        texts(&fx),
+        [
+            format!(
+                "room {} members=1 password=no joined=no General",
+                room_id(10)
+            ),
+            "end rooms".to_owned(),
+        ]
+    );
+    let fx = chat.on_command(Command::More);
+    assert_eq!(
+        texts(&fx),
+        ["error no_more no more rooms to list; /rooms [query] lists rooms"]
+    );
+    assert!(fx.frames.is_empty());
+
+    // A query is kept for the next page.
+    let fx = chat.on_command(Command::Rooms(Some("t".into())));
+    let (reference, query, _, _) = directory_request(&fx);
+    assert_eq!(query.as_deref(), Some("t"));
+    chat.on_event(directory(
+        &reference,
+        vec![room(12, "Attic", 4, false)],
+        true,
+    ));
+    let (_, query, after, _) = directory_request(&chat.on_command(Command::More));
+    assert_eq!(
+        (query.as_deref(), after.as_deref()),
+        (Some("t"), Some("Attic"))
+    );
+}
+
+#[test]
+fn join_by_a_name_not_among_my_rooms_finds_it_in_the_directory_first() {
+    let mut chat = with_rooms();
+    let general_id = room_id(10);
     let fx = chat.on_command(Command::Join {
-        room: "general".into(),
+        room: " general ".into(),
         password: None,
     });
-    let Some(Request {
-        reference: Some(reference),
-        frame: ClientFrame::JoinRoom { room_id: asked, .. },
-    }) = fx.frames.first().cloned()
-    else {
-        panic!("a join: {fx:?}");
-    };
-    assert_eq!(asked, general);
-    assert!(!chat.idle(), "the join waits for its answer");
+    let (reference, query, after, limit) = directory_request(&fx);
+    assert_eq!(
+        (query.as_deref(), after, limit),
+        (Some("general"), None, Some(100))
+    );
+    assert!(!chat.idle(), "the search waits for its answer");
+    // Rooms that only contain the name are not it.
+    let fx = chat.on_event(directory(
+        &reference,
+        vec![room(13, "General chat", 9, false), general()],
+        false,
+    ));
+    assert!(fx.lines.is_empty(), "{fx:?}");
+    let (reference, join) = room_request(&fx);
+    assert_eq!(
+        join,
+        ClientFrame::JoinRoom {
+            room_id: general_id,
+            password: None
+        }
+    );
     let fx = chat.on_event(ServerEvent::Joined {
         reference: Some(reference.into()),
         room: Cow::Owned(room(10, "General", 2, false)),
         conversation: Cow::Owned(room_conversation(10, "General", 7)),
     });
-    assert_eq!(texts(&fx), [format!("joined {general} General")]);
+    assert_eq!(texts(&fx), [format!("joined {general_id} General")]);
     assert!(
-        matches!(&fx.frames[..], [Request { frame: ClientFrame::History { conversation_id, .. }, .. }] if *conversation_id == general),
+        matches!(&fx.frames[..], [Request { frame: ClientFrame::History { conversation_id, .. }, .. }] if *conversation_id == general_id),
         "{fx:?}"
     );
     let fx = chat.on_command(Command::Say("hello room".into()));
-    assert_eq!(sent(&fx.frames[0]).1, Target::Conversation(general));
+    assert_eq!(sent(&fx.frames[0]).1, Target::Conversation(general_id));
+    // One of my rooms now: by name at once.
+    let fx = chat.on_command(Command::Members(Some("GENERAL".into())));
+    assert_eq!(
+        room_request(&fx).1,
+        ClientFrame::Members {
+            room_id: general_id
+        }
+    );
+}
 
-    // A join made elsewhere is printed, and opens nothing.
-    let fx = chat.on_event(ServerEvent::Joined {
-        reference: None,
-        room: Cow::Owned(room(12, "Attic", 1, false)),
-        conversation: Cow::Owned(room_conversation(12, "Attic", 0)),
+#[test]
+fn a_name_the_directory_does_not_hold_exactly_is_an_unknown_room() {
+    let mut chat = with_rooms();
+    let fx = chat.on_command(Command::Join {
+        room: "Gen".into(),
+        password: None,
     });
-    assert_eq!(texts(&fx), [format!("joined {} Attic", room_id(12))]);
+    let (reference, ..) = directory_request(&fx);
+    let fx = chat.on_event(directory(&reference, vec![general()], false));
+    assert_eq!(
+        texts(&fx),
+        ["error unknown_room Gen is not a room (/rooms lists them)"]
+    );
     assert!(fx.frames.is_empty());
+    assert!(chat.idle());
 
+    // `/join Book club` unquoted: "club" is the password of a room "Book", which there
+    // is not; the directory's rooms containing "Book" tell what was meant.
+    let fx = chat.on_command(Command::Join {
+        room: "Attic".into(),
+        password: Some("door".into()),
+    });
+    let (reference, ..) = directory_request(&fx);
+    let fx = chat.on_event(directory(
+        &reference,
+        vec![room(12, "Attic door", 1, false)],
+        false,
+    ));
+    assert_eq!(
+        texts(&fx),
+        [r#"error usage quote a name with spaces: /join "Attic door" [password]"#]
+    );
+}
+
+#[test]
+fn a_search_continues_while_its_page_ends_before_the_name() {
+    let mut chat = with_rooms();
+    let fx = chat.on_command(Command::Delete(Some("Book".into())));
+    let (reference, ..) = directory_request(&fx);
+    // "A book" sorts before "Book": the room may be on the next page.
+    let fx = chat.on_event(directory(
+        &reference,
+        vec![room(20, "A book", 1, false)],
+        true,
+    ));
+    let (reference, query, after, _) = directory_request(&fx);
+    assert_eq!(
+        (query.as_deref(), after.as_deref()),
+        (Some("Book"), Some("A book"))
+    );
+    let fx = chat.on_event(directory(
+        &reference,
+        vec![room(21, "book", 1, false)],
+        true,
+    ));
+    assert_eq!(
+        room_request(&fx).1,
+        ClientFrame::DeleteRoom {
+            room_id: room_id(21)
+        }
+    );
+    // A page that ends past the name without it: there is no such room.
+    let fx = chat.on_command(Command::Leave(Some("Book".into())));
+    let (reference, ..) = directory_request(&fx);
+    let fx = chat.on_event(directory(
+        &reference,
+        vec![room(22, "Bookish", 1, false)],
+        true,
+    ));
+    assert_eq!(
+        texts(&fx),
+        ["error unknown_room Book is not a room (/rooms lists them)"]
+    );
+}
+
+#[test]
+fn a_search_the_socket_lost_is_asked_again_and_then_carried_out() {
+    let mut chat = with_rooms();
+    let fx = chat.on_command(Command::Members(Some("General".into())));
+    let (reference, ..) = directory_request(&fx);
+    let fx = chat.on_event(snapshot(
+        vec![bob()],
+        vec![room_conversation(11, "Book club", 3)],
+        vec![room(11, "Book club", 2, true)],
+    ));
+    assert_eq!(directory_request(&fx).0, reference);
+    let fx = chat.on_event(directory(&reference, vec![general()], false));
+    assert_eq!(
+        room_request(&fx).1,
+        ClientFrame::Members {
+            room_id: room_id(10)
+        }
+    );
+}
+
+#[test]
+fn left_and_deleted_rooms_are_no_longer_mine() {
+    let mut chat = with_rooms();
+    let (club, attic) = (room_id(11), room_id(12));
+    chat.on_command(Command::Open("Book club".into()));
+    let fx = chat.on_event(ServerEvent::Room {
+        room: Cow::Owned(room(11, "Book club", 3, true)),
+    });
+    assert_eq!(
+        texts(&fx),
+        [format!(
+            "room {club} members=3 password=yes joined=yes Book club"
+        )]
+    );
     let fx = chat.on_event(ServerEvent::Left {
         reference: None,
-        room_id: general,
+        room_id: club,
     });
-    assert_eq!(texts(&fx), [format!("left {general}")]);
+    assert_eq!(texts(&fx), [format!("left {club}")]);
     let fx = chat.on_command(Command::Say("anyone?".into()));
     assert_eq!(
         texts(&fx),
         ["error no_chat no chat is open; /open <email> first"]
     );
+    // Forgotten: its name is looked up in the directory now, and it is not mine.
+    let fx = chat.on_command(Command::Open("Book club".into()));
+    let (reference, ..) = directory_request(&fx);
+    let fx = chat.on_event(directory(
+        &reference,
+        vec![room(11, "Book club", 2, true)],
+        false,
+    ));
+    assert_eq!(
+        texts(&fx),
+        ["error not_member you are not a member of Book club; /join it first"]
+    );
+    // A `room` crossing the leave prints, but does not make the room mine again.
+    let fx = chat.on_event(ServerEvent::Room {
+        room: Cow::Owned(room(11, "Book club", 2, true)),
+    });
+    assert_eq!(
+        texts(&fx),
+        [format!(
+            "room {club} members=2 password=yes joined=no Book club"
+        )]
+    );
+
+    // A join made elsewhere is printed, opens nothing, and makes the room mine.
+    let fx = chat.on_event(ServerEvent::Joined {
+        reference: None,
+        room: Cow::Owned(room(12, "Attic", 1, false)),
+        conversation: Cow::Owned(room_conversation(12, "Attic", 0)),
+    });
+    assert_eq!(texts(&fx), [format!("joined {attic} Attic")]);
+    assert!(fx.frames.is_empty());
+    let fx = chat.on_command(Command::Open("attic".into()));
+    assert_eq!(texts(&fx), [format!("opened room {attic} Attic")]);
+    let fx = chat.on_event(ServerEvent::RoomDeleted {
+        reference: None,
+        room_id: attic,
+    });
+    assert_eq!(texts(&fx), [format!("room_deleted {attic}")]);
+    assert_eq!(
+        texts(&chat.on_command(Command::Say("hello?".into()))),
+        ["error no_chat no chat is open; /open <email> first"]
+    );
+    let fx = chat.on_command(Command::Leave(Some("attic".into())));
+    assert_eq!(directory_request(&fx).1.as_deref(), Some("attic"));
+}
+
+#[test]
+fn after_a_reconnect_rooms_no_longer_mine_print_left_and_new_ones_joined() {
+    let mut chat = Chat::default();
+    chat.on_event(snapshot(
+        vec![],
+        vec![
+            room_conversation(11, "Book club", 3),
+            room_conversation(12, "Attic", 1),
+        ],
+        vec![room(11, "Book club", 2, true), room(12, "Attic", 1, false)],
+    ));
+    let (shown, _) = room_request(&chat.on_command(Command::Open("Attic".into())));
+    chat.on_event(ServerEvent::History {
+        reference: Some(shown.into()),
+        conversation_id: room_id(12),
+        messages: Vec::new().into(),
+    });
+    // Meanwhile: Attic was left (or deleted) elsewhere, General joined, and someone
+    // joined Book club.
+    let fx = chat.on_event(snapshot(
+        vec![],
+        vec![
+            room_conversation(11, "Book club", 3),
+            room_conversation(10, "General", 5),
+        ],
+        vec![room(11, "Book club", 3, true), general()],
+    ));
+    assert_eq!(
+        texts(&fx),
+        [
+            "reconnected".to_owned(),
+            format!("left {}", room_id(12)),
+            format!(
+                "room {} members=3 password=yes joined=yes Book club",
+                room_id(11)
+            ),
+            format!("joined {} General", room_id(10)),
+        ]
+    );
+    assert!(fx.frames.is_empty(), "{fx:?}");
+    let fx = chat.on_command(Command::Say("still there?".into()));
+    assert_eq!(
+        texts(&fx),
+        ["error no_chat no chat is open; /open <email> first"]
+    );
+    let fx = chat.on_command(Command::Open("general".into()));
+    assert_eq!(texts(&fx), [format!("opened room {} General", room_id(10))]);
 }
 
 #[test]
@@ -594,11 +900,16 @@ fn open_tells_people_from_rooms_and_opens_only_rooms_of_ours() {
     let fx = chat.on_command(Command::Open(club.to_string()));
     assert_eq!(texts(&fx), [format!("opened room {club} Book club")]);
     let fx = chat.on_command(Command::Open("General".into()));
+    let (reference, query, ..) = directory_request(&fx);
+    assert_eq!(query.as_deref(), Some("General"));
+    let fx = chat.on_event(directory(&reference, vec![general()], false));
     assert_eq!(
         texts(&fx),
         ["error not_member you are not a member of General; /join it first"]
     );
     let fx = chat.on_command(Command::Open("Nowhere".into()));
+    let (reference, ..) = directory_request(&fx);
+    let fx = chat.on_event(directory(&reference, vec![], false));
     assert_eq!(
         texts(&fx),
         ["error unknown_room Nowhere is not a room (/rooms lists them)"]
@@ -610,9 +921,11 @@ fn open_tells_people_from_rooms_and_opens_only_rooms_of_ours() {
         texts(&fx),
         ["error not_room the open chat is not a room; /open <room> first, or name the room"]
     );
-    // A room named like a known person's email does not hide the person.
-    chat.on_event(ServerEvent::Room {
+    // A room of mine named like a known person's email does not hide the person.
+    chat.on_event(ServerEvent::Joined {
+        reference: None,
         room: Cow::Owned(room(12, "bob@example.com", 1, false)),
+        conversation: Cow::Owned(room_conversation(12, "bob@example.com", 0)),
     });
     let fx = chat.on_command(Command::Open("bob@example.com".into()));
     assert_eq!(texts(&fx)[0], "opened bob@example.com new");

@@ -18,6 +18,7 @@ mod members;
 mod online;
 mod read;
 mod refusal;
+mod rooms;
 mod send;
 mod typing;
 mod ui;
@@ -33,6 +34,7 @@ pub use members::Members;
 pub use online::Online;
 pub use read::Read;
 pub use refusal::{DecodeLimits, FrameError, Refusal};
+pub use rooms::Rooms;
 pub use send::Send;
 pub use typing::Typing;
 pub use ui::Ui;
@@ -60,6 +62,7 @@ pub enum Command {
     DeleteRoom(DeleteRoom),
     Members(Members),
     Online(Online),
+    Rooms(Rooms),
 }
 
 /// A command with the client's `ref`, echoed in the reply.
@@ -153,6 +156,11 @@ fn parse(frame: ClientFrame, limits: &DecodeLimits) -> Result<Command, Refusal> 
             offset,
             limit,
         } => Command::Online(Online::parse(prefix, offset, limit)?),
+        ClientFrame::Rooms {
+            query,
+            after,
+            limit,
+        } => Command::Rooms(Rooms::parse(query, after, limit)?),
     })
 }
 
@@ -182,6 +190,7 @@ impl Command {
             Command::DeleteRoom(c) => c.apply(actor, asked, ctx),
             Command::Members(c) => c.apply(actor, asked, ctx),
             Command::Online(c) => c.apply(actor, asked, ctx),
+            Command::Rooms(c) => c.apply(actor, asked, ctx),
         }
     }
 }
