@@ -1,15 +1,17 @@
 // Two people in real Chromium against the real server, Postgres and the dev identity
 // provider: signing in, the online list (hundreds of people too), chatting, mirrored
 // windows, blocking, leaving, a server crash, signing out, session renewal, a phone's
-// width, and a refused unverified email.
+// width, rooms and their directory (dozens of rooms too), and a refused unverified email.
 
 import { Crowd } from "./crowd";
 import {
   Person,
+  browseRooms,
   chatButton,
   composer,
   expect,
   messageLog,
+  myRooms,
   onlineCount,
   onlineFilter,
   onlineList,
@@ -343,7 +345,7 @@ test("the page works at a phone's width", async ({ browser, server }) => {
   await expect(onlineList(alice.page).getByText(BOB)).toBeVisible();
 });
 
-test("people create a room with a password, join it, chat in it, and see it deleted", async ({ browser, server }) => {
+test("people create a room with a password, find it in the directory, join it, chat in it, and see it deleted", async ({ browser, server }) => {
   const alice = await Person.signIn(browser, server, ALICE);
   const bob = await Person.signIn(browser, server, BOB);
 
@@ -354,10 +356,18 @@ test("people create a room with a password, join it, chat in it, and see it dele
   await alice.page.getByRole("button", { name: "Create room" }).click();
   await expect(alice.page.getByRole("heading", { name: "Book club", exact: true })).toBeVisible();
 
-  // The room reaches Bob's list at once; its password keeps him out until he has it.
-  const rooms = bob.page.getByRole("list", { name: "Rooms" });
-  await expect(rooms.getByText("# Book club")).toBeVisible();
-  await bob.page.getByRole("button", { name: "Join Book club" }).click();
+  // Bob is not a member, so the room is not among his rooms; the directory has it, and
+  // its password keeps him out until he has it.
+  const rooms = myRooms(bob.page);
+  await expect(bob.page.getByText("You are in no rooms yet.")).toBeVisible();
+  const directory = await browseRooms(bob.page);
+  const listed = directory.getByRole("listitem").filter({ hasText: "Book club" });
+  await expect(listed).toContainText("password required");
+  await expect(listed).toContainText("1 member");
+  await directory.getByRole("button", { name: "Join Book club" }).click();
+  // The password dialog takes over from the directory, with the focus.
+  await expect(directory).toBeHidden();
+  await expect(bob.page.getByLabel("Password")).toBeFocused();
   await bob.page.getByLabel("Password").fill("chapter two");
   await bob.page.getByRole("button", { name: "Join", exact: true }).click();
   await expect(bob.page.getByRole("dialog").getByText("Wrong password.")).toBeVisible();
@@ -366,6 +376,7 @@ test("people create a room with a password, join it, chat in it, and see it dele
   // The dialog ("Join Book club") closes once the password is checked.
   await expect(bob.page.getByRole("dialog")).toBeHidden();
   await expect(bob.page.getByRole("heading", { name: "Book club", exact: true })).toBeVisible();
+  await expect(rooms.getByText("# Book club")).toBeVisible();
 
   await send(bob.page, "Book club", "Who has read it?");
   await chatButtonForRoom(alice.page, "Book club").click();
@@ -390,6 +401,125 @@ test("people create a room with a password, join it, chat in it, and see it dele
 function chatButtonForRoom(page: import("@playwright/test").Page, name: string) {
   return page.getByRole("button", { name: new RegExp(`^Open room ${name}`) });
 }
+
+test("the room directory pages through every room, finds one by part of its name and joins it", async ({ browser, server }) => {
+  test.setTimeout(180_000);
+  // 60 rooms over the HTTP API, made by six people: each may create 10 a minute.
+  const names = Array.from({ length: 60 }, (_, i) => `Topic ${String(i + 1).padStart(2, "0")}`);
+  await Promise.all(
+    Array.from({ length: 6 }, async (_, creator) => {
+      const token = await server.mintTokenAsync(`creator-${creator}@example.com`);
+      for (const name of names.slice(creator * 10, creator * 10 + 10)) {
+        await server.api(token, "POST", "/api/rooms", name === "Topic 05" ? { name, password: "secret" } : { name });
+      }
+    }),
+  );
+
+  const asked: { query?: string; after?: string; limit?: number }[] = [];
+  const bob = await Person.signIn(browser, server, BOB, {
+    onPage: (page) =>
+      page.on("websocket", (socket) =>
+        socket.on("framesent", (frame) => {
+          const sent = JSON.parse(String(frame.payload)) as { type: string; query?: string; after?: string; limit?: number };
+          if (sent.type === "rooms") asked.push(sent);
+        }),
+      ),
+  });
+  // None of them is Bob's, so none is in his sidebar.
+  await expect(bob.page.getByText("You are in no rooms yet.")).toBeVisible();
+
+  // The dialog holds the focus: it starts in the search box, Tab goes round inside it,
+  // and Escape closes it with the focus back on the button that opened it.
+  const browse = bob.page.getByRole("button", { name: "Browse rooms" });
+  let directory = await browseRooms(bob.page);
+  await expect(directory).toHaveAttribute("aria-modal", "true");
+  const search = directory.getByRole("searchbox", { name: "Search rooms" });
+  const rows = directory.getByRole("listitem");
+  const close = directory.getByRole("button", { name: "Close" });
+  const loadMore = directory.getByRole("button", { name: "Load more" });
+  await expect(search).toBeFocused();
+  await expect(rows).toHaveCount(50);
+  await bob.page.keyboard.press("Shift+Tab");
+  await expect(close).toBeFocused();
+  await bob.page.keyboard.press("Shift+Tab");
+  await expect(loadMore).toBeFocused();
+  await bob.page.keyboard.press("Tab");
+  await expect(close).toBeFocused();
+  await bob.page.keyboard.press("Escape");
+  await expect(directory).toBeHidden();
+  await expect(browse).toBeFocused();
+
+  // The first page: 50 rooms by name, with their locks and members.
+  directory = await browseRooms(bob.page);
+  await expect(rows).toHaveCount(50);
+  await expect(rows.first()).toContainText("Topic 01");
+  await expect(rows.last()).toContainText("Topic 50");
+  await expect(rows.filter({ hasText: "Topic 05" })).toContainText("password required");
+  await expect(rows.filter({ hasText: "Topic 06" })).not.toContainText("password required");
+  await expect(rows.first()).toContainText("1 member");
+  await screenshot(bob.page, "18-room-directory");
+
+  // The rest follow the last room of the page.
+  await loadMore.click();
+  await expect(rows).toHaveCount(60);
+  await expect(rows.last()).toContainText("Topic 60");
+  await expect(loadMore).toHaveCount(0);
+  expect(asked.some((a) => a.after === "Topic 50")).toBe(true);
+
+  // A search finds a room by part of its name, whatever the case, and joins it.
+  await search.fill("topic 57");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("Topic 57");
+  await screenshot(bob.page, "19-room-directory-search");
+  expect(asked.some((a) => a.query === "topic 57" && a.after === undefined)).toBe(true);
+  expect(asked.every((a) => (a.limit ?? 50) <= 100)).toBe(true);
+  await directory.getByRole("button", { name: "Join Topic 57" }).click();
+  await expect(directory).toBeHidden();
+  await expect(bob.page.getByRole("heading", { name: "Topic 57", exact: true })).toBeVisible();
+  await expect(myRooms(bob.page).getByRole("listitem")).toHaveCount(1);
+  await expect(myRooms(bob.page).getByRole("button", { name: "Open room Topic 57" })).toHaveAttribute("aria-current", "true");
+  await send(bob.page, "Topic 57", "Hello, Topic 57");
+
+  // Back in the directory it is one of Bob's: it opens, and counts him.
+  directory = await browseRooms(bob.page);
+  await search.fill("57");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("2 members");
+  await directory.getByRole("button", { name: "Open Topic 57" }).click();
+  await expect(directory).toBeHidden();
+  await expect(bob.page.getByRole("heading", { name: "Topic 57", exact: true })).toBeVisible();
+});
+
+test("a room deleted by its creator leaves its members' sidebars and the directory", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await alice.page.getByRole("button", { name: "New room" }).click();
+  await alice.page.getByLabel("Room name").fill("Film night");
+  await alice.page.getByRole("button", { name: "Create room" }).click();
+  await expect(alice.page.getByRole("heading", { name: "Film night", exact: true })).toBeVisible();
+
+  const directory = await browseRooms(bob.page);
+  await directory.getByRole("button", { name: "Join Film night" }).click();
+  await expect(directory).toBeHidden();
+  await send(bob.page, "Film night", "Popcorn is ready");
+  // Bob moves on to another chat: the room is only in his sidebar when it goes.
+  await chatButton(bob.page, ALICE).click();
+  await expect(bob.page.getByRole("heading", { name: ALICE })).toBeVisible();
+  await expect(myRooms(bob.page).getByRole("button", { name: "Open room Film night" })).toBeVisible();
+
+  await alice.page.getByRole("button", { name: "Delete room" }).click();
+  await alice.page.getByRole("button", { name: "Confirm delete" }).click();
+  for (const page of [alice.page, bob.page]) {
+    await expect(myRooms(page)).toHaveCount(0);
+    await expect(page.getByText("You are in no rooms yet.")).toBeVisible();
+  }
+  // Bob was not in it when it went: nothing to tell him.
+  await expect(bob.page.getByRole("alert")).toHaveCount(0);
+  const after = await browseRooms(bob.page);
+  await expect(after.getByText(/No rooms yet/)).toBeVisible();
+  await expect(after.getByRole("listitem")).toHaveCount(0);
+  await screenshot(bob.page, "20-room-directory-empty");
+});
 
 test("searching finds a message with the words marked and opens its conversation", async ({ browser, server }) => {
   const alice = await Person.signIn(browser, server, ALICE);

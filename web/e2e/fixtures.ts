@@ -90,6 +90,19 @@ export async function scrollOnlineList(page: Page, where: "top" | "bottom"): Pro
     .evaluate((el, to) => el.scrollTo({ top: to === "top" ? 0 : el.scrollHeight }), where);
 }
 
+/** The rooms I am in, in the left pane. */
+export function myRooms(page: Page) {
+  return page.getByRole("navigation", { name: "People" }).getByRole("list", { name: "Rooms" });
+}
+
+/** Opens "Browse rooms" (the directory of every room) and returns its dialog. */
+export async function browseRooms(page: Page) {
+  await page.getByRole("button", { name: "Browse rooms" }).click();
+  const dialog = page.getByRole("dialog", { name: "Browse rooms" });
+  await expect(dialog).toBeVisible();
+  return dialog;
+}
+
 export function chatButton(page: Page, email: string) {
   return page.getByRole("button", { name: new RegExp(`^Chat with ${email.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`) });
 }

@@ -18,6 +18,7 @@ import {
   type ServerEvent,
   type User,
 } from "./protocol";
+import { awaitsAnswer, DIRECTORY_PAGE, type DirectoryPage } from "./directory";
 import {
   conversationOf,
   initialState,
@@ -81,6 +82,9 @@ export const ONLINE_PAGE = 150;
 const ONLINE_REPEAT_MS = 2000;
 /** A refused page of the online list (the query allowance) is asked for again after this. */
 const ONLINE_RETRY_MS = 2000;
+
+/** How the refs of room directory requests start (their refusals are told apart by it). */
+const DIRECTORY_REF = "directory";
 
 type HistoryRequest =
   | { conversationId: string; kind: "latest" | "older"; limit: number }
@@ -312,6 +316,8 @@ export class ChatClient {
           }
           return;
         }
+        // A refused page of the room directory that is no longer wanted says nothing.
+        if (event.ref?.startsWith(DIRECTORY_REF) && !awaitsAnswer(this.state.directory, event.ref)) return;
         this.dispatch({ type: "server", event, now });
         return;
       case "ui":
@@ -331,6 +337,9 @@ export class ChatClient {
       if (seen > 0 && seen < conversation.last_seq) this.requestHistory(id, "gap", seen);
     }
     if (this.state.selected) this.ensureLoaded(this.state.selected);
+    // A page of the room directory asked on the lost socket was never answered.
+    const asked = this.state.directory.request;
+    if (asked?.status === "loading") this.askRooms(asked);
     for (const pending of this.state.pending) {
       if (pending.status === "sending") this.transmitSend(pending);
     }
@@ -568,6 +577,33 @@ export class ChatClient {
 
   deleteRoom(roomId: string): void {
     this.transmit({ type: "delete_room", ref: `delete${++this.nextRef}`, room_id: roomId });
+  }
+
+  // ---- the room directory -----------------------------------------------------------
+
+  /**
+   * Asks for a page of the room directory: the first one of `query` ("" for every room),
+   * or the one after the room named `after`. Only the newest request's answer is kept, so
+   * asking for another query drops a page still on its way; the same page is not asked
+   * for twice at once.
+   */
+  requestRooms(query: string, after: string | null = null): void {
+    const asked = this.state.directory.request;
+    if (asked?.status === "loading" && asked.query === query && asked.after === after) return;
+    this.askRooms({ query, after });
+  }
+
+  private askRooms(page: DirectoryPage): void {
+    const ref = `${DIRECTORY_REF}${++this.nextRef}`;
+    const frame: OutgoingFrame = { type: "rooms", ref, limit: DIRECTORY_PAGE };
+    if (page.query) frame.query = page.query;
+    if (page.after !== null) frame.after = page.after;
+    this.dispatch({ type: "directoryAsked", page, ref: this.transmit(frame) ? ref : null });
+  }
+
+  /** Forgets the directory's pages (the dialog closed): they go stale unseen. */
+  closeDirectory(): void {
+    this.dispatch({ type: "directoryClosed" });
   }
 
   // ---- the online list --------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Conversation, Message, ServerEvent, User } from "./protocol";
+import { directoryQuery } from "./directory";
+import type { Conversation, Message, Room, ServerEvent, User } from "./protocol";
 import {
   initialState,
   isOnline,
@@ -430,11 +431,34 @@ describe("rooms", () => {
   const room = { id: "r1", name: "general", has_password: false, created_by: alice.id, members: 1 };
   const roomConversation: Conversation = { id: "r1", kind: "room", name: "general", last_seq: 0, read_seq: 0, unread: 0 };
 
-  it("lists every room from the snapshot and new ones as they appear", () => {
+  it("lists only my rooms from the snapshot and keeps their member counts live", () => {
     let state = fold(server(ready({ rooms: [room] })));
     expect(Object.keys(state.rooms)).toEqual(["r1"]);
-    state = reduce(state, server({ type: "room", room: { ...room, id: "r2", name: "random" } }));
-    expect(Object.keys(state.rooms).sort()).toEqual(["r1", "r2"]);
+    state = reduce(state, server({ type: "room", room: { ...room, members: 2 } }));
+    expect(state.rooms.r1.members).toBe(2);
+  });
+
+  it("adds a room told of whose conversation this window knows, but not one it left", () => {
+    let state = fold(server(ready()), server({ type: "joined", room, conversation: roomConversation }));
+    state = reduce(state, server({ type: "left", room_id: "r1" }));
+    expect(state.rooms).toEqual({});
+    // A count change that crossed my leaving does not bring the room back.
+    state = reduce(state, server({ type: "room", room: { ...room, members: 2 } }));
+    expect(state.rooms).toEqual({});
+
+    const known = fold(server(ready({ conversations: [direct, roomConversation] })));
+    expect(reduce(known, server({ type: "room", room })).rooms).toEqual({ r1: room });
+  });
+
+  it("drops a room I left, with its conversation, and closes it", () => {
+    const state = fold(
+      server(ready({ rooms: [room], conversations: [direct, roomConversation] })),
+      { type: "selected", chat: "r1" },
+      server({ type: "left", ref: "leave1", room_id: "r1" }),
+    );
+    expect(state.rooms).toEqual({});
+    expect(conversationOf(state, "r1")).toBeUndefined();
+    expect(state.selected).toBeNull();
   });
 
   it("adds a joined room's conversation and settles this window's request", () => {
@@ -458,7 +482,7 @@ describe("rooms", () => {
 
   it("drops a deleted room, closes it if open and says so", () => {
     const state = fold(
-      server(ready({ rooms: [room] })),
+      server(ready()),
       server({ type: "joined", room, conversation: roomConversation }),
       { type: "selected", chat: "r1" },
       server({ type: "room_deleted", room_id: "r1" }),
@@ -478,5 +502,104 @@ describe("rooms", () => {
     expect(state.members.r1.map((m) => m.email)).toEqual([alice.email, bob.email]);
     state = reduce(state, server({ type: "member", room_id: "r1", user: alice, joined: false }));
     expect(state.members.r1.map((m) => m.email)).toEqual([bob.email]);
+  });
+});
+
+describe("the room directory", () => {
+  const named = (name: string, overrides: Partial<Room> = {}): Room => ({
+    id: `id-${name}`,
+    name,
+    has_password: false,
+    created_by: bob.id,
+    members: 1,
+    ...overrides,
+  });
+  const asked = (ref: string | null, query = "", after: string | null = null): Action => ({
+    type: "directoryAsked",
+    page: { query, after },
+    ref,
+  });
+  const answer = (ref: string, rooms: Room[], more: boolean, query?: string) =>
+    server({ type: "rooms", ref, query, rooms, more });
+  const names = (state: ChatState) => state.directory.rooms.map((r) => r.name);
+
+  it("loads the first page and says whether more follow", () => {
+    let state = fold(server(ready()), asked("d1"));
+    expect(state.directory).toMatchObject({ loaded: false, request: { status: "loading", ref: "d1" } });
+    state = reduce(state, answer("d1", [named("Art club"), named("Book club")], true));
+    expect(names(state)).toEqual(["Art club", "Book club"]);
+    expect(state.directory).toMatchObject({ query: "", more: true, loaded: true, request: null });
+    expect(directoryQuery(state.directory)).toBe("");
+  });
+
+  it("adds the next page after the last room, each room once, until no more follow", () => {
+    let state = fold(server(ready()), asked("d1"), answer("d1", [named("Art club"), named("Book club")], true));
+    state = reduce(state, asked("d2", "", "Book club"));
+    // The loaded rooms stay while the next page is on its way.
+    expect(names(state)).toEqual(["Art club", "Book club"]);
+    expect(directoryQuery(state.directory)).toBe("");
+    state = reduce(state, answer("d2", [named("Book club"), named("Chess")], false));
+    expect(names(state)).toEqual(["Art club", "Book club", "Chess"]);
+    expect(state.directory.more).toBe(false);
+  });
+
+  it("keeps only the newest query's answer, whatever order the answers come in", () => {
+    let state = fold(server(ready()), asked("d1"), answer("d1", [named("Art club"), named("Book club")], false));
+    state = reduce(state, asked("d2", "b"));
+    state = reduce(state, asked("d3", "bo"));
+    expect(directoryQuery(state.directory)).toBe("bo");
+    // The answer to "bo" arrives first; the one to "b", later, is stale.
+    state = reduce(state, answer("d3", [named("Book club")], false, "bo"));
+    state = reduce(state, answer("d2", [named("Book club"), named("Bridge")], true, "b"));
+    expect(names(state)).toEqual(["Book club"]);
+    expect(state.directory).toMatchObject({ query: "bo", more: false, request: null });
+    // An answer to a page asked before the dialog closed is dropped too.
+    state = reduce(state, asked("d4", "bo"));
+    state = reduce(state, { type: "directoryClosed" });
+    state = reduce(state, answer("d4", [named("Book club")], false));
+    expect(state.directory).toEqual({ query: "", rooms: [], more: false, loaded: false, request: null });
+  });
+
+  it("does not add a stale next page to a newer query's list", () => {
+    let state = fold(server(ready()), asked("d1"), answer("d1", [named("Art club")], true));
+    state = reduce(state, asked("d2", "", "Art club"));
+    state = reduce(state, asked("d3", "chess"));
+    state = reduce(state, answer("d3", [named("Chess")], false));
+    state = reduce(state, answer("d2", [named("Book club")], false));
+    expect(names(state)).toEqual(["Chess"]);
+    expect(state.directory.query).toBe("chess");
+  });
+
+  it("keeps a refused page with the reason, for a retry, and leaves the list as it was", () => {
+    let state = fold(server(ready()), asked("d1"), answer("d1", [named("Art club")], true));
+    state = reduce(state, asked("d2", "", "Art club"));
+    state = reduce(state, server({ type: "error", ref: "d2", code: "rate_limited", message: "slow down" }));
+    expect(state.directory.request).toMatchObject({
+      status: "failed",
+      query: "",
+      after: "Art club",
+      error: "Too many searches at once. Wait a moment and retry.",
+    });
+    expect(names(state)).toEqual(["Art club"]);
+    // Not the notice: the dialog says it.
+    expect(state.notice).toBeNull();
+  });
+
+  it("fails a page that could not be sent", () => {
+    const state = fold(server(ready()), asked(null, "art"));
+    expect(state.directory.request).toMatchObject({ status: "failed", query: "art", error: expect.stringMatching(/Not connected/) });
+    expect(directoryQuery(state.directory)).toBe("art");
+  });
+
+  it("drops a deleted room from the list", () => {
+    const art = named("Art club");
+    const state = fold(
+      server(ready({ rooms: [art] })),
+      asked("d1"),
+      answer("d1", [art, named("Book club")], false),
+      server({ type: "room_deleted", room_id: art.id }),
+    );
+    expect(names(state)).toEqual(["Book club"]);
+    expect(state.rooms).toEqual({});
   });
 });

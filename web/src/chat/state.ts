@@ -14,6 +14,16 @@ import type {
   UiState,
   User,
 } from "./protocol";
+import {
+  awaitsAnswer,
+  directoryAnswered,
+  directoryAsked,
+  directoryRefused,
+  directoryWithout,
+  emptyDirectory,
+  type DirectoryPage,
+  type RoomDirectory,
+} from "./directory";
 
 export type ConnectionStatus =
   | { kind: "connecting" }
@@ -93,8 +103,10 @@ export interface ChatState {
   sessionExpiresAt: string | null;
   /** A refusal or problem to show in words until dismissed. */
   notice: string | null;
-  /** Every room, by id (joined or not). */
+  /** The rooms I am a member of, by id (the others are in the directory). */
   rooms: Record<string, Room>;
+  /** What the "Browse rooms" dialog shows of every room. */
+  directory: RoomDirectory;
   /** Members of the rooms whose member list this window loaded, by room id. */
   members: Record<string, RoomMember[]>;
   /** The room request (create or join) this window is waiting on, or its failure. */
@@ -117,6 +129,7 @@ export const initialState: ChatState = {
   sessionExpiresAt: null,
   notice: null,
   rooms: {},
+  directory: emptyDirectory,
   members: {},
   roomRequest: null,
 };
@@ -135,7 +148,11 @@ export type Action =
   | { type: "blockedLocally"; user: User }
   | { type: "unblockedLocally"; user: User }
   | { type: "noticed"; text: string | null }
-  | { type: "roomRequested"; ref: string | null };
+  | { type: "roomRequested"; ref: string | null }
+  /** A page of the room directory was asked for (`ref` null: it could not be sent). */
+  | { type: "directoryAsked"; page: DirectoryPage; ref: string | null }
+  /** The directory dialog closed: its list starts afresh next time. */
+  | { type: "directoryClosed" };
 
 /** How long a `typing` event shows. */
 export const TYPING_SHOWN_MS = 4000;
@@ -500,10 +517,11 @@ export function listOffsetOfRow(view: OnlineView, row: number): number {
   return row + view.partnersBefore + view.partnersInside + Math.floor((view.partnersAfter * (row - end)) / Math.max(1, after));
 }
 
-/** Forgets a conversation this user no longer belongs to (left, or the room is gone). */
-function withoutConversation(state: ChatState, id: string): ChatState {
+/** Forgets a room this user no longer belongs to (left, or gone), and its conversation. */
+function withoutRoom(state: ChatState, id: string): ChatState {
   return {
     ...state,
+    rooms: omit(state.rooms, id),
     conversations: omit(state.conversations, id),
     timelines: omit(state.timelines, id),
     members: omit(state.members, id),
@@ -595,11 +613,17 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
     case "session":
       return { ...state, sessionExpiresAt: event.expires_at };
     case "room":
+      // Only members hear of a room's changes: one this window does not know as mine
+      // crossed my leaving it, and must not bring it back.
+      if (!(event.room.id in state.rooms) && !(event.room.id in state.conversations)) return state;
       return { ...state, rooms: { ...state.rooms, [event.room.id]: event.room } };
     case "room_deleted": {
       const room = state.rooms[event.room_id];
       const wasOpen = state.selected === event.room_id && !event.ref;
-      const next = withoutConversation({ ...state, rooms: omit(state.rooms, event.room_id) }, event.room_id);
+      const next = withoutRoom(
+        { ...state, directory: directoryWithout(state.directory, event.room_id) },
+        event.room_id,
+      );
       return wasOpen && room ? { ...next, notice: `The room “${room.name}” was deleted.` } : next;
     }
     case "joined": {
@@ -611,7 +635,7 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
       return settled(next, event.ref);
     }
     case "left":
-      return settled(withoutConversation(state, event.room_id), event.ref);
+      return settled(withoutRoom(state, event.room_id), event.ref);
     case "member": {
       const users = withUsers(state.users, [event.user]);
       const list = state.members[event.room_id];
@@ -632,7 +656,12 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
       // Asked for or not (the server re-pages a range that grew too big), the page is the
       // range this window tracks from now on.
       return withOnlinePage(state, event);
+    case "rooms":
+      return { ...state, directory: directoryAnswered(state.directory, event.ref, event.rooms, event.more) };
     case "error": {
+      if (awaitsAnswer(state.directory, event.ref)) {
+        return { ...state, directory: directoryRefused(state.directory, event.code, event.message) };
+      }
       if (event.ref && state.roomRequest?.ref === event.ref) {
         return {
           ...state,
@@ -706,6 +735,10 @@ export function reduce(state: ChatState, action: Action): ChatState {
       return { ...state, notice: action.text };
     case "roomRequested":
       return { ...state, roomRequest: action.ref ? { ref: action.ref, status: "pending" } : null };
+    case "directoryAsked":
+      return { ...state, directory: directoryAsked(state.directory, action.page, action.ref) };
+    case "directoryClosed":
+      return { ...state, directory: emptyDirectory };
   }
 }
 

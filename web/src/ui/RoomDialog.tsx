@@ -5,6 +5,7 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 import type { ChatClient } from "../chat/client";
 import type { Room } from "../chat/protocol";
 import type { ChatState } from "../chat/state";
+import { useDialogFocus } from "./useDialogFocus";
 
 export type RoomDialogMode = { kind: "create" } | { kind: "join"; room: Room };
 
@@ -19,8 +20,8 @@ export function RoomDialog({ mode, state, client, onClose }: Props) {
   const [name, setName] = useState("");
   const [password, setPassword] = useState("");
   const [submitted, setSubmitted] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
   const first = useRef<HTMLInputElement>(null);
-  useEffect(() => first.current?.focus(), []);
 
   // Done once this window's request is answered without an error.
   const request = state.roomRequest;
@@ -38,11 +39,20 @@ export function RoomDialog({ mode, state, client, onClose }: Props) {
     client.cancelRoomRequest();
     onClose();
   };
+  useDialogFocus(form, first, cancel);
   const title = mode.kind === "create" ? "New room" : `Join ${mode.room.name}`;
 
   return (
-    <div className="overlay" onKeyDown={(e) => e.key === "Escape" && cancel()}>
-      <form className="dialog" role="dialog" aria-modal="true" aria-labelledby="room-dialog-title" onSubmit={submit}>
+    <div className="overlay">
+      <form
+        ref={form}
+        className="dialog"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="room-dialog-title"
+        tabIndex={-1}
+        onSubmit={submit}
+      >
         <h2 id="room-dialog-title">{title}</h2>
         {mode.kind === "create" && (
           <label>

@@ -1,15 +1,14 @@
 // The left pane: who I am, who is online (my conversation partners on top, each with
-// Block; see OnlineList), the rooms (open the ones I am in, join the others, create one),
-// my conversations with people who are offline, whom I blocked (each with Unblock),
-// unread badges, and signing out.
+// Block; see OnlineList), my rooms and the way to find others (see RoomsSection), my
+// conversations with people who are offline, whom I blocked (each with Unblock), unread
+// badges, and signing out.
 
-import { useCallback, useState } from "react";
 import type { ChatClient } from "../chat/client";
 import type { User } from "../chat/protocol";
-import { isOnline, unread, type ChatState } from "../chat/state";
+import { isOnline, type ChatState } from "../chat/state";
 import { OnlineList } from "./OnlineList";
 import { PersonRow } from "./PersonRow";
-import { RoomDialog, type RoomDialogMode } from "./RoomDialog";
+import { RoomsSection } from "./RoomsSection";
 import { SearchBox } from "./Search";
 
 interface Props {
@@ -20,9 +19,6 @@ interface Props {
 }
 
 export function Sidebar({ state, client, onSignOut, onSearch }: Props) {
-  const [dialog, setDialog] = useState<RoomDialogMode | null>(null);
-  const closeDialog = useCallback(() => setDialog(null), []);
-  const rooms = Object.values(state.rooms).sort((a, b) => a.name.localeCompare(b.name));
   const blocked = state.blocked.map((id) => state.users[id]).filter(Boolean);
   const blockedIds = new Set(state.blocked);
   // Direct chats with people who are not online now (partners are always tracked, so
@@ -50,67 +46,7 @@ export function Sidebar({ state, client, onSignOut, onSearch }: Props) {
 
       <OnlineList state={state} client={client} />
 
-      <section aria-labelledby="rooms-heading">
-        <div className="section-head">
-          <h2 id="rooms-heading">Rooms</h2>
-          <button className="small" onClick={() => setDialog({ kind: "create" })}>
-            New room
-          </button>
-        </div>
-        {rooms.length ? (
-          <ul aria-label="Rooms">
-            {rooms.map((room) => {
-              const conversation = state.conversations[room.id];
-              if (!conversation) {
-                return (
-                  <li key={room.id} className="person">
-                    <span className="email">
-                      # {room.name}
-                      {room.has_password && <span className="lock"> (password)</span>}
-                    </span>
-                    <button
-                      className="small"
-                      aria-label={`Join ${room.name}`}
-                      onClick={() =>
-                        room.has_password ? setDialog({ kind: "join", room }) : client.joinRoom(room.id, "")
-                      }
-                    >
-                      Join
-                    </button>
-                  </li>
-                );
-              }
-              const count = unread(conversation);
-              const selected = state.selected === room.id;
-              return (
-                <li key={room.id} className={selected ? "person selected" : "person"}>
-                  <button
-                    className="open"
-                    aria-current={selected ? "true" : undefined}
-                    aria-label={`Open room ${room.name}${count ? `, ${count} unread` : ""}`}
-                    onClick={() => client.select(room.id)}
-                  >
-                    <span className="email"># {room.name}</span>
-                    {count > 0 && (
-                      <span className="badge" aria-hidden="true">
-                        {count}
-                      </span>
-                    )}
-                  </button>
-                </li>
-              );
-            })}
-          </ul>
-        ) : (
-          <p className="quiet">No rooms yet.</p>
-        )}
-        {!dialog && state.roomRequest?.status === "failed" && (
-          <p className="failure quiet" role="alert">
-            {state.roomRequest.error}
-          </p>
-        )}
-      </section>
-      {dialog && <RoomDialog mode={dialog} state={state} client={client} onClose={closeDialog} />}
+      <RoomsSection state={state} client={client} />
 
       {recent.length > 0 && (
         <section aria-labelledby="recent-heading">

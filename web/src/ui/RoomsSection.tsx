@@ -1,0 +1,82 @@
+// The sidebar's rooms: the ones I am in (each opens, with its unread count), "Browse
+// rooms" for the directory of every room (to find and join others), and "New room". Which
+// dialog is open is decided here, so the directory can hand over to the password or the
+// create dialog.
+
+import { useCallback, useState } from "react";
+import type { ChatClient } from "../chat/client";
+import { unread, type ChatState } from "../chat/state";
+import { RoomDialog, type RoomDialogMode } from "./RoomDialog";
+import { RoomDirectory } from "./RoomDirectory";
+
+type Dialog = RoomDialogMode | { kind: "browse" };
+
+interface Props {
+  state: ChatState;
+  client: ChatClient;
+}
+
+export function RoomsSection({ state, client }: Props) {
+  const [dialog, setDialog] = useState<Dialog | null>(null);
+  const closeDialog = useCallback(() => setDialog(null), []);
+  const rooms = Object.values(state.rooms).sort((a, b) => a.name.localeCompare(b.name));
+
+  return (
+    <section aria-labelledby="rooms-heading">
+      <div className="section-head">
+        <h2 id="rooms-heading">Rooms</h2>
+        <div className="section-actions">
+          <button className="small" onClick={() => setDialog({ kind: "browse" })}>
+            Browse rooms
+          </button>
+          <button className="small" onClick={() => setDialog({ kind: "create" })}>
+            New room
+          </button>
+        </div>
+      </div>
+      {rooms.length ? (
+        <ul aria-label="Rooms">
+          {rooms.map((room) => {
+            const count = unread(state.conversations[room.id]);
+            const selected = state.selected === room.id;
+            return (
+              <li key={room.id} className={selected ? "person selected" : "person"}>
+                <button
+                  className="open"
+                  aria-current={selected ? "true" : undefined}
+                  aria-label={`Open room ${room.name}${count ? `, ${count} unread` : ""}`}
+                  onClick={() => client.select(room.id)}
+                >
+                  <span className="email"># {room.name}</span>
+                  {count > 0 && (
+                    <span className="badge" aria-hidden="true">
+                      {count}
+                    </span>
+                  )}
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      ) : (
+        <p className="quiet">You are in no rooms yet.</p>
+      )}
+      {!dialog && state.roomRequest?.status === "failed" && (
+        <p className="failure quiet" role="alert">
+          {state.roomRequest.error}
+        </p>
+      )}
+      {dialog?.kind === "browse" ? (
+        <RoomDirectory
+          state={state}
+          client={client}
+          onClose={closeDialog}
+          onJoinWithPassword={(room) => setDialog({ kind: "join", room })}
+          onCreate={() => setDialog({ kind: "create" })}
+        />
+      ) : (
+        dialog && <RoomDialog mode={dialog} state={state} client={client} onClose={closeDialog} />
+      )}
+    </section>
+  );
+}
