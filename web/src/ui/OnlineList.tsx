@@ -11,6 +11,7 @@ import { ONLINE_PAGE, type ChatClient } from "../chat/client";
 import type { User } from "../chat/protocol";
 import { listOffsetOfRow, onlineView, type ChatState } from "../chat/state";
 import { PersonRow } from "./PersonRow";
+import { useTypedFilter } from "./useTypedFilter";
 
 /** Row heights, in pixels (fixed: the rows are not measured). */
 const ROW_PX = 38;
@@ -36,7 +37,6 @@ interface Props {
 export function OnlineList({ state, client }: Props) {
   const [filter, setFilter] = useState("");
   /** The prefix to show: the filter, once typing has paused. */
-  const [applied, setApplied] = useState("");
   const wanted = filter.trim().toLowerCase();
   const connected = state.connection.kind === "connected";
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -46,11 +46,7 @@ export function OnlineList({ state, client }: Props) {
   const view = useMemo(() => onlineView({ ...state, online, users, directByPeer }), [online, users, directByPeer]);
 
   // Typing pauses: apply the filter. Clearing it applies at once.
-  useEffect(() => {
-    if (wanted === applied) return;
-    const timer = setTimeout(() => setApplied(wanted), wanted ? FILTER_DEBOUNCE_MS : 0);
-    return () => clearTimeout(timer);
-  }, [wanted, applied]);
+  const applied = useTypedFilter(wanted, FILTER_DEBOUNCE_MS);
 
   // The list shows another filter than the one applied (typed, cleared, or reset by a
   // reconnect): ask for the first page of the applied one.

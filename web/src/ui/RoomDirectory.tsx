@@ -9,6 +9,7 @@ import { directoryQuery } from "../chat/directory";
 import type { Room } from "../chat/protocol";
 import type { ChatState } from "../chat/state";
 import { useDialogFocus } from "./useDialogFocus";
+import { useTypedFilter } from "./useTypedFilter";
 
 /** Quiet time after typing before the search is asked for. */
 const SEARCH_DEBOUNCE_MS = 250;
@@ -26,7 +27,6 @@ interface Props {
 export function RoomDirectory({ state, client, onClose, onJoinWithPassword, onCreate }: Props) {
   const [text, setText] = useState("");
   /** The query asked for: the box's text, once typing has paused. */
-  const [applied, setApplied] = useState("");
   /** The room this dialog asked to join, until it is joined (then the dialog closes). */
   const [joining, setJoining] = useState<string | null>(null);
   const dialog = useRef<HTMLDivElement>(null);
@@ -46,11 +46,7 @@ export function RoomDirectory({ state, client, onClose, onJoinWithPassword, onCr
   useDialogFocus(dialog, search, close);
 
   // Typing pauses: search. Clearing the box shows every room at once.
-  useEffect(() => {
-    if (wanted === applied) return;
-    const timer = setTimeout(() => setApplied(wanted), wanted ? SEARCH_DEBOUNCE_MS : 0);
-    return () => clearTimeout(timer);
-  }, [wanted, applied]);
+  const applied = useTypedFilter(wanted, SEARCH_DEBOUNCE_MS);
 
   // The list answers (or is asking for) another query than the applied one, or nothing
   // yet (just opened, or connected since): ask for the applied query's first page.
