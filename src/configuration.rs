@@ -119,6 +119,19 @@ pub struct OidcSettings {
     pub email_verified: EmailVerifiedPolicy,
 }
 
+/// The connect gate (`actors/admission.rs`): how many windows are admitted at once, and
+/// how many may wait for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateLimits {
+    /// Windows between their accepted `auth` and their `ready` at once
+    /// (`CONNECTS_IN_FLIGHT`).
+    pub in_flight: usize,
+    /// Windows waiting for a turn at once; more are turned away at once.
+    pub waiting: usize,
+    /// The longest a window waits for its turn.
+    pub max_wait: Duration,
+}
+
 /// Bounds that protect the server and other users from one client (SPEC §7).
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -141,6 +154,8 @@ pub struct Limits {
     /// How long bytes may wait towards a socket without any leaving before its
     /// connection is cut as stalled.
     pub outbound_stall: Duration,
+    /// New windows admitted at once under a connect storm, and the queue behind them.
+    pub connect_gate: GateLimits,
     pub session_ttl: Duration,
     pub history_max: i64,
     /// Most writes the PersistActor groups into one transaction.
@@ -184,6 +199,11 @@ impl Default for Limits {
             outbound_queue: 1024,
             outbound_bytes: 2 * 1024 * 1024,
             outbound_stall: Duration::from_secs(5),
+            connect_gate: GateLimits {
+                in_flight: 256,
+                waiting: 20_000,
+                max_wait: Duration::from_secs(30),
+            },
             session_ttl: Duration::from_secs(15 * 60),
             history_max: 200,
             max_commit_batch: 512,
@@ -420,6 +440,21 @@ impl Settings {
                             reason: format!("{v:?} is not a number of seconds (at least 10)"),
                         })?,
                 },
+                connect_gate: GateLimits {
+                    in_flight: match optional(lookup, "CONNECTS_IN_FLIGHT") {
+                        None => Limits::default().connect_gate.in_flight,
+                        Some(v) => {
+                            v.parse()
+                                .ok()
+                                .filter(|n| *n > 0)
+                                .ok_or(ConfigError::Malformed {
+                                    name: "CONNECTS_IN_FLIGHT",
+                                    reason: format!("{v:?} is not a positive number"),
+                                })?
+                        }
+                    },
+                    ..Limits::default().connect_gate
+                },
                 ..Limits::default()
             },
         })
@@ -453,6 +488,7 @@ mod tests {
         assert!(s.redis_url.is_none() && s.allowed_origins.is_none());
         assert_eq!(s.oidc.issuer, "https://tenant.example.com/");
         assert_eq!(s.limits.session_ttl, Duration::from_secs(15 * 60));
+        assert_eq!(s.limits.connect_gate.in_flight, 256);
         assert_eq!(s.retention, None);
         assert_eq!(s.oidc.email_verified, EmailVerifiedPolicy::Required);
         assert_eq!(s.redis_tls, RedisTls::default());

@@ -32,6 +32,11 @@ pub struct Metrics {
     /// `online_changes` and unsolicited `online_page` frames sent: presence's cost, which
     /// follows what windows show, not the population.
     pub presence_frames: IntCounter,
+    /// Windows waiting at the connect gate for their turn to be admitted
+    /// (`actors/admission.rs`): how far a connect storm is queued.
+    pub connects_waiting: IntGauge,
+    /// Windows the connect gate turned away (closed with 1013 and a `retry_after`).
+    pub connects_turned_away: IntCounter,
 }
 
 impl Metrics {
@@ -100,9 +105,19 @@ impl Metrics {
                 "online_changes and unsolicited online_page frames sent to windows",
             )
             .unwrap(),
+            connects_waiting: IntGauge::new(
+                "connects_waiting",
+                "Windows waiting at the connect gate for their turn",
+            )
+            .unwrap(),
+            connects_turned_away: IntCounter::new(
+                "connects_turned_away_total",
+                "Windows the connect gate closed with 1013 (queue full or waited too long)",
+            )
+            .unwrap(),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 12] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 14] = [
             Box::new(metrics.sockets_open.clone()),
             Box::new(metrics.users_online.clone()),
             Box::new(metrics.socket_connects.clone()),
@@ -115,6 +130,8 @@ impl Metrics {
             Box::new(metrics.snapshots_shed.clone()),
             Box::new(metrics.online_views.clone()),
             Box::new(metrics.presence_frames.clone()),
+            Box::new(metrics.connects_waiting.clone()),
+            Box::new(metrics.connects_turned_away.clone()),
         ];
         for c in collectors {
             metrics

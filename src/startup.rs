@@ -1,6 +1,7 @@
 //! Wires the application together: pool, migrations, keys, actors, HTTP server.
 //! Every dependency is built here and passed down explicitly.
 
+use crate::actors::admission::ConnectGate;
 use crate::actors::outbound::ConnectionFd;
 use crate::actors::persist::{Drain, PersistActor};
 use crate::actors::registry::{CloseAllWindows, ClusterLink, PresenceRegistry};
@@ -220,6 +221,7 @@ impl Application {
         let static_dir = settings.static_dir.clone();
         let csp = routes::headers::content_security_policy(&settings);
         let state = web::Data::new(AppState {
+            connect_gate: ConnectGate::new(settings.limits.connect_gate, metrics.clone()),
             limits: Arc::new(settings.limits.clone()),
             settings: Arc::new(settings),
             chat,

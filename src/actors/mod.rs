@@ -16,6 +16,7 @@
 //! ClusterMirror through a [`registry::ClusterLink`]. `startup` takes the registry's
 //! address before it runs and builds the rest in plain order.
 
+pub mod admission;
 mod inbound;
 pub mod messages;
 pub mod outbound;

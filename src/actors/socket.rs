@@ -5,6 +5,7 @@
 //! frame size and flood limits, session expiry), decodes frames into commands, and
 //! forwards them to the user's UserActor. It executes nothing itself.
 
+use super::admission::{Admitted, ConnectGate, GATE_BUSY_REASON};
 use super::inbound::FrameGuard;
 use super::messages::DetachSocket;
 use super::outbound::{Charged, ConnectionFd, Outbound};
@@ -57,11 +58,25 @@ enum State {
     Closed,
 }
 
+/// What every socket session of a node works with.
+#[derive(Clone)]
+pub struct SocketServices {
+    pub registry: Addr<PresenceRegistry>,
+    /// Checks the `auth` frames' tokens, off this thread.
+    pub tokens: TokenVerifier,
+    /// Admits new windows a bounded number at a time.
+    pub gate: Arc<ConnectGate>,
+    pub limits: Arc<Limits>,
+    pub metrics: Metrics,
+}
+
 pub struct SocketSession {
     window: WindowId,
     registry: Addr<PresenceRegistry>,
     /// Checks the `auth` frames' tokens, off this thread.
     tokens: TokenVerifier,
+    /// Admits new windows a bounded number at a time.
+    gate: Arc<ConnectGate>,
     limits: Arc<Limits>,
     metrics: Metrics,
     /// The client's address and Origin, for connect/disconnect logs.
@@ -92,15 +107,14 @@ pub struct Peer {
 }
 
 impl SocketSession {
-    pub fn new(
-        window: WindowId,
-        opening: Opening,
-        registry: Addr<PresenceRegistry>,
-        tokens: TokenVerifier,
-        limits: Arc<Limits>,
-        metrics: Metrics,
-        peer: Peer,
-    ) -> Self {
+    pub fn new(window: WindowId, opening: Opening, services: SocketServices, peer: Peer) -> Self {
+        let SocketServices {
+            registry,
+            tokens,
+            gate,
+            limits,
+            metrics,
+        } = services;
         let Peer {
             label: peer,
             address,
@@ -113,6 +127,7 @@ impl SocketSession {
             window,
             registry,
             tokens,
+            gate,
             limits,
             metrics,
             peer,
@@ -194,16 +209,43 @@ impl SocketSession {
         })
     }
 
-    fn attach(&mut self, claims: SessionClaims, ctx: &mut ws::WebsocketContext<Self>) {
+    /// Waits for the window's turn at the connect gate (no frame is read meanwhile), then
+    /// attaches it; a window turned away is closed to come back later.
+    fn admit(&mut self, claims: SessionClaims, ctx: &mut ws::WebsocketContext<Self>) {
         self.state = State::Attaching {
             user: claims.user.clone(),
         };
+        let gate = self.gate.clone();
+        ctx.wait(
+            async move { gate.enter().await }.into_actor(self).map(
+                move |turn, act, ctx| match turn {
+                    Ok(admitted) => act.attach(claims, admitted, ctx),
+                    Err(turned_away) => {
+                        log::info!(
+                            "connect of window={} peer={} turned away: {turned_away}",
+                            act.window,
+                            act.peer
+                        );
+                        act.close(ctx, close::TRY_AGAIN_LATER, GATE_BUSY_REASON)
+                    }
+                },
+            ),
+        );
+    }
+
+    fn attach(
+        &mut self,
+        claims: SessionClaims,
+        admitted: Admitted,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
         let request = self.registry.send(AttachSocket {
             user: claims.user.clone(),
             window: self.window,
             socket: ctx.address().recipient(),
             outbound: self.outbound.clone(),
             expires_at: claims.expires_at,
+            admitted,
         });
         ctx.wait(
             request
@@ -244,7 +286,7 @@ impl SocketSession {
                         return;
                     }
                     match verified {
-                        Ok(claims) => act.attach(claims, ctx),
+                        Ok(claims) => act.admit(claims, ctx),
                         Err(VerifyError::Refused(e)) => {
                             log::info!("refused socket auth peer={}: {e}", act.peer);
                             act.close(ctx, close::UNAUTHORIZED, "invalid or expired token")
@@ -399,7 +441,7 @@ impl Actor for SocketSession {
         });
         match self.opening.take() {
             Some(Opening::Refuse { code, reason }) => self.close(ctx, code, reason),
-            Some(Opening::Authenticated(claims)) => self.attach(claims, ctx),
+            Some(Opening::Authenticated(claims)) => self.admit(claims, ctx),
             Some(Opening::AwaitAuth) | None => {
                 ctx.run_later(self.limits.auth_timeout, |act, ctx| {
                     if matches!(act.state, State::AwaitingAuth) {

@@ -15,6 +15,7 @@ pub mod session;
 pub mod spa;
 pub mod ws;
 
+use crate::actors::admission::ConnectGate;
 use crate::actors::registry::PresenceRegistry;
 use crate::chat::Chat;
 use crate::configuration::{Limits, Settings};
@@ -41,6 +42,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Hands out window ids unique on this node.
     pub next_window: AtomicU64,
+    /// Admits new windows a bounded number at a time (`actors/admission.rs`).
+    pub connect_gate: Arc<ConnectGate>,
 }
 
 /// Mounts every route; the SPA fallback last.

@@ -6,7 +6,7 @@ use super::bodies::ErrorBody;
 use super::error::error_response;
 use super::AppState;
 use crate::actors::outbound::ConnectionFd;
-use crate::actors::socket::{Opening, Peer, SocketSession};
+use crate::actors::socket::{Opening, Peer, SocketServices, SocketSession};
 use crate::domain::WindowId;
 use crate::identity::VerifyError;
 use crate::protocol::{close, ErrorCode};
@@ -95,10 +95,13 @@ pub async fn socket(
     SocketSession::new(
         window,
         opening,
-        state.registry.clone(),
-        state.tokens.clone(),
-        state.limits.clone(),
-        state.metrics.clone(),
+        SocketServices {
+            registry: state.registry.clone(),
+            tokens: state.tokens.clone(),
+            gate: state.connect_gate.clone(),
+            limits: state.limits.clone(),
+            metrics: state.metrics.clone(),
+        },
         Peer {
             address,
             label: peer,

@@ -318,3 +318,56 @@ async fn a_partner_pushed_off_the_first_page_by_an_arrival_stays_tracked() {
         "the partner's leaving is heard"
     );
 }
+
+#[actix_web::test]
+async fn a_window_opened_while_arrivals_gather_gets_at_most_a_page_and_then_the_right_one() {
+    let app = spawn_app().await;
+    let crowd: Vec<String> = (0..110).map(|i| format!("p-{i:03}@example.com")).collect();
+    let crowd_windows = online(&app, &crowd).await;
+    // 40 people who sort first arrive together while 6 viewers open their windows: some
+    // `ready`s are built before the first page slides past the arrivals.
+    let arrivals: Vec<String> = (0..40).map(|i| format!("a-{i:02}@example.com")).collect();
+    let viewers: Vec<String> = (0..6).map(|i| format!("z-{i}@example.com")).collect();
+    let app = &app;
+    let arriving = join_all(arrivals.iter().map(|e| app.sign_in(e))).await;
+    let watching = join_all(viewers.iter().map(|e| app.sign_in(e))).await;
+    let (arrived, opened) = tokio::join!(
+        join_all(arriving.iter().map(|p| app.window(p))),
+        join_all(watching.iter().enumerate().map(|(i, p)| async move {
+            tokio::time::sleep(Duration::from_millis(40 * i as u64)).await;
+            app.window(p).await
+        }))
+    );
+    let everyone: BTreeSet<String> = crowd
+        .iter()
+        .chain(&arrivals)
+        .chain(&viewers)
+        .cloned()
+        .collect();
+    let ids: HashMap<String, String> = arriving
+        .iter()
+        .chain(&watching)
+        .map(|p| (p.email.clone(), p.id.clone()))
+        .chain(
+            crowd_windows
+                .iter()
+                .map(|(p, _)| (p.email.clone(), p.id.clone())),
+        )
+        .collect();
+    for ((mut ws, ready), viewer) in opened.into_iter().zip(&viewers) {
+        let listed = emails_of(&ready["online"]);
+        assert!(
+            listed.len() <= 100,
+            "{viewer}'s ready lists {}",
+            listed.len()
+        );
+        let mut seen: BTreeSet<String> = ids_of(&ids, &listed);
+        drain(&mut ws, &mut seen, &[]).await;
+        assert_eq!(
+            seen,
+            ids_of(&ids, &first_page(&everyone, viewer)),
+            "{viewer}"
+        );
+    }
+    drop(arrived);
+}

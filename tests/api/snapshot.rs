@@ -69,3 +69,84 @@ async fn windows_that_connect_together_on_a_small_pool_each_get_their_own_snapsh
         "one snapshot per window: {metrics}"
     );
 }
+
+/// Opens a window for each of `people` at once; each ends with its `ready` or its close.
+async fn storm_of(app: &TestApp, people: &[Person]) -> Vec<(Ws, Result<Value, (u16, String)>)> {
+    join_all(people.iter().map(|person| async {
+        let mut ws = Ws::connect(&app.ws_url).await;
+        ws.send(json!({"type": "auth", "token": person.token}))
+            .await;
+        let outcome = ws.ready_or_closed().await;
+        (ws, outcome)
+    }))
+    .await
+}
+
+#[actix_web::test]
+async fn a_storm_past_the_connect_gate_queues_and_every_window_gets_its_ready() {
+    // One window admitted at a time: the others wait their turn, and each turn is let
+    // go once that window's `ready` is out (a turn that stayed taken would leave every
+    // later window waiting past the test's patience).
+    let app = spawn_app_with(|s| s.limits.connect_gate.in_flight = 1).await;
+    let emails: Vec<String> = (0..30).map(|i| format!("queued-{i}@example.com")).collect();
+    let people = join_all(emails.iter().map(|e| app.sign_in(e))).await;
+    for (i, (_, outcome)) in storm_of(&app, &people).await.iter().enumerate() {
+        let ready = outcome
+            .as_ref()
+            .unwrap_or_else(|c| panic!("window {i} closed: {c:?}"));
+        assert_eq!(ready["me"]["id"], people[i].id);
+    }
+    // A window refused after its turn (the 17th of one person) lets its turn go too.
+    let alice = app.sign_in("alice@example.com").await;
+    let mut windows = Vec::new();
+    for _ in 0..16 {
+        windows.push(app.window(&alice).await.0);
+    }
+    let mut refused = Ws::connect(&app.ws_url).await;
+    refused
+        .send(json!({"type": "auth", "token": alice.token}))
+        .await;
+    assert_eq!(refused.closed().await, Closed::Code(4403));
+    let bob = app.sign_in("bob@example.com").await;
+    assert_eq!(app.window(&bob).await.1["me"]["id"], bob.id);
+    let metrics = app.metrics().await;
+    assert!(metrics.contains("banter_connects_waiting 0"), "{metrics}");
+    assert!(
+        metrics.contains("banter_connects_turned_away_total 0"),
+        "{metrics}"
+    );
+}
+
+#[actix_web::test]
+async fn windows_the_connect_gate_cannot_queue_are_told_when_to_come_back() {
+    // One admitted at a time and nobody may wait: of 60 windows at once, those that
+    // find the gate taken are closed with 1013 and a retry_after, the rest are ready.
+    let app = spawn_app_with(|s| {
+        s.limits.connect_gate.in_flight = 1;
+        s.limits.connect_gate.waiting = 0;
+    })
+    .await;
+    let emails: Vec<String> = (0..60).map(|i| format!("shed-{i}@example.com")).collect();
+    let people = join_all(emails.iter().map(|e| app.sign_in(e))).await;
+    let outcomes = storm_of(&app, &people).await;
+    let mut turned_away = 0;
+    for (i, (_, outcome)) in outcomes.iter().enumerate() {
+        match outcome {
+            Ok(ready) => assert_eq!(ready["me"]["id"], people[i].id),
+            Err(close) => {
+                assert_eq!(close, &(1013, "server busy; retry_after=5".to_owned()));
+                turned_away += 1;
+            }
+        }
+    }
+    assert!(turned_away > 0, "60 windows at once through a gate of one");
+    assert!(turned_away < 60, "the gate admits someone");
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains(&format!("banter_connects_turned_away_total {turned_away}")),
+        "{metrics}"
+    );
+    // Come back later, and get in.
+    let (_, ready) = app.window(&people[0]).await;
+    assert_eq!(ready["me"]["id"], people[0].id);
+}

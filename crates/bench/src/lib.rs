@@ -197,9 +197,6 @@ pub(crate) async fn connect(ws_url: &str, token: &str) -> anyhow::Result<Socket>
     Ok(connect_from(ws_url, token, None).await?.0)
 }
 
-/// Like [`connect`], from a chosen local address (to go past one address's ports); also
-/// answers how many people the `ready` snapshot counted online (`online_count`: everyone
-/// the window may see, not only the first page it lists).
 /// What a window's `ready` said, as far as the generator needs it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ready {
@@ -207,8 +204,18 @@ pub(crate) struct Ready {
     pub online: usize,
     /// The frame's size in bytes.
     pub bytes: usize,
+    /// How many entries each of its lists held, in [`READY_LISTS`] order: what made a
+    /// large `ready` large.
+    pub lists: [usize; READY_LISTS.len()],
 }
 
+/// The lists of a `ready` frame.
+pub(crate) const READY_LISTS: [&str; 5] =
+    ["online", "partners", "blocked", "conversations", "rooms"];
+
+/// Like [`connect`], from a chosen local address (to go past one address's ports); also
+/// answers how many people the `ready` snapshot counted online (`online_count`: everyone
+/// the window may see, not only the first page it lists).
 pub(crate) async fn connect_from(
     ws_url: &str,
     token: &str,
@@ -245,6 +252,7 @@ pub(crate) async fn connect_from(
                 let ready = Ready {
                     online: online as usize,
                     bytes: text.len(),
+                    lists: READY_LISTS.map(|list| frame[list].as_array().map_or(0, Vec::len)),
                 };
                 return Ok((socket, ready));
             }

@@ -7,8 +7,8 @@
 //! had its `ready`, when presence settled (every window counts everyone), and what the
 //! server says its snapshots waited (its `/metrics`).
 
-use super::connect_from;
 use super::windows::{self, Tally};
+use super::{connect_from, Ready, READY_LISTS};
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,11 +45,12 @@ pub async fn run(storm: Storm) -> anyhow::Result<Value> {
     // As real clients do, a window whose connect failed (refused, timed out, closed
     // before `ready`: 1013 under load) tries again after a second, up to five times.
     let failed = AtomicUsize::new(0);
-    // The largest `ready` a storm window got (protocol v2 bounds it: first page, partners).
-    let ready_bytes = AtomicUsize::new(0);
+    // The largest `ready` a storm window got (protocol v2 bounds it: first page, partners),
+    // and the length of each of its lists.
+    let largest = std::sync::Mutex::new(None::<Ready>);
     let tally_ref = &tally;
     let failed_ref = &failed;
-    let ready_bytes_ref = &ready_bytes;
+    let largest_ref = &largest;
     let storm_ref = &storm;
     let readers: Vec<_> = futures_util::stream::iter(0..n)
         .map(|i| async move {
@@ -58,7 +59,11 @@ pub async fn run(storm: Storm) -> anyhow::Result<Value> {
             for attempt in 1..=CONNECT_ATTEMPTS {
                 match connect_from(url, &storm_ref.tokens[i], source).await {
                     Ok((socket, ready)) => {
-                        ready_bytes_ref.fetch_max(ready.bytes, Ordering::Relaxed);
+                        let mut largest = largest_ref.lock().expect("not poisoned");
+                        if largest.is_none_or(|l| l.bytes < ready.bytes) {
+                            *largest = Some(ready);
+                        }
+                        drop(largest);
                         return Ok(windows::keep_reading(
                             socket,
                             tally_ref.window(ready.online),
@@ -95,6 +100,7 @@ pub async fn run(storm: Storm) -> anyhow::Result<Value> {
             |s| format!("{s:.2}s after the storm began")
         )
     );
+    let largest_ready = *largest.lock().expect("not poisoned");
     let after = snapshot_histogram(&storm.base).await;
     let waits = match (before, after) {
         (Some(b), Some(a)) => Some(a.since(&b)),
@@ -107,7 +113,12 @@ pub async fn run(storm: Storm) -> anyhow::Result<Value> {
         "storm_presence_settled_s": settled_s.map(|s| (s * 100.0).round() / 100.0),
         "storm_expected_online": storm.expected_online,
         "storm_failed_connects": failed.load(Ordering::Relaxed),
-        "storm_ready_bytes_max": ready_bytes.load(Ordering::Relaxed),
+        "storm_ready_bytes_max": largest_ready.map_or(0, |r| r.bytes),
+        "storm_ready_largest_lists": largest_ready.map(|r| READY_LISTS
+            .iter()
+            .zip(r.lists)
+            .map(|(list, n)| (list.to_string(), json!(n)))
+            .collect::<serde_json::Map<_, _>>()),
         "server_snapshot_wait_ms": waits.as_ref().map(|w| json!({
             "p50": w.quantile_ms(0.5), "p99": w.quantile_ms(0.99), "max_bucket": w.quantile_ms(1.0),
         })),

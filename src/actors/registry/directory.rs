@@ -57,6 +57,7 @@ impl Handler<AttachSocket> for PresenceRegistry {
             socket: msg.socket,
             outbound: msg.outbound,
             expires_at: msg.expires_at,
+            admitted: msg.admitted,
         });
         let (actor, user, count, announceable) = (
             entry.actor.clone(),

@@ -29,6 +29,7 @@ mod pages;
 mod presence;
 mod views;
 
+use super::admission::Admitted;
 use super::outbound::Outbound;
 use super::user::UserActor;
 use super::ToSocket;
@@ -65,6 +66,9 @@ pub struct AttachSocket {
     /// The socket's byte budget, handed on to the UserActor.
     pub outbound: Arc<Outbound>,
     pub expires_at: DateTime<Utc>,
+    /// The window's turn at the connect gate, handed on to the UserActor, which lets
+    /// it go once the window's `ready` is out.
+    pub admitted: Admitted,
 }
 
 /// Why a window was not attached (the socket closes with it).

@@ -91,6 +91,10 @@ struct Page {
     tracks: Tracks,
     /// The first page as it stood when built, for a window joining it.
     first: Option<Range>,
+    /// People inside that first page's range but past `limit`, not sent: arrivals since
+    /// the page last slid. The window starts without them, and its next flush tells it
+    /// whoever the slid page still holds.
+    cut: Vec<UserId>,
 }
 
 impl PresenceRegistry {
@@ -98,13 +102,17 @@ impl PresenceRegistry {
     /// (offset 0, no prefix) as its windows see it now, or a stretch.
     fn build_page(&self, entry: &Entry, prefix: &str, offset: usize, limit: usize) -> Page {
         let visible = visible_to(entry);
-        let (people, tracks, first) = if offset == 0 && prefix.is_empty() {
+        let (people, tracks, first, cut) = if offset == 0 && prefix.is_empty() {
             let first = self.views.first_page(limit, &self.online);
-            let people = views::first_page_people(&self.online, &visible, &first);
-            (people, Tracks::FirstPage, Some(first))
+            let mut people = views::first_page_people(&self.online, &visible, &first);
+            // Until the page slides at its flush, its range may hold more than `limit`
+            // (a storm's arrivals): a page never lists more than it was asked for.
+            let cut = people.split_off(limit.min(people.len()));
+            let cut = cut.into_iter().map(|u| u.id).collect();
+            (people, Tracks::FirstPage, Some(first), cut)
         } else {
             let (people, tracks) = views::page(&self.online, &visible, prefix, offset, limit);
-            (people, tracks, None)
+            (people, tracks, None, Vec::new())
         };
         Page {
             reference: None,
@@ -114,6 +122,7 @@ impl PresenceRegistry {
             people,
             tracks,
             first,
+            cut,
         }
     }
 
@@ -139,7 +148,8 @@ impl PresenceRegistry {
         partners.sort_by_key(|u| u.email.to_lowercase());
         let view = View::new(Tracks::FirstPage, String::new(), ONLINE_PAGE, 0, count);
         let shown = |p: UserId| p != viewer && !entry.hides(p) && self.online.contains(p);
-        self.views.set((viewer, window), view, page.first, shown);
+        self.views
+            .set((viewer, window), view, page.first, shown, &page.cut);
         FirstView {
             online: page.people,
             count,
@@ -198,7 +208,7 @@ impl PresenceRegistry {
         let size = page.people.len();
         let view = View::new(page.tracks, page.prefix, page.limit, size, heard);
         let shown = |p: UserId| p != window.0 && !entry.hides(p) && self.online.contains(p);
-        self.views.set(window, view, page.first, shown);
+        self.views.set(window, view, page.first, shown, &page.cut);
     }
 
     /// The timer: each tick's changes, and every [`COUNT_EVERY`](super::COUNT_EVERY) the

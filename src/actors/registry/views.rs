@@ -239,13 +239,16 @@ impl Views {
     /// from `page` (what [`Views::first_page`] said when its page was built) if nobody
     /// is on it; mid-tick, it takes the page's pending people as its own, as `shown`
     /// says it shows them now (its page was built after those changes), so the tick
-    /// does not tell it again.
+    /// does not tell it again. `cut` are people inside the page's range it was not sent
+    /// (past its limit): it starts without them, and its next flush tells it of those
+    /// the slid page holds.
     pub fn set(
         &mut self,
         window: WindowRef,
         mut view: View,
         page: Option<Range>,
         shown: impl Fn(UserId) -> bool,
+        cut: &[UserId],
     ) {
         self.remove(window);
         match &view.tracks {
@@ -268,8 +271,15 @@ impl Views {
                 for person in group.pending.keys() {
                     view.pending.insert(*person, shown(*person));
                 }
+                view.pending
+                    .extend(cut.iter().map(|person| (*person, false)));
+                // Nothing to flush on its own: the page's flush (due within its
+                // interval, as the page has pending people) takes this member's
+                // baseline into account. Flushed alone at the next tick, it would be
+                // told the cut people under the page's old end, then told again when
+                // the page slides.
                 if !group.pending.is_empty() {
-                    self.dirty.insert(window);
+                    self.dirty_pages.insert(view.limit);
                 }
             }
             Tracks::Range(Range { lo, .. }) => {
@@ -685,8 +695,14 @@ mod tests {
         let mut views = Views::default();
         let (w1, w2) = ((UserId::new(), WindowId(1)), (UserId::new(), WindowId(2)));
         let first = views.first_page(100, &online);
-        views.set(w1, first_page_view(100), Some(first.clone()), |_| false);
-        views.set(w2, first_page_view(100), Some(first), |_| false);
+        views.set(
+            w1,
+            first_page_view(100),
+            Some(first.clone()),
+            |_| false,
+            &[],
+        );
+        views.set(w2, first_page_view(100), Some(first), |_| false, &[]);
         let (ann, bob) = (user("ann@x"), user("bob@x"));
         online.insert(&ann);
         assert!(views
@@ -699,10 +715,19 @@ mod tests {
         // A window joining mid-tick takes the page's people as it shows them now.
         let late = (UserId::new(), WindowId(3));
         let first = views.first_page(100, &online);
-        views.set(late, first_page_view(100), Some(first), |p| p == bob.id);
+        views.set(
+            late,
+            first_page_view(100),
+            Some(first),
+            |p| p == bob.id,
+            &[],
+        );
         assert!(views.get(&late).unwrap().pending()[&bob.id]);
         let (pages, windows) = views.take_dirty(&online, Instant::now(), TICK);
-        assert_eq!(windows, HashSet::from([late]));
+        assert!(
+            windows.is_empty(),
+            "the late window is flushed with its page"
+        );
         assert_eq!(pages.len(), 1);
         let members: HashSet<WindowRef> = pages[0].windows.iter().copied().collect();
         assert_eq!(members, HashSet::from([w1, w2, late]));
@@ -726,7 +751,7 @@ mod tests {
         let w = (UserId::new(), WindowId(1));
         let first = views.first_page(2, &online);
         assert_eq!(first_page_people(&online, |_| true, &first), users[..2]);
-        views.set(w, first_page_view(2), Some(first), |_| false);
+        views.set(w, first_page_view(2), Some(first), |_| false, &[]);
         // `a` arrives inside: `d` is pushed out.
         let a = user("a@x");
         online.insert(&a);
@@ -753,6 +778,53 @@ mod tests {
     }
 
     #[test]
+    fn a_window_joining_a_page_that_grew_past_its_limit_gets_the_limit_and_no_repeats() {
+        let (mut online, users) = set_of(&["b@x", "d@x", "f@x"]);
+        let mut views = Views::default();
+        let w = (UserId::new(), WindowId(1));
+        views.set(
+            w,
+            first_page_view(2),
+            Some(views.first_page(2, &online)),
+            |_| false,
+            &[],
+        );
+        // `a` arrives inside the page (b, d) before it slides: its range now holds three.
+        let a = user("a@x");
+        online.insert(&a);
+        views.record_in_ranges(a.id, &SortKey::of(&a), true);
+        let first = views.first_page(2, &online);
+        let mut people = first_page_people(&online, |_| true, &first);
+        assert_eq!(people.len(), 3);
+        // A window joining now is sent two (a, b); `d` is cut.
+        let cut: Vec<UserId> = people.split_off(2).iter().map(|u| u.id).collect();
+        let late = (UserId::new(), WindowId(2));
+        let sent: HashSet<UserId> = people.iter().map(|u| u.id).collect();
+        views.set(
+            late,
+            first_page_view(2),
+            Some(first),
+            |p| sent.contains(&p),
+            &cut,
+        );
+        let (pages, windows) = views.take_dirty(&online, Instant::now(), TICK);
+        assert!(windows.is_empty(), "both are flushed with the page");
+        let changes = &pages[0];
+        let shown_now = |p: UserId| online.get(p).filter(|u| changes.hi.admits(&SortKey::of(u)));
+        // The first window: `a` came, `d` was pushed out.
+        let (came, went) = final_changes(changes.pending.iter().map(|(p, w)| (*p, *w)), shown_now);
+        assert_eq!((came, went), (vec![a.clone()], vec![users[1].id]));
+        // The late one already shows the slid page: nothing to tell it.
+        let own = views.get(&late).unwrap().pending();
+        let merged = changes
+            .pending
+            .iter()
+            .map(|(p, was)| (*p, *own.get(p).unwrap_or(was)));
+        let (came, went) = final_changes(merged, shown_now);
+        assert!(came.is_empty() && went.is_empty(), "{came:?} {went:?}");
+    }
+
+    #[test]
     fn a_change_concerns_the_windows_whose_range_holds_it_and_indexes_shrink() {
         let (set, _) = set_of(&["a@x", "c@x", "e@x", "g@x"]);
         let mut views = Views::default();
@@ -765,7 +837,7 @@ mod tests {
             let (people, tracks) = page(&set, |_| true, "", offset, 2);
             let page = views.first_page(2, &set);
             let view = View::new(tracks, String::new(), 2, people.len(), 4);
-            views.set(w, view, Some(page), |_| false);
+            views.set(w, view, Some(page), |_| false, &[]);
         }
         let mut at = |email: &str| -> (bool, HashSet<WindowRef>) {
             let arrival = user(email);

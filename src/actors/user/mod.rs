@@ -21,6 +21,7 @@ mod sequencer;
 mod snapshot;
 mod window;
 
+use super::admission::Admitted;
 use super::messages::{DetachSocket, OpenOnlineView};
 use super::outbound::Outbound;
 use super::persist::Origin;
@@ -48,6 +49,8 @@ pub struct AddWindow {
     pub outbound: Arc<Outbound>,
     /// Shown in the window's `ready` frame.
     pub expires_at: DateTime<Utc>,
+    /// The window's turn at the connect gate: let go once its `ready` is out.
+    pub admitted: Admitted,
 }
 
 /// Command: forget a window (its socket closed), so nothing more is handed to it.
@@ -167,7 +170,7 @@ impl Handler<AddWindow> for UserActor {
     fn handle(&mut self, msg: AddWindow, ctx: &mut Self::Context) {
         self.windows
             .insert(msg.window, Window::new(msg.socket, msg.outbound));
-        self.sync_window(msg.window, msg.expires_at, ctx);
+        self.sync_window(msg.window, msg.expires_at, msg.admitted, ctx);
     }
 }
 

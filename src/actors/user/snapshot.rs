@@ -8,6 +8,7 @@
 //! again later) and a `retry_after` in its reason, not left to time out on the pool.
 
 use super::UserActor;
+use crate::actors::admission::Admitted;
 use crate::actors::messages::OpenOnlineView;
 use crate::actors::ToSocket;
 use crate::db::batch::ReadError;
@@ -37,6 +38,7 @@ impl UserActor {
         &mut self,
         window: WindowId,
         expires_at: DateTime<Utc>,
+        admitted: Admitted,
         ctx: &mut Context<Self>,
     ) {
         let views = self.registry.views.clone();
@@ -73,6 +75,8 @@ impl UserActor {
             Ok::<_, SnapshotError>((ready, known))
         };
         ctx.spawn(snapshot.into_actor(self).map(move |result, act, _ctx| {
+            // The next window's turn: this one's `ready` is out, or it failed.
+            drop(admitted);
             let Some(entry) = act.windows.get_mut(&window) else {
                 return;
             };

@@ -219,6 +219,29 @@ impl Ws {
     }
 
     /// Waits for the server to close the socket; returns the close code.
+    /// The `ready` frame, or the close code and reason if the socket is closed first.
+    pub async fn ready_or_closed(&mut self) -> Result<Value, (u16, String)> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.inner.next()).await {
+                Err(_) => panic!("neither ready nor closed in time"),
+                Ok(Some(Ok(WsMessage::Text(text)))) => {
+                    let frame: Value = serde_json::from_str(&text).expect("a JSON frame");
+                    if frame["type"] == "ready" {
+                        return Ok(frame);
+                    }
+                }
+                Ok(Some(Ok(WsMessage::Close(Some(frame))))) => {
+                    return Err((u16::from(frame.code), frame.reason.to_string()))
+                }
+                Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(WsMessage::Close(None)))) => {
+                    return Err((1006, String::new()))
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
     pub async fn closed(&mut self) -> Closed {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
