@@ -3,12 +3,13 @@
 
 use super::auth::SessionUser;
 use super::bodies::{
-    BlockedBody, ConversationsBody, ErrorBody, HistoryQuery, MessagesBody, ReadBody,
+    BlockedBody, ConversationsBody, ErrorBody, HistoryQuery, MessagesBody, OnlineQuery, ReadBody,
     ReadPositionBody, SendBody, UserBody, UsersBody, ValidSend,
 };
 use super::error::{ApiError, Internal};
 use super::AppState;
-use crate::actors::registry::GetOnlineUsers;
+use crate::actors::registry::GetOnlinePage;
+use crate::actors::user::cmd::Online;
 use crate::chat::Action;
 use crate::db::messages::Page;
 use crate::db::writes::{Target, WriteOp, WriteOutcome};
@@ -37,30 +38,46 @@ pub async fn get_me(session: SessionUser) -> HttpResponse {
 
 #[utoipa::path(
     tag = "people",
-    responses((status = 200, description = "Who is online now that you may see", body = UsersBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    params(OnlineQuery),
+    responses((status = 200, description = "A page of who is online now that you may see, in list order (email without case, then id), with the count", body = UsersBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists, online or directory pages, or searches a second (burst 40)", body = ErrorBody), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/users/online")]
 pub async fn online(
     session: SessionUser,
     state: web::Data<AppState>,
+    query: web::Query<OnlineQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let me = session.0.user.id;
+    let OnlineQuery {
+        prefix,
+        offset,
+        limit,
+    } = query.into_inner();
+    // The socket's `online` rules, word for word.
+    let page = Online::parse(prefix, offset, limit).map_err(|r| ApiError::BadRequest(r.message))?;
+    state.chat.check_local(Action::Query, me)?;
     let sets = db::blocks::block_sets(&state.chat.pool, me).await?;
     let hidden: HashSet<UserId> = sets.outgoing.into_iter().chain(sets.incoming).collect();
-    let everyone = state
+    let (users, count) = state
         .registry
-        .send(GetOnlineUsers)
+        .send(GetOnlinePage {
+            viewer: me,
+            hidden,
+            prefix: page.prefix,
+            offset: page.offset,
+            limit: page.limit,
+        })
         .await
         .map_err(|source| Internal::Mailbox {
             actor: "PresenceRegistry",
             source,
         })?;
-    let users: Vec<_> = everyone
-        .into_iter()
-        .filter(|u| u.id != me && !hidden.contains(&u.id))
-        .collect();
-    Ok(HttpResponse::Ok().json(UsersBody { users }))
+    Ok(HttpResponse::Ok().json(UsersBody {
+        users,
+        count,
+        offset: page.offset,
+    }))
 }
 
 #[utoipa::path(

@@ -69,6 +69,22 @@ pub struct SessionBody {
 #[derive(Serialize, ToSchema)]
 pub struct UsersBody {
     pub users: Vec<User>,
+    /// How many people (matching `prefix`, if one was asked) you may see online in all.
+    pub count: usize,
+    /// Where `users` starts in the list.
+    pub offset: usize,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct OnlineQuery {
+    /// Only emails that start with this, without case (at most 254 characters).
+    pub prefix: Option<String>,
+    /// Skip this many (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+    /// 1 to 200 (default 100).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -371,3 +371,50 @@ async fn a_window_opened_while_arrivals_gather_gets_at_most_a_page_and_then_the_
     }
     drop(arrived);
 }
+
+#[actix_web::test]
+async fn the_http_online_list_is_paged_searchable_and_hides_blocked_people_as_the_socket_does() {
+    let app = spawn_app().await;
+    let crowd: Vec<String> = (0..120).map(|i| format!("h-{i:03}@example.com")).collect();
+    let windows = online(&app, &crowd).await;
+    let viewer = app.sign_in("viewer@example.com").await;
+    // The viewer blocked h-000; h-001 blocked the viewer: both are hidden.
+    app.block(&viewer, &windows[0].0).await;
+    app.block(&windows[1].0, &viewer).await;
+    let visible: Vec<String> = crowd[2..].to_vec();
+
+    let (status, page) = app.get("/api/users/online", &viewer.token).await;
+    assert_eq!(status, 200);
+    assert_eq!(emails_of(&page["users"]), visible[..100]);
+    assert_eq!(
+        (page["count"].clone(), page["offset"].clone()),
+        (json!(118), json!(0))
+    );
+    let (_, page) = app
+        .get("/api/users/online?offset=100&limit=50", &viewer.token)
+        .await;
+    assert_eq!(emails_of(&page["users"]), visible[100..]);
+    let (_, page) = app
+        .get("/api/users/online?prefix=H-11", &viewer.token)
+        .await;
+    assert_eq!(emails_of(&page["users"]), visible[108..]);
+    assert_eq!(page["count"], 10);
+    let (_, page) = app
+        .get("/api/users/online?prefix=h-00", &viewer.token)
+        .await;
+    assert_eq!(
+        emails_of(&page["users"]),
+        visible[..8],
+        "h-000 and h-001 hidden"
+    );
+    for bad in ["limit=0", "limit=201", "offset=-1", "limit=x"] {
+        let (status, body) = app
+            .get(&format!("/api/users/online?{bad}"), &viewer.token)
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (400, json!("bad_request")),
+            "{bad}"
+        );
+    }
+}

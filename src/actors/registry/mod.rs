@@ -78,11 +78,20 @@ pub enum AttachRefused {
     TooManyWindows,
 }
 
-/// Query: everyone announced online, unfiltered, for the HTTP API's online list (callers
-/// filter with their own blocks).
+/// Query: a page of the online list for the HTTP API, whose caller may have no window
+/// here: `hidden` (the caller's blocks, both ways, read from Postgres) and the viewer
+/// are left out. Answers the page and how many match in all; costs O(offset + limit),
+/// and the count O(hidden) (O(matches) with a prefix), never the whole population.
 #[derive(Message)]
-#[rtype(result = "Vec<User>")]
-pub struct GetOnlineUsers;
+#[rtype(result = "(Vec<User>, usize)")]
+pub struct GetOnlinePage {
+    pub viewer: UserId,
+    pub hidden: std::collections::HashSet<UserId>,
+    /// Lower case; empty for everyone.
+    pub prefix: String,
+    pub offset: usize,
+    pub limit: usize,
+}
 
 /// Command: close every window on this node with `code` (shutdown: 1012, "reconnect
 /// elsewhere").

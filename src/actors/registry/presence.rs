@@ -9,7 +9,7 @@
 use super::entry::{Entry, Phase, Waiting};
 use super::online_set::SortKey;
 use super::views::WindowRef;
-use super::{GetLocalCounts, GetOnlineUsers, OnlineSetReplaced, PresenceRegistry};
+use super::{GetLocalCounts, GetOnlinePage, OnlineSetReplaced, PresenceRegistry};
 use crate::actors::messages::{FirstView, GetOnlineAmong, OpenOnlineView, ShowOnlinePage};
 use crate::cluster::LocalCountChanged;
 use crate::domain::{User, UserId};
@@ -174,11 +174,33 @@ impl Handler<GetOnlineAmong> for PresenceRegistry {
     }
 }
 
-impl Handler<GetOnlineUsers> for PresenceRegistry {
-    type Result = MessageResult<GetOnlineUsers>;
+impl Handler<GetOnlinePage> for PresenceRegistry {
+    type Result = MessageResult<GetOnlinePage>;
 
-    fn handle(&mut self, _msg: GetOnlineUsers, _ctx: &mut Self::Context) -> Self::Result {
-        MessageResult(self.online.iter().cloned().collect())
+    fn handle(&mut self, msg: GetOnlinePage, _ctx: &mut Self::Context) -> Self::Result {
+        let GetOnlinePage {
+            viewer,
+            hidden,
+            prefix,
+            offset,
+            limit,
+        } = msg;
+        let visible = |u: &User| u.id != viewer && !hidden.contains(&u.id);
+        let (people, _) = super::views::page(&self.online, visible, &prefix, offset, limit);
+        let count = if prefix.is_empty() {
+            let left_out = hidden
+                .iter()
+                .chain(std::iter::once(&viewer))
+                .filter(|u| self.online.contains(**u))
+                .count();
+            self.online.len() - left_out
+        } else {
+            self.online
+                .with_prefix(&prefix)
+                .filter(|u| visible(u))
+                .count()
+        };
+        MessageResult((people, count))
     }
 }
 
