@@ -261,13 +261,15 @@ impl Client {
         self.renew_at = self.tokens.renew_in(expires_at).map(|d| Instant::now() + d);
     }
 
-    /// Reconnects with growing pauses; `None` if the time to leave ran out first.
+    /// Reconnects with growing pauses, never sooner than a close's `retry_after` asks;
+    /// `None` if the time to leave ran out first.
     async fn reconnect(&mut self, why: ConnectError) -> Result<Option<Socket>, TermError> {
         let started = Instant::now();
         let mut last = why.to_string();
         let mut pause = FIRST_RETRY;
+        let mut stay_away = why.retry_after().unwrap_or_default();
         loop {
-            let wake = Instant::now() + jittered(pause);
+            let wake = Instant::now() + jittered(pause).max(std::mem::take(&mut stay_away));
             if self.leaving.is_some_and(|deadline| wake >= deadline) {
                 return Ok(None);
             }
@@ -296,7 +298,10 @@ impl Client {
                     }
                 }
                 Err(e) if !e.retryable() => return Err(e.into_error(&self.endpoint.ws)),
-                Err(e) => last = e.to_string(),
+                Err(e) => {
+                    stay_away = e.retry_after().unwrap_or_default();
+                    last = e.to_string();
+                }
             }
         }
     }

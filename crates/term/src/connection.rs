@@ -99,6 +99,15 @@ impl ConnectError {
         }
     }
 
+    /// How long a close asks the client to stay away (a 1013 under a connect storm:
+    /// `server busy; retry_after=5`), if it says.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ConnectError::Closed { reason, .. } => retry_after(reason),
+            _ => None,
+        }
+    }
+
     pub fn into_error(self, url: &str) -> TermError {
         match self {
             ConnectError::Unauthorized => TermError::Unauthorized,
@@ -121,6 +130,17 @@ impl std::fmt::Display for ConnectError {
             ConnectError::Unreachable(reason) => write!(f, "{reason}"),
         }
     }
+}
+
+/// The seconds of a close reason's `retry_after=N` (1 to 4 digits, a word of its own
+/// among `;` and spaces), as docs/protocol.md writes it.
+pub fn retry_after(reason: &str) -> Option<std::time::Duration> {
+    reason
+        .split([';', ' '])
+        .find_map(|word| word.strip_prefix("retry_after="))
+        .filter(|n| (1..=4).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse().ok())
+        .map(std::time::Duration::from_secs)
 }
 
 /// Does reconnecting help after the server closed with `code`? Not for a refused token
@@ -326,6 +346,23 @@ mod tests {
         );
         assert!(Endpoint::parse("ftp://x").is_err());
         assert!(Endpoint::parse("http://").is_err());
+    }
+
+    #[test]
+    fn a_close_reason_says_how_long_to_stay_away() {
+        let secs = |reason: &str| retry_after(reason).map(|d| d.as_secs());
+        assert_eq!(secs("server busy; retry_after=5"), Some(5));
+        assert_eq!(secs("retry_after=30"), Some(30));
+        assert_eq!(secs("server busy"), None);
+        assert_eq!(secs("retry_after=x"), None);
+        assert_eq!(secs("retry_after=123456"), None);
+        assert_eq!(secs("no_retry_after=5"), None);
+        let busy = ConnectError::Closed {
+            code: 1013,
+            reason: "server busy; retry_after=5".into(),
+        };
+        assert_eq!(busy.retry_after(), Some(std::time::Duration::from_secs(5)));
+        assert_eq!(ConnectError::Unauthorized.retry_after(), None);
     }
 
     #[test]
