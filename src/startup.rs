@@ -48,6 +48,8 @@ pub struct Actors {
     pub cluster_health: Option<Arc<AtomicBool>>,
     /// What a graceful shutdown has to drain.
     pub shutdown: Shutdown,
+    /// Admits new windows a bounded number at a time.
+    pub connect_gate: Arc<ConnectGate>,
 }
 
 /// The steps of a graceful shutdown (SIGTERM on every deploy and daily restart).
@@ -56,12 +58,15 @@ pub struct Shutdown {
     registry: Addr<PresenceRegistry>,
     persist: Addr<PersistActor>,
     mirror: Option<Addr<ClusterMirror>>,
+    /// Closed first, so windows still queued leave with 1012 and none is admitted after.
+    connect_gate: Arc<ConnectGate>,
 }
 
 impl Shutdown {
     /// Closes every socket with 1012 (clients reconnect, to another node), commits every
     /// queued write, and takes this node out of the cluster.
     pub async fn drain(&self) {
+        self.connect_gate.close();
         let _ = self
             .registry
             .send(CloseAllWindows {
@@ -138,7 +143,7 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
         db::blocks::block_set_reader(pool),
         chat.clone(),
         limits.max_windows_per_user,
-        metrics,
+        metrics.clone(),
     );
     if let Some((mirror, _)) = &cluster {
         presence = presence.with_cluster(ClusterLink {
@@ -148,12 +153,15 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
     }
     registry_context.run(presence);
     let (mirror, cluster_health) = cluster.unzip();
+    let connect_gate = ConnectGate::new(settings.limits.connect_gate, metrics.clone());
     Ok(Actors {
         shutdown: Shutdown {
             registry: registry.clone(),
             persist,
             mirror,
+            connect_gate: connect_gate.clone(),
         },
+        connect_gate,
         registry,
         chat,
         cluster_health,
@@ -191,6 +199,7 @@ impl Application {
             chat,
             cluster_health,
             shutdown,
+            connect_gate,
         } = start_actors(pool, &settings, metrics.clone())?;
         {
             let chat = chat.clone();
@@ -221,7 +230,7 @@ impl Application {
         let static_dir = settings.static_dir.clone();
         let csp = routes::headers::content_security_policy(&settings);
         let state = web::Data::new(AppState {
-            connect_gate: ConnectGate::new(settings.limits.connect_gate, metrics.clone()),
+            connect_gate,
             limits: Arc::new(settings.limits.clone()),
             settings: Arc::new(settings),
             chat,

@@ -36,13 +36,16 @@ pub struct Admitted {
     _turn: OwnedSemaphorePermit,
 }
 
-/// Why a window was turned away (it is closed with 1013 and [`GATE_BUSY_REASON`]).
+/// Why a window was turned away: closed with 1013 and [`GATE_BUSY_REASON`], or with 1012
+/// when the node is shutting down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TurnedAway {
     #[error("too many windows are already waiting to connect")]
     QueueFull,
     #[error("no turn to connect came within the wait allowed")]
     WaitedTooLong,
+    #[error("the node is shutting down")]
+    ShuttingDown,
 }
 
 /// Counts a window as waiting while it lives.
@@ -70,8 +73,10 @@ impl ConnectGate {
     /// Waits for this window's turn (at once, when fewer than `in_flight` are being
     /// admitted and nobody waits).
     pub async fn enter(&self) -> Result<Admitted, TurnedAway> {
-        if let Ok(turn) = self.turns.clone().try_acquire_owned() {
-            return Ok(Admitted { _turn: turn });
+        match self.turns.clone().try_acquire_owned() {
+            Ok(turn) => return Ok(Admitted { _turn: turn }),
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(TurnedAway::ShuttingDown),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {}
         }
         if self.waiting.fetch_add(1, Ordering::Relaxed) >= self.limits.waiting {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
@@ -82,12 +87,18 @@ impl ConnectGate {
         let _waiting = Waiting { gate: self };
         match tokio::time::timeout(self.limits.max_wait, self.turns.clone().acquire_owned()).await {
             Ok(Ok(turn)) => Ok(Admitted { _turn: turn }),
-            // The semaphore is never closed; a closed one would admit nobody again.
-            Ok(Err(_)) | Err(_) => {
+            Ok(Err(_closed)) => Err(TurnedAway::ShuttingDown),
+            Err(_) => {
                 self.metrics.connects_turned_away.inc();
                 Err(TurnedAway::WaitedTooLong)
             }
         }
+    }
+
+    /// Admits nobody from now on (shutdown): every waiting window is turned away at
+    /// once, and every later one too.
+    pub fn close(&self) {
+        self.turns.close();
     }
 }
 
@@ -154,5 +165,20 @@ mod tests {
         );
         assert_eq!(gate.waiting.load(Ordering::Relaxed), 0);
         assert_eq!(gate.metrics.connects_turned_away.get(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_closed_gate_turns_the_waiting_and_the_later_away_as_shutting_down() {
+        let gate = gate(1, 10, 5_000);
+        let _only = gate.enter().await.unwrap();
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter().await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        gate.close();
+        assert_eq!(waiter.await.unwrap().unwrap_err(), TurnedAway::ShuttingDown);
+        assert_eq!(gate.enter().await.unwrap_err(), TurnedAway::ShuttingDown);
+        assert_eq!(gate.waiting.load(Ordering::Relaxed), 0);
     }
 }

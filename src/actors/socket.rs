@@ -5,7 +5,7 @@
 //! frame size and flood limits, session expiry), decodes frames into commands, and
 //! forwards them to the user's UserActor. It executes nothing itself.
 
-use super::admission::{Admitted, ConnectGate, GATE_BUSY_REASON};
+use super::admission::{Admitted, ConnectGate, TurnedAway, GATE_BUSY_REASON};
 use super::inbound::FrameGuard;
 use super::messages::DetachSocket;
 use super::outbound::{Charged, ConnectionFd, Outbound};
@@ -46,9 +46,13 @@ pub enum Opening {
 
 enum State {
     AwaitingAuth,
-    /// `AttachSocket` is on its way; frames wait (`ctx.wait`).
+    /// Waiting for a turn at the connect gate, then for `AttachSocket`'s answer. The
+    /// socket keeps being read (a client that leaves the queue is noticed, and its place
+    /// freed) and pinged; text frames the client sends meanwhile wait in `early` and are
+    /// handled in order once the window is attached.
     Attaching {
         user: User,
+        early: Vec<String>,
     },
     Ready {
         user: User,
@@ -209,27 +213,38 @@ impl SocketSession {
         })
     }
 
-    /// Waits for the window's turn at the connect gate (no frame is read meanwhile), then
-    /// attaches it; a window turned away is closed to come back later.
+    /// Waits for the window's turn at the connect gate, then attaches it; a window turned
+    /// away is closed to come back later. The wait is spawned, not awaited with
+    /// `ctx.wait`: the socket goes on being read and pinged, so a client that gives up
+    /// (or a dead connection) stops this actor, which drops the wait and its place.
     fn admit(&mut self, claims: SessionClaims, ctx: &mut ws::WebsocketContext<Self>) {
         self.state = State::Attaching {
             user: claims.user.clone(),
+            early: Vec::new(),
         };
         let gate = self.gate.clone();
-        ctx.wait(
-            async move { gate.enter().await }.into_actor(self).map(
-                move |turn, act, ctx| match turn {
-                    Ok(admitted) => act.attach(claims, admitted, ctx),
-                    Err(turned_away) => {
-                        log::info!(
-                            "connect of window={} peer={} turned away: {turned_away}",
-                            act.window,
-                            act.peer
-                        );
-                        act.close(ctx, close::TRY_AGAIN_LATER, GATE_BUSY_REASON)
+        ctx.spawn(
+            async move { gate.enter().await }
+                .into_actor(self)
+                .map(move |turn, act, ctx| {
+                    if !matches!(act.state, State::Attaching { .. }) {
+                        return;
                     }
-                },
-            ),
+                    match turn {
+                        Ok(admitted) => act.attach(claims, admitted, ctx),
+                        Err(TurnedAway::ShuttingDown) => {
+                            act.close(ctx, close::RESTARTING, "server restarting; reconnect")
+                        }
+                        Err(turned_away) => {
+                            log::info!(
+                                "connect of window={} peer={} turned away: {turned_away}",
+                                act.window,
+                                act.peer
+                            );
+                            act.close(ctx, close::TRY_AGAIN_LATER, GATE_BUSY_REASON)
+                        }
+                    }
+                }),
         );
     }
 
@@ -260,11 +275,20 @@ impl SocketSession {
                             act.peer
                         );
                         act.metrics.socket_connects.inc();
-                        act.state = State::Ready {
-                            user: claims.user,
-                            actor,
-                            expiry,
+                        let early = match std::mem::replace(
+                            &mut act.state,
+                            State::Ready {
+                                user: claims.user,
+                                actor,
+                                expiry,
+                            },
+                        ) {
+                            State::Attaching { early, .. } => early,
+                            _ => Vec::new(),
                         };
+                        for text in early {
+                            act.on_text(&text, ctx);
+                        }
                     }
                     Ok(Err(refused)) => {
                         act.close(ctx, close::TOO_MANY_WINDOWS, &refused.to_string())
@@ -454,7 +478,7 @@ impl Actor for SocketSession {
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         let user = match std::mem::replace(&mut self.state, State::Closed) {
-            State::Attaching { user } | State::Ready { user, .. } => user,
+            State::Attaching { user, .. } | State::Ready { user, .. } => user,
             State::AwaitingAuth | State::Closed => return,
         };
         log::info!(
@@ -525,6 +549,14 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for SocketSession {
             ws::Message::Text(text) => {
                 if self.flood.check().is_err() {
                     return self.close(ctx, close::FLOODING, "too many frames");
+                }
+                if let State::Attaching { early, .. } = &mut self.state {
+                    // Waiting for its turn: kept for later, as many as one burst.
+                    if early.len() >= self.limits.frame_burst as usize {
+                        return self.close(ctx, close::FLOODING, "too many frames before ready");
+                    }
+                    early.push(text.to_string());
+                    return;
                 }
                 self.on_text(&text, ctx);
             }

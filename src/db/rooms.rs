@@ -69,16 +69,28 @@ fn like_pattern(text: &str) -> String {
     escaped
 }
 
-/// The rooms each of `users` is a member of, by name, read on `client` (a transaction's,
-/// for a batch of snapshots).
+/// The rooms each of `users` is a member of, by name (the directory's order), read on
+/// `client` (a transaction's, for a batch of snapshots). Each room's members are counted
+/// once for the batch, however many of the batch are in it.
 pub async fn of_members(
     client: &impl tokio_postgres::GenericClient,
     users: &[uuid::Uuid],
 ) -> Result<Vec<(UserId, Room)>, DbError> {
     let sql = format!(
-        "SELECT r.*, m.user_id AS member FROM members m
-         JOIN ({ROOM_SELECT}) r ON r.id = m.conversation_id
-         WHERE m.user_id = ANY($1) ORDER BY lower(r.name)"
+        "WITH mine AS (
+             SELECT m.user_id, m.conversation_id FROM members m
+             JOIN conversations c ON c.id = m.conversation_id AND c.kind = 'room'
+             WHERE m.user_id = ANY($1)),
+         counted AS (
+             SELECT x.conversation_id, count(*) AS members FROM members x
+             WHERE x.conversation_id IN (SELECT DISTINCT conversation_id FROM mine)
+             GROUP BY x.conversation_id)
+         SELECT c.id, c.name, c.password_hash IS NOT NULL AS has_password, c.created_by,
+                counted.members, mine.user_id AS member
+         FROM mine
+         JOIN conversations c ON c.id = mine.conversation_id
+         JOIN counted ON counted.conversation_id = mine.conversation_id
+         ORDER BY {DIRECTORY_ORDER}"
     );
     let rows = client.query(sql.as_str(), &[&users]).await?;
     Ok(rows

@@ -1,6 +1,6 @@
 //! Rooms over HTTP (an addition to SPEC §5): the directory, creating, joining, leaving,
-//! deleting, and members with their presence. Each reaches every open window live, as
-//! the socket frames do.
+//! deleting, and members with their presence. Each change reaches the open windows it
+//! concerns live (the room's members), as the socket frames do.
 
 use super::auth::SessionUser;
 use super::bodies::{

@@ -52,9 +52,22 @@ async fn a_new_room_is_in_the_directory_at_once_and_only_its_members_are_told() 
     let page = b1.recv_type("rooms").await;
     assert_eq!(page["ref"], "d");
     assert_eq!(page["rooms"], rooms["rooms"]);
+    // Bob joins over HTTP: both `ready`s carry it, counted once per room.
+    let (status, _) = app
+        .send_json(
+            Method::POST,
+            &format!("/api/rooms/{room_id}/join"),
+            &bob.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    for person in [&alice, &bob] {
+        let (_, ready) = app.window(person).await;
+        assert_eq!(ready["rooms"][0]["id"], room_id.as_str());
+        assert_eq!(ready["rooms"][0]["members"], 2);
+    }
     let (_, ready) = app.window(&alice).await;
-    assert_eq!(ready["rooms"][0]["id"], room_id.as_str());
-    assert_eq!(ready["rooms"][0]["members"], 1);
     let conversations = ready["conversations"].as_array().unwrap();
     assert!(conversations.iter().any(|c| c["id"] == room_id.as_str()));
 

@@ -150,3 +150,39 @@ async fn windows_the_connect_gate_cannot_queue_are_told_when_to_come_back() {
     let (_, ready) = app.window(&people[0]).await;
     assert_eq!(ready["me"]["id"], people[0].id);
 }
+
+#[actix_web::test]
+async fn frames_sent_before_ready_are_answered_after_it() {
+    // A client may send right after `auth`: what arrives while its window waits for a
+    // turn at the gate (one at a time here, 20 at once) is kept and answered once its
+    // `ready` is out.
+    let app = spawn_app_with(|s| s.limits.connect_gate.in_flight = 1).await;
+    let emails: Vec<String> = (0..20).map(|i| format!("early-{i}@example.com")).collect();
+    let people = join_all(emails.iter().map(|e| app.sign_in(e))).await;
+    join_all(people.iter().map(|person| async {
+        let mut ws = Ws::connect(&app.ws_url).await;
+        ws.send(json!({"type": "auth", "token": person.token}))
+            .await;
+        ws.send(json!({"type": "rooms", "ref": "early-1"})).await;
+        ws.send(json!({"type": "online", "ref": "early-2"})).await;
+        assert_eq!(ws.recv().await["type"], "ready");
+        // Two queries answered by different parts of the server: both come, in either
+        // order (answers are matched by `ref`), among others' arrivals.
+        let mut answers = BTreeSet::new();
+        while answers.len() < 2 {
+            let frame = ws.recv().await;
+            if let Some(reference) = frame["ref"].as_str() {
+                let kind = frame["type"].as_str().unwrap_or_default();
+                answers.insert((kind.to_owned(), reference.to_owned()));
+            }
+        }
+        assert_eq!(
+            answers,
+            BTreeSet::from([
+                ("online_page".to_owned(), "early-2".to_owned()),
+                ("rooms".to_owned(), "early-1".to_owned())
+            ])
+        );
+    }))
+    .await;
+}

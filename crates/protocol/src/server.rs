@@ -153,7 +153,7 @@ pub enum ServerEvent<'a> {
     },
     /// (v3) The answer to `rooms`: a page of the room directory, by name without case.
     /// `more` says whether rooms follow (ask again with `after` = the last one's name).
-    /// `query` comes back as asked, if one was.
+    /// `query` comes back trimmed, if a non-blank one was asked.
     Rooms {
         #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]

@@ -15,8 +15,13 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
-/// How long a TCP connect, a TLS handshake, the upgrade, or the wait for `ready` may take.
+/// How long a TCP connect, a TLS handshake or the upgrade may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the wait for `ready` may take: a node under a connect storm queues a window
+/// up to 30 s for its turn and builds its snapshot within 40 s, else closes it with 1013
+/// itself. Giving up sooner would leave only to join the back of the queue again.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// A byte stream a socket can run over: plain TCP or TLS.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -238,7 +243,7 @@ pub async fn connect(
         }
         Err(e) => return Err(unreachable(&e)),
     };
-    let ready = tokio::time::timeout(CONNECT_TIMEOUT, async {
+    let ready = tokio::time::timeout(READY_TIMEOUT, async {
         while let Some(frame) = socket.next().await {
             match frame.map_err(|e| unreachable(&e))? {
                 WsMessage::Text(text) => {

@@ -27,7 +27,14 @@ enum SnapshotError {
     Registry(#[from] MailboxError),
     #[error("the snapshot rows could not be read")]
     Rows(#[from] ReadError),
+    #[error("the snapshot was not ready within {SNAPSHOT_DEADLINE:?}")]
+    TimedOut,
 }
+
+/// The longest a window waits for its snapshot (past the rows' own 30 s queue): the
+/// person's block sets may be failing to load, and the window holds a turn at the
+/// connect gate meanwhile.
+pub const SNAPSHOT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(40);
 
 /// The close reason of a window shed under a connect storm: when to come back.
 pub const BUSY_REASON: &str = "server busy; retry_after=5";
@@ -46,15 +53,24 @@ impl UserActor {
         let started = std::time::Instant::now();
         let user = self.user.clone();
         let snapshot = async move {
-            let (online, rows) = tokio::join!(
-                views.send(OpenOnlineView {
-                    viewer: user.id,
-                    window
-                }),
-                reader.read(user.id)
-            );
-            let online = online?;
-            let rows = rows?;
+            // Either part failing ends the wait at once (and frees the window's turn).
+            let both = async {
+                tokio::try_join!(
+                    async {
+                        views
+                            .send(OpenOnlineView {
+                                viewer: user.id,
+                                window,
+                            })
+                            .await
+                            .map_err(SnapshotError::from)
+                    },
+                    async { reader.read(user.id).await.map_err(SnapshotError::from) }
+                )
+            };
+            let (online, rows) = tokio::time::timeout(SNAPSHOT_DEADLINE, both)
+                .await
+                .map_err(|_| SnapshotError::TimedOut)??;
             let known: HashMap<ConversationId, i64> = rows
                 .conversations
                 .iter()
@@ -104,7 +120,7 @@ impl UserActor {
                         act.release(ready);
                     }
                 }
-                Err(SnapshotError::Rows(ReadError::Busy)) => {
+                Err(SnapshotError::Rows(ReadError::Busy) | SnapshotError::TimedOut) => {
                     act.metrics.snapshots_shed.inc();
                     entry.socket.do_send(ToSocket::Close {
                         code: close::TRY_AGAIN_LATER,

@@ -1,4 +1,4 @@
-//! `delete_room`: the creator deletes a room with its messages; every window is told.
+//! `delete_room`: the creator deletes a room with its messages; its members' windows are told.
 
 use crate::actors::persist::Origin;
 use crate::actors::user::UserActor;
