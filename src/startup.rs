@@ -153,7 +153,11 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
     }
     registry_context.run(presence);
     let (mirror, cluster_health) = cluster.unzip();
-    let connect_gate = ConnectGate::new(settings.limits.connect_gate, metrics.clone());
+    let connect_gate = ConnectGate::new(
+        settings.limits.connect_gate,
+        settings.limits.max_windows_per_user,
+        metrics.clone(),
+    );
     Ok(Actors {
         shutdown: Shutdown {
             registry: registry.clone(),

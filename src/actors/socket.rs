@@ -222,9 +222,9 @@ impl SocketSession {
             user: claims.user.clone(),
             early: Vec::new(),
         };
-        let gate = self.gate.clone();
+        let (gate, person) = (self.gate.clone(), claims.user.id);
         ctx.spawn(
-            async move { gate.enter().await }
+            async move { gate.enter(person).await }
                 .into_actor(self)
                 .map(move |turn, act, ctx| {
                     if !matches!(act.state, State::Attaching { .. }) {
@@ -235,6 +235,11 @@ impl SocketSession {
                         Err(TurnedAway::ShuttingDown) => {
                             act.close(ctx, close::RESTARTING, "server restarting; reconnect")
                         }
+                        Err(TurnedAway::TooManyOfOnePerson) => act.close(
+                            ctx,
+                            close::TOO_MANY_WINDOWS,
+                            "this user already has the most windows allowed waiting to connect",
+                        ),
                         Err(turned_away) => {
                             log::info!(
                                 "connect of window={} peer={} turned away: {turned_away}",
