@@ -78,9 +78,10 @@ pub struct UsersBody {
 #[derive(Deserialize, IntoParams)]
 pub struct OnlineQuery {
     /// Only emails that start with this, without case (at most 254 characters).
+    #[param(max_length = 254)]
     pub prefix: Option<String>,
     /// Skip this many (default 0).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 4294967295_i64)]
     pub offset: Option<i64>,
     /// 1 to 200 (default 100).
     #[param(minimum = 1, maximum = 200)]
@@ -203,9 +204,12 @@ pub struct RoomsBody {
 
 #[derive(Deserialize, IntoParams)]
 pub struct RoomsQuery {
-    /// Only rooms whose name contains this, without case (at most 80 characters).
+    /// Only rooms whose name contains this, without case (at most 80 characters, no NUL).
+    #[param(max_length = 80, pattern = r"^[^\u0000]*$")]
     pub query: Option<String>,
-    /// Only rooms after this name, without case: the last room of the previous page.
+    /// Only rooms after this name, without case: the last room of the previous page (at
+    /// most 80 characters, no NUL).
+    #[param(max_length = 80, pattern = r"^[^\u0000]*$")]
     pub after: Option<String>,
     /// 1 to 100 (default 50).
     #[param(minimum = 1, maximum = 100)]

@@ -12,6 +12,8 @@ use actix::Context;
 pub const DEFAULT_LIMIT: i64 = 100;
 /// The most a page may hold.
 pub const MAX_LIMIT: i64 = 200;
+/// The largest offset (far past any online list).
+pub const MAX_OFFSET: i64 = u32::MAX as i64;
 /// The longest prefix, in characters (an email is at most 254).
 pub const MAX_PREFIX_CHARS: usize = 254;
 
@@ -29,16 +31,21 @@ impl Online {
         offset: Option<i64>,
         limit: Option<i64>,
     ) -> Result<Self, Refusal> {
-        // Folded first: folding can lengthen a string, and the limit holds for what is used.
-        let prefix = prefix.unwrap_or_default().to_lowercase();
+        // The limit holds for what was sent, as the HTTP schema says it. Folding may
+        // lengthen it (at most twice: 'İ' is two characters lower-cased), which bounds the
+        // work; a prefix longer than any email matches nobody.
+        let prefix = prefix.unwrap_or_default();
         if prefix.chars().count() > MAX_PREFIX_CHARS {
             return Err(Refusal::bad_request(format!(
                 "prefix must be at most {MAX_PREFIX_CHARS} characters"
             )));
         }
+        let prefix = prefix.to_lowercase();
         let offset = offset.unwrap_or(0);
-        if !(0..=i64::from(u32::MAX)).contains(&offset) {
-            return Err(Refusal::bad_request("offset must be 0 or more"));
+        if !(0..=MAX_OFFSET).contains(&offset) {
+            return Err(Refusal::bad_request(format!(
+                "offset must be between 0 and {MAX_OFFSET}"
+            )));
         }
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
@@ -90,7 +97,12 @@ mod tests {
                 limit: 100
             }
         );
-        for (offset, limit) in [(Some(-1), None), (None, Some(0)), (None, Some(201))] {
+        for (offset, limit) in [
+            (Some(-1), None),
+            (Some(MAX_OFFSET + 1), None),
+            (None, Some(0)),
+            (None, Some(201)),
+        ] {
             let refused = Online::parse(None, offset, limit).unwrap_err();
             assert_eq!(
                 refused.code,
@@ -99,8 +111,9 @@ mod tests {
             );
         }
         assert!(Online::parse(Some("x".repeat(255)), None, None).is_err());
-        // 'İ' folds to two characters: the limit holds for the folded prefix.
-        assert!(Online::parse(Some("İ".repeat(200)), None, None).is_err());
+        // 'İ' folds to two characters: the limit holds for what was sent.
+        assert!(Online::parse(Some("İ".repeat(200)), None, None).is_ok());
+        assert!(Online::parse(Some("İ".repeat(255)), None, None).is_err());
         assert!(Online::parse(None, Some(5_000), Some(200)).is_ok());
     }
 }
