@@ -64,7 +64,7 @@ pub async fn online(
         .send(GetOnlinePage {
             viewer: me,
             hidden,
-            prefix: page.prefix,
+            prefix: page.folded_prefix(),
             offset: page.offset,
             limit: page.limit,
         })

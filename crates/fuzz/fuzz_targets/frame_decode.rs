@@ -144,10 +144,26 @@ fn check_accepted(
         Command::Online(o) => {
             assert!((1..=200).contains(&o.limit), "{text:?}");
             assert!(o.prefix.chars().count() <= 254, "{text:?}");
+            let folded = o.folded_prefix();
             assert_eq!(
-                o.prefix,
-                o.prefix.to_lowercase(),
+                folded,
+                folded.to_lowercase(),
                 "{text:?}: a prefix not folded"
+            );
+        }
+        Command::Rooms(r) => {
+            assert!((1..=100).contains(&r.page.limit), "{text:?}");
+            for text_field in [&r.page.query, &r.page.after].into_iter().flatten() {
+                assert!(!text_field.is_empty(), "{text:?}");
+                assert!(text_field.chars().count() <= 80, "{text:?}");
+                assert!(
+                    !text_field.contains('\0'),
+                    "{text:?}: a NUL would reach Postgres"
+                );
+            }
+            assert!(
+                r.page.query.as_deref().is_none_or(|q| q == q.trim()),
+                "{text:?}: a query not trimmed"
             );
         }
         Command::Auth(_)

@@ -131,6 +131,11 @@ pub fn frame_of(command: &Command) -> ClientFrame {
             offset: Some(o.offset as i64),
             limit: Some(o.limit as i64),
         },
+        Command::Rooms(r) => ClientFrame::Rooms {
+            query: r.page.query.clone(),
+            after: r.page.after.clone(),
+            limit: Some(r.page.limit as i64),
+        },
     }
 }
 

@@ -19,7 +19,8 @@ pub const MAX_PREFIX_CHARS: usize = 254;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Online {
-    /// Lower case; empty for everyone.
+    /// As sent (at most [`MAX_PREFIX_CHARS`]); empty for everyone. The list is searched
+    /// with it lower-cased ([`Online::folded_prefix`]).
     pub prefix: String,
     pub offset: usize,
     pub limit: usize,
@@ -40,7 +41,6 @@ impl Online {
                 "prefix must be at most {MAX_PREFIX_CHARS} characters"
             )));
         }
-        let prefix = prefix.to_lowercase();
         let offset = offset.unwrap_or(0);
         if !(0..=MAX_OFFSET).contains(&offset) {
             return Err(Refusal::bad_request(format!(
@@ -60,16 +60,18 @@ impl Online {
         })
     }
 
+    /// The prefix as the list is searched with it: lower case.
+    pub fn folded_prefix(&self) -> String {
+        self.prefix.to_lowercase()
+    }
+
     /// Asks the registry for the page: it sends `online_page` to the asking window
     /// itself (ordered with the window's `online_changes`) and makes the page's stretch of
     /// the list the window's range. Only a refusal is answered here.
     pub fn apply(self, actor: &mut UserActor, asked: Origin, ctx: &mut Context<UserActor>) {
         let (chat, me) = (actor.chat.clone(), actor.user.id);
-        let Online {
-            prefix,
-            offset,
-            limit,
-        } = self;
+        let prefix = self.folded_prefix();
+        let Online { offset, limit, .. } = self;
         let request = ShowOnlinePage {
             viewer: me,
             window: asked.window,
@@ -92,11 +94,13 @@ mod tests {
         assert_eq!(
             Online::parse(Some("Bo".into()), None, None).unwrap(),
             Online {
-                prefix: "bo".into(),
+                prefix: "Bo".into(),
                 offset: 0,
                 limit: 100
             }
         );
+        let page = Online::parse(Some("Bo".into()), None, None).unwrap();
+        assert_eq!(page.folded_prefix(), "bo");
         for (offset, limit) in [
             (Some(-1), None),
             (Some(MAX_OFFSET + 1), None),
