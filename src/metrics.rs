@@ -37,6 +37,12 @@ pub struct Metrics {
     pub connects_waiting: IntGauge,
     /// Windows the connect gate turned away (closed with 1013 and a `retry_after`).
     pub connects_turned_away: IntCounter,
+    /// Events from other nodes (and presence from Redis) this node decoded: with routed
+    /// events, what its windows need, not the deployment's whole traffic.
+    pub cluster_events_received: IntCounter,
+    /// Of those, the ones that concerned someone with a window here (presence always
+    /// does: it can move any online list). Received less delivered is routing's waste.
+    pub cluster_events_delivered: IntCounter,
 }
 
 impl Metrics {
@@ -115,9 +121,19 @@ impl Metrics {
                 "Windows the connect gate closed with 1013 (queue full or waited too long)",
             )
             .unwrap(),
+            cluster_events_received: IntCounter::new(
+                "cluster_events_received_total",
+                "Events from other nodes and presence from Redis decoded by this node",
+            )
+            .unwrap(),
+            cluster_events_delivered: IntCounter::new(
+                "cluster_events_delivered_total",
+                "Received cluster events that concerned someone with a window on this node",
+            )
+            .unwrap(),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 14] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 16] = [
             Box::new(metrics.sockets_open.clone()),
             Box::new(metrics.users_online.clone()),
             Box::new(metrics.socket_connects.clone()),
@@ -132,6 +148,8 @@ impl Metrics {
             Box::new(metrics.presence_frames.clone()),
             Box::new(metrics.connects_waiting.clone()),
             Box::new(metrics.connects_turned_away.clone()),
+            Box::new(metrics.cluster_events_received.clone()),
+            Box::new(metrics.cluster_events_delivered.clone()),
         ];
         for c in collectors {
             metrics

@@ -133,6 +133,7 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
                 registry.clone(),
                 settings.heartbeat_interval,
                 settings.node_ttl,
+                metrics.cluster_events_received.clone(),
             )
             .context("REDIS_URL is not usable")?;
             Some((mirror.start(), healthy))
@@ -149,6 +150,7 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
         presence = presence.with_cluster(ClusterLink {
             counts: mirror.clone().recipient(),
             events: mirror.clone().recipient(),
+            routes: mirror.clone().recipient(),
         });
     }
     registry_context.run(presence);

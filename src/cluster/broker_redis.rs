@@ -1,19 +1,28 @@
-//! The event channel (`<prefix>events`) over Redis pub/sub: how committed changes and
-//! presence transitions travel between nodes.
+//! The event channels over Redis pub/sub: how committed changes and presence transitions
+//! travel between nodes. Each node subscribes to the shared channel (`<prefix>events`:
+//! presence, and events for everyone or for many) and to its own (`<prefix>events:<node>`):
+//! an event for a few people is routed, by the `DELIVER` script, only to the nodes where
+//! they have windows, so a node decodes what its windows need and not the deployment's
+//! whole traffic (decision 0018).
 //!
 //! - **Publishing**: one connection, fed by a queue; whatever queued up is sent as one
-//!   pipeline, so events leave in the order they were handed over (commit order).
-//!   Events handed over while Redis is down are dropped: receivers recover what they
-//!   missed from Postgres after the rebuild.
-//! - **Subscribing**: one connection; each payload is decoded here and handed to the
-//!   mirror as a [`Subscriber`] message, along with (re)subscriptions and losses, which
-//!   start and mark a rebuild.
+//!   pipeline, so events leave in the order they were handed over (commit order). The
+//!   node's routes (which users have windows here) go the same way, in order with them.
+//!   What is handed over while Redis is down is dropped: the rebuild rewrites the
+//!   routes, and receivers recover what they missed from Postgres.
+//! - **Subscribing**: one connection on both channels; each payload is decoded here and
+//!   handed to the mirror as a [`Subscriber`] message, along with (re)subscriptions and
+//!   losses, which start and mark a rebuild.
 //!
 //! Both connections reconnect on their own with backoff (100 ms doubling to 5 s).
 
-use super::event::Envelope;
+use super::event::{Envelope, ROUTED_AUDIENCE_MAX};
+use super::keys::Keys;
+use super::scripts;
+use crate::domain::UserId;
 use actix::prelude::*;
 use futures_util::StreamExt;
+use prometheus::IntCounter;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,15 +43,16 @@ pub(super) enum Subscriber {
 /// The node's one subscriber connection; reconnects with backoff until the mirror stops.
 pub(super) async fn subscribe_loop(
     client: redis::Client,
-    channel: String,
+    channels: [String; 2],
     mirror: Recipient<Subscriber>,
+    received: IntCounter,
 ) {
     let mut backoff = Duration::from_millis(100);
     // The first failure of an outage is logged with its cause (a certificate that does
     // not verify, say), the retries only at debug.
     let mut reported = false;
     while mirror.connected() {
-        match subscribe(&client, &channel).await {
+        match subscribe(&client, &channels).await {
             Ok(mut pubsub) => {
                 backoff = Duration::from_millis(100);
                 reported = false;
@@ -52,6 +62,7 @@ pub(super) async fn subscribe_loop(
                     if let Ok(text) = message.get_payload::<String>() {
                         match serde_json::from_str::<Envelope>(&text) {
                             Ok(envelope) => {
+                                received.inc();
                                 mirror.do_send(Subscriber::Received(Box::new(envelope)))
                             }
                             Err(e) => log::error!("undecodable cluster event: {e}"),
@@ -78,12 +89,14 @@ pub(super) async fn subscribe_loop(
     }
 }
 
+/// One connection on both channels, so their events arrive in the order Redis ran the
+/// publishes.
 async fn subscribe(
     client: &redis::Client,
-    channel: &str,
+    channels: &[String; 2],
 ) -> Result<redis::aio::PubSub, redis::RedisError> {
     let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(channel).await?;
+    pubsub.subscribe(channels.as_slice()).await?;
     Ok(pubsub)
 }
 
@@ -96,20 +109,43 @@ pub(super) struct Publisher {
 impl Publisher {
     /// Starts the publishing task on a connection of `client`'s; a failed publish marks
     /// the mirror not `healthy` (so the next heartbeat rebuilds).
-    pub(super) fn start(client: redis::Client, channel: String, healthy: Arc<AtomicBool>) -> Self {
+    pub(super) fn start(client: redis::Client, keys: Keys, healthy: Arc<AtomicBool>) -> Self {
         let (queue, receiver) = mpsc::unbounded_channel();
-        actix::spawn(publish_loop(client, channel, receiver, healthy));
+        actix::spawn(publish_loop(client, keys, receiver, healthy));
         Publisher { queue }
     }
 
-    /// Encodes `envelope` and queues it behind everything handed over before.
+    /// Encodes `envelope` and queues it behind everything handed over before: routed to
+    /// the nodes of the people it concerns, or on the shared channel when it concerns
+    /// everyone or more than [`ROUTED_AUDIENCE_MAX`] people.
     pub(super) fn publish(&self, envelope: &Envelope) {
-        match serde_json::to_string(envelope) {
-            Ok(text) => {
-                let _ = self.queue.send(Outbound::Event(text));
+        let text = match serde_json::to_string(envelope) {
+            Ok(text) => text,
+            Err(e) => {
+                log::error!("unencodable cluster event: {e}");
+                return;
             }
-            Err(e) => log::error!("unencodable cluster event: {e}"),
-        }
+        };
+        let item = match envelope.event.audience() {
+            Some(people) if people.len() <= ROUTED_AUDIENCE_MAX => Outbound::Routed {
+                text,
+                audience: people.iter().map(|p| p.to_string()).collect(),
+            },
+            _ => Outbound::Shared(text),
+        };
+        let _ = self.queue.send(item);
+    }
+
+    /// Adds this node to `user`'s routes (their first window here) or takes it out (their
+    /// last one left), in order with everything handed over before. `done` is answered
+    /// once Redis has it, or it was dropped (Redis unreachable: the rebuild that follows
+    /// rewrites every route, then has every UserActor catch up).
+    pub(super) fn route(&self, user: UserId, here: bool, done: Option<oneshot::Sender<()>>) {
+        let _ = self.queue.send(Outbound::Route {
+            user: user.to_string(),
+            here,
+            done,
+        });
     }
 
     /// Resolves once everything queued before it is sent (or dropped).
@@ -122,18 +158,31 @@ impl Publisher {
 
 /// What the publishing task is handed, in order.
 enum Outbound {
-    Event(String),
+    /// For every node, on the shared channel.
+    Shared(String),
+    /// For the nodes where `audience` (user ids) have windows, through `DELIVER`.
+    Routed { text: String, audience: Vec<String> },
+    /// This node now holds `user`'s windows (`here`), or no longer does.
+    Route {
+        user: String,
+        here: bool,
+        done: Option<oneshot::Sender<()>>,
+    },
     /// Answer once everything queued before this is sent (or dropped).
     Flush(oneshot::Sender<()>),
 }
 
+/// The longest one pipeline may take before the connection is taken for broken.
+const PIPELINE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Publishes queued events in order on one connection, pipelining whatever queued up.
 async fn publish_loop(
     client: redis::Client,
-    channel: String,
+    keys: Keys,
     mut queue: mpsc::UnboundedReceiver<Outbound>,
     healthy: Arc<AtomicBool>,
 ) {
+    let deliver = redis::Script::new(scripts::DELIVER);
     let mut pending: Vec<Outbound> = Vec::new();
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -143,11 +192,26 @@ async fn publish_loop(
                 None => return,
             }
         }
-        let mut conn = match client.get_multiplexed_async_connection().await {
-            Ok(c) => c,
-            Err(_) => {
-                // Events published while Redis is down are dropped; receivers recover
-                // what they missed from Postgres after the rebuild.
+        let connected = async {
+            // Redis slow for a moment (past the client's 500 ms default) is not an
+            // outage: an event dropped costs every UserActor a catch-up after the
+            // rebuild. The pipeline's own timeout below decides.
+            let config =
+                redis::AsyncConnectionConfig::new().set_response_timeout(Some(PIPELINE_TIMEOUT));
+            let mut conn = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            // Loaded once per connection: a restarted Redis has lost its scripts, and
+            // reaching it again means a new connection.
+            let _: String = deliver.prepare_invoke().load_async(&mut conn).await?;
+            Ok::<_, redis::RedisError>(conn)
+        };
+        let mut conn = match tokio::time::timeout(PIPELINE_TIMEOUT, connected).await {
+            Ok(Ok(c)) => c,
+            _ => {
+                // Dropped while Redis is down; receivers recover what they missed from
+                // Postgres after the rebuild, which also rewrites the routes.
+                healthy.store(false, Ordering::SeqCst);
                 while let Ok(item) = queue.try_recv() {
                     pending.push(item);
                 }
@@ -172,27 +236,71 @@ async fn publish_loop(
                 }
                 continue;
             }
-            let mut pipe = redis::pipe();
-            for item in &pending {
-                if let Outbound::Event(text) = item {
-                    pipe.cmd("PUBLISH").arg(&channel).arg(text).ignore();
-                }
-            }
-            let result: Result<(), redis::RedisError> = pipe.query_async(&mut conn).await;
-            settle(std::mem::take(&mut pending));
-            if result.is_err() {
+            let pipe = pipeline(&pending, &keys, deliver.get_hash());
+            let sent = tokio::time::timeout(PIPELINE_TIMEOUT, pipe.query_async::<()>(&mut conn));
+            let ok = matches!(sent.await, Ok(Ok(())));
+            if !ok {
                 healthy.store(false, Ordering::SeqCst);
+            }
+            settle(std::mem::take(&mut pending));
+            if !ok {
                 break;
             }
         }
     }
 }
 
-/// Answers the flush markers among items that were sent or dropped.
+/// The commands for `items`, in order.
+fn pipeline(items: &[Outbound], keys: &Keys, deliver: &str) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    let shared = keys.channel();
+    for item in items {
+        match item {
+            Outbound::Shared(text) => {
+                pipe.publish(&shared, text).ignore();
+            }
+            Outbound::Routed { text, audience } => {
+                pipe.cmd("EVALSHA")
+                    .arg(deliver)
+                    .arg(0)
+                    .arg(keys.prefix())
+                    .arg(&keys.node)
+                    .arg(&shared)
+                    .arg(text)
+                    .arg(audience)
+                    .ignore();
+            }
+            // The node's own list first when adding, last when removing: a node dying
+            // half-way leaves nothing its reaping misses.
+            Outbound::Route {
+                user, here: true, ..
+            } => {
+                pipe.sadd(keys.node_routes(&keys.node), user).ignore();
+                pipe.sadd(keys.routes(user), &keys.node).ignore();
+            }
+            Outbound::Route {
+                user, here: false, ..
+            } => {
+                pipe.srem(keys.routes(user), &keys.node).ignore();
+                pipe.srem(keys.node_routes(&keys.node), user).ignore();
+            }
+            Outbound::Flush(_) => {}
+        }
+    }
+    pipe
+}
+
+/// Answers the flush markers and routes among items that were sent or dropped.
 fn settle(items: Vec<Outbound>) {
     for item in items {
-        if let Outbound::Flush(done) = item {
-            let _ = done.send(());
+        match item {
+            Outbound::Flush(done)
+            | Outbound::Route {
+                done: Some(done), ..
+            } => {
+                let _ = done.send(());
+            }
+            _ => {}
         }
     }
 }

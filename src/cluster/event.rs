@@ -72,6 +72,44 @@ pub enum ClusterEvent {
     },
 }
 
+/// Events concerning more people than this go to every node: looking up where that many
+/// people have windows would cost Redis more than the few nodes of a deployment decoding
+/// it (see `scripts::DELIVER`).
+pub const ROUTED_AUDIENCE_MAX: usize = 256;
+
+impl ClusterEvent {
+    /// The people whose windows this event concerns, where its routing looks them up;
+    /// `None` for every node (presence, which every online list may show, and a v2
+    /// deletion that did not say its members).
+    pub fn audience(&self) -> Option<Vec<UserId>> {
+        let with = |people: &[UserId], one: UserId| {
+            let mut all = people.to_vec();
+            all.push(one);
+            all
+        };
+        match self {
+            ClusterEvent::Presence { .. } | ClusterEvent::RoomDeleted { members: None, .. } => None,
+            ClusterEvent::Message {
+                recipients,
+                hidden_from,
+                ..
+            } => Some(recipients.iter().chain(hidden_from).copied().collect()),
+            ClusterEvent::Block {
+                blocker, blocked, ..
+            } => Some(vec![blocker.id, blocked.id]),
+            ClusterEvent::Read { user, .. } | ClusterEvent::Ui { user, .. } => Some(vec![*user]),
+            ClusterEvent::Typing { members, .. } => Some(members.clone()),
+            ClusterEvent::RoomCreated { creator, .. } => Some(vec![creator.id]),
+            ClusterEvent::RoomJoined { user, members, .. }
+            | ClusterEvent::RoomLeft { user, members, .. } => Some(with(members, user.id)),
+            ClusterEvent::RoomDeleted {
+                members: Some(members),
+                ..
+            } => Some(members.clone()),
+        }
+    }
+}
+
 /// An event and the node that published it (a node skips its own, except presence,
 /// which no node applies before Redis decides it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

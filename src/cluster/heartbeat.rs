@@ -9,8 +9,9 @@ use super::keys::Keys;
 use super::presence_redis::{reap, RedisPool};
 use std::time::Duration;
 
-/// Registers this node (heartbeat key and membership of the node set), so it is
-/// reapable from its first socket on. The first step of every rebuild.
+/// Registers this node (heartbeat key, membership of the node set, and of the routing
+/// nodes: it takes events on its own channel), so it is reapable from its first socket
+/// on. The first step of every rebuild.
 pub(super) async fn register(
     pool: &RedisPool,
     keys: &Keys,
@@ -25,6 +26,8 @@ pub(super) async fn register(
         .arg(ttl.as_millis() as u64)
         .ignore()
         .sadd(keys.nodes(), &keys.node)
+        .ignore()
+        .sadd(keys.routed_nodes(), &keys.node)
         .ignore()
         .query_async(&mut *conn)
         .await?;
@@ -43,6 +46,8 @@ pub(super) async fn beat(pool: RedisPool, keys: Keys, ttl: Duration) -> Result<b
         .arg(ttl.as_millis() as u64)
         .arg("GET")
         .sadd(keys.nodes(), &keys.node)
+        .sadd(keys.routed_nodes(), &keys.node)
+        .ignore()
         .smembers(keys.nodes())
         .query_async(&mut *conn)
         .await?;

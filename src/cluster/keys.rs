@@ -42,7 +42,23 @@ impl Keys {
     pub(super) fn allowance(&self, action: &str, user: &str) -> String {
         format!("{}allowance:{action}:{user}", self.prefix)
     }
+    /// The channel every node subscribes to: presence, and events for many people or
+    /// for a node that takes no routed events (see [`super::scripts::DELIVER`]).
     pub fn channel(&self) -> String {
         format!("{}events", self.prefix)
+    }
+    /// The channel of `node`'s routed events: those for people with a window there.
+    /// `DELIVER` spells it the same way, from the shared channel's name.
+    pub fn node_channel(&self, node: &str) -> String {
+        format!("{}events:{node}", self.prefix)
+    }
+    pub(super) fn routes(&self, user: &str) -> String {
+        format!("{}routes:{user}", self.prefix)
+    }
+    pub(super) fn node_routes(&self, node: &str) -> String {
+        format!("{}node_routes:{node}", self.prefix)
+    }
+    pub(super) fn routed_nodes(&self) -> String {
+        format!("{}routed_nodes", self.prefix)
     }
 }

@@ -4,14 +4,16 @@
 //! - **Presence** (`presence_redis.rs`): whenever the local socket count of a user
 //!   changes, the `SET_COUNT` script stores it and, when the user's total crosses zero,
 //!   publishes the transition.
-//! - **Events** (`broker_redis.rs`): committed changes are published in commit order
-//!   and applied by the other nodes' registries; what arrives goes to this node's registry
-//!   (through `registry_link.rs`).
+//! - **Events** (`broker_redis.rs`): committed changes are published in commit order,
+//!   routed to the nodes where the people they concern have windows (this node's routes
+//!   are kept in Redis from a user's first window here to their last), and applied by
+//!   those nodes' registries; what arrives goes to this node's registry (through
+//!   `registry_link.rs`).
 //! - **Liveness** (`heartbeat.rs`): a heartbeat key with a TTL, renewed every
 //!   interval; every beat also reaps nodes whose key expired.
 //! - **Outage** (here): while Redis is unreachable the node keeps serving its own sockets
 //!   and `/readyz` says not ready. When the subscriber is back, the mirror *rebuilds*: it
-//!   rewrites this node's counts, reloads the online set, and asks every UserActor to read
+//!   rewrites this node's routes and counts, reloads the online set, and asks every UserActor to read
 //!   from Postgres what it missed. Events arriving during a rebuild wait until it is done.
 
 use super::broker_redis::{subscribe_loop, Publisher, Subscriber};
@@ -21,12 +23,14 @@ use super::heartbeat;
 use super::keys::Keys;
 use super::presence_redis::{self, RedisPool};
 use super::registry_link::{
-    ClusterEventReceived, GetLocalCounts, OnlineSetReplaced, RegistryLink, ResyncUsers,
+    ClusterEventReceived, GetLocalCounts, GetRoutedUsers, OnlineSetReplaced, RegistryLink,
+    ResyncUsers,
 };
 use crate::configuration::RedisTls;
-use crate::domain::User;
+use crate::domain::{User, UserId};
 use actix::prelude::*;
 use bb8_redis::RedisConnectionManager;
+use prometheus::IntCounter;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,6 +68,19 @@ pub struct LocalCountChanged {
     pub user: User,
     /// 0 when the user's last socket here closed.
     pub count: usize,
+}
+
+/// Command: `user` has a window on this node now (`here`: their first), or no longer
+/// (their last left). Events for them are routed here from when Redis has it: the
+/// registry answers `done` then, and the window's snapshot is read only after it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RouteUser {
+    pub user: UserId,
+    pub here: bool,
+    /// Answered once Redis has it (or it was dropped: then the rebuild that follows
+    /// rewrites the routes and every UserActor catches up).
+    pub done: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// Command: tell the other nodes.
@@ -116,6 +133,8 @@ pub struct ClusterMirror {
     /// The failure keeping the mirror out of sync has been logged (once per outage,
     /// including one from the very start, such as a certificate that does not verify).
     failure_logged: bool,
+    /// Counts the events the subscriber decodes, routed or shared (`/metrics`).
+    received: IntCounter,
 }
 
 impl ClusterMirror {
@@ -128,6 +147,7 @@ impl ClusterMirror {
         registry: impl Into<RegistryLink>,
         heartbeat_interval: Duration,
         node_ttl: Duration,
+        received: IntCounter,
     ) -> Result<(ClusterMirror, Arc<AtomicBool>), ClusterError> {
         let client = redis_client(url, tls)?;
         let manager = RedisConnectionManager::new(client.get_connection_info().clone())?;
@@ -136,7 +156,7 @@ impl ClusterMirror {
             .connection_timeout(Duration::from_secs(3))
             .build_unchecked(manager);
         let healthy = Arc::new(AtomicBool::new(false));
-        let publisher = Publisher::start(client.clone(), keys.channel(), healthy.clone());
+        let publisher = Publisher::start(client.clone(), keys.clone(), healthy.clone());
         Ok((
             ClusterMirror {
                 keys,
@@ -151,6 +171,7 @@ impl ClusterMirror {
                 held: Vec::new(),
                 dirty: false,
                 failure_logged: false,
+                received,
             },
             healthy,
         ))
@@ -227,6 +248,8 @@ async fn rebuild(
 ) -> Result<(), ClusterError> {
     // Register first, so a node is reapable from its first socket on.
     heartbeat::register(&pool, &keys, ttl).await?;
+    let routed = registry.routes.send(GetRoutedUsers).await?;
+    presence_redis::rewrite_routes(&pool, &keys, &routed).await?;
     let local = registry.counts.send(GetLocalCounts).await?;
     presence_redis::rewrite_counts(&pool, &keys, &local).await?;
     let users = presence_redis::online_users(&pool, &keys).await?;
@@ -241,8 +264,9 @@ impl Actor for ClusterMirror {
         ctx.set_mailbox_capacity(crate::actors::LARGE_MAILBOX);
         actix::spawn(subscribe_loop(
             self.client.clone(),
-            self.keys.channel(),
+            [self.keys.channel(), self.keys.node_channel(&self.keys.node)],
             ctx.address().recipient(),
+            self.received.clone(),
         ));
         ctx.run_interval(self.heartbeat_interval, |act, ctx| act.beat(ctx));
     }
@@ -304,6 +328,18 @@ impl Handler<LocalCountChanged> for ClusterMirror {
                     }
                 }),
         );
+    }
+}
+
+impl Handler<RouteUser> for ClusterMirror {
+    type Result = ();
+
+    fn handle(&mut self, msg: RouteUser, _ctx: &mut Self::Context) {
+        // The rebuild's rewrite may have read the routes before this: do it again.
+        if self.rebuilding {
+            self.dirty = true;
+        }
+        self.publisher.route(msg.user, msg.here, msg.done);
     }
 }
 

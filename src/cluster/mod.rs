@@ -1,13 +1,14 @@
 //! Several nodes acting as one, through Redis (SPEC §1, §4).
 //!
 //! [`mirror::ClusterMirror`] mirrors the PresenceRegistry into Redis and carries
-//! [`event::ClusterEvent`]s between nodes over one pub/sub channel. Without `REDIS_URL`
+//! [`event::ClusterEvent`]s between nodes over pub/sub: routed to the nodes that hold a
+//! window of someone they concern, or shared by all. Without `REDIS_URL`
 //! none of this runs and the node is alone. Files by concept (and backend):
 //!
 //! - `mirror.rs`: the actor that wires the parts below together, and outage handling
 //!   (the rebuild);
 //! - `presence_redis.rs`: socket counts and reaping, decided by the Lua [`scripts`];
-//! - `broker_redis.rs`: the event channel, publishing and subscribing;
+//! - `broker_redis.rs`: the event channels, publishing (and routes) and subscribing;
 //! - `heartbeat.rs`: liveness, each node's expiring key;
 //! - `allowance_redis.rs`: per-person allowances kept across the deployment;
 //! - `registry_link.rs`: the messages the mirror exchanges with the registry;
@@ -29,7 +30,8 @@ pub use allowance_redis::RedisAllowances;
 pub use error::ClusterError;
 pub use event::{ClusterEvent, Envelope};
 pub use keys::Keys;
-pub use mirror::{ClusterMirror, Depart, LocalCountChanged, PublishEvent};
+pub use mirror::{ClusterMirror, Depart, LocalCountChanged, PublishEvent, RouteUser};
 pub use registry_link::{
-    ClusterEventReceived, GetLocalCounts, OnlineSetReplaced, RegistryLink, ResyncUsers,
+    ClusterEventReceived, GetLocalCounts, GetRoutedUsers, OnlineSetReplaced, RegistryLink,
+    ResyncUsers,
 };

@@ -28,6 +28,11 @@ pub struct OnlineSetReplaced {
 #[rtype(result = "Vec<(User, usize)>")]
 pub struct GetLocalCounts;
 
+/// Query: every local user, announced or not (their routes, which a rebuild rewrites).
+#[derive(Message)]
+#[rtype(result = "Vec<crate::domain::UserId>")]
+pub struct GetRoutedUsers;
+
 /// Command: events may have been missed (a Redis outage); every UserActor reads what it
 /// missed from Postgres.
 #[derive(Message)]
@@ -43,6 +48,8 @@ pub struct RegistryLink {
     pub(super) online: Recipient<OnlineSetReplaced>,
     /// The local socket counts a rebuild writes back into Redis.
     pub(super) counts: Recipient<GetLocalCounts>,
+    /// The local users a rebuild routes to this node.
+    pub(super) routes: Recipient<GetRoutedUsers>,
     /// After a rebuild: the UserActors read what the outage made them miss.
     pub(super) resync: Recipient<ResyncUsers>,
 }
@@ -53,6 +60,7 @@ where
         + Handler<ClusterEventReceived>
         + Handler<OnlineSetReplaced>
         + Handler<GetLocalCounts>
+        + Handler<GetRoutedUsers>
         + Handler<ResyncUsers>,
 {
     fn from(registry: Addr<R>) -> RegistryLink {
@@ -60,6 +68,7 @@ where
             events: registry.clone().recipient(),
             online: registry.clone().recipient(),
             counts: registry.clone().recipient(),
+            routes: registry.clone().recipient(),
             resync: registry.recipient(),
         }
     }

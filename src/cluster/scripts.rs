@@ -9,7 +9,12 @@
 //! - `P nodes`: set of nodes that registered
 //! - `P allowance:<action>:<user>`: a person's allowance for an action (see
 //!   `TAKE_ALLOWANCE`)
-//! - `P events`: the pub/sub channel
+//! - `P routes:<user>`: set of nodes where the user has a window (from its attach, before
+//!   its snapshot is read, to its last detach): where [`DELIVER`] sends their events
+//! - `P node_routes:<node>`: set of users the node routes (for reaping it)
+//! - `P routed_nodes`: set of nodes that keep routes and subscribe to their own channel
+//! - `P events`: the channel every node subscribes to (presence, and events for many)
+//! - `P events:<node>`: one node's routed events
 
 /// Sets this node's socket count for a user and publishes the user's transition
 /// online/offline when the total crosses zero.
@@ -42,7 +47,10 @@ return 0
 /// Removes every socket of a dead (or restarting) node and publishes `offline` for the
 /// users who have no socket left anywhere. Idempotent: any node may run it.
 ///
-/// KEYS: the dead node's user set, online hash, nodes set.
+/// Also takes the node out of every route it held, and out of the routing nodes.
+///
+/// KEYS: the dead node's user set, online hash, nodes set, the dead node's routes, the
+/// routing nodes set.
 /// ARGV: dead node, key prefix, channel, publishing node.
 /// Returns how many users went offline.
 pub const REAP: &str = r#"
@@ -63,7 +71,47 @@ for _, user in ipairs(users) do
 end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[3], ARGV[1])
+for _, user in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  redis.call('SREM', ARGV[2] .. 'routes:' .. user, ARGV[1])
+end
+redis.call('DEL', KEYS[4])
+redis.call('SREM', KEYS[5], ARGV[1])
 return gone
+"#;
+
+/// Publishes one event to the nodes that need it: the channel of each node where one of
+/// the people it concerns has a window (but the publishing node's own, which delivered
+/// it already). While any registered node does not route (an older version, during a
+/// rolling deploy), the event goes on the shared channel instead, once, so every node,
+/// routing or not, receives it exactly once.
+///
+/// Order: one node publishes on one connection, and Redis runs scripts one at a time, so
+/// every receiver gets a node's events in the order it committed them. No event is missed
+/// by a window that is connecting: its node adds itself to `routes:<user>` before the
+/// window's snapshot is read from Postgres, so an event either runs this script after
+/// that (and is routed there) or was committed before the snapshot read (and is in it).
+///
+/// KEYS: none (the route keys are built from the prefix, as `REAP` builds its keys).
+/// ARGV: key prefix, publishing node, shared channel, payload, then the people it
+/// concerns. Returns how many channels it was published on.
+pub const DELIVER: &str = r#"
+local prefix, me, shared, payload = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if #redis.call('SDIFF', prefix .. 'nodes', prefix .. 'routed_nodes') > 0 then
+  redis.call('PUBLISH', shared, payload)
+  return 1
+end
+local sent = {}
+local count = 0
+for i = 5, #ARGV do
+  for _, node in ipairs(redis.call('SMEMBERS', prefix .. 'routes:' .. ARGV[i])) do
+    if node ~= me and not sent[node] then
+      sent[node] = true
+      count = count + 1
+      redis.call('PUBLISH', shared .. ':' .. node, payload)
+    end
+  end
+end
+return count
 "#;
 
 /// Takes one from a person's allowance for an action (`chat::allowance`), as a GCRA:

@@ -20,15 +20,7 @@ async fn two_nodes_with(
     redis: &str,
     tweak: impl FnOnce(&mut banter::configuration::Settings),
 ) -> (TestApp, Node, Node) {
-    let prefix = test_prefix();
-    let app = spawn_app_with(|s| {
-        cluster(s, redis, &prefix, "a");
-        tweak(s);
-    })
-    .await;
-    let a = app.node();
-    a.wait_ready(&app.http).await;
-    let b = app.spawn_peer("b").await;
+    let (app, a, b, _) = nodes_a_and_b(redis, tweak).await;
     (app, a, b)
 }
 

@@ -19,6 +19,7 @@ mod presence;
 mod replies;
 mod retention;
 mod rooms;
+mod routing;
 mod search;
 mod session;
 mod shutdown;

@@ -275,6 +275,12 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
     let start = Instant::now();
     let offset_us = (start - epoch).as_micros() as u64;
     let cpu_before = args.server_pid.and_then(cpu_ticks);
+    let http_bases: Vec<String> = args
+        .server
+        .split(',')
+        .map(|s| s.trim().trim_end_matches('/').to_owned())
+        .collect();
+    let events_before = cluster_events(&http_bases).await;
     let storm = (!stormers.is_empty()).then(|| {
         let storm = storm::Storm {
             expected_online: args.users + stormers.len() - 1,
@@ -324,6 +330,15 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         .zip(cpu_before)
         .map(|(after, before)| after.saturating_sub(before) as f64 / TICKS_PER_SECOND);
     let lost = stats.lost_of_sent(sent, expected_per_message);
+    let events_after = cluster_events(&http_bases).await;
+    // What the nodes decoded from Redis per message sent, over all nodes: with routed
+    // events, one per node that holds a recipient (presence and the storm's arrivals
+    // add theirs).
+    let per_message = |i: usize| {
+        let before: f64 = events_before.iter().map(|e| e[i]).sum();
+        let after: f64 = events_after.iter().map(|e| e[i]).sum();
+        ((after - before) / sent.max(1) as f64 * 1000.0).round() / 1000.0
+    };
     let storm = match storm {
         Some(task) => Some(task.await.context("the storm task")??),
         None => None,
@@ -354,6 +369,8 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         "presence_settle_s": (settle_secs * 100.0).round() / 100.0,
         // CPU seconds the (first) server spent from the first send until the last frame.
         "server_cpu_s": server_cpu.map(|s| (s * 100.0).round() / 100.0),
+        "cluster_events_received_per_message": per_message(0),
+        "cluster_events_delivered_per_message": per_message(1),
         "server_cpu_ms_per_message": server_cpu.map(|s| (s * 1000.0 / sent.max(1) as f64 * 1000.0).round() / 1000.0),
     });
     let mut report = report;
@@ -374,6 +391,11 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
     }
     if layout.nodes > 1 {
         eprintln!("  across nodes  ms {}", report["cross_node_latency_ms"]);
+        eprintln!(
+            "events decoded per message, all nodes: {} received, {} for a window there",
+            report["cluster_events_received_per_message"],
+            report["cluster_events_delivered_per_message"]
+        );
     }
     println!("{report}");
     anyhow::ensure!(
@@ -437,6 +459,29 @@ async fn verify_stored(
         }
     }
     Ok((missing, twice))
+}
+
+/// Each node's `[received, delivered]` cluster-event counters (from `/metrics`); zeros
+/// for a node that does not answer, or a node alone (which has none).
+async fn cluster_events(bases: &[String]) -> Vec<[f64; 2]> {
+    let http = reqwest::Client::new();
+    let mut all = Vec::new();
+    for base in bases {
+        let text = match http.get(format!("{base}/metrics")).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let read = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+                .unwrap_or(0.0)
+        };
+        all.push([
+            read("banter_cluster_events_received_total"),
+            read("banter_cluster_events_delivered_total"),
+        ]);
+    }
+    all
 }
 
 #[cfg(test)]

@@ -5,8 +5,11 @@ use super::entry::{Entry, Phase};
 use super::{AttachRefused, AttachSocket, CloseAllWindows, PresenceRegistry, ResyncUsers};
 use crate::actors::messages::DetachSocket;
 use crate::actors::user::{
-    AddWindow, CloseWindows, RegistryLink, RemoveWindow, Resync, StopUser, UserActor,
+    routed_now, routed_when, AddWindow, CloseWindows, RegistryLink, RemoveWindow, Resync, Routed,
+    StopUser, UserActor,
 };
+use crate::cluster::{GetRoutedUsers, RouteUser};
+use crate::domain::UserId;
 use actix::prelude::*;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -19,6 +22,7 @@ impl Handler<AttachSocket> for PresenceRegistry {
         if !self.users.contains_key(&id) {
             self.next_generation += 1;
             let generation = self.next_generation;
+            let routed = self.route(id);
             let actor = UserActor::new(
                 msg.user.clone(),
                 RegistryLink {
@@ -26,6 +30,7 @@ impl Handler<AttachSocket> for PresenceRegistry {
                     views: ctx.address().recipient(),
                 },
                 self.chat.clone(),
+                routed,
                 self.metrics.clone(),
             )
             .start();
@@ -72,6 +77,42 @@ impl Handler<AttachSocket> for PresenceRegistry {
     }
 }
 
+impl PresenceRegistry {
+    /// In a cluster, has events for `user` routed to this node from their first window
+    /// here on; the first window's snapshot waits for the returned [`Routed`].
+    fn route(&self, user: UserId) -> Routed {
+        let Some(cluster) = &self.cluster else {
+            return routed_now();
+        };
+        let (done, routed) = tokio::sync::oneshot::channel();
+        cluster.routes.do_send(RouteUser {
+            user,
+            here: true,
+            done: Some(done),
+        });
+        routed_when(routed)
+    }
+
+    /// `user`'s last window here closed: their events are no longer routed here.
+    fn unroute(&self, user: UserId) {
+        if let Some(cluster) = &self.cluster {
+            cluster.routes.do_send(RouteUser {
+                user,
+                here: false,
+                done: None,
+            });
+        }
+    }
+}
+
+impl Handler<GetRoutedUsers> for PresenceRegistry {
+    type Result = MessageResult<GetRoutedUsers>;
+
+    fn handle(&mut self, _msg: GetRoutedUsers, _ctx: &mut Self::Context) -> Self::Result {
+        MessageResult(self.users.keys().copied().collect())
+    }
+}
+
 impl Handler<DetachSocket> for PresenceRegistry {
     type Result = ();
 
@@ -92,6 +133,7 @@ impl Handler<DetachSocket> for PresenceRegistry {
             self.metrics.users_online.dec();
             self.views.unwatch(msg.user, entry.partners.iter().copied());
             entry.actor.do_send(StopUser);
+            self.unroute(msg.user);
         }
         if announceable {
             self.local_count_changed(user, count);

@@ -375,6 +375,13 @@ impl Handler<ClusterEventReceived> for PresenceRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: ClusterEventReceived, _ctx: &mut Self::Context) {
+        let concerns_us = match msg.event.audience() {
+            None => true,
+            Some(people) => people.iter().any(|p| self.users.contains_key(p)),
+        };
+        if concerns_us {
+            self.metrics.cluster_events_delivered.inc();
+        }
         self.fan_out(&msg.event, None, None);
     }
 }

@@ -36,7 +36,7 @@ use super::ToSocket;
 use crate::chat::Chat;
 use crate::cluster::{
     ClusterEventReceived, GetLocalCounts, LocalCountChanged, OnlineSetReplaced, PublishEvent,
-    ResyncUsers,
+    ResyncUsers, RouteUser,
 };
 use crate::db::blocks::BlockSetReader;
 use crate::domain::{User, UserId, WindowId};
@@ -108,6 +108,8 @@ pub struct ClusterLink {
     pub counts: Recipient<LocalCountChanged>,
     /// Takes this node's committed changes, for the other nodes.
     pub events: Recipient<PublishEvent>,
+    /// Takes where this node's users have windows, so their events are routed here.
+    pub routes: Recipient<RouteUser>,
 }
 
 pub struct PresenceRegistry {

@@ -32,6 +32,7 @@ use crate::metrics::Metrics;
 use actix::prelude::*;
 use bytestring::ByteString;
 use chrono::{DateTime, Utc};
+use futures_util::future::{BoxFuture, FutureExt, Shared};
 use sequencer::Sequencer;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -121,10 +122,28 @@ pub struct RegistryLink {
     pub views: Recipient<OpenOnlineView>,
 }
 
+/// Resolves once this node's route for the user is in Redis, so events for them come
+/// here: a snapshot read before that could miss an event committed meanwhile (see
+/// `cluster::scripts::DELIVER`). Shared by the windows opened until then; ready at once
+/// on a node alone.
+pub type Routed = Shared<BoxFuture<'static, ()>>;
+
+/// A [`Routed`] that resolves when `done` is answered (or dropped).
+pub fn routed_when(done: tokio::sync::oneshot::Receiver<()>) -> Routed {
+    done.map(|_| ()).boxed().shared()
+}
+
+/// A [`Routed`] that is ready: no routes to wait for.
+pub fn routed_now() -> Routed {
+    futures_util::future::ready(()).boxed().shared()
+}
+
 pub struct UserActor {
     user: User,
     registry: RegistryLink,
     chat: Chat,
+    /// Every snapshot's rows are read after this resolves.
+    routed: Routed,
     windows: HashMap<WindowId, Window>,
     /// Releases messages per conversation in `seq` order, each once.
     sequencer: Sequencer<DeliverMessage>,
@@ -135,11 +154,18 @@ pub struct UserActor {
 }
 
 impl UserActor {
-    pub fn new(user: User, registry: RegistryLink, chat: Chat, metrics: Metrics) -> Self {
+    pub fn new(
+        user: User,
+        registry: RegistryLink,
+        chat: Chat,
+        routed: Routed,
+        metrics: Metrics,
+    ) -> Self {
         UserActor {
             user,
             registry,
             chat,
+            routed,
             windows: HashMap::new(),
             sequencer: Sequencer::default(),
             early: Some(Vec::new()),

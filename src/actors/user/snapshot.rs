@@ -36,6 +36,10 @@ enum SnapshotError {
 /// connect gate meanwhile.
 pub const SNAPSHOT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(40);
 
+/// The longest a snapshot waits for its user's route to be in Redis before reading
+/// anyway (past the publishing connection's own 5 s timeout, which rebuilds).
+const ROUTE_WAIT: std::time::Duration = std::time::Duration::from_secs(6);
+
 /// The close reason of a window shed under a connect storm: when to come back.
 pub const BUSY_REASON: &str = "server busy; retry_after=5";
 
@@ -50,6 +54,7 @@ impl UserActor {
     ) {
         let views = self.registry.views.clone();
         let reader = self.chat.snapshots.clone();
+        let routed = self.routed.clone();
         let started = std::time::Instant::now();
         let user = self.user.clone();
         let snapshot = async move {
@@ -65,7 +70,13 @@ impl UserActor {
                             .await
                             .map_err(SnapshotError::from)
                     },
-                    async { reader.read(user.id).await.map_err(SnapshotError::from) }
+                    async {
+                        // Rows read before the route is in could miss an event committed
+                        // meanwhile. Redis unreachable: the rebuild after it has every
+                        // UserActor catch up, so the read goes on after a while.
+                        let _ = tokio::time::timeout(ROUTE_WAIT, routed).await;
+                        reader.read(user.id).await.map_err(SnapshotError::from)
+                    }
                 )
             };
             let (online, rows) = tokio::time::timeout(SNAPSHOT_DEADLINE, both)

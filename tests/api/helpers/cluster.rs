@@ -1,6 +1,6 @@
 //! Nodes of a deployment under test, and the settings that make a node one of a cluster.
 
-use super::{ids, WAIT};
+use super::{ids, spawn_app_with, test_prefix, TestApp, WAIT};
 use banter::configuration::Settings;
 use serde_json::Value;
 use std::time::Duration;
@@ -104,4 +104,23 @@ pub fn cluster(settings: &mut Settings, redis_url: &str, prefix: &str, node: &st
     settings.heartbeat_interval = Duration::from_millis(200);
     settings.node_ttl = Duration::from_millis(1000);
     settings.limits.gap_timeout = Duration::from_millis(300);
+}
+
+/// Node "a" (the TestApp) and node "b", in this process, on the Redis at `redis` under a
+/// key prefix of their own (returned), with `tweak` applied to both nodes' settings.
+pub async fn nodes_a_and_b(
+    redis: &str,
+    tweak: impl FnOnce(&mut Settings),
+) -> (TestApp, Node, Node, String) {
+    let prefix = test_prefix();
+    let app = spawn_app_with(|s| {
+        cluster(s, redis, &prefix, "a");
+        tweak(s);
+    })
+    .await;
+    let a = app.node();
+    a.wait_ready(&app.http).await;
+    let b = app.spawn_peer("b").await;
+    b.wait_ready(&app.http).await;
+    (app, a, b, prefix)
 }
