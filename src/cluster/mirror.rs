@@ -135,6 +135,9 @@ pub struct ClusterMirror {
     failure_logged: bool,
     /// Counts the events the subscriber decodes, routed or shared (`/metrics`).
     received: IntCounter,
+    /// The node left the cluster (shutting down): no more heartbeats, rebuilds or
+    /// presence and routes, which would register it again for the others to reap.
+    departed: bool,
 }
 
 impl ClusterMirror {
@@ -172,6 +175,7 @@ impl ClusterMirror {
                 dirty: false,
                 failure_logged: false,
                 received,
+                departed: false,
             },
             healthy,
         ))
@@ -189,6 +193,9 @@ impl ClusterMirror {
     }
 
     fn start_rebuild(&mut self, ctx: &mut Context<Self>) {
+        if self.departed {
+            return;
+        }
         if self.rebuilding {
             self.dirty = true;
             return;
@@ -215,6 +222,9 @@ impl ClusterMirror {
     }
 
     fn beat(&mut self, ctx: &mut Context<Self>) {
+        if self.departed {
+            return;
+        }
         // Not in sync (an outage, a failed publish): try again every beat.
         if !self.healthy.load(Ordering::SeqCst) && !self.rebuilding {
             self.start_rebuild(ctx);
@@ -315,6 +325,9 @@ impl Handler<LocalCountChanged> for ClusterMirror {
     type Result = ();
 
     fn handle(&mut self, msg: LocalCountChanged, ctx: &mut Self::Context) {
+        if self.departed {
+            return;
+        }
         if self.rebuilding {
             self.dirty = true;
         }
@@ -335,6 +348,10 @@ impl Handler<RouteUser> for ClusterMirror {
     type Result = ();
 
     fn handle(&mut self, msg: RouteUser, _ctx: &mut Self::Context) {
+        if self.departed {
+            // Answered (by dropping `done`): nothing is routed here any more.
+            return;
+        }
         // The rebuild's rewrite may have read the routes before this: do it again.
         if self.rebuilding {
             self.dirty = true;
@@ -358,6 +375,7 @@ impl Handler<Depart> for ClusterMirror {
     type Result = ResponseFuture<()>;
 
     fn handle(&mut self, _msg: Depart, _ctx: &mut Self::Context) -> Self::Result {
+        self.departed = true;
         let (pool, keys) = (self.pool.clone(), self.keys.clone());
         let flushed = self.publisher.flush();
         Box::pin(async move {

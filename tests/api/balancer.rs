@@ -246,6 +246,11 @@ async fn a_rolling_restart_behind_haproxy_loses_and_duplicates_nothing() {
     every_sender_reaches(3).await;
 
     // The deploy: each node in turn gets SIGTERM, exits, and starts again on its port.
+    let mut redis_conn = redis::Client::open(redis.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
     for (name, node) in &mut nodes {
         node.terminate();
         let status = tokio::time::timeout(Duration::from_secs(30), node.child.wait())
@@ -253,6 +258,21 @@ async fn a_rolling_restart_behind_haproxy_loses_and_duplicates_nothing() {
             .expect("exits well within 30 s")
             .unwrap();
         assert!(status.success(), "node {name} exited with {status:?}");
+        // It left the cluster on its way out, and did not come back in before exiting:
+        // no heartbeat, no membership, no routes or sockets left for the others to reap.
+        let left: (bool, bool, bool, Vec<String>) = redis::pipe()
+            .exists(format!("{prefix}node:{name}"))
+            .sismember(format!("{prefix}nodes"), *name)
+            .sismember(format!("{prefix}routed_nodes"), *name)
+            .smembers(format!("{prefix}node_routes:{name}"))
+            .query_async(&mut redis_conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            left,
+            (false, false, false, vec![]),
+            "node {name} left traces"
+        );
         let port = node.port;
         *node = ServerProcess::start(&app.database_url, port, app.peer_env(name)).await;
         node.node().wait_ready(&app.http).await;
