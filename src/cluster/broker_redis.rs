@@ -136,16 +136,12 @@ impl Publisher {
         let _ = self.queue.send(item);
     }
 
-    /// Adds this node to `user`'s routes (their first window here) or takes it out (their
-    /// last one left), in order with everything handed over before. `done` is answered
-    /// once Redis has it, or it was dropped (Redis unreachable: the rebuild that follows
-    /// rewrites every route, then has every UserActor catch up).
-    pub(super) fn route(&self, user: UserId, here: bool, done: Option<oneshot::Sender<()>>) {
-        let _ = self.queue.send(Outbound::Route {
-            user: user.to_string(),
-            here,
-            done,
-        });
+    /// Changes this node's routes in Redis, in order with everything handed over before.
+    /// `done` is answered `true` once Redis has it, `false` if it was dropped (Redis
+    /// unreachable: the rebuild that follows rewrites every route, then has every
+    /// UserActor catch up).
+    pub(super) fn route(&self, change: RouteChange, done: Option<oneshot::Sender<bool>>) {
+        let _ = self.queue.send(Outbound::Route { change, done });
     }
 
     /// Resolves once everything queued before it is sent (or dropped).
@@ -156,17 +152,27 @@ impl Publisher {
     }
 }
 
+/// A change of this node's routes: which users' events come here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteChange {
+    /// The user's first window here attached.
+    Here(UserId),
+    /// The user's last window here detached.
+    Gone(UserId),
+    /// These and no others (a rebuild, after routes may have been lost or gone stale).
+    Exactly(Vec<UserId>),
+}
+
 /// What the publishing task is handed, in order.
 enum Outbound {
     /// For every node, on the shared channel.
     Shared(String),
     /// For the nodes where `audience` (user ids) have windows, through `DELIVER`.
     Routed { text: String, audience: Vec<String> },
-    /// This node now holds `user`'s windows (`here`), or no longer does.
+    /// This node's routes change.
     Route {
-        user: String,
-        here: bool,
-        done: Option<oneshot::Sender<()>>,
+        change: RouteChange,
+        done: Option<oneshot::Sender<bool>>,
     },
     /// Answer once everything queued before this is sent (or dropped).
     Flush(oneshot::Sender<()>),
@@ -183,6 +189,7 @@ async fn publish_loop(
     healthy: Arc<AtomicBool>,
 ) {
     let deliver = redis::Script::new(scripts::DELIVER);
+    let replace = redis::Script::new(scripts::REPLACE_ROUTES);
     let mut pending: Vec<Outbound> = Vec::new();
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -204,6 +211,7 @@ async fn publish_loop(
             // Loaded once per connection: a restarted Redis has lost its scripts, and
             // reaching it again means a new connection.
             let _: String = deliver.prepare_invoke().load_async(&mut conn).await?;
+            let _: String = replace.prepare_invoke().load_async(&mut conn).await?;
             Ok::<_, redis::RedisError>(conn)
         };
         let mut conn = match tokio::time::timeout(PIPELINE_TIMEOUT, connected).await {
@@ -215,7 +223,7 @@ async fn publish_loop(
                 while let Ok(item) = queue.try_recv() {
                     pending.push(item);
                 }
-                settle(std::mem::take(&mut pending));
+                settle(std::mem::take(&mut pending), false);
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
@@ -236,13 +244,13 @@ async fn publish_loop(
                 }
                 continue;
             }
-            let pipe = pipeline(&pending, &keys, deliver.get_hash());
+            let pipe = pipeline(&pending, &keys, deliver.get_hash(), replace.get_hash());
             let sent = tokio::time::timeout(PIPELINE_TIMEOUT, pipe.query_async::<()>(&mut conn));
             let ok = matches!(sent.await, Ok(Ok(())));
             if !ok {
                 healthy.store(false, Ordering::SeqCst);
             }
-            settle(std::mem::take(&mut pending));
+            settle(std::mem::take(&mut pending), ok);
             if !ok {
                 break;
             }
@@ -251,7 +259,7 @@ async fn publish_loop(
 }
 
 /// The commands for `items`, in order.
-fn pipeline(items: &[Outbound], keys: &Keys, deliver: &str) -> redis::Pipeline {
+fn pipeline(items: &[Outbound], keys: &Keys, deliver: &str, replace: &str) -> redis::Pipeline {
     let mut pipe = redis::pipe();
     let shared = keys.channel();
     for item in items {
@@ -273,16 +281,33 @@ fn pipeline(items: &[Outbound], keys: &Keys, deliver: &str) -> redis::Pipeline {
             // The node's own list first when adding, last when removing: a node dying
             // half-way leaves nothing its reaping misses.
             Outbound::Route {
-                user, here: true, ..
+                change: RouteChange::Here(user),
+                ..
             } => {
-                pipe.sadd(keys.node_routes(&keys.node), user).ignore();
-                pipe.sadd(keys.routes(user), &keys.node).ignore();
+                let user = user.to_string();
+                pipe.sadd(keys.node_routes(&keys.node), &user).ignore();
+                pipe.sadd(keys.routes(&user), &keys.node).ignore();
             }
             Outbound::Route {
-                user, here: false, ..
+                change: RouteChange::Gone(user),
+                ..
             } => {
-                pipe.srem(keys.routes(user), &keys.node).ignore();
-                pipe.srem(keys.node_routes(&keys.node), user).ignore();
+                let user = user.to_string();
+                pipe.srem(keys.routes(&user), &keys.node).ignore();
+                pipe.srem(keys.node_routes(&keys.node), &user).ignore();
+            }
+            Outbound::Route {
+                change: RouteChange::Exactly(users),
+                ..
+            } => {
+                let users: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+                pipe.cmd("EVALSHA")
+                    .arg(replace)
+                    .arg(0)
+                    .arg(keys.prefix())
+                    .arg(&keys.node)
+                    .arg(users)
+                    .ignore();
             }
             Outbound::Flush(_) => {}
         }
@@ -290,15 +315,18 @@ fn pipeline(items: &[Outbound], keys: &Keys, deliver: &str) -> redis::Pipeline {
     pipe
 }
 
-/// Answers the flush markers and routes among items that were sent or dropped.
-fn settle(items: Vec<Outbound>) {
+/// Answers the flush markers and route changes among items that were sent (`sent`) or
+/// dropped.
+fn settle(items: Vec<Outbound>, sent: bool) {
     for item in items {
         match item {
-            Outbound::Flush(done)
-            | Outbound::Route {
+            Outbound::Flush(done) => {
+                let _ = done.send(());
+            }
+            Outbound::Route {
                 done: Some(done), ..
             } => {
-                let _ = done.send(());
+                let _ = done.send(sent);
             }
             _ => {}
         }

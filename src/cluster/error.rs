@@ -13,6 +13,9 @@ pub enum ClusterError {
     Pool(#[from] bb8::RunError<redis::RedisError>),
     #[error("the registry is gone")]
     Registry(#[from] MailboxError),
+    /// The rebuild's routes were dropped or not confirmed in time.
+    #[error("this node's routes could not be rewritten")]
+    RoutesNotReplaced,
     /// `REDIS_TLS_CA_FILE` could not be read.
     #[error("reading REDIS_TLS_CA_FILE {path:?}")]
     CaFile {

@@ -7,6 +7,8 @@
 use super::error::ClusterError;
 use super::keys::Keys;
 use super::presence_redis::{reap, RedisPool};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Registers this node (heartbeat key, membership of the node set, and of the routing
@@ -36,8 +38,16 @@ pub(super) async fn register(
 
 /// Renews this node's heartbeat and reaps nodes whose heartbeat expired. Returns false
 /// when our own key had expired (we may have been reaped).
-pub(super) async fn beat(pool: RedisPool, keys: Keys, ttl: Duration) -> Result<bool, ClusterError> {
+pub(super) async fn beat(
+    pool: RedisPool,
+    keys: Keys,
+    ttl: Duration,
+    departed: Arc<AtomicBool>,
+) -> Result<bool, ClusterError> {
     let mut conn = pool.get().await?;
+    if departed.load(Ordering::SeqCst) {
+        return Ok(true);
+    }
     let (previous, _, nodes): (Option<String>, i64, Vec<String>) = redis::pipe()
         .cmd("SET")
         .arg(keys.heartbeat(&keys.node))
@@ -48,7 +58,9 @@ pub(super) async fn beat(pool: RedisPool, keys: Keys, ttl: Duration) -> Result<b
         .sadd(keys.nodes(), &keys.node)
         .sadd(keys.routed_nodes(), &keys.node)
         .ignore()
-        .smembers(keys.nodes())
+        // Routing nodes too: one that an older version reaped is still among them, with
+        // its routes, until a node of this version reaps it again.
+        .sunion(&[keys.nodes(), keys.routed_nodes()])
         .query_async(&mut *conn)
         .await?;
     for node in nodes.iter().filter(|n| **n != keys.node) {

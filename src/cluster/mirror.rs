@@ -16,24 +16,27 @@
 //!   rewrites this node's routes and counts, reloads the online set, and asks every UserActor to read
 //!   from Postgres what it missed. Events arriving during a rebuild wait until it is done.
 
-use super::broker_redis::{subscribe_loop, Publisher, Subscriber};
+use super::broker_redis::{subscribe_loop, Publisher, RouteChange, Subscriber};
 use super::error::ClusterError;
 use super::event::{ClusterEvent, Envelope};
 use super::heartbeat;
 use super::keys::Keys;
 use super::presence_redis::{self, RedisPool};
 use super::registry_link::{
-    ClusterEventReceived, GetLocalCounts, GetRoutedUsers, OnlineSetReplaced, RegistryLink,
-    ResyncUsers,
+    ClusterEventReceived, GetLocalCounts, OnlineSetReplaced, RegistryLink, ResyncUsers, SendRoutes,
 };
 use crate::configuration::RedisTls;
-use crate::domain::{User, UserId};
+use crate::domain::User;
 use actix::prelude::*;
 use bb8_redis::RedisConnectionManager;
 use prometheus::IntCounter;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How long a rebuild waits for its rewrite of the node's routes (it queues behind the
+/// node's events on the publishing connection, whose pipelines time out after 5 s).
+const REPLACE_ROUTES_WAIT: Duration = Duration::from_secs(15);
 
 /// A client for the Redis at `url`. Over TLS (`rediss://`) the server's certificate and
 /// name are verified (against the system's roots, or `tls.ca_file`) unless `tls.verify`
@@ -70,17 +73,17 @@ pub struct LocalCountChanged {
     pub count: usize,
 }
 
-/// Command: `user` has a window on this node now (`here`: their first), or no longer
-/// (their last left). Events for them are routed here from when Redis has it: the
-/// registry answers `done` then, and the window's snapshot is read only after it.
+/// Command: which users' events are routed to this node changes: a user's first window
+/// here attached, their last one left, or (a rebuild) exactly these. Events for a user
+/// come here from when Redis has it: `done` is answered then, and the first window's
+/// snapshot (and the user's block sets) are read only after it.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct RouteUser {
-    pub user: UserId,
-    pub here: bool,
-    /// Answered once Redis has it (or it was dropped: then the rebuild that follows
-    /// rewrites the routes and every UserActor catches up).
-    pub done: Option<tokio::sync::oneshot::Sender<()>>,
+pub struct ChangeRoutes {
+    pub change: RouteChange,
+    /// `true` once Redis has it; `false` (or dropped) if not: then the rebuild that
+    /// follows rewrites the routes and every UserActor catches up.
+    pub done: Option<tokio::sync::oneshot::Sender<bool>>,
 }
 
 /// Command: tell the other nodes.
@@ -137,7 +140,8 @@ pub struct ClusterMirror {
     received: IntCounter,
     /// The node left the cluster (shutting down): no more heartbeats, rebuilds or
     /// presence and routes, which would register it again for the others to reap.
-    departed: bool,
+    /// Shared with a beat or rebuild in flight, which stops at its next step.
+    departed: Arc<AtomicBool>,
 }
 
 impl ClusterMirror {
@@ -175,7 +179,7 @@ impl ClusterMirror {
                 dirty: false,
                 failure_logged: false,
                 received,
-                departed: false,
+                departed: Arc::new(AtomicBool::new(false)),
             },
             healthy,
         ))
@@ -193,7 +197,7 @@ impl ClusterMirror {
     }
 
     fn start_rebuild(&mut self, ctx: &mut Context<Self>) {
-        if self.departed {
+        if self.departed.load(Ordering::SeqCst) {
             return;
         }
         if self.rebuilding {
@@ -203,9 +207,9 @@ impl ClusterMirror {
         self.rebuilding = true;
         self.dirty = false;
         let (pool, keys, registry) = (self.pool.clone(), self.keys.clone(), self.registry.clone());
-        let ttl = self.node_ttl;
+        let (ttl, departed) = (self.node_ttl, self.departed.clone());
         ctx.spawn(
-            rebuild(pool, keys, registry, ttl)
+            rebuild(pool, keys, registry, ttl, departed)
                 .into_actor(self)
                 .map(|result, _act, ctx| ctx.notify(RebuildFinished { result })),
         );
@@ -222,7 +226,7 @@ impl ClusterMirror {
     }
 
     fn beat(&mut self, ctx: &mut Context<Self>) {
-        if self.departed {
+        if self.departed.load(Ordering::SeqCst) {
             return;
         }
         // Not in sync (an outage, a failed publish): try again every beat.
@@ -230,9 +234,11 @@ impl ClusterMirror {
             self.start_rebuild(ctx);
         }
         let (pool, keys, ttl) = (self.pool.clone(), self.keys.clone(), self.node_ttl);
+        let departed = self.departed.clone();
         ctx.spawn(
-            heartbeat::beat(pool, keys, ttl).into_actor(self).map(
-                |result, act, ctx| match result {
+            heartbeat::beat(pool, keys, ttl, departed)
+                .into_actor(self)
+                .map(|result, act, ctx| match result {
                     Ok(true) => {}
                     Ok(false) => {
                         // Our heartbeat had expired: other nodes may have reaped us.
@@ -242,8 +248,7 @@ impl ClusterMirror {
                         act.start_rebuild(ctx);
                     }
                     Err(e) => act.set_unhealthy("heartbeat", &e),
-                },
-            ),
+                }),
         );
     }
 }
@@ -255,11 +260,25 @@ async fn rebuild(
     keys: Keys,
     registry: RegistryLink,
     ttl: Duration,
+    departed: Arc<AtomicBool>,
 ) -> Result<(), ClusterError> {
+    // Each step first checks the node has not left meanwhile (it would register again).
+    let left = || departed.load(Ordering::SeqCst);
+    if left() {
+        return Ok(());
+    }
     // Register first, so a node is reapable from its first socket on.
     heartbeat::register(&pool, &keys, ttl).await?;
-    let routed = registry.routes.send(GetRoutedUsers).await?;
-    presence_redis::rewrite_routes(&pool, &keys, &routed).await?;
+    let (done, replaced) = tokio::sync::oneshot::channel();
+    registry.routes.send(SendRoutes { done }).await?;
+    match tokio::time::timeout(REPLACE_ROUTES_WAIT, replaced).await {
+        Ok(Ok(true)) => {}
+        _ if left() => return Ok(()),
+        _ => return Err(ClusterError::RoutesNotReplaced),
+    }
+    if left() {
+        return Ok(());
+    }
     let local = registry.counts.send(GetLocalCounts).await?;
     presence_redis::rewrite_counts(&pool, &keys, &local).await?;
     let users = presence_redis::online_users(&pool, &keys).await?;
@@ -325,7 +344,7 @@ impl Handler<LocalCountChanged> for ClusterMirror {
     type Result = ();
 
     fn handle(&mut self, msg: LocalCountChanged, ctx: &mut Self::Context) {
-        if self.departed {
+        if self.departed.load(Ordering::SeqCst) {
             return;
         }
         if self.rebuilding {
@@ -344,19 +363,23 @@ impl Handler<LocalCountChanged> for ClusterMirror {
     }
 }
 
-impl Handler<RouteUser> for ClusterMirror {
+impl Handler<ChangeRoutes> for ClusterMirror {
     type Result = ();
 
-    fn handle(&mut self, msg: RouteUser, _ctx: &mut Self::Context) {
-        if self.departed {
+    fn handle(&mut self, msg: ChangeRoutes, _ctx: &mut Self::Context) {
+        let ChangeRoutes { change, mut done } = msg;
+        if self.departed.load(Ordering::SeqCst) {
             // Answered (by dropping `done`): nothing is routed here any more.
             return;
         }
-        // The rebuild's rewrite may have read the routes before this: do it again.
-        if self.rebuilding {
-            self.dirty = true;
+        // Out of sync, a rebuild will rewrite every route and have every UserActor
+        // catch up: a window that is opening need not wait for Redis meanwhile.
+        if matches!(change, RouteChange::Here(_)) && !self.healthy.load(Ordering::SeqCst) {
+            if let Some(done) = done.take() {
+                let _ = done.send(false);
+            }
         }
-        self.publisher.route(msg.user, msg.here, msg.done);
+        self.publisher.route(change, done);
     }
 }
 
@@ -375,7 +398,7 @@ impl Handler<Depart> for ClusterMirror {
     type Result = ResponseFuture<()>;
 
     fn handle(&mut self, _msg: Depart, _ctx: &mut Self::Context) -> Self::Result {
-        self.departed = true;
+        self.departed.store(true, Ordering::SeqCst);
         let (pool, keys) = (self.pool.clone(), self.keys.clone());
         let flushed = self.publisher.flush();
         Box::pin(async move {

@@ -27,11 +27,11 @@ mod registry_link;
 pub mod scripts;
 
 pub use allowance_redis::RedisAllowances;
+pub use broker_redis::RouteChange;
 pub use error::ClusterError;
 pub use event::{ClusterEvent, Envelope};
 pub use keys::Keys;
-pub use mirror::{ClusterMirror, Depart, LocalCountChanged, PublishEvent, RouteUser};
+pub use mirror::{ChangeRoutes, ClusterMirror, Depart, LocalCountChanged, PublishEvent};
 pub use registry_link::{
-    ClusterEventReceived, GetLocalCounts, GetRoutedUsers, OnlineSetReplaced, RegistryLink,
-    ResyncUsers,
+    ClusterEventReceived, GetLocalCounts, OnlineSetReplaced, RegistryLink, ResyncUsers, SendRoutes,
 };

@@ -131,33 +131,3 @@ pub(super) async fn online_users(pool: &RedisPool, keys: &Keys) -> Result<Vec<Us
         .filter_map(|(_, json)| serde_json::from_str::<User>(&json).ok())
         .collect())
 }
-
-/// Makes Redis route exactly `local` to this node: users it still routes here but who
-/// have no window here any more are dropped (a restart, or changes lost in an outage),
-/// then every local user is added. Removal goes route first, then the node's list, and
-/// adding the other way round, so a node dying half-way leaves nothing its reaping misses.
-pub(super) async fn rewrite_routes(
-    pool: &RedisPool,
-    keys: &Keys,
-    local: &[UserId],
-) -> Result<(), ClusterError> {
-    let mut conn = pool.get().await?;
-    let routed: Vec<String> = redis::cmd("SMEMBERS")
-        .arg(keys.node_routes(&keys.node))
-        .query_async(&mut *conn)
-        .await?;
-    let local_ids: HashSet<String> = local.iter().map(|u| u.to_string()).collect();
-    let mut pipe = redis::pipe();
-    for id in routed.iter().filter(|id| !local_ids.contains(*id)) {
-        pipe.srem(keys.routes(id), &keys.node).ignore();
-        pipe.srem(keys.node_routes(&keys.node), id).ignore();
-    }
-    for id in &local_ids {
-        pipe.sadd(keys.node_routes(&keys.node), id).ignore();
-        pipe.sadd(keys.routes(id), &keys.node).ignore();
-    }
-    if !routed.is_empty() || !local_ids.is_empty() {
-        let _: () = pipe.query_async(&mut *conn).await?;
-    }
-    Ok(())
-}

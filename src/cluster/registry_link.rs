@@ -28,10 +28,15 @@ pub struct OnlineSetReplaced {
 #[rtype(result = "Vec<(User, usize)>")]
 pub struct GetLocalCounts;
 
-/// Query: every local user, announced or not (their routes, which a rebuild rewrites).
+/// Command (of a rebuild): send the mirror every local user, announced or not, as this
+/// node's routes ([`ChangeRoutes`](super::ChangeRoutes) with `Exactly`), through the
+/// same mailbox as the route changes of arrivals and departures, so they stay in order.
+/// `done` is handed on with it.
 #[derive(Message)]
-#[rtype(result = "Vec<crate::domain::UserId>")]
-pub struct GetRoutedUsers;
+#[rtype(result = "()")]
+pub struct SendRoutes {
+    pub done: tokio::sync::oneshot::Sender<bool>,
+}
 
 /// Command: events may have been missed (a Redis outage); every UserActor reads what it
 /// missed from Postgres.
@@ -48,8 +53,8 @@ pub struct RegistryLink {
     pub(super) online: Recipient<OnlineSetReplaced>,
     /// The local socket counts a rebuild writes back into Redis.
     pub(super) counts: Recipient<GetLocalCounts>,
-    /// The local users a rebuild routes to this node.
-    pub(super) routes: Recipient<GetRoutedUsers>,
+    /// Asked by a rebuild for the local users it routes to this node.
+    pub(super) routes: Recipient<SendRoutes>,
     /// After a rebuild: the UserActors read what the outage made them miss.
     pub(super) resync: Recipient<ResyncUsers>,
 }
@@ -60,7 +65,7 @@ where
         + Handler<ClusterEventReceived>
         + Handler<OnlineSetReplaced>
         + Handler<GetLocalCounts>
-        + Handler<GetRoutedUsers>
+        + Handler<SendRoutes>
         + Handler<ResyncUsers>,
 {
     fn from(registry: Addr<R>) -> RegistryLink {

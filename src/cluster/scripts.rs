@@ -134,3 +134,28 @@ local next = tat + every
 redis.call('SET', KEYS[1], next, 'PX', next - now)
 return 1
 "#;
+
+/// Makes the node's routes exactly the users given: drops it from the routes of users it
+/// lists but who are not given (gone while Redis was unreachable, or from its previous
+/// life), and adds it to every given user's. Run in order with the node's route changes
+/// and events (on its publishing connection), so a user who arrived after the list was
+/// taken is added after it, never removed by it.
+///
+/// KEYS: none (built from the prefix). ARGV: key prefix, node, then the users.
+pub const REPLACE_ROUTES: &str = r#"
+local prefix, node = ARGV[1], ARGV[2]
+local mine = prefix .. 'node_routes:' .. node
+local keep = {}
+for i = 3, #ARGV do keep[ARGV[i]] = true end
+for _, user in ipairs(redis.call('SMEMBERS', mine)) do
+  if not keep[user] then
+    redis.call('SREM', prefix .. 'routes:' .. user, node)
+    redis.call('SREM', mine, user)
+  end
+end
+for i = 3, #ARGV do
+  redis.call('SADD', mine, ARGV[i])
+  redis.call('SADD', prefix .. 'routes:' .. ARGV[i], node)
+end
+return #ARGV - 2
+"#;

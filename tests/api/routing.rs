@@ -329,3 +329,26 @@ async fn a_first_window_s_snapshot_is_read_only_once_its_route_is_in_redis() {
         .unwrap();
     assert_eq!(routes, ["b"], "ready came before b's route for bob was in");
 }
+
+#[actix_web::test]
+async fn a_routing_node_that_an_older_node_reaped_is_reaped_again_with_its_routes() {
+    let (app, _a, _b, prefix) = two_nodes().await;
+    let carol = app.sign_in("carol@example.com").await;
+    // What an older version's reaping leaves of a dead routing node: out of `nodes`, no
+    // heartbeat, but still among the routing nodes and in its users' routes.
+    let client = redis::Client::open(test_redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::pipe()
+        .sadd(format!("{prefix}routed_nodes"), "dead")
+        .ignore()
+        .sadd(format!("{prefix}routes:{}", carol.id), "dead")
+        .ignore()
+        .sadd(format!("{prefix}node_routes:dead"), &carol.id)
+        .ignore()
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    members_become(format!("{prefix}routed_nodes"), &["a", "b"]).await;
+    members_become(format!("{prefix}routes:{}", carol.id), &[]).await;
+    members_become(format!("{prefix}node_routes:dead"), &[]).await;
+}

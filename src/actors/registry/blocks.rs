@@ -41,8 +41,12 @@ impl PresenceRegistry {
     ) {
         let reader = self.block_sets.clone();
         let me = ctx.address();
+        let routed = self.users.get(&user).map(|e| e.routed.clone());
         actix::spawn(async move {
             tokio::time::sleep(delay).await;
+            if let Some(routed) = routed {
+                routed.await;
+            }
             let result = reader.read(user).await;
             me.do_send(BlockSetsLoaded {
                 user,

@@ -8,7 +8,7 @@ use crate::actors::user::{
     routed_now, routed_when, AddWindow, CloseWindows, RegistryLink, RemoveWindow, Resync, Routed,
     StopUser, UserActor,
 };
-use crate::cluster::{GetRoutedUsers, RouteUser};
+use crate::cluster::{ChangeRoutes, RouteChange, SendRoutes};
 use crate::domain::UserId;
 use actix::prelude::*;
 use std::collections::HashSet;
@@ -30,7 +30,7 @@ impl Handler<AttachSocket> for PresenceRegistry {
                     views: ctx.address().recipient(),
                 },
                 self.chat.clone(),
-                routed,
+                routed.clone(),
                 self.metrics.clone(),
             )
             .start();
@@ -46,6 +46,7 @@ impl Handler<AttachSocket> for PresenceRegistry {
                     partners: HashSet::new(),
                     generation,
                     reloading: None,
+                    routed,
                 },
             );
             self.metrics.users_online.inc();
@@ -85,9 +86,8 @@ impl PresenceRegistry {
             return routed_now();
         };
         let (done, routed) = tokio::sync::oneshot::channel();
-        cluster.routes.do_send(RouteUser {
-            user,
-            here: true,
+        cluster.routes.do_send(ChangeRoutes {
+            change: RouteChange::Here(user),
             done: Some(done),
         });
         routed_when(routed)
@@ -96,20 +96,24 @@ impl PresenceRegistry {
     /// `user`'s last window here closed: their events are no longer routed here.
     fn unroute(&self, user: UserId) {
         if let Some(cluster) = &self.cluster {
-            cluster.routes.do_send(RouteUser {
-                user,
-                here: false,
+            cluster.routes.do_send(ChangeRoutes {
+                change: RouteChange::Gone(user),
                 done: None,
             });
         }
     }
 }
 
-impl Handler<GetRoutedUsers> for PresenceRegistry {
-    type Result = MessageResult<GetRoutedUsers>;
+impl Handler<SendRoutes> for PresenceRegistry {
+    type Result = ();
 
-    fn handle(&mut self, _msg: GetRoutedUsers, _ctx: &mut Self::Context) -> Self::Result {
-        MessageResult(self.users.keys().copied().collect())
+    fn handle(&mut self, msg: SendRoutes, _ctx: &mut Self::Context) {
+        if let Some(cluster) = &self.cluster {
+            cluster.routes.do_send(ChangeRoutes {
+                change: RouteChange::Exactly(self.users.keys().copied().collect()),
+                done: Some(msg.done),
+            });
+        }
     }
 }
 

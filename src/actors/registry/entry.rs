@@ -3,6 +3,7 @@
 use super::super::messages::{FirstView, ShowOnlinePage};
 use super::super::persist::Origin;
 use super::super::user::{DeliverFrame, DeliverMessage, UserActor};
+use crate::actors::user::Routed;
 use crate::domain::{hide_quote, Message, User, UserId, WindowId};
 use crate::protocol::{ServerEvent, ToFrame};
 use actix::Addr;
@@ -105,6 +106,10 @@ pub(super) struct Entry {
     /// `Some` while an online user's block sets are re-read (after a Redis outage, when
     /// block events may have been missed): changes to replay over the fresh read.
     pub reloading: Option<Vec<BlockChange>>,
+    /// Resolves once this node's route for the user is in Redis: their block sets and
+    /// partners are read after it, as their snapshot rows are, so no block or first
+    /// direct message committed meanwhile is routed elsewhere and missed.
+    pub routed: Routed,
 }
 
 impl Entry {

@@ -35,8 +35,8 @@ use super::user::UserActor;
 use super::ToSocket;
 use crate::chat::Chat;
 use crate::cluster::{
-    ClusterEventReceived, GetLocalCounts, LocalCountChanged, OnlineSetReplaced, PublishEvent,
-    ResyncUsers, RouteUser,
+    ChangeRoutes, ClusterEventReceived, GetLocalCounts, LocalCountChanged, OnlineSetReplaced,
+    PublishEvent, ResyncUsers,
 };
 use crate::db::blocks::BlockSetReader;
 use crate::domain::{User, UserId, WindowId};
@@ -109,7 +109,7 @@ pub struct ClusterLink {
     /// Takes this node's committed changes, for the other nodes.
     pub events: Recipient<PublishEvent>,
     /// Takes where this node's users have windows, so their events are routed here.
-    pub routes: Recipient<RouteUser>,
+    pub routes: Recipient<ChangeRoutes>,
 }
 
 pub struct PresenceRegistry {

@@ -129,7 +129,7 @@ pub struct RegistryLink {
 pub type Routed = Shared<BoxFuture<'static, ()>>;
 
 /// A [`Routed`] that resolves when `done` is answered (or dropped).
-pub fn routed_when(done: tokio::sync::oneshot::Receiver<()>) -> Routed {
+pub fn routed_when(done: tokio::sync::oneshot::Receiver<bool>) -> Routed {
     done.map(|_| ()).boxed().shared()
 }
 

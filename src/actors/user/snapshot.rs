@@ -36,10 +36,6 @@ enum SnapshotError {
 /// connect gate meanwhile.
 pub const SNAPSHOT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(40);
 
-/// The longest a snapshot waits for its user's route to be in Redis before reading
-/// anyway (past the publishing connection's own 5 s timeout, which rebuilds).
-const ROUTE_WAIT: std::time::Duration = std::time::Duration::from_secs(6);
-
 /// The close reason of a window shed under a connect storm: when to come back.
 pub const BUSY_REASON: &str = "server busy; retry_after=5";
 
@@ -72,9 +68,11 @@ impl UserActor {
                     },
                     async {
                         // Rows read before the route is in could miss an event committed
-                        // meanwhile. Redis unreachable: the rebuild after it has every
-                        // UserActor catch up, so the read goes on after a while.
-                        let _ = tokio::time::timeout(ROUTE_WAIT, routed).await;
+                        // meanwhile. It always resolves: answered once Redis has the
+                        // route, or once it was dropped (within the publishing
+                        // connection's timeouts; the rebuild that follows has every
+                        // UserActor catch up). SNAPSHOT_DEADLINE bounds it all.
+                        routed.await;
                         reader.read(user.id).await.map_err(SnapshotError::from)
                     }
                 )
