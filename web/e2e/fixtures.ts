@@ -135,7 +135,8 @@ export const test = base.extend<{ server: BanterServer; serverEnv: Record<string
       await use(idp);
       await idp.stop();
     },
-    { scope: "worker" },
+    // Its start may wait up to 120 s (stack.ts): longer than a test's own timeout.
+    { scope: "worker", timeout: 150_000 },
   ],
   serverEnv: [{}, { option: true }],
   server: async ({ idp, serverEnv }, use) => {

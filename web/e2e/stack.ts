@@ -73,7 +73,7 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
     "the identity provider answering discovery",
     async () => (await fetch(`${issuer}/.well-known/openid-configuration`)).ok,
     // Node's cold start of the provider, on a machine also running the other suites.
-    60_000,
+    120_000,
   );
   return {
     issuer,
