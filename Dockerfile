@@ -26,6 +26,8 @@ COPY scripts/ scripts/
 COPY sql/ sql/
 COPY tests/ tests/
 COPY crates/ crates/
+# `banter bench rolling` carries the balancer's configuration inside the binary.
+COPY dev/haproxy/ dev/haproxy/
 COPY src/ src/
 RUN touch src/main.rs src/lib.rs crates/*/src/lib.rs && bash scripts/build.sh server
 

@@ -4,7 +4,7 @@
 use crate::actors::admission::ConnectGate;
 use crate::actors::outbound::ConnectionFd;
 use crate::actors::persist::{Drain, PersistActor};
-use crate::actors::registry::{CloseAllWindows, ClusterLink, PresenceRegistry};
+use crate::actors::registry::{CloseAllWindows, ClusterLink, FinishPublishing, PresenceRegistry};
 use crate::chat::{self, Chat, SharedAllowances};
 use crate::cluster::mirror::Depart;
 use crate::cluster::{ClusterMirror, Keys, RedisAllowances};
@@ -75,6 +75,8 @@ impl Shutdown {
             })
             .await;
         let _ = self.persist.send(Drain).await;
+        // The drain's writes reach the mirror before it departs (and flushes).
+        let _ = self.registry.send(FinishPublishing).await;
         if let Some(mirror) = &self.mirror {
             let _ = mirror.send(Depart).await;
         }

@@ -167,8 +167,15 @@ pub struct Chat {
     password_attempts_by_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// Hashes and checks room passwords on a bounded pool.
     passwords: passwords::PasswordHashing,
+    /// Turns for UserActors' catch-up reads (after a Redis outage every online user
+    /// catches up at once): a few at a time, so they queue here instead of timing out
+    /// on the pool and starving sends.
+    catch_ups: Arc<tokio::sync::Semaphore>,
     limits: Arc<Limits>,
 }
+
+/// Catch-up reads at once, per node.
+const CATCH_UPS_AT_ONCE: usize = 2;
 
 impl Chat {
     pub fn new(
@@ -188,8 +195,14 @@ impl Chat {
             password_attempts_by_user: Arc::new(RateLimiter::keyed(per_minute(5))),
             password_attempts_by_address: Arc::new(RateLimiter::keyed(per_minute(20))),
             passwords: passwords::PasswordHashing::start(),
+            catch_ups: Arc::new(tokio::sync::Semaphore::new(CATCH_UPS_AT_ONCE)),
             limits,
         }
+    }
+
+    /// Where catch-up reads take turns.
+    pub fn catch_up_turns(&self) -> Arc<tokio::sync::Semaphore> {
+        self.catch_ups.clone()
     }
 
     pub fn limits(&self) -> &Limits {

@@ -26,10 +26,11 @@ use super::registry_link::{
     ClusterEventReceived, GetLocalCounts, OnlineSetReplaced, RegistryLink, ResyncUsers, SendRoutes,
 };
 use crate::configuration::RedisTls;
-use crate::domain::User;
+use crate::domain::{User, UserId};
 use actix::prelude::*;
 use bb8_redis::RedisConnectionManager;
 use prometheus::IntCounter;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -136,6 +137,12 @@ pub struct ClusterMirror {
     /// The failure keeping the mirror out of sync has been logged (once per outage,
     /// including one from the very start, such as a certificate that does not verify).
     failure_logged: bool,
+    /// Counts changed since the last presence write was sent, the latest per user:
+    /// written together when the write in flight ends, so a connect storm's thousands
+    /// of arrivals are a few pipelines rather than one pool checkout each.
+    counts_pending: HashMap<UserId, (User, usize)>,
+    /// A presence write is in flight (at most one: batches land in order).
+    counts_writing: bool,
     /// Counts the events the subscriber decodes, routed or shared (`/metrics`).
     received: IntCounter,
     /// The node left the cluster (shutting down): no more heartbeats, rebuilds or
@@ -178,6 +185,8 @@ impl ClusterMirror {
                 held: Vec::new(),
                 dirty: false,
                 failure_logged: false,
+                counts_pending: HashMap::new(),
+                counts_writing: false,
                 received,
                 departed: Arc::new(AtomicBool::new(false)),
             },
@@ -350,13 +359,33 @@ impl Handler<LocalCountChanged> for ClusterMirror {
         if self.rebuilding {
             self.dirty = true;
         }
+        self.counts_pending
+            .insert(msg.user.id, (msg.user, msg.count));
+        self.write_counts(ctx);
+    }
+}
+
+impl ClusterMirror {
+    /// Sends the pending counts in one batch, unless a batch is in flight (its end sends
+    /// the next). A batch that fails is dropped: the node is out of sync, and the rebuild
+    /// that ends the outage rewrites every count from the registry.
+    fn write_counts(&mut self, ctx: &mut Context<Self>) {
+        if self.counts_writing || self.counts_pending.is_empty() {
+            return;
+        }
+        self.counts_writing = true;
+        let batch: Vec<(User, usize)> = self.counts_pending.drain().map(|(_, c)| c).collect();
         let (pool, keys) = (self.pool.clone(), self.keys.clone());
         ctx.spawn(
-            async move { presence_redis::set_count(&pool, &keys, &msg.user, msg.count).await }
+            async move { presence_redis::set_counts(&pool, &keys, &batch).await }
                 .into_actor(self)
-                .map(|result, act, _ctx| {
+                .map(|result, act, ctx| {
+                    act.counts_writing = false;
                     if let Err(e) = result {
                         act.set_unhealthy("presence", &e);
+                    }
+                    if !act.departed.load(Ordering::SeqCst) {
+                        act.write_counts(ctx);
                     }
                 }),
         );

@@ -31,32 +31,48 @@ fn envelope(node: &str, user: &User, online: bool) -> String {
     .unwrap_or_default()
 }
 
-/// Sets this node's socket count of `user` (0 removes it). Returns 1 when the user came
-/// online, -1 when they went offline, 0 otherwise.
-pub(super) async fn set_count(
+/// Sets this node's socket count of each user of `batch` (0 removes it) with the
+/// `SET_COUNT` script, which publishes the user's coming online or going offline when
+/// their total crosses zero; in pipelines of [`BATCH_MOST`] on one connection: a connect storm's
+/// thousands of arrivals cost a few round trips, not a pool checkout each.
+pub(super) async fn set_counts(
     pool: &RedisPool,
     keys: &Keys,
-    user: &User,
-    count: usize,
-) -> Result<i64, ClusterError> {
+    batch: &[(User, usize)],
+) -> Result<(), ClusterError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
     let mut conn = pool.get().await?;
-    let id = user.id.to_string();
-    let json = serde_json::to_string(user).unwrap_or_default();
-    let changed = redis::Script::new(scripts::SET_COUNT)
-        .key(keys.presence(&id))
-        .key(keys.online())
-        .key(keys.node_users(&keys.node))
-        .arg(&keys.node)
-        .arg(count)
-        .arg(&id)
-        .arg(json)
-        .arg(keys.channel())
-        .arg(envelope(&keys.node, user, true))
-        .arg(envelope(&keys.node, user, false))
-        .invoke_async(&mut *conn)
-        .await?;
-    Ok(changed)
+    let script = redis::Script::new(scripts::SET_COUNT);
+    // A restarted Redis has lost its scripts: loading is idempotent and cheap.
+    let _: String = script.prepare_invoke().load_async(&mut *conn).await?;
+    for chunk in batch.chunks(BATCH_MOST) {
+        let mut pipe = redis::pipe();
+        for (user, count) in chunk {
+            let id = user.id.to_string();
+            pipe.cmd("EVALSHA")
+                .arg(script.get_hash())
+                .arg(3)
+                .arg(keys.presence(&id))
+                .arg(keys.online())
+                .arg(keys.node_users(&keys.node))
+                .arg(&keys.node)
+                .arg(*count)
+                .arg(&id)
+                .arg(serde_json::to_string(user).unwrap_or_default())
+                .arg(keys.channel())
+                .arg(envelope(&keys.node, user, true))
+                .arg(envelope(&keys.node, user, false))
+                .ignore();
+        }
+        pipe.query_async::<()>(&mut *conn).await?;
+    }
+    Ok(())
 }
+
+/// The most `SET_COUNT`s in one pipeline.
+const BATCH_MOST: usize = 512;
 
 /// Removes every socket of node `dead` and publishes `offline` for its users with no
 /// socket left anywhere. Returns how many went offline.
@@ -93,28 +109,32 @@ pub(super) async fn rewrite_counts(
             .query_async(&mut *conn)
             .await?
     };
-    for id in stale.iter().filter(|id| !local_ids.contains(*id)) {
-        let Some(user_id) = UserId::parse(id) else {
-            continue;
-        };
-        let json: Option<String> = {
-            let mut conn = pool.get().await?;
-            redis::cmd("HGET")
-                .arg(keys.online())
-                .arg(id)
-                .query_async(&mut *conn)
-                .await?
-        };
-        let email = json
-            .and_then(|j| serde_json::from_str::<User>(&j).ok())
-            .map(|u| u.email)
-            .unwrap_or_default();
-        set_count(pool, keys, &User { id: user_id, email }, 0).await?;
-    }
-    for (user, count) in local {
-        set_count(pool, keys, user, *count).await?;
-    }
-    Ok(())
+    let gone_ids: Vec<&String> = stale.iter().filter(|id| !local_ids.contains(*id)).collect();
+    // Their stored `User` (for the email the offline event carries), in one command.
+    let stored: Vec<Option<String>> = if gone_ids.is_empty() {
+        Vec::new()
+    } else {
+        let mut conn = pool.get().await?;
+        redis::cmd("HMGET")
+            .arg(keys.online())
+            .arg(&gone_ids)
+            .query_async(&mut *conn)
+            .await?
+    };
+    let gone: Vec<(User, usize)> = gone_ids
+        .iter()
+        .zip(stored)
+        .filter_map(|(id, json)| {
+            let id = UserId::parse(id)?;
+            let email = json
+                .and_then(|j| serde_json::from_str::<User>(&j).ok())
+                .map(|u| u.email)
+                .unwrap_or_default();
+            Some((User { id, email }, 0))
+        })
+        .collect();
+    set_counts(pool, keys, &gone).await?;
+    set_counts(pool, keys, local).await
 }
 
 /// Everyone with a socket on any node, as the scripts recorded them.

@@ -223,6 +223,53 @@ async fn the_generator_starts_two_nodes_itself_and_loses_nothing_across_them() {
     );
 }
 
+#[actix_web::test]
+async fn a_rolling_restart_under_load_through_haproxy_loses_nothing_and_every_window_comes_back() {
+    let app = spawn_app().await;
+    let redis = test_redis_url();
+    let rolling = run_bench(
+        &[
+            "rolling",
+            "--users",
+            "20",
+            "--windows",
+            "2",
+            "--rate",
+            "40",
+            "--duration",
+            "20s",
+        ],
+        &[
+            ("DATABASE_URL", &app.database_url),
+            ("REDIS_URL", &redis),
+            ("ROOT_KEY_ENCRYPTION_KEY", TEST_ROOT_KEY_ENCRYPTION_KEY),
+        ],
+    )
+    .await;
+    assert_eq!(rolling["scenario"], "rolling", "{rolling}");
+    assert_eq!(
+        rolling["restarts"].as_array().map(Vec::len),
+        Some(2),
+        "{rolling}"
+    );
+    // Each node held windows, and each restart moved its windows elsewhere.
+    let moved = rolling["windows_moved"].as_u64().unwrap();
+    assert!(moved >= 40, "every one of the 40 windows moved: {rolling}");
+    assert!(
+        rolling["close_codes"]["1012"].as_u64().unwrap() > 0,
+        "{rolling}"
+    );
+    assert_eq!(rolling["stranded"], 0, "{rolling}");
+    let sent = rolling["sent"].as_u64().unwrap();
+    assert!(sent >= 700, "{rolling}");
+    assert_eq!(rolling["acked"].as_u64(), Some(sent), "{rolling}");
+    // Two windows per user: the recipient's two and the sender's other one.
+    assert_eq!(rolling["delivered"].as_u64(), Some(sent * 3), "{rolling}");
+    for zero in ["lost", "duplicated", "stored_missing", "stored_twice"] {
+        assert_eq!(rolling[zero], 0, "{zero}: {rolling}");
+    }
+}
+
 /// Runs a floor scenario, which needs no Banter server (`pg-floor` needs a database).
 /// A floor scenario (no Banter server), with a database when it needs one.
 async fn bench_floor(database_url: Option<&str>, args: &[&str]) -> Value {

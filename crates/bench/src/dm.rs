@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 /// `b<run>-<k>-<intended µs since the epoch>`: everything a receiver needs to account a
 /// message. Frames of another run (a generator running beside this one, or an earlier
 /// run's late frames) carry another run id and are not counted.
-fn parse_client_id(id: &str, run: &str) -> Option<(u64, u64)> {
+pub(crate) fn parse_client_id(id: &str, run: &str) -> Option<(u64, u64)> {
     let mut parts = id.strip_prefix('b')?.splitn(3, '-');
     if parts.next()? != run {
         return None;
@@ -398,21 +398,12 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         );
     }
     println!("{report}");
-    anyhow::ensure!(
-        lost == 0 && stats.duplicated == 0,
-        "{lost} deliveries lost and {} duplicated",
-        stats.duplicated
-    );
-    anyhow::ensure!(
-        stored_missing == 0 && stored_twice == 0,
-        "{stored_missing} acknowledged messages not stored, {stored_twice} stored twice"
-    );
-    Ok(())
+    stats.ensure_nothing_lost(lost, stored_missing, stored_twice)
 }
 
 /// Reads back, as each sender, every conversation of the run from its first acknowledged
 /// `seq` on, and counts acknowledged messages missing from the store or stored twice.
-async fn verify_stored(
+pub(crate) async fn verify_stored(
     server: &str,
     stats: &Stats,
     people: &[(String, String)],
@@ -464,6 +455,22 @@ async fn verify_stored(
 /// Each node's `[received, delivered]` cluster-event counters (from `/metrics`); zeros
 /// for a node that does not answer, or a node alone (which has none).
 async fn cluster_events(bases: &[String]) -> Vec<[f64; 2]> {
+    read_metrics(
+        bases,
+        [
+            "banter_cluster_events_received_total",
+            "banter_cluster_events_delivered_total",
+        ],
+    )
+    .await
+}
+
+/// Each node's values of the `names` (unlabelled counters or gauges) from its
+/// `/metrics`; zero for one it does not report or a node that does not answer.
+pub(crate) async fn read_metrics<const N: usize>(
+    bases: &[String],
+    names: [&str; N],
+) -> Vec<[f64; N]> {
     let http = reqwest::Client::new();
     let mut all = Vec::new();
     for base in bases {
@@ -471,15 +478,11 @@ async fn cluster_events(bases: &[String]) -> Vec<[f64; 2]> {
             Ok(r) => r.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         };
-        let read = |name: &str| {
+        all.push(names.map(|name| {
             text.lines()
                 .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
                 .unwrap_or(0.0)
-        };
-        all.push([
-            read("banter_cluster_events_received_total"),
-            read("banter_cluster_events_delivered_total"),
-        ]);
+        }));
     }
     all
 }

@@ -12,6 +12,7 @@
 //! and closes windows and measures how fast viewers hear of it. With `--nodes N` the
 //! generator starts the servers itself (N > 1: sharing Redis).
 
+pub mod balancer;
 mod churn;
 mod collect;
 mod dm;
@@ -20,6 +21,7 @@ mod nodes;
 mod pg_floor;
 mod procfs;
 mod relay;
+mod rolling;
 pub mod stats;
 mod storm;
 mod windows;
@@ -37,7 +39,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
     /// Scenario: dm (direct messages between online peers), room (messages into rooms),
-    /// storm (dm load while --storm more people connect at once),
+    /// storm (dm load while --storm more people connect at once), rolling (dm load through
+    /// HAProxy while two nodes it starts are restarted in turn; clients reconnect, resend
+    /// and read back what they missed),
     /// idle (hold sockets), churn (windows coming and going; presence latency), relay
     /// (dm's load on a minimal in-process WebSocket relay: the socket floor), pg-floor
     /// (Postgres's batched-insert rate for the message write path; --windows connections,
@@ -123,7 +127,14 @@ pub fn run_blocking(args: BenchArgs, host: Host) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         let mut args = args;
-        let nodes = match args.nodes {
+        if args.scenario == "rolling" {
+            anyhow::ensure!(
+                args.nodes.is_none_or(|n| n == 2),
+                "rolling starts two nodes itself (--nodes 2, the default for it)"
+            );
+            args.nodes = Some(2);
+        }
+        let mut nodes = match args.nodes {
             Some(n) => {
                 anyhow::ensure!(n >= 1, "--nodes must be at least 1");
                 let nodes = nodes::Nodes::start(n).await?;
@@ -151,9 +162,13 @@ pub fn run_blocking(args: BenchArgs, host: Host) -> anyhow::Result<()> {
             "idle" => idle::run(args, &host).await,
             "churn" => churn::run(args, &host).await,
             "relay" => relay::run(args).await,
+            "rolling" => match nodes.as_mut() {
+                Some(nodes) => rolling::run(args, nodes, &host).await,
+                None => Err(anyhow::anyhow!("rolling needs the nodes it starts")),
+            },
             "pg-floor" => pg_floor::run(args, &host).await,
             other => Err(anyhow::anyhow!(
-                "unknown scenario {other:?} (dm, room, storm, idle, churn, relay, pg-floor)"
+                "unknown scenario {other:?} (dm, room, storm, rolling, idle, churn, relay, pg-floor)"
             )),
         };
         if let Some(nodes) = nodes {
@@ -221,6 +236,25 @@ pub(crate) async fn connect_from(
     token: &str,
     source: Option<std::net::Ipv4Addr>,
 ) -> anyhow::Result<(Socket, Ready)> {
+    let (socket, frame, bytes) = connect_ready(ws_url, token, source).await?;
+    let online = frame["online_count"]
+        .as_u64()
+        .context("a ready without online_count (a server of protocol v1?)")?;
+    let ready = Ready {
+        online: online as usize,
+        bytes,
+        lists: READY_LISTS.map(|list| frame[list].as_array().map_or(0, Vec::len)),
+    };
+    Ok((socket, ready))
+}
+
+/// Opens an authenticated window (header auth) from `source` and waits for its `ready`:
+/// the socket, the `ready` frame and its size in bytes.
+pub(crate) async fn connect_ready(
+    ws_url: &str,
+    token: &str,
+    source: Option<std::net::Ipv4Addr>,
+) -> anyhow::Result<(Socket, serde_json::Value, usize)> {
     let mut request = ws_url.into_client_request()?;
     request
         .headers_mut()
@@ -243,19 +277,17 @@ pub(crate) async fn connect_from(
             .await?;
     // Wait for the snapshot, so the load starts on settled presence.
     while let Some(frame) = socket.next().await {
-        if let WsMessage::Text(text) = frame? {
-            let frame: serde_json::Value = serde_json::from_str(&text)?;
-            if frame["type"] == "ready" {
-                let online = frame["online_count"]
-                    .as_u64()
-                    .context("a ready without online_count (a server of protocol v1?)")?;
-                let ready = Ready {
-                    online: online as usize,
-                    bytes: text.len(),
-                    lists: READY_LISTS.map(|list| frame[list].as_array().map_or(0, Vec::len)),
-                };
-                return Ok((socket, ready));
+        match frame? {
+            WsMessage::Text(text) => {
+                let frame: serde_json::Value = serde_json::from_str(&text)?;
+                if frame["type"] == "ready" {
+                    return Ok((socket, frame, text.len()));
+                }
             }
+            WsMessage::Close(Some(close)) => {
+                anyhow::bail!("closed before ready: {} {}", close.code, close.reason)
+            }
+            _ => {}
         }
     }
     anyhow::bail!("socket closed before ready")

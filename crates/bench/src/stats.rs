@@ -149,6 +149,28 @@ impl Stats {
     }
 }
 
+impl Stats {
+    /// The run's verdict: an error unless no delivery was `lost` or duplicated and every
+    /// acknowledged message was stored exactly once.
+    pub fn ensure_nothing_lost(
+        &self,
+        lost: u64,
+        stored_missing: u64,
+        stored_twice: u64,
+    ) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            lost == 0 && self.duplicated == 0,
+            "{lost} deliveries lost and {} duplicated",
+            self.duplicated
+        );
+        anyhow::ensure!(
+            stored_missing == 0 && stored_twice == 0,
+            "{stored_missing} acknowledged messages not stored, {stored_twice} stored twice"
+        );
+        Ok(())
+    }
+}
+
 pub fn percentiles_ms(h: &Histogram<u64>) -> Value {
     let ms = |us: u64| (us as f64 / 1000.0 * 1000.0).round() / 1000.0;
     json!({

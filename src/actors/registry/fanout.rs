@@ -6,7 +6,7 @@
 //! who on this node receives what for each event, whichever node it came from.
 
 use super::entry::{Held, Phase};
-use super::{ClusterEventReceived, PresenceRegistry};
+use super::{ClusterEventReceived, FinishPublishing, PresenceRegistry};
 use crate::actors::messages::UserTyped;
 use crate::actors::persist::{Origin, WritesCommitted};
 use crate::actors::user::{DeliverFrame, DeliverMessage};
@@ -368,6 +368,14 @@ impl Handler<WritesCommitted> for PresenceRegistry {
             self.fan_out(&event, write.origin.as_ref(), Some(write.received_at));
             self.publish(event);
         }
+    }
+}
+
+impl Handler<FinishPublishing> for PresenceRegistry {
+    type Result = ();
+
+    fn handle(&mut self, _msg: FinishPublishing, _ctx: &mut Self::Context) {
+        // Everything before it in the mailbox is handled, and so handed on.
     }
 }
 

@@ -102,6 +102,14 @@ pub struct CloseAllWindows {
     pub reason: &'static str,
 }
 
+/// Command (shutdown): answered once every committed write that reached the registry
+/// before it has been handed to the ClusterMirror, so the mirror's last flush carries
+/// the writes the PersistActor's drain committed (the registry handles its mailbox in
+/// order, and the drain's writes were sent to it before the drain was answered).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FinishPublishing;
+
 /// The ClusterMirror, as far as the registry calls it.
 pub struct ClusterLink {
     /// Takes local socket counts; Redis decides presence from them.

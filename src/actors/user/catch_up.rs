@@ -10,6 +10,19 @@ use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest a catch-up waits for its turn to read (then it is tried again).
+const TURN_WAIT: Duration = Duration::from_secs(30);
+
+/// Why a catch-up read nothing.
+#[derive(Debug, thiserror::Error)]
+enum CatchUpFailed {
+    #[error("no turn to read within {0:?}")]
+    NoTurn(Duration),
+    #[error("reading the store failed")]
+    Store(#[from] crate::db::DbError),
+}
 
 /// Notification: messages the windows had not seen were read from the store; the actor
 /// sends it to itself, since the read runs off its mailbox.
@@ -28,11 +41,20 @@ impl UserActor {
         if !resync && gaps.is_empty() {
             return; // the usual case, checked on every tick: nothing to read
         }
+        if resync {
+            self.resync_owed = false;
+        }
         let pool = self.chat.pool.clone();
+        let turns = self.chat.catch_up_turns();
         let user = self.user.id;
         let delivered = self.sequencer.delivered();
         let page = self.chat.limits().history_max;
         let read = async move {
+            let _turn = tokio::time::timeout(TURN_WAIT, turns.acquire_owned())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .ok_or(CatchUpFailed::NoTurn(TURN_WAIT))?;
             let from: Vec<(ConversationId, i64)> = if resync {
                 db::conversations::last_seqs(&pool, user)
                     .await?
@@ -62,16 +84,24 @@ impl UserActor {
                     }
                 }
             }
-            Ok::<_, crate::db::DbError>(missed)
+            Ok::<_, CatchUpFailed>(missed)
         };
-        ctx.spawn(read.into_actor(self).map(|result, act, ctx| match result {
-            Ok(missed) => ctx.notify(StoreCaughtUp { missed }),
-            Err(e) => log::error!(
-                "catching up {} failed: {}",
-                act.user.id,
-                crate::error_chain(&e)
-            ),
-        }));
+        ctx.spawn(
+            read.into_actor(self)
+                .map(move |result, act, ctx| match result {
+                    Ok(missed) => ctx.notify(StoreCaughtUp { missed }),
+                    Err(e) => {
+                        // A resync that failed is owed: the next tick tries again (a gap's
+                        // catch-up is retried by the gap itself).
+                        act.resync_owed |= resync;
+                        log::warn!(
+                            "catching up {} failed, trying again: {}",
+                            act.user.id,
+                            crate::error_chain(&e)
+                        );
+                    }
+                }),
+        );
     }
 }
 
@@ -81,20 +111,24 @@ impl Handler<Resync> for UserActor {
     fn handle(&mut self, _msg: Resync, ctx: &mut Self::Context) {
         self.catch_up(true, ctx);
         let (pool, user) = (self.chat.pool.clone(), self.user.id);
+        let turns = self.chat.catch_up_turns();
         ctx.spawn(
-            async move { db::users::ui_state(&pool, user).await }
-                .into_actor(self)
-                .map(|result, act, _ctx| {
-                    if let Ok(state) = result {
-                        act.broadcast(
-                            &ServerEvent::Ui {
-                                state: Cow::Borrowed(&state),
-                            }
-                            .to_frame(),
-                            None,
-                        );
-                    }
-                }),
+            async move {
+                let _turn = tokio::time::timeout(TURN_WAIT, turns.acquire_owned()).await;
+                db::users::ui_state(&pool, user).await
+            }
+            .into_actor(self)
+            .map(|result, act, _ctx| {
+                if let Ok(state) = result {
+                    act.broadcast(
+                        &ServerEvent::Ui {
+                            state: Cow::Borrowed(&state),
+                        }
+                        .to_frame(),
+                        None,
+                    );
+                }
+            }),
         );
     }
 }

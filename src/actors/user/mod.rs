@@ -147,6 +147,9 @@ pub struct UserActor {
     windows: HashMap<WindowId, Window>,
     /// Releases messages per conversation in `seq` order, each once.
     sequencer: Sequencer<DeliverMessage>,
+    /// A resync's catch-up failed (the store was busy or down): the next tick reads
+    /// every conversation past what was delivered again.
+    resync_owed: bool,
     /// Deliveries that arrived before the first snapshot, which sets where each
     /// conversation starts (`None` once it is in).
     early: Option<Vec<DeliverMessage>>,
@@ -168,6 +171,7 @@ impl UserActor {
             routed,
             windows: HashMap::new(),
             sequencer: Sequencer::default(),
+            resync_owed: false,
             early: Some(Vec::new()),
             metrics,
         }
@@ -184,7 +188,7 @@ impl Actor for UserActor {
             every.max(std::time::Duration::from_millis(50)),
             |act, ctx| {
                 act.cut_stalled_windows();
-                act.catch_up(false, ctx);
+                act.catch_up(act.resync_owed, ctx);
             },
         );
     }
