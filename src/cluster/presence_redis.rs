@@ -44,6 +44,9 @@ pub(super) async fn set_counts(
         return Ok(());
     }
     let mut conn = pool.get().await?;
+    // A full pipeline may take longer than redis-rs's default 500 ms to answer on a
+    // loaded box; a late answer is not a lost Redis.
+    conn.set_response_timeout(BATCH_TIMEOUT);
     let script = redis::Script::new(scripts::SET_COUNT);
     // A restarted Redis has lost its scripts: loading is idempotent and cheap.
     let _: String = script.prepare_invoke().load_async(&mut *conn).await?;
@@ -66,10 +69,21 @@ pub(super) async fn set_counts(
                 .arg(envelope(&keys.node, user, false))
                 .ignore();
         }
-        pipe.query_async::<()>(&mut *conn).await?;
+        let sent = pipe.query_async::<()>(&mut *conn).await;
+        if sent.is_err() {
+            conn.set_response_timeout(POOL_RESPONSE_TIMEOUT);
+        }
+        sent?;
     }
+    conn.set_response_timeout(POOL_RESPONSE_TIMEOUT);
     Ok(())
 }
+
+/// How long a batch's pipeline may take to answer (as the publisher's).
+const BATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The pool's connections' usual limit, redis-rs's default, restored after a batch.
+const POOL_RESPONSE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The most `SET_COUNT`s in one pipeline.
 const BATCH_MOST: usize = 512;

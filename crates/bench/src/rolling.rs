@@ -232,6 +232,8 @@ impl Window {
     }
 
     fn ack(&mut self, m: &Value) {
+        // Its own messages are the conversation's too: a reconnect need not read them.
+        self.note_seq(m);
         let Some((k, intended)) = m["client_id"]
             .as_str()
             .and_then(|id| parse_client_id(id, &self.shared.run))

@@ -37,6 +37,12 @@ impl UserActor {
     /// Reads from the store what the windows have not seen: every conversation past what
     /// was delivered (`resync`), or only the ones with a gap open too long.
     pub(super) fn catch_up(&mut self, resync: bool, ctx: &mut Context<Self>) {
+        if self.catching_up {
+            // One read at a time: a gap stays stale until the read in flight fills it,
+            // and a resync asked meanwhile runs at the next tick after it.
+            self.resync_owed |= resync;
+            return;
+        }
         let gaps = self.sequencer.stale_gaps(self.chat.limits().gap_timeout);
         if !resync && gaps.is_empty() {
             return; // the usual case, checked on every tick: nothing to read
@@ -44,6 +50,7 @@ impl UserActor {
         if resync {
             self.resync_owed = false;
         }
+        self.catching_up = true;
         let pool = self.chat.pool.clone();
         let turns = self.chat.catch_up_turns();
         let user = self.user.id;
@@ -89,10 +96,12 @@ impl UserActor {
         ctx.spawn(
             read.into_actor(self)
                 .map(move |result, act, ctx| match result {
+                    // Its handler ends the read (`catching_up`), once the gaps are filled.
                     Ok(missed) => ctx.notify(StoreCaughtUp { missed }),
                     Err(e) => {
                         // A resync that failed is owed: the next tick tries again (a gap's
                         // catch-up is retried by the gap itself).
+                        act.catching_up = false;
                         act.resync_owed |= resync;
                         log::warn!(
                             "catching up {} failed, trying again: {}",
@@ -114,12 +123,16 @@ impl Handler<Resync> for UserActor {
         let turns = self.chat.catch_up_turns();
         ctx.spawn(
             async move {
-                let _turn = tokio::time::timeout(TURN_WAIT, turns.acquire_owned()).await;
-                db::users::ui_state(&pool, user).await
+                // Without a turn the windows keep the state they have: skipped, not forced.
+                let Ok(Ok(_turn)) = tokio::time::timeout(TURN_WAIT, turns.acquire_owned()).await
+                else {
+                    return None;
+                };
+                db::users::ui_state(&pool, user).await.ok()
             }
             .into_actor(self)
             .map(|result, act, _ctx| {
-                if let Ok(state) = result {
+                if let Some(state) = result {
                     act.broadcast(
                         &ServerEvent::Ui {
                             state: Cow::Borrowed(&state),
@@ -137,6 +150,7 @@ impl Handler<StoreCaughtUp> for UserActor {
     type Result = ();
 
     fn handle(&mut self, msg: StoreCaughtUp, _ctx: &mut Self::Context) {
+        self.catching_up = false;
         let ready = sequencer::fill(&mut self.sequencer, msg.missed, |m, hidden| {
             DeliverMessage {
                 frame: ServerEvent::Message {

@@ -150,6 +150,8 @@ pub struct UserActor {
     /// A resync's catch-up failed (the store was busy or down): the next tick reads
     /// every conversation past what was delivered again.
     resync_owed: bool,
+    /// A catch-up read is in flight (at most one per user; see `catch_up`).
+    catching_up: bool,
     /// Deliveries that arrived before the first snapshot, which sets where each
     /// conversation starts (`None` once it is in).
     early: Option<Vec<DeliverMessage>>,
@@ -172,6 +174,7 @@ impl UserActor {
             windows: HashMap::new(),
             sequencer: Sequencer::default(),
             resync_owed: false,
+            catching_up: false,
             early: Some(Vec::new()),
             metrics,
         }
