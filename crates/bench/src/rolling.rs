@@ -190,13 +190,24 @@ impl Window {
         WsMessage::Text(frame.to_string())
     }
 
+    /// A message of this run: its number and intended send time (µs since the epoch).
+    fn of_this_run(&self, m: &Value) -> Option<(u64, u64)> {
+        parse_client_id(m["client_id"].as_str()?, &self.shared.run)
+    }
+
+    /// Moves the next scheduled message to the unacknowledged and answers it: `(k,
+    /// intended µs)`. The load started at `start`.
+    fn take_next(&mut self, start: Instant) -> Option<(u64, u64)> {
+        let (k, due_us) = self.plan.sends.pop_front()?;
+        let intended = self.intended(due_us, start);
+        self.unacked.insert(k, intended);
+        Some((k, intended))
+    }
+
     /// Folds a message (live, or read back) in.
     fn message(&mut self, m: &Value, live: bool) {
         self.note_seq(m);
-        let Some((k, intended)) = m["client_id"]
-            .as_str()
-            .and_then(|id| parse_client_id(id, &self.shared.run))
-        else {
+        let Some((k, intended)) = self.of_this_run(m) else {
             return;
         };
         self.trace.push((
@@ -234,10 +245,7 @@ impl Window {
     fn ack(&mut self, m: &Value) {
         // Its own messages are the conversation's too: a reconnect need not read them.
         self.note_seq(m);
-        let Some((k, intended)) = m["client_id"]
-            .as_str()
-            .and_then(|id| parse_client_id(id, &self.shared.run))
-        else {
+        let Some((k, intended)) = self.of_this_run(m) else {
             return;
         };
         if self.unacked.remove(&k).is_none() {
@@ -298,7 +306,6 @@ impl Window {
     async fn live(&mut self, socket: &mut Socket) -> Option<Option<u16>> {
         let mut start_rx = self.shared.start.clone();
         let mut over = self.shared.over.clone();
-        let code = None;
         loop {
             let start = *start_rx.borrow_and_update();
             let due = start.and_then(|s| {
@@ -313,7 +320,7 @@ impl Window {
                         let Ok(value) = serde_json::from_str::<Value>(&text) else { continue };
                         if let Some(next) = self.frame(&value) {
                             if socket.send(next).await.is_err() {
-                                return Some(code);
+                                return Some(None);
                             }
                         }
                     }
@@ -321,14 +328,12 @@ impl Window {
                     // without waiting for the node to drop the connection.
                     Some(Ok(WsMessage::Close(close))) => return Some(close.map(|c| u16::from(c.code))),
                     Some(Ok(_)) => {}
-                    Some(Err(_)) | None => return Some(code),
+                    Some(Err(_)) | None => return Some(None),
                 },
                 _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now).into()), if due.is_some() => {
-                    let Some((k, due_us)) = self.plan.sends.pop_front() else { continue };
-                    let intended = self.intended(due_us, start.unwrap_or(self.shared.epoch));
-                    self.unacked.insert(k, intended);
+                    let Some((k, intended)) = self.take_next(start.unwrap_or(self.shared.epoch)) else { continue };
                     if socket.send(self.send_frame(k, intended)).await.is_err() {
-                        return Some(code);
+                        return Some(None);
                     }
                 }
                 _ = start_rx.changed(), if start.is_none() => {}
@@ -339,16 +344,14 @@ impl Window {
 
     /// After a reconnect: what it missed, then what it owes.
     async fn catch_up(&mut self, socket: &mut Socket, ready: &Value) -> anyhow::Result<()> {
-        for c in ready["conversations"].as_array().into_iter().flatten() {
-            let (Some(id), Some(last)) = (c["id"].as_str(), c["last_seq"].as_i64()) else {
-                continue;
-            };
+        for (id, last) in positions(ready) {
             if last > self.upto(id) {
                 socket.send(self.history(id)).await?;
             }
         }
         // Messages that fell due while it was away join the unacknowledged.
-        if let Some(start) = *self.shared.start.borrow() {
+        let started = *self.shared.start.borrow();
+        if let Some(start) = started {
             let now_us = start.elapsed().as_micros() as u64;
             while self
                 .plan
@@ -356,11 +359,7 @@ impl Window {
                 .front()
                 .is_some_and(|(_, due)| *due <= now_us)
             {
-                let Some((k, due_us)) = self.plan.sends.pop_front() else {
-                    break;
-                };
-                let intended = self.intended(due_us, start);
-                self.unacked.insert(k, intended);
+                self.take_next(start);
             }
         }
         let owed: Vec<_> = self.unacked.iter().map(|(k, at)| (*k, *at)).collect();
@@ -411,10 +410,8 @@ impl Window {
             };
             socket = next;
             self.socket += 1;
-            for c in ready["conversations"].as_array().into_iter().flatten() {
-                if let (Some(id), Some(last)) = (c["id"].as_str(), c["last_seq"].as_i64()) {
-                    self.trace.push((self.socket, "ready", id.into(), last));
-                }
+            for (id, last) in positions(&ready) {
+                self.trace.push((self.socket, "ready", id.into(), last));
             }
             self.emit(Event::Back {
                 closed_us: (closed - self.shared.epoch).as_micros() as u64,
@@ -438,6 +435,15 @@ fn failure_kind(e: &anyhow::Error) -> String {
     let text = format!("{e:#}");
     // Close reasons and HTTP statuses are what tell failures apart; drop the rest.
     text.chars().take(80).collect()
+}
+
+/// Each conversation a `ready` lists, with its `last_seq`.
+fn positions(ready: &Value) -> impl Iterator<Item = (&str, i64)> {
+    ready["conversations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| Some((c["id"].as_str()?, c["last_seq"].as_i64()?)))
 }
 
 /// Reads a closed socket to its end (answering the close frame), for at most
@@ -531,19 +537,15 @@ pub async fn run(args: BenchArgs, nodes: &mut Nodes, host: &Host) -> anyhow::Res
         async move {
             let (socket, ready, _) = connect_ready(&plan.url, &plan.token, plan.source).await?;
             let online = ready["online_count"].as_u64().unwrap_or(0) as usize;
-            let have = ready["conversations"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|c| {
-                    let upto = c["last_seq"].as_i64()?;
-                    Some((
-                        c["id"].as_str()?.to_owned(),
+            let have = positions(&ready)
+                .map(|(id, upto)| {
+                    (
+                        id.to_owned(),
                         Have {
                             upto,
                             ..Have::default()
                         },
-                    ))
+                    )
                 })
                 .collect();
             let window = Window {
