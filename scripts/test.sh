@@ -36,6 +36,8 @@ cargo fmt --all -- --check
 cargo fmt --manifest-path crates/fuzz/Cargo.toml -- --check
 log "import circles (files and folders of every crate)"
 python3 scripts/import-cycles.py src crates/protocol/src crates/term/src crates/bench/src
+log "doc links resolve inside the repository"
+python3 scripts/check-doc-links.py
 log "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 log "cargo test (the server, the protocol crate with its TypeScript check, the clients)"

@@ -24,15 +24,39 @@ pub enum Command {
     /// Apply pending database migrations, check the session root key opens (sealing a
     /// plaintext one), and exit (Heroku's release phase).
     Migrate,
-    /// Mint a session token for a user (created if new), with the root key.
+    /// Mint session tokens with the root key: for one user (created if new), or many at
+    /// once for scripts and load tests (one JSON line each: user_id, email, token,
+    /// expires_at).
+    #[command(group(
+        clap::ArgGroup::new("who")
+            .required(true)
+            .args(["email", "user_id", "count", "emails_from"])
+    ))]
     Token {
         /// The user's email: the person of OIDC_ISSUER with it, else one made for it.
-        #[arg(long, required_unless_present = "user_id", conflicts_with = "user_id")]
+        #[arg(long)]
         email: Option<String>,
         /// The user's id instead (when several people share an email).
         #[arg(long)]
         user_id: Option<String>,
-        /// How long the token lives, e.g. 15m, 1h, 2days.
+        /// Mint for N people: <prefix>-<i>@<domain> for i = 1..=N (created if new).
+        #[arg(long, value_name = "N")]
+        count: Option<usize>,
+        /// The name part of --count's emails.
+        #[arg(long, default_value = "load", requires = "count")]
+        prefix: String,
+        /// The domain of --count's emails.
+        #[arg(long, default_value = "example.com", requires = "count")]
+        domain: String,
+        /// Mint for every email in FILE, one per line ("-": standard input; blank lines
+        /// and lines starting with # are skipped).
+        #[arg(long, value_name = "FILE")]
+        emails_from: Option<std::path::PathBuf>,
+        /// Print a JSON line (user_id, email, token, expires_at) for one token too,
+        /// instead of the bare token.
+        #[arg(long)]
+        json: bool,
+        /// How long the tokens live, e.g. 15m, 1h, 2days.
         #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
         ttl: Duration,
     },
@@ -80,16 +104,36 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token {
             email,
             user_id,
+            count,
+            prefix,
+            domain,
+            emails_from,
+            json,
             ttl,
         } => {
             let minter = RootKeyMinter::new();
+            let many = match (count, emails_from) {
+                (Some(n), _) => Some((1..=n).map(|i| format!("{prefix}-{i}@{domain}")).collect()),
+                (None, Some(path)) => Some(read_emails(&path)?),
+                (None, None) => None,
+            };
+            if let Some(emails) = many {
+                for email in emails {
+                    let minted = minter.mint_for(&email, ttl).await.map_err(mint_failed)?;
+                    println!("{}", minted_line(&minted));
+                }
+                return Ok(());
+            }
             let minted = match (email, user_id) {
                 (_, Some(id)) => minter.mint_for_user(&id, ttl).await,
                 (Some(email), None) => minter.mint_for(&email, ttl).await,
-                (None, None) => unreachable!("clap requires --email or --user-id"),
+                (None, None) => unreachable!("clap requires one of the group"),
             }
             .map_err(mint_failed)?;
-            println!("{}", minted.token);
+            match json {
+                true => println!("{}", minted_line(&minted)),
+                false => println!("{}", minted.token),
+            }
         }
         Command::Bench(args) => {
             let host = banter_bench::Host {
@@ -112,6 +156,32 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// One minted token as a JSON line.
+fn minted_line(minted: &banter_protocol::MintedToken) -> serde_json::Value {
+    serde_json::json!({
+        "user_id": minted.user_id,
+        "email": minted.email,
+        "token": minted.token,
+        "expires_at": minted.expires_at,
+    })
+}
+
+/// The emails of a file (or standard input for "-"), one per line.
+fn read_emails(path: &std::path::Path) -> Result<Vec<String>, CliError> {
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// A failed mint as `main` reports it: a configuration error as any other, the rest with

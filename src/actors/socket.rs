@@ -19,12 +19,14 @@ use crate::configuration::Limits;
 use crate::domain::{User, WindowId};
 use crate::identity::{SessionClaims, TokenVerifier, VerifyError};
 use crate::metrics::Metrics;
-use crate::protocol::{close, error_frame, ErrorCode, ServerEvent, ToFrame};
+use crate::protocol::{close, error_frame, error_frame_retry, ErrorCode, ServerEvent, ToFrame};
 use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse};
 use actix_web_actors::ws;
 use bytestring::ByteString;
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::borrow::Cow;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -165,6 +167,22 @@ impl SocketSession {
         Ok(response.streaming(Paced::new(Box::pin(frames), outbound)))
     }
 
+    /// Closes the socket with [`close::SILENT`] when nothing came from the client (not
+    /// even a pong) for `timeout`; says whether it did.
+    fn close_if_silent(&mut self, timeout: Duration, ctx: &mut ws::WebsocketContext<Self>) -> bool {
+        if self.last_heard.elapsed() < timeout || matches!(self.state, State::Closed) {
+            return false;
+        }
+        log::info!(
+            "closing silent socket window={} peer={}",
+            self.window,
+            self.peer
+        );
+        let reason = format!("nothing received for {} s", timeout.as_secs());
+        self.close(ctx, close::SILENT, &reason);
+        true
+    }
+
     fn close(&mut self, ctx: &mut ws::WebsocketContext<Self>, code: u16, reason: &str) {
         ctx.close(Some(ws::CloseReason {
             code: ws::CloseCode::Other(code),
@@ -217,7 +235,12 @@ impl SocketSession {
     /// away is closed to come back later. The wait is spawned, not awaited with
     /// `ctx.wait`: the socket goes on being read and pinged, so a client that gives up
     /// (or a dead connection) stops this actor, which drops the wait and its place.
-    fn admit(&mut self, claims: SessionClaims, ctx: &mut ws::WebsocketContext<Self>) {
+    fn admit(
+        &mut self,
+        claims: SessionClaims,
+        reference: Option<String>,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
         self.state = State::Attaching {
             user: claims.user.clone(),
             early: Vec::new(),
@@ -231,7 +254,7 @@ impl SocketSession {
                         return;
                     }
                     match turn {
-                        Ok(admitted) => act.attach(claims, admitted, ctx),
+                        Ok(admitted) => act.attach(claims, admitted, reference, ctx),
                         Err(TurnedAway::ShuttingDown) => {
                             act.close(ctx, close::RESTARTING, "server restarting; reconnect")
                         }
@@ -257,6 +280,7 @@ impl SocketSession {
         &mut self,
         claims: SessionClaims,
         admitted: Admitted,
+        reference: Option<String>,
         ctx: &mut ws::WebsocketContext<Self>,
     ) {
         let request = self.registry.send(AttachSocket {
@@ -266,6 +290,7 @@ impl SocketSession {
             outbound: self.outbound.clone(),
             expires_at: claims.expires_at,
             admitted,
+            reference,
         });
         ctx.wait(
             request
@@ -304,18 +329,23 @@ impl SocketSession {
     }
 
     /// Checks the first `auth` frame's token off this thread; no other frame is read
-    /// meanwhile.
-    fn authenticate(&mut self, token: String, ctx: &mut ws::WebsocketContext<Self>) {
+    /// meanwhile. `reference` (the frame's `ref`) comes back with `ready`.
+    fn authenticate(
+        &mut self,
+        token: String,
+        reference: Option<String>,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
         let tokens = self.tokens.clone();
         ctx.wait(
             async move { tokens.verify(&token).await }
                 .into_actor(self)
-                .map(|verified, act, ctx| {
+                .map(move |verified, act, ctx| {
                     if !matches!(act.state, State::AwaitingAuth) {
                         return;
                     }
                     match verified {
-                        Ok(claims) => act.admit(claims, ctx),
+                        Ok(claims) => act.admit(claims, reference, ctx),
                         Err(VerifyError::Refused(e)) => {
                             log::info!("refused socket auth peer={}: {e}", act.peer);
                             act.close(ctx, close::UNAUTHORIZED, "invalid or expired token")
@@ -340,13 +370,15 @@ impl SocketSession {
         reference: Option<&str>,
         ctx: &mut ws::WebsocketContext<Self>,
     ) {
-        if self.renewals.check().is_err() {
+        if let Err(not_until) = self.renewals.check() {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
             return self.reply(
                 ctx,
-                error_frame(
+                error_frame_retry(
                     reference,
                     ErrorCode::RateLimited,
                     "renewing the session more often than once every 10 s; wait a moment",
+                    Some(wait),
                 ),
             );
         }
@@ -375,10 +407,11 @@ impl SocketSession {
             Err(VerifyError::Busy(_)) => {
                 return self.reply(
                     ctx,
-                    error_frame(
+                    error_frame_retry(
                         reference,
                         ErrorCode::RateLimited,
                         "too many sessions are being checked right now; renew in a moment",
+                        Some(crate::protocol::BUSY_RETRY),
                     ),
                 );
             }
@@ -403,7 +436,14 @@ impl SocketSession {
                 if let State::Ready { expiry, .. } = &mut self.state {
                     *expiry = handle;
                 }
-                self.reply(ctx, ServerEvent::Session { expires_at }.to_frame());
+                self.reply(
+                    ctx,
+                    ServerEvent::Session {
+                        reference: reference.map(Cow::Borrowed),
+                        expires_at,
+                    }
+                    .to_frame(),
+                );
             }
             _ => self.reply(
                 ctx,
@@ -424,7 +464,9 @@ impl SocketSession {
             }
         };
         match (&self.state, decoded.command) {
-            (State::AwaitingAuth, Command::Auth(Auth { token })) => self.authenticate(token, ctx),
+            (State::AwaitingAuth, Command::Auth(Auth { token })) => {
+                self.authenticate(token, decoded.reference, ctx)
+            }
             (State::AwaitingAuth, _) => self.reply(
                 ctx,
                 error_frame(
@@ -457,20 +499,23 @@ impl Actor for SocketSession {
         let ping_every = self.limits.ping_interval;
         let timeout = self.limits.client_timeout;
         ctx.run_interval(ping_every, move |act, ctx| {
-            if act.last_heard.elapsed() > timeout {
-                log::info!(
-                    "dropping silent socket window={} peer={}",
-                    act.window,
-                    act.peer
-                );
-                ctx.stop();
-            } else {
-                ctx.ping(b"");
+            let silent = act.last_heard.elapsed();
+            if act.close_if_silent(timeout, ctx) {
+                return;
+            }
+            ctx.ping(b"");
+            // The timeout falls before the next ping: check exactly then, so a silent
+            // client is closed at the documented time, not up to a ping interval later.
+            let left = timeout.saturating_sub(silent);
+            if left < ping_every {
+                ctx.run_later(left, move |act, ctx| {
+                    act.close_if_silent(timeout, ctx);
+                });
             }
         });
         match self.opening.take() {
             Some(Opening::Refuse { code, reason }) => self.close(ctx, code, reason),
-            Some(Opening::Authenticated(claims)) => self.admit(claims, ctx),
+            Some(Opening::Authenticated(claims)) => self.admit(claims, None, ctx),
             Some(Opening::AwaitAuth) | None => {
                 ctx.run_later(self.limits.auth_timeout, |act, ctx| {
                     if matches!(act.state, State::AwaitingAuth) {

@@ -12,6 +12,7 @@ use super::ChatError;
 use crate::configuration::Limits;
 use crate::domain::UserId;
 use futures_util::future::BoxFuture;
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -150,6 +151,9 @@ impl Rate {
 pub struct TooFast {
     pub action: Action,
     pub rate: Rate,
+    /// How long until the action would pass again: exact for this node's allowance, one
+    /// period for the deployment's (its store answers only yes or no).
+    pub retry_after: Duration,
 }
 
 /// Why the shared store did not answer (the node's allowance then stands alone).
@@ -218,10 +222,11 @@ impl Allowances {
     /// Takes one of this node's allowance for `action`.
     pub fn check_local(&self, action: Action, user: UserId) -> Result<(), ChatError> {
         let kept = self.kept(action);
-        kept.local.check_key(&user).map_err(|_| {
+        kept.local.check_key(&user).map_err(|not_until| {
             ChatError::TooFast(TooFast {
                 action,
                 rate: kept.rate,
+                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
             })
         })
     }
@@ -240,7 +245,11 @@ impl Allowances {
         Admission::Pending(Box::pin(async move {
             match taking.await {
                 Ok(true) => Ok(()),
-                Ok(false) => Err(ChatError::TooFast(TooFast { action, rate })),
+                Ok(false) => Err(ChatError::TooFast(TooFast {
+                    action,
+                    rate,
+                    retry_after: rate.every,
+                })),
                 Err(e) => {
                     // The mirror reports Redis outages; this is their echo, per action.
                     log::debug!(

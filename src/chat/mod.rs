@@ -94,6 +94,16 @@ impl ChatError {
         }
     }
 
+    /// For `rate_limited`: how long until trying again could pass.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ChatError::TooFast(too_fast) => Some(too_fast.retry_after),
+            ChatError::PasswordAttempts => Some(std::time::Duration::from_secs(60)),
+            ChatError::PasswordHashingBusy => Some(std::time::Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+
     /// Logs the whole cause chain when the failure is internal (`unavailable`), for the
     /// edge that answers the client (an `error` frame, an HTTP response) and nowhere else.
     pub fn log_if_internal(&self) {

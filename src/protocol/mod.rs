@@ -6,4 +6,4 @@
 pub mod server;
 
 pub use banter_protocol::{close, ErrorCode, ServerEvent, ONLINE_PAGE};
-pub use server::{error_frame, ToFrame};
+pub use server::{error_frame, error_frame_retry, retry_after_ms, ToFrame, BUSY_RETRY};

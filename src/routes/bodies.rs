@@ -47,6 +47,10 @@ pub struct ErrorDetail {
     pub code: ErrorCode,
     /// What went wrong, in words.
     pub message: String,
+    /// With `rate_limited` (429): milliseconds until a retry could pass; the response's
+    /// `Retry-After` header says the same in whole seconds, rounded up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 /// `GET /api/config`: where the web client signs in.
@@ -183,10 +187,12 @@ pub struct ReadPositionBody {
 
 #[derive(Deserialize, IntoParams)]
 pub struct HistoryQuery {
-    /// Messages after this seq, oldest first.
+    /// Messages after this seq, oldest first. With before_seq: the messages between the
+    /// two, oldest first (a window of history).
     #[param(minimum = 0)]
     pub after_seq: Option<i64>,
-    /// The newest messages before this seq (not with after_seq).
+    /// The newest messages before this seq. With after_seq: the messages between the two,
+    /// oldest first.
     #[param(minimum = 0)]
     pub before_seq: Option<i64>,
     /// 1 to 200 (default 50).

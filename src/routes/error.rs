@@ -6,10 +6,11 @@ use crate::chat::ChatError;
 use crate::db::writes::WriteOutcome;
 use crate::db::DbError;
 use crate::identity::{OidcError, SessionError};
-use crate::protocol::ErrorCode;
-use actix_web::http::StatusCode;
+use crate::protocol::{retry_after_ms, ErrorCode, BUSY_RETRY};
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -83,6 +84,15 @@ impl ApiError {
             | ApiError::Internal(_) => ErrorCode::Unavailable,
         }
     }
+
+    /// For a 429: how long until trying again could pass.
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::Chat(e) => e.retry_after(),
+            ApiError::TokensBusy(_) => Some(BUSY_RETRY),
+            _ => None,
+        }
+    }
 }
 
 /// The HTTP status of each protocol error code.
@@ -109,6 +119,22 @@ pub fn error_response(code: ErrorCode, message: &str) -> HttpResponse {
     }))
 }
 
+/// A 429 that says when to come back: `Retry-After` in whole seconds (rounded up, as
+/// RFC 9110 has only seconds) and `retry_after_ms` in the body, as the socket's
+/// `rate_limited` error frames carry it.
+pub fn rate_limited_response(message: &str, retry_after: Duration) -> HttpResponse {
+    let ms = retry_after_ms(retry_after);
+    HttpResponse::TooManyRequests()
+        .insert_header((header::RETRY_AFTER, ms.div_ceil(1000).to_string()))
+        .json(json!({
+            "error": {
+                "code": ErrorCode::RateLimited.as_str(),
+                "message": message,
+                "retry_after_ms": ms,
+            }
+        }))
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         status_of(self.code())
@@ -125,7 +151,10 @@ impl ResponseError for ApiError {
             ApiError::Database(_) => "storage is unavailable; try again".to_owned(),
             _ => self.to_string(),
         };
-        error_response(code, &message)
+        match (code, self.retry_after()) {
+            (ErrorCode::RateLimited, Some(after)) => rate_limited_response(&message, after),
+            _ => error_response(code, &message),
+        }
     }
 }
 

@@ -51,6 +51,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         error: (!ready).then(|| ErrorDetail {
             code: ErrorCode::Unavailable,
             message: "a dependency is unreachable".into(),
+            retry_after_ms: None,
         }),
     };
     if ready {

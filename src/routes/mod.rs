@@ -3,6 +3,7 @@
 
 pub mod allow;
 pub mod api;
+pub mod asyncapi;
 pub mod auth;
 pub mod bodies;
 pub mod error;
@@ -114,6 +115,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
         .service(rooms::members)
         .service(search::search)
         .service(openapi::document)
+        .service(asyncapi::protocol_schema)
+        .service(asyncapi::asyncapi)
         .service(ws::socket);
     cfg.app_data(web::Data::new(allow::ApiRoutes::from_document()));
     spa::configure(cfg, static_dir);

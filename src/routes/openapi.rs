@@ -2,7 +2,7 @@
 //! body types (`bodies.rs`), served at `/api/openapi.json`. The web build's API page
 //! (`/api.html`) renders it.
 
-use super::{api, health, rooms, search, session, ws};
+use super::{api, asyncapi, health, rooms, search, session, ws};
 use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -35,6 +35,8 @@ use utoipa::{Modify, OpenApi};
         search::search,
         document,
         ws::socket,
+        asyncapi::protocol_schema,
+        asyncapi::asyncapi,
         health::healthz,
         health::readyz,
         health::metrics,

@@ -3,13 +3,13 @@
 
 use super::auth::bearer;
 use super::bodies::ErrorBody;
-use super::error::error_response;
+use super::error::{error_response, rate_limited_response};
 use super::AppState;
 use crate::actors::outbound::ConnectionFd;
 use crate::actors::socket::{Opening, Peer, SocketServices, SocketSession};
 use crate::domain::WindowId;
 use crate::identity::VerifyError;
-use crate::protocol::{close, ErrorCode};
+use crate::protocol::{close, ErrorCode, BUSY_RETRY};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use std::sync::atomic::Ordering;
 
@@ -75,9 +75,9 @@ pub async fn socket(
                 ))
             }
             Err(VerifyError::Busy(_)) => {
-                return Ok(error_response(
-                    ErrorCode::RateLimited,
+                return Ok(rate_limited_response(
                     "too many sessions are being checked right now; try again in a moment",
+                    BUSY_RETRY,
                 ));
             }
             Err(failed @ VerifyError::Failed(_)) => {

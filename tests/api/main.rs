@@ -8,6 +8,7 @@ mod balancer;
 mod bench;
 mod blocking;
 mod cluster;
+mod contract;
 mod durability;
 mod http_api;
 mod limits;

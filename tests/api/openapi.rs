@@ -103,7 +103,13 @@ async fn the_openapi_document_lists_every_route_and_its_references_resolve() {
                 );
             }
         }
-        let public = ["/api/config", "/api/session", "/api/openapi.json"];
+        let public = [
+            "/api/config",
+            "/api/session",
+            "/api/openapi.json",
+            "/api/protocol.schema.json",
+            "/api/asyncapi.json",
+        ];
         if path.starts_with("/api/") && !public.contains(&path.as_str()) {
             assert_eq!(
                 operation["security"][0]["session"],
@@ -112,4 +118,97 @@ async fn the_openapi_document_lists_every_route_and_its_references_resolve() {
             );
         }
     }
+}
+
+/// Every `$ref` of `doc` (local JSON pointers) resolves inside it.
+fn assert_references_resolve(doc: &Value) -> usize {
+    let mut all = Vec::new();
+    refs(doc, &mut all);
+    for reference in &all {
+        let pointer = reference
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("a reference outside the document: {reference}"));
+        assert!(
+            doc.pointer(pointer).is_some(),
+            "{reference} does not resolve"
+        );
+    }
+    all.len()
+}
+
+#[actix_web::test]
+async fn the_socket_is_described_by_a_json_schema_and_an_asyncapi_document() {
+    let app = spawn_app().await;
+    let get = |path: &str| {
+        let url = format!("{}{path}", app.address);
+        let http = app.http.clone();
+        async move {
+            let response = http.get(url).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let schema = get("/api/protocol.schema.json").await;
+    assert!(assert_references_resolve(&schema) > 10);
+    // Every frame type of both directions is in it, by its `type`.
+    let text = schema.to_string();
+    for kind in [
+        "auth",
+        "send",
+        "history",
+        "read",
+        "block",
+        "unblock",
+        "ui",
+        "typing",
+        "create_room",
+        "join_room",
+        "leave_room",
+        "delete_room",
+        "members",
+        "online",
+        "rooms",
+        "ready",
+        "online_changes",
+        "message",
+        "ack",
+        "blocked",
+        "unblocked",
+        "error",
+        "session",
+        "ok",
+        "room",
+        "room_deleted",
+        "joined",
+        "left",
+        "member",
+        "online_page",
+    ] {
+        assert!(
+            text.contains(&format!("\"const\":\"{kind}\"")),
+            "{kind} missing"
+        );
+    }
+    for side in ["Request", "ServerEvent"] {
+        assert!(schema["$defs"][side].is_object(), "{side}");
+    }
+
+    let asyncapi = get("/api/asyncapi.json").await;
+    assert_eq!(asyncapi["asyncapi"], "3.0.0");
+    assert_eq!(asyncapi["channels"]["socket"]["address"], "/ws");
+    let host = app.address.trim_start_matches("http://");
+    assert_eq!(asyncapi["servers"]["banter"]["host"], host);
+    assert_eq!(asyncapi["servers"]["banter"]["protocol"], "ws");
+    assert_eq!(
+        asyncapi["info"]["version"],
+        banter_protocol::PROTOCOL_VERSION.to_string()
+    );
+    assert!(assert_references_resolve(&asyncapi) > 10);
+    let actions: BTreeSet<&str> = asyncapi["operations"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|o| o["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, BTreeSet::from(["receive", "send"]));
 }

@@ -51,23 +51,32 @@ async fn a_dropped_connection_counts_as_a_closed_window() {
 }
 
 #[actix_web::test]
-async fn a_silent_client_is_dropped_after_the_timeout() {
+async fn a_silent_client_is_closed_with_4410_at_the_timeout_not_a_ping_later() {
+    // The timeout falls just after the first ping: checked only at pings, the client
+    // would go at the second one (2 s), not at 1.2 s.
     let app = spawn_app_with(|s| {
-        s.limits.ping_interval = Duration::from_millis(200);
-        s.limits.client_timeout = Duration::from_millis(600);
+        s.limits.ping_interval = Duration::from_millis(1000);
+        s.limits.client_timeout = Duration::from_millis(1200);
     })
     .await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
     let (mut bob_ws, _) = app.window(&bob).await;
     // Alice's client authenticates, then never reads or answers pings again.
-    let (alice_ws, _) = app.window(&alice).await;
+    let (mut alice_ws, _) = app.window(&alice).await;
+    let opened = std::time::Instant::now();
     assert_eq!(bob_ws.recv_presence().await["online"], true);
     // Bob keeps reading (his client answers pings automatically) ...
     let presence = bob_ws.recv_presence().await;
     assert_eq!(presence["user"]["id"], alice.id);
     assert_eq!(presence["online"], false);
-    drop(alice_ws);
+    let gone = opened.elapsed();
+    // ... and alice's socket ended with a close frame saying why.
+    assert_eq!(alice_ws.closed().await, Closed::Code(4410));
+    assert!(
+        gone < Duration::from_millis(1900),
+        "closed {gone:?} after the last frame; the timeout is 1.2 s"
+    );
 }
 
 #[actix_web::test]

@@ -246,3 +246,72 @@ async fn banter_token_mints_a_session_for_an_existing_or_new_user() {
     assert_eq!(status, 200);
     assert_eq!(me["email"], "loadtest-1@example.com");
 }
+
+#[actix_web::test]
+async fn banter_token_mints_many_at_once_as_json_lines_a_script_can_use() {
+    let app = spawn_app().await;
+    let env = app.operator_env();
+    let lines = |output: std::process::Output| -> Vec<serde_json::Value> {
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect()
+    };
+    let minted = lines(
+        app.banter_token(&["--count", "3", "--prefix", "load", "--ttl", "1h"], &env)
+            .await,
+    );
+    let emails: Vec<&str> = minted
+        .iter()
+        .map(|m| m["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        vec![
+            "load-1@example.com",
+            "load-2@example.com",
+            "load-3@example.com"
+        ]
+    );
+    for m in &minted {
+        let (status, me) = app.get("/api/me", m["token"].as_str().unwrap()).await;
+        assert_eq!(status, 200);
+        assert_eq!((&me["id"], &me["email"]), (&m["user_id"], &m["email"]));
+        let expires: chrono::DateTime<chrono::Utc> =
+            m["expires_at"].as_str().unwrap().parse().unwrap();
+        let left = expires - chrono::Utc::now();
+        // Biscuit expiries have whole seconds, rounded up.
+        let most = chrono::Duration::hours(1) + chrono::Duration::seconds(1);
+        assert!(
+            left > chrono::Duration::minutes(55) && left <= most,
+            "{left}"
+        );
+    }
+
+    // From a file of emails; the same person again gets the same id.
+    let file = std::env::temp_dir().join(format!("banter-emails-{}", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &file,
+        "# staging testers\nload-2@example.com\n\nqa@example.com\n",
+    )
+    .unwrap();
+    let from_file = lines(
+        app.banter_token(&["--emails-from", file.to_str().unwrap()], &env)
+            .await,
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(from_file.len(), 2);
+    assert_eq!(from_file[0]["user_id"], minted[1]["user_id"]);
+    assert_eq!(from_file[1]["email"], "qa@example.com");
+
+    // One token as a JSON line on request, as the bare token otherwise.
+    let one = lines(
+        app.banter_token(&["--email", "qa@example.com", "--json"], &env)
+            .await,
+    );
+    assert_eq!(one[0]["user_id"], from_file[1]["user_id"]);
+    // Asking for nobody is a usage error, not an empty success.
+    assert!(!app.banter_token(&[], &env).await.status.success());
+}

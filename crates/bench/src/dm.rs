@@ -489,7 +489,33 @@ pub(crate) async fn read_metrics<const N: usize>(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_client_id;
+    use super::{parse_client_id, Layout};
+
+    #[test]
+    fn window_w_of_user_u_sits_on_node_u_plus_w_mod_n_as_the_help_says() {
+        let layout = Layout {
+            users: 5,
+            windows: 3,
+            nodes: 2,
+        };
+        for u in 0..5 {
+            for w in 0..3 {
+                assert_eq!(
+                    layout.node_of(u * 3 + w),
+                    (u + w) % 2,
+                    "user {u} window {w}"
+                );
+            }
+        }
+        let help = <crate::BenchArgs as clap::Args>::augment_args(clap::Command::new("bench"))
+            .render_long_help()
+            .to_string();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            help.contains("window `w` of user `u` goes to node `(u + w) mod n`"),
+            "{help}"
+        );
+    }
 
     #[test]
     fn a_client_id_of_this_run_gives_its_number_and_time_and_another_runs_is_ignored() {

@@ -48,8 +48,10 @@ pub struct BenchArgs {
     /// --users conversations).
     #[arg(default_value = "dm")]
     pub scenario: String,
-    /// Base URL of the server; a comma list spreads the windows over several nodes
-    /// (window `i` of every user goes to node `i mod n`, so each user spans nodes).
+    /// Base URL of the server; a comma list spreads the windows over several nodes: in
+    /// dm, room and storm's steady load, window `w` of user `u` goes to node
+    /// `(u + w) mod n` (so each user spans nodes); in idle, churn and storm's arrivals,
+    /// the `i`-th socket goes to node `i mod n`.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub server: String,
     #[arg(long, default_value_t = 100)]

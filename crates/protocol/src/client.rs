@@ -7,6 +7,7 @@
 
 use crate::ids::{field, ConversationId, UserId};
 use crate::model::UiState;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -14,7 +15,7 @@ use ts_rs::TS;
 pub const MAX_REF_CHARS: usize = 100;
 
 /// One client frame with its `ref`: `{"type": "send", "ref": "s1", …}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 pub struct Request {
     /// The client's name for this request, echoed by its reply (at most 100 characters).
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
@@ -48,7 +49,7 @@ impl Request {
 }
 
 /// The frames a client sends; `type` selects the variant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
     /// The first frame of every socket, and later a fresh token before the session ends.
@@ -63,6 +64,7 @@ pub enum ClientFrame {
             deserialize_with = "field::some_conversation_id",
             skip_serializing_if = "Option::is_none"
         )]
+        #[schemars(with = "Option<ConversationId>")]
         #[ts(optional)]
         conversation_id: Option<ConversationId>,
         #[serde(
@@ -70,6 +72,7 @@ pub enum ClientFrame {
             deserialize_with = "field::some_to",
             skip_serializing_if = "Option::is_none"
         )]
+        #[schemars(with = "Option<UserId>")]
         #[ts(optional)]
         to: Option<UserId>,
         /// The `seq` of the message this one answers.
@@ -79,6 +82,7 @@ pub enum ClientFrame {
     },
     /// A page of a conversation's messages (see [`Page`]).
     History {
+        #[schemars(with = "ConversationId")]
         #[serde(deserialize_with = "field::conversation_id")]
         conversation_id: ConversationId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,21 +97,25 @@ pub enum ClientFrame {
     },
     /// I have read `conversation_id` up to `seq`.
     Read {
+        #[schemars(with = "ConversationId")]
         #[serde(deserialize_with = "field::conversation_id")]
         conversation_id: ConversationId,
         seq: i64,
     },
     Block {
+        #[schemars(with = "UserId")]
         #[serde(deserialize_with = "field::user_id")]
         user_id: UserId,
     },
     Unblock {
+        #[schemars(with = "UserId")]
         #[serde(deserialize_with = "field::user_id")]
         user_id: UserId,
     },
     /// The UI state every window of mine mirrors.
     Ui { state: UiState },
     Typing {
+        #[schemars(with = "ConversationId")]
         #[serde(deserialize_with = "field::conversation_id")]
         conversation_id: ConversationId,
     },
@@ -118,6 +126,7 @@ pub enum ClientFrame {
         password: Option<String>,
     },
     JoinRoom {
+        #[schemars(with = "ConversationId")]
         #[serde(deserialize_with = "field::room_id")]
         room_id: ConversationId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,14 +134,17 @@ pub enum ClientFrame {
         password: Option<String>,
     },
     LeaveRoom {
+        #[schemars(with = "ConversationId")]
         #[serde(deserialize_with = "field::room_id")]
         room_id: ConversationId,
     },
     DeleteRoom {
+        #[schemars(with = "ConversationId")]
         #[serde(deserialize_with = "field::room_id")]
         room_id: ConversationId,
     },
     Members {
+        #[schemars(with = "ConversationId")]
         #[serde(deserialize_with = "field::room_id")]
         room_id: ConversationId,
     },

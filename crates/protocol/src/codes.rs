@@ -1,10 +1,11 @@
 //! Error codes of `error` frames and WebSocket close codes (docs/protocol.md).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The `code` of an `error` frame; JSON errors of the HTTP API use the same names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -53,6 +54,10 @@ pub mod close {
     pub const AUTH_TIMEOUT: u16 = 4408;
     /// The socket fell too far behind reading (an addition): reconnect and resync.
     pub const SLOW_CONSUMER: u16 = 4409;
+    /// (v4) Nothing came from the client (not even a pong) for the keepalive timeout: the
+    /// connection is presumed dead. Before v4 the connection was dropped without a close
+    /// frame.
+    pub const SILENT: u16 = 4410;
     /// A frame over the size limit.
     pub const TOO_LARGE: u16 = 4413;
     /// Frames arrived faster than any client should send them.

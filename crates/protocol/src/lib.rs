@@ -1,6 +1,6 @@
 //! # Banter's wire protocol
 //!
-//! The WebSocket protocol v2 (docs/protocol.md) as Rust types, both ways, shared by the
+//! The WebSocket protocol v4 (docs/protocol.md) as Rust types, both ways, shared by the
 //! server (`banter serve`), the terminal client (`banter chat`), the load generator
 //! (`banter bench`) and — through generated TypeScript — the web client:
 //!
@@ -19,6 +19,8 @@
 //!   serializes and owning when a client deserializes;
 //! - [`codes`]: `error` frame codes and WebSocket close codes;
 //! - [`mint`]: how clients that hold the root key are handed session tokens;
+//! - [`schema`]: the JSON Schema of every frame and the AsyncAPI document of the socket,
+//!   generated from these types;
 //! - [`typescript`]: the TypeScript declarations generated from these types.
 //!
 //! This crate knows nothing of actix, Postgres or Redis: it is the contract, and whatever
@@ -30,6 +32,7 @@ pub mod codes;
 pub mod ids;
 pub mod mint;
 pub mod model;
+pub mod schema;
 pub mod server;
 pub mod typescript;
 
@@ -49,7 +52,9 @@ pub use server::ServerEvent;
 /// changes to what each window tracks (docs/decisions/0015). v3 did the same for rooms:
 /// `ready.rooms` holds only the rooms one is in, `room` and `room_deleted` go to members
 /// only, and the other rooms are found in a paged, searchable directory (`rooms`).
-pub const PROTOCOL_VERSION: u32 = 3;
+/// v4 made every frame with a `ref` answerable: `ok` for frames without a result of
+/// their own, `ref` on `ready`, `session`, `blocked` and `unblocked`.
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// A `rooms` request's default page.
 pub const ROOMS_PAGE: usize = 50;

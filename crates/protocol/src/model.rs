@@ -3,11 +3,12 @@
 
 use crate::ids::{ClientId, ConversationId, MessageId, UserId};
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// `{"id", "email"}`: the shape every list and event uses for a person.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
@@ -15,7 +16,7 @@ pub struct User {
 }
 
 /// A committed message, exactly as clients see it (plus `reply_to` when it answers one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     pub id: MessageId,
@@ -37,7 +38,7 @@ pub const QUOTE_CHARS: usize = 200;
 
 /// `{"seq","sender_id","body"}`: what a reply shows of the message it answers. `body` is
 /// its first 200 characters; `null` when that message is gone (retention).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quote {
     pub seq: i64,
@@ -46,7 +47,7 @@ pub struct Quote {
 }
 
 /// A direct chat between two people, or a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ConversationKind {
@@ -72,7 +73,7 @@ impl ConversationKind {
 }
 
 /// A conversation as one member sees it, with that member's unread count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationSummary {
     pub id: ConversationId,
@@ -91,7 +92,7 @@ pub struct ConversationSummary {
 }
 
 /// `{"id","name","has_password","created_by","members"}`: a room in everyone's room list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Room {
     pub id: ConversationId,
@@ -104,7 +105,7 @@ pub struct Room {
 }
 
 /// A member of a room with their presence, as the asking viewer may see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomMember {
     pub id: UserId,
@@ -114,7 +115,7 @@ pub struct RoomMember {
 
 /// What every window of a person shows alike: the selected conversation and the draft.
 /// Extra keys a client adds are kept and mirrored as they are.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 pub struct UiState {
     /// The selected conversation (`null` or absent: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]

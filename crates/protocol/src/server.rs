@@ -6,17 +6,22 @@ use crate::codes::ErrorCode;
 use crate::ids::{ConversationId, UserId};
 use crate::model::{ConversationSummary, Message, Room, RoomMember, UiState, User};
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use ts_rs::TS;
 
 /// A frame from the server; `type` selects the variant. Replies caused by a client frame
 /// carry that frame's `ref`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent<'a> {
     /// The snapshot a window starts from.
     Ready {
+        /// (v4) The `ref` of the `auth` frame this answers, if it had one.
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
         me: Cow<'a, User>,
         /// (v2) The first page of the online list: up to 100 people the window may see,
         /// in list order (email without case, then id). With fewer people online than a
@@ -65,10 +70,19 @@ pub enum ServerEvent<'a> {
         conversation_id: ConversationId,
         messages: Cow<'a, [Message]>,
     },
+    /// You blocked `user`: sent to your other windows, and (v4) to the asking window
+    /// with its `ref` when the `block` frame carried one.
     Blocked {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
         user: Cow<'a, User>,
     },
+    /// As [`ServerEvent::Blocked`], for `unblock`.
     Unblocked {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
         user: Cow<'a, User>,
     },
     /// Another window of mine read `conversation_id` up to `seq`.
@@ -89,10 +103,25 @@ pub enum ServerEvent<'a> {
         reference: Option<Cow<'a, str>>,
         code: ErrorCode,
         message: Cow<'a, str>,
+        /// (v4) With `rate_limited`: how many milliseconds until the refused frame would
+        /// pass (for an allowance kept across nodes, an estimate: one allowance period).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        retry_after_ms: Option<u64>,
     },
     /// Reply to a re-sent `auth`: the session now lasts until `expires_at`.
     Session {
+        /// (v4) The renewing `auth` frame's `ref`.
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
         expires_at: DateTime<Utc>,
+    },
+    /// (v4) The reply to a frame with a `ref` that has no result of its own (`read`,
+    /// `ui`, `typing`): it took effect.
+    Ok {
+        #[serde(rename = "ref")]
+        reference: Cow<'a, str>,
     },
     /// (addition) A room you are in changed its member count. (v3: members only; before,
     /// every window heard of every room.)
@@ -168,6 +197,7 @@ pub enum ServerEvent<'a> {
     /// may add frame types; clients ignore those they do not know).
     #[serde(other)]
     #[ts(skip)]
+    #[schemars(skip)]
     Unknown,
 }
 
@@ -194,7 +224,12 @@ impl ServerEvent<'_> {
             | ServerEvent::Left { reference, .. }
             | ServerEvent::Members { reference, .. }
             | ServerEvent::OnlinePage { reference, .. }
-            | ServerEvent::Rooms { reference, .. } => reference.as_deref(),
+            | ServerEvent::Rooms { reference, .. }
+            | ServerEvent::Ready { reference, .. }
+            | ServerEvent::Blocked { reference, .. }
+            | ServerEvent::Unblocked { reference, .. }
+            | ServerEvent::Session { reference, .. } => reference.as_deref(),
+            ServerEvent::Ok { reference } => Some(reference),
             _ => None,
         }
     }

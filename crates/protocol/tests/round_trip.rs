@@ -71,6 +71,7 @@ fn every_server_event() -> Vec<ServerEvent<'static>> {
     let r = || Some(Cow::Borrowed("r1"));
     vec![
         ServerEvent::Ready {
+            reference: r(),
             me: Cow::Owned(alice()),
             online: Cow::Owned(vec![alice()]),
             online_count: 1,
@@ -99,9 +100,11 @@ fn every_server_event() -> Vec<ServerEvent<'static>> {
             messages: Cow::Owned(vec![message(1), message(2)]),
         },
         ServerEvent::Blocked {
+            reference: r(),
             user: Cow::Owned(alice()),
         },
         ServerEvent::Unblocked {
+            reference: None,
             user: Cow::Owned(alice()),
         },
         ServerEvent::Read {
@@ -119,8 +122,15 @@ fn every_server_event() -> Vec<ServerEvent<'static>> {
             reference: r(),
             code: ErrorCode::RateLimited,
             message: Cow::Borrowed("slow down"),
+            retry_after_ms: Some(250),
         },
-        ServerEvent::Session { expires_at: at },
+        ServerEvent::Session {
+            reference: r(),
+            expires_at: at,
+        },
+        ServerEvent::Ok {
+            reference: Cow::Borrowed("r1"),
+        },
         ServerEvent::Room {
             room: Cow::Owned(room()),
         },
@@ -184,6 +194,7 @@ fn server_events_carry_their_type_and_ref_on_the_wire() {
         "typing",
         "error",
         "session",
+        "ok",
         "room",
         "room_deleted",
         "joined",
@@ -385,5 +396,34 @@ fn numbers_in_a_ui_state_survive_the_round_trip_exactly() {
         assert_eq!(request.to_text(), text, "{number}");
         let again: Request = serde_json::from_str(&request.to_text()).unwrap();
         assert_eq!(again, request, "{number}");
+    }
+}
+
+#[test]
+fn every_frame_both_ways_fits_the_published_schema_and_a_wrong_one_does_not() {
+    let client = jsonschema::validator_for(&schema::frames_of(schema::CLIENT_FRAME)).unwrap();
+    let server = jsonschema::validator_for(&schema::frames_of(schema::SERVER_FRAME)).unwrap();
+    for request in every_request() {
+        let value: Value = serde_json::from_str(&request.to_text()).unwrap();
+        assert!(client.is_valid(&value), "{value}");
+    }
+    for event in every_server_event() {
+        let value: Value = serde_json::from_str(&event.to_text()).unwrap();
+        let problems: Vec<String> = server.iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(problems.is_empty(), "{value}: {problems:?}");
+    }
+    for wrong in [
+        json!({"type": "ack", "message": {"seq": "one"}}),
+        json!({"type": "dance"}),
+        json!({"type": "error", "code": "oops", "message": "x"}),
+        json!({"type": "online_changes", "came": [], "went": []}),
+    ] {
+        assert!(!server.is_valid(&wrong), "{wrong}");
+    }
+    for wrong in [
+        json!({"type": "send", "body": "no client id", "to": ALICE}),
+        json!({"type": "read", "conversation_id": "c", "seq": "x"}),
+    ] {
+        assert!(!client.is_valid(&wrong), "{wrong}");
     }
 }

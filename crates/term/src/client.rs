@@ -198,7 +198,7 @@ impl Client {
                 }
             }
         };
-        if let ServerEvent::Session { expires_at } = &event {
+        if let ServerEvent::Session { expires_at, .. } = &event {
             self.schedule_renewal(*expires_at);
         }
         while let Some(lookup) = self.chat.lookup(&event) {

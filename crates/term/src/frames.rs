@@ -173,6 +173,7 @@ mod tests {
                 ServerEvent::Typing { .. } => "typing",
                 ServerEvent::Error { .. } => "error",
                 ServerEvent::Session { .. } => "session",
+                ServerEvent::Ok { .. } => "ok",
                 ServerEvent::Joined { .. } => "joined",
                 ServerEvent::Room { .. } => "room",
                 ServerEvent::RoomDeleted { .. } => "room_deleted",

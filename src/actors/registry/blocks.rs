@@ -69,10 +69,12 @@ impl PresenceRegistry {
         if let Some(entry) = self.users.get(&blocker.id) {
             let frame = if active {
                 ServerEvent::Blocked {
+                    reference: None,
                     user: Cow::Borrowed(blocked),
                 }
             } else {
                 ServerEvent::Unblocked {
+                    reference: None,
                     user: Cow::Borrowed(blocked),
                 }
             }

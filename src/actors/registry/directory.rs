@@ -64,6 +64,7 @@ impl Handler<AttachSocket> for PresenceRegistry {
             outbound: msg.outbound,
             expires_at: msg.expires_at,
             admitted: msg.admitted,
+            reference: msg.reference,
         });
         let (actor, user, count, announceable) = (
             entry.actor.clone(),

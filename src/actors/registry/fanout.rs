@@ -40,6 +40,7 @@ pub(super) fn delivered_as(outcome: WriteOutcome) -> Option<ClusterEvent> {
             user,
             conversation,
             seq,
+            moved: true,
         } => ClusterEvent::Read {
             user,
             conversation,
@@ -94,6 +95,7 @@ pub(super) fn delivered_as(outcome: WriteOutcome) -> Option<ClusterEvent> {
         WriteOutcome::MessageExisted { .. }
         | WriteOutcome::DirectOpened { .. }
         | WriteOutcome::BlockChanged { changed: false, .. }
+        | WriteOutcome::ReadMoved { moved: false, .. }
         | WriteOutcome::RoomJoined { changed: false, .. }
         | WriteOutcome::RoomLeft { changed: false, .. } => return None,
     })

@@ -69,6 +69,8 @@ pub struct AttachSocket {
     /// The window's turn at the connect gate, handed on to the UserActor, which lets
     /// it go once the window's `ready` is out.
     pub admitted: Admitted,
+    /// The `ref` of the `auth` frame, carried back by `ready`.
+    pub reference: Option<String>,
 }
 
 /// Why a window was not attached (the socket closes with it).

@@ -1,16 +1,19 @@
 //! Running what a window asked for: the message that carries a decoded command to the
-//! UserActor, and the three ways commands (`cmd/`) end: a write (its success reaches the
-//! windows from the registry once committed; a refusal goes to the asking window), a
-//! room action (the asking window gets the reply), and a query (its answer goes to the
-//! asking window).
+//! UserActor, each window's commands in their order (`line`), and the three ways
+//! commands (`cmd/`) end: a write (its success reaches the windows from the registry
+//! once committed; the asking window gets its reply or refusal), a room action (the
+//! asking window gets the reply), and a query (its answer goes to the asking window).
+//! Each takes the command's [`Turn`] and gives it back when done, which lets the
+//! window's next command start.
 
-use super::cmd::Decoded;
+use super::cmd::{Command, Decoded};
+use super::line::{Kind, LineFull, Waiting};
 use super::UserActor;
 use crate::actors::persist::Origin;
 use crate::chat::{Action, Admission, ChatError};
 use crate::db::writes::{WriteOp, WriteOutcome};
 use crate::domain::WindowId;
-use crate::protocol::{ServerEvent, ToFrame};
+use crate::protocol::{error_frame, ErrorCode, ServerEvent, ToFrame};
 use actix::prelude::*;
 use bytestring::ByteString;
 use std::borrow::Cow;
@@ -35,39 +38,64 @@ impl UserActor {
                 self.send_error(asked.window, asked.reference.as_deref(), &e)
             }
             Admission::Pending(deciding) => {
-                ctx.wait(
-                    deciding
-                        .into_actor(self)
-                        .map(move |result, act, ctx| match result {
-                            Ok(()) => then(act, asked, ctx),
-                            Err(e) => act.send_error(asked.window, asked.reference.as_deref(), &e),
-                        }),
-                );
+                // The command goes on after the wait: its turn goes along.
+                let turn = self.turn.take();
+                ctx.wait(deciding.into_actor(self).map(move |result, act, ctx| {
+                    act.turn = turn;
+                    match result {
+                        Ok(()) => then(act, asked, ctx),
+                        Err(e) => act.send_error(asked.window, asked.reference.as_deref(), &e),
+                    }
+                    if let Some(turn) = act.turn.take() {
+                        act.finish(turn, ctx);
+                    }
+                }));
             }
         }
     }
 
-    /// Queues a write for the window that asked and reports a refusal to it. Successes
-    /// reach the windows through the registry once committed.
+    /// Queues a write for the window that asked and answers it once committed: a new
+    /// message's `ack` comes through the registry with everyone's frames; a message sent
+    /// before gets its `ack` here, a block `blocked` (or `unblocked`) with the `ref`, the
+    /// rest `ok` with the `ref` (nothing without one), a refusal its `error`.
     pub(super) fn write(&mut self, asked: Origin, op: WriteOp, ctx: &mut Context<Self>) {
         let Origin { window, reference } = asked.clone();
+        let turn = self.turn.take();
         let pending = self.chat.write(op, Some(asked));
-        ctx.spawn(
-            pending
-                .into_actor(self)
-                .map(move |result, act, _ctx| match result {
-                    Ok(WriteOutcome::MessageExisted { message }) => {
-                        let ack = ServerEvent::Ack {
-                            reference: reference.as_deref().map(Cow::Borrowed),
-                            message: Cow::Borrowed(&message),
-                        }
-                        .to_frame();
-                        act.send_to(window, ack);
+        ctx.spawn(pending.into_actor(self).map(move |result, act, ctx| {
+            let reference = reference.as_deref();
+            let reply = match result {
+                Ok(WriteOutcome::MessageExisted { message }) => Some(
+                    ServerEvent::Ack {
+                        reference: reference.map(Cow::Borrowed),
+                        message: Cow::Borrowed(&message),
                     }
-                    Ok(_) => {}
-                    Err(e) => act.send_error(window, reference.as_deref(), &e),
+                    .to_frame(),
+                ),
+                Ok(WriteOutcome::MessageStored { .. }) => None,
+                Ok(WriteOutcome::BlockChanged {
+                    blocked, active, ..
+                }) => reference.map(|r| {
+                    let (reference, user) = (Some(Cow::Borrowed(r)), Cow::Borrowed(&blocked));
+                    match active {
+                        true => ServerEvent::Blocked { reference, user },
+                        false => ServerEvent::Unblocked { reference, user },
+                    }
+                    .to_frame()
                 }),
-        );
+                Ok(_) => reference.map(ok_frame),
+                Err(e) => {
+                    act.send_error(window, reference, &e);
+                    None
+                }
+            };
+            if let Some(frame) = reply {
+                act.send_to(window, frame);
+            }
+            if let Some(turn) = turn {
+                act.finish(turn, ctx);
+            }
+        }));
     }
 
     /// Runs a room action; its window gets the reply (with `ref`), the user's other
@@ -79,14 +107,16 @@ impl UserActor {
         ctx: &mut Context<Self>,
     ) {
         let Origin { window, reference } = asked;
-        ctx.spawn(
-            action
-                .into_actor(self)
-                .map(move |result, act, _ctx| match result {
-                    Ok(outcome) => act.reply_to_room_action(window, reference.as_deref(), &outcome),
-                    Err(e) => act.send_error(window, reference.as_deref(), &e),
-                }),
-        );
+        let turn = self.turn.take();
+        ctx.spawn(action.into_actor(self).map(move |result, act, ctx| {
+            match result {
+                Ok(outcome) => act.reply_to_room_action(window, reference.as_deref(), &outcome),
+                Err(e) => act.send_error(window, reference.as_deref(), &e),
+            }
+            if let Some(turn) = turn {
+                act.finish(turn, ctx);
+            }
+        }));
     }
 
     fn reply_to_room_action(
@@ -145,18 +175,78 @@ impl UserActor {
         ctx: &mut Context<Self>,
     ) {
         let Origin { window, reference } = asked;
-        ctx.spawn(
-            query
-                .into_actor(self)
-                .map(move |result, act, _ctx| match result {
-                    Ok(answer) => {
-                        if let Some(frame) = reply(reference.as_deref(), answer) {
-                            act.send_to(window, frame);
-                        }
+        let turn = self.turn.take();
+        ctx.spawn(query.into_actor(self).map(move |result, act, ctx| {
+            match result {
+                Ok(answer) => {
+                    if let Some(frame) = reply(reference.as_deref(), answer) {
+                        act.send_to(window, frame);
                     }
-                    Err(e) => act.send_error(window, reference.as_deref(), &e),
-                }),
-        );
+                }
+                Err(e) => act.send_error(window, reference.as_deref(), &e),
+            }
+            if let Some(turn) = turn {
+                act.finish(turn, ctx);
+            }
+        }));
+    }
+
+    /// A window's command is done: the next ones that may start, start.
+    pub(super) fn finish(&mut self, turn: Turn, ctx: &mut Context<Self>) {
+        if let Some(window) = self.windows.get_mut(&turn.window) {
+            window.line.finish();
+        }
+        self.run_line(turn.window, ctx);
+    }
+
+    /// Starts the window's waiting commands, in order, as far as they may start.
+    fn run_line(&mut self, id: WindowId, ctx: &mut Context<Self>) {
+        loop {
+            let Some(Waiting {
+                decoded, address, ..
+            }) = self.windows.get_mut(&id).and_then(|w| w.line.next())
+            else {
+                return;
+            };
+            let Decoded { reference, command } = decoded;
+            let asked = Origin {
+                window: id,
+                reference,
+            };
+            self.turn = Some(Turn { window: id });
+            command.apply(self, asked, address, ctx);
+            if self.turn.take().is_some() {
+                // Nothing took the turn: the command is done already.
+                if let Some(window) = self.windows.get_mut(&id) {
+                    window.line.finish();
+                }
+            }
+        }
+    }
+}
+
+/// A running command of `window`: handed back to [`UserActor::finish`] when it is done.
+/// Dropped instead (the actor stopped, its futures with it), it needs no handing back.
+#[derive(Debug)]
+pub struct Turn {
+    window: WindowId,
+}
+
+/// The reply to a frame with a `ref` that has no result of its own.
+pub fn ok_frame(reference: &str) -> ByteString {
+    ServerEvent::Ok {
+        reference: Cow::Borrowed(reference),
+    }
+    .to_frame()
+}
+
+impl Command {
+    /// How the command may overlap with the window's others (see `line`).
+    fn kind(&self) -> Kind {
+        match self {
+            Command::Send(_) | Command::Read(_) | Command::Block(_) | Command::Ui(_) => Kind::Write,
+            _ => Kind::Alone,
+        }
     }
 }
 
@@ -176,13 +266,24 @@ impl Handler<ExecuteCommand> for UserActor {
     type Result = ();
 
     fn handle(&mut self, msg: ExecuteCommand, ctx: &mut Self::Context) {
-        if self.windows.contains_key(&msg.window) {
-            let Decoded { reference, command } = msg.decoded;
-            let asked = Origin {
-                window: msg.window,
-                reference,
-            };
-            command.apply(self, asked, msg.address, ctx);
+        let Some(window) = self.windows.get_mut(&msg.window) else {
+            return;
+        };
+        let waiting = Waiting {
+            kind: msg.decoded.command.kind(),
+            decoded: msg.decoded,
+            address: msg.address,
+        };
+        match window.line.push(waiting) {
+            Ok(()) => self.run_line(msg.window, ctx),
+            Err(LineFull { reference }) => {
+                let frame = error_frame(
+                    reference.as_deref(),
+                    ErrorCode::RateLimited,
+                    "too many frames waiting for the ones before them; wait for replies",
+                );
+                self.send_to(msg.window, frame);
+            }
         }
     }
 }

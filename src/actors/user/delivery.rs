@@ -7,7 +7,7 @@ use crate::actors::messages::DetachSocket;
 use crate::actors::ToSocket;
 use crate::chat::ChatError;
 use crate::domain::WindowId;
-use crate::protocol::{close, error_frame, ServerEvent, ToFrame};
+use crate::protocol::{close, error_frame_retry, ServerEvent, ToFrame};
 use actix::prelude::*;
 use bytestring::ByteString;
 use std::borrow::Cow;
@@ -141,7 +141,12 @@ impl UserActor {
         error.log_if_internal();
         self.send_to(
             window,
-            error_frame(reference, error.code(), &error.to_string()),
+            error_frame_retry(
+                reference,
+                error.code(),
+                &error.to_string(),
+                error.retry_after(),
+            ),
         );
     }
 }

@@ -17,6 +17,7 @@ mod catch_up;
 pub mod cmd;
 pub mod commands;
 mod delivery;
+mod line;
 mod sequencer;
 mod snapshot;
 mod window;
@@ -32,6 +33,7 @@ use crate::metrics::Metrics;
 use actix::prelude::*;
 use bytestring::ByteString;
 use chrono::{DateTime, Utc};
+use commands::Turn;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use sequencer::Sequencer;
 use std::collections::HashMap;
@@ -52,6 +54,8 @@ pub struct AddWindow {
     pub expires_at: DateTime<Utc>,
     /// The window's turn at the connect gate: let go once its `ready` is out.
     pub admitted: Admitted,
+    /// The `ref` of the window's `auth` frame, carried back by `ready`.
+    pub reference: Option<String>,
 }
 
 /// Command: forget a window (its socket closed), so nothing more is handed to it.
@@ -152,6 +156,10 @@ pub struct UserActor {
     resync_owed: bool,
     /// A catch-up read is in flight (at most one per user; see `catch_up`).
     catching_up: bool,
+    /// The command being applied: whichever helper ends it asynchronously (a write, a
+    /// room action, a query) takes it and hands it back to [`Self::finish`] when done;
+    /// left here, the command was done when `apply` returned.
+    turn: Option<Turn>,
     /// Deliveries that arrived before the first snapshot, which sets where each
     /// conversation starts (`None` once it is in).
     early: Option<Vec<DeliverMessage>>,
@@ -175,6 +183,7 @@ impl UserActor {
             sequencer: Sequencer::default(),
             resync_owed: false,
             catching_up: false,
+            turn: None,
             early: Some(Vec::new()),
             metrics,
         }
@@ -203,7 +212,7 @@ impl Handler<AddWindow> for UserActor {
     fn handle(&mut self, msg: AddWindow, ctx: &mut Self::Context) {
         self.windows
             .insert(msg.window, Window::new(msg.socket, msg.outbound));
-        self.sync_window(msg.window, msg.expires_at, msg.admitted, ctx);
+        self.sync_window(msg.window, msg.expires_at, msg.admitted, msg.reference, ctx);
     }
 }
 

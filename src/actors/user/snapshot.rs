@@ -46,6 +46,7 @@ impl UserActor {
         window: WindowId,
         expires_at: DateTime<Utc>,
         admitted: Admitted,
+        reference: Option<String>,
         ctx: &mut Context<Self>,
     ) {
         let views = self.registry.views.clone();
@@ -86,6 +87,7 @@ impl UserActor {
                 .map(|c| (c.id, c.last_seq))
                 .collect();
             let ready = ServerEvent::Ready {
+                reference: reference.as_deref().map(Cow::Borrowed),
                 me: Cow::Borrowed(&user),
                 online: Cow::Borrowed(&online.online),
                 online_count: online.count,

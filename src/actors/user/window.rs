@@ -2,6 +2,7 @@
 
 use super::super::outbound::{Charged, Outbound};
 use super::super::ToSocket;
+use super::line::Line;
 use crate::domain::ConversationId;
 use actix::dev::SendError;
 use actix::Recipient;
@@ -23,6 +24,8 @@ pub struct Window {
     syncing: Option<Vec<(Option<MessageKey>, ByteString)>>,
     /// Per conversation, the last `seq` the snapshot told this window about.
     known: HashMap<ConversationId, i64>,
+    /// The window's commands, run in the order it sent them.
+    pub line: Line,
 }
 
 /// What became of a frame handed to a window.
@@ -43,6 +46,7 @@ impl Window {
             outbound,
             syncing: Some(Vec::new()),
             known: HashMap::new(),
+            line: Line::default(),
         }
     }
 

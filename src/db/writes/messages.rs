@@ -26,6 +26,28 @@ pub struct SendRequest<'a> {
     pub reply_to: Option<i64>,
 }
 
+/// A `client_id` the sender used for another message (another conversation or body).
+const REUSED_CLIENT_ID: WriteRejection =
+    WriteRejection::Conflict("client_id was used for another message; use a new one");
+
+/// Is `request` a retry of `stored` (the sender's message with the same `client_id`):
+/// the same conversation and the same body? A `client_id` is the sender's key for one
+/// message, across all conversations: reused for another, the send is refused rather
+/// than answered with the other message (docs/decisions/0019).
+fn is_retry_of(
+    request: &SendRequest<'_>,
+    stored: &Message,
+    pairs: &HashMap<(UserId, UserId), ConversationId>,
+) -> bool {
+    let same_conversation = match request.target {
+        Target::Conversation(c) => stored.conversation_id == c,
+        Target::Direct(peer) => {
+            pairs.get(&ordered(request.sender, peer)) == Some(&stored.conversation_id)
+        }
+    };
+    same_conversation && stored.body == request.body.as_str()
+}
+
 fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
     if a < b {
         (a, b)
@@ -73,11 +95,17 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
         results[i].is_none() && copy_of[i].is_none()
     };
 
-    // 2. Conversations: direct targets resolve through their pair, created on first use.
+    // 2. Conversations: direct targets resolve through their pair, created on first use
+    // (retries' pairs are looked up too, to check they went to the same person).
     let mut conversation: Vec<Option<ConversationId>> = vec![None; n];
     let mut pairs: Vec<(UserId, UserId)> = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         if !pending(&results, &copy_of, i) {
+            if let (Some(Ok(WriteOutcome::MessageExisted { .. })), Target::Direct(peer)) =
+                (&results[i], r.target)
+            {
+                pairs.push(ordered(r.sender, peer));
+            }
             continue;
         }
         match r.target {
@@ -102,6 +130,13 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
             .await?
         {
             pair_conversation.insert((UserId(row.get(0)), UserId(row.get(1))), ConversationId(row.get(2)));
+        }
+    }
+    for (i, r) in requests.iter().enumerate() {
+        if let Some(Ok(WriteOutcome::MessageExisted { message })) = &results[i] {
+            if !is_retry_of(r, message, &pair_conversation) {
+                results[i] = Some(Err(REUSED_CLIENT_ID));
+            }
         }
     }
     for (i, r) in requests.iter().enumerate() {
@@ -415,15 +450,19 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
         }
     }
 
-    // Copies within the run answer as their first did.
+    // Copies within the run answer as their first did (if they are the same message).
     for i in 0..n {
         if let Some(j) = copy_of[i] {
             results[i] = Some(match &results[j] {
                 Some(Ok(WriteOutcome::MessageStored { message, .. }))
                 | Some(Ok(WriteOutcome::MessageExisted { message })) => {
-                    Ok(WriteOutcome::MessageExisted {
-                        message: message.clone(),
-                    })
+                    if is_retry_of(&requests[i], message, &pair_conversation) {
+                        Ok(WriteOutcome::MessageExisted {
+                            message: message.clone(),
+                        })
+                    } else {
+                        Err(REUSED_CLIENT_ID)
+                    }
                 }
                 Some(other) => other.clone(),
                 None => Err(WriteRejection::BadRequest("unresolved duplicate")),

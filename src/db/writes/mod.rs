@@ -102,10 +102,13 @@ pub enum WriteOutcome {
         active: bool,
         changed: bool,
     },
+    /// `user`'s read position in `conversation` is `seq`; `moved` is false when it was
+    /// already there (or past it), and then no one is told.
     ReadMoved {
         user: UserId,
         conversation: ConversationId,
         seq: i64,
+        moved: bool,
     },
     UiSaved {
         user: UserId,
@@ -366,12 +369,18 @@ async fn mark_read(
     if seq < 0 {
         return Ok(Err(WriteRejection::BadRequest("seq must not be negative")));
     }
+    // `before` is the position as it was (the CTE reads the snapshot the UPDATE starts
+    // from), so a read that does not move it is told apart and announced to no one.
     let row = tx
         .query_opt(
-            "UPDATE members m SET read_seq = GREATEST(m.read_seq, LEAST($3, c.last_seq))
-             FROM conversations c
+            "WITH before AS (
+                 SELECT read_seq FROM members
+                 WHERE conversation_id = $1 AND user_id = $2 FOR UPDATE
+             )
+             UPDATE members m SET read_seq = GREATEST(m.read_seq, LEAST($3, c.last_seq))
+             FROM conversations c, before
              WHERE c.id = m.conversation_id AND m.conversation_id = $1 AND m.user_id = $2
-             RETURNING m.read_seq",
+             RETURNING m.read_seq, before.read_seq",
             &[&conversation.0, &user.0, &seq],
         )
         .await?;
@@ -380,6 +389,7 @@ async fn mark_read(
             user,
             conversation,
             seq: row.get(0),
+            moved: row.get::<_, i64>(0) != row.get::<_, i64>(1),
         }),
         None => Err(WriteRejection::NotFound("conversation")),
     })

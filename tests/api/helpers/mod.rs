@@ -11,6 +11,7 @@ mod database;
 mod issuer;
 mod process;
 mod redis;
+mod schema;
 mod socket;
 mod tls;
 

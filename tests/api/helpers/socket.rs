@@ -88,9 +88,7 @@ impl Ws {
                 .await
                 .ok()??;
             match next {
-                Ok(WsMessage::Text(text)) => {
-                    return Some(serde_json::from_str(&text).expect("JSON frame"))
-                }
+                Ok(WsMessage::Text(text)) => return Some(super::schema::server_frame(&text)),
                 Ok(WsMessage::Close(frame)) => panic!("socket closed unexpectedly: {frame:?}"),
                 Ok(_) => continue,
                 Err(e) => panic!("socket error: {e}"),
@@ -106,7 +104,7 @@ impl Ws {
             match tokio::time::timeout_at(deadline, self.inner.next()).await {
                 Err(_) => panic!("socket neither spoke nor closed in time"),
                 Ok(Some(Ok(WsMessage::Text(text)))) => {
-                    return Some(serde_json::from_str(&text).expect("JSON frame"))
+                    return Some(super::schema::server_frame(&text))
                 }
                 Ok(Some(Ok(WsMessage::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => return None,
                 Ok(Some(Ok(_))) => continue,
@@ -128,7 +126,7 @@ impl Ws {
             match tokio::time::timeout_at(deadline, self.inner.next()).await {
                 Err(_) => return None,
                 Ok(Some(Ok(WsMessage::Text(text)))) => {
-                    return Some(Ok(serde_json::from_str(&text).expect("JSON frame")))
+                    return Some(Ok(super::schema::server_frame(&text)))
                 }
                 Ok(Some(Ok(WsMessage::Close(Some(frame))))) => {
                     return Some(Err(Closed::Code(u16::from(frame.code))))
@@ -226,7 +224,7 @@ impl Ws {
             match tokio::time::timeout_at(deadline, self.inner.next()).await {
                 Err(_) => panic!("neither ready nor closed in time"),
                 Ok(Some(Ok(WsMessage::Text(text)))) => {
-                    let frame: Value = serde_json::from_str(&text).expect("a JSON frame");
+                    let frame: Value = super::schema::server_frame(&text);
                     if frame["type"] == "ready" {
                         return Ok(frame);
                     }

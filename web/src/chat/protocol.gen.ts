@@ -150,7 +150,11 @@ reply_to?: number, } | { "type": "history", conversation_id: ConversationId, aft
  * carry that frame's `ref`.
  */
 
-export type ServerEvent = { "type": "ready", me: User, 
+export type ServerEvent = { "type": "ready", 
+/**
+ * (v4) The `ref` of the `auth` frame this answers, if it had one.
+ */
+ref?: string, me: User, 
 /**
  * (v2) The first page of the online list: up to 100 people the window may see,
  * in list order (email without case, then id). With fewer people online than a
@@ -170,4 +174,13 @@ partners: Array<User>, blocked: Array<User>, conversations: Array<ConversationSu
  * (v3) The rooms this user is a member of, by name; the others are in the room
  * directory (`rooms` request).
  */
-rooms: Array<Room>, ui: UiState, expires_at: string, } | { "type": "online_changes", came: Array<User>, went: Array<UserId>, count: number, } | { "type": "message", message: Message, } | { "type": "ack", ref?: string, message: Message, } | { "type": "history", ref?: string, conversation_id: ConversationId, messages: Array<Message>, } | { "type": "blocked", user: User, } | { "type": "unblocked", user: User, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "ui", state: UiState, } | { "type": "typing", conversation_id: ConversationId, user_id: UserId, } | { "type": "error", ref?: string, code: ErrorCode, message: string, } | { "type": "session", expires_at: string, } | { "type": "room", room: Room, } | { "type": "room_deleted", ref?: string, room_id: ConversationId, } | { "type": "joined", ref?: string, room: Room, conversation: ConversationSummary, } | { "type": "left", ref?: string, room_id: ConversationId, } | { "type": "member", room_id: ConversationId, user: User, joined: boolean, } | { "type": "members", ref?: string, room_id: ConversationId, members: Array<RoomMember>, } | { "type": "online_page", ref?: string, prefix?: string, offset: number, count: number, people: Array<User>, } | { "type": "rooms", ref?: string, query?: string, rooms: Array<Room>, more: boolean, };
+rooms: Array<Room>, ui: UiState, expires_at: string, } | { "type": "online_changes", came: Array<User>, went: Array<UserId>, count: number, } | { "type": "message", message: Message, } | { "type": "ack", ref?: string, message: Message, } | { "type": "history", ref?: string, conversation_id: ConversationId, messages: Array<Message>, } | { "type": "blocked", ref?: string, user: User, } | { "type": "unblocked", ref?: string, user: User, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "ui", state: UiState, } | { "type": "typing", conversation_id: ConversationId, user_id: UserId, } | { "type": "error", ref?: string, code: ErrorCode, message: string, 
+/**
+ * (v4) With `rate_limited`: how many milliseconds until the refused frame would
+ * pass (for an allowance kept across nodes, an estimate: one allowance period).
+ */
+retry_after_ms?: number, } | { "type": "session", 
+/**
+ * (v4) The renewing `auth` frame's `ref`.
+ */
+ref?: string, expires_at: string, } | { "type": "ok", ref: string, } | { "type": "room", room: Room, } | { "type": "room_deleted", ref?: string, room_id: ConversationId, } | { "type": "joined", ref?: string, room: Room, conversation: ConversationSummary, } | { "type": "left", ref?: string, room_id: ConversationId, } | { "type": "member", room_id: ConversationId, user: User, joined: boolean, } | { "type": "members", ref?: string, room_id: ConversationId, members: Array<RoomMember>, } | { "type": "online_page", ref?: string, prefix?: string, offset: number, count: number, people: Array<User>, } | { "type": "rooms", ref?: string, query?: string, rooms: Array<Room>, more: boolean, };

@@ -595,6 +595,9 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
     case "history":
       // Folded in by the client as `historyLoaded`, which knows what was asked.
       return state;
+    case "ok":
+      // The reply to a frame sent with a `ref`; this client sends those frames without.
+      return state;
     case "blocked":
       return withBlocked(state, event.user);
     case "unblocked":

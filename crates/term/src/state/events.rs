@@ -57,13 +57,13 @@ impl Chat {
                 messages.into_owned(),
                 &mut fx,
             ),
-            ServerEvent::Blocked { user } => {
+            ServerEvent::Blocked { user, .. } => {
                 let user = user.into_owned();
                 fx.lines.push(Line::Blocked(user.email.clone()));
                 self.people.insert(user.id, user.clone());
                 self.blocked.insert(user.id, user);
             }
-            ServerEvent::Unblocked { user } => {
+            ServerEvent::Unblocked { user, .. } => {
                 let user = user.into_owned();
                 fx.lines.push(Line::Unblocked(user.email.clone()));
                 self.blocked.remove(&user.id);
@@ -87,6 +87,7 @@ impl Chat {
                 reference,
                 code,
                 message,
+                ..
             } => {
                 fx.lines
                     .push(Line::error(code.as_str(), message.into_owned()));
@@ -187,7 +188,10 @@ impl Chat {
                     self.directory(asked.purpose, rooms.into_owned(), more, &mut fx);
                 }
             }
-            ServerEvent::Session { .. } | ServerEvent::Ui { .. } | ServerEvent::Unknown => {}
+            ServerEvent::Session { .. }
+            | ServerEvent::Ui { .. }
+            | ServerEvent::Ok { .. }
+            | ServerEvent::Unknown => {}
         }
         fx
     }

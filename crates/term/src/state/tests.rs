@@ -57,6 +57,7 @@ fn ready_v2(
     rooms: Vec<Room>,
 ) -> ServerEvent<'static> {
     ServerEvent::Ready {
+        reference: None,
         me: Cow::Owned(alice()),
         online: online.into(),
         online_count: count,
@@ -429,6 +430,7 @@ fn a_refused_send_is_no_longer_pending() {
         reference: Some("s2".into()),
         code: ErrorCode::Blocked,
         message: "one of you has blocked the other".into(),
+        retry_after_ms: None,
     });
     assert_eq!(
         texts(&fx),

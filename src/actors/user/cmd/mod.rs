@@ -82,11 +82,20 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
     let reference = match value.get("ref") {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(r)) if r.chars().count() <= MAX_REF_CHARS => Some(r.clone()),
+        // Too long, it is still echoed (the frame's size bounds it), so the client can
+        // tell which frame was refused.
+        Some(serde_json::Value::String(r)) => {
+            return Err(FrameError {
+                reference: Some(r.clone()),
+                code: ErrorCode::BadRequest,
+                message: format!("ref must be at most {MAX_REF_CHARS} characters"),
+            })
+        }
         Some(_) => {
             return Err(FrameError {
                 reference: None,
                 code: ErrorCode::BadRequest,
-                message: "ref must be a string of at most 100 characters".into(),
+                message: "ref must be a string".into(),
             })
         }
     };
