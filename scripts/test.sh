@@ -40,6 +40,13 @@ log "doc links resolve inside the repository"
 python3 scripts/check-doc-links.py
 log "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The Python client (clients/python) is run against a real server by the API tests; its
+# one package goes where those tests look for it.
+PYTHON_PACKAGES="$ROOT/target/tools/python"
+if [ ! -d "$PYTHON_PACKAGES/websockets" ]; then
+  command -v pip3 >/dev/null 2>&1 || apt_install python3-pip
+  pip3 install --quiet --disable-pip-version-check --break-system-packages --target "$PYTHON_PACKAGES" websockets==15.0.1
+fi
 log "cargo test (the server, the protocol crate with its TypeScript check, the clients)"
 cargo test --workspace --locked --all-targets -- --test-threads "${TEST_THREADS:-2}"
 

@@ -1,0 +1,61 @@
+"""Drives BanterClient against a running server (the test suite starts one): replies
+by ref, live messages, a dropped connection resumed without a gap, a send made while
+the socket is down resent once, a refusal raised. Exits non-zero on the first failure.
+
+Environment: BANTER_WS_URL, ALICE_TOKEN, ALICE_ID, BOB_TOKEN, BOB_ID."""
+
+import asyncio
+import os
+import sys
+import uuid
+
+from banter_client import BanterClient, BanterError
+
+
+async def main() -> None:
+    url = os.environ["BANTER_WS_URL"]
+    bob_id = os.environ["BOB_ID"]
+    async with BanterClient(url, os.environ["ALICE_TOKEN"]) as alice, BanterClient(
+        url, os.environ["BOB_TOKEN"]
+    ) as bob:
+        assert alice.ready["ref"].startswith("py"), alice.ready
+        hi = await alice.send("hi", to=bob_id)
+        got = await bob.next_event("message")
+        assert got["message"]["id"] == hi["id"], got
+        conversation = hi["conversation_id"]
+        await bob.read(conversation, hi["seq"])  # answered `ok`
+        assert (await alice.block(bob_id))["id"] == bob_id
+        assert (await alice.unblock(bob_id))["id"] == bob_id
+
+        # Bob's connection dies; alice writes meanwhile; bob comes back and misses nothing.
+        await bob.drop_connection()
+        sent = [await alice.send(f"m{i}", conversation_id=conversation) for i in range(5)]
+        bodies = [(await bob.next_event("message", timeout=15))["message"]["body"] for _ in sent]
+        assert bodies == [f"m{i}" for i in range(5)], bodies
+        assert bob.reconnects == 1, bob.reconnects
+
+        # Alice's connection dies just as she sends: the send waits, is resent, stored once.
+        await alice.drop_connection()
+        late = await alice.send("after drop", conversation_id=conversation)
+        got = await bob.next_event("message", timeout=15)
+        assert got["message"]["id"] == late["id"], got
+
+        # A refusal is raised with its code.
+        try:
+            await alice.send("nowhere", conversation_id=str(uuid.uuid4()))
+            raise AssertionError("a send to no conversation was accepted")
+        except BanterError as refused:
+            assert refused.code == "not_found", refused
+
+        # History agrees with what arrived live.
+        seqs = [m["seq"] for m in await bob.history(conversation, after_seq=0)]
+        assert seqs == list(range(1, 8)), seqs
+    print("python client: ok")
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except AssertionError as failed:
+        print(f"python client: FAILED {failed!r}", file=sys.stderr)
+        raise
