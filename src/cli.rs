@@ -40,8 +40,8 @@ pub enum Command {
         #[arg(long)]
         user_id: Option<String>,
         /// Mint for N people: <prefix>-<i>@<domain> for i = 1..=N (created if new).
-        #[arg(long, value_name = "N")]
-        count: Option<usize>,
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        count: Option<u32>,
         /// The name part of --count's emails.
         #[arg(long, default_value = "load", requires = "count")]
         prefix: String,

@@ -23,7 +23,19 @@ pub async fn protocol_schema() -> HttpResponse {
 )]
 #[get("/api/asyncapi.json")]
 pub async fn asyncapi(req: HttpRequest) -> HttpResponse {
+    // Built once; each answer only names the host it was asked of.
+    static DOCUMENT: OnceLock<serde_json::Value> = OnceLock::new();
+    let mut document = DOCUMENT
+        .get_or_init(|| banter_protocol::schema::asyncapi("", false))
+        .clone();
     let info = req.connection_info();
-    let secure = info.scheme() == "https";
-    HttpResponse::Ok().json(banter_protocol::schema::asyncapi(info.host(), secure))
+    let server = &mut document["servers"]["banter"];
+    server["host"] = info.host().into();
+    server["protocol"] = if info.scheme() == "https" {
+        "wss"
+    } else {
+        "ws"
+    }
+    .into();
+    HttpResponse::Ok().json(document)
 }

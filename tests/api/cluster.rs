@@ -532,3 +532,44 @@ async fn online_pages_and_prefix_searches_list_everyone_on_every_node_but_the_bl
     let again = online_page(&mut alice_a, json!({"prefix": "carol"})).await;
     assert_eq!(emails(&again), ["carol@example.com"]);
 }
+
+#[actix_web::test]
+async fn sends_queued_behind_a_query_are_committed_in_the_order_sent_with_shared_allowances() {
+    // With Redis, a send waits for the deployment's allowance store before its commit is
+    // queued; sends that start together (released at once when the query before them is
+    // answered) must still reach the writer in the order sent.
+    let (app, a, _b) = two_nodes().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (_, direct) = app.open_direct(&alice.token, &bob.id).await;
+    let conversation = direct["id"].as_str().unwrap().to_owned();
+    let (mut ws, _) = app.window_at(&a, &alice).await;
+    // The history is held up in Postgres until every send has reached the window's line.
+    let held = holding_lock(
+        &app,
+        "LOCK TABLE messages IN ACCESS EXCLUSIVE MODE".into(),
+        Duration::from_millis(400),
+    )
+    .await;
+    ws.send(json!({"type": "history", "ref": "h", "conversation_id": conversation}))
+        .await;
+    for i in 0..10 {
+        ws.send(
+            json!({"type": "send", "ref": format!("s{i}"), "client_id": new_client_id(),
+                       "body": format!("m{i}"), "conversation_id": conversation}),
+        )
+        .await;
+    }
+    held.await.unwrap();
+    let mut seqs = Vec::new();
+    while seqs.len() < 10 {
+        let frame = ws.recv().await;
+        if frame["type"] == "ack" {
+            let sent: usize = frame["ref"].as_str().unwrap()[1..].parse().unwrap();
+            seqs.push((sent, frame["message"]["seq"].as_i64().unwrap()));
+        }
+    }
+    seqs.sort();
+    let in_seq_order: Vec<i64> = seqs.iter().map(|(_, seq)| *seq).collect();
+    assert_eq!(in_seq_order, (1..=10).collect::<Vec<i64>>(), "{seqs:?}");
+}

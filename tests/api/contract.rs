@@ -117,17 +117,6 @@ async fn every_frame_with_a_ref_gets_exactly_one_reply_carrying_it() {
     a2.assert_no("ok", Duration::from_millis(300)).await;
 }
 
-/// Holds a Postgres lock (taken by `lock`, a statement run in an open transaction) for
-/// `for_`: the write that needs it waits that long to commit, while reads go on.
-async fn holding_lock(app: &TestApp, lock: String, for_: Duration) -> tokio::task::JoinHandle<()> {
-    let db = app.db().await;
-    db.batch_execute(&format!("BEGIN; {lock}")).await.unwrap();
-    tokio::spawn(async move {
-        tokio::time::sleep(for_).await;
-        db.batch_execute("COMMIT").await.unwrap();
-    })
-}
-
 #[actix_web::test]
 async fn frames_of_one_socket_take_effect_in_the_order_they_were_sent() {
     let app = spawn_app().await;

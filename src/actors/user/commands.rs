@@ -38,16 +38,26 @@ impl UserActor {
                 self.send_error(asked.window, asked.reference.as_deref(), &e)
             }
             Admission::Pending(deciding) => {
-                // The command goes on after the wait: its turn goes along.
+                // The command goes on after the wait: its turn goes along, and the
+                // window's next commands wait until it is queued (actix runs the newest
+                // wait first: two writes waiting at once would be committed reversed).
                 let turn = self.turn.take();
+                let window = asked.window;
+                if let Some(w) = self.windows.get_mut(&window) {
+                    w.line.hold();
+                }
                 ctx.wait(deciding.into_actor(self).map(move |result, act, ctx| {
+                    if let Some(w) = act.windows.get_mut(&window) {
+                        w.line.release();
+                    }
                     act.turn = turn;
                     match result {
                         Ok(()) => then(act, asked, ctx),
                         Err(e) => act.send_error(asked.window, asked.reference.as_deref(), &e),
                     }
-                    if let Some(turn) = act.turn.take() {
-                        act.finish(turn, ctx);
+                    match act.turn.take() {
+                        Some(turn) => act.finish(turn, ctx),
+                        None => act.run_line(window, ctx),
                     }
                 }));
             }

@@ -43,6 +43,10 @@ pub struct Line {
     running: usize,
     /// One of the running commands is [`Kind::Alone`] (then it is the only one).
     alone: bool,
+    /// A running command waits for the deployment's allowance store before it is
+    /// queued for commit: nothing may start meanwhile, or a later write would reach the
+    /// PersistActor first.
+    held: bool,
     waiting: VecDeque<Waiting>,
 }
 
@@ -67,6 +71,9 @@ impl Line {
 
     /// The next command, if it may start now (it then counts as running).
     pub fn next(&mut self) -> Option<Waiting> {
+        if self.held {
+            return None;
+        }
         let kind = self.waiting.front()?.kind;
         let free = self.running == 0 || (kind == Kind::Write && !self.alone);
         if !free {
@@ -75,6 +82,16 @@ impl Line {
         self.running += 1;
         self.alone = kind == Kind::Alone;
         self.waiting.pop_front()
+    }
+
+    /// Nothing starts until [`Line::release`]: the running command is not in the
+    /// PersistActor's queue yet.
+    pub fn hold(&mut self) {
+        self.held = true;
+    }
+
+    pub fn release(&mut self) {
+        self.held = false;
     }
 
     /// A running command is done.
@@ -138,6 +155,22 @@ mod tests {
         assert!(line.next().is_none());
         line.finish();
         assert_eq!(kinds(&mut line), vec![Kind::Alone]);
+    }
+
+    #[test]
+    fn nothing_starts_while_a_write_is_held_before_its_queue() {
+        let mut line = Line::default();
+        for kind in [Kind::Write, Kind::Write] {
+            line.push(command(kind)).unwrap();
+        }
+        assert_eq!(line.next().map(|w| w.kind), Some(Kind::Write));
+        line.hold();
+        assert!(
+            line.next().is_none(),
+            "the second write waits for the first's queue"
+        );
+        line.release();
+        assert_eq!(line.next().map(|w| w.kind), Some(Kind::Write));
     }
 
     #[test]

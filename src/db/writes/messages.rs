@@ -101,9 +101,10 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
     let mut pairs: Vec<(UserId, UserId)> = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         if !pending(&results, &copy_of, i) {
-            if let (Some(Ok(WriteOutcome::MessageExisted { .. })), Target::Direct(peer)) =
-                (&results[i], r.target)
-            {
+            // A retry (or a copy within the run) checks it went to the same person.
+            let retried = matches!(&results[i], Some(Ok(WriteOutcome::MessageExisted { .. })))
+                || copy_of[i].is_some();
+            if let (true, Target::Direct(peer)) = (retried, r.target) {
                 pairs.push(ordered(r.sender, peer));
             }
             continue;

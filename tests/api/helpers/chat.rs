@@ -1,8 +1,9 @@
 //! Shorthands for what tests say and check: rooms made over a socket, fresh client ids,
-//! the ids in a list of users.
+//! the ids in a list of users, a Postgres lock held for a while.
 
-use super::Ws;
+use super::{TestApp, Ws};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 /// Creates a room over the socket and waits for its `joined` reply: the room's id, and
 /// that reply.
@@ -29,4 +30,19 @@ pub fn ids(list: &Value) -> Vec<String> {
 
 pub fn new_client_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// Holds a Postgres lock (taken by `lock`, a statement run in an open transaction) for
+/// `for_`: the write that needs it waits that long to commit, while reads go on.
+pub async fn holding_lock(
+    app: &TestApp,
+    lock: String,
+    for_: Duration,
+) -> tokio::task::JoinHandle<()> {
+    let db = app.db().await;
+    db.batch_execute(&format!("BEGIN; {lock}")).await.unwrap();
+    tokio::spawn(async move {
+        tokio::time::sleep(for_).await;
+        db.batch_execute("COMMIT").await.unwrap();
+    })
 }
