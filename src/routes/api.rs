@@ -39,7 +39,7 @@ pub async fn get_me(session: SessionUser) -> HttpResponse {
 #[utoipa::path(
     tag = "people",
     params(OnlineQuery),
-    responses((status = 200, description = "A page of who is online now that you may see, in list order (email without case, then id), with the count", body = UsersBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists, online or directory pages, or searches a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "A page of who is online now that you may see, in list order (email without case, then id), with the count", body = UsersBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists, online or directory pages, or searches a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/users/online")]
@@ -125,7 +125,7 @@ async fn set_block(
 #[utoipa::path(
     tag = "blocks",
     params(("user_id" = String, Path, description = "A user id")),
-    responses((status = 200, description = "Blocked (or already was)", body = UserBody), (status = 400, description = "Blocking yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 429, description = "More than 30 blocks and unblocks a minute", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "Blocked (or already was)", body = UserBody), (status = 400, description = "Blocking yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 429, description = "More than 30 blocks and unblocks a minute", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[put("/api/blocks/{user_id}")]
@@ -140,7 +140,7 @@ pub async fn block(
 #[utoipa::path(
     tag = "blocks",
     params(("user_id" = String, Path, description = "A user id")),
-    responses((status = 200, description = "Unblocked (or was not blocked)", body = UserBody), (status = 400, description = "Unblocking yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 429, description = "More than 30 blocks and unblocks a minute", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "Unblocked (or was not blocked)", body = UserBody), (status = 400, description = "Unblocking yourself", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 429, description = "More than 30 blocks and unblocks a minute", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[delete("/api/blocks/{user_id}")]
@@ -199,7 +199,7 @@ pub async fn open_direct(
 #[utoipa::path(
     tag = "messages",
     params(("id" = String, Path, description = "A conversation id"), HistoryQuery),
-    responses((status = 200, description = "A page of history", body = MessagesBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists or searches a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "A page of history", body = MessagesBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists or searches a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/conversations/{id}/messages")]
@@ -230,7 +230,7 @@ pub async fn history(
     tag = "messages",
     params(("id" = String, Path, description = "A conversation id")),
     request_body = SendBody,
-    responses((status = 201, description = "Stored", body = Message), (status = 200, description = "This client_id was sent before: the original", body = Message), (status = 400, description = "Empty body, bad client_id or reply_to", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "One of you blocked the other", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 413, description = "Body over 4000 characters", body = ErrorBody), (status = 429, description = "Over 20 messages a second", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 201, description = "Stored", body = Message), (status = 200, description = "This client_id was sent before: the original", body = Message), (status = 400, description = "Empty body, bad client_id or reply_to", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "One of you blocked the other", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 409, description = "This client_id was used for another message (another conversation or body)", body = ErrorBody), (status = 413, description = "Body over 4000 characters", body = ErrorBody), (status = 429, description = "Over 20 messages a second", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[post("/api/conversations/{id}/messages")]
@@ -268,7 +268,7 @@ pub async fn send(
     tag = "messages",
     params(("id" = String, Path, description = "A conversation id")),
     request_body = ReadBody,
-    responses((status = 200, description = "Your read position now", body = ReadPositionBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 429, description = "More than 20 read positions a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "Your read position now", body = ReadPositionBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "Not found (or not yours to see)", body = ErrorBody), (status = 429, description = "More than 20 read positions a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[post("/api/conversations/{id}/read")]

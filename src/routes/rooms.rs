@@ -20,7 +20,7 @@ fn room_id(raw: &str) -> Result<ConversationId, ApiError> {
 #[utoipa::path(
     tag = "rooms",
     params(RoomsQuery),
-    responses((status = 200, description = "A page of the room directory, by name", body = RoomsBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists, searches or directory pages a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "A page of the room directory, by name", body = RoomsBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists, searches or directory pages a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/rooms")]
@@ -42,7 +42,7 @@ pub async fn list(
 #[utoipa::path(
     tag = "rooms",
     request_body = CreateRoomBody,
-    responses((status = 201, description = "Created; you are its first member", body = MembershipBody), (status = 400, description = "Bad name or password", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 409, description = "A room with that name exists", body = ErrorBody), (status = 429, description = "More than 10 rooms a minute, or too many room passwords being hashed at once", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 201, description = "Created; you are its first member", body = MembershipBody), (status = 400, description = "Bad name or password", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 409, description = "A room with that name exists", body = ErrorBody), (status = 429, description = "More than 10 rooms a minute, or too many room passwords being hashed at once", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[post("/api/rooms")]
@@ -68,7 +68,7 @@ pub async fn create(
     tag = "rooms",
     params(("id" = String, Path, description = "A room id")),
     request_body = Option<JoinRoomBody>,
-    responses((status = 200, description = "You are a member", body = MembershipBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "Password missing or wrong", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 429, description = "Too many password attempts, or more than 30 joins and leaves a minute", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "You are a member", body = MembershipBody), (status = 400, description = "Malformed request", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "Password missing or wrong", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 429, description = "Too many password attempts, or more than 30 joins and leaves a minute", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[post("/api/rooms/{id}/join")]
@@ -97,7 +97,7 @@ pub async fn join(
 #[utoipa::path(
     tag = "rooms",
     params(("id" = String, Path, description = "A room id")),
-    responses((status = 200, description = "You are not a member (any more)", body = RoomBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such room (a direct conversation's id included)", body = ErrorBody), (status = 429, description = "More than 30 joins and leaves a minute", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "You are not a member (any more)", body = RoomBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 404, description = "No such room (a direct conversation's id included)", body = ErrorBody), (status = 429, description = "More than 30 joins and leaves a minute", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[post("/api/rooms/{id}/leave")]
@@ -139,7 +139,7 @@ pub async fn delete(
 #[utoipa::path(
     tag = "rooms",
     params(("id" = String, Path, description = "A room id")),
-    responses((status = 200, description = "Members by email, with presence", body = MembersBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "A room with a password, and you are not a member", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists or searches a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "Members by email, with presence", body = MembersBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 403, description = "A room with a password, and you are not a member", body = ErrorBody), (status = 404, description = "No such room", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists or searches a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/rooms/{id}/members")]

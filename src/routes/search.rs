@@ -49,7 +49,7 @@ pub fn query_text(q: Option<&str>) -> Result<&str, ApiError> {
 #[utoipa::path(
     tag = "search",
     params(SearchQuery),
-    responses((status = 200, description = "Best match first, then newest", body = SearchBody), (status = 400, description = "Empty, over-long or over-complex query (NUL, more than 20 `-`), bad limit or offset", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists or searches a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "Best match first, then newest", body = SearchBody), (status = 400, description = "Empty, over-long or over-complex query (NUL, more than 20 `-`), bad limit or offset", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists or searches a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/search")]

@@ -41,7 +41,7 @@ fn origin_allowed(req: &HttpRequest, allowed: Option<&[String]>) -> bool {
         (status = 101, description = "Switching protocols"),
         (status = 400, description = "Not a WebSocket upgrade", body = ErrorBody),
         (status = 401, description = "A Bearer header with a bad token", body = ErrorBody),
-        (status = 429, description = "Too many session tokens being checked at once; try again in a moment", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (the body\'s retry_after_ms, rounded up)")))
+        (status = 429, description = "Too many session tokens being checked at once; try again in a moment", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)")))
     )
 )]
 #[get("/ws")]
