@@ -77,6 +77,24 @@ async fn the_openapi_document_lists_every_route_and_its_references_resolve() {
         "documented routes that do not exist: {extra:?}"
     );
 
+    // History pages: both bounds together are a window (the server answers one), which
+    // the parameters must say rather than forbid.
+    let history = &doc["paths"]["/api/conversations/{id}/messages"]["get"]["parameters"];
+    for name in ["after_seq", "before_seq"] {
+        let parameter = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is documented"));
+        let description = parameter["description"].as_str().unwrap();
+        let description = description.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            description.contains("between the two") && !description.contains("not with"),
+            "{name}: {description}"
+        );
+    }
+
     let mut all = Vec::new();
     refs(&doc, &mut all);
     assert!(!all.is_empty());

@@ -23,11 +23,13 @@ fuzz_target!(|data: &[u8]| {
     };
     let loose = production_limits();
     let parsed: Option<serde_json::Value> = serde_json::from_str(text).ok();
+    // A string `ref` comes back with the answer, also when it is too long (v4: the
+    // refusal carries it, so the client can tell which frame it was).
     let expected_ref = parsed
         .as_ref()
         .and_then(|v| v.get("ref"))
-        .and_then(|r| r.as_str())
-        .filter(|r| r.chars().count() <= MAX_REF_CHARS);
+        .and_then(|r| r.as_str());
+    let ref_too_long = expected_ref.is_some_and(|r| r.chars().count() > MAX_REF_CHARS);
     let frame_type = parsed
         .as_ref()
         .and_then(|v| v.get("type"))
@@ -35,6 +37,12 @@ fuzz_target!(|data: &[u8]| {
 
     let answer = decode(text, loose);
     let tight = decode(text, TIGHT);
+    if ref_too_long {
+        assert!(
+            matches!(&answer, Err(e) if e.code == ErrorCode::BadRequest),
+            "{text:?}: a ref over {MAX_REF_CHARS} characters is refused: {answer:?}"
+        );
+    }
     for (limits, answer) in [(&loose, &answer), (&TIGHT, &tight)] {
         match answer {
             Ok(decoded) => check_accepted(text, decoded, expected_ref, limits),
