@@ -211,25 +211,28 @@ impl UserActor {
 
     /// Starts the window's waiting commands, in order, as far as they may start.
     fn run_line(&mut self, id: WindowId, ctx: &mut Context<Self>) {
-        loop {
-            let Some(Waiting {
-                decoded, address, ..
-            }) = self.windows.get_mut(&id).and_then(|w| w.line.next())
-            else {
-                return;
-            };
-            let Decoded { reference, command } = decoded;
-            let asked = Origin {
-                window: id,
-                reference,
-            };
-            self.turn = Some(Turn { window: id });
-            command.apply(self, asked, address, ctx);
-            if self.turn.take().is_some() {
-                // Nothing took the turn: the command is done already.
-                if let Some(window) = self.windows.get_mut(&id) {
-                    window.line.finish();
-                }
+        while let Some(next) = self.windows.get_mut(&id).and_then(|w| w.line.next()) {
+            self.start(id, next, ctx);
+        }
+    }
+
+    /// Applies a command its line let start, with its turn.
+    fn start(&mut self, id: WindowId, waiting: Waiting, ctx: &mut Context<Self>) {
+        let Waiting {
+            decoded: Decoded { reference, command },
+            address,
+            ..
+        } = waiting;
+        let asked = Origin {
+            window: id,
+            reference,
+        };
+        self.turn = Some(Turn { window: id });
+        command.apply(self, asked, address, ctx);
+        if self.turn.take().is_some() {
+            // Nothing took the turn: the command is done already.
+            if let Some(window) = self.windows.get_mut(&id) {
+                window.line.finish();
             }
         }
     }
@@ -284,8 +287,9 @@ impl Handler<ExecuteCommand> for UserActor {
             decoded: msg.decoded,
             address: msg.address,
         };
-        match window.line.push(waiting) {
-            Ok(()) => self.run_line(msg.window, ctx),
+        match window.line.enter(waiting) {
+            Ok(Some(now)) => self.start(msg.window, now, ctx),
+            Ok(None) => {}
             Err(LineFull { reference }) => {
                 let frame = error_frame(
                     reference.as_deref(),

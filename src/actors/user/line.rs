@@ -57,7 +57,22 @@ pub struct LineFull {
     pub reference: Option<String>,
 }
 
+/// Past this many slots, a queue that drains gives its buffer back (a burst of 256 would
+/// otherwise keep ~36 KiB per window for the socket's whole life).
+const KEPT_CAPACITY: usize = 8;
+
 impl Line {
+    /// A command the window just sent: returned to start at once (it then counts as
+    /// running) when nothing holds it back and nothing waits before it, else queued. The
+    /// common case, a window with nothing in flight, queues (and allocates) nothing.
+    pub fn enter(&mut self, waiting: Waiting) -> Result<Option<Waiting>, LineFull> {
+        if self.waiting.is_empty() && self.may_start(waiting.kind) {
+            self.start(waiting.kind);
+            return Ok(Some(waiting));
+        }
+        self.push(waiting).map(|()| None)
+    }
+
     /// Queues a command behind the window's others.
     pub fn push(&mut self, waiting: Waiting) -> Result<(), LineFull> {
         if self.waiting.len() >= MOST_WAITING {
@@ -71,17 +86,26 @@ impl Line {
 
     /// The next command, if it may start now (it then counts as running).
     pub fn next(&mut self) -> Option<Waiting> {
-        if self.held {
-            return None;
-        }
         let kind = self.waiting.front()?.kind;
-        let free = self.running == 0 || (kind == Kind::Write && !self.alone);
-        if !free {
+        if !self.may_start(kind) {
             return None;
         }
+        self.start(kind);
+        let next = self.waiting.pop_front();
+        if self.waiting.is_empty() && self.waiting.capacity() > KEPT_CAPACITY {
+            self.waiting = VecDeque::new();
+        }
+        next
+    }
+
+    /// May a command of `kind` start beside the running ones?
+    fn may_start(&self, kind: Kind) -> bool {
+        !self.held && (self.running == 0 || (kind == Kind::Write && !self.alone))
+    }
+
+    fn start(&mut self, kind: Kind) {
         self.running += 1;
         self.alone = kind == Kind::Alone;
-        self.waiting.pop_front()
     }
 
     /// Nothing starts until [`Line::release`]: the running command is not in the
@@ -171,6 +195,34 @@ mod tests {
         );
         line.release();
         assert_eq!(line.next().map(|w| w.kind), Some(Kind::Write));
+    }
+
+    #[test]
+    fn a_command_with_nothing_before_it_starts_at_once_without_queueing() {
+        let mut line = Line::default();
+        let started = line.enter(command(Kind::Write)).unwrap();
+        assert_eq!(started.map(|w| w.kind), Some(Kind::Write));
+        assert_eq!(line.waiting.capacity(), 0, "nothing was queued");
+        // A second write overlaps; a query waits for both.
+        assert!(line.enter(command(Kind::Write)).unwrap().is_some());
+        assert!(line.enter(command(Kind::Alone)).unwrap().is_none());
+        line.finish();
+        line.finish();
+        assert_eq!(kinds(&mut line), vec![Kind::Alone]);
+    }
+
+    #[test]
+    fn a_queue_that_drains_after_a_burst_gives_its_buffer_back() {
+        let mut line = Line::default();
+        assert!(line.enter(command(Kind::Alone)).unwrap().is_some());
+        for _ in 0..100 {
+            assert!(line.enter(command(Kind::Alone)).unwrap().is_none());
+        }
+        for _ in 0..100 {
+            line.finish();
+            assert_eq!(kinds(&mut line), vec![Kind::Alone]);
+        }
+        assert_eq!(line.waiting.capacity(), 0);
     }
 
     #[test]
