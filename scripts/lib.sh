@@ -122,6 +122,7 @@ ensure_haproxy() {
 
 # Installs the exact dependencies of the web client and the dev identity provider.
 ensure_node_packages() {
+  (cd "$ROOT/clients/typescript" && npm ci --no-audit --no-fund --loglevel=error)
   (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)
   (cd "$ROOT/dev/idp" && npm ci --no-audit --no-fund --loglevel=error)
 }

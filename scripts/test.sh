@@ -47,6 +47,11 @@ if [ ! -d "$PYTHON_PACKAGES/websockets" ]; then
   command -v pip3 >/dev/null 2>&1 || apt_install python3-pip
   pip3 install --quiet --disable-pip-version-check --break-system-packages --target "$PYTHON_PACKAGES" websockets==15.0.1
 fi
+# The TypeScript client (clients/typescript) too, and its unit tests, before the API tests
+# run it against a real server.
+ensure_node_packages
+log "TypeScript client: unit tests"
+(cd clients/typescript && npm test --silent)
 log "cargo test (the server, the protocol crate with its TypeScript check, the clients)"
 cargo test --workspace --locked --all-targets -- --test-threads "${TEST_THREADS:-2}"
 
@@ -67,7 +72,6 @@ cargo build --locked
 bash scripts/api-fuzz.sh
 
 log "web client: type check and unit tests"
-ensure_node_packages
 (cd web && npm run --silent typecheck && npm test --silent)
 log "dev identity provider tests"
 (cd dev/idp && npm test --silent)

@@ -87,6 +87,9 @@ class BanterClient:
         # Per conversation: the last seq released in order, and messages held past a gap.
         self._have: dict[str, int] = {}
         self._held: dict[str, dict[int, Frame]] = {}
+        # Conversations with a fill on its way (one at a time each), a few at once.
+        self._filling: set[str] = set()
+        self._fill_places = asyncio.Semaphore(4)
         self._events: asyncio.Queue[Union[Frame, Closed]] = asyncio.Queue()
         self._connected = asyncio.Event()
         self._reader: Optional[asyncio.Task[None]] = None
@@ -197,7 +200,7 @@ class BanterClient:
         assert self.ready is not None
         for c in self.ready.get("conversations", []):
             if c["last_seq"] > self._have.get(c["id"], 0):
-                asyncio.create_task(self._fill(c["id"]))
+                self._start_fill(c["id"], at_least=c["last_seq"])
         for frame in list(self._unacked.values()):
             asyncio.create_task(self._resend(frame))
 
@@ -209,9 +212,16 @@ class BanterClient:
 
     async def _on_frame(self, frame: Frame) -> None:
         ref = frame.get("ref")
-        if frame.get("type") in ("ack",):
+        kind = frame.get("type")
+        if kind == "ack":
             self._unacked.pop(frame["message"]["client_id"], None)
             self._note_message(frame["message"], deliver=False)
+        elif kind == "joined":
+            # A room joined now: its messages so far are history's; the ones after, tracked.
+            self._start_from({"conversations": [frame["conversation"]]})
+        elif kind in ("left", "room_deleted"):
+            self._have.pop(frame["room_id"], None)
+            self._held.pop(frame["room_id"], None)
         if ref is not None and ref in self._waiting:
             future = self._waiting.pop(ref)
             if not future.done():
@@ -226,34 +236,78 @@ class BanterClient:
         """Releases messages of a conversation in seq order, each once; a gap is held
         and filled with `history`."""
         conversation, seq = message["conversation_id"], message["seq"]
-        have = self._have.get(conversation, seq - 1)
+        have = self._have.setdefault(conversation, seq - 1)
         if seq <= have:
             return
-        held = self._held.setdefault(conversation, {})
-        held[seq] = {"type": "message", "message": message, "_deliver": deliver}
-        while have + 1 in held:
-            have += 1
-            event = held.pop(have)
-            if event.pop("_deliver"):
-                self._events.put_nowait(event)
-        self._have[conversation] = have
-        if held:
-            asyncio.create_task(self._fill(conversation))
+        self._held.setdefault(conversation, {}).setdefault(seq, {"message": message, "deliver": deliver})
+        self._release(conversation)
+        if self._held.get(conversation):
+            self._start_fill(conversation)
 
-    async def _fill(self, conversation: str) -> None:
-        """Asks for what follows the last message released in order, until caught up."""
+    def _release(self, conversation: str, through: int = 0) -> None:
+        """Releases held messages while contiguous, and up to `through` across the holes
+        history accounted for: a room's messages from someone this person blocked (or who
+        blocked them) are never delivered nor in `history`, so their seqs never fill."""
+        have = self._have.get(conversation, 0)
+        held = self._held.get(conversation, {})
+        for seq in sorted(held):
+            if seq != have + 1 and seq > through:
+                break
+            event = held.pop(seq)
+            have = seq
+            if event["deliver"]:
+                self._events.put_nowait({"type": "message", "message": event["message"]})
+        self._have[conversation] = max(have, through)
+        if not held:
+            self._held.pop(conversation, None)
+
+    def _start_fill(self, conversation: str, at_least: int = 0) -> None:
+        if conversation not in self._filling:
+            self._filling.add(conversation)
+            asyncio.create_task(self._fill(conversation, at_least))
+
+    async def _fill(self, conversation: str, at_least: int) -> None:
+        """Asks for what follows the last message released in order, until caught up.
+        A page accounts for every seq up to its last message; a short one (the end) for
+        everything held and up to `at_least` (`ready`'s `last_seq`, whose newest seqs may
+        be holes). At most four conversations at once; a refusal for the query allowance
+        is retried after the wait it names."""
+        try:
+            async with self._fill_places:
+                await self._fill_pages(conversation, at_least)
+        finally:
+            self._filling.discard(conversation)
+
+    async def _fill_pages(self, conversation: str, at_least: int) -> None:
+        me = (self.ready or {}).get("me", {}).get("id")
         while True:
-            after = self._have.get(conversation, 0)
+            if conversation not in self._have:
+                return  # left meanwhile
+            after = self._have[conversation]
             try:
                 page = await self.request(
                     {"type": "history", "conversation_id": conversation, "after_seq": after, "limit": 200}
                 )
-            except (BanterError, Closed, asyncio.TimeoutError):
+            except BanterError as refused:
+                if refused.code != "rate_limited":
+                    return
+                await asyncio.sleep((refused.retry_after_ms or 1000) / 1000)
+                continue
+            except (Closed, ConnectionClosed, asyncio.TimeoutError):
                 return  # the next reconnect (or the next message) asks again
-            for message in page.get("messages", []):
-                # A message this client sent and awaits the `ack` of is no event.
-                self._note_message(message, deliver=message["client_id"] not in self._unacked)
-            if len(page.get("messages", [])) < 200:
+            if conversation not in self._have:
+                return
+            messages = page.get("messages", [])
+            held = self._held.setdefault(conversation, {})
+            for message in messages:
+                if message["seq"] > after:
+                    # A message this client sent and awaits the `ack` of is no event.
+                    mine = message["sender_id"] == me and message["client_id"] in self._unacked
+                    held.setdefault(message["seq"], {"message": message, "deliver": not mine})
+            last = max([after] + [m["seq"] for m in messages])
+            complete = len(messages) < 200
+            self._release(conversation, max([last, at_least, *held]) if complete else last)
+            if complete:
                 return
 
     def _fail_waiting(self, error: Exception) -> None:

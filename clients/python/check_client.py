@@ -1,8 +1,10 @@
 """Drives BanterClient against a running server (the test suite starts one): replies
 by ref, live messages, a dropped connection resumed without a gap, a send made while
-the socket is down resent once, a refusal raised. Exits non-zero on the first failure.
+the socket is down resent once, a refusal raised, and a room whose seqs skip a blocked
+person's messages read without asking history forever. Exits non-zero on the first
+failure.
 
-Environment: BANTER_WS_URL, ALICE_TOKEN, ALICE_ID, BOB_TOKEN, BOB_ID."""
+Environment: BANTER_WS_URL, and ALICE_/BOB_/CAROL_ TOKEN and ID."""
 
 import asyncio
 import os
@@ -15,9 +17,10 @@ from banter_client import BanterClient, BanterError
 async def main() -> None:
     url = os.environ["BANTER_WS_URL"]
     bob_id = os.environ["BOB_ID"]
+    carol_id = os.environ["CAROL_ID"]
     async with BanterClient(url, os.environ["ALICE_TOKEN"]) as alice, BanterClient(
         url, os.environ["BOB_TOKEN"]
-    ) as bob:
+    ) as bob, BanterClient(url, os.environ["CAROL_TOKEN"]) as carol:
         assert alice.ready["ref"].startswith("py"), alice.ready
         hi = await alice.send("hi", to=bob_id)
         got = await bob.next_event("message")
@@ -50,6 +53,31 @@ async def main() -> None:
         # History agrees with what arrived live.
         seqs = [m["seq"] for m in await bob.history(conversation, after_seq=0)]
         assert seqs == list(range(1, 8)), seqs
+
+        # A room in which bob blocked carol: her message is a hole in bob's seqs.
+        asked: list[dict] = []
+        request = bob.request
+
+        async def counted(frame: dict) -> dict:
+            asked.append(frame)
+            return await request(frame)
+
+        bob.request = counted  # type: ignore[method-assign]
+        joined = await alice.request({"type": "create_room", "name": f"holes-{uuid.uuid4().hex[:8]}"})
+        room = joined["room"]["id"]
+        await bob.request({"type": "join_room", "room_id": room})
+        await carol.request({"type": "join_room", "room_id": room})
+        await bob.block(carol_id)
+        await alice.send("r1", conversation_id=room)
+        assert (await bob.next_event("message"))["message"]["body"] == "r1"
+        await carol.send("hidden from bob", conversation_id=room)
+        await alice.send("r3", conversation_id=room)
+        await alice.send("r4", conversation_id=room)
+        bodies = [(await bob.next_event("message"))["message"]["body"] for _ in range(2)]
+        assert bodies == ["r3", "r4"], bodies
+        await asyncio.sleep(0.5)
+        fills = [f for f in asked if f["type"] == "history" and f["conversation_id"] == room]
+        assert len(fills) <= 2, f"bob asked {len(fills)} history pages of the room"
     print("python client: ok")
 
 

@@ -1,7 +1,7 @@
 //! The TypeScript declarations of the protocol, generated from these types with ts-rs,
-//! for the web client (`web/src/chat/protocol.gen.ts`). A test in this crate fails when
-//! the committed file differs from what the types generate; `UPDATE_TYPESCRIPT=1 cargo
-//! test -p banter-protocol` rewrites it.
+//! for the TypeScript client package (`clients/typescript/src/protocol.gen.ts`, which the
+//! web client uses). A test in this crate fails when the committed file differs from what
+//! the types generate; `UPDATE_TYPESCRIPT=1 cargo test -p banter-protocol` rewrites it.
 
 use crate::client::{ClientFrame, Request};
 use crate::codes::ErrorCode;
@@ -13,7 +13,7 @@ use crate::server::ServerEvent;
 use ts_rs::{Config, TS};
 
 /// Where the generated file lives, relative to the repository root.
-pub const GENERATED_PATH: &str = "web/src/chat/protocol.gen.ts";
+pub const GENERATED_PATH: &str = "clients/typescript/src/protocol.gen.ts";
 
 fn declaration<T: TS + ?Sized>(cfg: &Config) -> String {
     let docs = T::docs().map(|d| format!("{d}\n")).unwrap_or_default();

@@ -1,23 +1,21 @@
-// The page's connection to Banter: one WebSocket, authenticated with a session token,
-// reconnected with backoff and jitter, renewed before the token expires. It keeps the
-// state (`state.ts`) and tells React when it changes (`subscribe`/`getState`, for
+// The page's connection to Banter, built on the client package (`@banter/client`), which
+// owns the socket: authentication, renewal before the token expires, reconnecting with
+// backoff and jitter, filling gaps after a reconnect (messages per conversation in seq
+// order, each once) and resending unacknowledged messages with their original client ids,
+// so a reconnect loses nothing and duplicates nothing. This class keeps what the page
+// shows (`state.ts`) and tells React when it changes (`subscribe`/`getState`, for
 // `useSyncExternalStore`).
-//
-// After every `ready` it fills the gap of each conversation this window holds (history
-// after the last seq it saw, page by page) and resends unacknowledged messages with their
-// original client ids, so a reconnect loses nothing and duplicates nothing.
 
 import {
+  BanterConnection,
+  BanterError,
   CloseCode,
-  parseServerEvent,
-  retryAfterSeconds,
-  type OutgoingFrame,
-  type Conversation,
-  type Message,
-  type SearchPage,
-  type ServerEvent,
-  type User,
-} from "./protocol";
+  SessionLost,
+  type ConnectionEvent,
+  type ConnectionStatus as WireStatus,
+  type SessionToken,
+} from "@banter/client";
+import type { OutgoingFrame, Conversation, Message, SearchPage, ServerEvent, User } from "./protocol";
 import { awaitsAnswer, DIRECTORY_PAGE, type DirectoryPage } from "./directory";
 import {
   conversationOf,
@@ -30,13 +28,7 @@ import {
   type PendingMessage,
 } from "./state";
 
-export interface SessionToken {
-  token: string;
-  expires_at: string;
-}
-
-/** Thrown by `getSessionToken` when signing in again is the only way forward. */
-export class SessionLost extends Error {}
+export { SessionLost, type SessionToken };
 
 /**
  * Thrown by `getSessionToken` when the server refuses the sign-in itself for a reason the
@@ -67,11 +59,6 @@ export interface ChatClientOptions {
 
 /** Messages per history page when opening a chat or scrolling up. */
 const PAGE = 50;
-/** Messages per page when filling a gap after a reconnect (the server's maximum). */
-const GAP_PAGE = 200;
-/** Reconnect backoff: full jitter between this and twice the previous ceiling. */
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 15_000;
 /** `typing` is sent at most this often. */
 const TYPING_EVERY_MS = 3000;
 /** Draft changes are mirrored after this much quiet. */
@@ -86,26 +73,13 @@ const ONLINE_RETRY_MS = 2000;
 /** How the refs of room directory requests start (their refusals are told apart by it). */
 const DIRECTORY_REF = "directory";
 
-type HistoryRequest =
-  | { conversationId: string; kind: "latest" | "older"; limit: number }
-  | { conversationId: string; kind: "gap"; limit: number };
-
 export class ChatClient {
   private state: ChatState = initialState;
   private readonly listeners = new Set<() => void>();
-  private socket: WebSocket | null = null;
-  /** True between `ready` and the socket closing: frames may be sent. */
-  private live = false;
-  private stopped = false;
-  /** Bumped by start/stop, so a connect begun before a stop never opens a socket after it. */
-  private generation = 0;
-  private attempt = 0;
-  private unauthorizedCloses = 0;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private renewTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The socket and everything it promises; a new one per `start`. */
+  private connection: BanterConnection | null = null;
   private draftTimer: ReturnType<typeof setTimeout> | undefined;
   private nextRef = 0;
-  private readonly history = new Map<string, HistoryRequest>();
   /** Conversations with an `older`/`latest` request in flight (one at a time each). */
   private readonly loading = new Set<string>();
   private lastTypingSent = 0;
@@ -137,160 +111,144 @@ export class ChatClient {
   }
 
   start(): void {
-    this.stopped = false;
-    this.generation += 1;
-    void this.connect();
+    this.connection?.close();
+    const connection = new BanterConnection({
+      url: this.options.wsUrl,
+      token: this.options.getSessionToken,
+      now: this.options.now,
+      // What a chat missed while the socket was down is filled only where this window
+      // shows it; the others load their newest page when opened.
+      resume: (conversationId) => conversationId in this.state.timelines,
+    });
+    this.connection = connection;
+    connection.subscribe((event) => {
+      if (this.connection === connection) this.onConnectionEvent(event);
+    });
+    void connection.open().catch(() => {
+      // Stopped before the first `ready`: the status says why.
+    });
+    // Messages still sending when the page stopped (a remount) go out on the new socket.
+    for (const pending of this.state.pending) {
+      if (pending.status === "sending") this.transmitSend(pending);
+    }
   }
 
   /** Closes the socket for good (sign-out, unmount). */
   stop(): void {
-    this.stopped = true;
-    this.generation += 1;
-    clearTimeout(this.reconnectTimer);
-    clearTimeout(this.renewTimer);
     clearTimeout(this.draftTimer);
     clearTimeout(this.onlineRetryTimer);
-    this.live = false;
-    this.socket?.close(1000, "signed out");
-    this.socket = null;
-  }
-
-  // ---- connection -------------------------------------------------------------------
-
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    const generation = this.generation;
-    this.dispatch({ type: "connection", status: { kind: "connecting" } });
-    let session: SessionToken;
-    try {
-      session = await this.options.getSessionToken();
-    } catch (error) {
-      if (generation !== this.generation) return;
-      if (error instanceof SessionLost) {
-        this.options.onSessionLost(lostReason(error));
-        return;
-      }
-      this.scheduleReconnect("could not get a session token");
-      return;
-    }
-    if (this.stopped || generation !== this.generation) return;
-    const socket = new WebSocket(this.options.wsUrl);
-    this.socket = socket;
-    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token: session.token } satisfies OutgoingFrame));
-    socket.onmessage = (message) => {
-      if (this.socket !== socket || typeof message.data !== "string") return;
-      const event = parseServerEvent(message.data);
-      if (event) this.onEvent(event);
-    };
-    socket.onclose = (close) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      this.live = false;
-      this.history.clear();
-      this.loading.clear();
-      this.onlineAsked = null;
-      clearTimeout(this.renewTimer);
-      this.onClosed(close.code, close.reason);
-    };
-  }
-
-  private onClosed(code: number, reason: string): void {
-    if (this.stopped) return;
-    switch (code) {
-      case CloseCode.tooManyWindows:
-        this.dispatch({
-          type: "connection",
-          status: { kind: "stopped", reason: "You have too many Banter windows open. Close one and reload." },
-        });
-        return;
-      case CloseCode.originRefused:
-        this.dispatch({
-          type: "connection",
-          status: { kind: "stopped", reason: "This address is not allowed to connect to the server." },
-        });
-        return;
-      case CloseCode.badToken:
-        // The token expired or was refused: a fresh one is fetched on reconnect. Refused
-        // again and again means the sign-in itself is no longer good.
-        this.unauthorizedCloses += 1;
-        if (this.unauthorizedCloses > 3) {
-          this.options.onSessionLost();
-          return;
-        }
-        break;
-      case CloseCode.restarting:
-        // A node is restarting: come back soon, to whichever node the router picks.
-        this.attempt = 0;
-        break;
-      case CloseCode.tryAgainLater: {
-        // The server is busy (a connect storm): not before the time it names.
-        const after = retryAfterSeconds(reason);
-        this.scheduleReconnect(describeClose(code), after === null ? 0 : after * 1000);
-        return;
-      }
-    }
-    this.scheduleReconnect(reason || describeClose(code));
-  }
-
-  /** Reconnects after a jittered backoff, and not before `atLeastMs`. */
-  private scheduleReconnect(reason: string, atLeastMs = 0): void {
-    if (this.stopped) return;
-    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
-    const delay = atLeastMs + BACKOFF_BASE_MS / 2 + Math.random() * ceiling;
-    this.attempt += 1;
-    this.dispatch({ type: "connection", status: { kind: "reconnecting", retryAt: this.now() + delay, reason } });
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+    const connection = this.connection;
+    this.connection = null;
+    connection?.close();
   }
 
   /** Reconnects now (the "retry now" button). */
   reconnectNow(): void {
-    if (this.socket || this.stopped) return;
-    clearTimeout(this.reconnectTimer);
-    void this.connect();
+    this.connection?.reconnectNow();
   }
 
   private transmit(frame: OutgoingFrame): boolean {
-    if (!this.live || !this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
-    this.socket.send(JSON.stringify(frame));
-    return true;
+    return this.connection?.post(frame) ?? false;
+  }
+
+  private onConnectionEvent(event: ConnectionEvent): void {
+    const now = this.now();
+    switch (event.type) {
+      case "status":
+        this.onStatus(event.status);
+        return;
+      case "ready":
+        this.onReady(event.ready as Extract<ServerEvent, { type: "ready" }>);
+        return;
+      case "session":
+        this.dispatch({ type: "server", event: { type: "session", expires_at: event.expiresAt }, now });
+        return;
+      case "messages":
+        if (event.live) {
+          for (const message of event.messages) {
+            this.dispatch({ type: "server", event: { type: "message", message }, now });
+            this.onMessage(message);
+          }
+        } else if (this.state.timelines[event.conversationId]) {
+          // Missed while disconnected, in a chat this window shows: fold them in. Chats
+          // not loaded yet load their newest page when opened.
+          const { conversationId, messages } = event;
+          this.dispatch({ type: "historyLoaded", conversationId, messages, reachedStart: false });
+        }
+        return;
+      case "frame":
+        this.onEvent(event.frame as ServerEvent);
+        return;
+    }
+  }
+
+  private onStatus(status: WireStatus): void {
+    switch (status.kind) {
+      case "connecting":
+        this.dispatch({ type: "connection", status: { kind: "connecting" } });
+        return;
+      case "connected":
+        return; // told after `ready` is folded in
+      case "reconnecting":
+        this.onlineAsked = null;
+        this.dispatch({
+          type: "connection",
+          status: {
+            kind: "reconnecting",
+            retryAt: status.retryAt,
+            // A 1013's reason is for machines (`retry_after=5`); others may say more than the code.
+            reason:
+              status.code === null
+                ? status.reason
+                : status.code === CloseCode.tryAgainLater
+                  ? describeClose(status.code)
+                  : status.reason || describeClose(status.code),
+          },
+        });
+        return;
+      case "stopped":
+        if (status.error instanceof SessionLost) {
+          this.options.onSessionLost(lostReason(status.error));
+        } else if (status.code === CloseCode.tooManyWindows) {
+          this.dispatch({
+            type: "connection",
+            status: { kind: "stopped", reason: "You have too many Banter windows open. Close one and reload." },
+          });
+        } else if (status.code === CloseCode.originRefused) {
+          this.dispatch({
+            type: "connection",
+            status: { kind: "stopped", reason: "This address is not allowed to connect to the server." },
+          });
+        }
+        return;
+    }
   }
 
   // ---- events -----------------------------------------------------------------------
 
+  private onReady(event: Extract<ServerEvent, { type: "ready" }>): void {
+    const now = this.now();
+    if (this.uiChangedOffline) {
+      // Keep what this window chose while it was offline, then tell the others.
+      const mine = uiStateOf(this.state);
+      this.dispatch({ type: "server", event, now });
+      this.dispatch({ type: "server", event: { type: "ui", state: mine }, now });
+      this.uiChangedOffline = false;
+      this.transmit({ type: "ui", state: mine });
+    } else {
+      this.dispatch({ type: "server", event, now });
+    }
+    this.dispatch({ type: "connection", status: { kind: "connected" } });
+    if (this.state.selected) this.ensureLoaded(this.state.selected);
+    // A page of the room directory asked on the lost socket was never answered.
+    const asked = this.state.directory.request;
+    if (asked?.status === "loading") this.askRooms(asked);
+  }
+
+  /** Every frame no request of this client awaits (the package answers the rest). */
   private onEvent(event: ServerEvent): void {
     const now = this.now();
     switch (event.type) {
-      case "ready":
-        this.attempt = 0;
-        this.unauthorizedCloses = 0;
-        this.live = true;
-        if (this.uiChangedOffline) {
-          // Keep what this window chose while it was offline, then tell the others.
-          const mine = uiStateOf(this.state);
-          this.dispatch({ type: "server", event, now });
-          this.dispatch({ type: "server", event: { type: "ui", state: mine }, now });
-          this.uiChangedOffline = false;
-          this.transmit({ type: "ui", state: mine });
-        } else {
-          this.dispatch({ type: "server", event, now });
-        }
-        this.dispatch({ type: "connection", status: { kind: "connected" } });
-        this.scheduleRenewal(event.expires_at);
-        this.afterReady();
-        return;
-      case "history":
-        this.onHistory(event.ref, event.conversation_id, event.messages);
-        return;
-      case "session":
-        this.dispatch({ type: "server", event, now });
-        this.scheduleRenewal(event.expires_at);
-        return;
-      case "message":
-      case "ack":
-        this.dispatch({ type: "server", event, now });
-        this.onMessage(event.message);
-        return;
       case "joined":
         this.dispatch({ type: "server", event, now });
         // This window created or joined the room: open it.
@@ -330,48 +288,34 @@ export class ChatClient {
     }
   }
 
-  /** Fills gaps, loads the selected chat, and resends what was never acknowledged. */
-  private afterReady(): void {
-    for (const [id, conversation] of Object.entries(this.state.conversations)) {
-      const seen = lastLoadedSeq(this.state, id);
-      if (seen > 0 && seen < conversation.last_seq) this.requestHistory(id, "gap", seen);
-    }
-    if (this.state.selected) this.ensureLoaded(this.state.selected);
-    // A page of the room directory asked on the lost socket was never answered.
-    const asked = this.state.directory.request;
-    if (asked?.status === "loading") this.askRooms(asked);
-    for (const pending of this.state.pending) {
-      if (pending.status === "sending") this.transmitSend(pending);
-    }
-  }
-
   private onMessage(message: Message): void {
     const conversation = this.state.conversations[message.conversation_id];
     if (conversation && !conversation.peer && conversation.kind === "direct") void this.refreshConversations();
   }
 
-  private onHistory(ref: string | undefined, conversationId: string, messages: Message[]): void {
-    const request = ref ? this.history.get(ref) : undefined;
-    if (ref) this.history.delete(ref);
-    const full = request ? messages.length >= request.limit : false;
-    const reachedStart = request !== undefined && request.kind !== "gap" && !full;
-    this.dispatch({ type: "historyLoaded", conversationId, messages, reachedStart });
-    if (request?.kind === "gap" && full) {
-      this.requestHistory(conversationId, "gap", lastLoadedSeq(this.state, conversationId));
-    } else if (request && request.kind !== "gap") {
-      this.loading.delete(conversationId);
-    }
-  }
-
-  private requestHistory(conversationId: string, kind: HistoryRequest["kind"], seq?: number): void {
-    const ref = `h${++this.nextRef}`;
-    const limit = kind === "gap" ? GAP_PAGE : PAGE;
-    const frame: OutgoingFrame = { type: "history", ref, conversation_id: conversationId, limit };
-    if (kind === "gap") frame.after_seq = seq;
-    if (kind === "older") frame.before_seq = seq;
-    if (!this.transmit(frame)) return;
-    this.history.set(ref, { conversationId, kind, limit });
-    if (kind !== "gap") this.loading.add(conversationId);
+  /** Asks for a page of a chat's history (the newest, or the one before `beforeSeq`). */
+  private requestHistory(conversationId: string, beforeSeq?: number): void {
+    const connection = this.connection;
+    if (!connection?.connected) return;
+    const frame: OutgoingFrame = { type: "history", conversation_id: conversationId, limit: PAGE };
+    if (beforeSeq !== undefined) frame.before_seq = beforeSeq;
+    this.loading.add(conversationId);
+    connection.request(frame).then(
+      (reply) => {
+        this.loading.delete(conversationId);
+        if (this.connection !== connection || reply.type !== "history") return;
+        // A short page is the start of the conversation.
+        const reachedStart = reply.messages.length < PAGE;
+        this.dispatch({ type: "historyLoaded", conversationId, messages: reply.messages, reachedStart });
+      },
+      (error: unknown) => {
+        this.loading.delete(conversationId);
+        if (this.connection !== connection) return;
+        if (error instanceof BanterError) {
+          this.dispatch({ type: "server", event: error.frame, now: this.now() });
+        }
+      },
+    );
   }
 
   private async refreshConversations(): Promise<void> {
@@ -393,32 +337,6 @@ export class ChatClient {
     }
   }
 
-  // ---- session renewal --------------------------------------------------------------
-
-  private scheduleRenewal(expiresAt: string): void {
-    clearTimeout(this.renewTimer);
-    const remaining = Date.parse(expiresAt) - this.now();
-    if (Number.isNaN(remaining)) return;
-    // Renew with a minute to spare, or at three quarters of a short session.
-    const delay = Math.max(1000, remaining > 240_000 ? remaining - 60_000 : remaining * 0.75);
-    this.renewTimer = setTimeout(() => void this.renew(), delay);
-  }
-
-  private async renew(): Promise<void> {
-    try {
-      const session = await this.options.getSessionToken();
-      this.transmit({ type: "auth", token: session.token });
-    } catch (error) {
-      if (error instanceof SessionLost) {
-        this.options.onSessionLost(lostReason(error));
-        return;
-      }
-      // Try again shortly; if the token runs out first the server closes with 4401 and
-      // the reconnect fetches a new one.
-      this.renewTimer = setTimeout(() => void this.renew(), 10_000);
-    }
-  }
-
   // ---- what the person does ---------------------------------------------------------
 
   /** Opens a chat (by key: the peer's id for a direct chat) in every window. */
@@ -433,9 +351,9 @@ export class ChatClient {
     if (!conversation || conversation.last_seq === 0 || this.loading.has(conversation.id)) return;
     const timeline = this.state.timelines[conversation.id];
     if (!timeline) {
-      this.requestHistory(conversation.id, "latest");
+      this.requestHistory(conversation.id);
     } else if (!timeline.reachedStart && timeline.messages.length < PAGE) {
-      this.requestHistory(conversation.id, "older", timeline.messages[0]?.seq ?? conversation.last_seq + 1);
+      this.requestHistory(conversation.id, timeline.messages[0]?.seq ?? conversation.last_seq + 1);
     }
   }
 
@@ -443,7 +361,7 @@ export class ChatClient {
   loadOlder(conversationId: string): void {
     const timeline = this.state.timelines[conversationId];
     if (!timeline || timeline.reachedStart || this.loading.has(conversationId)) return;
-    this.requestHistory(conversationId, "older", timeline.messages[0]?.seq);
+    this.requestHistory(conversationId, timeline.messages[0]?.seq);
   }
 
   isLoading(conversationId: string): boolean {
@@ -487,16 +405,25 @@ export class ChatClient {
     this.transmitSend(pending);
   }
 
+  /**
+   * Hands a message to the connection, which sends it now or after the next `ready`, and
+   * again after every reconnect until acknowledged, always with the same client id.
+   */
   private transmitSend(pending: PendingMessage): void {
-    // Unsent now means sent after the next `ready`, with the same client id.
-    this.transmit({
-      type: "send",
-      ref: pending.clientId,
-      client_id: pending.clientId,
-      body: pending.body,
-      reply_to: pending.replyTo?.seq,
-      ...pending.target,
-    });
+    const connection = this.connection;
+    if (!connection) return;
+    const ref = pending.clientId;
+    connection
+      .send({ ...pending.target, body: pending.body, reply_to: pending.replyTo?.seq, client_id: pending.clientId })
+      .then(
+        (message) => this.dispatch({ type: "server", event: { type: "ack", ref, message }, now: this.now() }),
+        (error: unknown) => {
+          // Refused: shown as failed, with why. (Closed means this connection stopped; a
+          // new one resends it.)
+          if (this.connection !== connection || !(error instanceof BanterError)) return;
+          this.dispatch({ type: "server", event: { ...error.frame, ref }, now: this.now() });
+        },
+      );
   }
 
   retry(clientId: string): void {

@@ -1,10 +1,9 @@
-// The WebSocket protocol v1 (docs/protocol.md) as TypeScript types: what the page sends
-// (`ClientFrame`, with its `ref` a `Request`) and what it receives (`ServerEvent`). The
-// frame types are generated from the Rust protocol crate (`protocol.gen.ts`, by ts-rs);
-// this file adds what only the page knows: the keys it keeps in the mirrored UI state,
-// the HTTP search bodies, close codes and parsing.
+// The WebSocket protocol (docs/protocol.md) as the page uses it. The frame types, close
+// codes and parsing come from the client package (`@banter/client`, generated from the
+// Rust protocol crate); this file adds what only the page knows: the keys it keeps in the
+// mirrored UI state and the HTTP search bodies.
 
-import type * as Wire from "./protocol.gen";
+import type * as Wire from "@banter/client";
 
 export type {
   ClientFrame,
@@ -19,7 +18,8 @@ export type {
   RoomMember,
   User,
   UserId,
-} from "./protocol.gen";
+} from "@banter/client";
+export { CloseCode, MAX_BODY_CHARS } from "@banter/client";
 
 /** A client frame with its `ref` (`Request` in the protocol crate). */
 export type OutgoingFrame = Wire.Request;
@@ -54,42 +54,3 @@ export interface SearchPage {
 }
 
 export type SendTarget = { to: string } | { conversation_id: string };
-
-/** Close codes the page reacts to (docs/protocol.md#close-codes). */
-export const CloseCode = {
-  badToken: 4401,
-  tooManyWindows: 4403,
-  authTimeout: 4408,
-  slowConsumer: 4409,
-  tooLarge: 4413,
-  flooding: 4429,
-  originRefused: 1008,
-  snapshotFailed: 1011,
-  restarting: 1012,
-  tryAgainLater: 1013,
-} as const;
-
-/**
- * The seconds a 1013 close reason asks the client to wait before it reconnects
- * (`server busy; retry_after=5`), or `null` when it names none.
- */
-export function retryAfterSeconds(reason: string): number | null {
-  const match = /(?:^|[;\s])retry_after=(\d{1,4})(?:$|[;\s])/.exec(reason);
-  return match ? Number(match[1]) : null;
-}
-
-/** Longest body the server accepts, in Unicode scalar values (SPEC §7). */
-export const MAX_BODY_CHARS = 4000;
-
-/** Parses one text frame; `null` for anything that is not an object with a `type`. */
-export function parseServerEvent(text: string): ServerEvent | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string") {
-      return value as ServerEvent;
-    }
-  } catch {
-    // fall through: not JSON
-  }
-  return null;
-}
