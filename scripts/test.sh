@@ -36,6 +36,8 @@ cargo fmt --all -- --check
 cargo fmt --manifest-path crates/fuzz/Cargo.toml -- --check
 log "import circles (files and folders of every crate)"
 python3 scripts/import-cycles.py src crates/protocol/src crates/term/src crates/bench/src
+log "rust-version holds for the lock file (clippy checks the standard library against it)"
+python3 scripts/check-msrv.py
 log "doc links resolve inside the repository"
 python3 scripts/check-doc-links.py
 log "cargo clippy"

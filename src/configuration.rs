@@ -33,6 +33,9 @@ pub struct Settings {
     /// `statement_timeout` of the PersistActor's connection
     /// (DATABASE_WRITE_STATEMENT_TIMEOUT_MS, default 10 s; room deletions take longest).
     pub write_statement_timeout: Duration,
+    /// `SHUTDOWN_TIMEOUT_MS`: the most a SIGTERM may take from signal to exit, whatever
+    /// hangs (a stuck write, an unreachable Redis): Heroku kills a dyno 30 s after it.
+    pub shutdown_timeout: Duration,
     /// `None` runs a single node; the cluster mirror needs it.
     pub redis_url: Option<String>,
     /// How a `rediss://` server's certificate is checked.
@@ -52,7 +55,9 @@ pub struct Settings {
     /// Origins allowed to open WebSockets; `None` means "the server's own origin".
     pub allowed_origins: Option<Vec<String>>,
     pub static_dir: PathBuf,
-    /// This node's name in logs, metrics and (later) the cluster mirror.
+    /// This node's name in logs, metrics and the cluster mirror: it names the node's
+    /// heartbeat and user set in Redis, so two live processes must never share one
+    /// (see [`node_id_from`]).
     pub node_id: String,
     pub limits: Limits,
     /// `RETENTION_DAYS`: delete messages older than this; `None` keeps everything.
@@ -277,13 +282,15 @@ pub fn database_url_from(lookup: Lookup) -> Result<String, ConfigError> {
     )
 }
 
-/// The key that seals the root key kept in Postgres, if set (64 hex digits).
+/// The key that seals the root key kept in Postgres, if set (64 hex digits, or any
+/// secret of at least 32 characters).
 pub fn root_key_encryption_from(lookup: Lookup) -> Result<Option<KeyEncryptionKey>, ConfigError> {
     optional(lookup, "ROOT_KEY_ENCRYPTION_KEY")
         .map(|v| {
-            KeyEncryptionKey::from_hex(&v).ok_or(ConfigError::Malformed {
+            KeyEncryptionKey::from_setting(&v).ok_or(ConfigError::Malformed {
                 name: "ROOT_KEY_ENCRYPTION_KEY",
-                reason: "expected 64 hexadecimal digits (32 bytes, e.g. `openssl rand -hex 32`)"
+                reason: "expected 64 hexadecimal digits (`openssl rand -hex 32`) or another \
+                         secret of at least 32 characters"
                     .into(),
             })
         })
@@ -295,6 +302,18 @@ pub fn oidc_issuer_from(lookup: Lookup) -> Result<Option<String>, ConfigError> {
     optional(lookup, "OIDC_ISSUER")
         .map(|v| url("OIDC_ISSUER", v, &["http", "https"]))
         .transpose()
+}
+
+/// This node's id: `NODE_ID` as given (the operator keeps it unique), else the dyno's
+/// name (`DYNO`, "node" without one) and a suffix of this process's own. Heroku's `$DYNO`
+/// is not unique during a deploy: with Preboot an old and a new `web.1` run side by side
+/// for minutes, and a shared id would have each clear the other's presence. A process
+/// that dies without leaving is reaped when its heartbeat expires.
+pub fn node_id_from(lookup: Lookup) -> String {
+    optional(lookup, "NODE_ID").unwrap_or_else(|| {
+        let name = optional(lookup, "DYNO").unwrap_or_else(|| "node".into());
+        format!("{name}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    })
 }
 
 /// The optional root key, checked for shape (64 hex digits).
@@ -377,6 +396,7 @@ impl Settings {
             },
             statement_timeout: millis(lookup, "DATABASE_STATEMENT_TIMEOUT_MS", 5_000)?,
             write_statement_timeout: millis(lookup, "DATABASE_WRITE_STATEMENT_TIMEOUT_MS", 10_000)?,
+            shutdown_timeout: millis(lookup, "SHUTDOWN_TIMEOUT_MS", 25_000)?,
             redis_url,
             redis_tls: redis_tls_from(lookup)?,
             redis_key_prefix: optional(lookup, "REDIS_KEY_PREFIX")
@@ -395,13 +415,7 @@ impl Settings {
             static_dir: optional(lookup, "STATIC_DIR")
                 .unwrap_or_else(|| "./static".into())
                 .into(),
-            // Heroku names each dyno (web.1, web.2...): a restarted dyno keeps its name,
-            // so it clears the presence of its previous life.
-            node_id: optional(lookup, "NODE_ID")
-                .or_else(|| optional(lookup, "DYNO"))
-                .unwrap_or_else(|| {
-                    format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
-                }),
+            node_id: node_id_from(lookup),
             trusted_proxies: match optional(lookup, "TRUSTED_PROXIES") {
                 None => 0,
                 Some(v) => {
@@ -495,6 +509,17 @@ mod tests {
         assert_eq!(s.oidc.email_verified, EmailVerifiedPolicy::Required);
         assert_eq!(s.redis_tls, RedisTls::default());
         assert!(s.redis_tls.verify, "TLS to Redis is verified by default");
+    }
+
+    #[test]
+    fn two_processes_of_one_dyno_get_ids_of_their_own_and_an_operator_s_id_is_kept() {
+        let dyno = |name: &str| name == "DYNO";
+        let lookup = |name: &str| dyno(name).then(|| "web.1".to_owned());
+        let (first, second) = (node_id_from(&lookup), node_id_from(&lookup));
+        assert!(first.starts_with("web.1-"), "{first}");
+        assert_ne!(first, second);
+        let given = |name: &str| (name == "NODE_ID").then(|| "eu-1".to_owned());
+        assert_eq!(node_id_from(&given), "eu-1");
     }
 
     #[test]

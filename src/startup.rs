@@ -28,6 +28,8 @@ pub struct Application {
     port: u16,
     server: Server,
     shutdown: Shutdown,
+    /// From SIGTERM to exit, at most (`SHUTDOWN_TIMEOUT_MS`).
+    shutdown_timeout: Duration,
 }
 
 /// The session-token root key: configured, or generated once and shared via Postgres,
@@ -236,6 +238,7 @@ impl Application {
             settings.host
         );
         let static_dir = settings.static_dir.clone();
+        let shutdown_timeout = settings.shutdown_timeout;
         let csp = routes::headers::content_security_policy(&settings);
         let state = web::Data::new(AppState {
             connect_gate,
@@ -277,7 +280,8 @@ impl Application {
                 .configure(|cfg| routes::configure(cfg, &static_dir))
         })
         .on_connect(on_connect)
-        .shutdown_timeout(10)
+        // In-flight requests get what is left of the shutdown's budget, at most 10 s.
+        .shutdown_timeout(shutdown_timeout.as_secs().clamp(1, 10))
         .disable_signals()
         .listen(listener)?
         .run();
@@ -285,6 +289,7 @@ impl Application {
             port,
             server,
             shutdown,
+            shutdown_timeout,
         })
     }
 
@@ -294,23 +299,52 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully: stop accepting, close
     /// every socket with 1012, commit what is queued, leave the cluster, finish in-flight
-    /// requests, return.
+    /// requests, return. Whatever hangs, the process exits (0) once `SHUTDOWN_TIMEOUT_MS`
+    /// has passed since the signal: every write acknowledged by then is committed, and
+    /// the clients of the others resend them with their client ids elsewhere.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
-        let shutdown = self.shutdown;
+        let (shutdown, budget) = (self.shutdown, self.shutdown_timeout);
         actix::spawn(async move {
             if let Err(e) = stop_signal().await {
                 log::error!("cannot listen for signals: {e}");
                 return;
             }
-            log::info!("shutting down: closing sockets with 1012 and committing queued writes");
+            log::info!(
+                "shutting down within {budget:?}: closing sockets with 1012 and committing \
+                 queued writes"
+            );
+            exit_after(budget);
             handle.pause().await;
-            shutdown.drain().await;
+            if tokio::time::timeout(budget, shutdown.drain())
+                .await
+                .is_err()
+            {
+                log::warn!("draining did not finish within {budget:?}");
+            }
             handle.stop(true).await;
         });
         self.server.await?;
         log::info!("stopped");
         Ok(())
+    }
+}
+
+/// The shutdown's backstop: a thread of its own (so a blocked runtime cannot hold it up)
+/// that ends the process at the deadline if the graceful path has not.
+fn exit_after(deadline: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("shutdown-deadline".into())
+        .spawn(move || {
+            std::thread::sleep(deadline);
+            log::warn!(
+                "shutdown deadline ({deadline:?}) reached: exiting now; unacknowledged \
+                 writes are resent by their clients"
+            );
+            std::process::exit(0);
+        });
+    if let Err(e) = spawned {
+        log::error!("cannot start the shutdown deadline: {e}");
     }
 }
 

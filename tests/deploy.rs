@@ -76,3 +76,54 @@ fn heroku_migrates_in_the_release_phase_and_runs_the_server() {
     );
     assert_eq!(app["env"]["REDIS_TLS_VERIFY"]["value"], "false");
 }
+
+#[test]
+fn app_json_s_dynos_can_preboot_and_its_connection_budgets_hold_while_two_releases_overlap() {
+    let app: serde_json::Value = serde_json::from_str(&read("app.json")).unwrap();
+    let web = &app["formation"]["web"];
+    let size = web["size"].as_str().unwrap().to_ascii_lowercase();
+    // Heroku: eco and basic dynos have no Preboot, and basic runs one dyno per type.
+    assert!(
+        !size.starts_with("eco") && !size.starts_with("basic"),
+        "{size} cannot preboot"
+    );
+    let dynos = web["quantity"].as_u64().unwrap();
+    let pool: u64 = app["env"]["DATABASE_POOL_SIZE"]["value"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let plan = |prefix: &str| {
+        app["addons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["plan"].as_str().unwrap())
+            .find(|p| p.starts_with(prefix))
+            .unwrap()
+            .to_owned()
+    };
+    // Old and new dynos side by side, plus the release phase's one connection.
+    let postgres_limit = match plan("heroku-postgresql").as_str() {
+        "heroku-postgresql:essential-0" => 20,
+        "heroku-postgresql:essential-1" | "heroku-postgresql:essential-2" => 40,
+        other => panic!("{other}: add its connection limit here"),
+    };
+    let release_phase = 1;
+    assert!(
+        2 * dynos * pool + release_phase <= postgres_limit,
+        "Postgres budget"
+    );
+    // Two pools of 4, a subscriber and a publisher per dyno (docs/deploy.md).
+    let redis_limit = match plan("heroku-redis").as_str() {
+        "heroku-redis:mini" => 20,
+        "heroku-redis:premium-0" => 40,
+        other => panic!("{other}: add its connection limit here"),
+    };
+    assert!(2 * dynos * 10 <= redis_limit, "Redis budget");
+    let deploy = read("docs/deploy.md");
+    assert!(
+        !deploy.contains("my-banter.herokuapp.com"),
+        "apps have random suffixes"
+    );
+}

@@ -16,10 +16,35 @@ pub async fn run(pool: &Pool) -> Result<usize, DbError> {
     conn.batch_execute("SET statement_timeout = 0").await?;
     conn.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await?;
-    let result = migrations::runner().run_async(&mut *conn).await;
+    // A database ahead of this build is a rollback (Heroku runs the release phase, and so
+    // `migrate`, for the older image too): the newer migrations are left as they are and
+    // this build runs on the schema it finds. Migrations only add, so older code keeps
+    // working on a newer schema (docs/deploy.md, "Rolling back").
+    let runner = migrations::runner().set_abort_missing(false);
+    let result = runner.run_async(&mut *conn).await;
+    let ahead = match &result {
+        Ok(_) => newer_than_known(&runner, &mut conn).await,
+        Err(_) => None,
+    };
     conn.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
         .await?;
     // Back to the connection's own limit before it returns to the pool.
     conn.batch_execute("RESET statement_timeout").await?;
+    if let Some(version) = ahead {
+        log::warn!(
+            "the database has migration V{version}, newer than this build knows (a rollback): \
+             running on the schema as it is"
+        );
+    }
     Ok(result?.applied_migrations().len())
+}
+
+/// The newest applied migration's version, when this build does not know it.
+async fn newer_than_known(
+    runner: &refinery::Runner,
+    conn: &mut tokio_postgres::Client,
+) -> Option<u32> {
+    let newest_known = runner.get_migrations().iter().map(|m| m.version()).max();
+    let last = runner.get_last_applied_migration_async(conn).await.ok()??;
+    (Some(last.version()) > newest_known).then(|| last.version())
 }

@@ -19,11 +19,17 @@ use rand::RngCore;
 /// How a sealed key starts, so it can never be taken for a plaintext one.
 const SEALED_PREFIX: &[u8] = b"banter-sealed-v1:";
 const NONCE_LEN: usize = 24;
+/// The shortest secret stretched into a key-encryption key: 32 characters of a generated
+/// secret carry well over 128 bits.
+pub const MIN_SECRET_CHARS: usize = 32;
+/// Binds stretched keys to this use.
+const HKDF_SALT: &[u8] = b"banter ROOT_KEY_ENCRYPTION_KEY v1";
 /// An Ed25519 private key, as stored in plaintext before sealing.
 const PLAIN_LEN: usize = 32;
 
-/// The key that seals the stored root key: 32 bytes (`ROOT_KEY_ENCRYPTION_KEY`, 64 hex
-/// digits). Its `Debug` shows nothing of it.
+/// The key that seals the stored root key: 32 bytes (`ROOT_KEY_ENCRYPTION_KEY`: 64 hex
+/// digits, or any secret of at least 32 characters, stretched). Its `Debug` shows nothing
+/// of it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyEncryptionKey([u8; 32]);
 
@@ -38,6 +44,25 @@ impl KeyEncryptionKey {
     pub fn from_hex(hex_key: &str) -> Option<KeyEncryptionKey> {
         let bytes = hex::decode(hex_key.trim()).ok()?;
         Some(KeyEncryptionKey(bytes.try_into().ok()?))
+    }
+
+    /// From the setting: 64 hexadecimal digits are the key itself (`openssl rand -hex
+    /// 32`); any other secret of at least [`MIN_SECRET_CHARS`] characters is stretched
+    /// to one with HKDF-SHA256, so whatever a platform's secret generator makes (Heroku
+    /// documents only "a pseudo-random string") works. `None` for a shorter secret.
+    pub fn from_setting(secret: &str) -> Option<KeyEncryptionKey> {
+        let secret = secret.trim();
+        if let Some(key) = Self::from_hex(secret) {
+            return Some(key);
+        }
+        if secret.chars().count() < MIN_SECRET_CHARS {
+            return None;
+        }
+        let mut key = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(Some(HKDF_SALT), secret.as_bytes())
+            .expand(b"root key encryption", &mut key)
+            .ok()?;
+        Some(KeyEncryptionKey(key))
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
@@ -208,6 +233,29 @@ mod tests {
         assert!(KeyEncryptionKey::from_hex("ab").is_none());
         assert!(KeyEncryptionKey::from_hex(&"zz".repeat(32)).is_none());
         assert!(KeyEncryptionKey::from_hex(&"ab".repeat(33)).is_none());
+    }
+
+    #[test]
+    fn a_generated_secret_of_any_shape_is_stretched_into_a_key_and_a_short_one_refused() {
+        // What secret generators make: base64, a passphrase, hex of another length.
+        let generated = "Qm9vdHN0cmFwIHNlY3JldCBmb3IgYSBIZXJva3UgYXBw/+==";
+        let key = KeyEncryptionKey::from_setting(generated).unwrap();
+        assert_eq!(KeyEncryptionKey::from_setting(generated), Some(key.clone()));
+        assert_ne!(
+            KeyEncryptionKey::from_setting(&"a".repeat(MIN_SECRET_CHARS)),
+            Some(key.clone())
+        );
+        assert!(KeyEncryptionKey::from_setting(&"ab".repeat(40)).is_some());
+        assert!(KeyEncryptionKey::from_setting(&"a".repeat(MIN_SECRET_CHARS - 1)).is_none());
+        // 64 hex digits stay the key itself, as before: stored keys still open.
+        let hex_key = "cd".repeat(32);
+        assert_eq!(
+            KeyEncryptionKey::from_setting(&hex_key),
+            KeyEncryptionKey::from_hex(&hex_key)
+        );
+        // A stretched key seals and opens like any other.
+        let sealed = key.seal("biscuit_root_key", b"secret").unwrap();
+        assert_eq!(key.open("biscuit_root_key", &sealed).unwrap(), b"secret");
     }
 
     #[test]

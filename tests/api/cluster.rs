@@ -373,6 +373,56 @@ async fn a_node_restarted_under_the_same_name_clears_its_previous_life() {
 }
 
 #[actix_web::test]
+async fn two_processes_of_one_dyno_overlap_without_clearing_each_other_s_presence() {
+    // Heroku's Preboot: a new web.1 starts while the old web.1 still serves; then the old
+    // one is stopped. Both have DYNO=web.1 and no NODE_ID.
+    let (redis, prefix) = (test_redis_url(), test_prefix());
+    let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "steady")).await;
+    let steady = app.node();
+    steady.wait_ready(&app.http).await;
+    let env = || {
+        let mut env = app.peer_env("unused");
+        env.retain(|(name, _)| *name != "NODE_ID");
+        env.push(("DYNO", "web.1".to_owned()));
+        env
+    };
+    let old = ServerProcess::start(&app.database_url, free_port(), env()).await;
+    old.node().wait_ready(&app.http).await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let dave = app.sign_in("dave@example.com").await;
+    let (mut bob_s, _) = app.window_at(&steady, &bob).await;
+    let (_carol_old, _) = app.window_at(&old.node(), &carol).await;
+    assert_eq!(
+        presence(&bob_s.recv_presence().await),
+        (carol.id.clone(), true)
+    );
+
+    // The new web.1 comes up beside the old one: Carol, on the old one, stays online.
+    let new = ServerProcess::start(&app.database_url, free_port(), env()).await;
+    new.node().wait_ready(&app.http).await;
+    let (_dave_new, _) = app.window_at(&new.node(), &dave).await;
+    assert_eq!(
+        presence(&bob_s.recv_presence().await),
+        (dave.id.clone(), true)
+    );
+    bob_s.assert_no_presence(Duration::from_millis(1500)).await;
+
+    // The old one leaves: Carol goes with it, Dave (on the new one) stays, and the new
+    // node stays ready.
+    old.terminate();
+    assert_eq!(
+        presence(&bob_s.recv_presence().await),
+        (carol.id.clone(), false)
+    );
+    bob_s.assert_no_presence(Duration::from_millis(1500)).await;
+    assert_eq!(new.node().ready_status(&app.http).await, 200);
+    let online = steady.online_ids(&app.http, &bob.token).await;
+    assert!(online.contains(&dave.id), "{online:?}");
+    assert!(!online.contains(&carol.id), "{online:?}");
+}
+
+#[actix_web::test]
 async fn rooms_fan_out_across_nodes_and_their_members_hear_of_changes_everywhere() {
     let (app, a, b) = two_nodes().await;
     let alice = app.sign_in("alice@example.com").await;

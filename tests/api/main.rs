@@ -20,6 +20,7 @@ mod openapi;
 mod presence;
 mod replies;
 mod retention;
+mod rollback;
 mod rooms;
 mod routing;
 mod search;

@@ -144,3 +144,46 @@ async fn sigterm_under_traffic_commits_everything_once_and_clients_carry_on_else
         );
     }
 }
+
+#[actix_web::test]
+async fn sigterm_exits_within_the_shutdown_timeout_even_with_a_write_stuck_in_postgres() {
+    let app = spawn_app().await;
+    let mut env = app.peer_env("stuck");
+    env.push(("SHUTDOWN_TIMEOUT_MS", "2000".to_owned()));
+    // A write may wait a minute for its lock: only the deadline can end the drain sooner.
+    env.push(("DATABASE_WRITE_STATEMENT_TIMEOUT_MS", "60000".to_owned()));
+    let mut server = ServerProcess::start(&app.database_url, free_port(), env).await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut ws, _) = app.window_at(&server.node(), &alice).await;
+    // Every insert into messages waits behind this lock for 30 s.
+    let lock = holding_lock(
+        &app,
+        "LOCK TABLE messages IN ACCESS EXCLUSIVE MODE".into(),
+        Duration::from_secs(30),
+    )
+    .await;
+    ws.send(
+        json!({"type": "send", "ref": "s", "client_id": "stuck-1", "body": "stuck", "to": bob.id}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    server.terminate();
+    let exited = tokio::time::timeout(Duration::from_secs(10), server.child.wait())
+        .await
+        .expect("the server exits while the write is still stuck (30 s)")
+        .expect("wait for the server");
+    assert!(!lock.is_finished(), "the lock was released before the exit");
+    assert!(exited.success(), "{exited:?}");
+    // Not acknowledged, and so not promised: the socket closed without an ack.
+    let mut frames = Vec::new();
+    while let Ok(frame) = ws.next_or_close(Duration::from_secs(2)).await {
+        frames.push(frame);
+    }
+    assert!(
+        frames.iter().all(|f| f["type"] != "ack"),
+        "acknowledged: {frames:?}"
+    );
+    lock.abort();
+}

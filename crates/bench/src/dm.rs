@@ -183,7 +183,7 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
     );
     if let Mode::Room { size } = mode {
         anyhow::ensure!(
-            size >= 2 && args.users % size == 0,
+            size >= 2 && args.users.is_multiple_of(size),
             "--users must be a multiple of --room-size (at least 2)"
         );
     }

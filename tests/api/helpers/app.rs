@@ -43,6 +43,7 @@ pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
         database_pool_size: 10,
         statement_timeout: Duration::from_secs(5),
         write_statement_timeout: Duration::from_secs(10),
+        shutdown_timeout: Duration::from_secs(25),
         redis_url: None,
         redis_tls: Default::default(),
         redis_key_prefix: "banter:".into(),

@@ -65,7 +65,7 @@ fn frame(kind: &str, scene: &Scene, i: usize) -> WsMessage {
         "history" => json!({"type": "history", "ref": r, "conversation_id": scene.room,
                             "after_seq": 0, "limit": 200}),
         "read" => json!({"type": "read", "ref": r, "conversation_id": scene.direct, "seq": 0}),
-        "block" => json!({"type": if i % 2 == 0 { "block" } else { "unblock" }, "ref": r,
+        "block" => json!({"type": if i.is_multiple_of(2) { "block" } else { "unblock" }, "ref": r,
                           "user_id": scene.victim.id}),
         "ui" => json!({"type": "ui", "ref": r, "state": {"selected": scene.room,
                                                           "draft": "x".repeat(1000)}}),
