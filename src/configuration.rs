@@ -342,6 +342,22 @@ fn email_verified_from(lookup: Lookup) -> Result<EmailVerifiedPolicy, ConfigErro
     }
 }
 
+/// A node that serves the web client (`STATIC_DIR` holds its `index.html`) must hand
+/// the page the provider's client id (`/api/config`), or nobody can sign in there.
+fn web_client_has_its_client_id(settings: &Settings) -> Result<(), ConfigError> {
+    let serves_page = settings.static_dir.join("index.html").is_file();
+    if serves_page && settings.oidc.client_id.is_none() {
+        return Err(ConfigError::Malformed {
+            name: "OIDC_CLIENT_ID",
+            reason: format!(
+                "required: the web client is served from {} and signs in with it",
+                settings.static_dir.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
 impl Settings {
     /// Reads every setting of SPEC §2 from the process environment.
     pub fn from_env() -> Result<Settings, ConfigError> {
@@ -379,7 +395,7 @@ impl Settings {
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?;
-        Ok(Settings {
+        let settings = Settings {
             host: optional(lookup, "HOST").unwrap_or_else(|| "0.0.0.0".into()),
             port,
             database_url: database_url_from(lookup)?,
@@ -473,7 +489,9 @@ impl Settings {
                 },
                 ..Limits::default()
             },
-        })
+        };
+        web_client_has_its_client_id(&settings)?;
+        Ok(settings)
     }
 }
 
@@ -494,6 +512,8 @@ mod tests {
         ("DATABASE_URL", "postgres://localhost/banter"),
         ("OIDC_ISSUER", "https://tenant.example.com/"),
         ("OIDC_AUDIENCE", "https://api.banter"),
+        // Required only where the web client is served (./static, once built).
+        ("OIDC_CLIENT_ID", "banter-web"),
     ];
 
     #[test]
@@ -509,6 +529,30 @@ mod tests {
         assert_eq!(s.oidc.email_verified, EmailVerifiedPolicy::Required);
         assert_eq!(s.redis_tls, RedisTls::default());
         assert!(s.redis_tls.verify, "TLS to Redis is verified by default");
+    }
+
+    #[test]
+    fn a_node_serving_the_web_client_needs_its_client_id_and_one_without_it_does_not() {
+        let page = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/static");
+        let without_id: Vec<_> = MINIMAL
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "OIDC_CLIENT_ID")
+            .collect();
+        let mut serving = without_id.clone();
+        serving.push(("STATIC_DIR", page));
+        match settings(&serving) {
+            Err(ConfigError::Malformed { name, reason }) => {
+                assert_eq!(name, "OIDC_CLIENT_ID");
+                assert!(reason.contains(page), "{reason}");
+            }
+            other => panic!("expected OIDC_CLIENT_ID refused, got {other:?}"),
+        }
+        serving.push(("OIDC_CLIENT_ID", "banter-web"));
+        assert!(settings(&serving).is_ok());
+        let mut api_only = without_id;
+        api_only.push(("STATIC_DIR", "/nonexistent/banter-static"));
+        assert!(settings(&api_only).is_ok());
     }
 
     #[test]

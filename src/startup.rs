@@ -229,6 +229,7 @@ impl Application {
             settings.oidc.audience.clone(),
             settings.oidc.email_verified,
         ));
+        check_identity_provider(&oidc, &settings.oidc.issuer).await?;
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
@@ -327,6 +328,48 @@ impl Application {
         self.server.await?;
         log::info!("stopped");
         Ok(())
+    }
+}
+
+/// Fetches the provider's discovery and keys before serving: a wrong `OIDC_ISSUER`
+/// stops start-up with one line naming it; a provider that cannot be reached is retried
+/// in the background (with backoff, up to a minute apart), and sign-ins meanwhile fetch
+/// what they need themselves.
+async fn check_identity_provider(oidc: &Arc<OidcVerifier>, issuer: &str) -> anyhow::Result<()> {
+    match oidc.check_provider().await {
+        Ok(true) => {
+            log::info!("identity provider {issuer} ready");
+            Ok(())
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "OIDC_ISSUER={issuer} is not this provider's issuer"
+        ))),
+        Ok(false) => {
+            log::warn!(
+                "identity provider {issuer} unreachable at start-up: serving, and retrying \
+                 it in the background"
+            );
+            let oidc = oidc.clone();
+            let issuer = issuer.to_owned();
+            actix_web::rt::spawn(async move {
+                let mut wait = Duration::from_secs(1);
+                loop {
+                    tokio::time::sleep(wait).await;
+                    match oidc.check_provider().await {
+                        Ok(true) => {
+                            log::info!("identity provider {issuer} reached");
+                            return;
+                        }
+                        Err(e) => {
+                            log::error!("OIDC_ISSUER={issuer} is not this provider's issuer: {e}");
+                            return;
+                        }
+                        Ok(false) => wait = (wait * 2).min(Duration::from_secs(60)),
+                    }
+                }
+            });
+            Ok(())
+        }
     }
 }
 

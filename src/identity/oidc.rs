@@ -66,6 +66,19 @@ impl OidcError {
         )
     }
 
+    /// True when the provider answered and the answer shows `OIDC_ISSUER` is wrong (it
+    /// names another issuer, has no discovery document there, or serves something else):
+    /// no retry helps. Unreachable, timeouts and 5xx are passing.
+    pub fn is_misconfiguration(&self) -> bool {
+        match self {
+            OidcError::IssuerMismatch { .. } => true,
+            OidcError::Provider { source, .. } => {
+                source.is_decode() || source.status().is_some_and(|s| s.is_client_error())
+            }
+            _ => false,
+        }
+    }
+
     fn provider(url: &str) -> impl FnOnce(reqwest::Error) -> OidcError + '_ {
         move |source| OidcError::Provider {
             url: url.to_owned(),
@@ -235,6 +248,24 @@ impl OidcVerifier {
             })
             .collect();
         Ok(())
+    }
+
+    /// Fetches the provider's discovery document and keys now (at start-up), so a wrong
+    /// `OIDC_ISSUER` is found before the first sign-in. `Ok(true)`: ready; `Ok(false)`:
+    /// unreachable for now (sign-ins fetch them when they can); `Err`: the provider
+    /// answered, and the setting is wrong ([`OidcError::is_misconfiguration`]).
+    pub async fn check_provider(&self) -> Result<bool, OidcError> {
+        let mut cache = self.cache.lock().await;
+        match self.fetch_keys(&mut cache).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.is_misconfiguration() => Err(e),
+            Err(e) => {
+                log::debug!("identity provider not reachable: {e}");
+                // A sign-in may try again at once.
+                cache.fetched_at = None;
+                Ok(false)
+            }
+        }
     }
 
     /// Verifies signature, `iss`, `aud`, `exp` and `nbf`, then finds the email and checks

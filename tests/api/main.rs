@@ -27,5 +27,6 @@ mod search;
 mod session;
 mod shutdown;
 mod snapshot;
+mod startup;
 mod terminal;
 mod tls;

@@ -138,7 +138,10 @@ async fn an_unknown_kid_refetches_the_keys_at_most_once_a_minute() {
         .issuer
         .jwks_fetches
         .load(std::sync::atomic::Ordering::SeqCst);
-    assert_eq!(before, 1, "the first sign-in fetched the keys");
+    assert_eq!(
+        before, 1,
+        "the keys were fetched once, at start-up, and not again by the first sign-in"
+    );
     let claims = app.issuer.claims("auth0|x", Some("x@example.com"));
     for _ in 0..3 {
         let token = app.issuer.sign(&claims, Algorithm::RS256, "stranger");

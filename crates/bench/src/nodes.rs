@@ -81,6 +81,7 @@ impl Nodes {
             .env("RUST_LOG", var("RUST_LOG", "warn"))
             .env("OIDC_ISSUER", var("OIDC_ISSUER", "http://127.0.0.1:9"))
             .env("OIDC_AUDIENCE", var("OIDC_AUDIENCE", "banter-bench"))
+            .env("OIDC_CLIENT_ID", var("OIDC_CLIENT_ID", "banter-bench"))
             .stdout(Stdio::null())
             .kill_on_drop(true);
         if self.clustered {

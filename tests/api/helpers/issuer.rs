@@ -23,7 +23,11 @@ pub struct TestIssuer {
 
 impl TestIssuer {
     pub async fn start() -> TestIssuer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(std::net::TcpListener::bind("127.0.0.1:0").unwrap()).await
+    }
+
+    /// An issuer on `listener` (a port chosen before it came up).
+    pub async fn start_on(listener: std::net::TcpListener) -> TestIssuer {
         let port = listener.local_addr().unwrap().port();
         let issuer = format!("http://127.0.0.1:{port}/");
         let jwks_fetches = Arc::new(AtomicUsize::new(0));

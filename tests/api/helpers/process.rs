@@ -32,6 +32,7 @@ impl ServerProcess {
                 .arg("serve")
                 .env("DATABASE_URL", database_url)
                 .env("OIDC_AUDIENCE", AUDIENCE)
+                .env("OIDC_CLIENT_ID", "banter-web")
                 .env("HOST", "127.0.0.1")
                 .env("PORT", port.to_string())
                 .env("RUST_LOG", "warn")

@@ -241,6 +241,7 @@ async fn run_to_exit(database_url: &str, args: &[&str], env: &[(&str, &str)]) ->
         .env("DATABASE_URL", database_url)
         .env("OIDC_ISSUER", "http://127.0.0.1:9/")
         .env("OIDC_AUDIENCE", AUDIENCE)
+        .env("OIDC_CLIENT_ID", "banter-web")
         .env("HOST", "127.0.0.1")
         .env("PORT", free_port().to_string())
         .env("RUST_LOG", "warn")
