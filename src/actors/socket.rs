@@ -24,7 +24,7 @@ use actix::prelude::*;
 use actix_web::{HttpRequest, HttpResponse};
 use actix_web_actors::ws;
 use bytestring::ByteString;
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::borrow::Cow;
 use std::num::NonZeroU32;
@@ -371,7 +371,7 @@ impl SocketSession {
         ctx: &mut ws::WebsocketContext<Self>,
     ) {
         if let Err(not_until) = self.renewals.check() {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let wait = not_until.wait_time_from(self.renewals.clock().now());
             return self.reply(
                 ctx,
                 error_frame_retry(

@@ -12,7 +12,7 @@ use super::ChatError;
 use crate::configuration::Limits;
 use crate::domain::UserId;
 use futures_util::future::BoxFuture;
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -226,7 +226,9 @@ impl Allowances {
             ChatError::TooFast(TooFast {
                 action,
                 rate: kept.rate,
-                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+                // The limiter's own clock: another clock's instants are calibrated
+                // apart and could say "now" a moment early.
+                retry_after: not_until.wait_time_from(kept.local.clock().now()),
             })
         })
     }
