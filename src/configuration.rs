@@ -67,6 +67,10 @@ pub struct Settings {
     /// that many from the right; entries further left are the client's own claim and are
     /// never used. 0 (the default) takes the connection's peer and ignores the header.
     pub trusted_proxies: usize,
+    /// `METRICS_TOKEN`: `/metrics` answers only requests bearing it; unset, `/metrics` is
+    /// off (404). Counts of people, sockets and messages are nobody's business but the
+    /// operator's scraper.
+    pub metrics_token: Option<String>,
 }
 
 /// TLS to Redis (`rediss://`): the server's certificate and name are verified, against
@@ -432,6 +436,15 @@ impl Settings {
                 .unwrap_or_else(|| "./static".into())
                 .into(),
             node_id: node_id_from(lookup),
+            metrics_token: match optional(lookup, "METRICS_TOKEN") {
+                Some(t) if t.chars().count() < 16 => {
+                    return Err(ConfigError::Malformed {
+                        name: "METRICS_TOKEN",
+                        reason: "at least 16 characters (e.g. `openssl rand -hex 16`)".into(),
+                    })
+                }
+                token => token,
+            },
             trusted_proxies: match optional(lookup, "TRUSTED_PROXIES") {
                 None => 0,
                 Some(v) => {

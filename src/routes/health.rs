@@ -1,10 +1,13 @@
 //! Probes and metrics: `/healthz` (process up), `/readyz` (dependencies), `/metrics`.
 
-use super::bodies::{ErrorDetail, HealthBody, ReadinessBody};
+use super::bodies::{ErrorBody, ErrorDetail, HealthBody, ReadinessBody};
+use super::error::error_response;
 use super::AppState;
 use crate::db;
 use crate::protocol::ErrorCode;
-use actix_web::{get, web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
 use std::sync::atomic::Ordering;
 
 #[utoipa::path(tag = "operations", responses((status = 200, description = "The process is up", body = HealthBody)))]
@@ -61,9 +64,25 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+#[utoipa::path(tag = "operations", security(("metrics_token" = [])), responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"), (status = 401, description = "Without the bearer token METRICS_TOKEN names", body = ErrorBody), (status = 404, description = "Metrics are off (METRICS_TOKEN unset)", body = ErrorBody)))]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    let Some(expected) = state.settings.metrics_token.as_deref() else {
+        return error_response(ErrorCode::NotFound, "metrics are off: set METRICS_TOKEN");
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Digests compared, so the time taken says nothing of how much of the token matched.
+    if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+        return error_response(
+            ErrorCode::Unauthorized,
+            "metrics need the METRICS_TOKEN bearer token",
+        );
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())

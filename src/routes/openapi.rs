@@ -56,8 +56,8 @@ use utoipa::{Modify, OpenApi};
 )]
 pub struct ApiDoc;
 
-/// The two bearer tokens: Banter's session token, and (for `POST /api/session` only) the
-/// identity provider's access token.
+/// The bearer tokens: Banter's session token, (for `POST /api/session` only) the identity
+/// provider's access token, and (for `/metrics`) the operator's `METRICS_TOKEN`.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -73,6 +73,9 @@ impl Modify for SecuritySchemes {
         provider.description =
             Some("An access token of the identity provider (OIDC_ISSUER) for OIDC_AUDIENCE".into());
         components.add_security_scheme("provider", SecurityScheme::Http(provider));
+        let mut metrics = Http::new(HttpAuthScheme::Bearer);
+        metrics.description = Some("The operator's METRICS_TOKEN (a Prometheus scraper's)".into());
+        components.add_security_scheme("metrics_token", SecurityScheme::Http(metrics));
     }
 }
 

@@ -13,6 +13,7 @@ async fn run_bench(args: &[&str], env: &[(&str, &str)]) -> Value {
         .args(args)
         .env_remove("DATABASE_URL")
         .env_remove("ROOT_KEY_ENCRYPTION_KEY")
+        .env("METRICS_TOKEN", TEST_METRICS_TOKEN)
         .env("RUST_LOG", "warn");
     for (key, value) in env {
         command.env(key, value);

@@ -249,3 +249,35 @@ async fn the_forwarded_scheme_decides_what_the_server_s_own_origin_is() {
         "an https page is not this plain-http server's origin"
     );
 }
+
+#[actix_web::test]
+async fn metrics_answer_only_the_operator_s_token_and_are_off_without_one() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let url = format!("{}/metrics", app.address);
+    for bearer in [
+        None,
+        Some("wrong-token-of-some-length"),
+        Some(alice.token.as_str()),
+    ] {
+        let mut request = app.http.get(&url);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401, "{bearer:?}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+    assert!(app.metrics().await.contains("banter_sockets_open"));
+
+    let unmetered = spawn_app_with(|s| s.metrics_token = None).await;
+    let response = unmetered
+        .http
+        .get(format!("{}/metrics", unmetered.address))
+        .bearer_auth(TEST_METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}

@@ -474,10 +474,9 @@ pub(crate) async fn read_metrics<const N: usize>(
     let http = reqwest::Client::new();
     let mut all = Vec::new();
     for base in bases {
-        let text = match http.get(format!("{base}/metrics")).send().await {
-            Ok(r) => r.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
+        let text = crate::nodes::metrics_text(&http, base)
+            .await
+            .unwrap_or_default();
         all.push(names.map(|name| {
             text.lines()
                 .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())

@@ -40,6 +40,23 @@ pub(crate) fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
+/// The bearer token of the nodes' `/metrics`: `METRICS_TOKEN` (a target started
+/// elsewhere must have been given it), else the one the nodes started here get.
+pub(crate) fn metrics_token() -> String {
+    var("METRICS_TOKEN", "banter-bench-metrics-token")
+}
+
+/// `GET {base}/metrics` with the token: the Prometheus text, or `None`.
+pub(crate) async fn metrics_text(http: &reqwest::Client, base: &str) -> Option<String> {
+    let response = http
+        .get(format!("{base}/metrics"))
+        .bearer_auth(metrics_token())
+        .send()
+        .await
+        .ok()?;
+    response.error_for_status().ok()?.text().await.ok()
+}
+
 fn var(k: &str, default: &str) -> String {
     std::env::var(k).unwrap_or_else(|_| default.into())
 }
@@ -82,6 +99,7 @@ impl Nodes {
             .env("OIDC_ISSUER", var("OIDC_ISSUER", "http://127.0.0.1:9"))
             .env("OIDC_AUDIENCE", var("OIDC_AUDIENCE", "banter-bench"))
             .env("OIDC_CLIENT_ID", var("OIDC_CLIENT_ID", "banter-bench"))
+            .env("METRICS_TOKEN", metrics_token())
             .stdout(Stdio::null())
             .kill_on_drop(true);
         if self.clustered {

@@ -199,12 +199,7 @@ impl SnapshotWaits {
 }
 
 async fn snapshot_histogram(base: &str) -> Option<SnapshotWaits> {
-    let text = reqwest::get(format!("{base}/metrics"))
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
+    let text = crate::nodes::metrics_text(&reqwest::Client::new(), base).await?;
     Some(SnapshotWaits::parse(&text))
 }
 

@@ -34,6 +34,8 @@ pub struct Person {
 /// The key that seals the root key in every test's database (`ROOT_KEY_ENCRYPTION_KEY`).
 pub const TEST_ROOT_KEY_ENCRYPTION_KEY: &str =
     "6b65792d656e6372797074696f6e2d6b65792d666f722d7465737473210a0a0a";
+/// `METRICS_TOKEN` of every test node: `/metrics` answers requests bearing it.
+pub const TEST_METRICS_TOKEN: &str = "metrics-token-of-the-tests";
 
 pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
     Settings {
@@ -61,6 +63,7 @@ pub fn test_settings(database_url: &str, issuer: &str) -> Settings {
         static_dir: format!("{FIXTURES}/static").into(),
         node_id: "test".into(),
         trusted_proxies: 0,
+        metrics_token: Some(TEST_METRICS_TOKEN.into()),
         limits: Limits::default(),
         retention: None,
     }
@@ -249,6 +252,7 @@ impl TestApp {
         let response = self
             .http
             .get(format!("{}/metrics", self.address))
+            .bearer_auth(TEST_METRICS_TOKEN)
             .send()
             .await;
         response
@@ -284,6 +288,7 @@ impl TestApp {
                 "ROOT_KEY_ENCRYPTION_KEY",
                 TEST_ROOT_KEY_ENCRYPTION_KEY.to_owned(),
             ),
+            ("METRICS_TOKEN", TEST_METRICS_TOKEN.to_owned()),
         ];
         if let Some(url) = &self.settings.redis_url {
             env.push(("REDIS_URL", url.clone()));

@@ -51,6 +51,7 @@ impl Node {
     pub async fn metric(&self, http: &reqwest::Client, name: &str) -> f64 {
         let text = http
             .get(format!("{}/metrics", self.address))
+            .bearer_auth(super::TEST_METRICS_TOKEN)
             .send()
             .await
             .expect("GET /metrics")
