@@ -3,7 +3,7 @@
 # scripts/build.sh, the script the README's commands use.
 
 # 1. The web client, built into static/.
-FROM node:20-bookworm-slim AS web
+FROM node:22.12.0-bookworm-slim AS web
 WORKDIR /app
 COPY . .
 RUN bash scripts/build.sh web

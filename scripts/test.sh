@@ -31,6 +31,15 @@ if [ ! -x "$HADOLINT_DIR/bin/hadolint" ]; then
 fi
 "$HADOLINT_DIR/bin/hadolint" Dockerfile
 
+log "compose.yaml: the Compose Specification's schema, then what it runs"
+COMPOSE_CHECK_DIR="$ROOT/target/tools/check-jsonschema"
+if [ ! -x "$COMPOSE_CHECK_DIR/bin/check-jsonschema" ]; then
+  command -v pip3 >/dev/null 2>&1 || apt_install python3-pip
+  pip3 install --quiet --disable-pip-version-check --break-system-packages --target "$COMPOSE_CHECK_DIR" check-jsonschema==0.39.0
+fi
+PYTHONPATH="$COMPOSE_CHECK_DIR" "$COMPOSE_CHECK_DIR/bin/check-jsonschema" --builtin-schema vendor.compose-spec compose.yaml
+PYTHONPATH="$COMPOSE_CHECK_DIR" python3 scripts/check-compose.py
+
 log "cargo fmt --check"
 cargo fmt --all -- --check
 cargo fmt --manifest-path crates/fuzz/Cargo.toml -- --check
