@@ -259,15 +259,9 @@ impl Application {
                 .wrap(middleware::from_fn(routes::allow::with_allow_header))
                 .wrap(middleware::from_fn(routes::headers::hsts))
                 .wrap(routes::headers::defaults(&csp))
-                .wrap(
-                    // The client's address as the per-address limits see it (never a
-                    // forwarded entry the client wrote itself).
-                    middleware::Logger::new("%{client}xi \"%r\" %s %b %Dms")
-                        .custom_request_replace("client", |req| {
-                            routes::client_address(req.request())
-                                .map_or_else(|| "-".to_owned(), |a| a.to_string())
-                        }),
-                )
+                // Outermost: the access log sees the final status, and the request id is
+                // set before anything else runs.
+                .wrap(middleware::from_fn(routes::request_log::with_request_log))
                 .app_data(state.clone())
                 .app_data(
                     web::JsonConfig::default()

@@ -74,6 +74,8 @@ pub struct SocketServices {
     pub gate: Arc<ConnectGate>,
     pub limits: Arc<Limits>,
     pub metrics: Metrics,
+    /// This node's id, for the socket's log lines.
+    pub node: Arc<str>,
 }
 
 pub struct SocketSession {
@@ -87,6 +89,13 @@ pub struct SocketSession {
     metrics: Metrics,
     /// The client's address and Origin, for connect/disconnect logs.
     peer: String,
+    /// This node's id and the upgrade request's id, for the socket's log lines.
+    node: Arc<str>,
+    request_id: String,
+    /// When the socket opened, and the close code it ended with (sent or received;
+    /// `None` when the connection just dropped): the lifetime line at the end says both.
+    opened: Instant,
+    close_code: Option<u16>,
     /// The client's address, for limits kept per address (room password attempts).
     address: Option<std::net::IpAddr>,
     opening: Option<Opening>,
@@ -110,6 +119,8 @@ pub struct Peer {
     pub address: Option<std::net::IpAddr>,
     /// The TCP connection, so a stalled socket can be cut.
     pub connection: Option<ConnectionFd>,
+    /// The upgrade request's id (`X-Request-Id`), carried into the socket's log lines.
+    pub request_id: String,
 }
 
 impl SocketSession {
@@ -120,11 +131,13 @@ impl SocketSession {
             gate,
             limits,
             metrics,
+            node,
         } = services;
         let Peer {
             label: peer,
             address,
             connection,
+            request_id,
         } = peer;
         let rate = NonZeroU32::new(limits.frame_rate_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.frame_burst).unwrap_or(rate);
@@ -137,6 +150,10 @@ impl SocketSession {
             limits,
             metrics,
             peer,
+            node,
+            request_id,
+            opened: Instant::now(),
+            close_code: None,
             address,
             opening: Some(opening),
             state: State::AwaitingAuth,
@@ -184,6 +201,7 @@ impl SocketSession {
     }
 
     fn close(&mut self, ctx: &mut ws::WebsocketContext<Self>, code: u16, reason: &str) {
+        self.close_code.get_or_insert(code);
         ctx.close(Some(ws::CloseReason {
             code: ws::CloseCode::Other(code),
             description: Some(reason.to_owned()),
@@ -299,10 +317,12 @@ impl SocketSession {
                     Ok(Ok(actor)) => {
                         let expiry = act.expiry_timer(&claims, ctx);
                         log::info!(
-                            "connect user={} window={} peer={}",
-                            claims.user.id,
-                            act.window,
-                            act.peer
+                            user:% = claims.user.id,
+                            window = act.window.0,
+                            node = &*act.node,
+                            request_id = act.request_id.as_str(),
+                            peer = act.peer.as_str();
+                            "socket ready"
                         );
                         act.metrics.socket_connects.inc();
                         let early = match std::mem::replace(
@@ -532,10 +552,14 @@ impl Actor for SocketSession {
             State::AwaitingAuth | State::Closed => return,
         };
         log::info!(
-            "disconnect user={} window={} peer={}",
-            user.id,
-            self.window,
-            self.peer
+            user:% = user.id,
+            window = self.window.0,
+            node = &*self.node,
+            request_id = self.request_id.as_str(),
+            code = self.close_code.map_or_else(|| "none".to_owned(), |c| c.to_string()).as_str(),
+            lived_ms = self.opened.elapsed().as_millis() as u64,
+            peer = self.peer.as_str();
+            "socket closed"
         );
         self.registry.do_send(DetachSocket {
             user: user.id,
@@ -593,6 +617,9 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for SocketSession {
             }
             ws::Message::Pong(_) | ws::Message::Nop => {}
             ws::Message::Close(reason) => {
+                if let Some(code) = reason.as_ref().map(|r| u16::from(r.code)) {
+                    self.close_code.get_or_insert(code);
+                }
                 ctx.close(reason);
                 ctx.stop();
             }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod headers;
 pub mod health;
 pub mod openapi;
+pub mod request_log;
 pub mod rooms;
 pub mod search;
 pub mod session;

@@ -101,11 +101,13 @@ pub async fn socket(
             gate: state.connect_gate.clone(),
             limits: state.limits.clone(),
             metrics: state.metrics.clone(),
+            node: state.settings.node_id.as_str().into(),
         },
         Peer {
             address,
             label: peer,
             connection: req.conn_data::<ConnectionFd>().copied(),
+            request_id: super::request_log::request_id(&req),
         },
     )
     .start(&req, stream)

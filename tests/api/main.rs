@@ -13,6 +13,7 @@ mod contract;
 mod durability;
 mod http_api;
 mod limits;
+mod logs;
 mod messaging;
 mod mirrors;
 mod online_list;
