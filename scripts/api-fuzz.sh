@@ -8,7 +8,9 @@ cd "$ROOT"
 SCHEMATHESIS_VERSION=4.32.5
 VENV="$ROOT/target/tools/schemathesis-$SCHEMATHESIS_VERSION"
 if [ ! -x "$VENV/bin/schemathesis" ]; then
-  python3 -m venv "$VENV" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$VENV"; }
+  # Debian's python3 lacks venv until python3-venv is installed (its hint to do so is
+  # not for this script's reader).
+  python3 -m venv "$VENV" >/dev/null 2>&1 || { apt_install python3-venv && python3 -m venv "$VENV"; }
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 

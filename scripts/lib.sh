@@ -12,12 +12,26 @@ PG_URL_BASE="postgres://postgres:postgres@127.0.0.1:5432"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# apt-get waits up to 5 minutes for the package lock (a fresh machine's first boot runs
+# unattended-upgrades) instead of failing at once.
+APT_LOCK_WAIT=(-o DPkg::Lock::Timeout=300)
+
 apt_install() {
   if [ -z "${BANTER_APT_UPDATED:-}" ]; then
-    $SUDO apt-get update -qq
+    $SUDO apt-get "${APT_LOCK_WAIT[@]}" update -qq
     export BANTER_APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${APT_LOCK_WAIT[@]}" install -y -qq "$@" >/dev/null
+}
+
+# Runs a command as the postgres user, from / (its home is not this checkout, which
+# that user may not enter): runuser as root, sudo otherwise.
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then
+    (cd / && runuser -u postgres -- "$@")
+  else
+    (cd / && sudo -u postgres "$@")
+  fi
 }
 
 ensure_build_tools() {
@@ -46,19 +60,23 @@ ensure_postgres() {
     log "installing PostgreSQL"
     apt_install postgresql postgresql-client
   fi
-  local version
-  version=$(ls /etc/postgresql | sort -V | tail -n 1)
-  log "starting PostgreSQL $version"
-  $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null \
-    || $SUDO pg_ctlcluster "$version" main start
-  for _ in $(seq 1 60); do
-    pg_isready -q -h 127.0.0.1 -p 5432 && break
-    sleep 0.5
-  done
-  pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL did not start" >&2; exit 1; }
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    # Installing it started it (the system's service manager runs Debian's cluster).
+    log "PostgreSQL is running (started by the system's service manager)"
+  else
+    local version
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    log "starting PostgreSQL $version"
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null \
+      || $SUDO pg_ctlcluster "$version" main start
+    for _ in $(seq 1 60); do
+      pg_isready -q -h 127.0.0.1 -p 5432 && break
+      sleep 0.5
+    done
+    pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL did not start" >&2; exit 1; }
+  fi
   # A fresh Debian cluster wants a password over TCP: give the postgres role one.
-  $SUDO -u postgres psql -qc "ALTER USER postgres PASSWORD 'postgres'" >/dev/null 2>&1 \
-    || su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+  as_postgres psql -qc "ALTER USER postgres PASSWORD 'postgres'" >/dev/null
 }
 
 # Starts Redis on 127.0.0.1:6379 (installing it first if needed). It keeps nothing on
@@ -70,6 +88,12 @@ ensure_redis() {
   if ! command -v redis-server >/dev/null 2>&1; then
     log "installing Redis"
     apt_install redis-server redis-tools
+  fi
+  if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    # Installing it started Debian's service (which keeps snapshots on disk; Banter
+    # keeps nothing there that Postgres does not have).
+    log "Redis is running (started by the system's service manager)"
+    return
   fi
   log "starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
@@ -83,25 +107,57 @@ ensure_redis() {
 }
 
 node_ok() {
-  command -v node >/dev/null 2>&1 && [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ]
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
+    && [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ]
+}
+
+# The Node.js and npm installed when a machine has neither (or a Node older than 20):
+# Debian 12 packages Node 18, so they come from the npm registry, checked against the
+# registry's sha512 (node-linux-* hold the official node binary; npm is its own package).
+NODE_VERSION=22.23.5
+NPM_VERSION=10.9.9
+
+# Downloads package $1 at version $2 from the npm registry into $3 (unpacked), after
+# checking its sha512.
+registry_package() {
+  local name=$1 version=$2 into=$3 meta tarball integrity file
+  meta=$(curl -fsSL "https://registry.npmjs.org/$name/$version")
+  tarball=$(printf '%s' "$meta" | python3 -c 'import json,sys; print(json.load(sys.stdin)["dist"]["tarball"])')
+  integrity=$(printf '%s' "$meta" | python3 -c 'import json,sys; print(json.load(sys.stdin)["dist"]["integrity"])')
+  file=$(mktemp)
+  curl -fsSL "$tarball" -o "$file"
+  if [ "sha512-$(openssl dgst -sha512 -binary "$file" | base64 -w0)" != "$integrity" ]; then
+    rm -f "$file"
+    echo "$name $version: the download does not match the registry's sha512" >&2
+    exit 1
+  fi
+  mkdir -p "$into"
+  tar -xzf "$file" -C "$into" --strip-components=1
+  rm -f "$file"
 }
 
 # Node.js 20 or newer builds the web client and runs the dev identity provider and the
-# browser tests. Debian 12 packages Node 18, so a newer one comes from the npm registry
-# (the node-linux-* packages hold the official binaries).
+# browser tests. Installs Node.js $NODE_VERSION and npm $NPM_VERSION under $NODE_PREFIX
+# (default /usr/local) when they are missing.
 ensure_node() {
   node_ok && return
-  if ! command -v npm >/dev/null 2>&1; then
-    log "installing Node.js and npm from Debian"
-    apt_install nodejs npm
-  fi
-  if ! node_ok; then
-    local arch
-    arch=$(dpkg --print-architecture | sed 's/amd64/x64/')
-    log "installing Node.js 20 (node-linux-$arch from the npm registry) into /usr/local"
-    $SUDO npm install -g --prefix /usr/local --no-audit --no-fund "node-linux-$arch@20" >/dev/null
-    hash -r
-  fi
+  local prefix=${NODE_PREFIX:-/usr/local} arch
+  arch=$(dpkg --print-architecture | sed 's/amd64/x64/')
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+  log "installing Node.js $NODE_VERSION and npm $NPM_VERSION (from the npm registry) into $prefix"
+  $SUDO mkdir -p "$prefix/bin" "$prefix/lib/node_modules"
+  local staging
+  staging=$(mktemp -d)
+  registry_package "node-linux-$arch" "$NODE_VERSION" "$staging/node"
+  registry_package npm "$NPM_VERSION" "$staging/npm"
+  $SUDO install -m 0755 "$staging/node/bin/node" "$prefix/bin/node"
+  $SUDO rm -rf "$prefix/lib/node_modules/npm"
+  $SUDO mv "$staging/npm" "$prefix/lib/node_modules/npm"
+  $SUDO ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$prefix/bin/npm"
+  $SUDO ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$prefix/bin/npx"
+  rm -rf "$staging"
+  export PATH="$prefix/bin:$PATH"
+  hash -r
   node_ok || { echo "Node.js 20 or newer is needed and could not be installed" >&2; exit 1; }
 }
 
@@ -120,11 +176,13 @@ ensure_haproxy() {
   apt_install haproxy
 }
 
-# Installs the exact dependencies of the web client and the dev identity provider.
+# Installs the exact dependencies of the given folders (with a package-lock.json), e.g.
+# `ensure_node_packages web dev/idp`.
 ensure_node_packages() {
-  (cd "$ROOT/clients/typescript" && npm ci --no-audit --no-fund --loglevel=error)
-  (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)
-  (cd "$ROOT/dev/idp" && npm ci --no-audit --no-fund --loglevel=error)
+  local dir
+  for dir in "$@"; do
+    (cd "$ROOT/$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  done
 }
 
 # The TLS tests make self-signed certificates with openssl.

@@ -13,7 +13,8 @@ ensure_postgres
 ensure_redis
 ensure_openssl
 ensure_node
-ensure_node_packages
+# The web client's packages are installed by its build (scripts/build.sh web).
+ensure_node_packages dev/idp
 ensure_database banter
 case "${NODES:-1}" in
   1) ;;

@@ -45,6 +45,8 @@ cargo fmt --all -- --check
 cargo fmt --manifest-path crates/fuzz/Cargo.toml -- --check
 log "import circles (files and folders of every crate)"
 python3 scripts/import-cycles.py src crates/protocol/src crates/term/src crates/bench/src
+log "scripts/lib.sh's install decisions, against stand-ins for the machine's commands"
+bash tests/scripts/install-decisions.sh
 log "rust-version holds for the lock file (clippy checks the standard library against it)"
 python3 scripts/check-msrv.py
 log "doc links resolve inside the repository"
@@ -60,7 +62,7 @@ if [ ! -d "$PYTHON_PACKAGES/websockets" ]; then
 fi
 # The TypeScript client (clients/typescript) too, and its unit tests, before the API tests
 # run it against a real server.
-ensure_node_packages
+ensure_node_packages clients/typescript web dev/idp
 log "TypeScript client: unit tests"
 (cd clients/typescript && npm test --silent)
 log "cargo test (the server, the protocol crate with its TypeScript check, the clients)"
