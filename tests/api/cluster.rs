@@ -340,6 +340,104 @@ async fn rediss_with_a_self_signed_certificate_works_with_the_explicit_opt_out()
 }
 
 #[actix_web::test]
+async fn a_redis_at_its_memory_limit_loses_no_acknowledged_message_and_delivery_catches_up() {
+    let port = free_port();
+    let args = [
+        "--port",
+        &port.to_string(),
+        "--maxmemory",
+        "4mb",
+        "--maxmemory-policy",
+        "noeviction",
+    ];
+    let _redis = RedisServer::start(port, args.iter().map(|a| a.to_string()).collect()).await;
+    let url = format!("redis://127.0.0.1:{port}");
+    let (app, a, b) = two_nodes_on(&url).await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut alice_a, _) = app.window_at(&a, &alice).await;
+    let (mut bob_b, _) = app.window_at(&b, &bob).await;
+
+    // Something else fills the Redis until it refuses writes (noeviction: it drops none).
+    let mut filler = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let block = "x".repeat(64 * 1024);
+    let mut junk = 0;
+    loop {
+        let set: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(format!("junk:{junk}"))
+            .arg(&block)
+            .query_async(&mut filler)
+            .await;
+        match set {
+            Ok(()) => junk += 1,
+            Err(e) => {
+                assert!(e.to_string().contains("OOM"), "{e}");
+                break;
+            }
+        }
+        assert!(junk < 1000, "the Redis never filled");
+    }
+
+    // Carol arrives on b while Redis refuses writes (her presence cannot be stored yet).
+    let carol = app.sign_in("carol@example.com").await;
+    let (_carol_b, _) = app.window_at(&b, &carol).await;
+    // Every send is still committed and acknowledged: Postgres is the truth.
+    for i in 0..3 {
+        alice_a.send(json!({"type": "send", "client_id": format!("full-{i}"), "body": format!("while full {i}"), "to": bob.id})).await;
+        assert_eq!(
+            alice_a.recv_type("ack").await["message"]["body"],
+            format!("while full {i}")
+        );
+    }
+    // Room again: what bob did not get yet arrives, in order, once each.
+    for key in 0..junk {
+        let _: () = redis::cmd("DEL")
+            .arg(format!("junk:{key}"))
+            .query_async(&mut filler)
+            .await
+            .unwrap();
+    }
+    a.wait_ready(&app.http).await;
+    b.wait_ready(&app.http).await;
+    let mut bodies = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bodies.len() < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "got {bodies:?}");
+        let frame = bob_b.recv().await;
+        if frame["type"] == "message" {
+            bodies.push(frame["message"]["body"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(bodies, vec!["while full 0", "while full 1", "while full 2"]);
+    alice_a
+        .send(json!({"type": "send", "client_id": "after", "body": "after", "to": bob.id}))
+        .await;
+    assert_eq!(bob_b.recv_type("message").await["message"]["body"], "after");
+    bob_b.assert_no("message", Duration::from_millis(300)).await;
+    assert_eq!(app.count_messages().await, 4);
+    // And the presence it could not store then is in both nodes' lists now.
+    for node in [&a, &b] {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !node
+            .online_ids(&app.http, &alice.token)
+            .await
+            .contains(&carol.id)
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} never listed carol",
+                node.address
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[actix_web::test]
 async fn a_node_restarted_under_the_same_name_clears_its_previous_life() {
     let (redis, prefix) = (test_redis_url(), test_prefix());
     let app = spawn_app_with(|s| cluster(s, &redis, &prefix, "steady")).await;
