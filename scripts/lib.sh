@@ -18,10 +18,18 @@ APT_LOCK_WAIT=(-o DPkg::Lock::Timeout=300)
 
 apt_install() {
   if [ -z "${BANTER_APT_UPDATED:-}" ]; then
-    $SUDO apt-get "${APT_LOCK_WAIT[@]}" update -qq
+    # The lists' lock has no such timeout: a first boot's apt-daily holds it a while.
+    local try
+    for try in $(seq 1 30); do
+      $SUDO apt-get "${APT_LOCK_WAIT[@]}" update -qq && break
+      [ "$try" -eq 30 ] && { echo "apt-get update kept failing" >&2; exit 1; }
+      log "apt-get update failed (another apt running?): retrying in 10 s"
+      sleep 10
+    done
     export BANTER_APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${APT_LOCK_WAIT[@]}" install -y -qq "$@" >/dev/null
+  # Through env: sudo does not pass the caller's environment on.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get "${APT_LOCK_WAIT[@]}" install -y -qq "$@" >/dev/null
 }
 
 # Runs a command as the postgres user, from / (its home is not this checkout, which
@@ -120,12 +128,14 @@ NPM_VERSION=10.9.9
 # Downloads package $1 at version $2 from the npm registry into $3 (unpacked), after
 # checking its sha512.
 registry_package() {
-  local name=$1 version=$2 into=$3 meta tarball integrity file
-  meta=$(curl -fsSL "https://registry.npmjs.org/$name/$version")
-  tarball=$(printf '%s' "$meta" | python3 -c 'import json,sys; print(json.load(sys.stdin)["dist"]["tarball"])')
-  integrity=$(printf '%s' "$meta" | python3 -c 'import json,sys; print(json.load(sys.stdin)["dist"]["integrity"])')
+  local name=$1 version=$2 into=$3 integrity file
+  # The version's metadata names one integrity (its tarball's); read without a JSON tool,
+  # which a minimal Debian lacks.
+  integrity=$(curl -fsSL "https://registry.npmjs.org/$name/$version" \
+    | grep -o '"integrity": *"sha512-[^"]*"' | head -n 1 | sed 's/.*"\(sha512-[^"]*\)"/\1/')
+  [ -n "$integrity" ] || { echo "$name $version: no integrity in the registry's metadata" >&2; exit 1; }
   file=$(mktemp)
-  curl -fsSL "$tarball" -o "$file"
+  curl -fsSL "https://registry.npmjs.org/$name/-/${name##*/}-$version.tgz" -o "$file"
   if [ "sha512-$(openssl dgst -sha512 -binary "$file" | base64 -w0)" != "$integrity" ]; then
     rm -f "$file"
     echo "$name $version: the download does not match the registry's sha512" >&2
@@ -153,6 +163,7 @@ ensure_node() {
   $SUDO install -m 0755 "$staging/node/bin/node" "$prefix/bin/node"
   $SUDO rm -rf "$prefix/lib/node_modules/npm"
   $SUDO mv "$staging/npm" "$prefix/lib/node_modules/npm"
+  $SUDO chown -R 0:0 "$prefix/lib/node_modules/npm" "$prefix/bin/node"
   $SUDO ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$prefix/bin/npm"
   $SUDO ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$prefix/bin/npx"
   rm -rf "$staging"

@@ -103,24 +103,26 @@ fn app_json_s_dynos_can_preboot_and_its_connection_budgets_hold_while_two_releas
             .unwrap()
             .to_owned()
     };
-    // Old and new dynos side by side, plus the release phase's one connection.
+    // Old and new dynos side by side, each with its pool and its writer's connection,
+    // plus the release phase's one and two for an operator (`heroku run banter token`,
+    // `pg:psql`).
     let postgres_limit = match plan("heroku-postgresql").as_str() {
         "heroku-postgresql:essential-0" => 20,
         "heroku-postgresql:essential-1" | "heroku-postgresql:essential-2" => 40,
         other => panic!("{other}: add its connection limit here"),
     };
-    let release_phase = 1;
+    let (writer, release_phase, operator) = (1, 1, 2);
     assert!(
-        2 * dynos * pool + release_phase <= postgres_limit,
+        2 * dynos * (pool + writer) + release_phase + operator <= postgres_limit,
         "Postgres budget"
     );
-    // Two pools of 4, a subscriber and a publisher per dyno (docs/deploy.md).
+    // Two pools of 3, a subscriber and a publisher per dyno (docs/deploy.md).
     let redis_limit = match plan("heroku-redis").as_str() {
         "heroku-redis:mini" => 20,
         "heroku-redis:premium-0" => 40,
         other => panic!("{other}: add its connection limit here"),
     };
-    assert!(2 * dynos * 10 <= redis_limit, "Redis budget");
+    assert!(2 * dynos * 8 <= redis_limit, "Redis budget");
     let deploy = read("docs/deploy.md");
     assert!(
         !deploy.contains("my-banter.herokuapp.com"),

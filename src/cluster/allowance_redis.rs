@@ -33,7 +33,7 @@ impl RedisAllowances {
         let client = redis_client(url, tls)?;
         let manager = RedisConnectionManager::new(client.get_connection_info().clone())?;
         let pool = bb8::Pool::builder()
-            .max_size(4)
+            .max_size(3)
             .connection_timeout(ANSWER_WITHIN)
             .build_unchecked(manager);
         Ok(RedisAllowances {

@@ -166,7 +166,7 @@ impl ClusterMirror {
         let client = redis_client(url, tls)?;
         let manager = RedisConnectionManager::new(client.get_connection_info().clone())?;
         let pool = bb8::Pool::builder()
-            .max_size(4)
+            .max_size(3)
             .connection_timeout(Duration::from_secs(3))
             .build_unchecked(manager);
         let healthy = Arc::new(AtomicBool::new(false));

@@ -67,13 +67,17 @@ impl OidcError {
     }
 
     /// True when the provider answered and the answer shows `OIDC_ISSUER` is wrong (it
-    /// names another issuer, has no discovery document there, or serves something else):
-    /// no retry helps. Unreachable, timeouts and 5xx are passing.
+    /// names another issuer, has no discovery document there (404, 410), or serves
+    /// something that is not one): no retry helps. Unreachable, timeouts, 5xx and other
+    /// 4xx (429 while many dynos boot, a firewall's 403) are passing.
     pub fn is_misconfiguration(&self) -> bool {
         match self {
             OidcError::IssuerMismatch { .. } => true,
             OidcError::Provider { source, .. } => {
-                source.is_decode() || source.status().is_some_and(|s| s.is_client_error())
+                source.is_decode()
+                    || source.status().is_some_and(|s| {
+                        s == reqwest::StatusCode::NOT_FOUND || s == reqwest::StatusCode::GONE
+                    })
             }
             _ => false,
         }
@@ -255,14 +259,22 @@ impl OidcVerifier {
     /// unreachable for now (sign-ins fetch them when they can); `Err`: the provider
     /// answered, and the setting is wrong ([`OidcError::is_misconfiguration`]).
     pub async fn check_provider(&self) -> Result<bool, OidcError> {
-        let mut cache = self.cache.lock().await;
-        match self.fetch_keys(&mut cache).await {
-            Ok(()) => Ok(true),
+        if !self.cache.lock().await.keys.is_empty() {
+            return Ok(true); // a sign-in fetched them meanwhile
+        }
+        // Fetched outside the lock, so sign-ins never wait behind a provider that hangs.
+        let mut fresh = Cache::default();
+        match self.fetch_keys(&mut fresh).await {
+            Ok(()) => {
+                let mut cache = self.cache.lock().await;
+                if cache.keys.is_empty() {
+                    *cache = fresh;
+                }
+                Ok(true)
+            }
             Err(e) if e.is_misconfiguration() => Err(e),
             Err(e) => {
                 log::debug!("identity provider not reachable: {e}");
-                // A sign-in may try again at once.
-                cache.fetched_at = None;
                 Ok(false)
             }
         }

@@ -1,6 +1,6 @@
 //! One log line per HTTP request (the access log), and the request id that ties it to
 //! everything else logged about the request: `X-Request-Id` as Heroku's router sets it
-//! (or a client, within reason), else a fresh one, echoed on the response.
+//! (behind `TRUSTED_PROXIES`), else a fresh one, echoed on the response.
 //!
 //! The line holds the path without its query (a search's query is someone's words), the
 //! status, the time taken and the client's address as the per-address limits see it.
@@ -42,7 +42,15 @@ pub async fn with_request_log(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let id = incoming(req.headers()).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // A proxy's id (Heroku's router sets one) only behind a trusted proxy: a client's own
+    // could collide with others' on purpose.
+    let behind_proxy = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .is_some_and(|state| state.settings.trusted_proxies > 0);
+    let id = behind_proxy
+        .then(|| incoming(req.headers()))
+        .flatten()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
     let client =
         super::client_address(req.request()).map_or_else(|| "-".to_owned(), |a| a.to_string());

@@ -22,6 +22,8 @@ async fn log_lines_are_logfmt_carry_request_ids_and_socket_lives_and_no_email_to
     let log = std::env::temp_dir().join(format!("banter-log-{}.txt", uuid::Uuid::new_v4()));
     let mut env = app.peer_env("logged");
     env.push(("RUST_LOG", "info".to_owned()));
+    // Behind a proxy (Heroku's router), whose X-Request-Id the node keeps.
+    env.push(("TRUSTED_PROXIES", "1".to_owned()));
     let server =
         ServerProcess::start_logging_to(&app.database_url, free_port(), env, Some(&log)).await;
     let node = server.node();
@@ -38,6 +40,16 @@ async fn log_lines_are_logfmt_carry_request_ids_and_socket_lives_and_no_email_to
         .await
         .unwrap();
     assert_eq!(response.headers()["x-request-id"], "router-id-7f3a9c");
+    // Straight to a node that trusts no proxy, a client's own id is replaced.
+    let direct = app
+        .http
+        .get(format!("{}/healthz", app.address))
+        .header("X-Request-Id", "chosen-by-the-client")
+        .send()
+        .await
+        .unwrap();
+    let replaced = direct.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(replaced).is_ok(), "{replaced}");
 
     // A socket opened with a request id, a private message, and a normal close.
     let mut request = node.ws_url.as_str().into_client_request().unwrap();
