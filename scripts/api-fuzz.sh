@@ -19,7 +19,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 psql "$PG_URL_BASE/postgres" -qc "CREATE DATABASE $DB"
 ROOT_KEY_ENCRYPTION_KEY=$(openssl rand -hex 32)
 export DATABASE_URL="$PG_URL_BASE/$DB" PORT HOST=127.0.0.1 RUST_LOG=warn ROOT_KEY_ENCRYPTION_KEY \
-  OIDC_ISSUER=http://127.0.0.1:9 OIDC_AUDIENCE=http://localhost:8080/api OIDC_CLIENT_ID=banter-web
+  OIDC_ISSUER=http://127.0.0.1:9 OIDC_AUDIENCE=http://localhost:8080/api OIDC_CLIENT_ID=banter-web \
+  METRICS_TOKEN=metrics-token-of-the-api-fuzz-run
 mkdir -p test-artifacts
 target/debug/banter serve > test-artifacts/api-fuzz-server.log 2>&1 &
 SERVER=$!
