@@ -144,15 +144,16 @@ class BanterClient:
                 raise BanterError(frame)
         self._ws = ws
         self.ready = frame
-        self._start_from(frame)
+        self._track(frame.get("conversations", []))
         self._schedule_renewal(frame.get("expires_at"))
         self._connected.set()
         return frame
 
-    def _start_from(self, ready: Frame) -> None:
-        """After a `ready`: conversations seen for the first time start at their
-        `last_seq` (their past is `history`'s business); the others keep what we have."""
-        for c in ready.get("conversations", []):
+    def _track(self, conversations: list[Frame]) -> None:
+        """After a `ready` (or a `joined`): conversations seen for the first time start at
+        their `last_seq` (their past is `history`'s business); the others keep what we
+        have."""
+        for c in conversations:
             self._have.setdefault(c["id"], c["last_seq"])
 
     # ---- reading -----------------------------------------------------------------
@@ -218,7 +219,7 @@ class BanterClient:
             self._note_message(frame["message"], deliver=False)
         elif kind == "joined":
             # A room joined now: its messages so far are history's; the ones after, tracked.
-            self._start_from({"conversations": [frame["conversation"]]})
+            self._track([frame["conversation"]])
         elif kind in ("left", "room_deleted"):
             self._have.pop(frame["room_id"], None)
             self._held.pop(frame["room_id"], None)

@@ -126,8 +126,6 @@ interface Unacked {
   frame: Extract<ClientFrame, { type: "send" }>;
   resolve: (message: Message) => void;
   reject: (error: Error) => void;
-  /** The ref of the attempt on the current socket, if one was transmitted (for debugging). */
-  ref: string | null;
 }
 
 export class BanterConnection {
@@ -245,7 +243,7 @@ export class BanterConnection {
     const existing = this.unacked.get(frame.client_id);
     if (existing) return new Promise((resolve, reject) => this.chain(existing, resolve, reject));
     return new Promise<Message>((resolve, reject) => {
-      const unacked: Unacked = { frame, resolve, reject, ref: null };
+      const unacked: Unacked = { frame, resolve, reject };
       this.unacked.set(frame.client_id, unacked);
       if (this.live) this.transmitSend(unacked);
     });
@@ -322,7 +320,6 @@ export class BanterConnection {
       waiting.reject(closed);
       this.waiting.delete(ref);
     }
-    for (const unacked of this.unacked.values()) unacked.ref = null;
     if (this.stopped) return;
     if (this.options.reconnect === false) return this.stop(code, reason);
     switch (code) {
@@ -518,16 +515,12 @@ export class BanterConnection {
 
   /** Transmits with a fresh ref and resolves with the reply, whatever its type. */
   private transmitAwaited(frame: ClientFrame): Promise<Reply> {
-    return this.issue(frame).reply;
-  }
-
-  private issue(frame: ClientFrame): { ref: string; reply: Promise<Reply> } {
     const ref = `r${++this.nextRef}`;
     const socket = this.socket;
     if (!this.live || !socket || socket.readyState !== OPEN) {
-      return { ref, reply: Promise.reject(new Closed(null, "not connected")) };
+      return Promise.reject(new Closed(null, "not connected"));
     }
-    const reply = new Promise<Reply>((resolve, reject) => {
+    return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(ref);
         this.expired.add(ref);
@@ -536,13 +529,10 @@ export class BanterConnection {
       this.waiting.set(ref, { resolve, reject, timer });
       socket.send(JSON.stringify({ ...frame, ref } satisfies Request));
     });
-    return { ref, reply };
   }
 
   private transmitSend(unacked: Unacked): void {
-    const { ref, reply } = this.issue(unacked.frame);
-    unacked.ref = ref;
-    reply.then(
+    this.transmitAwaited(unacked.frame).then(
       (reply) => {
         // An `ack` settles it in `acked` (whichever attempt it answers).
         if (reply.type === "error" && this.unacked.get(unacked.frame.client_id) === unacked) {

@@ -249,17 +249,7 @@ impl TestApp {
 
     /// The Prometheus text of `/metrics`.
     pub async fn metrics(&self) -> String {
-        let response = self
-            .http
-            .get(format!("{}/metrics", self.address))
-            .bearer_auth(TEST_METRICS_TOKEN)
-            .send()
-            .await;
-        response
-            .expect("GET /metrics")
-            .text()
-            .await
-            .expect("metrics text")
+        self.node().metrics(&self.http).await
     }
 
     /// Another node of the same deployment (same database, issuer and Redis) in this

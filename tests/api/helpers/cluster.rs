@@ -47,17 +47,21 @@ impl Node {
         ids(&body["users"])
     }
 
-    /// The value of a counter or gauge on this node's `/metrics` (0 if absent).
-    pub async fn metric(&self, http: &reqwest::Client, name: &str) -> f64 {
-        let text = http
-            .get(format!("{}/metrics", self.address))
+    /// The Prometheus text of this node's `/metrics` (with the tests' token).
+    pub async fn metrics(&self, http: &reqwest::Client) -> String {
+        http.get(format!("{}/metrics", self.address))
             .bearer_auth(super::TEST_METRICS_TOKEN)
             .send()
             .await
             .expect("GET /metrics")
             .text()
             .await
-            .expect("text");
+            .expect("metrics text")
+    }
+
+    /// The value of a counter or gauge on this node's `/metrics` (0 if absent).
+    pub async fn metric(&self, http: &reqwest::Client, name: &str) -> f64 {
+        let text = self.metrics(http).await;
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
             .unwrap_or(0.0)
