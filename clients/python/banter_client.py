@@ -403,6 +403,11 @@ class BanterClient:
     async def read(self, conversation_id: str, seq: int) -> None:
         await self.request({"type": "read", "conversation_id": conversation_id, "seq": seq})
 
+    async def ping(self) -> None:
+        """An application heartbeat: returns once the server answers `ok`, in turn behind
+        this window's earlier frames (raises `asyncio.TimeoutError` if it does not)."""
+        await self.request({"type": "ping"})
+
     async def block(self, user_id: str) -> Frame:
         return (await self.request({"type": "block", "user_id": user_id}))["user"]
 

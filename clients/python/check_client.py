@@ -22,6 +22,7 @@ async def main() -> None:
         url, os.environ["BOB_TOKEN"]
     ) as bob, BanterClient(url, os.environ["CAROL_TOKEN"]) as carol:
         assert alice.ready["ref"].startswith("py"), alice.ready
+        await alice.ping()  # answered `ok`
         hi = await alice.send("hi", to=bob_id)
         got = await bob.next_event("message")
         assert got["message"]["id"] == hi["id"], got

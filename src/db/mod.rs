@@ -116,3 +116,26 @@ pub async fn ping(pool: &Pool) -> Result<(), DbError> {
     conn.simple_query("SELECT 1").await?;
     Ok(())
 }
+
+/// `text` as a literal inside a LIKE pattern (its `%`, `_` and `\` escaped).
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn a_query_is_searched_for_literally() {
+        assert_eq!(like_pattern("book"), "book");
+        assert_eq!(like_pattern("100%_off\\"), "100\\%\\_off\\\\");
+    }
+}

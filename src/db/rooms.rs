@@ -1,6 +1,6 @@
 //! Rooms, read side. The same columns serve the writes in `writes/rooms.rs`.
 
-use super::{DbError, Pool};
+use super::{like_pattern, DbError, Pool};
 use crate::domain::{ConversationId, DirectoryPage, Room, RoomName, User, UserId};
 use tokio_postgres::Row;
 
@@ -55,18 +55,6 @@ pub async fn directory(pool: &Pool, page: &DirectoryPage) -> Result<(Vec<Room>, 
     let more = rooms.len() > page.limit;
     rooms.truncate(page.limit);
     Ok((rooms, more))
-}
-
-/// `text` as a literal inside a LIKE pattern (its `%`, `_` and `\` escaped).
-fn like_pattern(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }
 
 /// The rooms each of `users` is a member of, by name (the directory's order), read on
@@ -144,15 +132,4 @@ pub async fn members(pool: &Pool, id: ConversationId) -> Result<Vec<User>, DbErr
             email: r.get(1),
         })
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn a_query_is_searched_for_literally() {
-        assert_eq!(like_pattern("book"), "book");
-        assert_eq!(like_pattern("100%_off\\"), "100\\%\\_off\\\\");
-    }
 }

@@ -1,6 +1,6 @@
 //! The `users` table.
 
-use super::{DbError, Pool};
+use super::{like_pattern, DbError, Pool};
 use crate::domain::{UiState, User, UserId};
 use tokio_postgres::Row;
 
@@ -31,6 +31,35 @@ pub async fn upsert(
         )
         .await?;
     Ok(user(&row))
+}
+
+/// The people directory: up to `limit` people whose email starts with `prefix` (without
+/// case), by email, leaving out the viewer and anyone a block stands between (either way),
+/// as the online list does. One index range scan (`users_email_prefix_idx`).
+pub async fn directory(
+    pool: &Pool,
+    viewer: UserId,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<User>, DbError> {
+    let conn = pool.get().await?;
+    let rows = conn
+        .query(
+            "SELECT u.id, u.email FROM users u
+             WHERE lower(u.email) LIKE $2 AND u.id <> $1
+               AND NOT EXISTS (SELECT 1 FROM blocks b
+                               WHERE (b.blocker_id = $1 AND b.blocked_id = u.id)
+                                  OR (b.blocker_id = u.id AND b.blocked_id = $1))
+             ORDER BY lower(u.email), u.id
+             LIMIT $3",
+            &[
+                &viewer.0,
+                &format!("{}%", like_pattern(&prefix.to_lowercase())),
+                &limit,
+            ],
+        )
+        .await?;
+    Ok(rows.iter().map(user).collect())
 }
 
 /// Whom an operator's `banter token --email` mints for.

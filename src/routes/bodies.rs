@@ -287,6 +287,23 @@ pub struct MembersBody {
 }
 
 #[derive(Deserialize, IntoParams)]
+pub struct PeopleQuery {
+    /// The start of an email, without case (at most 254 characters, no NUL; leave it out
+    /// for everyone, by email).
+    #[param(max_length = 254, pattern = r"^[^\u0000]*$")]
+    pub q: Option<String>,
+    /// 1 to 50 (default 20). Type more of `q` to narrow the list: there are no further pages.
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PeopleBody {
+    /// By email without case, then id.
+    pub people: Vec<User>,
+}
+
+#[derive(Deserialize, IntoParams)]
 pub struct SearchQuery {
     /// Words, "quoted phrases", -excluded words, OR (at most 200 characters, at most 20
     /// `-`, no NUL).

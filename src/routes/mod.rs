@@ -10,6 +10,7 @@ pub mod error;
 pub mod headers;
 pub mod health;
 pub mod openapi;
+pub mod people;
 pub mod request_log;
 pub mod rooms;
 pub mod search;
@@ -114,6 +115,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
         .service(rooms::leave)
         .service(rooms::delete)
         .service(rooms::members)
+        .service(people::people)
         .service(search::search)
         .service(openapi::document)
         .service(asyncapi::protocol_schema)

@@ -2,7 +2,7 @@
 //! body types (`bodies.rs`), served at `/api/openapi.json`. The web build's API page
 //! (`/api.html`) renders it.
 
-use super::{api, asyncapi, health, rooms, search, session, ws};
+use super::{api, asyncapi, health, people, rooms, search, session, ws};
 use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -32,6 +32,7 @@ use utoipa::{Modify, OpenApi};
         rooms::leave,
         rooms::delete,
         rooms::members,
+        people::people,
         search::search,
         document,
         ws::socket,
@@ -44,7 +45,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&SecuritySchemes),
     tags(
         (name = "session", description = "Signing in"),
-        (name = "people", description = "You and who is online"),
+        (name = "people", description = "You, who is online, and the directory of everyone"),
         (name = "blocks", description = "Blocking people"),
         (name = "conversations", description = "Direct conversations"),
         (name = "messages", description = "History, sending, read positions"),

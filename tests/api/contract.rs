@@ -72,6 +72,7 @@ async fn every_frame_with_a_ref_gets_exactly_one_reply_carrying_it() {
         json!({"type": "history", "ref": "history", "conversation_id": conversation}),
         json!({"type": "online", "ref": "online"}),
         json!({"type": "rooms", "ref": "rooms"}),
+        json!({"type": "ping", "ref": "ping"}),
         json!({"type": "send", "ref": "send", "client_id": new_client_id(), "body": "hi", "to": bob.id}),
         json!({"type": "history", "ref": "refused", "conversation_id": new_client_id()}),
     ];
@@ -97,6 +98,7 @@ async fn every_frame_with_a_ref_gets_exactly_one_reply_carrying_it() {
         ("history", "history"),
         ("online", "online_page"),
         ("rooms", "rooms"),
+        ("ping", "ok"),
         ("send", "ack"),
         ("refused", "error"),
     ];
@@ -115,6 +117,26 @@ async fn every_frame_with_a_ref_gets_exactly_one_reply_carrying_it() {
     a2.send(json!({"type": "ui", "state": {"draft": "y"}}))
         .await;
     a2.assert_no("ok", Duration::from_millis(300)).await;
+}
+
+#[actix_web::test]
+async fn a_ping_with_a_ref_is_answered_ok_and_one_without_is_not() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    a.send(json!({"type": "ping", "ref": "h1"})).await;
+    assert_eq!(a.recv().await, json!({"type": "ok", "ref": "h1"}));
+    // In its turn: behind a write sent before it, its `ok` comes after the write's.
+    a.send(json!({"type": "ui", "ref": "ui", "state": {"draft": "x"}}))
+        .await;
+    a.send(json!({"type": "ping", "ref": "h2"})).await;
+    assert_eq!(a.recv().await, json!({"type": "ok", "ref": "ui"}));
+    assert_eq!(a.recv().await, json!({"type": "ok", "ref": "h2"}));
+    // Without a ref, nothing: the next frame is the reply to the one sent after it.
+    a.send(json!({"type": "ping"})).await;
+    a.send(json!({"type": "ping", "ref": "h3"})).await;
+    assert_eq!(a.recv().await, json!({"type": "ok", "ref": "h3"}));
+    a.assert_no("ok", Duration::from_millis(300)).await;
 }
 
 #[actix_web::test]

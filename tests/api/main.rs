@@ -18,6 +18,7 @@ mod messaging;
 mod mirrors;
 mod online_list;
 mod openapi;
+mod people;
 mod presence;
 mod replies;
 mod retention;

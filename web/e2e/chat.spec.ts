@@ -9,6 +9,7 @@ import {
   browseRooms,
   chatButton,
   composer,
+  directMessages,
   expect,
   messageLog,
   myRooms,
@@ -54,7 +55,7 @@ test("two people sign in through the provider, see each other online and chat bo
   expect(server.query("SELECT string_agg(body, '|' ORDER BY seq) FROM messages")).toBe("Hi Bob!|Hello\nAlice");
 });
 
-test("the online list of hundreds of people counts them all, loads as it scrolls, finds anyone and puts partners on top", async ({ browser, server }) => {
+test("the online list of hundreds of people counts them all, loads as it scrolls, finds anyone, and partners stay put under Direct messages", async ({ browser, server }) => {
   test.setTimeout(240_000);
   const asked: { offset?: number; prefix?: string; limit?: number }[] = [];
   const alice = await Person.signIn(browser, server, ALICE, {
@@ -106,7 +107,7 @@ test("the online list of hundreds of people counts them all, loads as it scrolls
     await screenshot(alice.page, "16-online-filter");
 
     // Clicking someone found opens the chat; once they have a conversation, they are a
-    // partner: listed on top (and only there), though far down the list.
+    // partner: while filtering, listed on top (and only there), though far down the list.
     await chatButton(alice.page, people[257]).click();
     await expect(alice.page.getByRole("heading", { name: people[257] })).toBeVisible();
     await send(alice.page, people[257], "Hello from the top of the list");
@@ -116,22 +117,21 @@ test("the online list of hundreds of people counts them all, loads as it scrolls
     await expect(chats).toHaveCount(10);
     await expect(list.getByText(people[257], { exact: true })).toHaveCount(1);
     await expect(alice.page.getByTestId("online-matches")).toHaveText("10 matches");
-    // Clearing the filter brings the first page back, with the partner still on top.
+    // Clearing the filter brings the first page back; the partner is under Direct
+    // messages (online), not in the rest of the list.
     await onlineFilter(alice.page).fill("");
     await expect(list.getByText(people[0], { exact: true })).toBeVisible();
-    await expect(chats.first()).toHaveAccessibleName(`Chat with ${people[257]}`);
-    await expect(list.getByText(people[257], { exact: true })).toHaveCount(1);
+    await expect(list.getByText(people[257], { exact: true })).toHaveCount(0);
+    const partner = directMessages(alice.page).getByRole("listitem").filter({ hasText: people[257] });
+    await expect(partner.getByTestId("presence")).toHaveText("online");
     await expect(alice.page.getByTestId("online-matches")).toHaveCount(0);
     await expect(onlineCount(alice.page)).toHaveText("301 online");
-    await screenshot(alice.page, "17-online-partner-on-top");
+    await screenshot(alice.page, "17-online-partner-in-direct-messages");
 
-    // The partner goes offline: off the online list, into the conversations with people
-    // who are offline.
+    // The partner goes offline: the same row, in the same place, says so.
     crowd.closeFor(people[257]);
-    await expect(list.getByText(people[257], { exact: true })).toHaveCount(0);
-    await expect(
-      alice.page.getByRole("list", { name: "Conversations" }).getByText(people[257], { exact: true }),
-    ).toBeVisible();
+    await expect(partner.getByTestId("presence")).toHaveText("offline");
+    await expect(directMessages(alice.page).getByRole("listitem")).toHaveCount(1);
     await expect(onlineCount(alice.page)).toHaveText("300 online", { timeout: 30_000 });
   } finally {
     crowd.close();
@@ -162,8 +162,11 @@ test("older messages load as the conversation scrolls up", async ({ browser, ser
     }
   }
 
+  // Alice read them elsewhere (another device): opening the chat shows the newest page,
+  // not the first unread message.
+  await server.api(server.mintToken(ALICE), "POST", `/api/conversations/${conversation.id}/read`, { seq: 70 });
   const alice = await Person.signIn(browser, server, ALICE);
-  await expect(chatButton(alice.page, BOB)).toHaveAccessibleName(`Chat with ${BOB}, 70 unread`);
+  await expect(chatButton(alice.page, BOB)).toHaveAccessibleName(`Chat with ${BOB}`);
   await chatButton(alice.page, BOB).click();
   const log = messageLog(alice.page, BOB);
   await expect(log.getByText("history 70", { exact: true })).toBeVisible();
@@ -214,6 +217,15 @@ test("blocking hides the blocker from every window of the blocked person and ref
   await expect(bobSecond.getByRole("heading", { name: ALICE })).toBeVisible();
 
   await alice.page.getByRole("button", { name: `Block ${BOB}` }).click();
+  // Blocking asks first; Escape changes nothing.
+  const question = alice.page.getByRole("alertdialog", { name: `Block ${BOB}?` });
+  await expect(question).toBeVisible();
+  await screenshot(alice.page, "05b-block-confirmation");
+  await alice.page.keyboard.press("Escape");
+  await expect(question).toBeHidden();
+  await expect(onlineList(alice.page).getByText(BOB)).toBeVisible();
+  await alice.page.getByRole("button", { name: `Block ${BOB}` }).click();
+  await question.getByRole("button", { name: "Block" }).click();
   await expect(alice.page.getByRole("list", { name: "Blocked" }).getByText(BOB)).toBeVisible();
   await expect(onlineList(alice.page).getByText(BOB)).toHaveCount(0);
   for (const page of bob.windows) {
@@ -342,7 +354,7 @@ test("the page works at a phone's width", async ({ browser, server }) => {
   await screenshot(alice.page, "07-phone-conversation");
 
   await alice.page.getByRole("button", { name: "Back to people" }).click();
-  await expect(onlineList(alice.page).getByText(BOB)).toBeVisible();
+  await expect(directMessages(alice.page).getByText(BOB)).toBeVisible();
 });
 
 test("people create a room with a password, find it in the directory, join it, chat in it, and see it deleted", async ({ browser, server }) => {
@@ -392,7 +404,7 @@ test("people create a room with a password, find it in the directory, join it, c
   await screenshot(bob.page, "09-room");
 
   await alice.page.getByRole("button", { name: "Delete room" }).click();
-  await alice.page.getByRole("button", { name: "Confirm delete" }).click();
+  await alice.page.getByRole("alertdialog", { name: "Delete Book club?" }).getByRole("button", { name: "Delete room" }).click();
   await expect(bob.page.getByText("The room “Book club” was deleted.")).toBeVisible();
   await expect(rooms.getByText("# Book club")).toHaveCount(0);
   expect(server.query("SELECT count(*) FROM messages")).toBe("0");
@@ -508,7 +520,7 @@ test("a room deleted by its creator leaves its members' sidebars and the directo
   await expect(myRooms(bob.page).getByRole("button", { name: "Open room Film night" })).toBeVisible();
 
   await alice.page.getByRole("button", { name: "Delete room" }).click();
-  await alice.page.getByRole("button", { name: "Confirm delete" }).click();
+  await alice.page.getByRole("alertdialog", { name: "Delete Film night?" }).getByRole("button", { name: "Delete room" }).click();
   for (const page of [alice.page, bob.page]) {
     await expect(myRooms(page)).toHaveCount(0);
     await expect(page.getByText("You are in no rooms yet.")).toBeVisible();

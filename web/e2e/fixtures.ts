@@ -2,6 +2,7 @@
 // database per test, and people who sign in through the provider's login page, each in
 // their own browser profile (context), with as many windows as a test wants.
 
+import AxeBuilder from "@axe-core/playwright";
 import { test as base, expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
@@ -26,13 +27,21 @@ export class Person {
     email: string,
     options: {
       viewport?: { width: number; height: number };
+      /** A touchscreen phone (no hover). */
+      touch?: boolean;
+      colorScheme?: "light" | "dark";
       /** Take screenshots of the sign-in screens with this name prefix. */
       screens?: string;
       /** Called with the first window before it loads (to watch its sockets). */
       onPage?: (page: Page) => void;
     } = {},
   ) {
-    const context = await browser.newContext({ viewport: options.viewport ?? { width: 1200, height: 800 } });
+    const context = await browser.newContext({
+      viewport: options.viewport ?? { width: 1200, height: 800 },
+      hasTouch: options.touch,
+      isMobile: options.touch,
+      colorScheme: options.colorScheme,
+    });
     const person = new Person(email, context, server);
     const page = await context.newPage();
     options.onPage?.(page);
@@ -71,6 +80,11 @@ export async function expectSignedIn(page: Page, email: string): Promise<void> {
 /** The online list: my conversation partners who are online on top, then everyone else. */
 export function onlineList(page: Page) {
   return page.getByRole("navigation", { name: "People" }).getByRole("list", { name: "Online now" });
+}
+
+/** My direct conversations, in a fixed order, each with a presence dot. */
+export function directMessages(page: Page) {
+  return page.getByRole("navigation", { name: "People" }).getByRole("list", { name: "Direct messages" });
 }
 
 /** The box that searches everyone online by the start of their email. */
@@ -122,6 +136,29 @@ export async function send(page: Page, peer: string, text: string): Promise<void
   const log = messageLog(page, peer);
   await expect(log.locator(".message:not(.pending)", { hasText: text })).toHaveCount(1);
   await expect(log.locator(".pending")).toHaveCount(0);
+}
+
+/** Sends `count` messages numbered from 1 (`${prefix} 1`, …) at a pace the message allowance lets through. */
+export async function sendMany(page: Page, peer: string, prefix: string, count: number): Promise<void> {
+  const log = messageLog(page, peer);
+  for (let sent = 0; sent < count; ) {
+    const batch = Math.min(30, count - sent);
+    for (let i = 0; i < batch; i++) {
+      await composer(page).fill(`${prefix} ${sent + i + 1}`);
+      await composer(page).press("Enter");
+    }
+    sent += batch;
+    await expect(log.locator(".pending")).toHaveCount(0, { timeout: 30_000 });
+    if (sent < count) await page.waitForTimeout(1600);
+  }
+}
+
+/** Serious and critical accessibility violations axe-core finds on the page as it is. */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -142,8 +142,19 @@ export class BanterServer {
     this.child = null;
   }
 
+  /** Freezes the server (SIGSTOP): its sockets stay open and nothing answers. */
+  freeze(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  /** Lets a frozen server go on (SIGCONT). */
+  thaw(): void {
+    this.child?.kill("SIGCONT");
+  }
+
   async stop(): Promise<void> {
     if (this.child) {
+      this.child.kill("SIGCONT");
       this.child.kill("SIGTERM");
       await exited(this.child);
       this.child = null;

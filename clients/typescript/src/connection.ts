@@ -81,6 +81,14 @@ export interface ConnectionOptions {
    * history itself when it needs it (the web client fills only the chats it has open).
    */
   resume?: (conversationId: string) => boolean;
+  /**
+   * The heartbeat (default 5000 ms; 0 turns it off): after this long without a frame from
+   * the server, a `ping` asks for one; when that too goes unanswered for this long, the
+   * socket is given up as dead (a frozen server, a network that drops everything without
+   * a close) and the connection reconnects. Browsers cannot see WebSocket pings, so without
+   * it a silent server looks connected until TCP gives up, minutes later.
+   */
+  heartbeatMs?: number;
   /** The clock (ms since the epoch), for tests. */
   now?: () => number;
 }
@@ -115,6 +123,8 @@ const RENEW_RETRY_MS = 10_000;
 const MOST_FILLS = 4;
 /** A fill refused for the query allowance without a wait named, or unanswered, tries again after this. */
 const FILL_RETRY_MS = 1000;
+/** How often a live socket's silence is checked, as a share of the heartbeat. */
+const HEARTBEAT_CHECKS = 4;
 
 interface Waiting {
   resolve: (reply: Reply) => void;
@@ -161,10 +171,19 @@ export class BanterConnection {
   private authRef: string | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private renewTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  /** When the current socket last brought a frame (ms since the epoch). */
+  private lastHeard = 0;
+  /** When the heartbeat's unanswered `ping` went out, if one is out. */
+  private pingedAt: number | null = null;
+  /** The heartbeat's `ping` refs: their `ok` replies are not handed on. */
+  private readonly pingRefs = new Set<string>();
   private readonly timeoutMs: number;
+  private readonly heartbeatMs: number;
 
   constructor(private readonly options: ConnectionOptions) {
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.heartbeatMs = options.heartbeatMs ?? 5000;
   }
 
   /** Listens to everything the connection hands on; returns the unsubscribe. */
@@ -287,6 +306,8 @@ export class BanterConnection {
     socket.onopen = () => socket.send(JSON.stringify({ type: "auth", ref, token } satisfies Request));
     socket.onmessage = (message) => {
       if (this.socket !== socket || typeof message.data !== "string") return;
+      this.lastHeard = this.now();
+      this.pingedAt = null;
       const event = parseServerEvent(message.data);
       if (event) this.onFrame(event);
     };
@@ -311,6 +332,7 @@ export class BanterConnection {
   private onClosed(code: number, reason: string): void {
     this.live = false;
     clearTimeout(this.renewTimer);
+    clearInterval(this.heartbeatTimer);
     this.filling.clear();
     this.fillQueue = [];
     this.expired.clear();
@@ -367,6 +389,7 @@ export class BanterConnection {
     this.generation += 1;
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.renewTimer);
+    clearInterval(this.heartbeatTimer);
     const closed = new Closed(code, reason);
     for (const waiting of this.waiting.values()) {
       clearTimeout(waiting.timer);
@@ -401,7 +424,7 @@ export class BanterConnection {
     if (frame.type === "left") this.order.forget(frame.room_id);
     if (frame.type === "room_deleted") this.order.forget(frame.room_id);
     if (ref !== undefined && ref !== null) {
-      if (this.expired.delete(ref)) return;
+      if (this.expired.delete(ref) || this.pingRefs.delete(ref)) return;
       const waiting = this.waiting.get(ref);
       if (waiting) {
         this.waiting.delete(ref);
@@ -437,6 +460,7 @@ export class BanterConnection {
     });
     this.emit({ type: "ready", ready, resumed });
     this.scheduleRenewal(ready.expires_at);
+    this.startHeartbeat();
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
     for (const waiter of waiters) waiter.resolve();
@@ -595,6 +619,41 @@ export class BanterConnection {
     } catch {
       // Refused or unanswered: try again while the socket lives (a new one renews anyway).
       if (this.live) this.renewTimer = setTimeout(() => void this.renew(), RENEW_RETRY_MS);
+    }
+  }
+
+  // ---- the heartbeat ----------------------------------------------------------------
+
+  private startHeartbeat(): void {
+    clearInterval(this.heartbeatTimer);
+    this.lastHeard = this.now();
+    this.pingedAt = null;
+    this.pingRefs.clear();
+    if (this.heartbeatMs <= 0) return;
+    const socket = this.socket;
+    this.heartbeatTimer = setInterval(() => this.checkHeartbeat(socket), this.heartbeatMs / HEARTBEAT_CHECKS);
+  }
+
+  /** Pings a quiet socket; gives up on one whose ping went unanswered. */
+  private checkHeartbeat(socket: SocketLike | null): void {
+    if (!socket || this.socket !== socket || !this.live) return clearInterval(this.heartbeatTimer);
+    const now = this.now();
+    if (this.pingedAt !== null && now - this.pingedAt >= this.heartbeatMs) {
+      this.socket = null;
+      clearInterval(this.heartbeatTimer);
+      const reason = "the server stopped answering";
+      // The close handshake cannot finish with a server that does not answer: go on now.
+      socket.close(CloseCode.serverSilent, reason);
+      this.onClosed(CloseCode.serverSilent, reason);
+      return;
+    }
+    if (this.pingedAt === null && now - this.lastHeard >= this.heartbeatMs) {
+      // Answered `ok`; any frame at all proves the server alive, so the reply is not awaited.
+      const ref = `ping${++this.nextRef}`;
+      if (this.post({ type: "ping", ref })) {
+        this.pingedAt = now;
+        this.pingRefs.add(ref);
+      }
     }
   }
 

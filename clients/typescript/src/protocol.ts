@@ -21,6 +21,11 @@ export const CloseCode = {
   silent: 4410,
   tooLarge: 4413,
   flooding: 4429,
+  /**
+   * Not sent by the server: the client closed the socket itself because the server
+   * answered nothing, not even a `ping`, for the heartbeat's time.
+   */
+  serverSilent: 4504,
 } as const;
 
 /** Longest message body the server accepts, in Unicode scalar values. */

@@ -136,6 +136,7 @@ pub fn frame_of(command: &Command) -> ClientFrame {
             after: r.page.after.clone(),
             limit: Some(r.page.limit as i64),
         },
+        Command::Ping(_) => ClientFrame::Ping,
     }
 }
 

@@ -296,6 +296,8 @@ fn every_request() -> Vec<Request> {
             after: None,
             limit: None,
         }),
+        Request::with_ref("h1", ClientFrame::Ping),
+        Request::new(ClientFrame::Ping),
     ]
 }
 
@@ -338,6 +340,15 @@ fn client_frames_serialize_as_documented() {
         serde_json::from_str::<Value>(&history.to_text()).unwrap(),
         json!({"type": "history", "ref": "h1", "conversation_id": CONV, "after_seq": 4,
                "limit": 200})
+    );
+    let ping = Request::with_ref("p1", ClientFrame::Ping);
+    assert_eq!(
+        serde_json::from_str::<Value>(&ping.to_text()).unwrap(),
+        json!({"type": "ping", "ref": "p1"})
+    );
+    assert_eq!(
+        serde_json::from_str::<Request>(r#"{"type":"ping"}"#).unwrap(),
+        Request::new(ClientFrame::Ping)
     );
 }
 

@@ -78,6 +78,7 @@ fn frame(kind: &str, scene: &Scene, i: usize) -> WsMessage {
                                 "room_id": uuid::Uuid::new_v4().to_string()}),
         "members" => json!({"type": "members", "ref": r, "room_id": scene.room}),
         "auth" => json!({"type": "auth", "ref": r, "token": scene.mallory.token}),
+        "ping_frame" => json!({"type": "ping", "ref": r}),
         "unknown" => json!({"type": "teleport", "ref": r}),
         "binary" => return WsMessage::Binary(vec![0u8; 1024]),
         "ping" => return WsMessage::Ping(vec![1u8; 125]),
@@ -181,6 +182,11 @@ async fn a_flood_of_member_lists_leaves_the_node_well() {
 #[actix_web::test]
 async fn a_flood_of_session_renewals_leaves_the_node_well() {
     flood_of("auth").await;
+}
+
+#[actix_web::test]
+async fn a_flood_of_ping_frames_leaves_the_node_well() {
+    flood_of("ping_frame").await;
 }
 
 #[actix_web::test]

@@ -59,6 +59,10 @@ export interface ChatClientOptions {
 
 /** Messages per history page when opening a chat or scrolling up. */
 const PAGE = 50;
+/** Messages per page when loading back to a message (the first unread, a search result). */
+const BACK_PAGE = 200;
+/** Loading back to a message stops after this many pages (then shows what is loaded). */
+const MOST_BACK_PAGES = 10;
 /** `typing` is sent at most this often. */
 const TYPING_EVERY_MS = 3000;
 /** Draft changes are mirrored after this much quiet. */
@@ -70,18 +74,28 @@ const ONLINE_REPEAT_MS = 2000;
 /** A refused page of the online list (the query allowance) is asked for again after this. */
 const ONLINE_RETRY_MS = 2000;
 
+/**
+ * While waiting to reconnect, the server is asked whether it is back (`/readyz`) about this
+ * often, so the page reconnects as soon as it is rather than at the end of a long backoff.
+ */
+const PROBE_EVERY_MS = 2000;
+
 /** How the refs of room directory requests start (their refusals are told apart by it). */
 const DIRECTORY_REF = "directory";
 
 export class ChatClient {
   private state: ChatState = initialState;
   private readonly listeners = new Set<() => void>();
+  /** Told of every message that arrives live from someone else (for notifications). */
+  private readonly arrivals = new Set<(message: Message) => void>();
   /** The socket and everything it promises; a new one per `start`. */
   private connection: BanterConnection | null = null;
   private draftTimer: ReturnType<typeof setTimeout> | undefined;
   private nextRef = 0;
   /** Conversations with an `older`/`latest` request in flight (one at a time each). */
   private readonly loading = new Set<string>();
+  /** Conversations being loaded back to a message: the seq wanted and the pages asked so far. */
+  private readonly loadingBack = new Map<string, { seq: number; pages: number }>();
   private lastTypingSent = 0;
   /** The UI changed while the socket was down: mirror it once `ready` arrives. */
   private uiChangedOffline = false;
@@ -89,6 +103,7 @@ export class ChatClient {
   /** The page of the online list last asked for: its ref, when, and whether answered. */
   private onlineAsked: { ref: string; key: string; at: number; answered: boolean } | null = null;
   private onlineRetryTimer: ReturnType<typeof setTimeout> | undefined;
+  private probeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: ChatClientOptions) {}
 
@@ -136,6 +151,7 @@ export class ChatClient {
   /** Closes the socket for good (sign-out, unmount). */
   stop(): void {
     clearTimeout(this.draftTimer);
+    clearTimeout(this.probeTimer);
     clearTimeout(this.onlineRetryTimer);
     const connection = this.connection;
     this.connection = null;
@@ -182,7 +198,27 @@ export class ChatClient {
     }
   }
 
+  /**
+   * Asks `/readyz` now and then while the reconnect waits; an answer reconnects at once.
+   * The wait's own jitter spreads the probes of many pages, and a node under a storm of
+   * connects queues or sheds them itself (1013 with retry_after).
+   */
+  private probeWhileWaiting(): void {
+    clearTimeout(this.probeTimer);
+    const status = this.state.connection;
+    if (status.kind !== "reconnecting" || status.retryAt - this.now() < PROBE_EVERY_MS) return;
+    this.probeTimer = setTimeout(() => {
+      void fetch(`${this.options.apiBase}/readyz`, { cache: "no-store", signal: AbortSignal.timeout(PROBE_EVERY_MS) })
+        .then((response) => {
+          if (response.ok && this.state.connection.kind === "reconnecting") this.reconnectNow();
+          else this.probeWhileWaiting();
+        })
+        .catch(() => this.probeWhileWaiting());
+    }, PROBE_EVERY_MS * (0.75 + Math.random() / 2));
+  }
+
   private onStatus(status: WireStatus): void {
+    if (status.kind !== "reconnecting") clearTimeout(this.probeTimer);
     switch (status.kind) {
       case "connecting":
         this.dispatch({ type: "connection", status: { kind: "connecting" } });
@@ -196,15 +232,12 @@ export class ChatClient {
           status: {
             kind: "reconnecting",
             retryAt: status.retryAt,
-            // A 1013's reason is for machines (`retry_after=5`); others may say more than the code.
-            reason:
-              status.code === null
-                ? status.reason
-                : status.code === CloseCode.tryAgainLater
-                  ? describeClose(status.code)
-                  : status.reason || describeClose(status.code),
+            // In plain words: the server's own reasons are for machines and logs.
+            reason: status.code === null ? "Banter cannot be reached right now." : describeClose(status.code),
           },
         });
+        // A busy server named its wait (1013): keep to it.
+        if (status.code !== CloseCode.tryAgainLater) this.probeWhileWaiting();
         return;
       case "stopped":
         if (status.error instanceof SessionLost) {
@@ -288,16 +321,23 @@ export class ChatClient {
     }
   }
 
+  /** Listens to messages from others as they arrive live; returns the unsubscribe. */
+  onArrival(listener: (message: Message) => void): () => void {
+    this.arrivals.add(listener);
+    return () => this.arrivals.delete(listener);
+  }
+
   private onMessage(message: Message): void {
+    if (message.sender_id !== this.state.me?.id) for (const listener of this.arrivals) listener(message);
     const conversation = this.state.conversations[message.conversation_id];
     if (conversation && !conversation.peer && conversation.kind === "direct") void this.refreshConversations();
   }
 
   /** Asks for a page of a chat's history (the newest, or the one before `beforeSeq`). */
-  private requestHistory(conversationId: string, beforeSeq?: number): void {
+  private requestHistory(conversationId: string, beforeSeq?: number, limit = PAGE): void {
     const connection = this.connection;
     if (!connection?.connected) return;
-    const frame: OutgoingFrame = { type: "history", conversation_id: conversationId, limit: PAGE };
+    const frame: OutgoingFrame = { type: "history", conversation_id: conversationId, limit };
     if (beforeSeq !== undefined) frame.before_seq = beforeSeq;
     this.loading.add(conversationId);
     connection.request(frame).then(
@@ -305,8 +345,9 @@ export class ChatClient {
         this.loading.delete(conversationId);
         if (this.connection !== connection || reply.type !== "history") return;
         // A short page is the start of the conversation.
-        const reachedStart = reply.messages.length < PAGE;
+        const reachedStart = reply.messages.length < limit;
         this.dispatch({ type: "historyLoaded", conversationId, messages: reply.messages, reachedStart });
+        this.continueBack(conversationId);
       },
       (error: unknown) => {
         this.loading.delete(conversationId);
@@ -314,6 +355,7 @@ export class ChatClient {
         if (error instanceof BanterError) {
           this.dispatch({ type: "server", event: error.frame, now: this.now() });
         }
+        this.continueBack(conversationId);
       },
     );
   }
@@ -365,7 +407,44 @@ export class ChatClient {
   }
 
   isLoading(conversationId: string): boolean {
-    return this.loading.has(conversationId);
+    return this.loading.has(conversationId) || this.loadingBack.has(conversationId);
+  }
+
+  /**
+   * Loads older pages until the message `seq` is loaded (the first unread one, a search
+   * result), at most `MOST_BACK_PAGES` pages of `BACK_PAGE`; the timeline stays one
+   * unbroken stretch up to the newest message.
+   */
+  loadBackTo(conversationId: string, seq: number): void {
+    const wanted = this.loadingBack.get(conversationId);
+    if (wanted && wanted.seq <= seq) return;
+    this.loadingBack.set(conversationId, { seq, pages: wanted?.pages ?? 0 });
+    this.continueBack(conversationId);
+  }
+
+  private continueBack(conversationId: string): void {
+    const wanted = this.loadingBack.get(conversationId);
+    if (!wanted || this.loading.has(conversationId)) return;
+    const timeline = this.state.timelines[conversationId];
+    const first = timeline?.messages[0]?.seq;
+    if (timeline && (timeline.reachedStart || (first !== undefined && first <= wanted.seq))) {
+      this.loadingBack.delete(conversationId);
+      this.notify();
+      return;
+    }
+    if (wanted.pages >= MOST_BACK_PAGES || !this.connection?.connected) {
+      this.loadingBack.delete(conversationId);
+      this.notify();
+      return;
+    }
+    wanted.pages += 1;
+    this.requestHistory(conversationId, timeline ? first : undefined, BACK_PAGE);
+  }
+
+  /** Tells React that something outside `state` (what is loading) changed. */
+  private notify(): void {
+    this.state = { ...this.state };
+    for (const listener of this.listeners) listener();
   }
 
   setDraft(chat: string, text: string): void {
@@ -460,6 +539,23 @@ export class ChatClient {
       return;
     }
     this.dispatch({ type: "unblockedLocally", user });
+  }
+
+  /**
+   * Finds people by the start of their email, online or not (`GET /api/people`; blocks
+   * hide people both ways). The ones found become known to the page, so a chat with one
+   * can open before any message exists.
+   */
+  async findPeople(prefix: string): Promise<User[]> {
+    const session = await this.options.getSessionToken();
+    const params = new URLSearchParams({ q: prefix, limit: "20" });
+    const response = await fetch(`${this.options.apiBase}/api/people?${params}`, {
+      headers: { Authorization: `Bearer ${session.token}` },
+    });
+    const body = (await response.json()) as { people?: User[]; error?: { message: string } };
+    if (!response.ok || !body.people) throw new Error(body.error?.message ?? `the directory failed (${response.status})`);
+    this.dispatch({ type: "usersSeen", users: body.people });
+    return body.people;
   }
 
   /** Searches the messages this person may read (`GET /api/search`). */
@@ -574,6 +670,8 @@ function describeClose(code: number): string {
       return "The session expired.";
     case CloseCode.tryAgainLater:
       return "The server is busy.";
+    case CloseCode.serverSilent:
+      return "The server stopped answering.";
     default:
       return "The connection was lost.";
   }

@@ -148,6 +148,8 @@ export type Action =
   | { type: "blockedLocally"; user: User }
   | { type: "unblockedLocally"; user: User }
   | { type: "noticed"; text: string | null }
+  /** People met outside the socket (the people directory). */
+  | { type: "usersSeen"; users: User[] }
   | { type: "roomRequested"; ref: string | null }
   /** A page of the room directory was asked for (`ref` null: it could not be sent). */
   | { type: "directoryAsked"; page: DirectoryPage; ref: string | null }
@@ -736,6 +738,8 @@ export function reduce(state: ChatState, action: Action): ChatState {
       return onServerEvent(state, { type: "unblocked", user: action.user }, 0);
     case "noticed":
       return { ...state, notice: action.text };
+    case "usersSeen":
+      return { ...state, users: withUsers(state.users, action.users) };
     case "roomRequested":
       return { ...state, roomRequest: action.ref ? { ref: action.ref, status: "pending" } : null };
     case "directoryAsked":

@@ -1,5 +1,7 @@
-// The connection, always visible: connected, connecting, reconnecting (with a countdown
-// and a way to retry now), or stopped with the reason.
+// The connection, always visible, in plain words: connected, connecting, reconnecting
+// (what happened, a countdown and a way to retry now), or stopped with the reason. While
+// not connected the bar stands out, and what the page shows may be out of date (presence
+// dots turn grey).
 
 import { useEffect, useState } from "react";
 import type { ConnectionStatus as Status } from "../chat/state";
@@ -22,7 +24,7 @@ export function ConnectionStatus({ status, onRetry }: { status: Status; onRetry:
       break;
     case "reconnecting": {
       const seconds = Math.max(0, Math.ceil((status.retryAt - now) / 1000));
-      text = `Reconnecting${seconds > 0 ? ` in ${seconds} s` : "…"} (${status.reason})`;
+      text = `${status.reason} Reconnecting${seconds > 0 ? ` in ${seconds} s.` : "…"} Messages you write meanwhile are sent once connected.`;
       break;
     }
     case "stopped":

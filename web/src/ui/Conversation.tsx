@@ -1,22 +1,32 @@
 // The selected conversation: older history loads when scrolling up, new messages arrive
 // live, my unacknowledged messages show as sending or failed (with retry), a divider marks
-// where the unread messages start, and a line says when the other person is typing.
+// where the unread messages start (loaded back to it, however many there are, and
+// scrolled to on opening), days are separated, one sender's run of messages shares a
+// header, and a line says when the other person is typing. `jumpTo` (a search result)
+// loads back to that message, scrolls it into view and marks it for a moment.
 
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { Fragment, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { ChatClient } from "../chat/client";
 import type { Message } from "../chat/protocol";
 import { conversationOf, presenceOf, typingIn, TYPING_SHOWN_MS, type ChatState } from "../chat/state";
 import { Composer } from "./Composer";
-import { MessageItem, PendingItem } from "./MessageItem";
+import { MessageItem, PendingItem, Separator } from "./MessageItem";
+import { BlockDialog } from "./PersonRow";
 import { RoomActions } from "./RoomPanel";
+import { continuesGroup, dayKey, dayLabel } from "./time";
 
 interface Props {
   chat: string;
   state: ChatState;
   client: ChatClient;
+  /** A message to show (a search result): loaded, scrolled to and marked. */
+  jumpTo?: number;
 }
 
-export function Conversation({ chat, state, client }: Props) {
+/** How long a message jumped to stays marked. */
+const HIGHLIGHT_MS = 4000;
+
+export function Conversation({ chat, state, client, jumpTo }: Props) {
   const conversation = conversationOf(state, chat);
   const isRoom = conversation?.kind === "room" || chat in state.rooms;
   const peer = isRoom ? undefined : (state.users[chat] ?? conversation?.peer);
@@ -29,14 +39,37 @@ export function Conversation({ chat, state, client }: Props) {
   // online list; otherwise not said.
   const presence = presenceOf(state, chat);
 
-  // Where the unread messages started when the conversation was opened: fixed at the
-  // first render that shows messages (none for a chat that starts while open).
+  // Where the unread messages started when the conversation was opened: the read position
+  // then, and the first message after it once loaded (none for a chat that starts while
+  // open). More unread than the first page holds are loaded back to the first of them.
+  const readAtOpen = useRef(conversation ? conversation.read_seq : null);
   const divider = useRef<number | null | undefined>(conversation ? undefined : null);
-  if (divider.current === undefined && messages.length > 0) {
-    const readAtOpen = conversation?.read_seq ?? 0;
-    divider.current = messages.find((m) => m.seq > readAtOpen && m.sender_id !== state.me?.id)?.seq ?? null;
+  const startReached = !conversation || conversation.last_seq === 0 || (timeline?.reachedStart ?? false);
+  if (divider.current === undefined && messages.length > 0 && readAtOpen.current !== null) {
+    const read = readAtOpen.current;
+    if (read >= conversation!.last_seq) divider.current = null;
+    else if (messages[0].seq <= read + 1 || startReached) {
+      divider.current = messages.find((m) => m.seq > read && m.sender_id !== state.me?.id)?.seq ?? null;
+    }
   }
   const firstUnread = divider.current;
+  const conversationId = conversation?.id;
+  useEffect(() => {
+    const read = readAtOpen.current;
+    if (conversationId && read !== null && divider.current === undefined && messages.length > 0) {
+      client.loadBackTo(conversationId, read + 1);
+    }
+  }, [client, conversationId, messages.length]);
+
+  // A message jumped to: loaded back to, then scrolled to once.
+  const [highlighted, setHighlighted] = useState<number | null>(null);
+  const jumped = useRef<number | undefined>(undefined);
+  useEffect(() => {
+    if (!conversationId || jumpTo === undefined) return;
+    if (!messages.some((m) => m.seq === jumpTo)) {
+      if (!startReached) client.loadBackTo(conversationId, jumpTo);
+    }
+  }, [client, conversationId, jumpTo, messages, startReached]);
 
   const log = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -46,18 +79,46 @@ export function Conversation({ chat, state, client }: Props) {
     firstSeq: undefined,
   });
 
-  // Keep the view pinned to the bottom, or in place when older messages are prepended.
+  // Keep the view pinned to the bottom, or in place when older messages are prepended; on
+  // opening, show the first unread message (or the one jumped to) instead.
+  const scrolledToUnread = useRef(false);
   useLayoutEffect(() => {
     const el = log.current;
     if (!el) return;
     const firstSeq = messages[0]?.seq;
-    if (before.current.firstSeq !== undefined && firstSeq !== undefined && firstSeq < before.current.firstSeq) {
+    const target = (seq: number) => el.querySelector<HTMLElement>(`[data-seq="${seq}"]`);
+    if (jumpTo !== undefined && jumped.current !== jumpTo && target(jumpTo)) {
+      jumped.current = jumpTo;
+      target(jumpTo)!.scrollIntoView({ block: "center" });
+      atBottom.current = false;
+      setHighlighted(jumpTo);
+    } else if (!scrolledToUnread.current && typeof firstUnread === "number" && target(firstUnread)) {
+      scrolledToUnread.current = true;
+      const divide = el.querySelector<HTMLElement>('[data-testid="unread-separator"]') ?? target(firstUnread)!;
+      const top = divide.getBoundingClientRect().top - el.getBoundingClientRect().top + el.scrollTop;
+      // All the unread fit below the line: the end shows them. Otherwise the line goes on top.
+      el.scrollTop = el.scrollHeight - top <= el.clientHeight ? el.scrollHeight : top - 8;
+      atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    } else if (before.current.firstSeq !== undefined && firstSeq !== undefined && firstSeq < before.current.firstSeq) {
       el.scrollTop = el.scrollHeight - before.current.height + before.current.top;
     } else if (atBottom.current) {
       el.scrollTop = el.scrollHeight;
     }
     before.current = { height: el.scrollHeight, top: el.scrollTop, firstSeq };
-  }, [messages, pending.length]);
+  }, [messages, pending.length, jumpTo, firstUnread]);
+  useEffect(() => {
+    if (highlighted === null) return;
+    const timer = setTimeout(() => setHighlighted(null), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [highlighted]);
+
+  // "Jump to first unread" while the divider is above the view.
+  const [unreadAbove, setUnreadAbove] = useState(false);
+  const jumpToUnread = () => {
+    const el = log.current?.querySelector<HTMLElement>('[data-testid="unread-separator"]');
+    el?.scrollIntoView({ block: "start" });
+    setUnreadAbove(false);
+  };
 
   const onScroll = () => {
     const el = log.current;
@@ -65,6 +126,24 @@ export function Conversation({ chat, state, client }: Props) {
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
     before.current = { ...before.current, height: el.scrollHeight, top: el.scrollTop };
     if (el.scrollTop < 80 && conversation) client.loadOlder(conversation.id);
+    const divide = el.querySelector<HTMLElement>('[data-testid="unread-separator"]');
+    setUnreadAbove(divide !== null && divide.offsetTop - el.offsetTop < el.scrollTop);
+  };
+
+  // The log is one Tab stop: the active message; the arrow keys move between messages.
+  const [activeSeq, setActiveSeq] = useState<number | null>(null);
+  const active = activeSeq !== null && messages.some((m) => m.seq === activeSeq)
+    ? activeSeq
+    : (messages[messages.length - 1]?.seq ?? null);
+  const onLogKeyDown = (event: KeyboardEvent) => {
+    if (event.key !== "ArrowUp" && event.key !== "ArrowDown" && event.key !== "Home" && event.key !== "End") return;
+    const at = messages.findIndex((m) => m.seq === active);
+    if (at < 0) return;
+    event.preventDefault();
+    const to = event.key === "Home" ? 0 : event.key === "End" ? messages.length - 1
+      : Math.max(0, Math.min(messages.length - 1, at + (event.key === "ArrowUp" ? -1 : 1)));
+    setActiveSeq(messages[to].seq);
+    log.current?.querySelector<HTMLElement>(`[data-seq="${messages[to].seq}"]`)?.focus();
   };
 
   // What this window shows is read, while the page is visible.
@@ -92,6 +171,7 @@ export function Conversation({ chat, state, client }: Props) {
 
   const loading = conversation ? client.isLoading(conversation.id) : false;
   const [replyingTo, setReplyingTo] = useState<Message | null>(null);
+  const [blocking, setBlocking] = useState(false);
   const nameOf = (id: string | null) =>
     id === null ? "someone" : id === state.me?.id ? "You" : (state.users[id]?.email ?? "someone");
 
@@ -105,16 +185,32 @@ export function Conversation({ chat, state, client }: Props) {
         {isRoom ? (
           <RoomActions roomId={chat} title={title} state={state} client={client} />
         ) : (
-          <span className="peer-status">
-            {isBlocked ? "blocked" : presence === true ? "online" : presence === false ? "offline" : ""}
-          </span>
+          <>
+            <span className="peer-status">
+              {isBlocked ? "blocked" : presence === true ? "online" : presence === false ? "offline" : ""}
+            </span>
+            {!isBlocked && peer && (
+              <button className="small header-block" onClick={() => setBlocking(true)}>
+                Block
+              </button>
+            )}
+            {blocking && peer && <BlockDialog user={peer} client={client} onClose={() => setBlocking(false)} />}
+          </>
         )}
       </header>
 
+      <div className="log-area">
+      {unreadAbove && (
+        <button className="jump-unread small" onClick={jumpToUnread}>
+          Jump to first unread
+        </button>
+      )}
       <div className="log" ref={log} onScroll={onScroll}>
         <div className="log-start">
-          {!conversation || (timeline?.reachedStart ?? false) ? (
-            <p className="quiet">This is the start of your conversation with {title}.</p>
+          {startReached ? (
+            <p className="quiet">
+              {isRoom ? `This is the start of ${title}.` : `This is the start of your conversation with ${title}.`}
+            </p>
           ) : loading ? (
             <p className="quiet">Loading earlier messages…</p>
           ) : (
@@ -123,22 +219,36 @@ export function Conversation({ chat, state, client }: Props) {
             </button>
           )}
         </div>
-        <ol role="log" aria-label={`Messages with ${title}`} aria-live="polite" className="messages">
-          {messages.map((m) => (
-            <MessageItem
-              key={m.seq}
-              message={m}
-              mine={m.sender_id === state.me?.id}
-              sender={m.sender_id === state.me?.id ? "You" : (state.users[m.sender_id]?.email ?? title)}
-              unreadDivider={m.seq === firstUnread}
-              nameOf={nameOf}
-              onReply={() => setReplyingTo(m)}
-            />
-          ))}
-          {pending.map((p) => (
-            <PendingItem key={p.clientId} pending={p} client={client} nameOf={nameOf} />
-          ))}
-        </ol>
+        <div role="log" aria-label={`Messages with ${title}`} aria-live="polite">
+          <ol className="messages" aria-label="Messages" onKeyDown={onLogKeyDown}>
+            {messages.map((m, i) => {
+              const previous = messages[i - 1];
+              const newDay = !previous || dayKey(previous.created_at) !== dayKey(m.created_at);
+              const unreadHere = m.seq === firstUnread;
+              return (
+                <Fragment key={m.seq}>
+                  {newDay && <Separator kind="day" label={dayLabel(m.created_at)} />}
+                  {unreadHere && <Separator kind="unread" label="New messages" />}
+                  <MessageItem
+                    message={m}
+                    mine={m.sender_id === state.me?.id}
+                    sender={m.sender_id === state.me?.id ? "You" : (state.users[m.sender_id]?.email ?? title)}
+                    grouped={!newDay && !unreadHere && continuesGroup(previous, m)}
+                    active={m.seq === active}
+                    highlighted={m.seq === highlighted}
+                    nameOf={nameOf}
+                    onReply={() => setReplyingTo(m)}
+                    onFocus={() => setActiveSeq(m.seq)}
+                  />
+                </Fragment>
+              );
+            })}
+            {pending.map((p) => (
+              <PendingItem key={p.clientId} pending={p} client={client} nameOf={nameOf} />
+            ))}
+          </ol>
+        </div>
+      </div>
       </div>
 
       <p className="typing" aria-live="polite">

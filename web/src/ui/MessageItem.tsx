@@ -1,15 +1,18 @@
-// One message in the log: committed ones with sender, time, the quote of the message they
-// answer and a Reply button; mine still pending with their state (sending, or failed with
-// the reason and a retry).
+// One message in the log: committed ones with sender, time (the full date in a tooltip),
+// the quote of the message they answer and a Reply button; mine still pending with their
+// state (sending, or failed with the reason and a retry). A message that continues its
+// sender's group shows no header of its own (the time is still in its tooltip).
+//
+// The log is one Tab stop: the active message (the newest, until another is chosen) and
+// its Reply button; the arrow keys move between messages. Reply shows on hover, on focus,
+// and always on a touchscreen.
 
+import type { KeyboardEvent } from "react";
 import type { ChatClient } from "../chat/client";
 import type { Message, Quote } from "../chat/protocol";
 import type { PendingMessage } from "../chat/state";
-
-function time(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
+import { MessageBody } from "./MessageBody";
+import { fullTime, messageTime } from "./time";
 
 /** The quoted message a reply answers. */
 export function QuoteBlock({ quote, nameOf }: { quote: Quote; nameOf: (id: string | null) => string }) {
@@ -25,31 +28,64 @@ interface MessageProps {
   message: Message;
   mine: boolean;
   sender: string;
-  unreadDivider: boolean;
+  /** Under the previous message's header (same sender, moments later). */
+  grouped: boolean;
+  /** The one message of the log in the Tab order. */
+  active: boolean;
+  /** Briefly marked: the search result or link that led here. */
+  highlighted: boolean;
   nameOf: (id: string | null) => string;
   onReply: () => void;
+  onFocus: () => void;
 }
 
-export function MessageItem({ message, mine, sender, unreadDivider, nameOf, onReply }: MessageProps) {
+export function MessageItem(props: MessageProps) {
+  const { message, mine, sender, grouped, active, highlighted, nameOf, onReply, onFocus } = props;
+  const classes = ["message", mine ? "mine" : "", grouped ? "grouped" : "", highlighted ? "highlighted" : ""];
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.target === event.currentTarget && (event.key === "r" || event.key === "R")) {
+      event.preventDefault();
+      onReply();
+    }
+  };
+  const when = fullTime(message.created_at);
   return (
-    <>
-      {unreadDivider && (
-        <li className="divider" aria-label="New messages">
-          <span>New messages</span>
-        </li>
-      )}
-      <li className={mine ? "message mine" : "message"} data-seq={message.seq}>
-        <div className="meta">
-          <span className="sender">{sender}</span>
-          <time dateTime={message.created_at}>{time(message.created_at)}</time>
-          <button className="link reply" onClick={onReply} aria-label={`Reply to ${sender}: ${message.body.slice(0, 60)}`}>
-            Reply
-          </button>
-        </div>
-        {message.reply_to && <QuoteBlock quote={message.reply_to} nameOf={nameOf} />}
-        <div className="body">{message.body}</div>
-      </li>
-    </>
+    <li
+      className={classes.filter(Boolean).join(" ")}
+      data-seq={message.seq}
+      tabIndex={active ? 0 : -1}
+      onFocus={onFocus}
+      onKeyDown={onKeyDown}
+      title={grouped ? when : undefined}
+    >
+      <div className={grouped ? "meta visually-hidden" : "meta"}>
+        <span className="sender">{sender}</span>
+        <time dateTime={message.created_at} title={when}>
+          {messageTime(message.created_at)}
+        </time>
+      </div>
+      <button
+        className="link reply"
+        tabIndex={active ? 0 : -1}
+        onClick={onReply}
+        aria-label={`Reply to ${sender}: ${message.body.slice(0, 60)}`}
+      >
+        Reply
+      </button>
+      {message.reply_to && <QuoteBlock quote={message.reply_to} nameOf={nameOf} />}
+      <div className="body">
+        <MessageBody text={message.body} />
+      </div>
+    </li>
+  );
+}
+
+/** A line across the log: where the unread messages start, or where a day starts. */
+export function Separator({ kind, label }: { kind: "unread" | "day"; label: string }) {
+  return (
+    <li className={kind === "unread" ? "divider" : "divider day"} aria-label={label} data-testid={`${kind}-separator`}>
+      <span>{label}</span>
+    </li>
   );
 }
 
@@ -68,7 +104,9 @@ export function PendingItem({ pending, client, nameOf }: PendingProps) {
         <span className="state">{failed ? "Not sent" : "Sending…"}</span>
       </div>
       {pending.replyTo && <QuoteBlock quote={pending.replyTo} nameOf={nameOf} />}
-      <div className="body">{pending.body}</div>
+      <div className="body">
+        <MessageBody text={pending.body} />
+      </div>
       {failed && (
         <div className="failure" role="alert">
           <span>{pending.error}</span>

@@ -1,6 +1,7 @@
-// Who is online, like a lazy member list: my conversation partners who are online on top,
-// then the whole list (everyone online I may see, by email) as rows of which only the
-// stretch this window tracks is loaded. The list is virtualized (only the rows in view
+// Who else is online, like a lazy member list: the whole list (everyone online I may see,
+// by email) but my conversation partners, who stay put under "Direct messages" with a
+// presence dot, as rows of which only the stretch this window tracks is loaded. While
+// filtering, the partners who match lead the list, so a search finds everyone. The list is virtualized (only the rows in view
 // are in the page), rows outside the loaded stretch are placeholders, and scrolling to
 // them asks the server for their page. A filter box searches everyone online by the start
 // of their email.
@@ -60,7 +61,7 @@ export function OnlineList({ state, client }: Props) {
   }, [view.prefix]);
 
   const head = useMemo<Row[]>(() => {
-    if (view.partners.length === 0) return [];
+    if (view.partners.length === 0 || !view.prefix) return [];
     const rows: Row[] = [{ kind: "label", text: "Your conversations" }];
     for (const user of view.partners) rows.push({ kind: "partner", user });
     if (view.rows > 0) rows.push({ kind: "label", text: view.prefix ? "Others matching" : "Everyone else" });
@@ -121,7 +122,8 @@ export function OnlineList({ state, client }: Props) {
     return () => clearTimeout(timer);
   }, [client, connected, missing, firstShown, lastShown, view, applied]);
 
-  const setSize = view.partners.length + view.rows;
+  const shownPartners = head.length ? view.partners.length : 0;
+  const setSize = shownPartners + view.rows;
   const nobody = head.length + view.rows === 0;
   const filtering = applied !== "" && view.prefix === applied;
 
@@ -178,7 +180,7 @@ export function OnlineList({ state, client }: Props) {
                     className={row.kind === "partner" ? "partner" : undefined}
                     style={style}
                     position={{
-                      index: row.kind === "partner" ? item.index - 1 : view.partners.length + row.row,
+                      index: row.kind === "partner" ? item.index - 1 : shownPartners + row.row,
                       size: setSize,
                     }}
                   />

@@ -1,10 +1,11 @@
 // One person in the left pane: opens the direct chat with them (with the unread count),
-// with Block for someone online.
+// with Block (asked to confirm) for anyone not blocked yet.
 
-import type { CSSProperties } from "react";
+import { useId, useState, type CSSProperties } from "react";
 import type { ChatClient } from "../chat/client";
 import type { User } from "../chat/protocol";
 import { conversationOf, unread, type ChatState } from "../chat/state";
+import { ConfirmDialog } from "./ConfirmDialog";
 
 interface Props {
   user: User;
@@ -21,6 +22,8 @@ export function PersonRow({ user, isOnline, state, client, className, style, pos
   const count = unread(conversationOf(state, user.id));
   const selected = state.selected === user.id;
   const classes = ["person", selected ? "selected" : "", className ?? ""].filter(Boolean).join(" ");
+  const [confirming, setConfirming] = useState(false);
+  const presenceId = useId();
   return (
     <li
       className={classes}
@@ -33,6 +36,7 @@ export function PersonRow({ user, isOnline, state, client, className, style, pos
         aria-current={selected ? "true" : undefined}
         onClick={() => client.select(user.id)}
         aria-label={`Chat with ${user.email}${count ? `, ${count} unread` : ""}`}
+        aria-describedby={presenceId}
         title={user.email}
       >
         <span className={isOnline ? "presence on" : "presence"} aria-hidden="true" />
@@ -43,11 +47,29 @@ export function PersonRow({ user, isOnline, state, client, className, style, pos
           </span>
         )}
       </button>
-      {isOnline && (
-        <button className="small" onClick={() => client.block(user)} aria-label={`Block ${user.email}`}>
-          Block
-        </button>
-      )}
+      <span id={presenceId} className="visually-hidden" data-testid="presence">
+        {isOnline ? "online" : "offline"}
+      </span>
+      <button className="small block" onClick={() => setConfirming(true)} aria-label={`Block ${user.email}`}>
+        Block
+      </button>
+      {confirming && <BlockDialog user={user} client={client} onClose={() => setConfirming(false)} />}
     </li>
+  );
+}
+
+/** Asks before blocking someone, saying what blocking does. */
+export function BlockDialog({ user, client, onClose }: { user: User; client: ChatClient; onClose: () => void }) {
+  return (
+    <ConfirmDialog
+      title={`Block ${user.email}?`}
+      text="Neither of you will be able to write to the other, and you will vanish from their list of people online. You can unblock them later."
+      confirm="Block"
+      onConfirm={() => {
+        client.block(user);
+        onClose();
+      }}
+      onCancel={onClose}
+    />
   );
 }

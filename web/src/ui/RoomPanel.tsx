@@ -6,6 +6,7 @@
 import { useEffect, useState } from "react";
 import type { ChatClient } from "../chat/client";
 import { presenceOf, type ChatState } from "../chat/state";
+import { ConfirmDialog } from "./ConfirmDialog";
 
 interface Props {
   roomId: string;
@@ -16,7 +17,7 @@ interface Props {
 
 export function RoomActions({ roomId, title, state, client }: Props) {
   const [showMembers, setShowMembers] = useState(false);
-  const [confirming, setConfirming] = useState(false);
+  const [confirming, setConfirming] = useState<"leave" | "delete" | null>(null);
   const room = state.rooms[roomId];
   const members = state.members[roomId];
   const mine = room?.created_by === state.me?.id;
@@ -32,20 +33,43 @@ export function RoomActions({ roomId, title, state, client }: Props) {
         <button className="small" aria-expanded={showMembers} onClick={() => setShowMembers(!showMembers)}>
           Members ({members?.length ?? room?.members ?? 0})
         </button>
-        <button className="small" onClick={() => client.leaveRoom(roomId)}>
+        <button className="small" onClick={() => setConfirming("leave")}>
           Leave room
         </button>
-        {mine &&
-          (confirming ? (
-            <button className="small danger" onClick={() => client.deleteRoom(roomId)}>
-              Confirm delete
-            </button>
-          ) : (
-            <button className="small" onClick={() => setConfirming(true)}>
-              Delete room
-            </button>
-          ))}
+        {mine && (
+          <button className="small" onClick={() => setConfirming("delete")}>
+            Delete room
+          </button>
+        )}
       </div>
+      {confirming === "leave" && (
+        <ConfirmDialog
+          title={`Leave ${title}?`}
+          text={
+            room?.has_password
+              ? "It leaves your list, in every window. Coming back needs the room's password."
+              : "It leaves your list, in every window. You can join it again from Browse rooms."
+          }
+          confirm="Leave room"
+          onConfirm={() => {
+            setConfirming(null);
+            client.leaveRoom(roomId);
+          }}
+          onCancel={() => setConfirming(null)}
+        />
+      )}
+      {confirming === "delete" && (
+        <ConfirmDialog
+          title={`Delete ${title}?`}
+          text="The room and all of its messages are deleted for every member. This cannot be undone."
+          confirm="Delete room"
+          onConfirm={() => {
+            setConfirming(null);
+            client.deleteRoom(roomId);
+          }}
+          onCancel={() => setConfirming(null)}
+        />
+      )}
       {showMembers && (
         <ul className="members" aria-label={`Members of ${title}`}>
           {(members ?? []).map((m) => {

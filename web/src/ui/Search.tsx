@@ -43,9 +43,11 @@ interface ResultsProps {
   client: ChatClient;
   onMore: () => void;
   onClose: () => void;
+  /** A result was opened: its conversation (by chat key) and the message's seq. */
+  onOpen: (chat: string, seq: number) => void;
 }
 
-export function SearchResults({ search, state, client, onMore, onClose }: ResultsProps) {
+export function SearchResults({ search, state, client, onMore, onClose, onOpen }: ResultsProps) {
   const where = (hit: SearchHit) =>
     hit.conversation.kind === "room"
       ? `# ${hit.conversation.name ?? "room"}`
@@ -54,6 +56,7 @@ export function SearchResults({ search, state, client, onMore, onClose }: Result
     hit.message.sender_id === state.me?.id ? "You" : (state.users[hit.message.sender_id]?.email ?? where(hit));
   const open = (hit: SearchHit) => {
     const chat = hit.conversation.kind === "direct" && hit.conversation.peer ? hit.conversation.peer.id : hit.conversation.id;
+    onOpen(chat, hit.message.seq);
     client.select(chat);
     onClose();
   };

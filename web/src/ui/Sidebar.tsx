@@ -1,12 +1,15 @@
-// The left pane: who I am, who is online (my conversation partners on top, each with
-// Block; see OnlineList), my rooms and the way to find others (see RoomsSection), my
-// conversations with people who are offline, whom I blocked (each with Unblock), unread
-// badges, and signing out.
+// The left pane: who I am, my direct conversations (each with a presence dot: they stay
+// put whoever comes and goes), my rooms and the way to find others (see RoomsSection),
+// who else is online (see OnlineList), whom I blocked (each with Unblock), unread badges,
+// notification switches, and signing out.
 
+import { useState } from "react";
 import type { ChatClient } from "../chat/client";
 import type { User } from "../chat/protocol";
-import { isOnline, type ChatState } from "../chat/state";
+import { compareListOrder, isOnline, type ChatState } from "../chat/state";
+import { NotificationSwitches } from "./NotificationControls";
 import { OnlineList } from "./OnlineList";
+import { PeopleDialog } from "./PeopleDialog";
 import { PersonRow } from "./PersonRow";
 import { RoomsSection } from "./RoomsSection";
 import { SearchBox } from "./Search";
@@ -16,17 +19,19 @@ interface Props {
   client: ChatClient;
   onSignOut: () => void;
   onSearch: (query: string) => void;
+  /** Opens the quick switcher. */
+  onSwitch: () => void;
 }
 
-export function Sidebar({ state, client, onSignOut, onSearch }: Props) {
+export function Sidebar({ state, client, onSignOut, onSearch, onSwitch }: Props) {
+  const [finding, setFinding] = useState(false);
   const blocked = state.blocked.map((id) => state.users[id]).filter(Boolean);
   const blockedIds = new Set(state.blocked);
-  // Direct chats with people who are not online now (partners are always tracked, so
-  // this is known), newest activity first.
-  const recent = Object.values(state.conversations)
-    .filter((c) => c.kind === "direct" && c.peer && c.peer.email && !isOnline(state, c.peer.id) && !blockedIds.has(c.peer.id))
-    .sort((a, b) => b.last_seq - a.last_seq)
-    .map((c) => c.peer as User);
+  // Every direct chat, in a fixed order (by email): presence changes a dot, not a place.
+  const direct = Object.values(state.conversations)
+    .filter((c) => c.kind === "direct" && c.peer && c.peer.email && !blockedIds.has(c.peer.id))
+    .map((c) => state.users[c.peer!.id] ?? (c.peer as User))
+    .sort(compareListOrder);
 
   return (
     <nav className="sidebar" aria-label="People">
@@ -43,21 +48,34 @@ export function Sidebar({ state, client, onSignOut, onSearch }: Props) {
       </header>
 
       <SearchBox onSearch={onSearch} />
+      <button className="small switch-button" onClick={onSwitch} aria-keyshortcuts="Control+K Meta+K">
+        Jump to… <kbd>Ctrl K</kbd>
+      </button>
 
-      <OnlineList state={state} client={client} />
+      <section aria-labelledby="direct-heading">
+        <div className="section-head">
+          <h2 id="direct-heading">Direct messages</h2>
+          <div className="section-actions">
+            <button className="small" onClick={() => setFinding(true)}>
+              New message
+            </button>
+          </div>
+        </div>
+        {finding && <PeopleDialog state={state} client={client} onClose={() => setFinding(false)} />}
+        {direct.length ? (
+          <ul aria-label="Direct messages">
+            {direct.map((u) => (
+              <PersonRow key={u.id} user={u} isOnline={isOnline(state, u.id)} state={state} client={client} />
+            ))}
+          </ul>
+        ) : (
+          <p className="quiet">Nobody yet: New message finds anyone, or pick someone online below.</p>
+        )}
+      </section>
 
       <RoomsSection state={state} client={client} />
 
-      {recent.length > 0 && (
-        <section aria-labelledby="recent-heading">
-          <h2 id="recent-heading">Conversations</h2>
-          <ul aria-label="Conversations">
-            {recent.map((u) => (
-              <PersonRow key={u.id} user={u} isOnline={false} state={state} client={client} />
-            ))}
-          </ul>
-        </section>
-      )}
+      <OnlineList state={state} client={client} />
 
       <section aria-labelledby="blocked-heading">
         <h2 id="blocked-heading">Blocked</h2>
@@ -77,6 +95,7 @@ export function Sidebar({ state, client, onSignOut, onSearch }: Props) {
         )}
       </section>
       <footer className="sidebar-footer">
+        <NotificationSwitches />
         <a href="/api-docs.html" target="_blank" rel="noreferrer">
           HTTP API reference
         </a>

@@ -16,6 +16,7 @@ mod join_room;
 mod leave_room;
 mod members;
 mod online;
+mod ping;
 mod read;
 mod refusal;
 mod rooms;
@@ -32,6 +33,7 @@ pub use join_room::JoinRoom;
 pub use leave_room::LeaveRoom;
 pub use members::Members;
 pub use online::Online;
+pub use ping::Ping;
 pub use read::Read;
 pub use refusal::{DecodeLimits, FrameError, Refusal};
 pub use rooms::Rooms;
@@ -63,6 +65,7 @@ pub enum Command {
     Members(Members),
     Online(Online),
     Rooms(Rooms),
+    Ping(Ping),
 }
 
 /// A command with the client's `ref`, echoed in the reply.
@@ -170,6 +173,7 @@ fn parse(frame: ClientFrame, limits: &DecodeLimits) -> Result<Command, Refusal> 
             after,
             limit,
         } => Command::Rooms(Rooms::parse(query, after, limit)?),
+        ClientFrame::Ping => Command::Ping(Ping::parse()),
     })
 }
 
@@ -200,6 +204,7 @@ impl Command {
             Command::Members(c) => c.apply(actor, asked, ctx),
             Command::Online(c) => c.apply(actor, asked, ctx),
             Command::Rooms(c) => c.apply(actor, asked, ctx),
+            Command::Ping(c) => c.apply(actor, asked),
         }
     }
 }
@@ -314,6 +319,16 @@ mod tests {
         assert_eq!(e.code, ErrorCode::BadRequest);
         let e = error_of(r#"{"type":"join_room","room_id":"nope"}"#);
         assert!(e.message.contains("room_id"));
+    }
+
+    #[test]
+    fn a_ping_decodes_with_or_without_its_ref() {
+        let d = decode(r#"{"type":"ping","ref":"h1"}"#, LIMITS).unwrap();
+        assert_eq!(d.reference.as_deref(), Some("h1"));
+        assert!(matches!(d.command, Command::Ping(Ping)));
+        let d = decode(r#"{"type":"ping"}"#, LIMITS).unwrap();
+        assert_eq!(d.reference, None);
+        assert!(matches!(d.command, Command::Ping(Ping)));
     }
 
     #[test]

@@ -1,0 +1,443 @@
+// The page as a newcomer meets it, in real Chromium against the real server: an empty
+// room, many unread messages, a frozen server, dialogs and the keyboard, a touchscreen,
+// search results, dates and groups, links and formatting, confirmations, the tab's title,
+// and axe-core's accessibility checks on each main screen.
+
+import {
+  Person,
+  accessibilityViolations,
+  browseRooms,
+  chatButton,
+  composer,
+  expect,
+  messageLog,
+  onlineList,
+  screenshot,
+  send,
+  sendMany,
+  test,
+} from "./fixtures";
+
+const ALICE = "alice@example.com";
+const BOB = "bob@example.com";
+
+test("a new room starts at its beginning, and the New room dialog holds the keyboard", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const page = alice.page;
+  const opener = page.getByRole("button", { name: "New room" });
+  await opener.click();
+  const dialog = page.getByRole("dialog", { name: "New room" });
+  const name = dialog.getByRole("textbox", { name: "Room name" });
+  await expect(name).toBeFocused();
+
+  // Tab goes round the dialog's own controls, never to the page behind it.
+  await page.keyboard.press("Tab");
+  await expect(dialog.getByLabel("Password (optional)")).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(dialog.getByRole("button", { name: "Create room" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(name).toBeFocused();
+  await page.keyboard.press("Shift+Tab");
+  await expect(dialog.getByRole("button", { name: "Create room" })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(opener).toBeFocused();
+
+  await opener.click();
+  await name.fill("Quiet corner");
+  await dialog.getByRole("button", { name: "Create room" }).click();
+  await expect(page.getByRole("heading", { name: "Quiet corner" })).toBeVisible();
+  await expect(page.getByText("This is the start of Quiet corner.")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Load earlier messages" })).toHaveCount(0);
+  expect(await accessibilityViolations(page)).toEqual([]);
+});
+
+test("with more unread messages than a page, the New messages line sits at the first unread one", async ({ browser, server }) => {
+  test.setTimeout(150_000);
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(bob.page, ALICE).click();
+  await send(bob.page, ALICE, "Already read");
+  await chatButton(alice.page, BOB).click();
+  await expect(messageLog(alice.page, BOB).getByText("Already read")).toBeVisible();
+  // Alice looks elsewhere while Bob writes more than one page (50) of messages.
+  await alice.page.getByRole("button", { name: "New room" }).click();
+  await alice.page.getByRole("textbox", { name: "Room name" }).fill("Elsewhere");
+  await alice.page.getByRole("button", { name: "Create room" }).click();
+  await expect(alice.page.getByRole("heading", { name: "Elsewhere" })).toBeVisible();
+  await sendMany(bob.page, ALICE, "Unread", 70);
+  await expect(chatButton(alice.page, BOB)).toHaveAccessibleName(`Chat with ${BOB}, 70 unread`);
+  // The tab's title counts them.
+  await expect(alice.page).toHaveTitle("(70) Banter");
+
+  await chatButton(alice.page, BOB).click();
+  const log = messageLog(alice.page, BOB);
+  const separator = log.getByTestId("unread-separator");
+  await expect(separator).toBeVisible();
+  await expect(separator).toBeInViewport();
+  // The line comes right before "Unread 1", and "Already read" is above it.
+  const next = separator.locator("xpath=following-sibling::li[1]");
+  await expect(next.locator(".body")).toHaveText("Unread 1");
+  const before = separator.locator("xpath=preceding-sibling::li[contains(@class,'message')][1]");
+  await expect(before.locator(".body")).toHaveText("Already read");
+  await expect(alice.page).toHaveTitle("Banter");
+  await screenshot(alice.page, "30-first-unread");
+
+  // Scrolled to the end, a button jumps back to the first unread message.
+  await log.evaluate((el) => el.closest(".log")!.scrollTo({ top: 1e9 }));
+  await alice.page.getByRole("button", { name: "Jump to first unread" }).click();
+  await expect(separator).toBeInViewport();
+});
+
+test("a frozen server is noticed within seconds, presence greys out, and the page reconnects when it answers", async ({ browser, server }) => {
+  test.setTimeout(120_000);
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(alice.page, BOB).click();
+  await send(alice.page, BOB, "Before the freeze");
+  await expect(alice.page.locator(".presence.on").first()).toBeVisible();
+
+  server.freeze();
+  try {
+    const status = alice.page.getByTestId("connection");
+    await expect(status).not.toHaveText(/Connected/, { timeout: 20_000 });
+    await expect(status).toContainText("The server stopped answering.");
+    await expect(alice.page.locator(".app")).toHaveClass(/disconnected/);
+    const dot = alice.page.locator(".person .presence.on").first();
+    const grey = await dot.evaluate((el) => getComputedStyle(el).backgroundColor);
+    const green = await alice.page.evaluate(() => {
+      const probe = document.createElement("span");
+      probe.className = "presence on";
+      document.body.append(probe);
+      const colour = getComputedStyle(probe).backgroundColor;
+      probe.remove();
+      return colour;
+    });
+    expect(grey).not.toBe(green);
+    await composer(alice.page).fill("Written while frozen");
+    await composer(alice.page).press("Enter");
+    await expect(messageLog(alice.page, BOB).locator(".pending")).toContainText("Written while frozen");
+    await screenshot(alice.page, "31-outage");
+  } finally {
+    server.thaw();
+  }
+
+  await expect(alice.page.getByTestId("connection")).toHaveText(/Connected/, { timeout: 20_000 });
+  await expect(alice.page.locator(".app")).not.toHaveClass(/disconnected/);
+  await expect(messageLog(alice.page, BOB).locator(".pending")).toHaveCount(0);
+  await chatButton(bob.page, ALICE).click();
+  await expect(messageLog(bob.page, ALICE).getByText("Written while frozen")).toBeVisible();
+  expect(server.query("SELECT count(*) FROM messages WHERE body = 'Written while frozen'")).toBe("1");
+});
+
+test("the message log is one Tab stop that arrow keys move through, and Reply shows on a touchscreen", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB, { viewport: { width: 390, height: 800 }, touch: true });
+  await chatButton(alice.page, BOB).click();
+  for (const text of ["One", "Two", "Three", "Four"]) await send(alice.page, BOB, text);
+
+  // Keyboard: one message and its Reply button are in the Tab order, whatever the count.
+  const log = messageLog(alice.page, BOB);
+  await expect(log.locator('[tabindex="0"]')).toHaveCount(2);
+  const last = log.locator(".message", { hasText: "Four" });
+  await last.focus();
+  await alice.page.keyboard.press("ArrowUp");
+  const third = log.locator(".message", { hasText: "Three" });
+  await expect(third).toBeFocused();
+  await expect(third.getByRole("button", { name: /^Reply to/ })).toBeVisible();
+  await alice.page.keyboard.press("r");
+  await expect(alice.page.getByText("Replying to You")).toBeVisible();
+  await expect(composer(alice.page)).toBeFocused();
+
+  // A skip link, the page's first Tab stop, leads to the message box.
+  const skip = alice.page.getByRole("link", { name: "Skip to the message box" });
+  const firstStop = await alice.page.evaluate(
+    () => document.querySelector<HTMLElement>("a[href], button, input, textarea, [tabindex='0']")?.textContent,
+  );
+  expect(firstStop).toBe("Skip to the message box");
+  await skip.focus();
+  await expect(skip).toBeInViewport();
+  await skip.press("Enter");
+  await expect(composer(alice.page)).toBeFocused();
+
+  // Touch: Reply is there without hovering.
+  await chatButton(bob.page, ALICE).click();
+  const message = messageLog(bob.page, ALICE).locator(".message", { hasText: "Two" });
+  const reply = message.getByRole("button", { name: /^Reply to/ });
+  await expect(reply).toBeVisible();
+  await reply.tap();
+  await expect(bob.page.getByText(`Replying to ${ALICE}`)).toBeVisible();
+  await screenshot(bob.page, "32-phone-touch");
+});
+
+test("opening a search result scrolls to the message and marks it", async ({ browser, server }) => {
+  test.setTimeout(150_000);
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(bob.page, ALICE).click();
+  await send(bob.page, ALICE, "Lunch at the noodle place?");
+  await sendMany(bob.page, ALICE, "Filler", 80);
+
+  await alice.page.getByRole("searchbox", { name: "Search messages" }).fill("noodle");
+  await alice.page.getByRole("searchbox", { name: "Search messages" }).press("Enter");
+  const results = alice.page.getByRole("region", { name: "Search results for noodle" });
+  await results.getByRole("button", { name: /Lunch at the noodle place/ }).click();
+  const hit = messageLog(alice.page, BOB).locator(".message", { hasText: "Lunch at the noodle place?" });
+  await expect(hit).toBeInViewport();
+  await expect(hit).toHaveClass(/highlighted/);
+  await screenshot(alice.page, "33-search-result-opened");
+  await expect(hit).not.toHaveClass(/highlighted/, { timeout: 10_000 });
+});
+
+test("days are separated, older messages carry their date, one sender's run shares a header, and links work", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(alice.page, BOB).click();
+  await send(alice.page, BOB, "From three days ago");
+  await send(alice.page, BOB, "Today, first");
+  // Sent as typed; shown formatted (so `send`, which waits for the text, does not fit).
+  await composer(alice.page).fill("Today, **second** with https://example.com/page and `code`");
+  await composer(alice.page).press("Enter");
+  await expect(messageLog(alice.page, BOB).locator(".message:not(.pending)")).toHaveCount(3);
+  server.query("UPDATE messages SET created_at = now() - interval '3 days' WHERE body = 'From three days ago'");
+
+  await bob.page.reload();
+  await chatButton(bob.page, ALICE).click();
+  const log = messageLog(bob.page, ALICE);
+  const days = log.getByTestId("day-separator");
+  await expect(days).toHaveCount(2);
+  await expect(days.nth(1)).toHaveText("Today");
+  await expect(days.nth(0)).not.toHaveText(/Today|Yesterday/);
+
+  const old = log.locator(".message", { hasText: "From three days ago" });
+  const oldTime = old.locator("time");
+  const threeDaysAgo = await bob.page.evaluate(() =>
+    new Date(Date.now() - 3 * 86_400_000).toLocaleDateString([], { day: "numeric", month: "short" }),
+  );
+  await expect(oldTime).toContainText(threeDaysAgo);
+  await expect(oldTime).toHaveAttribute("title", /\d{4}/);
+
+  // "Today, first" starts a header (a new day); "second" continues it.
+  const first = log.locator(".message", { hasText: "Today, first" });
+  const second = log.locator(".message", { hasText: "second" });
+  await expect(first).not.toHaveClass(/grouped/);
+  await expect(first.locator(".sender")).toBeVisible();
+  await expect(second).toHaveClass(/grouped/);
+  await expect(second.locator(".meta")).toHaveClass(/visually-hidden/);
+  // The log is a list of its messages and lines: two days, three messages, and the
+  // unread line (Bob has read none of them).
+  await expect(log.getByRole("list", { name: "Messages" }).getByRole("listitem")).toHaveCount(6);
+
+  await expect(second.locator("strong")).toHaveText("second");
+  await expect(second.locator("code")).toHaveText("code");
+  const link = second.getByRole("link", { name: "https://example.com/page" });
+  await expect(link).toHaveAttribute("href", "https://example.com/page");
+  await expect(link).toHaveAttribute("target", "_blank");
+  await screenshot(bob.page, "34-days-groups-links");
+  expect(await accessibilityViolations(bob.page)).toEqual([]);
+});
+
+test("leaving a room asks first, and blocking works from a conversation with someone offline", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(bob.page, ALICE).click();
+  await send(bob.page, ALICE, "Bye for now");
+  await bob.context.close();
+  await expect(onlineList(alice.page).getByText(BOB)).toHaveCount(0);
+
+  // Bob is offline; his conversation is still there, and he can be blocked from it.
+  await chatButton(alice.page, BOB).click();
+  await alice.page.getByRole("button", { name: "Block", exact: true }).click();
+  const question = alice.page.getByRole("alertdialog", { name: `Block ${BOB}?` });
+  await expect(question.getByRole("button", { name: "Cancel" })).toBeFocused();
+  expect(await accessibilityViolations(alice.page)).toEqual([]);
+  await question.getByRole("button", { name: "Block" }).click();
+  await expect(alice.page.getByRole("list", { name: "Blocked" }).getByText(BOB)).toBeVisible();
+  expect(server.query("SELECT count(*) FROM blocks")).toBe("1");
+
+  await alice.page.getByRole("button", { name: "New room" }).click();
+  await alice.page.getByRole("textbox", { name: "Room name" }).fill("Book club");
+  await alice.page.getByRole("button", { name: "Create room" }).click();
+  await alice.page.getByRole("button", { name: "Leave room" }).click();
+  const leave = alice.page.getByRole("alertdialog", { name: "Leave Book club?" });
+  await expect(leave).toBeVisible();
+  await screenshot(alice.page, "35-leave-confirmation");
+  await leave.getByRole("button", { name: "Cancel" }).click();
+  await expect(alice.page.getByRole("heading", { name: "Book club" })).toBeVisible();
+  await alice.page.getByRole("button", { name: "Leave room" }).click();
+  await leave.getByRole("button", { name: "Leave room" }).click();
+  await expect(alice.page.getByRole("heading", { name: "Book club" })).toHaveCount(0);
+});
+
+test("the main screens pass axe-core's checks at desktop and phone widths, light and dark", async ({ browser, server }) => {
+  test.setTimeout(150_000);
+  const bob = await Person.signIn(browser, server, BOB);
+  for (const [width, colorScheme] of [[1200, "light"], [1200, "dark"], [390, "light"], [390, "dark"]] as const) {
+    const alice = await Person.signIn(browser, server, ALICE, { viewport: { width, height: 800 }, colorScheme });
+    const page = alice.page;
+    const name = `36-main-${width}-${colorScheme}`;
+    // The chat chosen in an earlier window is open again (it is mirrored): at a phone's
+    // width that hides the people, so go back to them.
+    const back = page.getByRole("button", { name: "Back to people" });
+    if (width < 720 && (await back.isVisible())) await back.click();
+    expect(await accessibilityViolations(page), `${name}: the people list`).toEqual([]);
+    await screenshot(page, `${name}-people`);
+    await chatButton(page, BOB).click();
+    await send(page, BOB, `Hello from ${width} ${colorScheme}`);
+    expect(await accessibilityViolations(page), `${name}: a conversation`).toEqual([]);
+    await screenshot(page, `${name}-conversation`);
+    if (width > 720) {
+      const directory = await browseRooms(page);
+      expect(await accessibilityViolations(page), `${name}: the room directory`).toEqual([]);
+      await page.keyboard.press("Escape");
+      await expect(directory).toBeHidden();
+      await page.getByRole("searchbox", { name: "Search messages" }).fill("Hello");
+      await page.getByRole("searchbox", { name: "Search messages" }).press("Enter");
+      await expect(page.getByRole("region", { name: "Search results for Hello" }).locator("mark").first()).toBeVisible();
+      expect(await accessibilityViolations(page), `${name}: search results`).toEqual([]);
+    }
+    await alice.context.close();
+  }
+  await bob.context.close();
+});
+
+/**
+ * Records the desktop notifications a window shows, and lets the test say whether the
+ * window is hidden (a headless browser's windows are always visible): the operating
+ * system's side of the Notification API and of page visibility.
+ */
+async function watchNotifications(page: import("@playwright/test").Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { shown: { title: string; body: string; tag: string }[]; hidden: boolean };
+    w.shown = [];
+    w.hidden = false;
+    Object.defineProperty(document, "visibilityState", { get: () => (w.hidden ? "hidden" : "visible") });
+    const Real = window.Notification;
+    class Recorded extends Real {
+      constructor(title: string, options: NotificationOptions = {}) {
+        super(title, options);
+        w.shown.push({ title, body: options.body ?? "", tag: options.tag ?? "" });
+      }
+    }
+    Object.defineProperty(window, "Notification", { value: Recorded });
+  });
+}
+
+async function hide(page: import("@playwright/test").Page): Promise<void> {
+  await page.evaluate(() => {
+    (window as unknown as { hidden: boolean }).hidden = true;
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+}
+
+const shownIn = (page: import("@playwright/test").Page) =>
+  page.evaluate(() => (window as unknown as { shown: { title: string; body: string }[] }).shown);
+
+test("a direct message to a hidden tab notifies once across the person's windows, and the tab's icon counts unread", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE, { onPage: (page) => void watchNotifications(page) });
+  await alice.context.grantPermissions(["notifications"], { origin: server.url });
+  await alice.page.reload();
+  await expect(alice.page.getByTestId("connection")).toHaveText(/Connected/);
+  const bob = await Person.signIn(browser, server, BOB);
+
+  // Nothing is offered at load; after the first conversation, once.
+  const offer = alice.page.getByRole("region", { name: "Notifications" });
+  await expect(offer).toHaveCount(0);
+  await chatButton(bob.page, ALICE).click();
+  await send(bob.page, ALICE, "Hi Alice");
+  await expect(offer).toBeVisible();
+  await screenshot(alice.page, "37-notification-offer");
+  await offer.getByRole("button", { name: "Turn on" }).click();
+  await expect(offer).toHaveCount(0);
+  await expect(alice.page.getByRole("checkbox", { name: "Desktop notifications" })).toBeChecked();
+
+  const second = await alice.context.newPage();
+  alice.windows.push(second);
+  await watchNotifications(second);
+  await second.goto(server.url);
+  await expect(second.getByTestId("connection")).toHaveText(/Connected/);
+  await hide(alice.page);
+  await hide(second);
+
+  await send(bob.page, ALICE, "Are you there?");
+  await expect
+    .poll(async () => [...(await shownIn(alice.page)), ...(await shownIn(second))].map((n) => `${n.title}: ${n.body}`))
+    .toEqual([`${BOB}: Are you there?`]);
+  // The icon carries the count: two unread.
+  await expect(alice.page.locator('link[rel="icon"]')).toHaveAttribute("data-unread", "2");
+  await expect(alice.page.locator('link[rel="icon"]')).toHaveAttribute("href", /^data:image\/png/);
+  // Still exactly one, a moment later.
+  await alice.page.waitForTimeout(2000);
+  expect((await shownIn(alice.page)).length + (await shownIn(second)).length).toBe(1);
+});
+
+test("Ctrl+K jumps to a person or a room by part of its name", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  await Person.signIn(browser, server, BOB);
+  const page = alice.page;
+  await page.getByRole("button", { name: "New room" }).click();
+  await page.getByRole("textbox", { name: "Room name" }).fill("Book club");
+  await page.getByRole("button", { name: "Create room" }).click();
+  await expect(page.getByRole("heading", { name: "Book club" })).toBeVisible();
+
+  await page.keyboard.press("Control+k");
+  const switcher = page.getByRole("dialog", { name: "Jump to a conversation" });
+  const box = switcher.getByRole("combobox", { name: "Jump to a person or room" });
+  await expect(box).toBeFocused();
+  await expect(switcher.getByRole("option")).toHaveCount(2);
+  await box.fill("bob");
+  await expect(switcher.getByRole("option")).toHaveText([`${BOB}Online`]);
+  await screenshot(page, "38-quick-switcher");
+  expect(await accessibilityViolations(page)).toEqual([]);
+  await box.press("Enter");
+  await expect(switcher).toBeHidden();
+  await expect(page.getByRole("heading", { name: BOB })).toBeVisible();
+
+  await page.getByRole("button", { name: /^Jump to/ }).click();
+  await box.fill("BOOK");
+  await box.press("ArrowDown");
+  await box.press("Enter");
+  await expect(page.getByRole("heading", { name: "Book club" })).toBeVisible();
+  await page.keyboard.press("Control+k");
+  await page.keyboard.press("Escape");
+  await expect(switcher).toBeHidden();
+});
+
+test("after a long outage the page reconnects within seconds of the server's return, with no Retry pressed", async ({ browser, server }) => {
+  test.setTimeout(120_000);
+  const alice = await Person.signIn(browser, server, ALICE);
+  await server.kill();
+  const status = alice.page.getByTestId("connection");
+  await expect(status).toContainText("The connection was lost.");
+  await expect(status).toContainText("Messages you write meanwhile are sent once connected.");
+  // Long enough for the backoff to grow past the probe's interval.
+  await alice.page.waitForTimeout(15_000);
+  await server.restart(0);
+  // The next attempt may be most of a backoff away; the page asks the server whether it
+  // is back every ~2 s instead of waiting for it.
+  await expect(status).toHaveText(/Connected/, { timeout: 8_000 });
+});
+
+test("New message finds someone who is offline, and writing to them works", async ({ browser, server }) => {
+  const bob = await Person.signIn(browser, server, BOB);
+  await bob.context.close();
+  const alice = await Person.signIn(browser, server, ALICE);
+  await expect(alice.page.getByText("New message, on the left, finds anyone")).toBeVisible();
+
+  await alice.page.getByRole("button", { name: "New message" }).click();
+  const dialog = alice.page.getByRole("dialog", { name: "New message" });
+  await expect(dialog.getByRole("searchbox", { name: "Find anyone by email" })).toBeFocused();
+  await dialog.getByRole("searchbox", { name: "Find anyone by email" }).fill("BO");
+  const found = dialog.getByRole("button", { name: `Write to ${BOB}` });
+  await expect(found).toBeVisible();
+  await screenshot(alice.page, "39-people-directory");
+  expect(await accessibilityViolations(alice.page)).toEqual([]);
+  await found.click();
+  await expect(dialog).toBeHidden();
+  await expect(alice.page.getByRole("heading", { name: BOB })).toBeVisible();
+  await send(alice.page, BOB, "For when you are back");
+  await expect(alice.page.getByRole("navigation", { name: "People" }).getByRole("list", { name: "Direct messages" }).getByText(BOB)).toBeVisible();
+  expect(server.query("SELECT count(*) FROM messages WHERE body = 'For when you are back'")).toBe("1");
+});

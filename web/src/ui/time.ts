@@ -1,0 +1,71 @@
+// How the page writes times: a message's time of day (with the date once it is not
+// today's), the full date for tooltips, and the labels of the day separators. The
+// person's locale decides the words; `now` is passed in so tests can fix it.
+
+const DAY_MS = 86_400_000;
+
+function parse(iso: string): Date | null {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** The local calendar day of a time, as a key that sorts (`2026-11-30`). */
+export function dayKey(iso: string): string {
+  const date = parse(iso);
+  if (!date) return "";
+  const month = String(date.getMonth() + 1).padStart(2, "0");
+  const day = String(date.getDate()).padStart(2, "0");
+  return `${date.getFullYear()}-${month}-${day}`;
+}
+
+/** The time shown on a message: "14:05" today, "28 Nov, 14:05" before, with the year in another year. */
+export function messageTime(iso: string, now: Date = new Date()): string {
+  const date = parse(iso);
+  if (!date) return "";
+  const clock = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (dayKey(iso) === dayKey(now.toISOString())) return clock;
+  const day = date.toLocaleDateString([], {
+    day: "numeric",
+    month: "short",
+    year: date.getFullYear() === now.getFullYear() ? undefined : "numeric",
+  });
+  return `${day}, ${clock}`;
+}
+
+/** The whole date and time, for a tooltip: "Monday, 30 November 2026 at 14:05". */
+export function fullTime(iso: string): string {
+  const date = parse(iso);
+  return date ? date.toLocaleString([], { dateStyle: "full", timeStyle: "short" }) : "";
+}
+
+/** A day separator's words: "Today", "Yesterday", or the date ("Friday, 27 November"). */
+export function dayLabel(iso: string, now: Date = new Date()): string {
+  const date = parse(iso);
+  if (!date) return "";
+  const key = dayKey(iso);
+  if (key === dayKey(now.toISOString())) return "Today";
+  if (key === dayKey(new Date(now.getTime() - DAY_MS).toISOString())) return "Yesterday";
+  return date.toLocaleDateString([], {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    year: date.getFullYear() === now.getFullYear() ? undefined : "numeric",
+  });
+}
+
+/** Messages this close together from one sender share one header. */
+export const GROUP_WITHIN_MS = 5 * 60_000;
+
+/**
+ * Whether a message goes under the previous one's header: the same sender, the same day,
+ * within five minutes, and not a reply (a quote starts its own block).
+ */
+export function continuesGroup(
+  previous: { sender_id: string; created_at: string } | undefined,
+  message: { sender_id: string; created_at: string; reply_to?: unknown },
+): boolean {
+  if (!previous || previous.sender_id !== message.sender_id || message.reply_to) return false;
+  if (dayKey(previous.created_at) !== dayKey(message.created_at)) return false;
+  const gap = Date.parse(message.created_at) - Date.parse(previous.created_at);
+  return gap >= 0 && gap <= GROUP_WITHIN_MS;
+}
