@@ -260,6 +260,13 @@ test("leaving a room asks first, and blocking works from a conversation with som
   await alice.page.getByRole("button", { name: "New room" }).click();
   await alice.page.getByRole("textbox", { name: "Room name" }).fill("Book club");
   await alice.page.getByRole("button", { name: "Create room" }).click();
+  // A room's messages: one sender's run under one header, under the day's line.
+  await send(alice.page, "Book club", "First chapter done");
+  await send(alice.page, "Book club", "Second one tonight");
+  const log = messageLog(alice.page, "Book club");
+  await expect(log.getByTestId("day-separator")).toHaveText("Today");
+  await expect(log.locator(".message", { hasText: "Second one tonight" })).toHaveClass(/grouped/);
+  await screenshot(alice.page, "35a-room-grouped-messages");
   await alice.page.getByRole("button", { name: "Leave room" }).click();
   const leave = alice.page.getByRole("alertdialog", { name: "Leave Book club?" });
   await expect(leave).toBeVisible();

@@ -200,55 +200,55 @@ export function Conversation({ chat, state, client, jumpTo }: Props) {
       </header>
 
       <div className="log-area">
-      {unreadAbove && (
-        <button className="jump-unread small" onClick={jumpToUnread}>
-          Jump to first unread
-        </button>
-      )}
-      <div className="log" ref={log} onScroll={onScroll}>
-        <div className="log-start">
-          {startReached ? (
-            <p className="quiet">
-              {isRoom ? `This is the start of ${title}.` : `This is the start of your conversation with ${title}.`}
-            </p>
-          ) : loading ? (
-            <p className="quiet">Loading earlier messages…</p>
-          ) : (
-            <button className="link" onClick={() => client.loadOlder(conversation.id)}>
-              Load earlier messages
-            </button>
-          )}
+        {unreadAbove && (
+          <button className="jump-unread small" onClick={jumpToUnread}>
+            Jump to first unread
+          </button>
+        )}
+        <div className="log" ref={log} onScroll={onScroll}>
+          <div className="log-start">
+            {startReached ? (
+              <p className="quiet">
+                {isRoom ? `This is the start of ${title}.` : `This is the start of your conversation with ${title}.`}
+              </p>
+            ) : loading ? (
+              <p className="quiet">Loading earlier messages…</p>
+            ) : (
+              <button className="link" onClick={() => client.loadOlder(conversation.id)}>
+                Load earlier messages
+              </button>
+            )}
+          </div>
+          <div role="log" aria-label={`Messages with ${title}`} aria-live="polite">
+            <ol className="messages" aria-label="Messages" onKeyDown={onLogKeyDown}>
+              {messages.map((m, i) => {
+                const previous = messages[i - 1];
+                const newDay = !previous || dayKey(previous.created_at) !== dayKey(m.created_at);
+                const unreadHere = m.seq === firstUnread;
+                return (
+                  <Fragment key={m.seq}>
+                    {newDay && <Separator kind="day" label={dayLabel(m.created_at)} />}
+                    {unreadHere && <Separator kind="unread" label="New messages" />}
+                    <MessageItem
+                      message={m}
+                      mine={m.sender_id === state.me?.id}
+                      sender={m.sender_id === state.me?.id ? "You" : (state.users[m.sender_id]?.email ?? title)}
+                      grouped={!newDay && !unreadHere && continuesGroup(previous, m)}
+                      active={m.seq === active}
+                      highlighted={m.seq === highlighted}
+                      nameOf={nameOf}
+                      onReply={() => setReplyingTo(m)}
+                      onFocus={() => setActiveSeq(m.seq)}
+                    />
+                  </Fragment>
+                );
+              })}
+              {pending.map((p) => (
+                <PendingItem key={p.clientId} pending={p} client={client} nameOf={nameOf} />
+              ))}
+            </ol>
+          </div>
         </div>
-        <div role="log" aria-label={`Messages with ${title}`} aria-live="polite">
-          <ol className="messages" aria-label="Messages" onKeyDown={onLogKeyDown}>
-            {messages.map((m, i) => {
-              const previous = messages[i - 1];
-              const newDay = !previous || dayKey(previous.created_at) !== dayKey(m.created_at);
-              const unreadHere = m.seq === firstUnread;
-              return (
-                <Fragment key={m.seq}>
-                  {newDay && <Separator kind="day" label={dayLabel(m.created_at)} />}
-                  {unreadHere && <Separator kind="unread" label="New messages" />}
-                  <MessageItem
-                    message={m}
-                    mine={m.sender_id === state.me?.id}
-                    sender={m.sender_id === state.me?.id ? "You" : (state.users[m.sender_id]?.email ?? title)}
-                    grouped={!newDay && !unreadHere && continuesGroup(previous, m)}
-                    active={m.seq === active}
-                    highlighted={m.seq === highlighted}
-                    nameOf={nameOf}
-                    onReply={() => setReplyingTo(m)}
-                    onFocus={() => setActiveSeq(m.seq)}
-                  />
-                </Fragment>
-              );
-            })}
-            {pending.map((p) => (
-              <PendingItem key={p.clientId} pending={p} client={client} nameOf={nameOf} />
-            ))}
-          </ol>
-        </div>
-      </div>
       </div>
 
       <p className="typing" aria-live="polite">
