@@ -12,7 +12,7 @@ use super::outbound::{Charged, ConnectionFd, Outbound};
 use super::paced::Paced;
 use super::registry::{AttachSocket, PresenceRegistry};
 use super::user::cmd::{decode, Auth, Command, DecodeLimits, Decoded};
-use super::user::commands::ExecuteCommand;
+use super::user::commands::{ok_frame, ExecuteCommand};
 use super::user::UserActor;
 use super::ToSocket;
 use crate::configuration::Limits;
@@ -497,6 +497,13 @@ impl SocketSession {
             ),
             (State::Ready { .. }, Command::Auth(Auth { token })) => {
                 self.reauthenticate(&token, decoded.reference.as_deref(), ctx)
+            }
+            // The heartbeat is answered here, at once: behind a slow query of the same
+            // window it would make a busy server look dead to its client.
+            (State::Ready { .. }, Command::Ping(_)) => {
+                if let Some(reference) = decoded.reference.as_deref() {
+                    self.reply(ctx, ok_frame(reference));
+                }
             }
             (State::Ready { actor, .. }, command) => actor.do_send(ExecuteCommand {
                 window: self.window,

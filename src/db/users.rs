@@ -35,7 +35,8 @@ pub async fn upsert(
 
 /// The people directory: up to `limit` people whose email starts with `prefix` (without
 /// case), by email, leaving out the viewer and anyone a block stands between (either way),
-/// as the online list does. One index range scan (`users_email_prefix_idx`).
+/// as the online list does. One range of `users_email_prefix_idx`, read in order up to the
+/// limit (the byte order of the lower-cased email, as the online list's).
 pub async fn directory(
     pool: &Pool,
     viewer: UserId,
@@ -46,11 +47,11 @@ pub async fn directory(
     let rows = conn
         .query(
             "SELECT u.id, u.email FROM users u
-             WHERE lower(u.email) LIKE $2 AND u.id <> $1
+             WHERE lower(u.email) COLLATE \"C\" LIKE $2 AND u.id <> $1
                AND NOT EXISTS (SELECT 1 FROM blocks b
                                WHERE (b.blocker_id = $1 AND b.blocked_id = u.id)
                                   OR (b.blocker_id = u.id AND b.blocked_id = $1))
-             ORDER BY lower(u.email), u.id
+             ORDER BY lower(u.email) COLLATE \"C\", u.id
              LIMIT $3",
             &[
                 &viewer.0,

@@ -126,12 +126,20 @@ async fn a_ping_with_a_ref_is_answered_ok_and_one_without_is_not() {
     let (mut a, _) = app.window(&alice).await;
     a.send(json!({"type": "ping", "ref": "h1"})).await;
     assert_eq!(a.recv().await, json!({"type": "ok", "ref": "h1"}));
-    // In its turn: behind a write sent before it, its `ok` comes after the write's.
+    // At once: a write held up in Postgres before it does not hold up its `ok` (a busy
+    // server must not look dead to a client's heartbeat).
+    let held = holding_lock(
+        &app,
+        "LOCK TABLE users IN EXCLUSIVE MODE".to_owned(),
+        Duration::from_millis(500),
+    )
+    .await;
     a.send(json!({"type": "ui", "ref": "ui", "state": {"draft": "x"}}))
         .await;
     a.send(json!({"type": "ping", "ref": "h2"})).await;
-    assert_eq!(a.recv().await, json!({"type": "ok", "ref": "ui"}));
     assert_eq!(a.recv().await, json!({"type": "ok", "ref": "h2"}));
+    held.await.unwrap();
+    assert_eq!(a.recv().await, json!({"type": "ok", "ref": "ui"}));
     // Without a ref, nothing: the next frame is the reply to the one sent after it.
     a.send(json!({"type": "ping"})).await;
     a.send(json!({"type": "ping", "ref": "h3"})).await;

@@ -176,6 +176,8 @@ export class BanterConnection {
   private lastHeard = 0;
   /** When the heartbeat's unanswered `ping` went out, if one is out. */
   private pingedAt: number | null = null;
+  /** Checks since that `ping` went out: a tab frozen past the wait gets a few more. */
+  private checksSincePing = 0;
   /** The heartbeat's `ping` refs: their `ok` replies are not handed on. */
   private readonly pingRefs = new Set<string>();
   private readonly timeoutMs: number;
@@ -638,7 +640,10 @@ export class BanterConnection {
   private checkHeartbeat(socket: SocketLike | null): void {
     if (!socket || this.socket !== socket || !this.live) return clearInterval(this.heartbeatTimer);
     const now = this.now();
-    if (this.pingedAt !== null && now - this.pingedAt >= this.heartbeatMs) {
+    if (this.pingedAt !== null) this.checksSincePing += 1;
+    // Given up only after several checks: a tab the browser froze runs one overdue check
+    // on waking, before the frames that arrived meanwhile are read.
+    if (this.pingedAt !== null && now - this.pingedAt >= this.heartbeatMs && this.checksSincePing > HEARTBEAT_CHECKS / 2) {
       this.socket = null;
       clearInterval(this.heartbeatTimer);
       const reason = "the server stopped answering";
@@ -652,6 +657,7 @@ export class BanterConnection {
       const ref = `ping${++this.nextRef}`;
       if (this.post({ type: "ping", ref })) {
         this.pingedAt = now;
+        this.checksSincePing = 0;
         this.pingRefs.add(ref);
       }
     }

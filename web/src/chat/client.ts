@@ -62,7 +62,7 @@ const PAGE = 50;
 /** Messages per page when loading back to a message (the first unread, a search result). */
 const BACK_PAGE = 200;
 /** Loading back to a message stops after this many pages (then shows what is loaded). */
-const MOST_BACK_PAGES = 10;
+const MOST_BACK_PAGES = 5;
 /** `typing` is sent at most this often. */
 const TYPING_EVERY_MS = 3000;
 /** Draft changes are mirrored after this much quiet. */
@@ -79,6 +79,8 @@ const ONLINE_RETRY_MS = 2000;
  * often, so the page reconnects as soon as it is rather than at the end of a long backoff.
  */
 const PROBE_EVERY_MS = 2000;
+/** Closes after which the node may simply be back soon: gone away, dropped, restarting, silent. */
+const PROBED_CLOSES = new Set<number>([1001, 1006, 1011, CloseCode.restarting, CloseCode.serverSilent]);
 
 /** How the refs of room directory requests start (their refusals are told apart by it). */
 const DIRECTORY_REF = "directory";
@@ -104,6 +106,14 @@ export class ChatClient {
   private onlineAsked: { ref: string; key: string; at: number; answered: boolean } | null = null;
   private onlineRetryTimer: ReturnType<typeof setTimeout> | undefined;
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Bumped on every status change: a probe answered after it is stale. */
+  private probeGeneration = 0;
+  /**
+   * The node went away (a probed close) and no probe has brought the page back since: a
+   * token fetch failing after a probe's reconnect is the provider's trouble, which the
+   * backoff paces, not a reason to ask again every 2 s.
+   */
+  private probeArmed = false;
 
   constructor(private readonly options: ChatClientOptions) {}
 
@@ -152,6 +162,8 @@ export class ChatClient {
   stop(): void {
     clearTimeout(this.draftTimer);
     clearTimeout(this.probeTimer);
+    this.probeGeneration += 1;
+    this.loadingBack.clear();
     clearTimeout(this.onlineRetryTimer);
     const connection = this.connection;
     this.connection = null;
@@ -207,23 +219,28 @@ export class ChatClient {
     clearTimeout(this.probeTimer);
     const status = this.state.connection;
     if (status.kind !== "reconnecting" || status.retryAt - this.now() < PROBE_EVERY_MS) return;
+    const generation = this.probeGeneration;
     this.probeTimer = setTimeout(() => {
       void fetch(`${this.options.apiBase}/readyz`, { cache: "no-store", signal: AbortSignal.timeout(PROBE_EVERY_MS) })
         .then((response) => {
-          if (response.ok && this.state.connection.kind === "reconnecting") this.reconnectNow();
-          else this.probeWhileWaiting();
+          if (generation !== this.probeGeneration) return;
+          if (!response.ok) return this.probeWhileWaiting();
+          this.probeArmed = false;
+          this.reconnectNow();
         })
-        .catch(() => this.probeWhileWaiting());
+        .catch(() => generation === this.probeGeneration && this.probeWhileWaiting());
     }, PROBE_EVERY_MS * (0.75 + Math.random() / 2));
   }
 
   private onStatus(status: WireStatus): void {
-    if (status.kind !== "reconnecting") clearTimeout(this.probeTimer);
+    clearTimeout(this.probeTimer);
+    this.probeGeneration += 1;
     switch (status.kind) {
       case "connecting":
         this.dispatch({ type: "connection", status: { kind: "connecting" } });
         return;
       case "connected":
+        this.probeArmed = false;
         return; // told after `ready` is folded in
       case "reconnecting":
         this.onlineAsked = null;
@@ -236,8 +253,11 @@ export class ChatClient {
             reason: status.code === null ? "Banter cannot be reached right now." : describeClose(status.code),
           },
         });
-        // A busy server named its wait (1013): keep to it.
-        if (status.code !== CloseCode.tryAgainLater) this.probeWhileWaiting();
+        // Only after the network or the node went away: a busy server named its wait
+        // (1013), and a refused token or a flood has its own reason. A failed token fetch
+        // (no code) keeps what the close before it said.
+        if (status.code !== null) this.probeArmed = PROBED_CLOSES.has(status.code);
+        if (this.probeArmed) this.probeWhileWaiting();
         return;
       case "stopped":
         if (status.error instanceof SessionLost) {
@@ -355,7 +375,8 @@ export class ChatClient {
         if (error instanceof BanterError) {
           this.dispatch({ type: "server", event: error.frame, now: this.now() });
         }
-        this.continueBack(conversationId);
+        // Refused or cut short: loading back stops here (shown as far as it got).
+        if (this.loadingBack.delete(conversationId)) this.notify();
       },
     );
   }

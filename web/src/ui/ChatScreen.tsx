@@ -102,6 +102,7 @@ export function ChatScreen() {
             state={state}
             client={client}
             jumpTo={jump?.chat === state.selected ? jump.seq : undefined}
+            onJumped={() => setJump(null)}
           />
         ) : (
           <div className="empty">

@@ -3,6 +3,7 @@
 // with Escape.
 
 import { useRef } from "react";
+import { createPortal } from "react-dom";
 import { useDialogFocus } from "./useDialogFocus";
 
 interface Props {
@@ -18,7 +19,9 @@ export function ConfirmDialog({ title, text, confirm, onConfirm, onCancel }: Pro
   const dialog = useRef<HTMLDivElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
   useDialogFocus(dialog, cancel, onCancel);
-  return (
+  // On the page's body: a row of the virtualized online list is transformed, and a fixed
+  // overlay inside it would cover only the row.
+  return createPortal(
     <div className="overlay">
       <div
         ref={dialog}
@@ -40,6 +43,7 @@ export function ConfirmDialog({ title, text, confirm, onConfirm, onCancel }: Pro
           </button>
         </div>
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }

@@ -21,12 +21,14 @@ interface Props {
   client: ChatClient;
   /** A message to show (a search result): loaded, scrolled to and marked. */
   jumpTo?: number;
+  /** The message jumped to is shown: the jump is used up. */
+  onJumped?: () => void;
 }
 
 /** How long a message jumped to stays marked. */
 const HIGHLIGHT_MS = 4000;
 
-export function Conversation({ chat, state, client, jumpTo }: Props) {
+export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
   const conversation = conversationOf(state, chat);
   const isRoom = conversation?.kind === "room" || chat in state.rooms;
   const peer = isRoom ? undefined : (state.users[chat] ?? conversation?.peer);
@@ -44,19 +46,26 @@ export function Conversation({ chat, state, client, jumpTo }: Props) {
   // open). More unread than the first page holds are loaded back to the first of them.
   const readAtOpen = useRef(conversation ? conversation.read_seq : null);
   const divider = useRef<number | null | undefined>(conversation ? undefined : null);
+  /** Loading back to the first unread was asked for (once per opening). */
+  const askedBack = useRef(false);
   const startReached = !conversation || conversation.last_seq === 0 || (timeline?.reachedStart ?? false);
+  const conversationId = conversation?.id;
+  const loadingBack = conversationId ? client.isLoading(conversationId) : false;
   if (divider.current === undefined && messages.length > 0 && readAtOpen.current !== null) {
     const read = readAtOpen.current;
+    // Loaded back to it, at the start, or as far as loading back went (then the line
+    // sits at the oldest loaded unread message).
+    const settled = messages[0].seq <= read + 1 || startReached || (askedBack.current && !loadingBack);
     if (read >= conversation!.last_seq) divider.current = null;
-    else if (messages[0].seq <= read + 1 || startReached) {
+    else if (settled) {
       divider.current = messages.find((m) => m.seq > read && m.sender_id !== state.me?.id)?.seq ?? null;
     }
   }
   const firstUnread = divider.current;
-  const conversationId = conversation?.id;
   useEffect(() => {
     const read = readAtOpen.current;
-    if (conversationId && read !== null && divider.current === undefined && messages.length > 0) {
+    if (conversationId && read !== null && divider.current === undefined && messages.length > 0 && !askedBack.current) {
+      askedBack.current = true;
       client.loadBackTo(conversationId, read + 1);
     }
   }, [client, conversationId, messages.length]);
@@ -89,9 +98,11 @@ export function Conversation({ chat, state, client, jumpTo }: Props) {
     const target = (seq: number) => el.querySelector<HTMLElement>(`[data-seq="${seq}"]`);
     if (jumpTo !== undefined && jumped.current !== jumpTo && target(jumpTo)) {
       jumped.current = jumpTo;
+      scrolledToUnread.current = true;
       target(jumpTo)!.scrollIntoView({ block: "center" });
       atBottom.current = false;
       setHighlighted(jumpTo);
+      onJumped?.();
     } else if (!scrolledToUnread.current && typeof firstUnread === "number" && target(firstUnread)) {
       scrolledToUnread.current = true;
       const divide = el.querySelector<HTMLElement>('[data-testid="unread-separator"]') ?? target(firstUnread)!;

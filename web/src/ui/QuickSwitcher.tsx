@@ -44,7 +44,8 @@ export function useQuickSwitcherKey(open: () => void): void {
     const onKeyDown = (event: globalThis.KeyboardEvent) => {
       if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "k") {
         event.preventDefault();
-        open();
+        // Not over another dialog: two focus traps would fight.
+        if (!document.querySelector('[aria-modal="true"]')) open();
       }
     };
     document.addEventListener("keydown", onKeyDown);

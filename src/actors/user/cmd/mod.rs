@@ -189,8 +189,9 @@ impl Command {
         ctx: &mut Context<UserActor>,
     ) {
         match self {
-            // Applied by the socket session, which owns the session; never forwarded.
-            Command::Auth(_) => {}
+            // Applied by the socket session (it owns the session; it answers the
+            // heartbeat at once); never forwarded.
+            Command::Auth(_) | Command::Ping(_) => {}
             Command::Send(c) => c.apply(actor, asked, ctx),
             Command::History(c) => c.apply(actor, asked, ctx),
             Command::Read(c) => c.apply(actor, asked, ctx),
@@ -204,7 +205,6 @@ impl Command {
             Command::Members(c) => c.apply(actor, asked, ctx),
             Command::Online(c) => c.apply(actor, asked, ctx),
             Command::Rooms(c) => c.apply(actor, asked, ctx),
-            Command::Ping(c) => c.apply(actor, asked),
         }
     }
 }

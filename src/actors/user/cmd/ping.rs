@@ -1,11 +1,9 @@
 //! `ping`: an application heartbeat (browsers cannot send WebSocket pings). The window
-//! hears `ok` with its `ref`, nothing without one. It reads and writes nothing and takes
-//! no allowance: it costs what a refused frame costs (one mailbox message, one small
-//! reply), and the window's line (at most 256 waiting) bounds a flood.
-
-use crate::actors::persist::Origin;
-use crate::actors::user::commands::ok_frame;
-use crate::actors::user::UserActor;
+//! hears `ok` with its `ref`, nothing without one. The socket session answers it at once
+//! (`SocketSession::on_text`), ahead of replies its window's earlier frames still wait
+//! for: behind a slow query it would make a busy server look dead to its client. It never
+//! reaches the UserActor, reads and writes nothing and takes no allowance; the socket's
+//! frame limits bound a flood.
 
 #[derive(Debug, Clone)]
 pub struct Ping;
@@ -13,14 +11,5 @@ pub struct Ping;
 impl Ping {
     pub fn parse() -> Self {
         Ping
-    }
-
-    /// Answers at once: it started in its turn (after everything the window sent before
-    /// it is done), and taking no turn, it is done when it returns, so the window's next
-    /// command starts behind its `ok`.
-    pub fn apply(self, actor: &mut UserActor, asked: Origin) {
-        if let Some(reference) = asked.reference.as_deref() {
-            actor.send_to(asked.window, ok_frame(reference));
-        }
     }
 }
