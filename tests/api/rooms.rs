@@ -597,3 +597,48 @@ async fn deleting_rooms_is_held_to_an_allowance() {
         "{refused}"
     );
 }
+
+#[actix_web::test]
+async fn someone_who_joins_a_room_has_read_what_was_said_before_and_not_what_comes_after() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    let (room, _) = create_room(&mut a, "Busy", None).await;
+    for i in 0..3 {
+        let (status, _) = app
+            .post_message(
+                &alice.token,
+                &room,
+                &format!("before {i}"),
+                &new_client_id(),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+
+    app.join_room(&bob.token, &room).await;
+    let unread = |conversations: &Value| {
+        conversations
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == room.as_str())
+            .map(|c| (c["read_seq"].clone(), c["unread"].clone()))
+            .unwrap()
+    };
+    let (_, listed) = app.get("/api/conversations", &bob.token).await;
+    assert_eq!(unread(&listed["conversations"]), (json!(3), json!(0)));
+    // The history is still there to read.
+    let (_, history) = app
+        .get(&format!("/api/conversations/{room}/messages"), &bob.token)
+        .await;
+    assert_eq!(history["messages"].as_array().unwrap().len(), 3);
+
+    let (status, _) = app
+        .post_message(&alice.token, &room, "after", &new_client_id())
+        .await;
+    assert_eq!(status, 201);
+    let (_, ready) = app.window(&bob).await;
+    assert_eq!(unread(&ready["conversations"]), (json!(3), json!(1)));
+}

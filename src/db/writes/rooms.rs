@@ -94,9 +94,13 @@ pub async fn join(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Appli
     if !lock_room(tx, id).await? {
         return Ok(Err(WriteRejection::NotFound("room")));
     }
+    // A newcomer has read what was said before they came (as in Slack or Zulip): the
+    // room's history is there to scroll, not hundreds of unread messages.
     let changed = tx
         .execute(
-            "INSERT INTO members (conversation_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            "INSERT INTO members (conversation_id, user_id, read_seq)
+             SELECT id, $2, last_seq FROM conversations WHERE id = $1
+             ON CONFLICT DO NOTHING",
             &[&id.0, &user.0],
         )
         .await?
