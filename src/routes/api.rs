@@ -3,8 +3,8 @@
 
 use super::auth::SessionUser;
 use super::bodies::{
-    BlockedBody, ConversationsBody, ErrorBody, HistoryQuery, MessagesBody, OnlineQuery, ReadBody,
-    ReadPositionBody, SendBody, UserBody, UsersBody, ValidSend,
+    page_limit, BlockedBody, ConversationsBody, ErrorBody, HistoryQuery, MessagesBody, OnlineQuery,
+    ReadBody, ReadPositionBody, SendBody, UserBody, UsersBody, ValidSend,
 };
 use super::error::{ApiError, Internal};
 use super::AppState;
@@ -212,13 +212,7 @@ pub async fn history(
     let conversation = conversation_id(&path)?;
     let page = Page::from_bounds(query.after_seq, query.before_seq)
         .map_err(|m| ApiError::BadRequest(m.into()))?;
-    let max = state.settings.limits.history_max;
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=max).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and {max}"
-        )));
-    }
+    let limit = page_limit(query.limit, 50, state.settings.limits.history_max)?;
     let messages = state
         .chat
         .history(session.0.user.id, conversation, page, limit)

@@ -13,6 +13,17 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// A query's `limit`: `default` when left out, else between 1 and `max`.
+pub fn page_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {max}"
+        )));
+    }
+    Ok(limit)
+}
+
 /// A whole number, also when written `12.0` (JSON Schema's `integer` allows that).
 fn whole(n: serde_json::Number) -> Option<i64> {
     n.as_i64().or_else(|| {

@@ -3,7 +3,7 @@
 //! ways, as in the online list.
 
 use super::auth::SessionUser;
-use super::bodies::{ErrorBody, PeopleBody, PeopleQuery};
+use super::bodies::{page_limit, ErrorBody, PeopleBody, PeopleQuery};
 use super::error::ApiError;
 use super::AppState;
 use crate::chat::Action;
@@ -43,12 +43,7 @@ pub async fn people(
     query: web::Query<PeopleQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = prefix(query.q.as_deref())?;
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and {MAX_LIMIT}"
-        )));
-    }
+    let limit = page_limit(query.limit, 20, MAX_LIMIT)?;
     let me = session.0.user.id;
     state.chat.check_local(Action::Query, me)?;
     let people = db::users::directory(&state.chat.pool, me, q, limit).await?;

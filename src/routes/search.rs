@@ -1,7 +1,7 @@
 //! `GET /api/search`: full-text search over the messages the caller may read.
 
 use super::auth::SessionUser;
-use super::bodies::{ErrorBody, SearchBody, SearchQuery};
+use super::bodies::{page_limit, ErrorBody, SearchBody, SearchQuery};
 use super::error::ApiError;
 use super::AppState;
 use crate::chat::Action;
@@ -59,12 +59,7 @@ pub async fn search(
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query_text(query.q.as_deref())?;
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and {MAX_LIMIT}"
-        )));
-    }
+    let limit = page_limit(query.limit, 20, MAX_LIMIT)?;
     let offset = query.offset.unwrap_or(0);
     if !(0..=MAX_OFFSET).contains(&offset) {
         return Err(ApiError::BadRequest(format!(

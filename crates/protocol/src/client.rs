@@ -180,9 +180,9 @@ pub enum ClientFrame {
     },
     /// (addition) An application heartbeat: `{"type":"ping","ref":"h1"}` is answered
     /// `ok` with its `ref` (without a `ref`, nothing). A browser cannot send WebSocket
-    /// pings, so this is how it checks that the server still answers: the person's
-    /// UserActor answers it in its turn behind the socket's earlier frames, so the `ok`
-    /// shows the whole path (socket, UserActor, outbound queue) is alive. It touches no
+    /// pings, so this is how it checks that the server still answers. The socket's own
+    /// actor answers it at once, ahead of replies still being worked out for earlier
+    /// frames (behind a slow query, a busy server would look dead). It touches no
     /// database and takes no allowance: it costs what a refused frame costs.
     Ping,
 }

@@ -385,14 +385,8 @@ export class ChatClient {
     if (this.fetchingConversations) return;
     this.fetchingConversations = true;
     try {
-      const session = await this.options.getSessionToken();
-      const response = await fetch(`${this.options.apiBase}/api/conversations`, {
-        headers: { Authorization: `Bearer ${session.token}` },
-      });
-      if (response.ok) {
-        const body = (await response.json()) as { conversations: Conversation[] };
-        this.dispatch({ type: "conversationsLoaded", conversations: body.conversations });
-      }
+      const body = await this.apiGet<{ conversations: Conversation[] }>("/api/conversations", "the conversation list");
+      this.dispatch({ type: "conversationsLoaded", conversations: body.conversations });
     } catch {
       // The next message or reconnect tries again.
     } finally {
@@ -448,12 +442,9 @@ export class ChatClient {
     if (!wanted || this.loading.has(conversationId)) return;
     const timeline = this.state.timelines[conversationId];
     const first = timeline?.messages[0]?.seq;
-    if (timeline && (timeline.reachedStart || (first !== undefined && first <= wanted.seq))) {
-      this.loadingBack.delete(conversationId);
-      this.notify();
-      return;
-    }
-    if (wanted.pages >= MOST_BACK_PAGES || !this.connection?.connected) {
+    const reached = timeline !== undefined && (timeline.reachedStart || (first !== undefined && first <= wanted.seq));
+    // Done, or as far as it goes: the page shows what is loaded.
+    if (reached || wanted.pages >= MOST_BACK_PAGES || !this.connection?.connected) {
       this.loadingBack.delete(conversationId);
       this.notify();
       return;
@@ -568,26 +559,29 @@ export class ChatClient {
    * can open before any message exists.
    */
   async findPeople(prefix: string): Promise<User[]> {
-    const session = await this.options.getSessionToken();
     const params = new URLSearchParams({ q: prefix, limit: "20" });
-    const response = await fetch(`${this.options.apiBase}/api/people?${params}`, {
-      headers: { Authorization: `Bearer ${session.token}` },
-    });
-    const body = (await response.json()) as { people?: User[]; error?: { message: string } };
-    if (!response.ok || !body.people) throw new Error(body.error?.message ?? `the directory failed (${response.status})`);
-    this.dispatch({ type: "usersSeen", users: body.people });
-    return body.people;
+    const { people } = await this.apiGet<{ people: User[] }>(`/api/people?${params}`, "the directory");
+    this.dispatch({ type: "usersSeen", users: people });
+    return people;
   }
 
   /** Searches the messages this person may read (`GET /api/search`). */
-  async search(query: string, offset = 0): Promise<SearchPage> {
-    const session = await this.options.getSessionToken();
+  search(query: string, offset = 0): Promise<SearchPage> {
     const params = new URLSearchParams({ q: query, limit: "20", offset: String(offset) });
-    const response = await fetch(`${this.options.apiBase}/api/search?${params}`, {
+    return this.apiGet<SearchPage>(`/api/search?${params}`, "search");
+  }
+
+  /**
+   * A GET of the HTTP API with a fresh session token; a refusal throws with the server's
+   * message (or `what` failed and the status).
+   */
+  private async apiGet<T>(path: string, what: string): Promise<T> {
+    const session = await this.options.getSessionToken();
+    const response = await fetch(`${this.options.apiBase}${path}`, {
       headers: { Authorization: `Bearer ${session.token}` },
     });
-    const body = (await response.json()) as SearchPage & { error?: { message: string } };
-    if (!response.ok) throw new Error(body.error?.message ?? `search failed (${response.status})`);
+    const body = (await response.json()) as T & { error?: { message: string } };
+    if (!response.ok) throw new Error(body.error?.message ?? `${what} failed (${response.status})`);
     return body;
   }
 

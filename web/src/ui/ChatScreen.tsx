@@ -1,7 +1,7 @@
 // The signed-in page: people on the left, the selected conversation in the middle, the
 // composer at the bottom. On a phone's width one of the two panes shows at a time.
 
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { useAuth } from "react-oidc-context";
 import { announceSignOut } from "../auth/signOut";
 import { ConnectionStatus } from "./ConnectionStatus";
@@ -9,10 +9,9 @@ import { Conversation } from "./Conversation";
 import { SearchResults, type SearchState } from "./Search";
 import { Sidebar } from "./Sidebar";
 import { useChat } from "./useChat";
-import { unread } from "../chat/state";
 import { NotificationOffer } from "./NotificationControls";
 import { QuickSwitcher, useQuickSwitcherKey } from "./QuickSwitcher";
-import { useMessageNotifications } from "./notifications";
+import { useMessageNotifications, useUnreadBadge } from "./notifications";
 
 export function ChatScreen() {
   const auth = useAuth();
@@ -21,14 +20,10 @@ export function ChatScreen() {
   // A message to show once its conversation opens (a search result).
   const [jump, setJump] = useState<{ chat: string; seq: number } | null>(null);
 
-  useMessageNotifications(client, state);
+  useMessageNotifications(client);
+  useUnreadBadge(state);
   const [switching, setSwitching] = useState(false);
   useQuickSwitcherKey(useCallback(() => setSwitching(true), []));
-  // The tab's title counts what is unread, so a hidden tab says it.
-  const unreadTotal = Object.values(state.conversations).reduce((sum, c) => sum + unread(c), 0);
-  useEffect(() => {
-    document.title = unreadTotal > 0 ? `(${unreadTotal}) Banter` : "Banter";
-  }, [unreadTotal]);
 
   const runSearch = (query: string, offset = 0) => {
     setSearch((s) => ({

@@ -28,6 +28,21 @@ interface Props {
 /** How long a message jumped to stays marked. */
 const HIGHLIGHT_MS = 4000;
 
+/** The "New messages" line in a log, if shown. */
+function unreadLine(log: HTMLElement | null): HTMLElement | null {
+  return log?.querySelector<HTMLElement>('[data-testid="unread-separator"]') ?? null;
+}
+
+/** Where `node` stands in the scrolled content of `log`, in pixels from its top. */
+function offsetIn(log: HTMLElement, node: HTMLElement): number {
+  return node.getBoundingClientRect().top - log.getBoundingClientRect().top + log.scrollTop;
+}
+
+/** Whether the log is scrolled to (within a few pixels of) its end. */
+function atEnd(log: HTMLElement): boolean {
+  return log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+}
+
 export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
   const conversation = conversationOf(state, chat);
   const isRoom = conversation?.kind === "room" || chat in state.rooms;
@@ -50,12 +65,12 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
   const askedBack = useRef(false);
   const startReached = !conversation || conversation.last_seq === 0 || (timeline?.reachedStart ?? false);
   const conversationId = conversation?.id;
-  const loadingBack = conversationId ? client.isLoading(conversationId) : false;
+  const loading = conversationId ? client.isLoading(conversationId) : false;
   if (divider.current === undefined && messages.length > 0 && readAtOpen.current !== null) {
     const read = readAtOpen.current;
     // Loaded back to it, at the start, or as far as loading back went (then the line
     // sits at the oldest loaded unread message).
-    const settled = messages[0].seq <= read + 1 || startReached || (askedBack.current && !loadingBack);
+    const settled = messages[0].seq <= read + 1 || startReached || (askedBack.current && !loading);
     if (read >= conversation!.last_seq) divider.current = null;
     else if (settled) {
       divider.current = messages.find((m) => m.seq > read && m.sender_id !== state.me?.id)?.seq ?? null;
@@ -74,10 +89,8 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
   const [highlighted, setHighlighted] = useState<number | null>(null);
   const jumped = useRef<number | undefined>(undefined);
   useEffect(() => {
-    if (!conversationId || jumpTo === undefined) return;
-    if (!messages.some((m) => m.seq === jumpTo)) {
-      if (!startReached) client.loadBackTo(conversationId, jumpTo);
-    }
+    if (!conversationId || jumpTo === undefined || startReached) return;
+    if (!messages.some((m) => m.seq === jumpTo)) client.loadBackTo(conversationId, jumpTo);
   }, [client, conversationId, jumpTo, messages, startReached]);
 
   const log = useRef<HTMLDivElement>(null);
@@ -105,11 +118,10 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
       onJumped?.();
     } else if (!scrolledToUnread.current && typeof firstUnread === "number" && target(firstUnread)) {
       scrolledToUnread.current = true;
-      const divide = el.querySelector<HTMLElement>('[data-testid="unread-separator"]') ?? target(firstUnread)!;
-      const top = divide.getBoundingClientRect().top - el.getBoundingClientRect().top + el.scrollTop;
+      const top = offsetIn(el, unreadLine(el) ?? target(firstUnread)!);
       // All the unread fit below the line: the end shows them. Otherwise the line goes on top.
       el.scrollTop = el.scrollHeight - top <= el.clientHeight ? el.scrollHeight : top - 8;
-      atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+      atBottom.current = atEnd(el);
     } else if (before.current.firstSeq !== undefined && firstSeq !== undefined && firstSeq < before.current.firstSeq) {
       el.scrollTop = el.scrollHeight - before.current.height + before.current.top;
     } else if (atBottom.current) {
@@ -126,19 +138,18 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
   // "Jump to first unread" while the divider is above the view.
   const [unreadAbove, setUnreadAbove] = useState(false);
   const jumpToUnread = () => {
-    const el = log.current?.querySelector<HTMLElement>('[data-testid="unread-separator"]');
-    el?.scrollIntoView({ block: "start" });
+    unreadLine(log.current)?.scrollIntoView({ block: "start" });
     setUnreadAbove(false);
   };
 
   const onScroll = () => {
     const el = log.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    atBottom.current = atEnd(el);
     before.current = { ...before.current, height: el.scrollHeight, top: el.scrollTop };
     if (el.scrollTop < 80 && conversation) client.loadOlder(conversation.id);
-    const divide = el.querySelector<HTMLElement>('[data-testid="unread-separator"]');
-    setUnreadAbove(divide !== null && divide.offsetTop - el.offsetTop < el.scrollTop);
+    const line = unreadLine(el);
+    setUnreadAbove(line !== null && offsetIn(el, line) < el.scrollTop);
   };
 
   // The log is one Tab stop: the active message; the arrow keys move between messages.
@@ -180,7 +191,6 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
   }, [typingEntry]);
   const typist = typingIn(state, conversation?.id, now);
 
-  const loading = conversation ? client.isLoading(conversation.id) : false;
   const [replyingTo, setReplyingTo] = useState<Message | null>(null);
   const [blocking, setBlocking] = useState(false);
   const nameOf = (id: string | null) =>

@@ -1,9 +1,9 @@
 // Who else is online, like a lazy member list: the whole list (everyone online I may see,
 // by email) but my conversation partners, who stay put under "Direct messages" with a
 // presence dot, as rows of which only the stretch this window tracks is loaded. While
-// filtering, the partners who match lead the list, so a search finds everyone. The list is virtualized (only the rows in view
-// are in the page), rows outside the loaded stretch are placeholders, and scrolling to
-// them asks the server for their page. A filter box searches everyone online by the start
+// filtering, the partners who match lead the list, so a search finds everyone. The list
+// is virtualized (only the rows in view are in the page), rows outside the loaded stretch
+// are placeholders, and scrolling to them asks the server for their page. A filter box searches everyone online by the start
 // of their email.
 
 import { useVirtualizer } from "@tanstack/react-virtual";
@@ -64,7 +64,7 @@ export function OnlineList({ state, client }: Props) {
     if (view.partners.length === 0 || !view.prefix) return [];
     const rows: Row[] = [{ kind: "label", text: "Your conversations" }];
     for (const user of view.partners) rows.push({ kind: "partner", user });
-    if (view.rows > 0) rows.push({ kind: "label", text: view.prefix ? "Others matching" : "Everyone else" });
+    if (view.rows > 0) rows.push({ kind: "label", text: "Others matching" });
     return rows;
   }, [view.partners, view.rows, view.prefix]);
 

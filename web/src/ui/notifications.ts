@@ -1,6 +1,6 @@
 // Noticing what arrives while the tab is in the background: a desktop notification for
 // each direct message (the Notification API, asked for only when the person turns it on),
-// an optional sound, and a badge with the unread count on the tab's icon.
+// an optional sound, and the unread count in the tab's title and on its icon.
 //
 // Every window of a person receives the same message, and only one may speak: the windows
 // elect one (the holder of a Web Lock; the next in line takes over when it closes), which
@@ -11,7 +11,7 @@
 import { useEffect, useSyncExternalStore } from "react";
 import type { ChatClient } from "../chat/client";
 import type { Message } from "../chat/protocol";
-import type { ChatState } from "../chat/state";
+import { unread, type ChatState } from "../chat/state";
 
 const SETTINGS_KEY = "banter.notifications";
 
@@ -128,7 +128,7 @@ function notify(client: ChatClient, message: Message): void {
 }
 
 /** Notifies of direct messages that arrive while the page is hidden. */
-export function useMessageNotifications(client: ChatClient, state: ChatState): void {
+export function useMessageNotifications(client: ChatClient): void {
   useEffect(() => {
     const election = electSpeaker();
     const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -146,10 +146,15 @@ export function useMessageNotifications(client: ChatClient, state: ChatState): v
       for (const timer of timers) clearTimeout(timer);
     };
   }, [client]);
+}
 
-  // The tab's icon carries the unread count.
-  const total = Object.values(state.conversations).reduce((sum, c) => sum + Math.max(0, c.last_seq - c.read_seq), 0);
-  useEffect(() => setFaviconBadge(total), [total]);
+/** The tab's title and icon carry the unread count, so a hidden tab says it. */
+export function useUnreadBadge(state: ChatState): void {
+  const total = Object.values(state.conversations).reduce((sum, c) => sum + unread(c), 0);
+  useEffect(() => {
+    document.title = total > 0 ? `(${total}) Banter` : "Banter";
+    setFaviconBadge(total);
+  }, [total]);
 }
 
 let plainIcon: string | null = null;
