@@ -171,12 +171,13 @@ pub struct Limits {
     pub max_commit_batch: usize,
     /// Largest serialized UI state (selection, draft) a window may mirror.
     pub max_ui_state_bytes: usize,
-    /// Per-person allowances (`chat/allowance.rs`); rooms, joins and blocks hold across
-    /// the deployment, the rest per node.
+    /// Per-person allowances (`chat/allowance.rs`); rooms, joins, blocks and renames hold
+    /// across the deployment, the rest per node.
     pub room_creations_per_minute: u32,
     pub room_deletions_per_minute: u32,
     pub joins_and_leaves_per_minute: u32,
     pub block_toggles_per_minute: u32,
+    pub renames_per_minute: u32,
     pub typing_per_second: u32,
     pub typing_burst: u32,
     pub ui_per_second: u32,
@@ -224,6 +225,7 @@ impl Default for Limits {
             room_deletions_per_minute: 30,
             joins_and_leaves_per_minute: 30,
             block_toggles_per_minute: 30,
+            renames_per_minute: 10,
             typing_per_second: 1,
             typing_burst: 5,
             ui_per_second: 10,

@@ -39,10 +39,12 @@ pub enum Action {
     Query,
     /// Moving a read position (a write, and a frame to every other window).
     Read,
+    /// Changing one's display name (a write, and an event every node reads).
+    Rename,
 }
 
 impl Action {
-    const ALL: [Action; 9] = [
+    const ALL: [Action; 10] = [
         Action::Send,
         Action::CreateRoom,
         Action::DeleteRoom,
@@ -52,6 +54,7 @@ impl Action {
         Action::Ui,
         Action::Query,
         Action::Read,
+        Action::Rename,
     ];
 
     /// A stable short name (Redis keys, logs).
@@ -66,6 +69,7 @@ impl Action {
             Action::Ui => "ui",
             Action::Query => "query",
             Action::Read => "read",
+            Action::Rename => "rename",
         }
     }
 
@@ -81,6 +85,7 @@ impl Action {
             Action::Ui => "mirroring the UI state",
             Action::Query => "asking for history, members, online pages or search results",
             Action::Read => "moving read positions",
+            Action::Rename => "changing your name",
         }
     }
 
@@ -93,6 +98,7 @@ impl Action {
                 | Action::DeleteRoom
                 | Action::JoinOrLeave
                 | Action::Block
+                | Action::Rename
         )
     }
 }
@@ -141,6 +147,7 @@ impl Rate {
             Action::Ui => Rate::per_second(limits.ui_per_second, limits.ui_burst),
             Action::Query => Rate::per_second(limits.queries_per_second, limits.queries_burst),
             Action::Read => Rate::per_second(limits.reads_per_second, limits.reads_burst),
+            Action::Rename => Rate::per_minute(limits.renames_per_minute),
         }
     }
 }

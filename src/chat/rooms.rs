@@ -160,6 +160,7 @@ impl Chat {
                 online: u.id == viewer || online.contains(&u.id),
                 id: u.id,
                 email: u.email,
+                name: u.name,
             })
             .collect())
     }

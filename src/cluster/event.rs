@@ -70,6 +70,9 @@ pub enum ClusterEvent {
         #[serde(default)]
         members: Option<Vec<UserId>>,
     },
+    /// A committed display name (or a stale one a snapshot corrected): the person's
+    /// windows, and every window that shows them, on every node (any online list may).
+    Renamed { user: User },
 }
 
 /// Events concerning more people than this go to every node: looking up where that many
@@ -88,7 +91,9 @@ impl ClusterEvent {
             all
         };
         match self {
-            ClusterEvent::Presence { .. } | ClusterEvent::RoomDeleted { members: None, .. } => None,
+            ClusterEvent::Presence { .. }
+            | ClusterEvent::Renamed { .. }
+            | ClusterEvent::RoomDeleted { members: None, .. } => None,
             ClusterEvent::Message {
                 recipients,
                 hidden_from,

@@ -140,11 +140,15 @@ pub(super) async fn rewrite_counts(
         .zip(stored)
         .filter_map(|(id, json)| {
             let id = UserId::parse(id)?;
-            let email = json
+            let user = json
                 .and_then(|j| serde_json::from_str::<User>(&j).ok())
-                .map(|u| u.email)
-                .unwrap_or_default();
-            Some((User { id, email }, 0))
+                .filter(|u| u.id == id)
+                .unwrap_or(User {
+                    id,
+                    email: String::new(),
+                    name: None,
+                });
+            Some((user, 0))
         })
         .collect();
     set_counts(pool, keys, &gone).await?;

@@ -17,7 +17,8 @@
 //! - `P events:<node>`: one node's routed events
 
 /// Sets this node's socket count for a user and publishes the user's transition
-/// online/offline when the total crosses zero.
+/// online/offline when the total crosses zero. While they stay online, their stored
+/// details take the node's (a new display name).
 ///
 /// KEYS: presence hash, online hash, this node's user set.
 /// ARGV: node, count, user id, user JSON, channel, online envelope, offline envelope.
@@ -40,6 +41,8 @@ elseif before > 0 and after == 0 then
   redis.call('HDEL', KEYS[2], ARGV[3])
   redis.call('PUBLISH', ARGV[5], ARGV[7])
   return -1
+elseif after > 0 and redis.call('HGET', KEYS[2], ARGV[3]) ~= ARGV[4] then
+  redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
 end
 return 0
 "#;

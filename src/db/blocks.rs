@@ -8,18 +8,12 @@ pub async fn blocked_by(pool: &Pool, user: UserId) -> Result<Vec<User>, DbError>
     let conn = pool.get().await?;
     let rows = conn
         .query(
-            "SELECT u.id, u.email FROM blocks b JOIN users u ON u.id = b.blocked_id
+            "SELECT u.id, u.email, u.display_name FROM blocks b JOIN users u ON u.id = b.blocked_id
              WHERE b.blocker_id = $1 ORDER BY b.created_at DESC",
             &[&user.0],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| User {
-            id: UserId(r.get(0)),
-            email: r.get(1),
-        })
-        .collect())
+    Ok(rows.iter().map(super::users::user).collect())
 }
 
 /// Both directions of `user`'s blocks: whom they blocked, and who blocked them; and,

@@ -10,7 +10,7 @@ macro_rules! summary_from {
     () => {
         "
     SELECT m.user_id AS viewer, c.id, c.kind, c.name, c.last_seq, m.read_seq,
-           p.id AS peer_id, p.email AS peer_email
+           p.id AS peer_id, p.email AS peer_email, p.display_name AS peer_name
     FROM members m
     JOIN conversations c ON c.id = m.conversation_id
     LEFT JOIN direct_pairs d ON d.conversation_id = c.id
@@ -35,6 +35,7 @@ pub(crate) fn summary(row: &Row) -> ConversationSummary {
     let peer = row.get::<_, Option<uuid::Uuid>>("peer_id").map(|id| User {
         id: UserId(id),
         email: row.get("peer_email"),
+        name: row.get("peer_name"),
     });
     ConversationSummary {
         id: ConversationId(row.get("id")),

@@ -120,16 +120,10 @@ pub async fn members(pool: &Pool, id: ConversationId) -> Result<Vec<User>, DbErr
     let conn = pool.get().await?;
     let rows = conn
         .query(
-            "SELECT u.id, u.email FROM members m JOIN users u ON u.id = m.user_id
+            "SELECT u.id, u.email, u.display_name FROM members m JOIN users u ON u.id = m.user_id
              WHERE m.conversation_id = $1 ORDER BY lower(u.email)",
             &[&id.0],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| User {
-            id: UserId(r.get(0)),
-            email: r.get(1),
-        })
-        .collect())
+    Ok(rows.iter().map(super::users::user).collect())
 }

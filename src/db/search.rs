@@ -91,7 +91,7 @@ pub async fn messages(
 ) -> Result<Vec<Hit>, DbError> {
     let conn = pool.get().await?;
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS}, c.kind, c.name, p.id AS peer_id, p.email AS peer_email,
+        "SELECT {MESSAGE_COLUMNS}, c.kind, c.name, p.id AS peer_id, p.email AS peer_email, p.display_name AS peer_name,
                 ts_rank(m.search, q) AS rank,
                 ts_headline('simple', m.body, h.words, '{HEADLINE_OPTIONS}') AS headline
          FROM websearch_to_tsquery('simple', $2) AS q
@@ -122,6 +122,7 @@ pub async fn messages(
                     peer: row.get::<_, Option<uuid::Uuid>>("peer_id").map(|id| User {
                         id: UserId(id),
                         email: row.get("peer_email"),
+                        name: row.get("peer_name"),
                     }),
                     name: row.get("name"),
                 },

@@ -21,6 +21,8 @@ pub struct SnapshotRows {
     pub ui: UiState,
     /// The rooms they are a member of, by name (the others are in the directory).
     pub rooms: Vec<Room>,
+    /// Their display name now: the session token's may be older (see the snapshot).
+    pub name: Option<String>,
 }
 
 /// The snapshot rows of each of `users` (each distinct).
@@ -42,7 +44,7 @@ pub async fn read(
         .collect();
     let blocked = tx
         .query(
-            "SELECT b.blocker_id, u.id, u.email FROM blocks b JOIN users u ON u.id = b.blocked_id
+            "SELECT b.blocker_id, u.id, u.email, u.display_name FROM blocks b JOIN users u ON u.id = b.blocked_id
              WHERE b.blocker_id = ANY($1) ORDER BY b.created_at DESC",
             &[&ids],
         )
@@ -52,6 +54,7 @@ pub async fn read(
             of.blocked.push(User {
                 id: UserId(row.get(1)),
                 email: row.get(2),
+                name: row.get(3),
             });
         }
     }
@@ -63,11 +66,15 @@ pub async fn read(
         }
     }
     let ui = tx
-        .query("SELECT id, ui_state FROM users WHERE id = ANY($1)", &[&ids])
+        .query(
+            "SELECT id, ui_state, display_name FROM users WHERE id = ANY($1)",
+            &[&ids],
+        )
         .await?;
     for row in &ui {
         if let Some(of) = rows.get_mut(&UserId(row.get(0))) {
             of.ui = serde_json::from_value(row.get::<_, serde_json::Value>(1)).unwrap_or_default();
+            of.name = row.get(2);
         }
     }
     for (member, room) in super::rooms::of_members(&tx, &ids).await? {

@@ -1,42 +1,56 @@
 //! The `users` table.
 
 use super::{like_pattern, DbError, Pool};
-use crate::domain::{UiState, User, UserId};
+use crate::domain::{DisplayName, UiState, User, UserId};
 use tokio_postgres::Row;
 
 /// Issuer recorded for people created by `banter token` without a provider login.
 pub const CLI_ISSUER: &str = "banter:cli";
 
-fn user(row: &Row) -> User {
+/// A person from a row with `id`, `email` and `display_name`.
+pub fn user(row: &Row) -> User {
     User {
         id: UserId(row.get("id")),
         email: row.get("email"),
+        name: row.get("display_name"),
     }
 }
 
 /// Creates the person on first sight (issuer + subject) and keeps the email current.
+/// `name` (the provider's, if it gave one) becomes their display name only while they
+/// have none: once set, the name is theirs to change.
 pub async fn upsert(
     pool: &Pool,
     issuer: &str,
     subject: &str,
     email: &str,
+    name: Option<&DisplayName>,
 ) -> Result<User, DbError> {
     let conn = pool.get().await?;
     let row = conn
         .query_one(
-            "INSERT INTO users (id, issuer, subject, email) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (issuer, subject) DO UPDATE SET email = EXCLUDED.email
-             RETURNING id, email",
-            &[&UserId::new().0, &issuer, &subject, &email],
+            "INSERT INTO users (id, issuer, subject, email, display_name)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (issuer, subject) DO UPDATE SET email = EXCLUDED.email,
+                 display_name = COALESCE(users.display_name, EXCLUDED.display_name)
+             RETURNING id, email, display_name",
+            &[
+                &UserId::new().0,
+                &issuer,
+                &subject,
+                &email,
+                &name.map(DisplayName::as_str),
+            ],
         )
         .await?;
     Ok(user(&row))
 }
 
-/// The people directory: up to `limit` people whose email starts with `prefix` (without
-/// case), by email, leaving out the viewer and anyone a block stands between (either way),
-/// as the online list does. One range of `users_email_prefix_idx`, read in order up to the
-/// limit (the byte order of the lower-cased email, as the online list's).
+/// The people directory: up to `limit` people whose email or display name starts with
+/// `prefix` (without case), leaving out the viewer and anyone a block stands between
+/// (either way), as the online list does; by name (the email where there is none), then
+/// email. Two index ranges (`users_email_prefix_idx`, `users_name_prefix_idx`), each read
+/// in order up to the limit, then merged: the cost follows the limit, not the population.
 pub async fn directory(
     pool: &Pool,
     viewer: UserId,
@@ -46,12 +60,22 @@ pub async fn directory(
     let conn = pool.get().await?;
     let rows = conn
         .query(
-            "SELECT u.id, u.email FROM users u
-             WHERE lower(u.email) COLLATE \"C\" LIKE $2 AND u.id <> $1
-               AND NOT EXISTS (SELECT 1 FROM blocks b
-                               WHERE (b.blocker_id = $1 AND b.blocked_id = u.id)
-                                  OR (b.blocker_id = u.id AND b.blocked_id = $1))
-             ORDER BY lower(u.email) COLLATE \"C\", u.id
+            "SELECT id, email, display_name FROM (
+               (SELECT id, email, display_name FROM users u
+                WHERE lower(u.email) COLLATE \"C\" LIKE $2 AND u.id <> $1
+                  AND NOT EXISTS (SELECT 1 FROM blocks b
+                                  WHERE (b.blocker_id = $1 AND b.blocked_id = u.id)
+                                     OR (b.blocker_id = u.id AND b.blocked_id = $1))
+                ORDER BY lower(u.email) COLLATE \"C\" LIMIT $3)
+               UNION
+               (SELECT id, email, display_name FROM users u
+                WHERE lower(u.display_name) COLLATE \"C\" LIKE $2 AND u.id <> $1
+                  AND NOT EXISTS (SELECT 1 FROM blocks b
+                                  WHERE (b.blocker_id = $1 AND b.blocked_id = u.id)
+                                     OR (b.blocker_id = u.id AND b.blocked_id = $1))
+                ORDER BY lower(u.display_name) COLLATE \"C\" LIMIT $3)
+             ) found
+             ORDER BY lower(coalesce(display_name, email)), lower(email), id
              LIMIT $3",
             &[
                 &viewer.0,
@@ -88,7 +112,7 @@ pub async fn mint_target(
     let conn = pool.get().await?;
     let rows = conn
         .query(
-            "SELECT id, email, issuer FROM users
+            "SELECT id, email, display_name, issuer FROM users
              WHERE lower(email) = lower($1) AND issuer <> $2
              ORDER BY created_at",
             &[&email, &CLI_ISSUER],
@@ -106,7 +130,7 @@ pub async fn mint_target(
     };
     match ours.len() {
         0 => Ok(MintTarget::Found(
-            upsert(pool, CLI_ISSUER, &email.to_lowercase(), email).await?,
+            upsert(pool, CLI_ISSUER, &email.to_lowercase(), email, None).await?,
         )),
         1 => Ok(MintTarget::Found(ours.remove(0))),
         _ => Ok(MintTarget::Several(ours)),
@@ -116,7 +140,10 @@ pub async fn mint_target(
 pub async fn get(pool: &Pool, id: UserId) -> Result<Option<User>, DbError> {
     let conn = pool.get().await?;
     let row = conn
-        .query_opt("SELECT id, email FROM users WHERE id = $1", &[&id.0])
+        .query_opt(
+            "SELECT id, email, display_name FROM users WHERE id = $1",
+            &[&id.0],
+        )
         .await?;
     Ok(row.as_ref().map(user))
 }

@@ -1,9 +1,10 @@
 //! The vocabulary of Banter: the protocol's types (ids, people, conversations, rooms,
 //! messages, UI state, from `banter-protocol`) and what only the server has: validated
-//! bodies, room names and passwords, and window ids.
+//! bodies, display names, room names and passwords, and window ids.
 
 pub mod ids;
 pub mod message;
+pub mod name;
 pub mod room;
 
 pub use banter_protocol::{
@@ -12,4 +13,5 @@ pub use banter_protocol::{
 };
 pub use ids::WindowId;
 pub use message::{hide_quote, hide_quotes, BodyError, MessageBody};
+pub use name::DisplayName;
 pub use room::{DirectoryPage, RoomName, RoomPassword};

@@ -11,6 +11,7 @@
 //! its `email_verified` are taken together, from the token when it carries both, else from
 //! the userinfo endpoint.
 
+use crate::domain::DisplayName;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -139,6 +140,11 @@ pub struct VerifiedIdentity {
     pub issuer: String,
     pub subject: String,
     pub email: String,
+    /// The display name the provider suggests (`name`, else `nickname`), from the token
+    /// or from userinfo when that was asked for the email.
+    pub name: Option<DisplayName>,
+    /// Whether userinfo was asked (so asking again for a name would tell nothing new).
+    pub asked_userinfo: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +160,10 @@ struct Claims {
     email: Option<String>,
     #[serde(default)]
     email_verified: Verified,
+    #[serde(default)]
+    name: Option<serde_json::Value>,
+    #[serde(default)]
+    nickname: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,6 +171,21 @@ struct UserInfo {
     email: Option<String>,
     #[serde(default)]
     email_verified: Verified,
+    #[serde(default)]
+    name: Option<serde_json::Value>,
+    #[serde(default)]
+    nickname: Option<serde_json::Value>,
+}
+
+/// The display name `name` and `nickname` suggest (each counts only as a string).
+fn suggested_name(
+    name: Option<&serde_json::Value>,
+    nickname: Option<&serde_json::Value>,
+) -> Option<DisplayName> {
+    DisplayName::from_claims(
+        name.and_then(serde_json::Value::as_str),
+        nickname.and_then(serde_json::Value::as_str),
+    )
 }
 
 struct CachedKey {
@@ -317,6 +342,8 @@ impl OidcVerifier {
             jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(OidcError::Invalid)?;
         let claims = data.claims;
         let in_token = claims.email.filter(|e| !e.is_empty());
+        let mut name = suggested_name(claims.name.as_ref(), claims.nickname.as_ref());
+        let mut asked_userinfo = false;
         let (email, verified) = match (in_token, claims.email_verified) {
             (Some(email), verified) if verified != Verified::Unsaid => (email, verified),
             // A provider that never sends the claim: no need to ask userinfo about it.
@@ -324,8 +351,18 @@ impl OidcVerifier {
                 (email, verified)
             }
             // The token has no email, or does not say whether it is verified: both come
-            // from userinfo, together.
-            _ => self.userinfo_email(userinfo, token).await?,
+            // from userinfo, together (and its name, if the token had none).
+            _ => {
+                let endpoint = userinfo.ok_or(OidcError::NoEmail)?;
+                let info = self.userinfo(&endpoint, token).await?;
+                asked_userinfo = true;
+                name = name.or_else(|| suggested_name(info.name.as_ref(), info.nickname.as_ref()));
+                let email = info
+                    .email
+                    .filter(|e| !e.is_empty())
+                    .ok_or(OidcError::NoEmail)?;
+                (email, info.email_verified)
+            }
         };
         if !self.email_verified.admits(verified) {
             return Err(OidcError::EmailNotVerified);
@@ -334,32 +371,38 @@ impl OidcVerifier {
             issuer: self.issuer.clone(),
             subject: claims.sub,
             email,
+            name,
+            asked_userinfo,
         })
     }
 
-    async fn userinfo_email(
-        &self,
-        endpoint: Option<String>,
-        token: &str,
-    ) -> Result<(String, Verified), OidcError> {
-        let endpoint = endpoint.ok_or(OidcError::NoEmail)?;
+    /// The display name userinfo suggests for the person `token` speaks for, at a first
+    /// sign-in whose token named none. Best effort: a provider that cannot say leaves
+    /// the person showing their email until they choose a name.
+    pub async fn userinfo_name(&self, token: &str) -> Option<DisplayName> {
+        let endpoint = {
+            let cache = self.cache.lock().await;
+            cache.discovery.as_ref()?.userinfo_endpoint.clone()?
+        };
+        match self.userinfo(&endpoint, token).await {
+            Ok(info) => suggested_name(info.name.as_ref(), info.nickname.as_ref()),
+            Err(e) => {
+                log::info!("no display name from userinfo: {}", crate::error_chain(&e));
+                None
+            }
+        }
+    }
+
+    async fn userinfo(&self, endpoint: &str, token: &str) -> Result<UserInfo, OidcError> {
         let response = self
             .http
-            .get(&endpoint)
+            .get(endpoint)
             .bearer_auth(token)
             .send()
             .await
             .and_then(|r| r.error_for_status())
-            .map_err(OidcError::provider(&endpoint))?;
-        let info: UserInfo = response
-            .json()
-            .await
-            .map_err(OidcError::provider(&endpoint))?;
-        let email = info
-            .email
-            .filter(|e| !e.is_empty())
-            .ok_or(OidcError::NoEmail)?;
-        Ok((email, info.email_verified))
+            .map_err(OidcError::provider(endpoint))?;
+        response.json().await.map_err(OidcError::provider(endpoint))
     }
 }
 

@@ -96,6 +96,7 @@ mod tests {
         let user = User {
             id: UserId::new(),
             email: "alice@example.com".into(),
+            name: None,
         };
         let (token, _) = keys.mint(&user, Duration::from_secs(60)).unwrap();
         assert_eq!(verifier.verify(&token).await.unwrap().user, user);
@@ -138,6 +139,7 @@ mod tests {
         let user = User {
             id: UserId::new(),
             email: "alice@example.com".into(),
+            name: None,
         };
         let (token, _) = keys.mint(&user, Duration::from_secs(60)).unwrap();
         assert_eq!(verifier.verify(&token).await.unwrap().user, user);

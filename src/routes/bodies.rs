@@ -299,8 +299,8 @@ pub struct MembersBody {
 
 #[derive(Deserialize, IntoParams)]
 pub struct PeopleQuery {
-    /// The start of an email, without case (at most 254 characters, no NUL; leave it out
-    /// for everyone, by email).
+    /// The start of an email or display name, without case (at most 254 characters, no
+    /// NUL; leave it out for everyone).
     #[param(max_length = 254, pattern = r"^[^\u0000]*$")]
     pub q: Option<String>,
     /// 1 to 50 (default 20). Type more of `q` to narrow the list: there are no further pages.
@@ -310,7 +310,7 @@ pub struct PeopleQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct PeopleBody {
-    /// By email without case, then id.
+    /// By name without case (the email where there is none), then email.
     pub people: Vec<User>,
 }
 

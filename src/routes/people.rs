@@ -1,6 +1,6 @@
 //! `GET /api/people`: the people directory. Anyone can be reached, online or not: the
-//! page's "New message" finds them by the start of their email. Blocks hide people both
-//! ways, as in the online list.
+//! page's "New message" finds them by the start of their email or display name. Blocks
+//! hide people both ways, as in the online list.
 
 use super::auth::SessionUser;
 use super::bodies::{page_limit, ErrorBody, PeopleBody, PeopleQuery};
@@ -33,7 +33,7 @@ fn prefix(q: Option<&str>) -> Result<&str, ApiError> {
 #[utoipa::path(
     tag = "people",
     params(PeopleQuery),
-    responses((status = 200, description = "People whose email starts with `q` (without case), by email, leaving out you and anyone a block stands between, either way", body = PeopleBody), (status = 400, description = "Over-long `q`, a NUL, or a bad limit", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists, online or directory pages, or searches a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
+    responses((status = 200, description = "People whose email or display name starts with `q` (without case), by name, leaving out you and anyone a block stands between, either way", body = PeopleBody), (status = 400, description = "Over-long `q`, a NUL, or a bad limit", body = ErrorBody), (status = 401, description = "No valid session token", body = ErrorBody), (status = 429, description = "More than 20 history pages, member lists, online or directory pages, or searches a second (burst 40)", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds until a retry could pass (retry_after_ms of the body, rounded up)"))), (status = 503, description = "Storage unavailable; retry", body = ErrorBody)),
     security(("session" = []))
 )]
 #[get("/api/people")]

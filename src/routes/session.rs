@@ -48,13 +48,22 @@ pub async fn create_session(
             ApiError::ProviderUnavailable(e)
         }
     })?;
-    let user = db::users::upsert(
-        &state.chat.pool,
-        &identity.issuer,
-        &identity.subject,
+    let pool = &state.chat.pool;
+    let (issuer, subject) = (&identity.issuer, &identity.subject);
+    let mut user = db::users::upsert(
+        pool,
+        issuer,
+        subject,
         &identity.email,
+        identity.name.as_ref(),
     )
     .await?;
+    // Nobody has named them yet, nor has their token: the provider's userinfo may.
+    if user.name.is_none() && identity.name.is_none() && !identity.asked_userinfo {
+        if let Some(name) = state.oidc.userinfo_name(token).await {
+            user = db::users::upsert(pool, issuer, subject, &identity.email, Some(&name)).await?;
+        }
+    }
     let (token, expires_at) = state
         .keys
         .mint(&user, state.settings.limits.session_ttl)

@@ -39,6 +39,7 @@ async fn every_acknowledged_message_survives_a_kill_during_a_burst_exactly_once(
             "test",
             &format!("p{i}"),
             &format!("p{i}@example.com"),
+            None,
         )
         .await
         .unwrap();
@@ -144,10 +145,10 @@ async fn a_client_resumes_across_a_server_restart_with_nothing_lost() {
     let keys = SessionKeys::from_private_bytes(&key).unwrap();
     let mut server = start_server_process(&database_url, &key_hex).await;
     let pool = banter::db::connect(&database_url, 2).await.unwrap();
-    let alice = banter::db::users::upsert(&pool, "test", "alice", "alice@example.com")
+    let alice = banter::db::users::upsert(&pool, "test", "alice", "alice@example.com", None)
         .await
         .unwrap();
-    let bob = banter::db::users::upsert(&pool, "test", "bob", "bob@example.com")
+    let bob = banter::db::users::upsert(&pool, "test", "bob", "bob@example.com", None)
         .await
         .unwrap();
     let (alice_token, _) = keys.mint(&alice, Duration::from_secs(300)).unwrap();

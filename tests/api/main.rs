@@ -16,6 +16,7 @@ mod limits;
 mod logs;
 mod messaging;
 mod mirrors;
+mod names;
 mod online_list;
 mod openapi;
 mod people;

@@ -181,6 +181,7 @@ async fn a_tampered_or_expired_session_token_is_refused() {
     let user = banter::domain::User {
         id: banter::domain::UserId::parse(&alice.id).unwrap(),
         email: alice.email.clone(),
+        name: None,
     };
     let (expired, _) = keys.mint(&user, std::time::Duration::ZERO).unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

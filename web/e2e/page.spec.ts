@@ -435,8 +435,8 @@ test("New message finds someone who is offline, and writing to them works", asyn
 
   await alice.page.getByRole("button", { name: "New message" }).click();
   const dialog = alice.page.getByRole("dialog", { name: "New message" });
-  await expect(dialog.getByRole("searchbox", { name: "Find anyone by email" })).toBeFocused();
-  await dialog.getByRole("searchbox", { name: "Find anyone by email" }).fill("BO");
+  await expect(dialog.getByRole("searchbox", { name: "Find anyone by name or email" })).toBeFocused();
+  await dialog.getByRole("searchbox", { name: "Find anyone by name or email" }).fill("BO");
   const found = dialog.getByRole("button", { name: `Write to ${BOB}` });
   await expect(found).toBeVisible();
   await screenshot(alice.page, "39-people-directory");
@@ -447,4 +447,49 @@ test("New message finds someone who is offline, and writing to them works", asyn
   await send(alice.page, BOB, "For when you are back");
   await expect(alice.page.getByRole("navigation", { name: "People" }).getByRole("list", { name: "Direct messages" }).getByText(BOB)).toBeVisible();
   expect(server.query("SELECT count(*) FROM messages WHERE body = 'For when you are back'")).toBe("1");
+});
+
+test("a person names themself: their windows and the people who see them show the name and initials", async ({ browser, server }) => {
+  const bob = await Person.signIn(browser, server, BOB);
+  const alice = await Person.signIn(browser, server, ALICE);
+  const second = await alice.openWindow();
+  await chatButton(bob.page, ALICE).click();
+  await send(bob.page, ALICE, "Who is this?");
+
+  const page = alice.page;
+  await page.getByRole("button", { name: "Add your name" }).click();
+  const dialog = page.getByRole("dialog", { name: "Your name" });
+  const field = dialog.getByRole("textbox", { name: "Display name" });
+  await expect(field).toBeFocused();
+  // What the server refuses is said in its words, and the dialog stays.
+  await field.fill("   ");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog.getByRole("alert")).toHaveText("A name needs at least one visible character.");
+  await field.fill("Alice Liddell");
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await expect(dialog).toBeHidden();
+  for (const window of [page, second]) {
+    await expect(window.getByRole("button", { name: "Your name: Alice Liddell. Change it" })).toBeVisible();
+    await expect(window.getByTestId("my-email")).toHaveText(ALICE);
+  }
+
+  // Bob's page says it everywhere she appears, her email beneath the name in the header.
+  await expect(chatButton(bob.page, "Alice Liddell")).toBeVisible();
+  const header = bob.page.locator(".conversation-header");
+  await expect(header.getByRole("heading", { name: "Alice Liddell" })).toBeVisible();
+  await expect(header.getByText(ALICE)).toBeVisible();
+  await expect(header.locator(".avatar")).toHaveAttribute("data-initials", "AL");
+  await chatButton(page, BOB).click();
+  await send(page, BOB, "Alice, from the looking-glass");
+  const log = messageLog(bob.page, "Alice Liddell");
+  await expect(log.locator(".message").last().locator(".sender")).toHaveText("Alice Liddell");
+  await screenshot(bob.page, "41-display-names");
+  expect(await accessibilityViolations(bob.page)).toEqual([]);
+
+  // The directory finds her by her name as well as her email.
+  await bob.page.getByRole("button", { name: "New message" }).click();
+  const directory = bob.page.getByRole("dialog", { name: "New message" });
+  await directory.getByRole("searchbox", { name: "Find anyone by name or email" }).fill("alice lid");
+  await expect(directory.getByRole("button", { name: "Write to Alice Liddell" })).toBeVisible();
+  await expect(directory.getByText(ALICE)).toBeVisible();
 });

@@ -25,7 +25,7 @@ export function oidcSettings(config: ServerConfig): AuthProviderProps {
     post_logout_redirect_uri: home,
     // offline_access: a refresh token renews the provider's access token without a
     // hidden iframe (Auth0: enable refresh-token rotation for the application).
-    scope: "openid email offline_access",
+    scope: "openid profile email offline_access",
     // Auth0 issues a JWT for the API only when asked for its audience.
     extraQueryParams: { audience: config.audience },
     // Every window of the browser shares one sign-in (signing out ends it for all).

@@ -26,10 +26,17 @@ export type MessageId = string;
 export type ClientId = string;
 
 /**
- * `{"id", "email"}`: the shape every list and event uses for a person.
+ * `{"id", "email", "name"}`: the shape every list and event uses for a person.
  */
 
-export type User = { id: UserId, email: string, };
+export type User = { id: UserId, email: string, 
+/**
+ * (addition) The display name the person chose (first taken from the identity
+ * provider's `name`, or `nickname`, at sign-in); absent until there is one, and then
+ * a client shows the email. 1–64 characters, no control characters. Not unique:
+ * the email tells two people of one name apart.
+ */
+name?: string, };
 
 /**
  * `{"seq","sender_id","body"}`: what a reply shows of the message it answers. `body` is
@@ -90,7 +97,11 @@ members: number, };
  * A member of a room with their presence, as the asking viewer may see it.
  */
 
-export type RoomMember = { id: UserId, email: string, online: boolean, };
+export type RoomMember = { id: UserId, email: string, 
+/**
+ * (addition) Their display name, as in [`User::name`].
+ */
+name?: string, online: boolean, };
 
 /**
  * What every window of a person shows alike: the selected conversation and the draft.
@@ -125,7 +136,7 @@ client_id: string, body: string, conversation_id?: ConversationId, to?: UserId,
 /**
  * The `seq` of the message this one answers.
  */
-reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" };
+reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "set_name", name: string, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" };
 
 /**
  * One client frame with its `ref`: `{"type": "send", "ref": "s1", …}`.
@@ -143,7 +154,7 @@ client_id: string, body: string, conversation_id?: ConversationId, to?: UserId,
 /**
  * The `seq` of the message this one answers.
  */
-reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" });
+reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "set_name", name: string, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" });
 
 /**
  * A frame from the server; `type` selects the variant. Replies caused by a client frame
@@ -174,7 +185,7 @@ partners: Array<User>, blocked: Array<User>, conversations: Array<ConversationSu
  * (v3) The rooms this user is a member of, by name; the others are in the room
  * directory (`rooms` request).
  */
-rooms: Array<Room>, ui: UiState, expires_at: string, } | { "type": "online_changes", came: Array<User>, went: Array<UserId>, count: number, } | { "type": "message", message: Message, } | { "type": "ack", ref?: string, message: Message, } | { "type": "history", ref?: string, conversation_id: ConversationId, messages: Array<Message>, } | { "type": "blocked", ref?: string, user: User, } | { "type": "unblocked", ref?: string, user: User, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "ui", state: UiState, } | { "type": "typing", conversation_id: ConversationId, user_id: UserId, } | { "type": "error", ref?: string, code: ErrorCode, message: string, 
+rooms: Array<Room>, ui: UiState, expires_at: string, } | { "type": "online_changes", came: Array<User>, went: Array<UserId>, count: number, } | { "type": "message", message: Message, } | { "type": "ack", ref?: string, message: Message, } | { "type": "history", ref?: string, conversation_id: ConversationId, messages: Array<Message>, } | { "type": "blocked", ref?: string, user: User, } | { "type": "unblocked", ref?: string, user: User, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "ui", state: UiState, } | { "type": "user_updated", user: User, } | { "type": "typing", conversation_id: ConversationId, user_id: UserId, } | { "type": "error", ref?: string, code: ErrorCode, message: string, 
 /**
  * (v4) With `rate_limited`: how many milliseconds until the refused frame would
  * pass (for an allowance kept across nodes, an estimate: one allowance period).

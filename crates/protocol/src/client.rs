@@ -114,6 +114,10 @@ pub enum ClientFrame {
     },
     /// The UI state every window of mine mirrors.
     Ui { state: UiState },
+    /// (addition) Sets my display name (trimmed; 1–64 characters, no control
+    /// characters). Answered `ok`; everyone who sees me, on every node, and each of my
+    /// windows get `user_updated`.
+    SetName { name: String },
     Typing {
         #[schemars(with = "ConversationId")]
         #[serde(deserialize_with = "field::conversation_id")]

@@ -42,7 +42,7 @@ pub use ids::{ClientId, ConversationId, MessageId, UserId};
 pub use mint::{MintTokens, MintedToken};
 pub use model::{
     ConversationKind, ConversationSummary, Message, Quote, Room, RoomMember, UiState, User,
-    QUOTE_CHARS,
+    NAME_CHARS, QUOTE_CHARS,
 };
 pub use server::ServerEvent;
 

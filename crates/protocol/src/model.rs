@@ -7,13 +7,23 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// `{"id", "email"}`: the shape every list and event uses for a person.
+/// `{"id", "email", "name"}`: the shape every list and event uses for a person.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub email: String,
+    /// (addition) The display name the person chose (first taken from the identity
+    /// provider's `name`, or `nickname`, at sign-in); absent until there is one, and then
+    /// a client shows the email. 1–64 characters, no control characters. Not unique:
+    /// the email tells two people of one name apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub name: Option<String>,
 }
+
+/// The longest display name, in characters.
+pub const NAME_CHARS: usize = 64;
 
 /// A committed message, exactly as clients see it (plus `reply_to` when it answers one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
@@ -110,6 +120,10 @@ pub struct Room {
 pub struct RoomMember {
     pub id: UserId,
     pub email: String,
+    /// (addition) Their display name, as in [`User::name`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub name: Option<String>,
     pub online: bool,
 }
 

@@ -93,6 +93,13 @@ pub enum ServerEvent<'a> {
     Ui {
         state: Cow<'a, UiState>,
     },
+    /// (addition) A person's details changed (their display name): sent to each of
+    /// their windows and to the windows that show them now (their range of the online
+    /// list, or a conversation with them). Others see the new name at their next
+    /// `ready`, member list or directory page.
+    UserUpdated {
+        user: Cow<'a, User>,
+    },
     Typing {
         conversation_id: ConversationId,
         user_id: UserId,

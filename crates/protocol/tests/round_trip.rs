@@ -14,6 +14,7 @@ fn alice() -> User {
     User {
         id: UserId::parse(ALICE).unwrap(),
         email: "alice@example.com".into(),
+        name: Some("Alice Liddell".into()),
     }
 }
 
@@ -114,6 +115,9 @@ fn every_server_event() -> Vec<ServerEvent<'static>> {
         ServerEvent::Ui {
             state: Cow::Owned(ui),
         },
+        ServerEvent::UserUpdated {
+            user: Cow::Owned(alice()),
+        },
         ServerEvent::Typing {
             conversation_id: conversation(),
             user_id: alice().id,
@@ -158,6 +162,7 @@ fn every_server_event() -> Vec<ServerEvent<'static>> {
             members: Cow::Owned(vec![RoomMember {
                 id: alice().id,
                 email: "alice@example.com".into(),
+                name: None,
                 online: false,
             }]),
         },
@@ -191,6 +196,7 @@ fn server_events_carry_their_type_and_ref_on_the_wire() {
         "unblocked",
         "read",
         "ui",
+        "user_updated",
         "typing",
         "error",
         "session",
@@ -265,6 +271,12 @@ fn every_request() -> Vec<Request> {
         Request::with_ref("b", ClientFrame::Block { user_id: bob }),
         Request::new(ClientFrame::Unblock { user_id: bob }),
         Request::new(ClientFrame::Ui { state: ui }),
+        Request::with_ref(
+            "n",
+            ClientFrame::SetName {
+                name: "Alice".into(),
+            },
+        ),
         Request::new(ClientFrame::Typing { conversation_id: c }),
         Request::with_ref(
             "c",

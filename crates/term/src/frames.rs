@@ -148,6 +148,10 @@ mod tests {
             ),
             (json!({"type": "ui", "state": {"draft": "x"}}), "ui"),
             (
+                json!({"type": "user_updated", "user": {"id": BOB, "email": "b", "name": "Bob"}}),
+                "user_updated",
+            ),
+            (
                 json!({"type": "online_page", "ref": "o1", "prefix": "b", "offset": 0, "count": 1,
                        "people": [{"id": BOB, "email": "b"}]}),
                 "online_page",
@@ -183,6 +187,7 @@ mod tests {
                 ServerEvent::OnlinePage { .. } => "online_page",
                 ServerEvent::Rooms { .. } => "rooms",
                 ServerEvent::Ui { .. } => "ui",
+                ServerEvent::UserUpdated { .. } => "user_updated",
                 ServerEvent::Unknown => "unknown",
                 ServerEvent::Ready { .. } => "ready",
             };

@@ -92,6 +92,7 @@ pub(super) fn delivered_as(outcome: WriteOutcome) -> Option<ClusterEvent> {
             room,
             members: Some(members),
         },
+        WriteOutcome::Renamed { user } => ClusterEvent::Renamed { user },
         WriteOutcome::MessageExisted { .. }
         | WriteOutcome::DirectOpened { .. }
         | WriteOutcome::BlockChanged { changed: false, .. }
@@ -193,6 +194,7 @@ impl PresenceRegistry {
         let except = origin.map(|o| o.window);
         match event {
             ClusterEvent::Presence { user, online } => self.set_online(user, *online),
+            ClusterEvent::Renamed { user } => self.renamed(user),
             ClusterEvent::Message {
                 message,
                 recipients,
@@ -354,8 +356,7 @@ impl Handler<UserTyped> for PresenceRegistry {
             conversation: msg.conversation,
             members: msg.members,
         };
-        self.fan_out(&event, None, None);
-        self.publish(event);
+        self.fan_out_and_publish(event, None, None);
     }
 }
 
@@ -364,12 +365,27 @@ impl Handler<WritesCommitted> for PresenceRegistry {
 
     fn handle(&mut self, msg: WritesCommitted, _ctx: &mut Self::Context) {
         for write in msg.writes {
-            let Some(event) = delivered_as(write.outcome) else {
-                continue;
-            };
-            self.fan_out(&event, write.origin.as_ref(), Some(write.received_at));
-            self.publish(event);
+            if let Some(event) = delivered_as(write.outcome) {
+                let origin = write.origin.as_ref();
+                self.fan_out_and_publish(event, origin, Some(write.received_at));
+            }
         }
+    }
+}
+
+impl PresenceRegistry {
+    /// Shows a change of this node's making here, then hands it to the other nodes.
+    pub(super) fn fan_out_and_publish(
+        &mut self,
+        event: ClusterEvent,
+        origin: Option<&Origin>,
+        received_at: Option<Instant>,
+    ) {
+        self.fan_out(&event, origin, received_at);
+        if let ClusterEvent::Renamed { user } = &event {
+            self.remirror(user.id);
+        }
+        self.publish(event);
     }
 }
 

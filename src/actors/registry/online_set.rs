@@ -61,6 +61,12 @@ impl OnlineSet {
         }
     }
 
+    /// Takes `user`'s new details if they are online (their place follows their email);
+    /// false if they are not.
+    pub fn update(&mut self, user: &User) -> bool {
+        self.remove(user.id) && self.insert(user)
+    }
+
     pub fn contains(&self, id: UserId) -> bool {
         self.by_id.contains_key(&id)
     }
@@ -112,6 +118,7 @@ mod tests {
         User {
             id: UserId::new(),
             email: email.into(),
+            name: None,
         }
     }
 

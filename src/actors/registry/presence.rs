@@ -10,10 +10,16 @@ use super::entry::{Entry, Phase, Waiting};
 use super::online_set::SortKey;
 use super::views::WindowRef;
 use super::{GetLocalCounts, GetOnlinePage, OnlineSetReplaced, PresenceRegistry};
-use crate::actors::messages::{FirstView, GetOnlineAmong, OpenOnlineView, ShowOnlinePage};
+use crate::actors::messages::{
+    CorrectName, FirstView, GetOnlineAmong, OpenOnlineView, ShowOnlinePage,
+};
+use crate::actors::user::{DeliverFrame, Renamed};
+use crate::cluster::ClusterEvent;
 use crate::cluster::LocalCountChanged;
 use crate::domain::{User, UserId};
+use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::oneshot;
 
@@ -104,6 +110,59 @@ impl PresenceRegistry {
             // Only a stretch's size reads the key: for someone offline, it is unchanged.
             let key = key.clone().unwrap_or_else(|| SortKey::first_with(""));
             self.views.record(window, other, &key, was_shown, shown_now);
+        }
+    }
+
+    /// `user` has a new display name: the online set and their entry take it; each of
+    /// their windows here and every local viewer who may show them now (a window whose
+    /// range holds them, or someone who talks with them) hears of it. A viewer whose
+    /// block sets are still loading is left out: their snapshot reads the new name.
+    pub(super) fn renamed(&mut self, user: &User) {
+        let frame = ServerEvent::UserUpdated {
+            user: Cow::Borrowed(user),
+        }
+        .to_frame();
+        let mut viewers: HashSet<UserId> = self.views.watchers_of(user.id).collect();
+        if self.online.update(user) {
+            let key = SortKey::of(user);
+            viewers.extend(
+                self.views
+                    .showing(&key)
+                    .into_iter()
+                    .map(|(viewer, _)| viewer),
+            );
+        }
+        if let Some(entry) = self.users.get_mut(&user.id) {
+            entry.user = user.clone();
+            entry.actor.do_send(Renamed {
+                user: user.clone(),
+                frame: frame.clone(),
+            });
+        }
+        viewers.remove(&user.id);
+        for viewer in viewers {
+            match self.users.get(&viewer) {
+                Some(entry) if entry.is_online() && !entry.hides(user.id) => {
+                    entry.actor.do_send(DeliverFrame {
+                        frame: frame.clone(),
+                        except: None,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Writes a local user's details to the mirror again (in a cluster), so a node that
+    /// rebuilds from Redis reads their new name.
+    pub(super) fn remirror(&self, user: UserId) {
+        if let (Some(cluster), Some(entry)) = (&self.cluster, self.users.get(&user)) {
+            if entry.is_online() {
+                cluster.counts.do_send(LocalCountChanged {
+                    user: entry.user.clone(),
+                    count: entry.windows.len(),
+                });
+            }
         }
     }
 
@@ -221,6 +280,15 @@ impl Handler<OnlineSetReplaced> for PresenceRegistry {
         for user in now.values() {
             self.set_online(user, true);
         }
+    }
+}
+
+impl Handler<CorrectName> for PresenceRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: CorrectName, _ctx: &mut Self::Context) {
+        let event = ClusterEvent::Renamed { user: msg.user };
+        self.fan_out_and_publish(event, None, None);
     }
 }
 

@@ -363,6 +363,24 @@ impl Views {
         self.dirty.insert(window);
     }
 
+    /// Every window whose range holds `key` now: on a first page that reaches it, or
+    /// a stretch around it. Costs those windows (and the ranged views, which are few).
+    pub fn showing(&self, key: &SortKey) -> Vec<WindowRef> {
+        let mut windows: Vec<WindowRef> = self
+            .first_pages
+            .values()
+            .filter(|page| page.hi.admits(key))
+            .flat_map(|page| page.windows.iter().copied())
+            .collect();
+        windows.extend(
+            self.ranged
+                .range(..=key.clone())
+                .flat_map(|(_, windows)| windows.iter().copied())
+                .filter(|w| self.admits(w, key)),
+        );
+        windows
+    }
+
     /// Whether `window`'s range holds `key`.
     pub fn admits(&self, window: &WindowRef, key: &SortKey) -> bool {
         let Some(view) = self.views.get(window) else {
@@ -611,6 +629,7 @@ mod tests {
         User {
             id: UserId::new(),
             email: email.into(),
+            name: None,
         }
     }
 

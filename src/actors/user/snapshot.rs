@@ -9,10 +9,10 @@
 
 use super::UserActor;
 use crate::actors::admission::Admitted;
-use crate::actors::messages::OpenOnlineView;
+use crate::actors::messages::{CorrectName, OpenOnlineView};
 use crate::actors::ToSocket;
 use crate::db::batch::ReadError;
-use crate::domain::{ConversationId, WindowId};
+use crate::domain::{ConversationId, User, WindowId};
 use crate::protocol::close;
 use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
@@ -86,9 +86,14 @@ impl UserActor {
                 .iter()
                 .map(|c| (c.id, c.last_seq))
                 .collect();
+            // Postgres's name, should the session token's be older.
+            let me = User {
+                name: rows.name.clone(),
+                ..user
+            };
             let ready = ServerEvent::Ready {
                 reference: reference.as_deref().map(Cow::Borrowed),
-                me: Cow::Borrowed(&user),
+                me: Cow::Borrowed(&me),
                 online: Cow::Borrowed(&online.online),
                 online_count: online.count,
                 partners: Cow::Borrowed(&online.partners),
@@ -99,7 +104,7 @@ impl UserActor {
                 expires_at,
             }
             .to_frame();
-            Ok::<_, SnapshotError>((ready, known))
+            Ok::<_, SnapshotError>((ready, known, me))
         };
         ctx.spawn(snapshot.into_actor(self).map(move |result, act, _ctx| {
             // The next window's turn: this one's `ready` is out, or it failed.
@@ -108,7 +113,13 @@ impl UserActor {
                 return;
             };
             match result {
-                Ok((ready, known)) => {
+                Ok((ready, known, me)) => {
+                    if !act.name_known {
+                        act.name_known = true;
+                        if me.name != act.user.name {
+                            act.registry.names.do_send(CorrectName { user: me });
+                        }
+                    }
                     act.metrics
                         .snapshot_seconds
                         .observe(started.elapsed().as_secs_f64());

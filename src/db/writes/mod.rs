@@ -11,8 +11,8 @@ mod tx;
 pub use tx::{Tx, WriteConnection};
 
 use crate::domain::{
-    ClientId, ConversationId, ConversationSummary, Message, MessageBody, Room, RoomName, UiState,
-    User, UserId,
+    ClientId, ConversationId, ConversationSummary, DisplayName, Message, MessageBody, Room,
+    RoomName, UiState, User, UserId,
 };
 
 /// Where a message goes: a person (the direct conversation, created on the first
@@ -50,6 +50,10 @@ pub enum WriteOp {
     SaveUi {
         user: UserId,
         state: UiState,
+    },
+    SetName {
+        user: UserId,
+        name: DisplayName,
     },
     /// A new room with its creator as the first member. The password arrives hashed:
     /// hashing is slow on purpose and must not hold up a transaction.
@@ -113,6 +117,10 @@ pub enum WriteOutcome {
     UiSaved {
         user: UserId,
         state: UiState,
+    },
+    /// `user` (as they are now) chose a new display name.
+    Renamed {
+        user: User,
     },
     /// A room appeared; `conversation` is the creator's view of it.
     RoomCreated {
@@ -225,6 +233,21 @@ async fn apply_one(tx: &Tx<'_>, op: &WriteOp) -> Result<Applied, tokio_postgres:
                 state: state.clone(),
             }))
         }
+        WriteOp::SetName { user, name } => {
+            let row = tx
+                .query_opt(
+                    "UPDATE users SET display_name = $2 WHERE id = $1
+                     RETURNING id, email, display_name",
+                    &[&user.0, &name.as_str()],
+                )
+                .await?;
+            Ok(match row {
+                Some(row) => Ok(WriteOutcome::Renamed {
+                    user: crate::db::users::user(&row),
+                }),
+                None => Err(WriteRejection::NotFound("user")),
+            })
+        }
         WriteOp::CreateRoom {
             creator,
             name,
@@ -241,12 +264,12 @@ pub(super) async fn find_user(
     id: UserId,
 ) -> Result<Option<User>, tokio_postgres::Error> {
     let row = tx
-        .query_opt("SELECT email FROM users WHERE id = $1", &[&id.0])
+        .query_opt(
+            "SELECT id, email, display_name FROM users WHERE id = $1",
+            &[&id.0],
+        )
         .await?;
-    Ok(row.map(|r| User {
-        id,
-        email: r.get(0),
-    }))
+    Ok(row.as_ref().map(crate::db::users::user))
 }
 
 /// The direct conversation of `user` and `peer`, created (with both as members) if new,

@@ -110,7 +110,8 @@ impl TestIssuer {
 
 /// Userinfo answers for any bearer with an email derived from the token's subject,
 /// verified unless the subject starts with `unverified|` (then `email_verified: false`)
-/// or `unsaid|` (then no `email_verified` at all).
+/// or `unsaid|` (then no `email_verified` at all). A subject `named|<name>|…` also gets
+/// that `name`.
 async fn userinfo(req: HttpRequest) -> HttpResponse {
     let token = req
         .headers()
@@ -130,6 +131,9 @@ async fn userinfo(req: HttpRequest) -> HttpResponse {
             let mut info = json!({ "sub": sub, "email": format!("{sub}@userinfo.test") });
             if !sub.starts_with("unsaid|") {
                 info["email_verified"] = json!(!sub.starts_with("unverified|"));
+            }
+            if let Some(name) = sub.strip_prefix("named|").and_then(|r| r.split('|').next()) {
+                info["name"] = json!(name);
             }
             HttpResponse::Ok().json(info)
         }

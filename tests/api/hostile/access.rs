@@ -632,6 +632,7 @@ async fn banter_token_mints_for_the_configured_issuers_person_only() {
         "https://old-tenant.example/",
         "x|1",
         "alice@example.com",
+        None,
     )
     .await
     .unwrap();

@@ -162,7 +162,7 @@ async fn database_of_an_earlier_release() -> (TestDatabase, Vec<u8>, String) {
     .await
     .unwrap();
     drop(conn);
-    let user = banter::db::users::upsert(&pool, "test", "alice", "alice@example.com")
+    let user = banter::db::users::upsert(&pool, "test", "alice", "alice@example.com", None)
         .await
         .unwrap();
     let keys = banter::identity::SessionKeys::from_private_bytes(&plaintext).unwrap();

@@ -554,7 +554,29 @@ export class ChatClient {
   }
 
   /**
-   * Finds people by the start of their email, online or not (`GET /api/people`; blocks
+   * Sets my display name. Resolves once it is stored (every window of mine, and whoever
+   * shows me, then gets `user_updated`); a refusal rejects with the server's words.
+   */
+  async setName(name: string): Promise<void> {
+    const connection = this.connection;
+    if (!connection?.connected) throw new Error("Not connected: try again in a moment.");
+    try {
+      await connection.request({ type: "set_name", name });
+    } catch (error) {
+      if (error instanceof BanterError && error.frame.code === "bad_request") {
+        // The server's sentence ("a name is at most 64 characters"), capitalised.
+        const text = error.frame.message;
+        throw new Error(`${text.charAt(0).toUpperCase()}${text.slice(1)}.`);
+      }
+      if (error instanceof BanterError && error.frame.code === "rate_limited") {
+        throw new Error("You changed your name several times just now: wait a minute, then try again.");
+      }
+      throw new Error("The name could not be saved: try again in a moment.");
+    }
+  }
+
+  /**
+   * Finds people by the start of their email or name, online or not (`GET /api/people`; blocks
    * hide people both ways). The ones found become known to the page, so a chat with one
    * can open before any message exists.
    */

@@ -603,3 +603,30 @@ describe("the room directory", () => {
     expect(state.rooms).toEqual({});
   });
 });
+
+describe("names", () => {
+  it("takes a new name everywhere the person appears: me, people, a conversation's peer, members", () => {
+    const members = server({
+      type: "members",
+      ref: "m",
+      room_id: "r",
+      members: [
+        { ...bob, online: true },
+        { ...carol, online: false },
+      ],
+    });
+    const renamedBob = { ...bob, name: "Robert" };
+    const renamedMe = { ...alice, name: "Al" };
+    const state = fold(
+      server(ready()),
+      members,
+      server({ type: "user_updated", user: renamedBob }),
+      server({ type: "user_updated", user: renamedMe }),
+    );
+    expect(state.users[bob.id]).toEqual(renamedBob);
+    expect(state.conversations.ab.peer).toEqual(renamedBob);
+    expect(state.members.r.map((m) => m.name)).toEqual(["Robert", undefined]);
+    expect(state.me).toEqual(renamedMe);
+    expect(state.users[carol.id]).toEqual(carol);
+  });
+});

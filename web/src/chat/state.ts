@@ -212,7 +212,7 @@ function byEmail(users: Record<string, User>) {
 }
 
 function withUsers(users: Record<string, User>, more: User[]): Record<string, User> {
-  if (more.every((u) => users[u.id]?.email === u.email)) return users;
+  if (more.every((u) => users[u.id]?.email === u.email && users[u.id]?.name === u.name)) return users;
   const next = { ...users };
   for (const u of more) next[u.id] = u;
   return next;
@@ -546,6 +546,23 @@ function withReadPosition(state: ChatState, conversationId: string, seq: number)
   };
 }
 
+/** A person's details changed (their display name): everywhere the page keeps them. */
+function withUserUpdated(state: ChatState, user: User): ChatState {
+  const users = { ...state.users, [user.id]: user };
+  const me = state.me?.id === user.id ? user : state.me;
+  const direct = state.directByPeer[user.id];
+  const conversation = direct ? state.conversations[direct] : undefined;
+  const conversations =
+    conversation?.peer ? { ...state.conversations, [direct]: { ...conversation, peer: user } } : state.conversations;
+  let members = state.members;
+  for (const [room, list] of Object.entries(state.members)) {
+    if (list.some((m) => m.id === user.id)) {
+      members = { ...members, [room]: list.map((m) => (m.id === user.id ? { ...m, name: user.name } : m)) };
+    }
+  }
+  return { ...state, users, me, conversations, members };
+}
+
 function withUi(state: ChatState, ui: UiState): ChatState {
   const drafts = ui.drafts ? { ...ui.drafts } : state.drafts;
   const selected = ui.selected === undefined ? state.selected : ui.selected;
@@ -610,6 +627,8 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
       };
     case "read":
       return withReadPosition(state, event.conversation_id, event.seq);
+    case "user_updated":
+      return withUserUpdated(state, event.user);
     case "ui":
       return withUi(state, event.state);
     case "typing":

@@ -7,8 +7,10 @@
 
 import { Fragment, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { ChatClient } from "../chat/client";
+import { nameOf as displayName } from "../chat/names";
 import type { Message } from "../chat/protocol";
 import { conversationOf, presenceOf, typingIn, TYPING_SHOWN_MS, type ChatState } from "../chat/state";
+import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
 import { MessageItem, PendingItem, Separator } from "./MessageItem";
 import { BlockDialog } from "./PersonRow";
@@ -47,7 +49,7 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
   const conversation = conversationOf(state, chat);
   const isRoom = conversation?.kind === "room" || chat in state.rooms;
   const peer = isRoom ? undefined : (state.users[chat] ?? conversation?.peer);
-  const title = peer?.email || conversation?.name || state.rooms[chat]?.name || "Conversation";
+  const title = (peer && displayName(peer)) || conversation?.name || state.rooms[chat]?.name || "Conversation";
   const timeline = conversation ? state.timelines[conversation.id] : undefined;
   const messages = timeline?.messages ?? [];
   const pending = state.pending.filter((p) => p.chat === chat);
@@ -194,7 +196,7 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
   const [replyingTo, setReplyingTo] = useState<Message | null>(null);
   const [blocking, setBlocking] = useState(false);
   const nameOf = (id: string | null) =>
-    id === null ? "someone" : id === state.me?.id ? "You" : (state.users[id]?.email ?? "someone");
+    id === null ? "someone" : id === state.me?.id ? "You" : displayName(state.users[id]);
 
   return (
     <section className="conversation" aria-label={`Conversation with ${title}`}>
@@ -202,7 +204,11 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
         <button className="back small" onClick={() => client.select(null)} aria-label="Back to people">
           ←
         </button>
-        <h1>{title}</h1>
+        {peer && <Avatar user={peer} size="large" />}
+        <div className="conversation-title">
+          <h1>{title}</h1>
+          {peer?.name && <span className="secondary">{peer.email}</span>}
+        </div>
         {isRoom ? (
           <RoomActions roomId={chat} title={title} state={state} client={client} />
         ) : (
@@ -253,7 +259,8 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
                     <MessageItem
                       message={m}
                       mine={m.sender_id === state.me?.id}
-                      sender={m.sender_id === state.me?.id ? "You" : (state.users[m.sender_id]?.email ?? title)}
+                      sender={m.sender_id === state.me?.id ? "You" : displayName(state.users[m.sender_id], title)}
+                      author={state.users[m.sender_id]}
                       grouped={!newDay && !unreadHere && continuesGroup(previous, m)}
                       active={m.seq === active}
                       highlighted={m.seq === highlighted}
@@ -273,7 +280,7 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
       </div>
 
       <p className="typing" aria-live="polite">
-        {typist ? `${typist.email} is typing…` : "\u00a0"}
+        {typist ? `${displayName(typist)} is typing…` : "\u00a0"}
       </p>
 
       {isBlocked ? (

@@ -9,8 +9,9 @@
 
 import type { KeyboardEvent } from "react";
 import type { ChatClient } from "../chat/client";
-import type { Message, Quote } from "../chat/protocol";
+import type { Message, Quote, User } from "../chat/protocol";
 import type { PendingMessage } from "../chat/state";
+import { Avatar } from "./Avatar";
 import { MessageBody } from "./MessageBody";
 import { fullTime, messageTime } from "./time";
 
@@ -28,6 +29,8 @@ interface MessageProps {
   message: Message;
   mine: boolean;
   sender: string;
+  /** Whose face heads the group (unknown: none). */
+  author?: User;
   /** Under the previous message's header (same sender, moments later). */
   grouped: boolean;
   /** The one message of the log in the Tab order. */
@@ -40,7 +43,7 @@ interface MessageProps {
 }
 
 export function MessageItem(props: MessageProps) {
-  const { message, mine, sender, grouped, active, highlighted, nameOf, onReply, onFocus } = props;
+  const { message, mine, sender, author, grouped, active, highlighted, nameOf, onReply, onFocus } = props;
   const classes = ["message", mine ? "mine" : "", grouped ? "grouped" : "", highlighted ? "highlighted" : ""];
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.target === event.currentTarget && (event.key === "r" || event.key === "R")) {
@@ -59,6 +62,7 @@ export function MessageItem(props: MessageProps) {
       title={grouped ? when : undefined}
     >
       <div className={grouped ? "meta visually-hidden" : "meta"}>
+        {author && !grouped && <Avatar user={author} />}
         <span className="sender">{sender}</span>
         <time dateTime={message.created_at} title={when}>
           {messageTime(message.created_at)}

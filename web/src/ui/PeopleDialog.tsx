@@ -1,11 +1,13 @@
-// "New message": find anyone by the start of their email, online or not, and open a chat
+// "New message": find anyone by the start of their name or email, online or not, and open a chat
 // with them (the conversation itself starts with the first message). People a block
 // stands between, either way, are not found.
 
 import { useEffect, useRef, useState } from "react";
 import type { ChatClient } from "../chat/client";
+import { nameOf } from "../chat/names";
 import type { User } from "../chat/protocol";
 import { presenceOf, type ChatState } from "../chat/state";
+import { Avatar } from "./Avatar";
 import { useDialogFocus } from "./useDialogFocus";
 import { useTypedFilter } from "./useTypedFilter";
 
@@ -50,8 +52,8 @@ export function PeopleDialog({ state, client, onClose }: { state: ChatState; cli
         <input
           ref={input}
           type="search"
-          aria-label="Find anyone by email"
-          placeholder="Start of an email"
+          aria-label="Find anyone by name or email"
+          placeholder="Start of a name or email"
           value={typed}
           maxLength={254}
           onChange={(e) => setTyped(e.target.value)}
@@ -62,16 +64,22 @@ export function PeopleDialog({ state, client, onClose }: { state: ChatState; cli
           </p>
         )}
         {found && found.people.length === 0 && (
-          <p className="quiet">{found.prefix ? `Nobody’s email starts with “${found.prefix}”.` : "Nobody else has signed in yet."}</p>
+          <p className="quiet">{found.prefix ? `Nobody’s name or email starts with “${found.prefix}”.` : "Nobody else has signed in yet."}</p>
         )}
         <ul className="directory-list" aria-label="People found">
           {found?.people.map((user) => {
             const presence = presenceOf(state, user.id);
             return (
               <li key={user.id} className="person">
-                <button className="open" onClick={() => open(user)} aria-label={`Write to ${user.email}`}>
-                  <span className={presence ? "presence on" : "presence"} aria-hidden="true" />
-                  <span className="email">{user.email}</span>
+                <button className="open" onClick={() => open(user)} aria-label={`Write to ${nameOf(user)}`}>
+                  <span className="avatar-with-presence">
+                    <Avatar user={user} />
+                    <span className={presence ? "presence on" : "presence"} aria-hidden="true" />
+                  </span>
+                  <span className="who">
+                    <span className="email">{nameOf(user)}</span>
+                    {user.name && <span className="secondary">{user.email}</span>}
+                  </span>
                 </button>
               </li>
             );

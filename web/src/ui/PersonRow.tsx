@@ -3,8 +3,10 @@
 
 import { useId, useState, type CSSProperties } from "react";
 import type { ChatClient } from "../chat/client";
+import { nameOf } from "../chat/names";
 import type { User } from "../chat/protocol";
 import { conversationOf, unread, type ChatState } from "../chat/state";
+import { Avatar } from "./Avatar";
 import { ConfirmDialog } from "./ConfirmDialog";
 
 interface Props {
@@ -24,6 +26,7 @@ export function PersonRow({ user, isOnline, state, client, className, style, pos
   const classes = ["person", selected ? "selected" : "", className ?? ""].filter(Boolean).join(" ");
   const [confirming, setConfirming] = useState(false);
   const presenceId = useId();
+  const name = nameOf(user);
   return (
     <li
       className={classes}
@@ -35,12 +38,15 @@ export function PersonRow({ user, isOnline, state, client, className, style, pos
         className="open"
         aria-current={selected ? "true" : undefined}
         onClick={() => client.select(user.id)}
-        aria-label={`Chat with ${user.email}${count ? `, ${count} unread` : ""}`}
+        aria-label={`Chat with ${name}${count ? `, ${count} unread` : ""}`}
         aria-describedby={presenceId}
-        title={user.email}
+        title={user.name ? `${user.name} <${user.email}>` : user.email}
       >
-        <span className={isOnline ? "presence on" : "presence"} aria-hidden="true" />
-        <span className="email">{user.email}</span>
+        <span className="avatar-with-presence">
+          <Avatar user={user} />
+          <span className={isOnline ? "presence on" : "presence"} aria-hidden="true" />
+        </span>
+        <span className="email">{name}</span>
         {count > 0 && (
           <span className="badge" aria-hidden="true">
             {count}
@@ -50,7 +56,7 @@ export function PersonRow({ user, isOnline, state, client, className, style, pos
       <span id={presenceId} className="visually-hidden" data-testid="presence">
         {isOnline ? "online" : "offline"}
       </span>
-      <button className="small block" onClick={() => setConfirming(true)} aria-label={`Block ${user.email}`}>
+      <button className="small block" onClick={() => setConfirming(true)} aria-label={`Block ${name}`}>
         Block
       </button>
       {confirming && <BlockDialog user={user} client={client} onClose={() => setConfirming(false)} />}
@@ -62,7 +68,7 @@ export function PersonRow({ user, isOnline, state, client, className, style, pos
 export function BlockDialog({ user, client, onClose }: { user: User; client: ChatClient; onClose: () => void }) {
   return (
     <ConfirmDialog
-      title={`Block ${user.email}?`}
+      title={`Block ${nameOf(user)}?`}
       text="Neither of you will be able to write to the other, and you will vanish from their list of people online. You can unblock them later."
       confirm="Block"
       onConfirm={() => {

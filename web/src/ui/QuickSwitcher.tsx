@@ -5,6 +5,7 @@
 
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { ChatClient } from "../chat/client";
+import { nameOf } from "../chat/names";
 import type { ChatState } from "../chat/state";
 import { useDialogFocus } from "./useDialogFocus";
 
@@ -12,6 +13,8 @@ interface Choice {
   /** The chat key to select. */
   chat: string;
   label: string;
+  /** Also matched (a person's email, beside their name). */
+  also?: string;
   kind: "Direct message" | "Room" | "Online";
 }
 
@@ -28,12 +31,15 @@ export function choices(state: ChatState): Choice[] {
     out.push(choice);
   };
   for (const c of Object.values(state.conversations)) {
-    if (c.kind === "direct" && c.peer?.email) add({ chat: c.peer.id, label: c.peer.email, kind: "Direct message" });
+    if (c.kind === "direct" && c.peer?.email) {
+      const peer = state.users[c.peer.id] ?? c.peer;
+      add({ chat: c.peer.id, label: nameOf(peer), also: peer.email, kind: "Direct message" });
+    }
   }
   for (const room of Object.values(state.rooms)) add({ chat: room.id, label: `# ${room.name}`, kind: "Room" });
   for (const id of state.online.range) {
     const user = state.users[id];
-    if (user) add({ chat: id, label: user.email, kind: "Online" });
+    if (user) add({ chat: id, label: nameOf(user), also: user.email, kind: "Online" });
   }
   return out;
 }
@@ -62,7 +68,8 @@ export function QuickSwitcher({ state, client, onClose }: { state: ChatState; cl
 
   const all = useMemo(() => choices(state), [state]);
   const wanted = query.trim().toLowerCase();
-  const shown = all.filter((c) => c.label.toLowerCase().includes(wanted)).slice(0, SHOWN);
+  const matches = (c: Choice) => c.label.toLowerCase().includes(wanted) || !!c.also?.toLowerCase().includes(wanted);
+  const shown = all.filter(matches).slice(0, SHOWN);
   const current = Math.min(at, Math.max(0, shown.length - 1));
 
   const open = (choice: Choice | undefined) => {

@@ -5,6 +5,7 @@
 
 import { useEffect, useState } from "react";
 import type { ChatClient } from "../chat/client";
+import { nameOf } from "../chat/names";
 import { presenceOf, type ChatState } from "../chat/state";
 import { ConfirmDialog } from "./ConfirmDialog";
 
@@ -77,7 +78,7 @@ export function RoomActions({ roomId, title, state, client }: Props) {
             return (
               <li key={m.id}>
                 <span className={online ? "presence on" : "presence"} aria-hidden="true" />
-                <span>{m.email}</span>
+                <span title={m.email}>{nameOf(m)}</span>
                 <span className="visually-hidden">{online ? "online" : "offline"}</span>
               </li>
             );

@@ -3,6 +3,7 @@
 
 import { useState, type FormEvent } from "react";
 import type { ChatClient } from "../chat/client";
+import { nameOf } from "../chat/names";
 import type { SearchHit } from "../chat/protocol";
 import type { ChatState } from "../chat/state";
 
@@ -51,9 +52,14 @@ export function SearchResults({ search, state, client, onMore, onClose, onOpen }
   const where = (hit: SearchHit) =>
     hit.conversation.kind === "room"
       ? `# ${hit.conversation.name ?? "room"}`
-      : (hit.conversation.peer?.email ?? "direct chat");
-  const who = (hit: SearchHit) =>
-    hit.message.sender_id === state.me?.id ? "You" : (state.users[hit.message.sender_id]?.email ?? where(hit));
+      : hit.conversation.peer
+        ? nameOf(state.users[hit.conversation.peer.id] ?? hit.conversation.peer)
+        : "direct chat";
+  const who = (hit: SearchHit) => {
+    if (hit.message.sender_id === state.me?.id) return "You";
+    const sender = state.users[hit.message.sender_id];
+    return sender ? nameOf(sender) : where(hit);
+  };
   const open = (hit: SearchHit) => {
     const chat = hit.conversation.kind === "direct" && hit.conversation.peer ? hit.conversation.peer.id : hit.conversation.id;
     onOpen(chat, hit.message.seq);

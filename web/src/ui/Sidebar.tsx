@@ -5,8 +5,11 @@
 
 import { useState } from "react";
 import type { ChatClient } from "../chat/client";
+import { nameOf } from "../chat/names";
 import type { User } from "../chat/protocol";
-import { compareListOrder, isOnline, type ChatState } from "../chat/state";
+import { isOnline, type ChatState } from "../chat/state";
+import { Avatar } from "./Avatar";
+import { NameDialog } from "./NameDialog";
 import { NotificationSwitches } from "./NotificationControls";
 import { OnlineList } from "./OnlineList";
 import { PeopleDialog } from "./PeopleDialog";
@@ -25,20 +28,33 @@ interface Props {
 
 export function Sidebar({ state, client, onSignOut, onSearch, onSwitch }: Props) {
   const [finding, setFinding] = useState(false);
+  const [naming, setNaming] = useState(false);
   const blocked = state.blocked.map((id) => state.users[id]).filter(Boolean);
   const blockedIds = new Set(state.blocked);
-  // Every direct chat, in a fixed order (by email): presence changes a dot, not a place.
+  // Every direct chat, in a fixed order (by name): presence changes a dot, not a place.
   const direct = Object.values(state.conversations)
     .filter((c) => c.kind === "direct" && c.peer && c.peer.email && !blockedIds.has(c.peer.id))
     .map((c) => state.users[c.peer!.id] ?? (c.peer as User))
-    .sort(compareListOrder);
+    .sort((a, b) => nameOf(a).localeCompare(nameOf(b)) || a.email.localeCompare(b.email));
 
   return (
     <nav className="sidebar" aria-label="People">
       <header className="me">
-        <div>
+        {state.me && <Avatar user={state.me} size="large" />}
+        <div className="who">
           <div className="brand">Banter</div>
-          <div className="my-email" data-testid="my-email">
+          {state.me?.name ? (
+            <button className="link my-name" onClick={() => setNaming(true)} aria-label={`Your name: ${state.me.name}. Change it`}>
+              {state.me.name}
+            </button>
+          ) : (
+            state.me && (
+              <button className="link add-name" onClick={() => setNaming(true)}>
+                Add your name
+              </button>
+            )
+          )}
+          <div className="my-email secondary" data-testid="my-email">
             {state.me?.email ?? "…"}
           </div>
         </div>
@@ -47,6 +63,7 @@ export function Sidebar({ state, client, onSignOut, onSearch, onSwitch }: Props)
         </button>
       </header>
 
+      {naming && state.me && <NameDialog me={state.me} client={client} onClose={() => setNaming(false)} />}
       <SearchBox onSearch={onSearch} />
       <button className="small switch-button" onClick={onSwitch} aria-keyshortcuts="Control+K Meta+K">
         Jump to… <kbd>Ctrl K</kbd>
@@ -83,8 +100,10 @@ export function Sidebar({ state, client, onSignOut, onSearch, onSwitch }: Props)
           <ul aria-label="Blocked">
             {blocked.map((user) => (
               <li key={user.id} className="person">
-                <span className="email">{user.email}</span>
-                <button className="small" onClick={() => client.unblock(user)} aria-label={`Unblock ${user.email}`}>
+                <span className="email" title={user.email}>
+                  {nameOf(user)}
+                </span>
+                <button className="small" onClick={() => client.unblock(user)} aria-label={`Unblock ${nameOf(user)}`}>
                   Unblock
                 </button>
               </li>

@@ -10,6 +10,7 @@
 
 import { useEffect, useSyncExternalStore } from "react";
 import type { ChatClient } from "../chat/client";
+import { nameOf } from "../chat/names";
 import type { Message } from "../chat/protocol";
 import { unread, type ChatState } from "../chat/state";
 
@@ -118,7 +119,7 @@ function notify(client: ChatClient, message: Message): void {
   if (!conversation || conversation.kind !== "direct" || conversation.read_seq >= message.seq) return;
   if (settings.sound) beep();
   if (!settings.desktop || !canNotify || Notification.permission !== "granted") return;
-  const sender = current.users[message.sender_id]?.email ?? "Someone";
+  const sender = nameOf(current.users[message.sender_id], "Someone");
   const shown = new Notification(sender, { body: message.body.slice(0, 200), tag: message.id });
   shown.onclick = () => {
     window.focus();

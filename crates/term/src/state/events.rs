@@ -57,6 +57,16 @@ impl Chat {
                 messages.into_owned(),
                 &mut fx,
             ),
+            // Names are kept for whoever asks; lines show emails, which are unique.
+            ServerEvent::UserUpdated { user } => {
+                let user = user.into_owned();
+                if let Some(me) = self.me.as_mut().filter(|me| me.id == user.id) {
+                    *me = user.clone();
+                }
+                if let Some(known) = self.people.get_mut(&user.id) {
+                    *known = user;
+                }
+            }
             ServerEvent::Blocked { user, .. } => {
                 let user = user.into_owned();
                 fx.lines.push(Line::Blocked(user.email.clone()));

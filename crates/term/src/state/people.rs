@@ -147,6 +147,7 @@ impl Chat {
             return Ok(self.people.get(&id).cloned().unwrap_or(User {
                 id,
                 email: who.to_owned(),
+                name: None,
             }));
         }
         self.people

@@ -187,6 +187,7 @@ impl Chat {
             self.people.entry(m.id).or_insert(User {
                 id: m.id,
                 email: m.email,
+                name: m.name,
             });
         }
         fx.lines.push(Line::End("members"));

@@ -14,6 +14,7 @@ fn user(n: u128, email: &str) -> User {
     User {
         id: UserId(uuid::Uuid::from_u128(n)),
         email: email.into(),
+        name: None,
     }
 }
 

@@ -21,6 +21,7 @@ mod read;
 mod refusal;
 mod rooms;
 mod send;
+mod set_name;
 mod typing;
 mod ui;
 
@@ -38,6 +39,7 @@ pub use read::Read;
 pub use refusal::{DecodeLimits, FrameError, Refusal};
 pub use rooms::Rooms;
 pub use send::Send;
+pub use set_name::SetName;
 pub use typing::Typing;
 pub use ui::Ui;
 
@@ -57,6 +59,7 @@ pub enum Command {
     Read(Read),
     Block(Block),
     Ui(Ui),
+    SetName(SetName),
     Typing(Typing),
     CreateRoom(CreateRoom),
     JoinRoom(JoinRoom),
@@ -153,6 +156,7 @@ fn parse(frame: ClientFrame, limits: &DecodeLimits) -> Result<Command, Refusal> 
         ClientFrame::Block { user_id } => Command::Block(Block::parse(user_id, true)),
         ClientFrame::Unblock { user_id } => Command::Block(Block::parse(user_id, false)),
         ClientFrame::Ui { state } => Command::Ui(Ui::parse(state, limits)?),
+        ClientFrame::SetName { name } => Command::SetName(SetName::parse(name)?),
         ClientFrame::Typing { conversation_id } => Command::Typing(Typing::parse(conversation_id)),
         ClientFrame::CreateRoom { name, password } => {
             Command::CreateRoom(CreateRoom::parse(name, password)?)
@@ -197,6 +201,7 @@ impl Command {
             Command::Read(c) => c.apply(actor, asked, ctx),
             Command::Block(c) => c.apply(actor, asked, ctx),
             Command::Ui(c) => c.apply(actor, asked, ctx),
+            Command::SetName(c) => c.apply(actor, asked, ctx),
             Command::Typing(c) => c.apply(actor, asked, ctx),
             Command::CreateRoom(c) => c.apply(actor, asked, ctx),
             Command::JoinRoom(c) => c.apply(actor, asked, address, ctx),
