@@ -174,9 +174,10 @@ ensure_node() {
 
 # The browser tests drive Debian's Chromium (browser downloads by test tools are not used).
 ensure_chromium() {
-  [ -x /usr/bin/chromium ] && return
+  # A colour emoji font, so the emoji picker and messages show emoji, not empty boxes.
+  if [ -x /usr/bin/chromium ] && [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then return; fi
   log "installing Chromium"
-  apt_install chromium fonts-dejavu-core
+  apt_install chromium fonts-dejavu-core fonts-noto-color-emoji
 }
 
 # HAProxy (Debian's package) puts two nodes behind one URL, as Heroku's router does:

@@ -10,7 +10,15 @@ macro_rules! summary_from {
     () => {
         "
     SELECT m.user_id AS viewer, c.id, c.kind, c.name, c.last_seq, m.read_seq,
-           p.id AS peer_id, p.email AS peer_email, p.display_name AS peer_name
+           p.id AS peer_id, p.email AS peer_email, p.display_name AS peer_name,
+           ARRAY(SELECT mn.seq FROM mentions mn JOIN messages ms
+                   ON ms.conversation_id = mn.conversation_id AND ms.seq = mn.seq
+                 WHERE mn.user_id = m.user_id AND mn.conversation_id = c.id
+                   AND mn.seq > m.read_seq
+                   AND NOT EXISTS (SELECT 1 FROM blocks b
+                                   WHERE (b.blocker_id = m.user_id AND b.blocked_id = ms.sender_id)
+                                      OR (b.blocker_id = ms.sender_id AND b.blocked_id = m.user_id))
+                 ORDER BY mn.seq DESC LIMIT 99) AS mentions
     FROM members m
     JOIN conversations c ON c.id = m.conversation_id
     LEFT JOIN direct_pairs d ON d.conversation_id = c.id
@@ -45,6 +53,11 @@ pub(crate) fn summary(row: &Row) -> ConversationSummary {
         last_seq,
         read_seq,
         unread: (last_seq - read_seq).max(0),
+        mentions: {
+            let mut seqs: Vec<i64> = row.get("mentions");
+            seqs.reverse();
+            seqs
+        },
     }
 }
 

@@ -3,6 +3,7 @@
 //! bodies, display names, room names and passwords, and window ids.
 
 pub mod ids;
+pub mod mention;
 pub mod message;
 pub mod name;
 pub mod room;
@@ -12,6 +13,7 @@ pub use banter_protocol::{
     Room, RoomMember, UiState, User, UserId, QUOTE_CHARS,
 };
 pub use ids::WindowId;
+pub use mention::mentioned_emails;
 pub use message::{hide_quote, hide_quotes, BodyError, MessageBody};
 pub use name::DisplayName;
 pub use room::{DirectoryPage, RoomName, RoomPassword};

@@ -14,6 +14,7 @@ mod durability;
 mod http_api;
 mod limits;
 mod logs;
+mod mentions;
 mod messaging;
 mod mirrors;
 mod names;

@@ -191,7 +191,7 @@ test("opening a search result scrolls to the message and marks it", async ({ bro
   await expect(hit).not.toHaveClass(/highlighted/, { timeout: 10_000 });
 });
 
-test("days are separated, older messages carry their date, one sender's run shares a header, and links work", async ({ browser, server }) => {
+test("days are separated, older messages carry their date, recent ones how long ago, one sender's run shares a header, and links work", async ({ browser, server }) => {
   const alice = await Person.signIn(browser, server, ALICE);
   const bob = await Person.signIn(browser, server, BOB);
   await chatButton(alice.page, BOB).click();
@@ -203,6 +203,8 @@ test("days are separated, older messages carry their date, one sender's run shar
   await expect(messageLog(alice.page, BOB).locator(".message:not(.pending)")).toHaveCount(3);
   server.query("UPDATE messages SET created_at = now() - interval '3 days' WHERE body = 'From three days ago'");
 
+  // Bob's page on a clock the test can move (it runs at the real pace meanwhile).
+  await bob.page.clock.install();
   await bob.page.reload();
   await chatButton(bob.page, ALICE).click();
   const log = messageLog(bob.page, ALICE);
@@ -224,6 +226,11 @@ test("days are separated, older messages carry their date, one sender's run shar
   const second = log.locator(".message", { hasText: "second" });
   await expect(first).not.toHaveClass(/grouped/);
   await expect(first.locator(".sender")).toBeVisible();
+  // Written moments ago: said so, the full date in the tooltip; 20 minutes later, so.
+  await expect(first.locator("time")).toHaveText("just now");
+  await expect(first.locator("time")).toHaveAttribute("title", /\d{4}/);
+  await bob.page.clock.fastForward("20:00");
+  await expect(first.locator("time")).toHaveText(/20/);
   await expect(second).toHaveClass(/grouped/);
   await expect(second.locator(".meta")).toHaveClass(/visually-hidden/);
   // The log is a list of its messages and lines: two days, three messages, and the
@@ -492,4 +499,85 @@ test("a person names themself: their windows and the people who see them show th
   await directory.getByRole("searchbox", { name: "Find anyone by name or email" }).fill("alice lid");
   await expect(directory.getByRole("button", { name: "Write to Alice Liddell" })).toBeVisible();
   await expect(directory.getByText(ALICE)).toBeVisible();
+});
+
+test("the emoji picker finds an emoji by name and puts it in at the caret, with no outside request", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  await Person.signIn(browser, server, BOB);
+  const page = alice.page;
+  const outside: string[] = [];
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (!["localhost", "127.0.0.1"].includes(url.hostname)) outside.push(request.url());
+  });
+  await chatButton(page, BOB).click();
+  const box = composer(page);
+  await box.fill("Good morning");
+  await box.press("Home");
+  await page.getByRole("button", { name: "Insert an emoji" }).click();
+  const picker = page.getByRole("dialog", { name: "Emoji" });
+  const search = picker.getByRole("combobox");
+  await expect(search).toBeFocused();
+  await search.fill("sunrise");
+  await picker.getByRole("option", { name: /^🌅/ }).click();
+  await expect(picker).toBeHidden();
+  await expect(box).toHaveValue("🌅Good morning");
+  await expect(box).toBeFocused();
+  await box.press("Enter");
+  await expect(messageLog(page, BOB).locator(".message:not(.pending) .body").last()).toHaveText("🌅Good morning");
+
+  // Escape closes it, and the message box has the keyboard again.
+  await page.getByRole("button", { name: "Insert an emoji" }).click();
+  await expect(picker.getByRole("combobox")).toBeFocused();
+  await screenshot(page, "42-emoji-picker");
+  await page.keyboard.press("Escape");
+  await expect(picker).toBeHidden();
+  await expect(box).toBeFocused();
+  expect(outside).toEqual([]);
+});
+
+test("@ offers a room's members, a mention shows as their name, counts apart, and notifies a hidden tab", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE, { onPage: (page) => void watchNotifications(page) });
+  await alice.context.grantPermissions(["notifications"], { origin: server.url });
+  await alice.page.evaluate(() => localStorage.setItem("banter.notifications", JSON.stringify({ desktop: true, sound: false })));
+  await alice.page.reload();
+  await expect(alice.page.getByTestId("connection")).toHaveText(/Connected/);
+  const bob = await Person.signIn(browser, server, BOB);
+  const room = await server.api<{ room: { id: string } }>(server.mintToken(BOB), "POST", "/api/rooms", { name: "Tea" });
+  await server.api(server.mintToken(ALICE), "POST", `/api/rooms/${room.room.id}/join`, {});
+  const tea = bob.page.getByRole("navigation", { name: "People" }).getByRole("button", { name: /^Open room Tea/ });
+  await tea.click();
+
+  const box = composer(bob.page);
+  await box.fill("Ready, ");
+  await box.pressSequentially("@al");
+  const choices = bob.page.getByRole("listbox", { name: "People to mention" });
+  await expect(choices.getByRole("option")).toHaveText([ALICE]);
+  await expect(box).toHaveAttribute("aria-activedescendant", /^mention-/);
+  await screenshot(bob.page, "43-mention-choices");
+  expect(await accessibilityViolations(bob.page)).toEqual([]);
+  await box.press("Enter");
+  await expect(choices).toBeHidden();
+  await expect(box).toHaveValue(`Ready, @${ALICE} `);
+  await hide(alice.page);
+  await box.pressSequentially("tea?");
+  await box.press("Enter");
+
+  // Alice's room row counts the mention apart; her hidden tab says who mentioned her where.
+  const row = alice.page.getByRole("navigation", { name: "People" }).getByRole("button", { name: /^Open room Tea/ });
+  await expect(row).toHaveAccessibleName("Open room Tea, 1 unread, 1 mentioning you");
+  await expect(row.locator(".badge.mentions")).toHaveText("@1");
+  await expect
+    .poll(async () => (await shownIn(alice.page)).map((n) => `${n.title}: ${n.body}`))
+    .toEqual([`${BOB} mentioned you in # Tea: Ready, @${ALICE} tea?`]);
+  // Back in the tab, she opens the room: read, the counts go.
+  await alice.page.evaluate(() => {
+    (window as unknown as { hidden: boolean }).hidden = false;
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+  await row.click();
+  const mention = alice.page.locator(".message .mention.me");
+  await expect(mention).toHaveText(`@${ALICE}`);
+  await expect(row).toHaveAccessibleName("Open room Tea");
+  await screenshot(alice.page, "44-mention-shown");
 });

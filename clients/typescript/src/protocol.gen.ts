@@ -77,7 +77,12 @@ peer?: User,
 /**
  * A room's name.
  */
-name?: string, last_seq: number, read_seq: number, unread: number, };
+name?: string, last_seq: number, read_seq: number, unread: number, 
+/**
+ * (addition) The `seq`s of the unread messages of a room that mention you (`@` and your
+ * email), ascending; at most the 99 newest. Not from someone a block stands between.
+ */
+mentions?: Array<number>, };
 
 /**
  * `{"id","name","has_password","created_by","members"}`: a room in everyone's room list.

@@ -99,6 +99,11 @@ pub struct ConversationSummary {
     pub last_seq: i64,
     pub read_seq: i64,
     pub unread: i64,
+    /// (addition) The `seq`s of the unread messages of a room that mention you (`@` and your
+    /// email), ascending; at most the 99 newest. Not from someone a block stands between.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<i64>>", optional)]
+    pub mentions: Vec<i64>,
 }
 
 /// `{"id","name","has_password","created_by","members"}`: a room in everyone's room list.

@@ -58,6 +58,7 @@ fn summary() -> ConversationSummary {
         last_seq: 4,
         read_seq: 3,
         unread: 1,
+        mentions: vec![4],
     }
 }
 

@@ -377,6 +377,31 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
             .map(|row| (row.get(0), row.get(1)))
             .collect();
 
+        // 6b. Whom each message mentions: members of its room, not its sender, by email.
+        let mut mentioned: (Vec<Uuid>, Vec<i64>, Vec<Uuid>, Vec<String>) = Default::default();
+        for (_, m) in &messages {
+            for email in crate::domain::mentioned_emails(&m.body) {
+                mentioned.0.push(m.conversation_id.0);
+                mentioned.1.push(m.seq);
+                mentioned.2.push(m.sender_id.0);
+                mentioned.3.push(email);
+            }
+        }
+        if !mentioned.0.is_empty() {
+            tx.execute(
+                "INSERT INTO mentions (user_id, conversation_id, seq)
+                 SELECT DISTINCT u.id, t.c, t.s
+                 FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::text[]) AS t(c, s, sender, email)
+                 JOIN users u ON lower(u.email) = t.email
+                 JOIN members mb ON mb.conversation_id = t.c AND mb.user_id = u.id
+                 JOIN conversations cv ON cv.id = t.c AND cv.kind = 'room'
+                 WHERE u.id <> t.sender
+                 ON CONFLICT DO NOTHING",
+                &[&mentioned.0, &mentioned.1, &mentioned.2, &mentioned.3],
+            )
+            .await?;
+        }
+
         // 7. Senders have read what they wrote.
         let mut read: HashMap<(ConversationId, UserId), i64> = HashMap::new();
         for (_, m) in &messages {

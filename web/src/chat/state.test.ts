@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { directoryQuery } from "./directory";
 import type { Conversation, Message, Room, ServerEvent, User } from "./protocol";
+import { unreadMentions } from "./mentions";
 import {
   initialState,
   isOnline,
@@ -628,5 +629,26 @@ describe("names", () => {
     expect(state.members.r.map((m) => m.name)).toEqual(["Robert", undefined]);
     expect(state.me).toEqual(renamedMe);
     expect(state.users[carol.id]).toEqual(carol);
+  });
+});
+
+describe("mentions", () => {
+  const room: Conversation = { id: "r", kind: "room", name: "tea", last_seq: 2, read_seq: 2, unread: 0, mentions: [] };
+  it("counts a room message naming me apart until I read past it", () => {
+    const naming = message(3, bob, { conversation_id: "r", body: "@Alice@example.com tea?" });
+    const other = message(4, bob, { conversation_id: "r", body: "@carol@example.com too" });
+    const state = fold(server(ready({ conversations: [direct, room] })), server({ type: "message", message: naming }), server({ type: "message", message: other }));
+    expect(unreadMentions(state.conversations.r)).toBe(1);
+    expect(unread(state.conversations.r)).toBe(2);
+    const read = reduce(state, server({ type: "read", conversation_id: "r", seq: 3 }));
+    expect(unreadMentions(read.conversations.r)).toBe(0);
+  });
+
+  it("does not count my own message or a direct message", () => {
+    const mine = message(3, alice, { conversation_id: "r", body: "@alice@example.com note to self" });
+    const dm = message(4, bob, { body: "@alice@example.com" });
+    const state = fold(server(ready({ conversations: [direct, room] })), server({ type: "message", message: mine }), server({ type: "message", message: dm }));
+    expect(unreadMentions(state.conversations.r)).toBe(0);
+    expect(state.conversations.ab.mentions).toBeUndefined();
   });
 });

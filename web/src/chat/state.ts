@@ -2,6 +2,7 @@
 // actions into it. No I/O here: `client.ts` owns the socket and calls `reduce`; the tests
 // in state.test.ts drive it directly.
 
+import { mentions } from "./mentions";
 import type {
   Conversation,
   ErrorCode,
@@ -266,11 +267,20 @@ function withMessage(state: ChatState, message: Message, pendingTarget?: SendTar
     };
     if (peer) next = { ...next, directByPeer: { ...next.directByPeer, [peer.id]: conversation.id } };
   }
+  // A room message naming me, not yet read: one more unread mention.
+  const mentionsMe =
+    !mine &&
+    conversation.kind === "room" &&
+    message.seq > conversation.read_seq &&
+    !!state.me &&
+    !conversation.mentions?.includes(message.seq) &&
+    mentions(message.body, state.me.email);
   const updated: Conversation = {
     ...conversation,
     last_seq: Math.max(conversation.last_seq, message.seq),
     // Writing counts as reading: the server moves the sender's read position too.
     read_seq: mine ? Math.max(conversation.read_seq, message.seq) : conversation.read_seq,
+    mentions: mentionsMe ? [...(conversation.mentions ?? []), message.seq] : conversation.mentions,
   };
   const timeline = state.timelines[message.conversation_id] ?? { messages: [], reachedStart: message.seq === 1 };
   const typing = state.typing[message.conversation_id]?.userId === message.sender_id

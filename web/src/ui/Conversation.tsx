@@ -5,13 +5,14 @@
 // header, and a line says when the other person is typing. `jumpTo` (a search result)
 // loads back to that message, scrolls it into view and marks it for a moment.
 
-import { Fragment, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { ChatClient } from "../chat/client";
 import { nameOf as displayName } from "../chat/names";
 import type { Message } from "../chat/protocol";
 import { conversationOf, presenceOf, typingIn, TYPING_SHOWN_MS, type ChatState } from "../chat/state";
 import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
+import { MentionNames, type MentionLookup } from "./MessageBody";
 import { MessageItem, PendingItem, Separator } from "./MessageItem";
 import { BlockDialog } from "./PersonRow";
 import { RoomActions } from "./RoomPanel";
@@ -29,6 +30,19 @@ interface Props {
 
 /** How long a message jumped to stays marked. */
 const HIGHLIGHT_MS = 4000;
+
+/** Who an @mention's email names, among the people this page knows. */
+function useMentionLookup(state: ChatState): MentionLookup {
+  const { users, me } = state;
+  return useMemo(() => {
+    const byEmail = new Map(Object.values(users).map((u) => [u.email.toLowerCase(), u]));
+    if (me) byEmail.set(me.email.toLowerCase(), me);
+    return (email: string) => {
+      const user = byEmail.get(email);
+      return user ? { name: displayName(user), me: user.id === me?.id } : undefined;
+    };
+  }, [users, me]);
+}
 
 /** The "New messages" line in a log, if shown. */
 function unreadLine(log: HTMLElement | null): HTMLElement | null {
@@ -195,6 +209,7 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
 
   const [replyingTo, setReplyingTo] = useState<Message | null>(null);
   const [blocking, setBlocking] = useState(false);
+  const mentionLookup = useMentionLookup(state);
   const nameOf = (id: string | null) =>
     id === null ? "someone" : id === state.me?.id ? "You" : displayName(state.users[id]);
 
@@ -246,6 +261,7 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
               </button>
             )}
           </div>
+          <MentionNames.Provider value={mentionLookup}>
           <div role="log" aria-label={`Messages with ${title}`} aria-live="polite">
             <ol className="messages" aria-label="Messages" onKeyDown={onLogKeyDown}>
               {messages.map((m, i) => {
@@ -276,6 +292,7 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
               ))}
             </ol>
           </div>
+          </MentionNames.Provider>
         </div>
       </div>
 
@@ -299,6 +316,8 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
           replyingTo={replyingTo}
           replyName={replyingTo ? nameOf(replyingTo.sender_id) : ""}
           onReplyDone={() => setReplyingTo(null)}
+          members={isRoom ? state.members[chat] : undefined}
+          me={state.me}
         />
       )}
     </section>

@@ -1,6 +1,6 @@
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { MessageBody } from "./MessageBody";
+import { MentionNames, MessageBody } from "./MessageBody";
 
 const html = (text: string) => renderToStaticMarkup(<MessageBody text={text} />);
 
@@ -36,5 +36,18 @@ describe("a message's text", () => {
   it("leaves lone stars, snake_case and arithmetic alone", () => {
     const out = html("2 * 3 * 4 and some_snake_case");
     expect(out).not.toContain("<em>");
+  });
+
+  it("shows a mention as the person's name, marked when it is me, and never as a mail link", () => {
+    const lookup = (email: string) =>
+      email === "ada@example.com" ? { name: "Ada <b>Lovelace</b>", me: true } : undefined;
+    const out = renderToStaticMarkup(
+      <MentionNames.Provider value={lookup}>
+        <MessageBody text="@Ada@Example.com and @zed@example.com, see mail@example.com" />
+      </MentionNames.Provider>,
+    );
+    expect(out).toContain('<span class="mention me" title="Ada@Example.com">@Ada &lt;b&gt;Lovelace&lt;/b&gt;</span>');
+    expect(out).toContain('<span class="mention" title="zed@example.com">@zed@example.com</span>');
+    expect(out).not.toContain("mailto:ada");
   });
 });

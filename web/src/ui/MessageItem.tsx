@@ -13,7 +13,18 @@ import type { Message, Quote, User } from "../chat/protocol";
 import type { PendingMessage } from "../chat/state";
 import { Avatar } from "./Avatar";
 import { MessageBody } from "./MessageBody";
-import { fullTime, messageTime } from "./time";
+import { fullTime, messageTime, RELATIVE_WITHIN_MS, useMinute } from "./time";
+
+/** A message's time: relative within the hour (kept current), else absolute; the full date as a tooltip. */
+export function MessageTime({ iso }: { iso: string }) {
+  const recent = Date.now() - Date.parse(iso) < RELATIVE_WITHIN_MS + 60_000;
+  useMinute(recent);
+  return (
+    <time dateTime={iso} title={fullTime(iso)}>
+      {messageTime(iso)}
+    </time>
+  );
+}
 
 /** The quoted message a reply answers. */
 export function QuoteBlock({ quote, nameOf }: { quote: Quote; nameOf: (id: string | null) => string }) {
@@ -64,9 +75,7 @@ export function MessageItem(props: MessageProps) {
       <div className={grouped ? "meta visually-hidden" : "meta"}>
         {author && !grouped && <Avatar user={author} />}
         <span className="sender">{sender}</span>
-        <time dateTime={message.created_at} title={when}>
-          {messageTime(message.created_at)}
-        </time>
+        <MessageTime iso={message.created_at} />
       </div>
       <button
         className="link reply"

@@ -11,7 +11,7 @@ export function NotificationOffer({ state }: { state: ChatState }) {
   if (!canNotify || settings.asked || settings.desktop || !hasDirect) return null;
   return (
     <div className="notice offer" role="region" aria-label="Notifications">
-      <span>Get a desktop notification when someone writes to you while Banter is in the background?</span>
+      <span>Get a desktop notification when someone writes to you or mentions you while Banter is in the background?</span>
       <button className="small primary" onClick={() => void turnOnNotifications()}>
         Turn on
       </button>
@@ -41,7 +41,7 @@ export function NotificationSwitches() {
       )}
       <label>
         <input type="checkbox" checked={settings.sound} onChange={(e) => saveNotificationSettings({ sound: e.target.checked })} />
-        Sound for new direct messages
+        Sound for direct messages and mentions
       </label>
     </fieldset>
   );

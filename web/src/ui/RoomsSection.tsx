@@ -5,6 +5,7 @@
 
 import { useCallback, useState } from "react";
 import type { ChatClient } from "../chat/client";
+import { unreadMentions } from "../chat/mentions";
 import { unread, type ChatState } from "../chat/state";
 import { RoomDialog, type RoomDialogMode } from "./RoomDialog";
 import { RoomDirectory } from "./RoomDirectory";
@@ -38,16 +39,23 @@ export function RoomsSection({ state, client }: Props) {
         <ul aria-label="Rooms">
           {rooms.map((room) => {
             const count = unread(state.conversations[room.id]);
+            const mentioned = unreadMentions(state.conversations[room.id]);
+            const said = [count ? `${count} unread` : "", mentioned ? `${mentioned} mentioning you` : ""];
             const selected = state.selected === room.id;
             return (
               <li key={room.id} className={selected ? "person selected" : "person"}>
                 <button
                   className="open"
                   aria-current={selected ? "true" : undefined}
-                  aria-label={`Open room ${room.name}${count ? `, ${count} unread` : ""}`}
+                  aria-label={[`Open room ${room.name}`, ...said.filter(Boolean)].join(", ")}
                   onClick={() => client.select(room.id)}
                 >
                   <span className="email"># {room.name}</span>
+                  {mentioned > 0 && (
+                    <span className="badge mentions" aria-hidden="true">
+                      @{mentioned}
+                    </span>
+                  )}
                   {count > 0 && (
                     <span className="badge" aria-hidden="true">
                       {count}

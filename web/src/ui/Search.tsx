@@ -4,6 +4,7 @@
 import { useState, type FormEvent } from "react";
 import type { ChatClient } from "../chat/client";
 import { nameOf } from "../chat/names";
+import { MessageTime } from "./MessageItem";
 import type { SearchHit } from "../chat/protocol";
 import type { ChatState } from "../chat/state";
 
@@ -88,7 +89,7 @@ export function SearchResults({ search, state, client, onMore, onClose, onOpen }
                 <span className="meta">
                   <span className="sender">{who(hit)}</span>
                   <span>in {where(hit)}</span>
-                  <time dateTime={hit.message.created_at}>{new Date(hit.message.created_at).toLocaleString()}</time>
+                  <MessageTime iso={hit.message.created_at} />
                 </span>
                 <span className="body">
                   {hit.highlight.map((piece, i) => (piece.match ? <mark key={i}>{piece.text}</mark> : <span key={i}>{piece.text}</span>))}

@@ -116,11 +116,16 @@ function notify(client: ChatClient, message: Message): void {
   const settings = notificationSettings();
   const current = client.getState();
   const conversation = current.conversations[message.conversation_id];
-  if (!conversation || conversation.kind !== "direct" || conversation.read_seq >= message.seq) return;
+  if (!conversation || conversation.read_seq >= message.seq) return;
+  // Direct messages, and room messages that mention me (still unread).
+  const mentioned = conversation.kind === "room" && !!conversation.mentions?.includes(message.seq);
+  if (conversation.kind !== "direct" && !mentioned) return;
   if (settings.sound) beep();
   if (!settings.desktop || !canNotify || Notification.permission !== "granted") return;
   const sender = nameOf(current.users[message.sender_id], "Someone");
-  const shown = new Notification(sender, { body: message.body.slice(0, 200), tag: message.id });
+  const room = current.rooms[conversation.id]?.name ?? conversation.name;
+  const title = mentioned ? `${sender} mentioned you in # ${room ?? "a room"}` : sender;
+  const shown = new Notification(title, { body: message.body.slice(0, 200), tag: message.id });
   shown.onclick = () => {
     window.focus();
     client.select(conversation.peer?.id ?? conversation.id);
@@ -128,7 +133,7 @@ function notify(client: ChatClient, message: Message): void {
   };
 }
 
-/** Notifies of direct messages that arrive while the page is hidden. */
+/** Notifies of direct messages, and of mentions in rooms, that arrive while the page is hidden. */
 export function useMessageNotifications(client: ChatClient): void {
   useEffect(() => {
     const election = electSpeaker();

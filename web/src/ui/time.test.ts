@@ -13,6 +13,16 @@ describe("message times", () => {
     expect(messageTime(at(2025, 11, 28, 3, 24), now)).toMatch(/2025/);
   });
 
+  it("says how long ago a message of the last hour was", () => {
+    const ago = (ms: number) => messageTime(new Date(now.getTime() - ms).toISOString(), now);
+    expect(ago(10_000)).toBe("just now");
+    expect(ago(-20_000)).toBe("just now");
+    expect(ago(5 * 60_000)).toMatch(/5/);
+    expect(ago(5 * 60_000)).not.toMatch(/:/);
+    expect(ago(59 * 60_000)).toMatch(/59/);
+    expect(ago(61 * 60_000)).toMatch(/:/);
+  });
+
   it("labels days as today, yesterday, or their date", () => {
     expect(dayLabel(at(2026, 11, 30), now)).toBe("Today");
     expect(dayLabel(at(2026, 11, 29), now)).toBe("Yesterday");

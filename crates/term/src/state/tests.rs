@@ -82,6 +82,7 @@ fn ready(online: Vec<User>, last_seq: Option<i64>) -> ServerEvent<'static> {
             last_seq,
             read_seq: 0,
             unread: last_seq,
+            mentions: vec![],
         })
         .into_iter()
         .collect();
@@ -145,6 +146,7 @@ fn with_dave() -> ConversationSummary {
         last_seq: 1,
         read_seq: 1,
         unread: 0,
+        mentions: vec![],
     }
 }
 
@@ -405,6 +407,7 @@ fn a_room_is_never_taken_for_a_direct_chat_with_someone_writing_in_it() {
         last_seq: 1,
         read_seq: 0,
         unread: 1,
+        mentions: vec![],
     }]);
     assert_eq!(chat.lookup(&event), None);
     let fx = chat.on_event(event);
@@ -478,6 +481,7 @@ fn room_conversation(n: u128, name: &str, last_seq: i64) -> ConversationSummary 
         last_seq,
         read_seq: 0,
         unread: last_seq,
+        mentions: vec![],
     }
 }
 
