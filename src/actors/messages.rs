@@ -17,15 +17,6 @@ pub struct DetachSocket {
     pub window: WindowId,
 }
 
-/// Command: a new UserActor's first snapshot found `user`'s display name other than the
-/// session token's (the token is older than a `set_name`): show and publish the
-/// current one, as a committed rename is.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct CorrectName {
-    pub user: User,
-}
-
 /// Command: open `window`'s view of the online list for its `ready` snapshot, and answer
 /// what the snapshot shows: the first page, the count, the online partners. From then on
 /// the window gets `online_changes` for that range and those partners. Waits while the

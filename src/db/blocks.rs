@@ -24,6 +24,8 @@ pub struct BlockSets {
     pub incoming: Vec<UserId>,
     /// Filled by [`block_sets_of`] only (the registry's read).
     pub partners: Vec<UserId>,
+    /// Their display name, read with the sets (the registry announces them under it).
+    pub name: Option<String>,
 }
 
 pub async fn block_sets(pool: &Pool, user: UserId) -> Result<BlockSets, DbError> {
@@ -46,8 +48,9 @@ pub async fn block_sets(pool: &Pool, user: UserId) -> Result<BlockSets, DbError>
     Ok(sets)
 }
 
-/// The block sets and direct partners of each of `users` (each distinct) in two queries: a connect storm loads
-/// them in batches (see [`batch`](super::batch)), not one connection per person.
+/// The block sets, direct partners and display name of each of `users` (each distinct) in
+/// three queries: a connect storm loads them in batches (see [`batch`](super::batch)), not
+/// one connection per person.
 pub async fn block_sets_of(
     pool: &Pool,
     users: Vec<UserId>,
@@ -68,8 +71,19 @@ pub async fn block_sets_of(
             &[&ids],
         )
         .await?;
+    let names = conn
+        .query(
+            "SELECT id, display_name FROM users WHERE id = ANY($1)",
+            &[&ids],
+        )
+        .await?;
     let mut sets: std::collections::HashMap<UserId, BlockSets> =
         users.iter().map(|u| (*u, BlockSets::default())).collect();
+    for row in names {
+        if let Some(of) = sets.get_mut(&UserId(row.get(0))) {
+            of.name = row.get(1);
+        }
+    }
     for row in rows {
         let (blocker, blocked) = (UserId(row.get(0)), UserId(row.get(1)));
         if let Some(of) = sets.get_mut(&blocker) {

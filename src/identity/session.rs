@@ -1,7 +1,9 @@
 //! Banter session tokens: biscuits signed by the root key, holding the user and an expiry.
+//! The user is their id and email; their display name, which they may change while a
+//! token lives, is read from Postgres when a connect announces them.
 
 use crate::domain::{User, UserId};
-use biscuit_auth::macros::{authorizer, biscuit, fact, rule};
+use biscuit_auth::macros::{authorizer, biscuit, rule};
 use biscuit_auth::{Algorithm, KeyPair, PrivateKey, UnverifiedBiscuit};
 use chrono::{DateTime, Utc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -87,22 +89,15 @@ impl SessionKeys {
         let secs = since_epoch.as_secs() + u64::from(since_epoch.subsec_nanos() > 0);
         let expires = UNIX_EPOCH + Duration::from_secs(secs);
         let expires_at: DateTime<Utc> = expires.into();
-        let mut builder = biscuit!(
+        let token = biscuit!(
             r#"user({id}, {email}); expires({exp}); check if time($t), $t < {exp};"#,
             id = user.id.to_string(),
             email = user.email.clone(),
             exp = expires,
-        );
-        // The display name when minted: a snapshot corrects it if it changed since.
-        if let Some(name) = &user.name {
-            builder = builder
-                .fact(fact!("name({name})", name = name.clone()))
-                .map_err(SessionError::Invalid)?;
-        }
-        let token = builder
-            .build(&self.root)
-            .and_then(|b| b.to_base64())
-            .map_err(SessionError::Invalid)?;
+        )
+        .build(&self.root)
+        .and_then(|b| b.to_base64())
+        .map_err(SessionError::Invalid)?;
         Ok((token, expires_at))
     }
 
@@ -140,9 +135,6 @@ impl SessionKeys {
         let expiries: Vec<(SystemTime,)> = authorizer
             .query(rule!("x($t) <- expires($t)"))
             .map_err(SessionError::Invalid)?;
-        let names: Vec<(String,)> = authorizer
-            .query(rule!("n($name) <- name($name)"))
-            .map_err(SessionError::Invalid)?;
         let ([(id, email)], [(expires,)]) = (users.as_slice(), expiries.as_slice()) else {
             return Err(SessionError::NoUser);
         };
@@ -151,7 +143,7 @@ impl SessionKeys {
             user: User {
                 id,
                 email: email.clone(),
-                name: names.into_iter().next().map(|(n,)| n),
+                name: None,
             },
             expires_at: (*expires).into(),
         })
@@ -166,7 +158,7 @@ mod tests {
         User {
             id: UserId::new(),
             email: "alice@example.com".into(),
-            name: Some("Alice \"Al\" Smith".into()),
+            name: None,
         }
     }
 
@@ -178,13 +170,6 @@ mod tests {
         let claims = keys.verify(&token).unwrap();
         assert_eq!(claims.user, user);
         assert_eq!(claims.expires_at, expires_at);
-        // Someone without a display name yet: none comes back.
-        let nameless = User {
-            name: None,
-            ..alice()
-        };
-        let (token, _) = keys.mint(&nameless, Duration::from_secs(60)).unwrap();
-        assert_eq!(keys.verify(&token).unwrap().user, nameless);
     }
 
     #[test]

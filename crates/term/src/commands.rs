@@ -29,6 +29,8 @@ pub enum Command {
     Unblock(String),
     /// `/blocked`: list whom you blocked.
     Blocked,
+    /// `/name <name>`: set your display name (quoted if it has spaces).
+    Name(String),
     /// `/read`: mark the open chat read up to its last message.
     Read,
     /// `/rooms [query]`: list the first page of the room directory (the rooms whose name
@@ -118,6 +120,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("/block <email>", "block someone"),
     ("/unblock <email>", "unblock someone"),
     ("/blocked", "list whom you blocked"),
+    (
+        r#"/name "<name>""#,
+        "set the display name others see instead of your email",
+    ),
     (
         r#""a name""#,
         r#"quote an argument with spaces: /join "Book club" secret (\" is a quote inside)"#,
@@ -233,6 +239,7 @@ fn command(name: &str, args: &[String]) -> Result<Command, CommandError> {
         },
         "online" | "who" => optional("/online [prefix]").map(Command::Online),
         "blocked" => none(Command::Blocked, "/blocked"),
+        "name" => one(r#"/name <name> (a name with spaces in "quotes")"#).map(Command::Name),
         "read" => none(Command::Read, "/read"),
         "rooms" => {
             optional("/rooms [query] (a query with spaces in \"quotes\")").map(Command::Rooms)
@@ -308,6 +315,15 @@ mod tests {
             Some(Err(CommandError::Unknown("dance".into())))
         );
         assert_eq!(parse("/quit"), Some(Ok(Command::Quit)));
+    }
+
+    #[test]
+    fn a_name_with_spaces_is_quoted() {
+        assert_eq!(
+            parse(r#"/name "Ada Lovelace""#),
+            Some(Ok(Command::Name("Ada Lovelace".into())))
+        );
+        assert!(matches!(parse("/name"), Some(Err(CommandError::Usage(_)))));
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub enum Line {
     Blocked(String),
     /// `unblocked <email>`.
     Unblocked(String),
+    /// `named <email> <name>`: someone's display name is now `name` (you, or someone the
+    /// client shows).
+    Named { email: String, name: String },
     /// `typing <conversation> <email>`.
     Typing {
         conversation: ConversationId,
@@ -153,6 +156,7 @@ impl fmt::Display for Line {
             }
             Line::Blocked(email) => write!(f, "blocked {}", word(email)),
             Line::Unblocked(email) => write!(f, "unblocked {}", word(email)),
+            Line::Named { email, name } => write!(f, "named {} {}", word(email), escape(name)),
             Line::Typing {
                 conversation,
                 email,

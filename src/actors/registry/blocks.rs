@@ -152,10 +152,15 @@ impl Handler<BlockSetsLoaded> for PresenceRegistry {
             changes,
             waiting,
             held,
+            renamed,
         } = std::mem::replace(&mut entry.phase, Phase::Online)
         else {
             return;
         };
+        // Announced under the name Postgres has now (the session token has none).
+        if !renamed {
+            entry.user.name = sets.name;
+        }
         entry.blocks_out = sets.outgoing.into_iter().collect();
         entry.blocks_in = sets.incoming.into_iter().collect();
         // Partners of a direct message committed meanwhile are kept.

@@ -28,7 +28,6 @@ impl Handler<AttachSocket> for PresenceRegistry {
                 RegistryLink {
                     detach: ctx.address().recipient(),
                     views: ctx.address().recipient(),
-                    names: ctx.address().recipient(),
                 },
                 self.chat.clone(),
                 routed.clone(),

@@ -31,6 +31,8 @@ pub(super) enum Phase {
         changes: Vec<BlockChange>,
         waiting: Vec<Waiting>,
         held: Vec<Held>,
+        /// A rename arrived meanwhile: it is newer than the name the load read.
+        renamed: bool,
     },
     /// Announceable: others may see the user (block permitting).
     Online,
@@ -85,6 +87,7 @@ impl Phase {
             changes: Vec::new(),
             waiting: Vec::new(),
             held: Vec::new(),
+            renamed: false,
         }
     }
 }

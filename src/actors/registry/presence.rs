@@ -10,11 +10,8 @@ use super::entry::{Entry, Phase, Waiting};
 use super::online_set::SortKey;
 use super::views::WindowRef;
 use super::{GetLocalCounts, GetOnlinePage, OnlineSetReplaced, PresenceRegistry};
-use crate::actors::messages::{
-    CorrectName, FirstView, GetOnlineAmong, OpenOnlineView, ShowOnlinePage,
-};
-use crate::actors::user::{DeliverFrame, Renamed};
-use crate::cluster::ClusterEvent;
+use crate::actors::messages::{FirstView, GetOnlineAmong, OpenOnlineView, ShowOnlinePage};
+use crate::actors::user::DeliverFrame;
 use crate::cluster::LocalCountChanged;
 use crate::domain::{User, UserId};
 use crate::protocol::{ServerEvent, ToFrame};
@@ -116,7 +113,8 @@ impl PresenceRegistry {
     /// `user` has a new display name: the online set and their entry take it; each of
     /// their windows here and every local viewer who may show them now (a window whose
     /// range holds them, or someone who talks with them) hears of it. A viewer whose
-    /// block sets are still loading is left out: their snapshot reads the new name.
+    /// block sets are still loading is left out: their snapshot reads the new name. (The
+    /// person's own entry, if loading, keeps it: it is newer than what the load read.)
     pub(super) fn renamed(&mut self, user: &User) {
         let frame = ServerEvent::UserUpdated {
             user: Cow::Borrowed(user),
@@ -134,9 +132,12 @@ impl PresenceRegistry {
         }
         if let Some(entry) = self.users.get_mut(&user.id) {
             entry.user = user.clone();
-            entry.actor.do_send(Renamed {
-                user: user.clone(),
+            if let Phase::Loading { renamed, .. } = &mut entry.phase {
+                *renamed = true;
+            }
+            entry.actor.do_send(DeliverFrame {
                 frame: frame.clone(),
+                except: None,
             });
         }
         viewers.remove(&user.id);
@@ -280,15 +281,6 @@ impl Handler<OnlineSetReplaced> for PresenceRegistry {
         for user in now.values() {
             self.set_online(user, true);
         }
-    }
-}
-
-impl Handler<CorrectName> for PresenceRegistry {
-    type Result = ();
-
-    fn handle(&mut self, msg: CorrectName, _ctx: &mut Self::Context) {
-        let event = ClusterEvent::Renamed { user: msg.user };
-        self.fan_out_and_publish(event, None, None);
     }
 }
 

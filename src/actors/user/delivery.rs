@@ -2,7 +2,7 @@
 //! a message came from, and closes a window that falls too far behind.
 
 use super::window::{Handed, MessageKey};
-use super::{DeliverFrame, DeliverMessage, DeliverToWindow, Renamed, UserActor};
+use super::{DeliverFrame, DeliverMessage, DeliverToWindow, UserActor};
 use crate::actors::messages::DetachSocket;
 use crate::actors::ToSocket;
 use crate::chat::ChatError;
@@ -156,16 +156,6 @@ impl Handler<DeliverFrame> for UserActor {
 
     fn handle(&mut self, msg: DeliverFrame, _ctx: &mut Self::Context) {
         self.broadcast(&msg.frame, msg.except);
-    }
-}
-
-impl Handler<Renamed> for UserActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: Renamed, _ctx: &mut Self::Context) {
-        self.user = msg.user;
-        self.name_known = true;
-        self.broadcast(&msg.frame, None);
     }
 }
 

@@ -23,7 +23,7 @@ mod snapshot;
 mod window;
 
 use super::admission::Admitted;
-use super::messages::{CorrectName, DetachSocket, OpenOnlineView};
+use super::messages::{DetachSocket, OpenOnlineView};
 use super::outbound::Outbound;
 use super::persist::Origin;
 use super::ToSocket;
@@ -124,17 +124,6 @@ pub struct RegistryLink {
     pub detach: Recipient<DetachSocket>,
     /// Opens each new window's view of the online list, for its snapshot.
     pub views: Recipient<OpenOnlineView>,
-    /// Told of a display name older in the session token than in Postgres.
-    pub names: Recipient<CorrectName>,
-}
-
-/// Notification: the user's display name changed (on any node): the actor takes it for
-/// later snapshots' `me`, and every window gets `frame` (`user_updated`).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Renamed {
-    pub user: User,
-    pub frame: ByteString,
 }
 
 /// Resolves once this node's route for the user is in Redis, so events for them come
@@ -174,9 +163,6 @@ pub struct UserActor {
     /// Deliveries that arrived before the first snapshot, which sets where each
     /// conversation starts (`None` once it is in).
     early: Option<Vec<DeliverMessage>>,
-    /// The display name is known current: a first snapshot or a rename has said it.
-    /// Until then it is the session token's, which a snapshot may correct.
-    name_known: bool,
     metrics: Metrics,
 }
 
@@ -199,7 +185,6 @@ impl UserActor {
             catching_up: false,
             turn: None,
             early: Some(Vec::new()),
-            name_known: false,
             metrics,
         }
     }

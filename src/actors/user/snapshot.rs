@@ -9,7 +9,7 @@
 
 use super::UserActor;
 use crate::actors::admission::Admitted;
-use crate::actors::messages::{CorrectName, OpenOnlineView};
+use crate::actors::messages::OpenOnlineView;
 use crate::actors::ToSocket;
 use crate::db::batch::ReadError;
 use crate::domain::{ConversationId, User, WindowId};
@@ -86,7 +86,7 @@ impl UserActor {
                 .iter()
                 .map(|c| (c.id, c.last_seq))
                 .collect();
-            // Postgres's name, should the session token's be older.
+            // The session token says who, Postgres what they are called now.
             let me = User {
                 name: rows.name.clone(),
                 ..user
@@ -104,7 +104,7 @@ impl UserActor {
                 expires_at,
             }
             .to_frame();
-            Ok::<_, SnapshotError>((ready, known, me))
+            Ok::<_, SnapshotError>((ready, known))
         };
         ctx.spawn(snapshot.into_actor(self).map(move |result, act, _ctx| {
             // The next window's turn: this one's `ready` is out, or it failed.
@@ -113,13 +113,7 @@ impl UserActor {
                 return;
             };
             match result {
-                Ok((ready, known, me)) => {
-                    if !act.name_known {
-                        act.name_known = true;
-                        if me.name != act.user.name {
-                            act.registry.names.do_send(CorrectName { user: me });
-                        }
-                    }
+                Ok((ready, known)) => {
                     act.metrics
                         .snapshot_seconds
                         .observe(started.elapsed().as_secs_f64());

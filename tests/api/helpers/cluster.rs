@@ -34,17 +34,22 @@ impl Node {
 
     /// The ids in `GET /api/users/online` on this node, as `token`'s person sees it.
     pub async fn online_ids(&self, http: &reqwest::Client, token: &str) -> Vec<String> {
+        ids(&self.online_users(http, token).await)
+    }
+
+    /// `GET /api/users/online`'s people, as this node answers it for `token`'s person.
+    pub async fn online_users(&self, http: &reqwest::Client, token: &str) -> Value {
         let r = http
             .get(format!("{}/api/users/online", self.address))
             .bearer_auth(token)
             .send()
             .await;
-        let body: Value = r
+        let mut body: Value = r
             .expect("GET /api/users/online")
             .json()
             .await
             .expect("JSON");
-        ids(&body["users"])
+        body["users"].take()
     }
 
     /// The Prometheus text of this node's `/metrics` (with the tests' token).

@@ -22,6 +22,10 @@ impl Chat {
             Command::Online(Some(prefix)) => {
                 self.ask_online(Some(prefix), Purpose::Online, &mut fx)
             }
+            Command::Name(name) => fx.frames.push(Request::with_ref(
+                self.next_ref("n"),
+                ClientFrame::SetName { name },
+            )),
             Command::Blocked => {
                 fx.lines.extend(
                     by_email(self.blocked.values()).map(|u| Line::Blocked(u.email.clone())),

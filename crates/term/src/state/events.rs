@@ -57,9 +57,15 @@ impl Chat {
                 messages.into_owned(),
                 &mut fx,
             ),
-            // Names are kept for whoever asks; lines show emails, which are unique.
+            // Lines go on showing emails, which are unique; the new name is said once.
             ServerEvent::UserUpdated { user } => {
                 let user = user.into_owned();
+                if let Some(name) = &user.name {
+                    fx.lines.push(Line::Named {
+                        email: user.email.clone(),
+                        name: name.clone(),
+                    });
+                }
                 if let Some(me) = self.me.as_mut().filter(|me| me.id == user.id) {
                     *me = user.clone();
                 }

@@ -990,3 +990,26 @@ fn a_reply_carries_its_seq_and_an_incoming_reply_prints_what_it_quotes() {
     });
     assert_eq!(texts(&fx)[1], format!("reply-to {club} 5 1 unknown"));
 }
+
+#[test]
+fn a_name_is_sent_as_set_name_and_each_new_name_prints_one_named_line() {
+    let mut chat = Chat::default();
+    chat.on_event(ready(vec![bob()], None));
+    let fx = chat.on_command(Command::Name("Alice Liddell".into()));
+    assert_eq!(fx.frames.len(), 1);
+    let frame = serde_json::to_value(&fx.frames[0]).unwrap();
+    assert_eq!(frame["type"], "set_name");
+    assert_eq!(frame["name"], "Alice Liddell");
+    assert!(frame["ref"].is_string());
+
+    let renamed = |u: User, name: &str| ServerEvent::UserUpdated {
+        user: Cow::Owned(User {
+            name: Some(name.into()),
+            ..u
+        }),
+    };
+    let fx = chat.on_event(renamed(alice(), "Alice Liddell"));
+    assert_eq!(texts(&fx), ["named alice@example.com Alice Liddell"]);
+    let fx = chat.on_event(renamed(bob(), "Bob\nDylan"));
+    assert_eq!(texts(&fx), ["named bob@example.com Bob\\nDylan"]);
+}
