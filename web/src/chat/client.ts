@@ -236,9 +236,13 @@ export class ChatClient {
     clearTimeout(this.probeTimer);
     this.probeGeneration += 1;
     switch (status.kind) {
-      case "connecting":
-        this.dispatch({ type: "connection", status: { kind: "connecting" } });
+      case "connecting": {
+        // A reconnect attempt goes on saying what went wrong until it succeeds.
+        const was = this.state.connection;
+        const reason = was.kind === "reconnecting" || was.kind === "connecting" ? was.reason : undefined;
+        this.dispatch({ type: "connection", status: { kind: "connecting", reason } });
         return;
+      }
       case "connected":
         this.probeArmed = false;
         return; // told after `ready` is folded in

@@ -27,7 +27,8 @@ import {
 } from "./directory";
 
 export type ConnectionStatus =
-  | { kind: "connecting" }
+  /** Opening a socket; `reason` says why the last one was lost, when one was. */
+  | { kind: "connecting"; reason?: string }
   | { kind: "connected" }
   /** Waiting to reconnect; `retryAt` is a `Date.now()` time. */
   | { kind: "reconnecting"; retryAt: number; reason: string }

@@ -20,7 +20,7 @@ export function ConnectionStatus({ status, onRetry }: { status: Status; onRetry:
       text = "Connected";
       break;
     case "connecting":
-      text = "Connecting…";
+      text = status.reason ? `${status.reason} Connecting…` : "Connecting…";
       break;
     case "reconnecting": {
       const seconds = Math.max(0, Math.ceil((status.retryAt - now) / 1000));
