@@ -7,6 +7,7 @@ import { nameOf } from "../chat/names";
 import type { User } from "../chat/protocol";
 import { conversationOf, unread, type ChatState } from "../chat/state";
 import { Avatar } from "./Avatar";
+import { Badge } from "./Badge";
 import { ConfirmDialog } from "./ConfirmDialog";
 
 interface Props {
@@ -47,11 +48,7 @@ export function PersonRow({ user, isOnline, state, client, className, style, pos
           <span className={isOnline ? "presence on" : "presence"} aria-hidden="true" />
         </span>
         <span className="email">{name}</span>
-        {count > 0 && (
-          <span className="badge" aria-hidden="true">
-            {count}
-          </span>
-        )}
+        {count > 0 && <Badge count={String(count)} />}
       </button>
       <span id={presenceId} className="visually-hidden" data-testid="presence">
         {isOnline ? "online" : "offline"}

@@ -7,6 +7,7 @@ import { useCallback, useState } from "react";
 import type { ChatClient } from "../chat/client";
 import { unreadMentions } from "../chat/mentions";
 import { unread, type ChatState } from "../chat/state";
+import { Badge } from "./Badge";
 import { RoomDialog, type RoomDialogMode } from "./RoomDialog";
 import { RoomDirectory } from "./RoomDirectory";
 
@@ -51,16 +52,8 @@ export function RoomsSection({ state, client }: Props) {
                   onClick={() => client.select(room.id)}
                 >
                   <span className="email"># {room.name}</span>
-                  {mentioned > 0 && (
-                    <span className="badge mentions" aria-hidden="true">
-                      @{mentioned}
-                    </span>
-                  )}
-                  {count > 0 && (
-                    <span className="badge" aria-hidden="true">
-                      {count}
-                    </span>
-                  )}
+                  {mentioned > 0 && <Badge count={`@${mentioned}`} kind="mentions" />}
+                  {count > 0 && <Badge count={String(count)} />}
                 </button>
               </li>
             );
