@@ -135,7 +135,7 @@ impl Chat {
         let (_, hash) = db::rooms::find_with_hash(&self.pool, room)
             .await?
             .ok_or(WriteRejection::NotFound("room"))?;
-        let members = db::rooms::members(&self.pool, room).await?;
+        let members = db::rooms::members(&self.pool, room, viewer).await?;
         if hash.is_some() && !members.iter().any(|m| m.id == viewer) {
             return Err(WriteRejection::Forbidden(
                 "only members see who is in a password-protected room",

@@ -70,8 +70,8 @@ pub enum ClusterEvent {
         #[serde(default)]
         members: Option<Vec<UserId>>,
     },
-    /// A committed display name (or a stale one a snapshot corrected): the person's
-    /// windows, and every window that shows them, on every node (any online list may).
+    /// A committed display name: the person's windows, and the windows of the people who
+    /// show them, on every node (any online list may show anyone).
     Renamed { user: User },
 }
 

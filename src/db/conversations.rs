@@ -10,14 +10,17 @@ macro_rules! summary_from {
     () => {
         "
     SELECT m.user_id AS viewer, c.id, c.kind, c.name, c.last_seq, m.read_seq,
-           p.id AS peer_id, p.email AS peer_email, p.display_name AS peer_name,
+           p.id AS peer_id, p.email AS peer_email,
+           CASE WHEN EXISTS (SELECT 1 FROM blocks bn
+                             WHERE (bn.blocker_id = m.user_id AND bn.blocked_id = p.id)
+                                OR (bn.blocker_id = p.id AND bn.blocked_id = m.user_id))
+                THEN NULL ELSE p.display_name END AS peer_name,
            ARRAY(SELECT mn.seq FROM mentions mn JOIN messages ms
                    ON ms.conversation_id = mn.conversation_id AND ms.seq = mn.seq
                  WHERE mn.user_id = m.user_id AND mn.conversation_id = c.id
                    AND mn.seq > m.read_seq
                    AND NOT EXISTS (SELECT 1 FROM blocks b
-                                   WHERE (b.blocker_id = m.user_id AND b.blocked_id = ms.sender_id)
-                                      OR (b.blocker_id = ms.sender_id AND b.blocked_id = m.user_id))
+                                   WHERE b.blocker_id = m.user_id AND b.blocked_id = ms.sender_id)
                  ORDER BY mn.seq DESC LIMIT 99) AS mentions
     FROM members m
     JOIN conversations c ON c.id = m.conversation_id

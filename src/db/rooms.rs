@@ -115,14 +115,24 @@ pub async fn find_with_hash(
     Ok(row.map(|r| (room(&r), r.get("password_hash"))))
 }
 
-/// The members of a room, by email.
-pub async fn members(pool: &Pool, id: ConversationId) -> Result<Vec<User>, DbError> {
+/// The members of a room, by email, as `viewer` may see them: without the display name
+/// of anyone a block stands between (either way), whose changes they are not told of.
+pub async fn members(
+    pool: &Pool,
+    id: ConversationId,
+    viewer: UserId,
+) -> Result<Vec<User>, DbError> {
     let conn = pool.get().await?;
     let rows = conn
         .query(
-            "SELECT u.id, u.email, u.display_name FROM members m JOIN users u ON u.id = m.user_id
+            "SELECT u.id, u.email,
+                    CASE WHEN EXISTS (SELECT 1 FROM blocks bn
+                                      WHERE (bn.blocker_id = $2 AND bn.blocked_id = u.id)
+                                         OR (bn.blocker_id = u.id AND bn.blocked_id = $2))
+                         THEN NULL ELSE u.display_name END AS display_name
+             FROM members m JOIN users u ON u.id = m.user_id
              WHERE m.conversation_id = $1 ORDER BY lower(u.email)",
-            &[&id.0],
+            &[&id.0, &viewer.0],
         )
         .await?;
     Ok(rows.iter().map(super::users::user).collect())

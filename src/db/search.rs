@@ -91,7 +91,11 @@ pub async fn messages(
 ) -> Result<Vec<Hit>, DbError> {
     let conn = pool.get().await?;
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS}, c.kind, c.name, p.id AS peer_id, p.email AS peer_email, p.display_name AS peer_name,
+        "SELECT {MESSAGE_COLUMNS}, c.kind, c.name, p.id AS peer_id, p.email AS peer_email,
+                CASE WHEN EXISTS (SELECT 1 FROM blocks bn
+                                  WHERE (bn.blocker_id = $1 AND bn.blocked_id = p.id)
+                                     OR (bn.blocker_id = p.id AND bn.blocked_id = $1))
+                     THEN NULL ELSE p.display_name END AS peer_name,
                 ts_rank(m.search, q) AS rank,
                 ts_headline('simple', m.body, h.words, '{HEADLINE_OPTIONS}') AS headline
          FROM websearch_to_tsquery('simple', $2) AS q

@@ -48,8 +48,8 @@ pub async fn upsert(
 
 /// The people directory: up to `limit` people whose email or display name starts with
 /// `prefix` (without case), leaving out the viewer and anyone a block stands between
-/// (either way), as the online list does; by name (the email where there is none), then
-/// email. Two index ranges (`users_email_prefix_idx`, `users_name_prefix_idx`), each read
+/// (either way), as the online list does; in the order of what matched (their name or
+/// email, lower case, byte order). Two index ranges (`users_email_prefix_idx`, `users_name_prefix_idx`), each read
 /// in order up to the limit, then merged: the cost follows the limit, not the population.
 pub async fn directory(
     pool: &Pool,
@@ -66,16 +66,21 @@ pub async fn directory(
                   AND NOT EXISTS (SELECT 1 FROM blocks b
                                   WHERE (b.blocker_id = $1 AND b.blocked_id = u.id)
                                      OR (b.blocker_id = u.id AND b.blocked_id = $1))
-                ORDER BY lower(u.email) COLLATE \"C\" LIMIT $3)
+                ORDER BY lower(u.email) COLLATE \"C\", u.id LIMIT $3)
                UNION
                (SELECT id, email, display_name FROM users u
                 WHERE lower(u.display_name) COLLATE \"C\" LIKE $2 AND u.id <> $1
                   AND NOT EXISTS (SELECT 1 FROM blocks b
                                   WHERE (b.blocker_id = $1 AND b.blocked_id = u.id)
                                      OR (b.blocker_id = u.id AND b.blocked_id = $1))
-                ORDER BY lower(u.display_name) COLLATE \"C\" LIMIT $3)
+                ORDER BY lower(u.display_name) COLLATE \"C\", u.id LIMIT $3)
              ) found
-             ORDER BY lower(coalesce(display_name, email)), lower(email), id
+             -- By whichever matched first in its index's order: each branch is the
+             -- first `limit` of its own order, so their merge's first `limit` is exact.
+             ORDER BY least(
+                 CASE WHEN lower(email) COLLATE \"C\" LIKE $2 THEN lower(email) COLLATE \"C\" END,
+                 CASE WHEN lower(display_name) COLLATE \"C\" LIKE $2
+                      THEN lower(display_name) COLLATE \"C\" END), id
              LIMIT $3",
             &[
                 &viewer.0,

@@ -10,14 +10,16 @@ fn local_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-')
 }
 
-fn domain_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '-')
+fn label_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-'
 }
 
 /// The emails `body` mentions, lower case, each once, in order, at most [`MAX_MENTIONS`].
 /// A mention starts at an `@` that does not continue a word or an address (so the `@` of
-/// `bob@example.com` is not one) and is an email whose domain has a dot; a full stop
-/// after it ends the sentence, not the domain.
+/// `bob@example.com` is not one) and is an email whose domain is two labels or more
+/// (`[A-Za-z0-9-]+`, joined by dots): a full stop after it, or `...`, ends the sentence,
+/// not the domain. The web client reads mentions with the same rule
+/// (`web/src/chat/mentions.ts`), so what it counts live is what the server records.
 pub fn mentioned_emails(body: &str) -> Vec<String> {
     let chars: Vec<char> = body.chars().collect();
     let mut found: Vec<String> = Vec::new();
@@ -36,14 +38,24 @@ pub fn mentioned_emails(body: &str) -> Vec<String> {
             i = local_end.max(i + 1);
             continue;
         }
-        let mut end = (local_end + 1..chars.len())
-            .find(|&j| !domain_char(chars[j]))
-            .unwrap_or(chars.len());
-        while end > local_end + 1 && matches!(chars[end - 1], '.' | '-') {
-            end -= 1;
+        // Labels joined by single dots; a dot not followed by a label ends it.
+        let (mut end, mut labels) = (local_end + 1, 0);
+        loop {
+            let label_end = (end..chars.len())
+                .find(|&j| !label_char(chars[j]))
+                .unwrap_or(chars.len());
+            if label_end == end {
+                break;
+            }
+            labels += 1;
+            end = label_end;
+            if chars.get(end) == Some(&'.') && chars.get(end + 1).is_some_and(|c| label_char(*c)) {
+                end += 1;
+            } else {
+                break;
+            }
         }
-        let domain: String = chars[local_end + 1..end].iter().collect();
-        if domain.contains('.') && !domain.starts_with('.') {
+        if labels >= 2 {
             let email: String = chars[i + 1..end].iter().collect::<String>().to_lowercase();
             if !found.contains(&email) {
                 found.push(email);
@@ -68,6 +80,11 @@ mod tests {
             mentioned_emails("thanks (@ada@example.com)."),
             ["ada@example.com"]
         );
+        assert_eq!(
+            mentioned_emails("@ada@example.com...anyone?"),
+            ["ada@example.com"]
+        );
+        assert_eq!(mentioned_emails("@x@host.-"), ["x@host.-"]);
         assert_eq!(
             mentioned_emails("@ada@example.com @ADA@example.com"),
             ["ada@example.com"]

@@ -2,19 +2,43 @@
 
 use banter_protocol::NAME_CHARS;
 
-/// A display name: 1..=64 characters after trimming, no control characters and no
-/// bidirectional overrides (which could make a name read as someone else's).
+/// A display name: 1..=64 characters after trimming, no control characters, no
+/// bidirectional controls (which could make a name read as someone else's), and at least
+/// one character that shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
-/// Characters that reorder the text around them (embeddings, overrides, isolates).
+/// Characters that reorder the text around them: embeddings, overrides, isolates, and the
+/// direction marks (LRM, RLM, ALM).
 fn reorders(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
 }
 
-/// Characters that show nothing (zero-width spaces and joiners, the BOM).
+/// Characters that show nothing by themselves: zero-width spaces and joiners (a joiner is
+/// fine inside an emoji sequence), fillers that render blank (Hangul, Braille), the soft
+/// hyphen, invisible operators, variation selectors, tags and the BOM.
 fn invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}')
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 impl DisplayName {
@@ -72,6 +96,8 @@ mod tests {
     fn a_name_is_trimmed_and_kept_as_typed() {
         let name = DisplayName::parse("  Zoë Ångström 🎈 ").unwrap();
         assert_eq!(name.as_str(), "Zoë Ångström 🎈");
+        // An emoji sequence keeps its joiner and variation selector.
+        assert!(DisplayName::parse("👩\u{200D}💻 Ada ❤\u{FE0F}").is_ok());
         assert_eq!(
             DisplayName::parse(&"é".repeat(64))
                 .unwrap()
@@ -88,6 +114,10 @@ mod tests {
             "",
             "   ",
             "\u{200B}\u{200D}",
+            "\u{3164}\u{3164}",
+            "\u{2800}",
+            "\u{00AD}\u{FE0F}",
+            "Bob\u{200F}",
             &"a".repeat(65),
             "a\nb",
             "a\0b",

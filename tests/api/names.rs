@@ -146,6 +146,19 @@ async fn a_new_name_reaches_my_other_windows_and_whoever_shows_me_but_not_past_a
         .filter(|m| m["name"] == "Alice 🎈")
         .collect();
     assert_eq!(named.len(), 1, "{members}");
+    // Carol, who blocked her, sees her in the room by email only, and in a conversation
+    // they had before the block.
+    let (_, seen_by_carol) = app
+        .get(&format!("/api/rooms/{room}/members"), &carol.token)
+        .await;
+    let alice_there = seen_by_carol["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == alice.id.as_str())
+        .cloned()
+        .unwrap();
+    assert!(alice_there.get("name").is_none(), "{alice_there}");
 }
 
 #[actix_web::test]

@@ -236,5 +236,15 @@ impl PresenceRegistry {
         for partner in new_partners {
             self.track_partner(user, partner);
         }
+        // A rename this node missed while Redis was away.
+        if let Some(entry) = self.users.get(&user) {
+            if entry.user.name != sets.name {
+                let renamed = User {
+                    name: sets.name,
+                    ..entry.user.clone()
+                };
+                self.renamed(&renamed);
+            }
+        }
     }
 }

@@ -61,10 +61,16 @@ impl OnlineSet {
         }
     }
 
-    /// Takes `user`'s new details if they are online (their place follows their email);
-    /// false if they are not.
-    pub fn update(&mut self, user: &User) -> bool {
-        self.remove(user.id) && self.insert(user)
+    /// Takes `user`'s new display name if they are online (their place, by email, stays:
+    /// views hold keys of it); false if they are not.
+    pub fn rename(&mut self, user: &User) -> bool {
+        match self.by_id.get_mut(&user.id) {
+            Some(online) => {
+                online.name = user.name.clone();
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn contains(&self, id: UserId) -> bool {

@@ -121,8 +121,12 @@ impl PresenceRegistry {
         }
         .to_frame();
         let mut viewers: HashSet<UserId> = self.views.watchers_of(user.id).collect();
-        if self.online.update(user) {
-            let key = SortKey::of(user);
+        if self.online.rename(user) {
+            let key = self
+                .online
+                .get(user.id)
+                .map(SortKey::of)
+                .unwrap_or_else(|| SortKey::of(user));
             viewers.extend(
                 self.views
                     .showing(&key)
@@ -131,7 +135,7 @@ impl PresenceRegistry {
             );
         }
         if let Some(entry) = self.users.get_mut(&user.id) {
-            entry.user = user.clone();
+            entry.user.name = user.name.clone();
             if let Phase::Loading { renamed, .. } = &mut entry.phase {
                 *renamed = true;
             }

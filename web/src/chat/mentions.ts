@@ -45,7 +45,8 @@ export function typedMention(text: string, caret: number): { start: number; quer
 /** The members a typed mention may mean: by the start of their name, a word of it, or their email. */
 export function mentionChoices(members: User[], query: string, me: string | undefined, limit = 8): User[] {
   return members
-    .filter((m) => m.id !== me)
+    // Someone whose email a mention cannot spell (no dot in the domain, say) is left out.
+    .filter((m) => m.id !== me && mentionedEmails(`@${m.email}`).length === 1)
     .filter((m) => {
       const name = nameOf(m).toLowerCase();
       return (

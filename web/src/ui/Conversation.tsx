@@ -262,7 +262,7 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
             )}
           </div>
           <MentionNames.Provider value={mentionLookup}>
-          <div role="log" aria-label={`Messages with ${title}`} aria-live="polite">
+          <div role="log" aria-label={`Messages with ${title}`} aria-live="polite" aria-relevant="additions">
             <ol className="messages" aria-label="Messages" onKeyDown={onLogKeyDown}>
               {messages.map((m, i) => {
                 const previous = messages[i - 1];

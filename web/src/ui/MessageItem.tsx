@@ -74,7 +74,9 @@ export function MessageItem(props: MessageProps) {
     >
       <div className={grouped ? "meta visually-hidden" : "meta"}>
         {author && !grouped && <Avatar user={author} />}
-        <span className="sender">{sender}</span>
+        <span className="sender" title={author?.name ? author.email : undefined}>
+          {sender}
+        </span>
         <MessageTime iso={message.created_at} />
       </div>
       <button

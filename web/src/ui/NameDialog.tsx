@@ -7,9 +7,6 @@ import type { ChatClient } from "../chat/client";
 import type { User } from "../chat/protocol";
 import { useDialogFocus } from "./useDialogFocus";
 
-/** The longest name the server takes, in characters. */
-const NAME_CHARS = 64;
-
 export function NameDialog({ me, client, onClose }: { me: User; client: ChatClient; onClose: () => void }) {
   const [name, setName] = useState(me.name ?? "");
   const [saving, setSaving] = useState(false);
@@ -46,7 +43,6 @@ export function NameDialog({ me, client, onClose }: { me: User; client: ChatClie
             ref={input}
             value={name}
             onChange={(e) => setName(e.target.value)}
-            maxLength={NAME_CHARS}
             autoComplete="name"
             required
           />

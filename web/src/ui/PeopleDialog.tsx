@@ -71,7 +71,7 @@ export function PeopleDialog({ state, client, onClose }: { state: ChatState; cli
             const presence = presenceOf(state, user.id);
             return (
               <li key={user.id} className="person">
-                <button className="open" onClick={() => open(user)} aria-label={`Write to ${nameOf(user)}`}>
+                <button className="open" onClick={() => open(user)} aria-label={`Write to ${user.name ? `${user.name} (${user.email})` : user.email}`}>
                   <span className="avatar-with-presence">
                     <Avatar user={user} />
                     <span className={presence ? "presence on" : "presence"} aria-hidden="true" />

@@ -28,6 +28,8 @@ export function PersonRow({ user, isOnline, state, client, className, style, pos
   const [confirming, setConfirming] = useState(false);
   const presenceId = useId();
   const name = nameOf(user);
+  // Names are not unique: a named person's email tells them apart, to the ear too.
+  const spoken = user.name ? `${user.name} (${user.email})` : user.email;
   return (
     <li
       className={classes}
@@ -39,7 +41,7 @@ export function PersonRow({ user, isOnline, state, client, className, style, pos
         className="open"
         aria-current={selected ? "true" : undefined}
         onClick={() => client.select(user.id)}
-        aria-label={`Chat with ${name}${count ? `, ${count} unread` : ""}`}
+        aria-label={`Chat with ${spoken}${count ? `, ${count} unread` : ""}`}
         aria-describedby={presenceId}
         title={user.name ? `${user.name} <${user.email}>` : user.email}
       >
@@ -53,7 +55,7 @@ export function PersonRow({ user, isOnline, state, client, className, style, pos
       <span id={presenceId} className="visually-hidden" data-testid="presence">
         {isOnline ? "online" : "offline"}
       </span>
-      <button className="small block" onClick={() => setConfirming(true)} aria-label={`Block ${name}`}>
+      <button className="small block" onClick={() => setConfirming(true)} aria-label={`Block ${spoken}`}>
         Block
       </button>
       {confirming && <BlockDialog user={user} client={client} onClose={() => setConfirming(false)} />}
