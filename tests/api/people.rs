@@ -92,3 +92,40 @@ async fn like_wildcards_are_plain_characters_and_bad_input_is_a_clear_error() {
     let (status, _) = app.get("/api/people?q=a", "not-a-token").await;
     assert_eq!(status, 401);
 }
+
+#[actix_web::test]
+async fn the_directory_finds_names_and_emails_and_its_limit_keeps_the_first_in_order() {
+    let app = spawn_app().await;
+    let viewer = app.sign_in("viewer@example.com").await;
+    let db = app.db().await;
+    for (email, name) in [
+        ("a1@example.com", Some("Zoe")),
+        ("a2@example.com", Some("Zack")),
+        ("a3@example.com", None),
+        ("zed@example.com", Some("Ada")),
+    ] {
+        app.sign_in(email).await;
+        db.execute(
+            "UPDATE users SET display_name = $2 WHERE email = $1",
+            &[&email, &name],
+        )
+        .await
+        .unwrap();
+    }
+    // Matched by email (a1, a2, a3) or by name (zed, "Ada"), in the order of what matched.
+    let (_, all) = app.get("/api/people?q=a", &viewer.token).await;
+    assert_eq!(
+        emails(&all),
+        vec![
+            "a1@example.com",
+            "a2@example.com",
+            "a3@example.com",
+            "zed@example.com"
+        ]
+    );
+    let (_, two) = app.get("/api/people?q=a&limit=2", &viewer.token).await;
+    assert_eq!(emails(&two), vec!["a1@example.com", "a2@example.com"]);
+    let (_, by_name) = app.get("/api/people?q=za", &viewer.token).await;
+    assert_eq!(emails(&by_name), vec!["a2@example.com"]);
+    assert_eq!(by_name["people"][0]["name"], "Zack");
+}
