@@ -539,9 +539,23 @@ test("the emoji picker finds an emoji by name and puts it in at the caret, with 
 });
 
 test("@ offers a room's members, a mention shows as their name, counts apart, and notifies a hidden tab", async ({ browser, server }) => {
-  const alice = await Person.signIn(browser, server, ALICE, { onPage: (page) => void watchNotifications(page) });
+  const alice = await Person.signIn(browser, server, ALICE, {
+    onPage: (page) => {
+      void watchNotifications(page);
+      // Counts the tones the page plays (the sound option).
+      void page.addInitScript(() => {
+        const w = window as unknown as { tones: number };
+        w.tones = 0;
+        const start = OscillatorNode.prototype.start;
+        OscillatorNode.prototype.start = function (this: OscillatorNode, when?: number) {
+          w.tones += 1;
+          return start.call(this, when);
+        };
+      });
+    },
+  });
   await alice.context.grantPermissions(["notifications"], { origin: server.url });
-  await alice.page.evaluate(() => localStorage.setItem("banter.notifications", JSON.stringify({ desktop: true, sound: false })));
+  await alice.page.evaluate(() => localStorage.setItem("banter.notifications", JSON.stringify({ desktop: true, sound: true })));
   await alice.page.reload();
   await expect(alice.page.getByTestId("connection")).toHaveText(/Connected/);
   const bob = await Person.signIn(browser, server, BOB);
@@ -572,6 +586,7 @@ test("@ offers a room's members, a mention shows as their name, counts apart, an
   await expect
     .poll(async () => (await shownIn(alice.page)).map((n) => `${n.title}: ${n.body}`))
     .toEqual([`${BOB} mentioned you in # Tea: Ready, @${ALICE} tea?`]);
+  expect(await alice.page.evaluate(() => (window as unknown as { tones: number }).tones)).toBe(1);
   // Back in the tab, she opens the room: read, the counts go.
   await alice.page.evaluate(() => {
     (window as unknown as { hidden: boolean }).hidden = false;
