@@ -136,6 +136,14 @@ fn check_accepted(
                 "{text:?}: a NUL in an accepted ui state"
             );
         }
+        Command::SetName(n) => {
+            // What Postgres's check and the page take: trimmed, 1-64 characters, no NUL
+            // or other control character.
+            let name = n.name.as_str();
+            assert_eq!(name, name.trim(), "{text:?}: a name not trimmed");
+            assert!((1..=64).contains(&name.chars().count()), "{text:?}");
+            assert!(!name.chars().any(char::is_control), "{text:?}");
+        }
         Command::CreateRoom(c) => {
             assert!(room_name_ok(c.name.as_str()), "{text:?}");
             assert!(c

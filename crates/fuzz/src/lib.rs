@@ -112,6 +112,9 @@ pub fn frame_of(command: &Command) -> ClientFrame {
         Command::Ui(u) => ClientFrame::Ui {
             state: u.state.clone(),
         },
+        Command::SetName(n) => ClientFrame::SetName {
+            name: n.name.as_str().to_owned(),
+        },
         Command::Typing(t) => ClientFrame::Typing {
             conversation_id: t.conversation,
         },
