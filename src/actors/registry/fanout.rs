@@ -356,7 +356,8 @@ impl Handler<UserTyped> for PresenceRegistry {
             conversation: msg.conversation,
             members: msg.members,
         };
-        self.fan_out_and_publish(event, None, None);
+        self.fan_out(&event, None, None);
+        self.publish(event);
     }
 }
 
@@ -365,27 +366,12 @@ impl Handler<WritesCommitted> for PresenceRegistry {
 
     fn handle(&mut self, msg: WritesCommitted, _ctx: &mut Self::Context) {
         for write in msg.writes {
-            if let Some(event) = delivered_as(write.outcome) {
-                let origin = write.origin.as_ref();
-                self.fan_out_and_publish(event, origin, Some(write.received_at));
-            }
+            let Some(event) = delivered_as(write.outcome) else {
+                continue;
+            };
+            self.fan_out(&event, write.origin.as_ref(), Some(write.received_at));
+            self.publish(event);
         }
-    }
-}
-
-impl PresenceRegistry {
-    /// Shows a change of this node's making here, then hands it to the other nodes.
-    pub(super) fn fan_out_and_publish(
-        &mut self,
-        event: ClusterEvent,
-        origin: Option<&Origin>,
-        received_at: Option<Instant>,
-    ) {
-        self.fan_out(&event, origin, received_at);
-        if let ClusterEvent::Renamed { user } = &event {
-            self.remirror(user.id);
-        }
-        self.publish(event);
     }
 }
 

@@ -61,16 +61,12 @@ impl OnlineSet {
         }
     }
 
-    /// Takes `user`'s new display name if they are online (their place, by email, stays:
-    /// views hold keys of it); false if they are not.
-    pub fn rename(&mut self, user: &User) -> bool {
-        match self.by_id.get_mut(&user.id) {
-            Some(online) => {
-                online.name = user.name.clone();
-                true
-            }
-            None => false,
-        }
+    /// Takes `user`'s new display name if they are online, and answers where they sort
+    /// (their place, by email, stays: views hold keys of it); `None` if they are not.
+    pub fn rename(&mut self, user: &User) -> Option<SortKey> {
+        let online = self.by_id.get_mut(&user.id)?;
+        online.name = user.name.clone();
+        Some(SortKey::of(online))
     }
 
     pub fn contains(&self, id: UserId) -> bool {

@@ -121,12 +121,7 @@ impl PresenceRegistry {
         }
         .to_frame();
         let mut viewers: HashSet<UserId> = self.views.watchers_of(user.id).collect();
-        if self.online.rename(user) {
-            let key = self
-                .online
-                .get(user.id)
-                .map(SortKey::of)
-                .unwrap_or_else(|| SortKey::of(user));
+        if let Some(key) = self.online.rename(user) {
             viewers.extend(
                 self.views
                     .showing(&key)
@@ -144,6 +139,8 @@ impl PresenceRegistry {
                 except: None,
             });
         }
+        // Every node where they have windows keeps the mirror's copy current.
+        self.remirror(user.id);
         viewers.remove(&user.id);
         for viewer in viewers {
             match self.users.get(&viewer) {
@@ -160,7 +157,7 @@ impl PresenceRegistry {
 
     /// Writes a local user's details to the mirror again (in a cluster), so a node that
     /// rebuilds from Redis reads their new name.
-    pub(super) fn remirror(&self, user: UserId) {
+    fn remirror(&self, user: UserId) {
         if let (Some(cluster), Some(entry)) = (&self.cluster, self.users.get(&user)) {
             if entry.is_online() {
                 cluster.counts.do_send(LocalCountChanged {
