@@ -178,6 +178,9 @@ pub struct Limits {
     pub joins_and_leaves_per_minute: u32,
     pub block_toggles_per_minute: u32,
     pub renames_per_minute: u32,
+    /// Edits, deletions and reactions (across the deployment).
+    pub changes_per_second: u32,
+    pub changes_burst: u32,
     pub typing_per_second: u32,
     pub typing_burst: u32,
     pub ui_per_second: u32,
@@ -226,6 +229,8 @@ impl Default for Limits {
             joins_and_leaves_per_minute: 30,
             block_toggles_per_minute: 30,
             renames_per_minute: 10,
+            changes_per_second: 5,
+            changes_burst: 20,
             typing_per_second: 1,
             typing_burst: 5,
             ui_per_second: 10,

@@ -41,10 +41,13 @@ pub enum Action {
     Read,
     /// Changing one's display name (a write, and an event every node reads).
     Rename,
+    /// Editing, deleting or reacting to a message (a write under the conversation's
+    /// lock, and a frame to every member).
+    Change,
 }
 
 impl Action {
-    const ALL: [Action; 10] = [
+    const ALL: [Action; 11] = [
         Action::Send,
         Action::CreateRoom,
         Action::DeleteRoom,
@@ -55,6 +58,7 @@ impl Action {
         Action::Query,
         Action::Read,
         Action::Rename,
+        Action::Change,
     ];
 
     /// A stable short name (Redis keys, logs).
@@ -70,6 +74,7 @@ impl Action {
             Action::Query => "query",
             Action::Read => "read",
             Action::Rename => "rename",
+            Action::Change => "change",
         }
     }
 
@@ -86,6 +91,7 @@ impl Action {
             Action::Query => "asking for history, members, online pages or search results",
             Action::Read => "moving read positions",
             Action::Rename => "changing your name",
+            Action::Change => "editing, deleting and reacting to messages",
         }
     }
 
@@ -99,6 +105,7 @@ impl Action {
                 | Action::JoinOrLeave
                 | Action::Block
                 | Action::Rename
+                | Action::Change
         )
     }
 }
@@ -148,6 +155,7 @@ impl Rate {
             Action::Query => Rate::per_second(limits.queries_per_second, limits.queries_burst),
             Action::Read => Rate::per_second(limits.reads_per_second, limits.reads_burst),
             Action::Rename => Rate::per_minute(limits.renames_per_minute),
+            Action::Change => Rate::per_second(limits.changes_per_second, limits.changes_burst),
         }
     }
 }
@@ -168,13 +176,14 @@ pub type SharedError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A store of allowances shared by every node of the deployment.
 pub trait SharedAllowances: Send + Sync {
-    /// Takes one of `user`'s allowance for `action`: `Ok(false)` when none is left.
+    /// Takes one of `user`'s allowance for `action`: `Ok(None)` when taken,
+    /// `Ok(Some(wait))` when none is left until `wait` has passed.
     fn take(
         &self,
         action: Action,
         user: UserId,
         rate: Rate,
-    ) -> BoxFuture<'static, Result<bool, SharedError>>;
+    ) -> BoxFuture<'static, Result<Option<Duration>, SharedError>>;
 }
 
 /// What [`Allowances::admit`] decided, at once or once the shared store answers.
@@ -253,11 +262,13 @@ impl Allowances {
         let taking = shared.take(action, user, rate);
         Admission::Pending(Box::pin(async move {
             match taking.await {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(ChatError::TooFast(TooFast {
+                Ok(None) => Ok(()),
+                // The store's own wait: this node's allowance may be fuller than the
+                // deployment's, so one period could be too short a wait.
+                Ok(Some(wait)) => Err(ChatError::TooFast(TooFast {
                     action,
                     rate,
-                    retry_after: rate.every,
+                    retry_after: wait,
                 })),
                 Err(e) => {
                     // The mirror reports Redis outages; this is their echo, per action.

@@ -87,6 +87,7 @@ impl ChatError {
             ChatError::Rejected(WriteRejection::BadRequest(_)) => ErrorCode::BadRequest,
             ChatError::Rejected(WriteRejection::Forbidden(_)) => ErrorCode::Forbidden,
             ChatError::Rejected(WriteRejection::Conflict(_)) => ErrorCode::Conflict,
+            ChatError::Rejected(WriteRejection::Gone(_)) => ErrorCode::Gone,
             ChatError::TooFast(_)
             | ChatError::PasswordAttempts
             | ChatError::PasswordHashingBusy => ErrorCode::RateLimited,
@@ -283,6 +284,20 @@ impl Chat {
             return Err(WriteRejection::NotFound("conversation").into());
         }
         Ok(db::messages::history(&self.pool, conversation, user, page, limit).await?)
+    }
+
+    /// The messages changed after change number `after`, for members only.
+    pub async fn changes(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        after: i64,
+        limit: i64,
+    ) -> Result<db::messages::ChangedPage, ChatError> {
+        self.check_local(Action::Query, user)?;
+        db::messages::changes_since(&self.pool, conversation, user, after, limit)
+            .await?
+            .ok_or(WriteRejection::NotFound("conversation").into())
     }
 
     /// Tells the other members' windows that `user` is typing.

@@ -50,7 +50,7 @@ impl SharedAllowances for RedisAllowances {
         action: Action,
         user: UserId,
         rate: Rate,
-    ) -> BoxFuture<'static, Result<bool, SharedError>> {
+    ) -> BoxFuture<'static, Result<Option<Duration>, SharedError>> {
         let pool = self.pool.clone();
         let script = self.script.clone();
         let key = self.keys.allowance(action.name(), &user.to_string());
@@ -65,7 +65,10 @@ impl SharedAllowances for RedisAllowances {
                     .invoke_async(&mut *conn)
                     .await
                     .map_err(ClusterError::from)?;
-                Ok::<bool, ClusterError>(taken == 1)
+                // 1: taken; -n: refused, n ms until one is free.
+                Ok::<Option<Duration>, ClusterError>(
+                    (taken < 1).then(|| Duration::from_millis(taken.unsigned_abs().max(1))),
+                )
             };
             match tokio::time::timeout(ANSWER_WITHIN, taking).await {
                 Ok(result) => result.map_err(|e| Box::new(e) as SharedError),

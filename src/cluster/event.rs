@@ -1,7 +1,9 @@
 //! What nodes tell each other over Redis pub/sub: every committed change another node's
 //! windows may need to show, and presence transitions decided by the Redis scripts.
 
-use crate::domain::{ConversationId, ConversationSummary, Message, Room, UiState, User, UserId};
+use crate::domain::{
+    Change, ConversationId, ConversationSummary, Message, Room, UiState, User, UserId,
+};
 use serde::{Deserialize, Serialize};
 
 /// One event, tagged `type` like the protocol's frames.
@@ -23,6 +25,13 @@ pub enum ClusterEvent {
         /// connect.
         #[serde(default)]
         direct: bool,
+    },
+    /// A committed edit, deletion or reaction, for the members' windows on every node.
+    Changed {
+        change: Change,
+        recipients: Vec<UserId>,
+        /// Members who do not see it (see `WriteOutcome::MessageChanged`).
+        hidden_from: Vec<UserId>,
     },
     /// A committed block or unblock.
     Block {
@@ -95,6 +104,11 @@ impl ClusterEvent {
             | ClusterEvent::Renamed { .. }
             | ClusterEvent::RoomDeleted { members: None, .. } => None,
             ClusterEvent::Message {
+                recipients,
+                hidden_from,
+                ..
+            }
+            | ClusterEvent::Changed {
                 recipients,
                 hidden_from,
                 ..

@@ -130,8 +130,9 @@ local every = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-if tat - now + every > every * burst then
-  return 0
+local over = tat - now + every - every * burst
+if over > 0 then
+  return -over
 end
 local next = tat + every
 redis.call('SET', KEYS[1], next, 'PX', next - now)

@@ -9,7 +9,7 @@ use tokio_postgres::Row;
 macro_rules! summary_from {
     () => {
         "
-    SELECT m.user_id AS viewer, c.id, c.kind, c.name, c.last_seq, m.read_seq,
+    SELECT m.user_id AS viewer, c.id, c.kind, c.name, c.last_seq, c.last_change, m.read_seq,
            p.id AS peer_id, p.email AS peer_email,
            CASE WHEN EXISTS (SELECT 1 FROM blocks bn
                              WHERE (bn.blocker_id = m.user_id AND bn.blocked_id = p.id)
@@ -56,6 +56,7 @@ pub(crate) fn summary(row: &Row) -> ConversationSummary {
         last_seq,
         read_seq,
         unread: (last_seq - read_seq).max(0),
+        last_change: row.get("last_change"),
         mentions: {
             let mut seqs: Vec<i64> = row.get("mentions");
             seqs.reverse();
@@ -103,18 +104,22 @@ pub async fn members_if_member(
     Ok(members.contains(&user).then_some(members))
 }
 
-/// The last `seq` of every conversation `user` belongs to.
-pub async fn last_seqs(pool: &Pool, user: UserId) -> Result<Vec<(ConversationId, i64)>, DbError> {
+/// The last `seq` and the last change number of every conversation `user` belongs to.
+pub async fn last_seqs(
+    pool: &Pool,
+    user: UserId,
+) -> Result<Vec<(ConversationId, i64, i64)>, DbError> {
     let conn = pool.get().await?;
     let rows = conn
         .query(
-            "SELECT c.id, c.last_seq FROM members m JOIN conversations c ON c.id = m.conversation_id
+            "SELECT c.id, c.last_seq, c.last_change FROM members m
+             JOIN conversations c ON c.id = m.conversation_id
              WHERE m.user_id = $1",
             &[&user.0],
         )
         .await?;
     Ok(rows
         .iter()
-        .map(|r| (ConversationId(r.get(0)), r.get(1)))
+        .map(|r| (ConversationId(r.get(0)), r.get(1), r.get(2)))
         .collect())
 }

@@ -5,9 +5,12 @@ use crate::domain::{ClientId, ConversationId, Message, MessageId, Quote, UserId}
 use tokio_postgres::Row;
 
 /// The columns [`message`] reads, from `messages m` joined with [`REPLY_JOIN`].
+/// A deleted message's quote reads as gone.
 pub(crate) const MESSAGE_COLUMNS: &str =
     "m.id, m.conversation_id, m.seq, m.sender_id, m.body, m.client_id, m.created_at,
-     m.reply_to, r.sender_id AS reply_sender, left(r.body, 200) AS reply_body";
+     m.edited_at, m.deleted_at, m.change_seq,
+     m.reply_to, CASE WHEN r.deleted_at IS NULL THEN r.sender_id END AS reply_sender,
+     CASE WHEN r.deleted_at IS NULL THEN left(r.body, 200) END AS reply_body";
 
 /// The replied-to message `r` of `messages m`, for [`MESSAGE_COLUMNS`].
 pub(crate) const REPLY_JOIN: &str =
@@ -35,7 +38,56 @@ pub(crate) fn message(row: &Row) -> Message {
             sender_id: row.get::<_, Option<uuid::Uuid>>("reply_sender").map(UserId),
             body: row.get("reply_body"),
         }),
+        edited_at: row.get("edited_at"),
+        deleted_at: row.get("deleted_at"),
+        // Filled in by [`with_reactions`] where the reader is known.
+        reactions: Vec::new(),
+        version: row.get("change_seq"),
     }
+}
+
+/// Fills in the reactions of `messages` as `reader` may see them: not those of people
+/// the reader blocked (as their room messages are not shown). One query for them all.
+pub(crate) async fn with_reactions(
+    conn: &tokio_postgres::Client,
+    reader: UserId,
+    messages: &mut [Message],
+) -> Result<(), tokio_postgres::Error> {
+    let (conversations, seqs): (Vec<uuid::Uuid>, Vec<i64>) = messages
+        .iter()
+        .filter(|m| m.version > 0)
+        .map(|m| (m.conversation_id.0, m.seq))
+        .unzip();
+    if seqs.is_empty() {
+        return Ok(()); // never changed: never reacted to
+    }
+    let rows = conn
+        .query(
+            "SELECT r.conversation_id, r.seq, r.emoji, array_agg(r.user_id ORDER BY r.created_at, r.user_id)
+             FROM reactions r
+             JOIN unnest($1::uuid[], $2::int8[]) AS k(c, s) ON r.conversation_id = k.c AND r.seq = k.s
+             WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $3 AND b.blocked_id = r.user_id)
+             GROUP BY r.conversation_id, r.seq, r.emoji
+             ORDER BY min(r.created_at), r.emoji",
+            &[&conversations, &seqs, &reader.0],
+        )
+        .await?;
+    let at: std::collections::HashMap<(ConversationId, i64), usize> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| ((m.conversation_id, m.seq), i))
+        .collect();
+    for row in rows {
+        let key = (ConversationId(row.get(0)), row.get::<_, i64>(1));
+        if let Some(&i) = at.get(&key) {
+            let users: Vec<uuid::Uuid> = row.get(3);
+            messages[i].reactions.push(crate::domain::Reaction {
+                emoji: row.get(2),
+                users: users.into_iter().map(UserId).collect(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Which page of history to read: the protocol's own choice, read as it is.
@@ -85,6 +137,7 @@ pub async fn history(
         .map(message)
         .collect();
     messages.sort_by_key(|m| m.seq);
+    with_reactions(&conn, reader, &mut messages).await?;
     Ok(messages)
 }
 
@@ -114,5 +167,73 @@ pub async fn history_marked(
         .map(|row| (message(row), row.get("hidden")))
         .collect();
     messages.sort_by_key(|(m, _)| m.seq);
-    Ok(messages)
+    let (mut bare, hidden): (Vec<Message>, Vec<bool>) = messages.into_iter().unzip();
+    with_reactions(&conn, reader, &mut bare).await?;
+    Ok(bare.into_iter().zip(hidden).collect())
+}
+
+/// Messages changed after a change number, as [`changes_since`] reads them.
+pub struct ChangedPage {
+    /// In change order, as the reader may see them (hidden ones left out).
+    pub messages: Vec<Message>,
+    /// Every change up to this number is in `messages` (or hidden from the reader).
+    pub through: i64,
+    /// More changed messages follow: ask again after `through`.
+    pub more: bool,
+}
+
+/// The messages of `conversation` whose latest change is past `after`, as they are now
+/// and as `reader` may see them; `None` when the reader is not a member. A message
+/// changed many times comes once, so the cost is the messages changed, not the changes.
+pub async fn changes_since(
+    pool: &Pool,
+    conversation: ConversationId,
+    reader: UserId,
+    after: i64,
+    limit: i64,
+) -> Result<Option<ChangedPage>, DbError> {
+    let conn = pool.get().await?;
+    // Read first: whatever the second statement sees includes every change up to it.
+    let Some(row) = conn
+        .query_opt(
+            "SELECT c.last_change FROM conversations c
+             JOIN members mb ON mb.conversation_id = c.id AND mb.user_id = $2
+             WHERE c.id = $1",
+            &[&conversation.0, &reader.0],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let last_change: i64 = row.get(0);
+    if last_change <= after {
+        return Ok(Some(ChangedPage {
+            messages: Vec::new(),
+            through: last_change.max(after),
+            more: false,
+        }));
+    }
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m {REPLY_JOIN_FOR_READER}
+         WHERE m.conversation_id = $1 AND m.change_seq > $3 AND NOT {HIDDEN_FROM_READER}
+         ORDER BY m.change_seq LIMIT $2"
+    );
+    let mut messages: Vec<Message> = conn
+        .query(sql.as_str(), &[&conversation.0, &limit, &after, &reader.0])
+        .await?
+        .iter()
+        .map(message)
+        .collect();
+    with_reactions(&conn, reader, &mut messages).await?;
+    let more = messages.len() as i64 == limit;
+    let through = match messages.last() {
+        Some(last) if more => last.version,
+        Some(last) => last.version.max(last_change),
+        None => last_change,
+    };
+    Ok(Some(ChangedPage {
+        messages,
+        through,
+        more,
+    }))
 }

@@ -7,6 +7,7 @@ mod hostile;
 mod balancer;
 mod bench;
 mod blocking;
+mod changes;
 mod clients;
 mod cluster;
 mod contract;

@@ -40,10 +40,18 @@ name?: string, };
 
 /**
  * `{"seq","sender_id","body"}`: what a reply shows of the message it answers. `body` is
- * its first 200 characters; `null` when that message is gone (retention).
+ * its first 200 characters, as edited; `null` when that message is gone (deleted, or
+ * removed by retention).
  */
 
 export type Quote = { seq: number, sender_id: UserId | null, body: string | null, };
+
+/**
+ * `{"emoji","users"}`: one emoji on a message and who reacted with it (its count is
+ * the length of `users`).
+ */
+
+export type Reaction = { emoji: string, users: Array<UserId>, };
 
 /**
  * A committed message, exactly as clients see it (plus `reply_to` when it answers one).
@@ -57,7 +65,27 @@ seq: number, sender_id: UserId, body: string, client_id: ClientId, created_at: s
 /**
  * The earlier message this one answers, quoted (absent for most messages).
  */
-reply_to?: Quote, };
+reply_to?: Quote, 
+/**
+ * (addition) When its sender last edited it (absent: never edited).
+ */
+edited_at?: string, 
+/**
+ * (addition) When it was deleted: a tombstone, `body` empty (absent: not deleted).
+ */
+deleted_at?: string, 
+/**
+ * (addition) Its reactions as the reader may see them, by first use: each emoji with
+ * the people who reacted with it (not those a block stands between, see
+ * docs/protocol.md). Absent: none.
+ */
+reactions?: Array<Reaction>, 
+/**
+ * (addition) The conversation's change number of this message's latest edit,
+ * deletion or reaction (absent: 0, never changed). A change frame with a `change`
+ * at or below it is already part of this state.
+ */
+version?: number, };
 
 /**
  * A direct chat between two people, or a room.
@@ -78,6 +106,11 @@ peer?: User,
  * A room's name.
  */
 name?: string, last_seq: number, read_seq: number, unread: number, 
+/**
+ * (addition) The conversation's latest change number (edits, deletions, reactions;
+ * absent: 0). A window that saw changes only up to a lower number asks `changes`.
+ */
+last_change?: number, 
 /**
  * (addition) The `seq`s of the unread messages of a room that mention you (`@` and your
  * email), ascending; at most the 99 newest. Not from someone a block stands between.
@@ -127,7 +160,7 @@ draft?: string, };
  * The `code` of an `error` frame; JSON errors of the HTTP API use the same names.
  */
 
-export type ErrorCode = "blocked" | "bad_request" | "not_found" | "forbidden" | "too_large" | "rate_limited" | "unauthorized" | "unavailable" | "conflict" | "method_not_allowed" | "email_unverified";
+export type ErrorCode = "blocked" | "bad_request" | "not_found" | "forbidden" | "too_large" | "rate_limited" | "unauthorized" | "unavailable" | "conflict" | "gone" | "method_not_allowed" | "email_unverified";
 
 /**
  * The frames a client sends; `type` selects the variant.
@@ -141,7 +174,7 @@ client_id: string, body: string, conversation_id?: ConversationId, to?: UserId,
 /**
  * The `seq` of the message this one answers.
  */
-reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "set_name", name: string, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" };
+reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "edit", conversation_id: ConversationId, seq: number, body: string, } | { "type": "delete", conversation_id: ConversationId, seq: number, } | { "type": "react", conversation_id: ConversationId, seq: number, emoji: string, add?: boolean, } | { "type": "changes", conversation_id: ConversationId, after: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "set_name", name: string, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" };
 
 /**
  * One client frame with its `ref`: `{"type": "send", "ref": "s1", …}`.
@@ -159,7 +192,7 @@ client_id: string, body: string, conversation_id?: ConversationId, to?: UserId,
 /**
  * The `seq` of the message this one answers.
  */
-reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "set_name", name: string, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" });
+reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "edit", conversation_id: ConversationId, seq: number, body: string, } | { "type": "delete", conversation_id: ConversationId, seq: number, } | { "type": "react", conversation_id: ConversationId, seq: number, emoji: string, add?: boolean, } | { "type": "changes", conversation_id: ConversationId, after: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "set_name", name: string, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" });
 
 /**
  * A frame from the server; `type` selects the variant. Replies caused by a client frame
@@ -190,10 +223,22 @@ partners: Array<User>, blocked: Array<User>, conversations: Array<ConversationSu
  * (v3) The rooms this user is a member of, by name; the others are in the room
  * directory (`rooms` request).
  */
-rooms: Array<Room>, ui: UiState, expires_at: string, } | { "type": "online_changes", came: Array<User>, went: Array<UserId>, count: number, } | { "type": "message", message: Message, } | { "type": "ack", ref?: string, message: Message, } | { "type": "history", ref?: string, conversation_id: ConversationId, messages: Array<Message>, } | { "type": "blocked", ref?: string, user: User, } | { "type": "unblocked", ref?: string, user: User, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "ui", state: UiState, } | { "type": "user_updated", user: User, } | { "type": "typing", conversation_id: ConversationId, user_id: UserId, } | { "type": "error", ref?: string, code: ErrorCode, message: string, 
+rooms: Array<Room>, ui: UiState, expires_at: string, } | { "type": "online_changes", came: Array<User>, went: Array<UserId>, count: number, } | { "type": "message", message: Message, } | { "type": "ack", ref?: string, message: Message, } | { "type": "history", ref?: string, conversation_id: ConversationId, messages: Array<Message>, } | { "type": "blocked", ref?: string, user: User, } | { "type": "unblocked", ref?: string, user: User, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "ui", state: UiState, } | { "type": "message_edited", 
+/**
+ * The asking window's `ref`, on the copy it is sent (its reply).
+ */
+ref?: string, conversation_id: ConversationId, seq: number, body: string, edited_at: string, change: number, } | { "type": "message_deleted", 
+/**
+ * The asking window's `ref`, on the copy it is sent (its reply).
+ */
+ref?: string, conversation_id: ConversationId, seq: number, deleted_at: string, change: number, } | { "type": "reaction", 
+/**
+ * The asking window's `ref`, on the copy it is sent (its reply).
+ */
+ref?: string, conversation_id: ConversationId, seq: number, user_id: UserId, emoji: string, add: boolean, change: number, } | { "type": "changes", ref?: string, conversation_id: ConversationId, messages: Array<Message>, through: number, more: boolean, } | { "type": "user_updated", user: User, } | { "type": "typing", conversation_id: ConversationId, user_id: UserId, } | { "type": "error", ref?: string, code: ErrorCode, message: string, 
 /**
  * (v4) With `rate_limited`: how many milliseconds until the refused frame would
- * pass (for an allowance kept across nodes, an estimate: one allowance period).
+ * pass (for an allowance kept across nodes, as the shared store counts it).
  */
 retry_after_ms?: number, } | { "type": "session", 
 /**

@@ -95,6 +95,47 @@ pub enum ClientFrame {
         #[ts(optional)]
         limit: Option<i64>,
     },
+    /// (addition) Replaces the text of my message `seq` (same rules as a `send` body).
+    /// Once committed, every window of every member gets `message_edited`; the asking
+    /// window's copy carries the `ref` (its reply). When the text already was this,
+    /// nothing changes and the reply is `ok`.
+    Edit {
+        #[schemars(with = "ConversationId")]
+        #[serde(deserialize_with = "field::conversation_id")]
+        conversation_id: ConversationId,
+        seq: i64,
+        body: String,
+    },
+    /// (addition) Deletes message `seq` for everyone: mine, or any in a room I created.
+    /// Every member's windows get `message_deleted` (the asking window's with the
+    /// `ref`); a message already deleted is answered `ok`.
+    Delete {
+        #[schemars(with = "ConversationId")]
+        #[serde(deserialize_with = "field::conversation_id")]
+        conversation_id: ConversationId,
+        seq: i64,
+    },
+    /// (addition) Puts my reaction `emoji` (one emoji) on message `seq`, or takes it off
+    /// with `"add": false`. The windows of the members who may see it get `reaction`
+    /// (the asking window's with the `ref`); when it already was so, `ok`.
+    React {
+        #[schemars(with = "ConversationId")]
+        #[serde(deserialize_with = "field::conversation_id")]
+        conversation_id: ConversationId,
+        seq: i64,
+        emoji: String,
+        #[serde(default = "yes")]
+        #[ts(as = "Option<bool>", optional)]
+        add: bool,
+    },
+    /// (addition) The messages of `conversation_id` changed (edited, deleted, reacted to)
+    /// after change number `after`, as they are now. Answered by `changes`.
+    Changes {
+        #[schemars(with = "ConversationId")]
+        #[serde(deserialize_with = "field::conversation_id")]
+        conversation_id: ConversationId,
+        after: i64,
+    },
     /// I have read `conversation_id` up to `seq`.
     Read {
         #[schemars(with = "ConversationId")]
@@ -189,6 +230,10 @@ pub enum ClientFrame {
     /// frames (behind a slow query, a busy server would look dead). It touches no
     /// database and takes no allowance: it costs what a refused frame costs.
     Ping,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl ClientFrame {

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     Unavailable,
     /// (addition) the name is taken, e.g. by another room.
     Conflict,
+    /// (addition) the message was deleted: it can no longer be edited or reacted to.
+    Gone,
     /// (addition, HTTP only) the path exists but not with this method.
     MethodNotAllowed,
     /// (addition, HTTP only: `POST /api/session`) the identity provider does not say the
@@ -38,6 +40,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::Gone => "gone",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::EmailUnverified => "email_unverified",
         }

@@ -41,8 +41,8 @@ pub use codes::{close, ErrorCode};
 pub use ids::{ClientId, ConversationId, MessageId, UserId};
 pub use mint::{MintTokens, MintedToken};
 pub use model::{
-    ConversationKind, ConversationSummary, Message, Quote, Room, RoomMember, UiState, User,
-    NAME_CHARS, QUOTE_CHARS,
+    ConversationKind, ConversationSummary, Message, Quote, Reaction, Room, RoomMember, UiState,
+    User, NAME_CHARS, QUOTE_CHARS, REACTIONS_PER_MESSAGE, REACTIONS_PER_PERSON,
 };
 pub use server::ServerEvent;
 

@@ -41,13 +41,52 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub reply_to: Option<Quote>,
+    /// (addition) When its sender last edited it (absent: never edited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// (addition) When it was deleted: a tombstone, `body` empty (absent: not deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// (addition) Its reactions as the reader may see them, by first use: each emoji with
+    /// the people who reacted with it (not those a block stands between, see
+    /// docs/protocol.md). Absent: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<Reaction>>", optional)]
+    pub reactions: Vec<Reaction>,
+    /// (addition) The conversation's change number of this message's latest edit,
+    /// deletion or reaction (absent: 0, never changed). A change frame with a `change`
+    /// at or below it is already part of this state.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    #[ts(as = "Option<i64>", optional)]
+    pub version: i64,
 }
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+/// `{"emoji","users"}`: one emoji on a message and who reacted with it (its count is
+/// the length of `users`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reaction {
+    pub emoji: String,
+    pub users: Vec<UserId>,
+}
+
+/// Most distinct emoji on one message.
+pub const REACTIONS_PER_MESSAGE: usize = 20;
+/// Most emoji one person puts on one message.
+pub const REACTIONS_PER_PERSON: usize = 10;
 
 /// Longest quote of a replied-to message, in characters.
 pub const QUOTE_CHARS: usize = 200;
 
 /// `{"seq","sender_id","body"}`: what a reply shows of the message it answers. `body` is
-/// its first 200 characters; `null` when that message is gone (retention).
+/// its first 200 characters, as edited; `null` when that message is gone (deleted, or
+/// removed by retention).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quote {
@@ -99,6 +138,11 @@ pub struct ConversationSummary {
     pub last_seq: i64,
     pub read_seq: i64,
     pub unread: i64,
+    /// (addition) The conversation's latest change number (edits, deletions, reactions;
+    /// absent: 0). A window that saw changes only up to a lower number asks `changes`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    #[ts(as = "Option<i64>", optional)]
+    pub last_change: i64,
     /// (addition) The `seq`s of the unread messages of a room that mention you (`@` and your
     /// email), ascending; at most the 99 newest. Not from someone a block stands between.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

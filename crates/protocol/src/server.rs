@@ -93,6 +93,60 @@ pub enum ServerEvent<'a> {
     Ui {
         state: Cow<'a, UiState>,
     },
+    /// (addition) Message `seq` has a new text (`body`, as `send` would store it).
+    /// `change` is its number in the conversation's change sequence: the frames of one
+    /// conversation's changes come in that order, after the message itself.
+    MessageEdited {
+        /// The asking window's `ref`, on the copy it is sent (its reply).
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        conversation_id: ConversationId,
+        seq: i64,
+        body: Cow<'a, str>,
+        edited_at: DateTime<Utc>,
+        change: i64,
+    },
+    /// (addition) Message `seq` was deleted: show a tombstone; its text and reactions
+    /// are gone.
+    MessageDeleted {
+        /// The asking window's `ref`, on the copy it is sent (its reply).
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        conversation_id: ConversationId,
+        seq: i64,
+        deleted_at: DateTime<Utc>,
+        change: i64,
+    },
+    /// (addition) `user_id` put (`add`) or took off their reaction `emoji` on message
+    /// `seq`.
+    Reaction {
+        /// The asking window's `ref`, on the copy it is sent (its reply).
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        conversation_id: ConversationId,
+        seq: i64,
+        user_id: UserId,
+        emoji: Cow<'a, str>,
+        add: bool,
+        change: i64,
+    },
+    /// (addition) The reply to `changes`, and what a window is sent when the server
+    /// filled a gap in the changes it delivered: the messages changed after the asked
+    /// number, as they are now (each replaces the copy the client has, if it has one),
+    /// in change order. Everything up to `through` is in it; `more`: ask again with
+    /// `after` = `through`.
+    Changes {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        conversation_id: ConversationId,
+        messages: Cow<'a, [Message]>,
+        through: i64,
+        more: bool,
+    },
     /// (addition) A person's details changed (their display name): sent to each of
     /// their windows and to the windows that show them now (their range of the online
     /// list, or a conversation with them). Others see the new name at their next
@@ -111,7 +165,7 @@ pub enum ServerEvent<'a> {
         code: ErrorCode,
         message: Cow<'a, str>,
         /// (v4) With `rate_limited`: how many milliseconds until the refused frame would
-        /// pass (for an allowance kept across nodes, an estimate: one allowance period).
+        /// pass (for an allowance kept across nodes, as the shared store counts it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         retry_after_ms: Option<u64>,
@@ -225,6 +279,10 @@ impl ServerEvent<'_> {
         match self {
             ServerEvent::Ack { reference, .. }
             | ServerEvent::History { reference, .. }
+            | ServerEvent::Changes { reference, .. }
+            | ServerEvent::MessageEdited { reference, .. }
+            | ServerEvent::MessageDeleted { reference, .. }
+            | ServerEvent::Reaction { reference, .. }
             | ServerEvent::Error { reference, .. }
             | ServerEvent::RoomDeleted { reference, .. }
             | ServerEvent::Joined { reference, .. }

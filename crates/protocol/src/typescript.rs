@@ -7,7 +7,8 @@ use crate::client::{ClientFrame, Request};
 use crate::codes::ErrorCode;
 use crate::ids::{ClientId, ConversationId, MessageId, UserId};
 use crate::model::{
-    ConversationKind, ConversationSummary, Message, Quote, Room, RoomMember, UiState, User,
+    ConversationKind, ConversationSummary, Message, Quote, Reaction, Room, RoomMember, UiState,
+    User,
 };
 use crate::server::ServerEvent;
 use ts_rs::{Config, TS};
@@ -31,6 +32,7 @@ pub fn declarations() -> String {
         declaration::<ClientId>(&cfg),
         declaration::<User>(&cfg),
         declaration::<Quote>(&cfg),
+        declaration::<Reaction>(&cfg),
         declaration::<Message>(&cfg),
         declaration::<ConversationKind>(&cfg),
         declaration::<ConversationSummary>(&cfg),

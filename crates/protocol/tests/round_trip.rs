@@ -36,6 +36,17 @@ fn message(seq: i64) -> Message {
             sender_id: None,
             body: None,
         }),
+        edited_at: (seq > 2).then(|| Utc.with_ymd_and_hms(2026, 11, 21, 10, 1, 0).unwrap()),
+        deleted_at: None,
+        reactions: if seq > 2 {
+            vec![Reaction {
+                emoji: "👍".into(),
+                users: vec![UserId::parse(BOB).unwrap()],
+            }]
+        } else {
+            Vec::new()
+        },
+        version: if seq > 2 { 7 } else { 0 },
     }
 }
 
@@ -59,6 +70,7 @@ fn summary() -> ConversationSummary {
         read_seq: 3,
         unread: 1,
         mentions: vec![4],
+        last_change: 9,
     }
 }
 
@@ -173,6 +185,37 @@ fn every_server_event() -> Vec<ServerEvent<'static>> {
             rooms: Cow::Owned(vec![room()]),
             more: false,
         },
+        ServerEvent::MessageEdited {
+            reference: None,
+            conversation_id: conversation(),
+            seq: 3,
+            body: Cow::Borrowed("hello again"),
+            edited_at: at,
+            change: 8,
+        },
+        ServerEvent::MessageDeleted {
+            reference: None,
+            conversation_id: conversation(),
+            seq: 2,
+            deleted_at: at,
+            change: 9,
+        },
+        ServerEvent::Reaction {
+            reference: r(),
+            conversation_id: conversation(),
+            seq: 3,
+            user_id: alice().id,
+            emoji: Cow::Borrowed("🎉"),
+            add: false,
+            change: 10,
+        },
+        ServerEvent::Changes {
+            reference: r(),
+            conversation_id: conversation(),
+            messages: Cow::Owned(vec![message(3)]),
+            through: 10,
+            more: true,
+        },
     ]
 }
 
@@ -209,6 +252,10 @@ fn server_events_carry_their_type_and_ref_on_the_wire() {
         "member",
         "members",
         "rooms",
+        "message_edited",
+        "message_deleted",
+        "reaction",
+        "changes",
     ];
     let events = every_server_event();
     assert_eq!(events.len(), names.len());
@@ -311,6 +358,34 @@ fn every_request() -> Vec<Request> {
         }),
         Request::with_ref("h1", ClientFrame::Ping),
         Request::new(ClientFrame::Ping),
+        Request::with_ref(
+            "e",
+            ClientFrame::Edit {
+                conversation_id: c,
+                seq: 3,
+                body: "fixed".into(),
+            },
+        ),
+        Request::new(ClientFrame::Delete {
+            conversation_id: c,
+            seq: 3,
+        }),
+        Request::with_ref(
+            "x",
+            ClientFrame::React {
+                conversation_id: c,
+                seq: 3,
+                emoji: "👍".into(),
+                add: false,
+            },
+        ),
+        Request::with_ref(
+            "g",
+            ClientFrame::Changes {
+                conversation_id: c,
+                after: 4,
+            },
+        ),
     ]
 }
 

@@ -188,6 +188,10 @@ mod tests {
                 ServerEvent::Rooms { .. } => "rooms",
                 ServerEvent::Ui { .. } => "ui",
                 ServerEvent::UserUpdated { .. } => "user_updated",
+                ServerEvent::MessageEdited { .. } => "message_edited",
+                ServerEvent::MessageDeleted { .. } => "message_deleted",
+                ServerEvent::Reaction { .. } => "reaction",
+                ServerEvent::Changes { .. } => "changes",
                 ServerEvent::Unknown => "unknown",
                 ServerEvent::Ready { .. } => "ready",
             };

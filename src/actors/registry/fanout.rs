@@ -9,7 +9,7 @@ use super::entry::{Held, Phase};
 use super::{ClusterEventReceived, FinishPublishing, PresenceRegistry};
 use crate::actors::messages::UserTyped;
 use crate::actors::persist::{Origin, WritesCommitted};
-use crate::actors::user::{DeliverFrame, DeliverMessage};
+use crate::actors::user::{DeliverChange, DeliverFrame, DeliverMessage};
 use crate::cluster::{ClusterEvent, PublishEvent};
 use crate::db::writes::WriteOutcome;
 use crate::domain::{hide_quote, ConversationSummary, Message, Room, User, UserId, WindowId};
@@ -35,6 +35,15 @@ pub(super) fn delivered_as(outcome: WriteOutcome) -> Option<ClusterEvent> {
             recipients,
             hidden_from,
             direct,
+        },
+        WriteOutcome::MessageChanged {
+            change,
+            recipients,
+            hidden_from,
+        } => ClusterEvent::Changed {
+            change,
+            recipients,
+            hidden_from,
         },
         WriteOutcome::ReadMoved {
             user,
@@ -94,6 +103,7 @@ pub(super) fn delivered_as(outcome: WriteOutcome) -> Option<ClusterEvent> {
         },
         WriteOutcome::Renamed { user } => ClusterEvent::Renamed { user },
         WriteOutcome::MessageExisted { .. }
+        | WriteOutcome::Unchanged
         | WriteOutcome::DirectOpened { .. }
         | WriteOutcome::BlockChanged { changed: false, .. }
         | WriteOutcome::ReadMoved { moved: false, .. }
@@ -249,6 +259,28 @@ impl PresenceRegistry {
                             frame,
                             origin,
                             received_at,
+                            hidden,
+                        });
+                    }
+                }
+            }
+            ClusterEvent::Changed {
+                change,
+                recipients,
+                hidden_from,
+            } => {
+                // The same frame for everyone who sees it: a change shows nothing that
+                // depends on the viewer (its audience was settled in the transaction).
+                let frame = change.event(None).to_frame();
+                let shared = Arc::new(change.clone());
+                let everyone = recipients.iter().map(|u| (u, false));
+                for (member, hidden) in everyone.chain(hidden_from.iter().map(|u| (u, true))) {
+                    if let Some(entry) = self.users.get(member) {
+                        let origin = (*member == change.by).then(|| origin.cloned()).flatten();
+                        entry.actor.do_send(DeliverChange {
+                            change: shared.clone(),
+                            frame: frame.clone(),
+                            origin,
                             hidden,
                         });
                     }

@@ -1,7 +1,10 @@
-//! Catching up: reads from Postgres the messages the windows have not seen, when a
-//! conversation's gap stays open too long (another node's event arrived out of order or
-//! was lost) or after a Redis outage (`Resync`).
+//! Catching up: reads from Postgres the messages and the changes (edits, deletions,
+//! reactions) the windows have not seen, when a conversation's gap stays open too long
+//! (another node's event arrived out of order or was lost) or after a Redis outage
+//! (`Resync`). Missed changes come as the changed messages' state now (a `changes`
+//! frame), however many changes each had.
 
+use super::change_order::ChangeFrame;
 use super::{sequencer, DeliverMessage, Resync, UserActor};
 use crate::db;
 use crate::db::messages::Page;
@@ -9,8 +12,12 @@ use crate::domain::{ConversationId, Message};
 use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A conversation to read past a position (a `seq`, or a change number).
+type ReadFrom = (ConversationId, i64);
 
 /// The longest a catch-up waits for its turn to read (then it is tried again).
 const TURN_WAIT: Duration = Duration::from_secs(30);
@@ -31,6 +38,9 @@ enum CatchUpFailed {
 struct StoreCaughtUp {
     /// Each with whether the user blocked its sender.
     missed: Vec<(Message, bool)>,
+    /// Per conversation, the messages changed past what was delivered (as they are
+    /// now), and the change number that covers.
+    changed: Vec<(ConversationId, Vec<Message>, i64)>,
 }
 
 impl UserActor {
@@ -44,7 +54,8 @@ impl UserActor {
             return;
         }
         let gaps = self.sequencer.stale_gaps(self.chat.limits().gap_timeout);
-        if !resync && gaps.is_empty() {
+        let change_gaps = self.change_order.stale_gaps(self.chat.limits().gap_timeout);
+        if !resync && gaps.is_empty() && change_gaps.is_empty() {
             return; // the usual case, checked on every tick: nothing to read
         }
         if resync {
@@ -55,6 +66,7 @@ impl UserActor {
         let turns = self.chat.catch_up_turns();
         let user = self.user.id;
         let delivered = self.sequencer.delivered();
+        let changes_delivered = self.change_order.delivered();
         let page = self.chat.limits().history_max;
         let read = async move {
             let _turn = tokio::time::timeout(TURN_WAIT, turns.acquire_owned())
@@ -62,15 +74,25 @@ impl UserActor {
                 .ok()
                 .and_then(Result::ok)
                 .ok_or(CatchUpFailed::NoTurn(TURN_WAIT))?;
-            let from: Vec<(ConversationId, i64)> = if resync {
-                db::conversations::last_seqs(&pool, user)
-                    .await?
-                    .into_iter()
-                    .filter(|(c, last)| *last > delivered.get(c).copied().unwrap_or(0))
-                    .map(|(c, _)| (c, delivered.get(&c).copied().unwrap_or(0)))
-                    .collect()
+            let (from, changes_from): (Vec<ReadFrom>, Vec<ReadFrom>) = if resync {
+                let lasts = db::conversations::last_seqs(&pool, user).await?;
+                let past = |known: &HashMap<ConversationId, i64>, c: &ConversationId| {
+                    known.get(c).copied().unwrap_or(0)
+                };
+                (
+                    lasts
+                        .iter()
+                        .filter(|(c, last, _)| *last > past(&delivered, c))
+                        .map(|(c, _, _)| (*c, past(&delivered, c)))
+                        .collect(),
+                    lasts
+                        .iter()
+                        .filter(|(c, _, last)| *last > past(&changes_delivered, c))
+                        .map(|(c, _, _)| (*c, past(&changes_delivered, c)))
+                        .collect(),
+                )
             } else {
-                gaps
+                (gaps, change_gaps)
             };
             let mut missed = Vec::new();
             for (conversation, mut after) in from {
@@ -91,13 +113,32 @@ impl UserActor {
                     }
                 }
             }
-            Ok::<_, CatchUpFailed>(missed)
+            // Read after the messages: a change read here whose message was not (it
+            // came after) waits for it in `change_order`.
+            let mut changed = Vec::new();
+            for (conversation, mut after) in changes_from {
+                let mut messages = Vec::new();
+                loop {
+                    let Some(page_read) =
+                        db::messages::changes_since(&pool, conversation, user, after, page).await?
+                    else {
+                        break; // no longer a member
+                    };
+                    after = page_read.through;
+                    messages.extend(page_read.messages);
+                    if !page_read.more {
+                        break;
+                    }
+                }
+                changed.push((conversation, messages, after));
+            }
+            Ok::<_, CatchUpFailed>((missed, changed))
         };
         ctx.spawn(
             read.into_actor(self)
                 .map(move |result, act, ctx| match result {
                     // Its handler ends the read (`catching_up`), once the gaps are filled.
-                    Ok(missed) => ctx.notify(StoreCaughtUp { missed }),
+                    Ok((missed, changed)) => ctx.notify(StoreCaughtUp { missed, changed }),
                     Err(e) => {
                         // A resync that failed is owed: the next tick tries again (a gap's
                         // catch-up is retried by the gap itself).
@@ -164,5 +205,28 @@ impl Handler<StoreCaughtUp> for UserActor {
             }
         });
         self.release(ready);
+        for (conversation, messages, through) in msg.changed {
+            let mut filled = Vec::new();
+            if !messages.is_empty() {
+                filled.push(ChangeFrame {
+                    conversation,
+                    seq: messages.iter().map(|m| m.seq).max().unwrap_or(0),
+                    number: None,
+                    frame: ServerEvent::Changes {
+                        reference: None,
+                        conversation_id: conversation,
+                        messages: Cow::Borrowed(&messages),
+                        through,
+                        more: false,
+                    }
+                    .to_frame(),
+                    reply: None,
+                    hidden: false,
+                });
+            }
+            let released = self.change_order.known_up_to(conversation, through);
+            filled.extend(released.into_iter().map(ChangeFrame::from));
+            self.pass_changes(filled);
+        }
     }
 }

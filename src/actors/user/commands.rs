@@ -11,8 +11,8 @@ use super::line::{Kind, LineFull, Waiting};
 use super::UserActor;
 use crate::actors::persist::Origin;
 use crate::chat::{Action, Admission, ChatError};
-use crate::db::writes::{WriteOp, WriteOutcome};
-use crate::domain::WindowId;
+use crate::db::writes::{ChangeAsked, WriteOp, WriteOutcome};
+use crate::domain::{ConversationId, WindowId};
 use crate::protocol::{error_frame, ErrorCode, ServerEvent, ToFrame};
 use actix::prelude::*;
 use bytestring::ByteString;
@@ -65,9 +65,10 @@ impl UserActor {
     }
 
     /// Queues a write for the window that asked and answers it once committed: a new
-    /// message's `ack` comes through the registry with everyone's frames; a message sent
-    /// before gets its `ack` here, a block `blocked` (or `unblocked`) with the `ref`, the
-    /// rest `ok` with the `ref` (nothing without one), a refusal its `error`.
+    /// message's `ack` (and a change's own frame, with the `ref`) comes through the
+    /// registry with everyone's frames; a message sent before gets its `ack` here, a block
+    /// `blocked` (or `unblocked`) with the `ref`, the rest `ok` with the `ref` (nothing
+    /// without one), a refusal its `error`.
     pub(super) fn write(&mut self, asked: Origin, op: WriteOp, ctx: &mut Context<Self>) {
         let Origin { window, reference } = asked.clone();
         let turn = self.turn.take();
@@ -82,7 +83,10 @@ impl UserActor {
                     }
                     .to_frame(),
                 ),
-                Ok(WriteOutcome::MessageStored { .. }) => None,
+                // Their reply is the asking window's copy of what everyone is sent.
+                Ok(WriteOutcome::MessageStored { .. } | WriteOutcome::MessageChanged { .. }) => {
+                    None
+                }
                 Ok(WriteOutcome::BlockChanged {
                     blocked, active, ..
                 }) => reference.map(|r| {
@@ -106,6 +110,28 @@ impl UserActor {
                 act.finish(turn, ctx);
             }
         }));
+    }
+
+    /// Queues an edit, a deletion or a reaction, if the person's allowance for changes
+    /// allows it; answered `ok` once committed (the change frames come through the
+    /// registry, to every window).
+    pub(super) fn change_message(
+        &mut self,
+        conversation: ConversationId,
+        seq: i64,
+        asked_for: ChangeAsked,
+        asked: Origin,
+        ctx: &mut Context<Self>,
+    ) {
+        self.admitted(Action::Change, asked, ctx, move |actor, asked, ctx| {
+            let op = WriteOp::ChangeMessage {
+                actor: actor.user.id,
+                conversation,
+                seq,
+                asked: asked_for,
+            };
+            actor.write(asked, op, ctx)
+        });
     }
 
     /// Runs a room action; its window gets the reply (with `ref`), the user's other
@@ -147,6 +173,10 @@ impl UserActor {
                     .sequencer
                     .known_up_to(conversation.id, conversation.last_seq);
                 self.release(ready);
+                let changes = self
+                    .change_order
+                    .known_up_to(conversation.id, conversation.last_change);
+                self.pass_changes(changes.into_iter().map(Into::into));
                 ServerEvent::Joined {
                     reference: reference.map(Cow::Borrowed),
                     room: Cow::Borrowed(room),
@@ -156,6 +186,7 @@ impl UserActor {
             }
             WriteOutcome::RoomLeft { room, .. } => {
                 self.sequencer.forget(room.id);
+                self.forget_changes(room.id);
                 ServerEvent::Left {
                     reference: reference.map(Cow::Borrowed),
                     room_id: room.id,
@@ -164,6 +195,7 @@ impl UserActor {
             }
             WriteOutcome::RoomDeleted { room, .. } => {
                 self.sequencer.forget(*room);
+                self.forget_changes(*room);
                 ServerEvent::RoomDeleted {
                     reference: reference.map(Cow::Borrowed),
                     room_id: *room,
@@ -257,7 +289,13 @@ impl Command {
     /// How the command may overlap with the window's others (see `line`).
     fn kind(&self) -> Kind {
         match self {
-            Command::Send(_) | Command::Read(_) | Command::Block(_) | Command::Ui(_) => Kind::Write,
+            Command::Send(_)
+            | Command::Edit(_)
+            | Command::Delete(_)
+            | Command::React(_)
+            | Command::Read(_)
+            | Command::Block(_)
+            | Command::Ui(_) => Kind::Write,
             _ => Kind::Alone,
         }
     }

@@ -1,8 +1,8 @@
 //! Delivery: hands frames and committed messages to the windows, an `ack` to the window
 //! a message came from, and closes a window that falls too far behind.
 
-use super::window::{Handed, MessageKey};
-use super::{DeliverFrame, DeliverMessage, DeliverToWindow, UserActor};
+use super::window::{FrameKey, Handed};
+use super::{DeliverChange, DeliverFrame, DeliverMessage, DeliverToWindow, UserActor};
 use crate::actors::messages::DetachSocket;
 use crate::actors::ToSocket;
 use crate::chat::ChatError;
@@ -19,7 +19,7 @@ impl UserActor {
         if msg.hidden {
             return;
         }
-        let key = (msg.message.conversation_id, msg.message.seq);
+        let key = FrameKey::Message(msg.message.conversation_id, msg.message.seq);
         let origin = msg.origin.filter(|o| self.windows.contains_key(&o.window));
         if let Some(origin) = &origin {
             let ack = ServerEvent::Ack {
@@ -37,10 +37,19 @@ impl UserActor {
         }
     }
 
-    /// Delivers messages the sequencer released, in order.
+    /// Delivers messages the sequencer released, in order, then the changes that
+    /// waited for them.
     pub(super) fn release(&mut self, ready: Vec<DeliverMessage>) {
+        let mut reached = Vec::new();
         for message in ready {
+            if !self.parked.is_empty() {
+                reached.push(message.message.conversation_id);
+            }
             self.deliver(message);
+        }
+        reached.dedup();
+        for conversation in reached {
+            self.unpark(conversation);
         }
     }
 
@@ -51,7 +60,7 @@ impl UserActor {
 
     /// Like [`Self::send_to`]; a message frame (`key`) its snapshot already counted is
     /// not sent again.
-    pub(super) fn send_keyed(&mut self, id: WindowId, key: Option<MessageKey>, frame: ByteString) {
+    pub(super) fn send_keyed(&mut self, id: WindowId, key: Option<FrameKey>, frame: ByteString) {
         // Frames a window may fall behind (or queue behind its snapshot) before it closes.
         let bound = self.chat.limits().outbound_queue;
         let Some(window) = self.windows.get_mut(&id) else {
@@ -114,9 +123,9 @@ impl UserActor {
         self.broadcast_keyed(None, frame, except);
     }
 
-    fn broadcast_keyed(
+    pub(super) fn broadcast_keyed(
         &mut self,
-        key: Option<MessageKey>,
+        key: Option<FrameKey>,
         frame: &ByteString,
         except: Option<WindowId>,
     ) {
@@ -178,5 +187,17 @@ impl Handler<DeliverMessage> for UserActor {
         let (conversation, seq) = (msg.message.conversation_id, msg.message.seq);
         let ready = self.sequencer.offer(conversation, seq, msg);
         self.release(ready);
+    }
+}
+
+impl Handler<DeliverChange> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: DeliverChange, _ctx: &mut Self::Context) {
+        if self.early.is_some() {
+            self.early_changes.push(msg);
+            return;
+        }
+        self.offer_change(msg);
     }
 }

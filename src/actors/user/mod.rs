@@ -14,6 +14,7 @@
 //! through the [`RegistryLink`] it is given.
 
 mod catch_up;
+mod change_order;
 pub mod cmd;
 pub mod commands;
 mod delivery;
@@ -28,15 +29,16 @@ use super::outbound::Outbound;
 use super::persist::Origin;
 use super::ToSocket;
 use crate::chat::Chat;
-use crate::domain::{Message, User, WindowId};
+use crate::domain::{Change, ConversationId, Message, User, WindowId};
 use crate::metrics::Metrics;
 use actix::prelude::*;
 use bytestring::ByteString;
+use change_order::ChangeFrame;
 use chrono::{DateTime, Utc};
 use commands::Turn;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use sequencer::Sequencer;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 use window::Window;
@@ -103,6 +105,20 @@ pub struct DeliverMessage {
     pub hidden: bool,
 }
 
+/// Command: a committed edit, deletion or reaction; every window gets `frame`, in the
+/// conversation's change order, after the message it changes.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DeliverChange {
+    pub change: Arc<Change>,
+    pub frame: ByteString,
+    /// The window that asked for it (if it is ours): it gets its copy with its `ref`.
+    pub origin: Option<Origin>,
+    /// The user does not see it (they blocked the sender, or the person reacting): show
+    /// nothing, only keep the order.
+    pub hidden: bool,
+}
+
 /// Command: close every window (shutdown).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -151,6 +167,11 @@ pub struct UserActor {
     windows: HashMap<WindowId, Window>,
     /// Releases messages per conversation in `seq` order, each once.
     sequencer: Sequencer<DeliverMessage>,
+    /// Releases changes per conversation in change-number order, each once.
+    change_order: Sequencer<DeliverChange>,
+    /// Changes released ahead of the message they change, per conversation, in order
+    /// (see `change_order`); an entry goes once its queue is empty.
+    parked: HashMap<ConversationId, VecDeque<ChangeFrame>>,
     /// A resync's catch-up failed (the store was busy or down): the next tick reads
     /// every conversation past what was delivered again.
     resync_owed: bool,
@@ -163,6 +184,8 @@ pub struct UserActor {
     /// Deliveries that arrived before the first snapshot, which sets where each
     /// conversation starts (`None` once it is in).
     early: Option<Vec<DeliverMessage>>,
+    /// Changes that arrived before the first snapshot (emptied with `early`).
+    early_changes: Vec<DeliverChange>,
     metrics: Metrics,
 }
 
@@ -181,10 +204,13 @@ impl UserActor {
             routed,
             windows: HashMap::new(),
             sequencer: Sequencer::default(),
+            change_order: Sequencer::default(),
+            parked: HashMap::new(),
             resync_owed: false,
             catching_up: false,
             turn: None,
             early: Some(Vec::new()),
+            early_changes: Vec::new(),
             metrics,
         }
     }

@@ -1,4 +1,5 @@
-//! Per-conversation ordering of a UserActor's deliveries.
+//! Per-conversation ordering of a UserActor's deliveries (messages by `seq`, changes by
+//! change number).
 //!
 //! On one node, deliveries arrive in commit order. Across nodes they may not: two nodes
 //! commit seq 5 and 6 of one conversation and publish independently, so 6 can arrive
@@ -94,6 +95,11 @@ impl<T> Sequencer<T> {
             .collect()
     }
 
+    /// The highest delivered seq of `conversation`, if it was seen.
+    pub fn delivered_of(&self, conversation: ConversationId) -> Option<i64> {
+        self.cursors.get(&conversation).map(|c| c.delivered)
+    }
+
     /// The highest delivered seq of every conversation seen.
     pub fn delivered(&self) -> HashMap<ConversationId, i64> {
         self.cursors
@@ -162,6 +168,10 @@ mod tests {
                 client_id: crate::domain::ClientId::parse("c".into()).unwrap(),
                 created_at: chrono::Utc::now(),
                 reply_to: None,
+                edited_at: None,
+                deleted_at: None,
+                reactions: Vec::new(),
+                version: 0,
             })
             .map(|m| (m, false))
             .collect();

@@ -7,18 +7,18 @@
 //! connection, and a window that cannot be read soon enough is closed with 1013 (try
 //! again later) and a `retry_after` in its reason, not left to time out on the pool.
 
+use super::window::Known;
 use super::UserActor;
 use crate::actors::admission::Admitted;
 use crate::actors::messages::OpenOnlineView;
 use crate::actors::ToSocket;
 use crate::db::batch::ReadError;
-use crate::domain::{ConversationId, User, WindowId};
+use crate::domain::{User, WindowId};
 use crate::protocol::close;
 use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// Why a window's snapshot could not be built (it is closed to reconnect).
 #[derive(Debug, thiserror::Error)]
@@ -81,10 +81,10 @@ impl UserActor {
             let (online, rows) = tokio::time::timeout(SNAPSHOT_DEADLINE, both)
                 .await
                 .map_err(|_| SnapshotError::TimedOut)??;
-            let known: HashMap<ConversationId, i64> = rows
+            let known: Known = rows
                 .conversations
                 .iter()
-                .map(|c| (c.id, c.last_seq))
+                .map(|c| (c.id, (c.last_seq, c.last_change)))
                 .collect();
             // The session token says who, Postgres what they are called now.
             let me = User {
@@ -125,8 +125,10 @@ impl UserActor {
                     if let Some(early) = act.early.take() {
                         // The first snapshot says where each conversation starts.
                         let mut ready = Vec::new();
-                        for (conversation, last_seq) in known {
+                        let mut changes = Vec::new();
+                        for (conversation, (last_seq, last_change)) in known {
                             ready.extend(act.sequencer.known_up_to(conversation, last_seq));
+                            changes.extend(act.change_order.known_up_to(conversation, last_change));
                         }
                         for msg in early {
                             let (conversation, seq) =
@@ -134,6 +136,10 @@ impl UserActor {
                             ready.extend(act.sequencer.offer(conversation, seq, msg));
                         }
                         act.release(ready);
+                        act.pass_changes(changes.into_iter().map(Into::into));
+                        for change in std::mem::take(&mut act.early_changes) {
+                            act.offer_change(change);
+                        }
                     }
                 }
                 Err(SnapshotError::Rows(ReadError::Busy) | SnapshotError::TimedOut) => {

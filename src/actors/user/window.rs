@@ -11,9 +11,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A message frame's place in its conversation, so a window never gets a message its
-/// snapshot already counted.
-pub type MessageKey = (ConversationId, i64);
+/// A frame's place in its conversation's order, so a window never gets a message (by
+/// `seq`) or a change (by change number) its snapshot already counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKey {
+    Message(ConversationId, i64),
+    Change(ConversationId, i64),
+}
+
+/// Per conversation, how far a snapshot told a window: its last `seq` and its last
+/// change number.
+pub type Known = HashMap<ConversationId, (i64, i64)>;
 
 pub struct Window {
     pub socket: Recipient<ToSocket>,
@@ -21,9 +29,9 @@ pub struct Window {
     /// is charged to it, and it can cut the socket's connection.
     pub outbound: Arc<Outbound>,
     /// `Some` until the `ready` snapshot went out: frames waiting behind it.
-    syncing: Option<Vec<(Option<MessageKey>, ByteString)>>,
-    /// Per conversation, the last `seq` the snapshot told this window about.
-    known: HashMap<ConversationId, i64>,
+    syncing: Option<Vec<(Option<FrameKey>, ByteString)>>,
+    /// What the snapshot told this window about.
+    known: Known,
     /// The window's commands, run in the order it sent them.
     pub line: Line,
 }
@@ -51,11 +59,14 @@ impl Window {
     }
 
     /// Hands a frame to the socket, or queues it behind the snapshot (at most `bound`).
-    pub fn hand(&mut self, key: Option<MessageKey>, frame: ByteString, bound: usize) -> Handed {
-        if let Some((conversation, seq)) = key {
-            if self.known.get(&conversation).is_some_and(|k| seq <= *k) {
-                return Handed::Held;
-            }
+    pub fn hand(&mut self, key: Option<FrameKey>, frame: ByteString, bound: usize) -> Handed {
+        let counted = match key {
+            Some(FrameKey::Message(c, seq)) => self.known.get(&c).is_some_and(|k| seq <= k.0),
+            Some(FrameKey::Change(c, n)) => self.known.get(&c).is_some_and(|k| n <= k.1),
+            None => false,
+        };
+        if counted {
+            return Handed::Held;
         }
         let bytes = frame.len();
         if self.outbound.charge(bytes) == Charged::OverBudget {
@@ -84,10 +95,7 @@ impl Window {
     }
 
     /// The snapshot is out: remember what it covered and release what waited behind it.
-    pub fn synced(
-        &mut self,
-        known: HashMap<ConversationId, i64>,
-    ) -> Vec<(Option<MessageKey>, ByteString)> {
+    pub fn synced(&mut self, known: Known) -> Vec<(Option<FrameKey>, ByteString)> {
         self.known = known;
         let held = self.syncing.take().unwrap_or_default();
         // They are charged again as they are handed over.

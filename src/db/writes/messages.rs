@@ -345,6 +345,10 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
                     client_id: r.client_id.clone(),
                     created_at: chrono::Utc::now(),
                     reply_to: r.reply_to.and_then(|s| quotes.get(&(c, s)).cloned()),
+                    edited_at: None,
+                    deleted_at: None,
+                    reactions: Vec::new(),
+                    version: 0,
                 },
             ));
             *seq += 1;
@@ -378,29 +382,10 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
             .collect();
 
         // 6b. Whom each message mentions: members of its room, not its sender, by email.
-        let mut mentioned: (Vec<Uuid>, Vec<i64>, Vec<Uuid>, Vec<String>) = Default::default();
-        for (_, m) in &messages {
-            for email in crate::domain::mentioned_emails(&m.body) {
-                mentioned.0.push(m.conversation_id.0);
-                mentioned.1.push(m.seq);
-                mentioned.2.push(m.sender_id.0);
-                mentioned.3.push(email);
-            }
-        }
-        if !mentioned.0.is_empty() {
-            tx.execute(
-                "INSERT INTO mentions (user_id, conversation_id, seq)
-                 SELECT DISTINCT u.id, t.c, t.s
-                 FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::text[]) AS t(c, s, sender, email)
-                 JOIN users u ON lower(u.email) = t.email
-                 JOIN members mb ON mb.conversation_id = t.c AND mb.user_id = u.id
-                 JOIN conversations cv ON cv.id = t.c AND cv.kind = 'room'
-                 WHERE u.id <> t.sender
-                 ON CONFLICT DO NOTHING",
-                &[&mentioned.0, &mentioned.1, &mentioned.2, &mentioned.3],
-            )
-            .await?;
-        }
+        let written = messages
+            .iter()
+            .map(|(_, m)| (m.conversation_id, m.seq, m.sender_id, m.body.as_str()));
+        record_mentions(tx, written).await?;
 
         // 7. Senders have read what they wrote.
         let mut read: HashMap<(ConversationId, UserId), i64> = HashMap::new();
@@ -499,4 +484,37 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
         .into_iter()
         .map(|r| r.unwrap_or(Err(WriteRejection::BadRequest("unresolved message"))))
         .collect())
+}
+
+/// Records whom each of `messages` mentions: members of its room, not its sender, by
+/// email (a message's mentions are rewritten this way when it is edited).
+/// Each message is its conversation, `seq`, sender and body.
+pub(super) async fn record_mentions<'m>(
+    tx: &Tx<'_>,
+    messages: impl Iterator<Item = (ConversationId, i64, UserId, &'m str)>,
+) -> Result<(), Error> {
+    let mut mentioned: (Vec<Uuid>, Vec<i64>, Vec<Uuid>, Vec<String>) = Default::default();
+    for (conversation, seq, sender, body) in messages {
+        for email in crate::domain::mentioned_emails(body) {
+            mentioned.0.push(conversation.0);
+            mentioned.1.push(seq);
+            mentioned.2.push(sender.0);
+            mentioned.3.push(email);
+        }
+    }
+    if !mentioned.0.is_empty() {
+        tx.execute(
+            "INSERT INTO mentions (user_id, conversation_id, seq)
+             SELECT DISTINCT u.id, t.c, t.s
+             FROM unnest($1::uuid[], $2::int8[], $3::uuid[], $4::text[]) AS t(c, s, sender, email)
+             JOIN users u ON lower(u.email) = t.email
+             JOIN members mb ON mb.conversation_id = t.c AND mb.user_id = u.id
+             JOIN conversations cv ON cv.id = t.c AND cv.kind = 'room'
+             WHERE u.id <> t.sender
+             ON CONFLICT DO NOTHING",
+            &[&mentioned.0, &mentioned.1, &mentioned.2, &mentioned.3],
+        )
+        .await?;
+    }
+    Ok(())
 }

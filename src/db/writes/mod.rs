@@ -4,14 +4,16 @@
 //! client should hear ([`WriteRejection`]); a SQL error aborts the whole transaction
 //! and the PersistActor retries the operations one by one.
 
+mod changes;
 mod messages;
 mod rooms;
 mod tx;
 
+pub use changes::Asked as ChangeAsked;
 pub use tx::{Tx, WriteConnection};
 
 use crate::domain::{
-    ClientId, ConversationId, ConversationSummary, DisplayName, Message, MessageBody, Room,
+    Change, ClientId, ConversationId, ConversationSummary, DisplayName, Message, MessageBody, Room,
     RoomName, UiState, User, UserId,
 };
 
@@ -29,6 +31,13 @@ pub enum WriteOp {
         client_id: ClientId,
         /// The `seq` of the message this one answers, in the same conversation.
         reply_to: Option<i64>,
+    },
+    /// An edit, a deletion or a reaction on message `seq` of `conversation`.
+    ChangeMessage {
+        actor: UserId,
+        conversation: ConversationId,
+        seq: i64,
+        asked: ChangeAsked,
     },
     OpenDirect {
         user: UserId,
@@ -99,6 +108,15 @@ pub enum WriteOutcome {
     DirectOpened {
         conversation: ConversationId,
     },
+    /// A message changed; `recipients` see it, `hidden_from` (members who blocked its
+    /// sender, or the person reacting) only move their change order past it.
+    MessageChanged {
+        change: Change,
+        recipients: Vec<UserId>,
+        hidden_from: Vec<UserId>,
+    },
+    /// The change asked for was already so (a retry): nothing to show.
+    Unchanged,
     /// A block was added (`active`) or removed; `changed` is false when it was already so.
     BlockChanged {
         blocker: User,
@@ -164,6 +182,9 @@ pub enum WriteRejection {
     Forbidden(&'static str),
     #[error("{0}")]
     Conflict(&'static str),
+    /// The message was deleted.
+    #[error("{0}")]
+    Gone(&'static str),
 }
 
 pub(crate) type Applied = Result<WriteOutcome, WriteRejection>;
@@ -211,6 +232,12 @@ pub async fn apply_batch(
 async fn apply_one(tx: &Tx<'_>, op: &WriteOp) -> Result<Applied, tokio_postgres::Error> {
     match op {
         WriteOp::SendMessage { .. } => unreachable!("messages are stored in runs by apply_batch"),
+        WriteOp::ChangeMessage {
+            actor,
+            conversation,
+            seq,
+            asked,
+        } => changes::change(tx, *actor, *conversation, *seq, asked).await,
         WriteOp::OpenDirect { user, peer } => Ok(open_direct(tx, *user, *peer)
             .await?
             .map(|conversation| WriteOutcome::DirectOpened { conversation })),

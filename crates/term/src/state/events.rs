@@ -73,6 +73,10 @@ impl Chat {
                     *known = user;
                 }
             }
+            ServerEvent::MessageEdited { .. }
+            | ServerEvent::MessageDeleted { .. }
+            | ServerEvent::Reaction { .. }
+            | ServerEvent::Changes { .. } => {}
             ServerEvent::Blocked { user, .. } => {
                 let user = user.into_owned();
                 fx.lines.push(Line::Blocked(user.email.clone()));

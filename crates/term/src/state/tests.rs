@@ -83,6 +83,7 @@ fn ready(online: Vec<User>, last_seq: Option<i64>) -> ServerEvent<'static> {
             read_seq: 0,
             unread: last_seq,
             mentions: vec![],
+            last_change: 0,
         })
         .into_iter()
         .collect();
@@ -147,6 +148,7 @@ fn with_dave() -> ConversationSummary {
         read_seq: 1,
         unread: 0,
         mentions: vec![],
+        last_change: 0,
     }
 }
 
@@ -408,6 +410,7 @@ fn a_room_is_never_taken_for_a_direct_chat_with_someone_writing_in_it() {
         read_seq: 0,
         unread: 1,
         mentions: vec![],
+        last_change: 0,
     }]);
     assert_eq!(chat.lookup(&event), None);
     let fx = chat.on_event(event);
@@ -482,6 +485,7 @@ fn room_conversation(n: u128, name: &str, last_seq: i64) -> ConversationSummary 
         read_seq: 0,
         unread: last_seq,
         mentions: vec![],
+        last_change: 0,
     }
 }
 

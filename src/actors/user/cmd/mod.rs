@@ -9,14 +9,18 @@
 
 mod auth;
 mod block;
+mod changes;
 mod create_room;
+mod delete;
 mod delete_room;
+mod edit;
 mod history;
 mod join_room;
 mod leave_room;
 mod members;
 mod online;
 mod ping;
+mod react;
 mod read;
 mod refusal;
 mod rooms;
@@ -27,14 +31,18 @@ mod ui;
 
 pub use auth::Auth;
 pub use block::Block;
+pub use changes::Changes;
 pub use create_room::CreateRoom;
+pub use delete::Delete;
 pub use delete_room::DeleteRoom;
+pub use edit::Edit;
 pub use history::History;
 pub use join_room::JoinRoom;
 pub use leave_room::LeaveRoom;
 pub use members::Members;
 pub use online::Online;
 pub use ping::Ping;
+pub use react::React;
 pub use read::Read;
 pub use refusal::{DecodeLimits, FrameError, Refusal};
 pub use rooms::Rooms;
@@ -56,6 +64,10 @@ pub enum Command {
     Auth(Auth),
     Send(Send),
     History(History),
+    Edit(Edit),
+    Delete(Delete),
+    React(React),
+    Changes(Changes),
     Read(Read),
     Block(Block),
     Ui(Ui),
@@ -119,6 +131,14 @@ pub fn decode(text: &str, limits: DecodeLimits) -> Result<Decoded, FrameError> {
     Ok(Decoded { reference, command })
 }
 
+/// The `seq` a change names: a message's place, 1 or more.
+fn message_seq(seq: i64) -> Result<i64, Refusal> {
+    if seq < 1 {
+        return Err(Refusal::bad_request("seq must be 1 or more"));
+    }
+    Ok(seq)
+}
+
 /// Each frame to its command's `parse`.
 fn parse(frame: ClientFrame, limits: &DecodeLimits) -> Result<Command, Refusal> {
     Ok(match frame {
@@ -149,6 +169,25 @@ fn parse(frame: ClientFrame, limits: &DecodeLimits) -> Result<Command, Refusal> 
             limit,
             limits,
         )?),
+        ClientFrame::Edit {
+            conversation_id,
+            seq,
+            body,
+        } => Command::Edit(Edit::parse(conversation_id, seq, body, limits)?),
+        ClientFrame::Delete {
+            conversation_id,
+            seq,
+        } => Command::Delete(Delete::parse(conversation_id, seq)?),
+        ClientFrame::React {
+            conversation_id,
+            seq,
+            emoji,
+            add,
+        } => Command::React(React::parse(conversation_id, seq, &emoji, add)?),
+        ClientFrame::Changes {
+            conversation_id,
+            after,
+        } => Command::Changes(Changes::parse(conversation_id, after, limits)?),
         ClientFrame::Read {
             conversation_id,
             seq,
@@ -198,6 +237,10 @@ impl Command {
             Command::Auth(_) | Command::Ping(_) => {}
             Command::Send(c) => c.apply(actor, asked, ctx),
             Command::History(c) => c.apply(actor, asked, ctx),
+            Command::Edit(c) => c.apply(actor, asked, ctx),
+            Command::Delete(c) => c.apply(actor, asked, ctx),
+            Command::React(c) => c.apply(actor, asked, ctx),
+            Command::Changes(c) => c.apply(actor, asked, ctx),
             Command::Read(c) => c.apply(actor, asked, ctx),
             Command::Block(c) => c.apply(actor, asked, ctx),
             Command::Ui(c) => c.apply(actor, asked, ctx),
