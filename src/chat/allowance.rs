@@ -39,7 +39,8 @@ pub enum Action {
     Query,
     /// Moving a read position (a write, and a frame to every other window).
     Read,
-    /// Changing one's display name (a write, and an event every node reads).
+    /// Changing one's display name (a write, and an event every node reads), or whether
+    /// one shares read receipts.
     Rename,
     /// Editing, deleting or reacting to a message (a write under the conversation's
     /// lock, and a frame to every member).
@@ -90,7 +91,7 @@ impl Action {
             Action::Ui => "mirroring the UI state",
             Action::Query => "asking for history, members, online pages or search results",
             Action::Read => "moving read positions",
-            Action::Rename => "changing your name",
+            Action::Rename => "changing your name or your read receipts setting",
             Action::Change => "editing, deleting and reacting to messages",
         }
     }

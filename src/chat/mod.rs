@@ -13,7 +13,7 @@ use crate::db::messages::Page;
 use crate::db::snapshot::SnapshotReader;
 use crate::db::writes::{WriteOp, WriteOutcome, WriteRejection};
 use crate::db::{self, DbError, Pool};
-use crate::domain::{ConversationId, Message, UserId};
+use crate::domain::{ConversationId, Message, User, UserId};
 use crate::protocol::ErrorCode;
 use actix::{Addr, Recipient};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -298,6 +298,25 @@ impl Chat {
         db::messages::changes_since(&self.pool, conversation, user, after, limit)
             .await?
             .ok_or(WriteRejection::NotFound("conversation").into())
+    }
+
+    /// Who of the conversation's other members has read up to `seq` (read receipts):
+    /// their count and the first of them.
+    pub async fn seen(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        seq: i64,
+    ) -> Result<(i64, Vec<User>), ChatError> {
+        self.check_local(Action::Query, user)?;
+        match db::receipts::seen_by(&self.pool, conversation, user, seq).await? {
+            db::receipts::SeenBy::Seen { count, users } => Ok((count, users)),
+            db::receipts::SeenBy::NotAMember => Err(WriteRejection::NotFound("conversation").into()),
+            db::receipts::SeenBy::NotSharing => Err(WriteRejection::Forbidden(
+                "you do not share your read receipts, so you are shown no one's; turn them on to see them",
+            )
+            .into()),
+        }
     }
 
     /// Tells the other members' windows that `user` is typing.

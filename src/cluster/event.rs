@@ -39,12 +39,17 @@ pub enum ClusterEvent {
         blocked: User,
         active: bool,
     },
-    /// A committed read position, for the user's windows on every node.
+    /// A committed read position, for the user's windows on every node, and as a read
+    /// receipt for `receipt_to`'s (a direct chat's other person).
     Read {
         user: UserId,
         conversation: ConversationId,
         seq: i64,
+        #[serde(default)]
+        receipt_to: Option<UserId>,
     },
+    /// Whether the user shares read receipts now, for their windows on every node.
+    Receipts { user: UserId, share: bool },
     /// Committed UI state, for the user's windows on every node.
     Ui { user: UserId, state: UiState },
     Typing {
@@ -116,7 +121,12 @@ impl ClusterEvent {
             ClusterEvent::Block {
                 blocker, blocked, ..
             } => Some(vec![blocker.id, blocked.id]),
-            ClusterEvent::Read { user, .. } | ClusterEvent::Ui { user, .. } => Some(vec![*user]),
+            ClusterEvent::Read {
+                user, receipt_to, ..
+            } => Some(std::iter::once(*user).chain(*receipt_to).collect()),
+            ClusterEvent::Ui { user, .. } | ClusterEvent::Receipts { user, .. } => {
+                Some(vec![*user])
+            }
             ClusterEvent::Typing { members, .. } => Some(members.clone()),
             ClusterEvent::RoomCreated { creator, .. } => Some(vec![creator.id]),
             ClusterEvent::RoomJoined { user, members, .. }

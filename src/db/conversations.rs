@@ -15,6 +15,14 @@ macro_rules! summary_from {
                              WHERE (bn.blocker_id = m.user_id AND bn.blocked_id = p.id)
                                 OR (bn.blocker_id = p.id AND bn.blocked_id = m.user_id))
                 THEN NULL ELSE p.display_name END AS peer_name,
+           CASE WHEN p.share_receipts
+                 AND (SELECT v.share_receipts FROM users v WHERE v.id = m.user_id)
+                 AND NOT EXISTS (SELECT 1 FROM blocks br
+                                 WHERE (br.blocker_id = m.user_id AND br.blocked_id = p.id)
+                                    OR (br.blocker_id = p.id AND br.blocked_id = m.user_id))
+                THEN (SELECT pm.read_seq FROM members pm
+                      WHERE pm.conversation_id = c.id AND pm.user_id = p.id)
+           END AS peer_read_seq,
            ARRAY(SELECT mn.seq FROM mentions mn JOIN messages ms
                    ON ms.conversation_id = mn.conversation_id AND ms.seq = mn.seq
                  WHERE mn.user_id = m.user_id AND mn.conversation_id = c.id
@@ -57,6 +65,7 @@ pub(crate) fn summary(row: &Row) -> ConversationSummary {
         read_seq,
         unread: (last_seq - read_seq).max(0),
         last_change: row.get("last_change"),
+        peer_read_seq: row.get("peer_read_seq"),
         mentions: {
             let mut seqs: Vec<i64> = row.get("mentions");
             seqs.reverse();

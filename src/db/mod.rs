@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod keys;
 pub mod messages;
 pub mod migrations;
+pub mod receipts;
 pub mod rooms;
 pub mod search;
 pub mod snapshot;

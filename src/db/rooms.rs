@@ -7,7 +7,7 @@ use tokio_postgres::Row;
 /// Selects rooms as [`room`] reads them (add `WHERE`/`ORDER BY`).
 pub const ROOM_SELECT: &str = "
     SELECT c.id, c.name, c.password_hash IS NOT NULL AS has_password, c.created_by,
-           (SELECT count(*) FROM members m WHERE m.conversation_id = c.id) AS members
+           c.member_count AS members, c.everyone
     FROM conversations c WHERE c.kind = 'room'";
 
 pub fn room(row: &Row) -> Room {
@@ -17,6 +17,7 @@ pub fn room(row: &Row) -> Room {
         has_password: row.get("has_password"),
         created_by: row.get::<_, Option<uuid::Uuid>>("created_by").map(UserId),
         members: row.get("members"),
+        everyone: row.get("everyone"),
     }
 }
 
@@ -58,26 +59,18 @@ pub async fn directory(pool: &Pool, page: &DirectoryPage) -> Result<(Vec<Room>, 
 }
 
 /// The rooms each of `users` is a member of, by name (the directory's order), read on
-/// `client` (a transaction's, for a batch of snapshots). Each room's members are counted
-/// once for the batch, however many of the batch are in it.
+/// `client` (a transaction's, for a batch of snapshots). Member counts are kept on the
+/// room's row: the room everyone is in costs what any room does.
 pub async fn of_members(
     client: &impl tokio_postgres::GenericClient,
     users: &[uuid::Uuid],
 ) -> Result<Vec<(UserId, Room)>, DbError> {
     let sql = format!(
-        "WITH mine AS (
-             SELECT m.user_id, m.conversation_id FROM members m
-             JOIN conversations c ON c.id = m.conversation_id AND c.kind = 'room'
-             WHERE m.user_id = ANY($1)),
-         counted AS (
-             SELECT x.conversation_id, count(*) AS members FROM members x
-             WHERE x.conversation_id IN (SELECT DISTINCT conversation_id FROM mine)
-             GROUP BY x.conversation_id)
-         SELECT c.id, c.name, c.password_hash IS NOT NULL AS has_password, c.created_by,
-                counted.members, mine.user_id AS member
-         FROM mine
-         JOIN conversations c ON c.id = mine.conversation_id
-         JOIN counted ON counted.conversation_id = mine.conversation_id
+        "SELECT c.id, c.name, c.password_hash IS NOT NULL AS has_password, c.created_by,
+                c.member_count AS members, c.everyone, m.user_id AS member
+         FROM members m
+         JOIN conversations c ON c.id = m.conversation_id AND c.kind = 'room'
+         WHERE m.user_id = ANY($1)
          ORDER BY {DIRECTORY_ORDER}"
     );
     let rows = client.query(sql.as_str(), &[&users]).await?;

@@ -23,6 +23,8 @@ pub struct SnapshotRows {
     pub rooms: Vec<Room>,
     /// Their display name now: the session token's may be older (see the snapshot).
     pub name: Option<String>,
+    /// Whether they share their read receipts.
+    pub receipts: bool,
 }
 
 /// The snapshot rows of each of `users` (each distinct).
@@ -67,7 +69,7 @@ pub async fn read(
     }
     let ui = tx
         .query(
-            "SELECT id, ui_state, display_name FROM users WHERE id = ANY($1)",
+            "SELECT id, ui_state, display_name, share_receipts FROM users WHERE id = ANY($1)",
             &[&ids],
         )
         .await?;
@@ -75,6 +77,7 @@ pub async fn read(
         if let Some(of) = rows.get_mut(&UserId(row.get(0))) {
             of.ui = serde_json::from_value(row.get::<_, serde_json::Value>(1)).unwrap_or_default();
             of.name = row.get(2);
+            of.receipts = row.get(3);
         }
     }
     for (member, room) in super::rooms::of_members(&tx, &ids).await? {

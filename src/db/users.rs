@@ -27,13 +27,23 @@ pub async fn upsert(
     name: Option<&DisplayName>,
 ) -> Result<User, DbError> {
     let conn = pool.get().await?;
+    // A new account joins the room everyone shares in the same statement (`xmax = 0`:
+    // the row was inserted, not updated).
     let row = conn
         .query_one(
-            "INSERT INTO users (id, issuer, subject, email, display_name)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (issuer, subject) DO UPDATE SET email = EXCLUDED.email,
-                 display_name = COALESCE(users.display_name, EXCLUDED.display_name)
-             RETURNING id, email, display_name",
+            "WITH person AS (
+                 INSERT INTO users (id, issuer, subject, email, display_name)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (issuer, subject) DO UPDATE SET email = EXCLUDED.email,
+                     display_name = COALESCE(users.display_name, EXCLUDED.display_name)
+                 RETURNING id, email, display_name, xmax = 0 AS created
+             ), joined AS (
+                 INSERT INTO members (conversation_id, user_id)
+                 SELECT c.id, person.id FROM conversations c, person
+                 WHERE c.everyone AND person.created
+                 ON CONFLICT DO NOTHING
+             )
+             SELECT id, email, display_name FROM person",
             &[
                 &UserId::new().0,
                 &issuer,

@@ -359,3 +359,49 @@ pub struct ReadinessBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
 }
+
+/// A message's new text.
+#[derive(Deserialize, ToSchema)]
+pub struct EditBody {
+    /// 1 to 4000 characters, not only white space, no NUL (U+0000): a send's rules.
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
+    pub body: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ChangesQuery {
+    /// The change number you have seen up to (0: none).
+    #[param(minimum = 0)]
+    pub after: i64,
+}
+
+/// The messages changed after a change number, as they are now.
+#[derive(Serialize, ToSchema)]
+pub struct ChangesBody {
+    /// In change order; each once, however often it changed.
+    pub messages: Vec<Message>,
+    /// Every change up to this number is in `messages` (or not yours to see).
+    pub through: i64,
+    /// More follow: ask again with `after` = `through`.
+    pub more: bool,
+}
+
+/// Who has read up to a message.
+#[derive(Serialize, ToSchema)]
+pub struct SeenBody {
+    /// How many of the other members (who share their receipts, with no block between
+    /// you) have read up to it.
+    pub count: i64,
+    /// The first 100 of them, by email.
+    pub users: Vec<User>,
+}
+
+/// Whether you share your read positions (read receipts).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ReceiptsBody {
+    pub share: bool,
+}

@@ -6,6 +6,7 @@ pub mod api;
 pub mod asyncapi;
 pub mod auth;
 pub mod bodies;
+pub mod changes;
 pub mod error;
 pub mod headers;
 pub mod health;
@@ -109,6 +110,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
         .service(api::history)
         .service(api::send)
         .service(api::read)
+        .service(changes::edit)
+        .service(changes::delete_message)
+        .service(changes::add_reaction)
+        .service(changes::remove_reaction)
+        .service(changes::changes)
+        .service(changes::seen)
+        .service(changes::set_receipts)
         .service(rooms::list)
         .service(rooms::create)
         .service(rooms::join)

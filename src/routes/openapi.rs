@@ -2,7 +2,7 @@
 //! body types (`bodies.rs`), served at `/api/openapi.json`. The web build's API page
 //! (`/api.html`) renders it.
 
-use super::{api, asyncapi, health, people, rooms, search, session, ws};
+use super::{api, asyncapi, changes, health, people, rooms, search, session, ws};
 use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -26,6 +26,13 @@ use utoipa::{Modify, OpenApi};
         api::history,
         api::send,
         api::read,
+        changes::edit,
+        changes::delete_message,
+        changes::add_reaction,
+        changes::remove_reaction,
+        changes::changes,
+        changes::seen,
+        changes::set_receipts,
         rooms::list,
         rooms::create,
         rooms::join,
@@ -48,7 +55,7 @@ use utoipa::{Modify, OpenApi};
         (name = "people", description = "You, who is online, and the directory of everyone"),
         (name = "blocks", description = "Blocking people"),
         (name = "conversations", description = "Direct conversations"),
-        (name = "messages", description = "History, sending, read positions"),
+        (name = "messages", description = "History, sending, read positions, edits, deletions, reactions and read receipts"),
         (name = "rooms", description = "Rooms (an addition to SPEC §5)"),
         (name = "search", description = "Full-text search"),
         (name = "socket", description = "The WebSocket endpoint"),

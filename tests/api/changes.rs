@@ -585,3 +585,108 @@ async fn changes_cross_nodes_after_their_message_and_a_node_that_missed_them_cat
     assert_eq!(live["change"], 4, "{live}");
     bob_b.assert_no("changes", QUIET).await;
 }
+
+#[actix_web::test]
+async fn over_http_edits_deletions_reactions_and_changes_work_and_reach_the_windows() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut alice_ws, _) = app.window(&alice).await;
+    let (room, _) = create_room(&mut alice_ws, "Desk", None).await;
+    app.join_room(&bob.token, &room).await;
+    let (mut bob_ws, _) = app.window(&bob).await;
+    let seq = say(&mut alice_ws, &room, "typo hree").await["seq"].clone();
+    let message = format!("/api/conversations/{room}/messages/{seq}");
+
+    let (status, edited) = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &message,
+            &alice.token,
+            Some(json!({"body": "typo here"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(
+        (edited["body"].clone(), edited["version"].clone()),
+        (json!("typo here"), json!(1))
+    );
+    assert_eq!(
+        bob_ws.recv_type("message_edited").await["body"],
+        "typo here"
+    );
+
+    let reaction = format!("{message}/reactions/%F0%9F%91%8D");
+    let (status, _) = app
+        .send_json(reqwest::Method::PUT, &reaction, &bob.token, None)
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(alice_ws.recv_type("reaction").await["emoji"], "👍");
+    let (status, body) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("{message}/reactions/nope"),
+            &bob.token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!("bad_request"))
+    );
+
+    let (status, changes) = app
+        .get(
+            &format!("/api/conversations/{room}/changes?after=1"),
+            &bob.token,
+        )
+        .await;
+    assert_eq!(status, 200, "{changes}");
+    assert_eq!(changes["through"], 2);
+    assert_eq!(
+        changes["messages"][0]["reactions"][0]["users"],
+        json!([bob.id])
+    );
+
+    let (status, body) = app
+        .send_json(reqwest::Method::DELETE, &message, &bob.token, None)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (403, json!("forbidden"))
+    );
+    let (status, _) = app
+        .send_json(reqwest::Method::DELETE, &message, &alice.token, None)
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(bob_ws.recv_type("message_deleted").await["seq"], seq);
+    let (status, body) = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &message,
+            &alice.token,
+            Some(json!({"body": "back"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (410, json!("gone"))
+    );
+
+    // Read receipts over HTTP: a room's "seen by", and the switch.
+    let (status, seen) = app.get(&format!("{message}/seen"), &alice.token).await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["count"], 0, "{seen}");
+    let (status, body) = app
+        .send_json(
+            reqwest::Method::PUT,
+            "/api/me/receipts",
+            &alice.token,
+            Some(json!({"share": false})),
+        )
+        .await;
+    assert_eq!((status, body), (200, json!({"share": false})));
+    assert_eq!(alice_ws.recv_type("receipts").await["share"], false);
+    let (status, _) = app.get(&format!("{message}/seen"), &alice.token).await;
+    assert_eq!(status, 403);
+}

@@ -499,6 +499,15 @@ async fn after_the_server_restarts_the_client_reconnects_and_prints_what_it_miss
         )
         .await;
     assert_eq!(status, 201);
+    // ... and reacts to her message.
+    let (mut bob_ws, _) = app.window(&bob).await;
+    bob_ws
+        .send(
+            json!({"type": "react", "ref": "r1", "conversation_id": conversation, "seq": 1,
+                     "emoji": "👍"}),
+        )
+        .await;
+    assert_eq!(bob_ws.recv_type("reaction").await["ref"], "r1");
     term.type_line("typed while disconnected");
 
     let _server = ServerProcess::start(&app.database_url, port, app.peer_env("restarted")).await;
@@ -507,6 +516,13 @@ async fn after_the_server_restarts_the_client_reconnects_and_prints_what_it_miss
         "message {conversation} 2 bob@example.com while you were away"
     ))
     .await;
+    // What became of a message printed before the drop: as it is now.
+    term.expect_next(&format!(
+        "changed {conversation} 1 alice@example.com before the restart"
+    ))
+    .await;
+    term.expect_next(&format!("state {conversation} 1 👍 1"))
+        .await;
     term.expect_next(&format!("sent {conversation} 3 typed while disconnected"))
         .await;
     assert_eq!(app.count_messages().await, 3);
@@ -733,7 +749,7 @@ async fn room_messages_are_printed_with_their_senders_and_a_room_is_never_taken_
     term.expect_next("end online").await;
 
     // Bob (never online, so unknown to alice's client) makes a room; alice joins it.
-    let room = app.post_room(&bob.token, "General").await;
+    let room = app.post_room(&bob.token, "Lobby").await;
     app.join_room(&alice.token, &room).await;
 
     let (status, _) = app
@@ -796,6 +812,13 @@ async fn a_room_created_in_the_terminal_appears_for_others_and_its_members_talk_
     ])
     .await;
     term.type_line("/rooms");
+    // By name: the room everyone shares ("general", alice and bob), then theirs.
+    let general = term.next_line().await;
+    assert!(
+        general.starts_with("room ")
+            && general.ends_with(" members=2 password=no joined=yes general"),
+        "{general}"
+    );
     term.expect_next(&format!(
         "room {room} members=2 password=no joined=yes Team room"
     ))
@@ -902,6 +925,12 @@ async fn joining_a_room_with_a_password_from_the_terminal_needs_the_right_one() 
         "room {room} members=2 password=yes joined=yes Book club"
     ))
     .await;
+    // Then the room everyone shares (by name: "Book club" < "general").
+    let general = term.next_line().await;
+    assert!(
+        general.ends_with(" password=no joined=yes general"),
+        "{general}"
+    );
     term.expect_next("end rooms").await;
     term.type_line("/join Nowhere");
     term.expect_next("error unknown_room Nowhere is not a room (/rooms lists them)")
@@ -1020,4 +1049,106 @@ async fn a_reply_from_the_terminal_quotes_the_right_message_and_an_incoming_repl
     let refused = term.next_line().await;
     assert!(refused.starts_with("error not_found "), "{refused}");
     assert_eq!(app.count_messages().await, 3);
+}
+
+#[actix_web::test]
+async fn edits_reactions_and_deletions_typed_in_the_terminal_reach_others_and_theirs_are_printed() {
+    let (_app, _, _, mut bob_ws, mut term) = alice_in_the_terminal_bob_online().await;
+
+    let (room, _) = create_room(&mut bob_ws, "Lunch", None).await;
+    term.ignore("room ");
+    term.type_line("/join Lunch");
+    term.expect_next(&format!("joined {room} Lunch")).await;
+    term.expect_next("end history").await;
+    say(&mut bob_ws, &room, "lunch?", None).await;
+    term.expect_next(&format!("message {room} 1 bob@example.com lunch?"))
+        .await;
+    term.type_line("sure, wehre?");
+    term.expect_next(&format!("sent {room} 2 sure, wehre?"))
+        .await;
+    bob_ws.recv_type("message").await;
+
+    // Alice fixes her typo; bob is told. The same text again changes nothing.
+    term.type_line("/edit 2 sure, where?");
+    term.expect_next(&format!("edited {room} 2 sure, where?"))
+        .await;
+    let edited = bob_ws.recv_type("message_edited").await;
+    assert_eq!(
+        (&edited["seq"], &edited["body"]),
+        (&json!(2), &json!("sure, where?"))
+    );
+    term.type_line("/edit 2 sure, where?");
+    term.expect_next(&format!("unchanged {room} 2")).await;
+    // Only its sender edits a message.
+    term.type_line("/edit 1 dinner?");
+    let refused = term.next_line().await;
+    assert!(refused.starts_with("error forbidden "), "{refused}");
+
+    // `/react` puts her reaction on, and the same again takes it back.
+    term.type_line("/react 1 👍");
+    term.expect_next(&format!("reaction added {room} 1 alice@example.com 👍"))
+        .await;
+    let on = bob_ws.recv_type("reaction").await;
+    assert_eq!((&on["emoji"], &on["add"]), (&json!("👍"), &json!(true)));
+    term.type_line("/react 1 👍");
+    term.expect_next(&format!("reaction removed {room} 1 alice@example.com 👍"))
+        .await;
+    assert_eq!(bob_ws.recv_type("reaction").await["add"], false);
+    term.type_line("/react 1 thumbs");
+    let refused = term.next_line().await;
+    assert!(refused.starts_with("error bad_request "), "{refused}");
+
+    // Bob's reaction prints live, and history shows what became of each message.
+    bob_ws
+        .send(
+            json!({"type": "react", "ref": "r1", "conversation_id": room, "seq": 2,
+                     "emoji": "🎉"}),
+        )
+        .await;
+    assert_eq!(bob_ws.recv_type("reaction").await["ref"], "r1");
+    term.expect_next(&format!("reaction added {room} 2 bob@example.com 🎉"))
+        .await;
+    term.type_line("/open Lunch");
+    term.expect_next(&format!("opened room {room} Lunch")).await;
+    term.expect_next(&format!("history {room} 1 bob@example.com lunch?"))
+        .await;
+    term.expect_next(&format!("history {room} 2 alice@example.com sure, where?"))
+        .await;
+    term.expect_next(&format!("state {room} 2 edited 🎉 1"))
+        .await;
+    term.expect_next("end history").await;
+
+    // Bob created the room: he may delete her message; she may delete only her own.
+    term.type_line("/delete 1");
+    let refused = term.next_line().await;
+    assert!(refused.starts_with("error forbidden "), "{refused}");
+    bob_ws
+        .send(json!({"type": "delete", "ref": "x1", "conversation_id": room, "seq": 2}))
+        .await;
+    assert_eq!(bob_ws.recv_type("message_deleted").await["ref"], "x1");
+    term.expect_next(&format!("deleted {room} 2")).await;
+    term.type_line("/delete 2");
+    term.expect_next(&format!("unchanged {room} 2")).await;
+    say(&mut bob_ws, &room, "deleting mine too", None).await;
+    term.expect_next(&format!(
+        "message {room} 3 bob@example.com deleting mine too"
+    ))
+    .await;
+    bob_ws
+        .send(json!({"type": "delete", "ref": "x2", "conversation_id": room, "seq": 1}))
+        .await;
+    term.expect_next(&format!("deleted {room} 1")).await;
+    term.type_line("/open Lunch");
+    term.expect_next(&format!("opened room {room} Lunch")).await;
+    term.expect_next(&format!("history {room} 1 bob@example.com"))
+        .await;
+    term.expect_next(&format!("state {room} 1 deleted")).await;
+    term.expect_next(&format!("history {room} 2 alice@example.com"))
+        .await;
+    term.expect_next(&format!("state {room} 2 deleted")).await;
+    term.expect_next(&format!(
+        "history {room} 3 bob@example.com deleting mine too"
+    ))
+    .await;
+    term.expect_next("end history").await;
 }

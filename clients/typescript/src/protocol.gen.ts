@@ -107,6 +107,11 @@ peer?: User,
  */
 name?: string, last_seq: number, read_seq: number, unread: number, 
 /**
+ * (addition) A direct chat's read receipt: how far the other person has read. Absent
+ * while either of you does not share receipts, or a block stands between you.
+ */
+peer_read_seq?: number, 
+/**
  * (addition) The conversation's latest change number (edits, deletions, reactions;
  * absent: 0). A window that saw changes only up to a lower number asks `changes`.
  */
@@ -129,7 +134,12 @@ created_by: UserId | null,
 /**
  * How many members it has.
  */
-members: number, };
+members: number, 
+/**
+ * (addition) The room every person joins when their account is created
+ * ("general"): it cannot be deleted; people may leave it and join again.
+ */
+everyone?: boolean, };
 
 /**
  * A member of a room with their presence, as the asking viewer may see it.
@@ -174,7 +184,7 @@ client_id: string, body: string, conversation_id?: ConversationId, to?: UserId,
 /**
  * The `seq` of the message this one answers.
  */
-reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "edit", conversation_id: ConversationId, seq: number, body: string, } | { "type": "delete", conversation_id: ConversationId, seq: number, } | { "type": "react", conversation_id: ConversationId, seq: number, emoji: string, add?: boolean, } | { "type": "changes", conversation_id: ConversationId, after: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "set_name", name: string, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" };
+reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "edit", conversation_id: ConversationId, seq: number, body: string, } | { "type": "delete", conversation_id: ConversationId, seq: number, } | { "type": "react", conversation_id: ConversationId, seq: number, emoji: string, add?: boolean, } | { "type": "changes", conversation_id: ConversationId, after: number, } | { "type": "set_receipts", share: boolean, } | { "type": "seen", conversation_id: ConversationId, seq: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "set_name", name: string, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" };
 
 /**
  * One client frame with its `ref`: `{"type": "send", "ref": "s1", …}`.
@@ -192,7 +202,7 @@ client_id: string, body: string, conversation_id?: ConversationId, to?: UserId,
 /**
  * The `seq` of the message this one answers.
  */
-reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "edit", conversation_id: ConversationId, seq: number, body: string, } | { "type": "delete", conversation_id: ConversationId, seq: number, } | { "type": "react", conversation_id: ConversationId, seq: number, emoji: string, add?: boolean, } | { "type": "changes", conversation_id: ConversationId, after: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "set_name", name: string, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" });
+reply_to?: number, } | { "type": "history", conversation_id: ConversationId, after_seq?: number, before_seq?: number, limit?: number, } | { "type": "edit", conversation_id: ConversationId, seq: number, body: string, } | { "type": "delete", conversation_id: ConversationId, seq: number, } | { "type": "react", conversation_id: ConversationId, seq: number, emoji: string, add?: boolean, } | { "type": "changes", conversation_id: ConversationId, after: number, } | { "type": "set_receipts", share: boolean, } | { "type": "seen", conversation_id: ConversationId, seq: number, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "block", user_id: UserId, } | { "type": "unblock", user_id: UserId, } | { "type": "ui", state: UiState, } | { "type": "set_name", name: string, } | { "type": "typing", conversation_id: ConversationId, } | { "type": "create_room", name: string, password?: string, } | { "type": "join_room", room_id: ConversationId, password?: string, } | { "type": "leave_room", room_id: ConversationId, } | { "type": "delete_room", room_id: ConversationId, } | { "type": "members", room_id: ConversationId, } | { "type": "online", prefix?: string, offset?: number, limit?: number, } | { "type": "rooms", query?: string, after?: string, limit?: number, } | { "type": "ping" });
 
 /**
  * A frame from the server; `type` selects the variant. Replies caused by a client frame
@@ -223,7 +233,11 @@ partners: Array<User>, blocked: Array<User>, conversations: Array<ConversationSu
  * (v3) The rooms this user is a member of, by name; the others are in the room
  * directory (`rooms` request).
  */
-rooms: Array<Room>, ui: UiState, expires_at: string, } | { "type": "online_changes", came: Array<User>, went: Array<UserId>, count: number, } | { "type": "message", message: Message, } | { "type": "ack", ref?: string, message: Message, } | { "type": "history", ref?: string, conversation_id: ConversationId, messages: Array<Message>, } | { "type": "blocked", ref?: string, user: User, } | { "type": "unblocked", ref?: string, user: User, } | { "type": "read", conversation_id: ConversationId, seq: number, } | { "type": "ui", state: UiState, } | { "type": "message_edited", 
+rooms: Array<Room>, ui: UiState, 
+/**
+ * (addition) Whether this person shares their read positions (see `receipts`).
+ */
+receipts: boolean, expires_at: string, } | { "type": "online_changes", came: Array<User>, went: Array<UserId>, count: number, } | { "type": "message", message: Message, } | { "type": "ack", ref?: string, message: Message, } | { "type": "history", ref?: string, conversation_id: ConversationId, messages: Array<Message>, } | { "type": "blocked", ref?: string, user: User, } | { "type": "unblocked", ref?: string, user: User, } | { "type": "read", conversation_id: ConversationId, seq: number, user_id?: UserId, } | { "type": "receipts", share: boolean, } | { "type": "seen", ref?: string, conversation_id: ConversationId, seq: number, count: number, users: Array<User>, } | { "type": "ui", state: UiState, } | { "type": "message_edited", 
 /**
  * The asking window's `ref`, on the copy it is sent (its reply).
  */

@@ -21,31 +21,72 @@ pub fn schedule(args: &BenchArgs) -> Vec<Vec<(u64, u64)>> {
     per_user
 }
 
+/// What one sender task sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sent {
+    pub messages: u64,
+    /// When its last message went out, from the start (a sender may go on afterwards
+    /// to make the changes of its last messages).
+    pub messages_done: Duration,
+    /// `--changes`: the changes its messages were due, and the edits and reactions it
+    /// sent (a change goes out once its message is acknowledged).
+    pub changes_due: u64,
+    pub edits: u64,
+    pub reactions: u64,
+}
+
+impl Sent {
+    /// A sender of messages only, which sent its last one now.
+    pub fn messages(messages: u64, start: Instant) -> Sent {
+        Sent {
+            messages,
+            messages_done: start.elapsed(),
+            ..Sent::default()
+        }
+    }
+
+    fn add(&mut self, other: Sent) {
+        self.messages += other.messages;
+        self.messages_done = self.messages_done.max(other.messages_done);
+        self.changes_due += other.changes_due;
+        self.edits += other.edits;
+        self.reactions += other.reactions;
+    }
+
+    /// The changes sent, edits and reactions.
+    pub fn changes(&self) -> u64 {
+        self.edits + self.reactions
+    }
+}
+
 /// What a run collected.
 pub struct Collected<S> {
     pub stats: Stats,
-    /// Messages the senders sent, and how long sending took (seconds).
+    /// Messages the senders sent, and how long sending them took (seconds).
     pub sent: u64,
     pub offered_secs: f64,
+    /// Everything the senders sent (the messages too).
+    pub sent_all: Sent,
     /// The senders' sinks, kept open until the collection ended (closing them early would
     /// close the windows before their last frames arrive).
     pub sinks: Vec<S>,
 }
 
-/// Awaits the sender tasks (each answering how many it sent, and its sink) while
-/// collecting `rx`; `expected_per_message` frames are due per message besides its ack.
+/// Awaits the sender tasks (each answering what it sent, and its sink) while collecting
+/// `rx`; `expected_per_message` frames are due per message besides its ack, and one more
+/// per change (the sender's own window gets its change too).
 pub async fn collect<S: Send + 'static>(
     rx: &mut mpsc::UnboundedReceiver<Observation>,
-    senders: Vec<JoinHandle<(u64, S)>>,
+    senders: Vec<JoinHandle<(Sent, S)>>,
     start: Instant,
     expected_per_message: u64,
 ) -> anyhow::Result<Collected<S>> {
     let mut sending = tokio::spawn(async move {
-        let mut sent = 0;
+        let mut sent = Sent::default();
         let mut sinks = Vec::new();
         for task in senders {
             if let Ok((n, sink)) = task.await {
-                sent += n;
+                sent.add(n);
                 sinks.push(sink);
             }
         }
@@ -53,7 +94,7 @@ pub async fn collect<S: Send + 'static>(
     });
     let mut stats = Stats::default();
     let mut progress = tokio::time::interval(Duration::from_secs(1));
-    let mut done: Option<(u64, f64, Vec<S>)> = None;
+    let mut done: Option<(Sent, f64, Vec<S>)> = None;
     let mut last_frame = Instant::now();
     loop {
         tokio::select! {
@@ -66,34 +107,47 @@ pub async fn collect<S: Send + 'static>(
             },
             result = &mut sending, if done.is_none() => {
                 let (sent, sinks) = result?;
-                done = Some((sent, start.elapsed().as_secs_f64(), sinks));
+                // How long the messages took to go out (a sender still making changes
+                // afterwards offers no more messages).
+                let offered = if sent.messages_done.is_zero() {
+                    start.elapsed()
+                } else {
+                    sent.messages_done
+                };
+                done = Some((sent, offered.as_secs_f64(), sinks));
             },
             _ = progress.tick() => {
                 let p99 = |h: &hdrhistogram::Histogram<u64>| h.value_at_quantile(0.99) as f64 / 1000.0;
+                let changes = stats.edits_delivered + stats.reactions_delivered;
                 eprintln!(
-                    "  {:>5.1}s  {} acked  {} delivered  delivery p99 {:.1} ms (last second {:.1} ms){}",
+                    "  {:>5.1}s  {} acked  {} delivered  delivery p99 {:.1} ms (last second {:.1} ms){}{}",
                     start.elapsed().as_secs_f64(),
                     stats.acked,
                     stats.delivered,
                     p99(&stats.delivery_latency),
                     p99(&stats.recent_delivery_latency),
+                    if changes > 0 { format!("  {changes} changes delivered") } else { String::new() },
                     if done.is_some() { "  (draining)" } else { "" }
                 );
                 stats.recent_delivery_latency.reset();
             },
         }
         if let Some((sent, _, _)) = &done {
-            let complete = stats.acked >= *sent && stats.delivered >= sent * expected_per_message;
+            let changes = stats.edits_delivered + stats.reactions_delivered;
+            let complete = stats.acked >= sent.messages
+                && stats.delivered >= sent.messages * expected_per_message
+                && changes >= sent.changes() * (expected_per_message + 1);
             if complete || last_frame.elapsed() > Duration::from_secs(5) {
                 break;
             }
         }
     }
-    let (sent, offered_secs, sinks) = done.context("the senders did not finish")?;
+    let (sent_all, offered_secs, sinks) = done.context("the senders did not finish")?;
     Ok(Collected {
         stats,
-        sent,
+        sent: sent_all.messages,
         offered_secs,
+        sent_all,
         sinks,
     })
 }

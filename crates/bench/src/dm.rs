@@ -1,9 +1,12 @@
 //! Scenarios `dm` and `room`: user `i` writes from its first window, open-loop at a set
 //! rate, either direct messages to user `i+1` (`dm`) or to a room it shares with
 //! `--room-size - 1` others (`room`); each message should reach every window of the
-//! recipients and the sender's other windows.
+//! recipients and the sender's other windows. With `--changes` (see [`changes`]), the
+//! sender's first window tells its writer of each acknowledged message due a change, and
+//! the writer makes it between the messages of its schedule.
 
-use super::collect::{collect, schedule, Collected};
+use super::changes::{self, Change, Order, Plan};
+use super::collect::{collect, schedule, Collected, Sent};
 use super::procfs::{cpu_ticks, TICKS_PER_SECOND};
 use super::stats::{percentiles_ms, Observation, Stats, StoredAt};
 use super::storm;
@@ -12,6 +15,7 @@ use super::{tokens, ws_urls, BenchArgs, Host, Socket};
 use anyhow::Context as _;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -34,6 +38,10 @@ const QUIET_BEFORE_LOAD: Duration = Duration::from_secs(2);
 
 /// How far into the load a storm (scenario `storm`) begins.
 const STORM_AFTER: Duration = Duration::from_secs(1);
+
+/// How long a writer done with its messages waits for the next acknowledgement of one
+/// due a change before it gives up on the rest (as the collection gives up on frames).
+const CHANGE_WAIT: Duration = Duration::from_secs(5);
 
 /// Where the windows are: window `i` belongs to user `i / windows` and sits on node
 /// `(user + i % windows) % nodes`; user `k % users` sends message `k` from its first window.
@@ -61,22 +69,31 @@ struct Reading {
     /// Latencies are measured from this instant (intended send times count from it).
     epoch: Instant,
     run: Arc<str>,
+    /// Which messages get a change (`--changes`).
+    plan: Plan,
     out: mpsc::UnboundedSender<Observation>,
 }
 
+/// Reads a window. `orders` (the sender's first window, with `--changes`) goes to the
+/// user's writer: each acknowledged message due a change.
 async fn read_window(
     mut stream: futures_util::stream::SplitStream<Socket>,
     window: u32,
     mut presence: Settling,
     reading: Reading,
+    orders: Option<mpsc::UnboundedSender<Order>>,
 ) {
     let Reading {
         layout,
         epoch: start,
         run,
+        plan,
         out,
     } = reading;
     let my_node = layout.node_of(window as usize);
+    // The messages of this run due a reaction that this window has, by where they are:
+    // a `reaction` frame names only the place.
+    let mut to_react: HashMap<(String, i64), u64> = HashMap::new();
     while let Some(Ok(frame)) = stream.next().await {
         let WsMessage::Text(text) = frame else {
             continue;
@@ -99,8 +116,27 @@ async fn read_window(
                     continue;
                 };
                 let latency_us = now_us.saturating_sub(intended);
+                let m = &value["message"];
+                let change = plan.change_for(k);
+                if change.is_some() {
+                    let place = (
+                        m["conversation_id"].as_str().unwrap_or_default().to_owned(),
+                        m["seq"].as_i64().unwrap_or_default(),
+                    );
+                    if change == Some(Change::React) {
+                        to_react.insert(place.clone(), k);
+                    }
+                    if let (Some(orders), Some(change), "ack") = (&orders, change, kind) {
+                        // The writer may be gone (it gave up): the frame still counts.
+                        let _ = orders.send(Order {
+                            k,
+                            change,
+                            conversation_id: place.0,
+                            seq: place.1,
+                        });
+                    }
+                }
                 if kind == "ack" {
-                    let m = &value["message"];
                     let stored = StoredAt {
                         conversation: m["conversation_id"].as_str().unwrap_or_default().to_owned(),
                         id: m["id"].as_str().unwrap_or_default().to_owned(),
@@ -120,15 +156,172 @@ async fn read_window(
                     }
                 }
             }
-            "error" => Observation::Refused {
-                code: value["code"].as_str().unwrap_or("?").to_owned(),
-            },
+            "message_edited" => {
+                let Some((k, sent_us)) = value["body"]
+                    .as_str()
+                    .and_then(|body| changes::parse_edit_body(body, &run))
+                else {
+                    continue;
+                };
+                Observation::Edited {
+                    k,
+                    window,
+                    latency_us: now_us.saturating_sub(sent_us),
+                    caught_up: false,
+                }
+            }
+            "reaction" => {
+                let place = (
+                    value["conversation_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    value["seq"].as_i64().unwrap_or_default(),
+                );
+                match to_react.get(&place) {
+                    Some(&k) if value["add"] == true && value["emoji"] == changes::EMOJI => {
+                        Observation::Reacted {
+                            k,
+                            window,
+                            caught_up: false,
+                        }
+                    }
+                    _ => continue,
+                }
+            }
+            // The server filling a gap in the changes it delivered (another node's event
+            // was late): the changed messages as they are now.
+            "changes" if value.get("ref").is_none() => {
+                let caught_up = caught_up_changes(&value, &run, plan, window, now_us);
+                if caught_up.into_iter().any(|o| out.send(o).is_err()) {
+                    return;
+                }
+                continue;
+            }
+            "error" => {
+                let code = value["code"].as_str().unwrap_or("?");
+                let of_a_change = value["ref"]
+                    .as_str()
+                    .is_some_and(changes::is_change_reference);
+                Observation::Refused {
+                    code: if of_a_change {
+                        format!("change:{code}")
+                    } else {
+                        code.to_owned()
+                    },
+                }
+            }
             _ => continue,
         };
         if out.send(observation).is_err() {
             return;
         }
     }
+}
+
+/// The changes of this run that a `changes` frame brings `window`: each listed message
+/// of the run due a change that carries it (its edited body, its sender's 👍).
+fn caught_up_changes(
+    frame: &Value,
+    run: &str,
+    plan: Plan,
+    window: u32,
+    now_us: u64,
+) -> Vec<Observation> {
+    let messages = frame["messages"].as_array().map(Vec::as_slice);
+    messages
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| {
+            let (k, _) = parse_client_id(m["client_id"].as_str()?, run)?;
+            match plan.change_for(k)? {
+                Change::Edit => {
+                    let (_, sent_us) = changes::parse_edit_body(m["body"].as_str()?, run)?;
+                    Some(Observation::Edited {
+                        k,
+                        window,
+                        latency_us: now_us.saturating_sub(sent_us),
+                        caught_up: true,
+                    })
+                }
+                Change::React => changes::has_senders_reaction(m).then_some(Observation::Reacted {
+                    k,
+                    window,
+                    caught_up: true,
+                }),
+            }
+        })
+        .collect()
+}
+
+/// What a user's writer needs besides its socket, its schedule and its orders.
+struct Writing {
+    /// The load's start and its distance from the epoch (µs), which intended send
+    /// times and change send times count from.
+    start: Instant,
+    offset_us: u64,
+    run: String,
+    body: String,
+    /// What the user's frames name as their destination.
+    target: Value,
+    plan: Plan,
+}
+
+/// A user's writer: sends its messages on schedule (open loop) and, between them, the
+/// change of each acknowledged message its first window orders; once the schedule is
+/// done, waits for the orders still due (up to [`CHANGE_WAIT`] for each).
+async fn write(
+    mut sink: futures_util::stream::SplitSink<Socket, WsMessage>,
+    schedule: Vec<(u64, u64)>,
+    mut orders: mpsc::UnboundedReceiver<Order>,
+    w: Writing,
+) -> (Sent, futures_util::stream::SplitSink<Socket, WsMessage>) {
+    let mut sent = Sent::default();
+    let mut schedule = schedule.into_iter().peekable();
+    let mut orders_open = true;
+    loop {
+        let next = match schedule.peek() {
+            Some(&(_, due_us)) => w.start + Duration::from_micros(due_us),
+            None if sent.edits + sent.reactions >= sent.changes_due || !orders_open => break,
+            None => Instant::now() + CHANGE_WAIT,
+        };
+        tokio::select! {
+            // The schedule first: changes never hold a message back.
+            biased;
+            () = tokio::time::sleep_until(next.into()) => {
+                let Some((k, due_us)) = schedule.next() else {
+                    break; // no acknowledgement came for the remaining changes
+                };
+                let intended = w.offset_us + due_us;
+                let mut frame = json!({"type": "send", "client_id": format!("b{}-{k}-{intended}", w.run), "body": w.body});
+                if let (Some(frame), Some(target)) = (frame.as_object_mut(), w.target.as_object()) {
+                    frame.extend(target.clone());
+                }
+                if sink.send(WsMessage::Text(frame.to_string())).await.is_err() {
+                    break;
+                }
+                sent.messages += 1;
+                sent.messages_done = w.start.elapsed();
+                sent.changes_due += u64::from(w.plan.change_for(k).is_some());
+            }
+            order = orders.recv(), if orders_open => {
+                let Some(order) = order else {
+                    orders_open = false;
+                    continue;
+                };
+                let sent_us = w.offset_us + w.start.elapsed().as_micros() as u64;
+                let frame = changes::frame(&order, &w.run, sent_us, w.body.len());
+                if sink.send(WsMessage::Text(frame.to_string())).await.is_err() {
+                    break;
+                }
+                match order.change {
+                    Change::Edit => sent.edits += 1,
+                    Change::React => sent.reactions += 1,
+                }
+            }
+        }
+    }
+    (sent, sink)
 }
 
 /// Where each user's messages go.
@@ -236,12 +429,20 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
     // window counts everyone else online.
     let epoch = Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let plan = Plan {
+        users: args.users,
+        percent: args.changes,
+    };
     let reading = Reading {
         layout,
         epoch,
         run: run.as_str().into(),
+        plan,
         out: tx,
     };
+    // Each user's first window orders its writer's changes (`--changes`).
+    let (order_txs, order_rxs): (Vec<_>, Vec<_>) =
+        (0..args.users).map(|_| mpsc::unbounded_channel()).unzip();
     let tally = Tally::new(args.users - 1);
     let (sinks, connect_secs) = windows::open(
         args.users * args.windows,
@@ -252,7 +453,15 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         },
         |i, socket, online| {
             let (sink, stream) = socket.split();
-            let reader = read_window(stream, i as u32, tally.window(online), reading.clone());
+            let orders = (args.changes > 0 && i % args.windows == 0)
+                .then(|| order_txs[i / args.windows].clone());
+            let reader = read_window(
+                stream,
+                i as u32,
+                tally.window(online),
+                reading.clone(),
+                orders,
+            );
             tokio::spawn(reader);
             sink
         },
@@ -260,6 +469,7 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
     .await
     .context("opening the windows")?;
     drop(reading);
+    drop(order_txs);
     let windows_open = sinks.len();
     eprintln!(
         "{windows_open} windows open in {connect_secs:.2}s ({:.0}/s)",
@@ -295,33 +505,32 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         })
     });
 
-    // Open loop: message k is due at k / rate; user k % users sends it.
+    // Open loop: message k is due at k / rate; user k % users sends it (and, with
+    // --changes, its changes as their acknowledgements come).
     let body = "x".repeat(args.body.max(1));
     let per_user = schedule(&args);
     let mut tasks = Vec::new();
-    for ((mut sink, schedule), target) in senders.into_iter().zip(per_user).zip(targets) {
-        let (body, run) = (body.clone(), run.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut sent = 0u64;
-            for (k, due_us) in schedule {
-                tokio::time::sleep_until((start + Duration::from_micros(due_us)).into()).await;
-                let intended = offset_us + due_us;
-                let mut frame = json!({"type": "send", "client_id": format!("b{run}-{k}-{intended}"), "body": body});
-                if let (Some(frame), Some(target)) = (frame.as_object_mut(), target.as_object()) {
-                    frame.extend(target.clone());
-                }
-                if sink.send(WsMessage::Text(frame.to_string())).await.is_err() {
-                    break;
-                }
-                sent += 1;
-            }
-            (sent, sink)
-        }));
+    for (((sink, schedule), target), orders) in senders
+        .into_iter()
+        .zip(per_user)
+        .zip(targets)
+        .zip(order_rxs)
+    {
+        let writing = Writing {
+            start,
+            offset_us,
+            run: run.clone(),
+            body: body.clone(),
+            target,
+            plan,
+        };
+        tasks.push(tokio::spawn(write(sink, schedule, orders, writing)));
     }
     let Collected {
         stats,
         sent,
         offered_secs,
+        sent_all,
         sinks: _sinks,
     } = collect(&mut rx, tasks, start, expected_per_message).await?;
     let server_cpu = args
@@ -330,6 +539,13 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         .zip(cpu_before)
         .map(|(after, before)| after.saturating_sub(before) as f64 / TICKS_PER_SECOND);
     let lost = stats.lost_of_sent(sent, expected_per_message);
+    // Every window of every member gets a change, the sender's first window too.
+    let expected_per_change = expected_per_message + 1;
+    let changes_lost = stats.changes_lost(
+        sent_all.changes_due,
+        sent_all.changes(),
+        expected_per_change,
+    );
     let events_after = cluster_events(&http_bases).await;
     // What the nodes decoded from Redis per message sent, over all nodes: with routed
     // events, one per node that holds a recipient (presence and the storm's arrivals
@@ -372,6 +588,20 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         "cluster_events_received_per_message": per_message(0),
         "cluster_events_delivered_per_message": per_message(1),
         "server_cpu_ms_per_message": server_cpu.map(|s| (s * 1000.0 / sent.max(1) as f64 * 1000.0).round() / 1000.0),
+        "changes_percent": args.changes,
+        "changes_due": sent_all.changes_due,
+        "changes_sent": sent_all.changes(),
+        "edits_sent": sent_all.edits,
+        "reactions_sent": sent_all.reactions,
+        "edits_delivered": stats.edits_delivered,
+        "edits_expected": sent_all.edits * expected_per_change,
+        "reactions_delivered": stats.reactions_delivered,
+        "reactions_expected": sent_all.reactions * expected_per_change,
+        "changes_lost": changes_lost,
+        "changes_duplicated": stats.changes_duplicated,
+        "changes_caught_up": stats.changes_caught_up,
+        "change_latency_ms": percentiles_ms(&stats.change_latency),
+        "changes_missing_sample": stats.changes_missing(expected_per_change as usize, 10),
     });
     let mut report = report;
     if let (Some(storm), Some(report)) = (storm, report.as_object_mut()) {
@@ -383,6 +613,23 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
     );
     eprintln!("ack latency      ms {}", report["ack_latency_ms"]);
     eprintln!("delivery latency ms {}", report["delivery_latency_ms"]);
+    if args.changes > 0 {
+        eprintln!(
+            "changes ({}% of messages): {} sent of {} due ({} edits, {} reactions); {} of {} edits and {} of {} reactions delivered, {} lost, {} duplicated",
+            args.changes,
+            sent_all.changes(),
+            sent_all.changes_due,
+            sent_all.edits,
+            sent_all.reactions,
+            stats.edits_delivered,
+            report["edits_expected"],
+            stats.reactions_delivered,
+            report["reactions_expected"],
+            changes_lost,
+            stats.changes_duplicated
+        );
+        eprintln!("edit latency  ms {}", report["change_latency_ms"]);
+    }
     if let Some(cpu) = server_cpu {
         eprintln!(
             "server CPU {cpu:.1} s over {:.1} s ({} ms per message)",
@@ -398,7 +645,8 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         );
     }
     println!("{report}");
-    stats.ensure_nothing_lost(lost, stored_missing, stored_twice)
+    stats.ensure_nothing_lost(lost, stored_missing, stored_twice)?;
+    stats.ensure_changes_arrived(changes_lost)
 }
 
 /// Reads back, as each sender, every conversation of the run from its first acknowledged
@@ -488,7 +736,10 @@ pub(crate) async fn read_metrics<const N: usize>(
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_client_id, Layout};
+    use super::{caught_up_changes, parse_client_id, Layout};
+    use crate::changes::{edit_body, Change, Plan};
+    use crate::stats::Observation;
+    use serde_json::json;
 
     #[test]
     fn window_w_of_user_u_sits_on_node_u_plus_w_mod_n_as_the_help_says() {
@@ -524,5 +775,57 @@ mod tests {
         );
         assert_eq!(parse_client_id("bffffffff-17-250000", "1a2b3c4d"), None);
         assert_eq!(parse_client_id("not-ours", "1a2b3c4d"), None);
+    }
+
+    #[test]
+    fn a_changes_frame_brings_the_runs_edits_and_the_senders_reactions_it_carries() {
+        let plan = Plan {
+            users: 1,
+            percent: 100,
+        };
+        let (edit, react) = (0..10).fold((None, None), |(e, r), k| match plan.change_for(k) {
+            Some(Change::Edit) => (e.or(Some(k)), r),
+            Some(Change::React) => (e, r.or(Some(k))),
+            None => (e, r),
+        });
+        let (edit, react) = (edit.unwrap(), react.unwrap());
+        let frame = json!({"type": "changes", "conversation_id": "c", "through": 9, "more": false, "messages": [
+            {"client_id": format!("brun-{edit}-100"), "sender_id": "u", "body": edit_body("run", edit, 1_000, 64)},
+            {"client_id": format!("brun-{react}-100"), "sender_id": "u", "body": "x",
+             "reactions": [{"emoji": "👍", "users": ["u"]}]},
+            // Not edited yet, another run's, and a message this run leaves alone.
+            {"client_id": format!("brun-{edit}-100"), "sender_id": "u", "body": "x"},
+            {"client_id": format!("bother-{edit}-100"), "sender_id": "u", "body": edit_body("other", edit, 1_000, 64)},
+        ]});
+        let got = caught_up_changes(&frame, "run", plan, 3, 5_000);
+        assert!(
+            matches!(
+                got.as_slice(),
+                [
+                    Observation::Edited { k: e, window: 3, latency_us: 4_000, caught_up: true },
+                    Observation::Reacted { k: r, window: 3, caught_up: true },
+                ] if *e == edit && *r == react
+            ),
+            "{got:?}"
+        );
+        let none = Plan {
+            users: 1,
+            percent: 0,
+        };
+        assert!(caught_up_changes(&frame, "run", none, 3, 5_000).is_empty());
+    }
+
+    #[test]
+    fn changes_is_a_percentage() {
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            bench: crate::BenchArgs,
+        }
+        let parse = |changes: &str| Cli::try_parse_from(["bench", "room", "--changes", changes]);
+        assert_eq!(parse("20").unwrap().bench.changes, 20);
+        assert!(parse("101").is_err() && parse("-1").is_err());
+        assert_eq!(Cli::try_parse_from(["bench"]).unwrap().bench.changes, 0);
     }
 }

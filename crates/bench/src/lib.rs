@@ -7,12 +7,14 @@
 //! and every latency is measured from that time, so a stalled server cannot hide behind
 //! a slowed-down generator. Scenario `dm`: user `i` writes direct messages to user `i+1`
 //! from its first window; each message should reach the recipient's windows and the
-//! sender's other windows. `room`: the same into rooms of `--room-size` members.
+//! sender's other windows. `room`: the same into rooms of `--room-size` members. With
+//! `--changes P`, P% of their messages are then edited or reacted to by their senders.
 //! Scenario `idle` holds sockets and reports the server's memory per socket; `churn` opens
 //! and closes windows and measures how fast viewers hear of it. With `--nodes N` the
 //! generator starts the servers itself (N > 1: sharing Redis).
 
 pub mod balancer;
+mod changes;
 mod churn;
 mod collect;
 mod dm;
@@ -85,6 +87,13 @@ pub struct BenchArgs {
     /// pg-floor: rows per transaction (one row per commit is measured alongside).
     #[arg(long, default_value_t = 256)]
     pub batch: usize,
+    /// dm, room, storm: this percentage of the messages is followed, once acknowledged,
+    /// by a change from its sender, alternately an edit and a 👍 reaction, each owed to
+    /// every window of every member. The server allows a person 5 changes a second: the
+    /// run refuses a share for which `--rate / --users × changes / 100` exceeds that.
+    #[arg(long, default_value_t = 0, value_name = "PERCENT",
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub changes: u8,
 }
 
 /// The Postgres pool `pg-floor` measures with: the server's own kind (TLS as the
@@ -136,6 +145,25 @@ pub fn run_blocking(args: BenchArgs, host: Host) -> anyhow::Result<()> {
             );
             args.nodes = Some(2);
         }
+        anyhow::ensure!(
+            args.changes == 0 || matches!(args.scenario.as_str(), "dm" | "room" | "storm"),
+            "--changes is for dm, room and storm"
+        );
+        let plan = changes::Plan {
+            users: args.users,
+            percent: args.changes,
+        };
+        anyhow::ensure!(
+            plan.per_person_rate(args.rate) <= changes::ALLOWANCE_PER_S,
+            "--changes {} at {} messages a second over {} users makes {:.1} changes a second \
+             per person, past the server's allowance of {}: lower --changes or --rate, or \
+             raise --users",
+            args.changes,
+            args.rate,
+            args.users,
+            plan.per_person_rate(args.rate),
+            changes::ALLOWANCE_PER_S
+        );
         let mut nodes = match args.nodes {
             Some(n) => {
                 anyhow::ensure!(n >= 1, "--nodes must be at least 1");

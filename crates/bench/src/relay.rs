@@ -9,7 +9,7 @@
 //! `A|<frame>`. A window says who it is in its URL (`/u/<user index>`) and hears `R`
 //! once the relay has registered it.
 
-use super::collect::{collect, schedule, Collected};
+use super::collect::{collect, schedule, Collected, Sent};
 use super::stats::{percentiles_ms, Observation};
 use super::{windows, BenchArgs, Socket};
 use anyhow::Context as _;
@@ -280,7 +280,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 }
                 sent += 1;
             }
-            (sent, sink)
+            (Sent::messages(sent, start), sink)
         }));
     }
     let expected_per_message = (2 * args.windows - 1) as u64;
@@ -289,6 +289,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         sent,
         offered_secs,
         sinks: _sinks,
+        ..
     } = collect(&mut rx, tasks, start, expected_per_message).await?;
     let lost = stats.lost_of_sent(sent, expected_per_message);
 

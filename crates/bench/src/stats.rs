@@ -33,6 +33,22 @@ pub enum Observation {
         latency_us: u64,
         cross_node: bool,
     },
+    /// Window `window` got the edit of message `k` (`--changes`), `latency_us` after the
+    /// edit was sent; `caught_up` when a `changes` frame brought it rather than a
+    /// `message_edited`.
+    Edited {
+        k: u64,
+        window: u32,
+        latency_us: u64,
+        caught_up: bool,
+    },
+    /// Window `window` got the sender's reaction to message `k` (`--changes`); `caught_up`
+    /// as for [`Observation::Edited`].
+    Reacted {
+        k: u64,
+        window: u32,
+        caught_up: bool,
+    },
     /// An `error` frame.
     Refused { code: String },
 }
@@ -54,8 +70,19 @@ pub struct Stats {
     pub delivered: u64,
     pub duplicated: u64,
     pub refused: HashMap<String, u64>,
+    /// Edits (`--changes`) delivered, their latency from the edit's send time, and
+    /// reactions delivered; each once per window.
+    pub edits_delivered: u64,
+    pub change_latency: Histogram<u64>,
+    pub reactions_delivered: u64,
+    /// Of those, how many a `changes` frame brought (the server filling a gap).
+    pub changes_caught_up: u64,
+    /// A change delivered to a window a second time.
+    pub changes_duplicated: u64,
     /// Deliveries per message, to tell loss from duplication.
     seen: HashMap<u64, Vec<u32>>,
+    /// Deliveries per changed message (a message has at most one change).
+    changes_seen: HashMap<u64, Vec<u32>>,
     acked_ids: Vec<u64>,
     /// Acknowledged messages per conversation, with the sending message number.
     pub stored: HashMap<String, Vec<(u64, StoredAt)>>,
@@ -72,7 +99,13 @@ impl Default for Stats {
             delivered: 0,
             duplicated: 0,
             refused: HashMap::new(),
+            edits_delivered: 0,
+            change_latency: histogram(),
+            reactions_delivered: 0,
+            changes_caught_up: 0,
+            changes_duplicated: 0,
             seen: HashMap::new(),
+            changes_seen: HashMap::new(),
             acked_ids: Vec::new(),
             stored: HashMap::new(),
         }
@@ -119,8 +152,68 @@ impl Stats {
                     }
                 }
             }
+            Observation::Edited {
+                k,
+                window,
+                latency_us,
+                caught_up,
+            } => {
+                if self.first_change(k, window, caught_up) {
+                    self.edits_delivered += 1;
+                    let _ = self.change_latency.record(latency_us.max(1));
+                }
+            }
+            Observation::Reacted {
+                k,
+                window,
+                caught_up,
+            } => {
+                if self.first_change(k, window, caught_up) {
+                    self.reactions_delivered += 1;
+                }
+            }
             Observation::Refused { code } => *self.refused.entry(code).or_default() += 1,
         }
+    }
+
+    /// Whether this is the first time `window` got message `k`'s change (else it counts
+    /// as a duplicate).
+    fn first_change(&mut self, k: u64, window: u32, caught_up: bool) -> bool {
+        let windows = self.changes_seen.entry(k).or_default();
+        if windows.contains(&window) {
+            self.changes_duplicated += 1;
+            return false;
+        }
+        windows.push(window);
+        self.changes_caught_up += u64::from(caught_up);
+        true
+    }
+
+    /// Change deliveries missing, given how many changes the messages sent were due, how
+    /// many were sent (a change goes out once its message is acknowledged: one never sent
+    /// misses every delivery) and how many windows each should reach.
+    pub fn changes_lost(
+        &self,
+        changes_due: u64,
+        changes_sent: u64,
+        expected_per_change: u64,
+    ) -> u64 {
+        (changes_due.max(changes_sent) * expected_per_change)
+            .saturating_sub(self.edits_delivered + self.reactions_delivered)
+    }
+
+    /// Up to `most` changed messages whose change reached some windows but not all, and
+    /// the windows it reached.
+    pub fn changes_missing(&self, expected_per_change: usize, most: usize) -> Vec<(u64, Vec<u32>)> {
+        let mut partial: Vec<(u64, Vec<u32>)> = self
+            .changes_seen
+            .iter()
+            .filter(|(_, got)| got.len() < expected_per_change)
+            .map(|(k, got)| (*k, got.clone()))
+            .collect();
+        partial.sort();
+        partial.truncate(most);
+        partial
     }
 
     /// Up to `most` acknowledged messages with a delivery missing, and the windows that
@@ -169,6 +262,16 @@ impl Stats {
         );
         Ok(())
     }
+
+    /// `--changes`' verdict: an error unless every change reached every window once.
+    pub fn ensure_changes_arrived(&self, changes_lost: u64) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            changes_lost == 0 && self.changes_duplicated == 0,
+            "{changes_lost} change deliveries lost and {} duplicated",
+            self.changes_duplicated
+        );
+        Ok(())
+    }
 }
 
 pub fn percentiles_ms(h: &Histogram<u64>) -> Value {
@@ -207,5 +310,42 @@ mod tests {
         }
         assert_eq!((s.delivered, s.duplicated), (2, 1));
         assert_eq!(s.lost(3), 1);
+    }
+
+    #[test]
+    fn changes_count_once_per_window_and_what_is_missing_is_lost() {
+        let mut s = Stats::default();
+        for (window, caught_up) in [(0, false), (1, true), (1, false)] {
+            s.observe(Observation::Edited {
+                k: 4,
+                window,
+                latency_us: 3_000,
+                caught_up,
+            });
+        }
+        s.observe(Observation::Reacted {
+            k: 9,
+            window: 0,
+            caught_up: false,
+        });
+        assert_eq!(
+            (
+                s.edits_delivered,
+                s.reactions_delivered,
+                s.changes_caught_up,
+                s.changes_duplicated
+            ),
+            (2, 1, 1, 1)
+        );
+        assert_eq!(s.change_latency.len(), 2);
+        // Two changes sent, each owed to 2 windows: the reaction missed window 1; a third
+        // due but never sent (its message unacknowledged) misses both.
+        assert_eq!(s.changes_lost(2, 2, 2), 1);
+        assert_eq!(s.changes_lost(3, 2, 2), 3);
+        assert_eq!(s.changes_missing(2, 10), vec![(9, vec![0])]);
+        assert!(s.ensure_changes_arrived(1).is_err());
+        // The edit's delivery to a window that already had it is a duplicate.
+        assert!(s.ensure_changes_arrived(0).is_err());
+        assert!(Stats::default().ensure_changes_arrived(0).is_ok());
     }
 }

@@ -136,6 +136,29 @@ fn check_accepted(
                 "{text:?}: a NUL in an accepted ui state"
             );
         }
+        Command::Edit(e) => {
+            assert_eq!(
+                body_rule(e.body.as_str(), limits.max_body_chars),
+                None,
+                "{text:?}"
+            );
+            assert!(e.seq >= 1, "{text:?}");
+        }
+        Command::Delete(d) => assert!(d.seq >= 1, "{text:?}"),
+        Command::React(r) => {
+            // One emoji of Unicode's list, as stored: the same emoji parsed again.
+            assert!(r.seq >= 1, "{text:?}");
+            assert_eq!(
+                banter::domain::Emoji::parse(r.emoji.as_str()).as_ref(),
+                Ok(&r.emoji),
+                "{text:?}"
+            );
+            assert!(!r.emoji.as_str().chars().any(char::is_control), "{text:?}");
+        }
+        Command::Changes(c) => assert!(c.after >= 0, "{text:?}"),
+        Command::Seen(w) => assert!(w.seq >= 1, "{text:?}"),
+        // A flag: any value of it is a valid command.
+        Command::SetReceipts(_) => {}
         Command::SetName(n) => {
             // What Postgres's check and the page take: trimmed, 1-64 characters, no NUL
             // or other control character.

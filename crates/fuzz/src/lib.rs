@@ -115,6 +115,30 @@ pub fn frame_of(command: &Command) -> ClientFrame {
         Command::SetName(n) => ClientFrame::SetName {
             name: n.name.as_str().to_owned(),
         },
+        Command::SetReceipts(r) => ClientFrame::SetReceipts { share: r.share },
+        Command::Seen(w) => ClientFrame::Seen {
+            conversation_id: w.conversation,
+            seq: w.seq,
+        },
+        Command::Edit(e) => ClientFrame::Edit {
+            conversation_id: e.conversation,
+            seq: e.seq,
+            body: e.body.as_str().to_owned(),
+        },
+        Command::Delete(d) => ClientFrame::Delete {
+            conversation_id: d.conversation,
+            seq: d.seq,
+        },
+        Command::React(r) => ClientFrame::React {
+            conversation_id: r.conversation,
+            seq: r.seq,
+            emoji: r.emoji.as_str().to_owned(),
+            add: r.add,
+        },
+        Command::Changes(c) => ClientFrame::Changes {
+            conversation_id: c.conversation,
+            after: c.after,
+        },
         Command::Typing(t) => ClientFrame::Typing {
             conversation_id: t.conversation,
         },

@@ -136,6 +136,18 @@ pub enum ClientFrame {
         conversation_id: ConversationId,
         after: i64,
     },
+    /// (addition) Whether I share my read positions (read receipts; on by default).
+    /// Off, no one is shown how far I read, and I am shown no one's. Answered `ok`;
+    /// every window of mine gets `receipts`.
+    SetReceipts { share: bool },
+    /// (addition) Who of a conversation's other members has read up to message `seq`
+    /// ("seen by"). Answered by `seen`; refused `forbidden` while I do not share mine.
+    Seen {
+        #[schemars(with = "ConversationId")]
+        #[serde(deserialize_with = "field::conversation_id")]
+        conversation_id: ConversationId,
+        seq: i64,
+    },
     /// I have read `conversation_id` up to `seq`.
     Read {
         #[schemars(with = "ConversationId")]

@@ -138,6 +138,11 @@ pub struct ConversationSummary {
     pub last_seq: i64,
     pub read_seq: i64,
     pub unread: i64,
+    /// (addition) A direct chat's read receipt: how far the other person has read. Absent
+    /// while either of you does not share receipts, or a block stands between you.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub peer_read_seq: Option<i64>,
     /// (addition) The conversation's latest change number (edits, deletions, reactions;
     /// absent: 0). A window that saw changes only up to a lower number asks `changes`.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -161,6 +166,15 @@ pub struct Room {
     pub created_by: Option<UserId>,
     /// How many members it has.
     pub members: i64,
+    /// (addition) The room every person joins when their account is created
+    /// ("general"): it cannot be deleted; people may leave it and join again.
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[ts(as = "Option<bool>", optional)]
+    pub everyone: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A member of a room with their presence, as the asking viewer may see it.

@@ -38,6 +38,9 @@ pub enum ServerEvent<'a> {
         /// directory (`rooms` request).
         rooms: Cow<'a, [Room]>,
         ui: Cow<'a, UiState>,
+        /// (addition) Whether this person shares their read positions (see `receipts`).
+        #[serde(default = "yes")]
+        receipts: bool,
         expires_at: DateTime<Utc>,
     },
     /// (v2) What changed in what the window tracks (its range of the online list and
@@ -85,10 +88,32 @@ pub enum ServerEvent<'a> {
         reference: Option<Cow<'a, str>>,
         user: Cow<'a, User>,
     },
-    /// Another window of mine read `conversation_id` up to `seq`.
+    /// Another window of mine read `conversation_id` up to `seq`; (addition) with
+    /// `user_id`, the other person of a direct chat did (a read receipt: sent only while
+    /// both share theirs and no block stands between them).
     Read {
         conversation_id: ConversationId,
         seq: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        user_id: Option<UserId>,
+    },
+    /// (addition) Whether I share my read positions now (after a `set_receipts`, to
+    /// every window of mine).
+    Receipts {
+        share: bool,
+    },
+    /// (addition) The answer to `seen`: how many of the other members have read up to
+    /// `seq` (`count`) and the first 100 of them by email (`users`). People who do not
+    /// share their receipts, and people a block stands between you and, are not counted.
+    Seen {
+        #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reference: Option<Cow<'a, str>>,
+        conversation_id: ConversationId,
+        seq: i64,
+        count: i64,
+        users: Cow<'a, [User]>,
     },
     Ui {
         state: Cow<'a, UiState>,
@@ -262,6 +287,10 @@ pub enum ServerEvent<'a> {
     Unknown,
 }
 
+fn yes() -> bool {
+    true
+}
+
 impl ServerEvent<'_> {
     /// The JSON text frame. Serializing these types cannot fail (no maps with
     /// non-string keys, no failing `Serialize` impls).
@@ -280,6 +309,7 @@ impl ServerEvent<'_> {
             ServerEvent::Ack { reference, .. }
             | ServerEvent::History { reference, .. }
             | ServerEvent::Changes { reference, .. }
+            | ServerEvent::Seen { reference, .. }
             | ServerEvent::MessageEdited { reference, .. }
             | ServerEvent::MessageDeleted { reference, .. }
             | ServerEvent::Reaction { reference, .. }

@@ -57,6 +57,7 @@ fn room() -> Room {
         has_password: true,
         created_by: Some(alice().id),
         members: 2,
+        everyone: true,
     }
 }
 
@@ -70,6 +71,7 @@ fn summary() -> ConversationSummary {
         read_seq: 3,
         unread: 1,
         mentions: vec![4],
+        peer_read_seq: None,
         last_change: 9,
     }
 }
@@ -94,6 +96,7 @@ fn every_server_event() -> Vec<ServerEvent<'static>> {
             conversations: Cow::Owned(vec![summary()]),
             rooms: Cow::Owned(vec![room()]),
             ui: Cow::Owned(ui.clone()),
+            receipts: false,
             expires_at: at,
         },
         ServerEvent::OnlineChanges {
@@ -122,6 +125,7 @@ fn every_server_event() -> Vec<ServerEvent<'static>> {
             user: Cow::Owned(alice()),
         },
         ServerEvent::Read {
+            user_id: Some(alice().id),
             conversation_id: conversation(),
             seq: 5,
         },
@@ -209,6 +213,14 @@ fn every_server_event() -> Vec<ServerEvent<'static>> {
             add: false,
             change: 10,
         },
+        ServerEvent::Receipts { share: false },
+        ServerEvent::Seen {
+            reference: r(),
+            conversation_id: conversation(),
+            seq: 4,
+            count: 1,
+            users: Cow::Owned(vec![alice()]),
+        },
         ServerEvent::Changes {
             reference: r(),
             conversation_id: conversation(),
@@ -255,6 +267,8 @@ fn server_events_carry_their_type_and_ref_on_the_wire() {
         "message_edited",
         "message_deleted",
         "reaction",
+        "receipts",
+        "seen",
         "changes",
     ];
     let events = every_server_event();
@@ -377,6 +391,14 @@ fn every_request() -> Vec<Request> {
                 seq: 3,
                 emoji: "👍".into(),
                 add: false,
+            },
+        ),
+        Request::with_ref("r", ClientFrame::SetReceipts { share: false }),
+        Request::with_ref(
+            "w",
+            ClientFrame::Seen {
+                conversation_id: c,
+                seq: 2,
             },
         ),
         Request::with_ref(

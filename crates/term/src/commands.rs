@@ -3,7 +3,8 @@
 //!
 //! Arguments are separated by white space. One that starts with `"` runs to the next
 //! `"` and may hold spaces (room names, passwords); inside it `\"` is a quote and `\\` a
-//! backslash. `/reply` takes the rest of its line as typed.
+//! backslash. `/reply` and `/edit` take the rest of their line as typed. `/delete` with
+//! an unquoted number deletes that message; with anything else, a room.
 
 /// How many messages `/open` shows, and `/history` without a number.
 pub const DEFAULT_HISTORY: i64 = 20;
@@ -15,6 +16,18 @@ pub enum Command {
     Say(String),
     /// `/reply <seq> <text>`: send `text` to the open chat as a reply to message `seq`.
     Reply { seq: i64, body: String },
+    /// `/edit <seq> <text>`: replace the text of my message `seq` of the open chat.
+    Edit { seq: i64, body: String },
+    /// `/delete <seq>` (an unquoted number): delete message `seq` of the open chat for
+    /// everyone.
+    DeleteMessage(i64),
+    /// `/seen <seq>`: who of the open chat's other members has read up to message `seq`.
+    Seen(i64),
+    /// `/receipts on|off`: share my read positions (read receipts), or stop.
+    Receipts(bool),
+    /// `/react <seq> <emoji>`: put my reaction `emoji` on message `seq` of the open chat,
+    /// or take it back if it is on (as far as this client knows).
+    React { seq: i64, emoji: String },
     /// `/online [prefix]` (or `/who`): list who is online; with a prefix, ask the server
     /// for the people online whose email starts with it.
     Online(Option<String>),
@@ -87,6 +100,18 @@ pub const HELP: &[(&str, &str)] = &[
         "send text to the open chat as a reply to its message seq",
     ),
     (
+        "/edit <seq> <text>",
+        "replace the text of your message seq of the open chat",
+    ),
+    (
+        "/react <seq> <emoji>",
+        "put your reaction (one emoji) on message seq of the open chat, or take it back",
+    ),
+    (
+        "/delete <seq>",
+        "delete message seq of the open chat for everyone (yours, or any in a room you created)",
+    ),
+    (
         "/history [n]",
         "show up to n (default 20) older messages of the open chat",
     ),
@@ -111,7 +136,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("/leave [room]", "leave the open room (or the one named)"),
     (
         "/delete [room]",
-        "delete the open room (or the one named), if you created it",
+        r#"delete the open room (or the one named), if you created it (a room named by a number in "quotes")"#,
     ),
     (
         "/members [room]",
@@ -136,6 +161,10 @@ pub const HELP: &[(&str, &str)] = &[
 ];
 
 const REPLY_USAGE: &str = "/reply <seq> <text>, seq a message number of the open chat";
+const EDIT_USAGE: &str = "/edit <seq> <text>, seq a message number of the open chat";
+const REACT_USAGE: &str =
+    "/react <seq> <emoji>, seq a message number of the open chat and one emoji";
+const DELETE_USAGE: &str = r#"/delete <seq> deletes a message (seq from 1), /delete [room] a room (a room named by a number in "quotes")"#;
 
 /// Decodes one line (without its line ending). Blank lines mean nothing: `None`.
 pub fn parse(line: &str) -> Option<Result<Command, CommandError>> {
@@ -150,24 +179,43 @@ pub fn parse(line: &str) -> Option<Result<Command, CommandError>> {
     };
     let rest = rest.trim_start();
     let (name, rest) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-    if name == "reply" {
-        return Some(reply(rest));
+    match name {
+        "reply" => {
+            return Some(
+                seq_and_text(rest, REPLY_USAGE).map(|(seq, body)| Command::Reply { seq, body }),
+            )
+        }
+        "edit" => {
+            return Some(
+                seq_and_text(rest, EDIT_USAGE).map(|(seq, body)| Command::Edit { seq, body }),
+            )
+        }
+        // A number, unquoted, is a message; a room named by a number is quoted.
+        "delete" if is_number(rest.trim()) => {
+            return Some(match rest.trim().parse::<i64>() {
+                Ok(seq) if seq >= 1 => Ok(Command::DeleteMessage(seq)),
+                _ => Err(CommandError::Usage(DELETE_USAGE)),
+            })
+        }
+        _ => {}
     }
     Some(split_args(rest).and_then(|args| command(name, &args)))
 }
 
-/// `/reply <seq> <text>`: the text is the rest of the line, as typed.
-fn reply(rest: &str) -> Result<Command, CommandError> {
+/// `<seq> <text>` (`/reply`, `/edit`): the text is the rest of the line, as typed.
+fn seq_and_text(rest: &str, usage: &'static str) -> Result<(i64, String), CommandError> {
     let rest = rest.trim_start();
     let (seq, body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let body = body.trim_start();
     match seq.parse::<i64>() {
-        Ok(seq) if seq >= 1 && !body.trim().is_empty() => Ok(Command::Reply {
-            seq,
-            body: body.to_owned(),
-        }),
-        _ => Err(CommandError::Usage(REPLY_USAGE)),
+        Ok(seq) if seq >= 1 && !body.trim().is_empty() => Ok((seq, body.to_owned())),
+        _ => Err(CommandError::Usage(usage)),
     }
+}
+
+/// Only ASCII digits (at least one).
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Splits arguments on white space. An argument that starts with `"` runs to the next
@@ -241,6 +289,18 @@ fn command(name: &str, args: &[String]) -> Result<Command, CommandError> {
         "blocked" => none(Command::Blocked, "/blocked"),
         "name" => one(r#"/name <name> (a name with spaces in "quotes")"#).map(Command::Name),
         "read" => none(Command::Read, "/read"),
+        "seen" => match args {
+            [n] => match n.parse::<i64>() {
+                Ok(n) if n >= 1 => Ok(Command::Seen(n)),
+                _ => Err(CommandError::Usage("/seen <seq>")),
+            },
+            _ => Err(CommandError::Usage("/seen <seq>")),
+        },
+        "receipts" => match args {
+            [on] if on == "on" => Ok(Command::Receipts(true)),
+            [off] if off == "off" => Ok(Command::Receipts(false)),
+            _ => Err(CommandError::Usage("/receipts on|off")),
+        },
         "rooms" => {
             optional("/rooms [query] (a query with spaces in \"quotes\")").map(Command::Rooms)
         }
@@ -264,7 +324,17 @@ fn command(name: &str, args: &[String]) -> Result<Command, CommandError> {
             )),
         },
         "leave" => optional("/leave [room]").map(Command::Leave),
-        "delete" => optional("/delete [room]").map(Command::Delete),
+        "delete" => optional(DELETE_USAGE).map(Command::Delete),
+        "react" => match args {
+            [seq, emoji] => match seq.parse::<i64>() {
+                Ok(seq) if seq >= 1 && !emoji.trim().is_empty() => Ok(Command::React {
+                    seq,
+                    emoji: emoji.clone(),
+                }),
+                _ => Err(CommandError::Usage(REACT_USAGE)),
+            },
+            _ => Err(CommandError::Usage(REACT_USAGE)),
+        },
         "members" => optional("/members [room]").map(Command::Members),
         "help" | "?" => Ok(Command::Help),
         "quit" | "exit" => none(Command::Quit, "/quit"),
@@ -397,6 +467,25 @@ mod tests {
     }
 
     #[test]
+    fn seen_takes_a_seq_and_receipts_on_or_off() {
+        assert_eq!(parse("/seen 4"), Some(Ok(Command::Seen(4))));
+        assert_eq!(parse("/receipts off"), Some(Ok(Command::Receipts(false))));
+        assert_eq!(parse("/receipts on"), Some(Ok(Command::Receipts(true))));
+        for bad in [
+            "/seen",
+            "/seen 0",
+            "/seen x",
+            "/receipts",
+            "/receipts maybe",
+        ] {
+            assert!(
+                matches!(parse(bad), Some(Err(CommandError::Usage(_)))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn a_reply_takes_a_seq_and_the_rest_of_the_line_as_typed() {
         assert_eq!(
             parse(r#"/reply 3 sure, "the usual"  place"#),
@@ -414,6 +503,84 @@ mod tests {
         ] {
             assert!(
                 matches!(parse(bad), Some(Err(CommandError::Usage(_)))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn edit_takes_a_seq_and_the_rest_of_the_line_as_typed() {
+        assert_eq!(
+            parse(r#"/edit 4 the "usual"  place"#),
+            Some(Ok(Command::Edit {
+                seq: 4,
+                body: r#"the "usual"  place"#.into()
+            }))
+        );
+        for bad in ["/edit", "/edit 4", "/edit 4  ", "/edit 0 x", "/edit four x"] {
+            assert_eq!(
+                parse(bad),
+                Some(Err(CommandError::Usage(EDIT_USAGE))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn react_takes_a_seq_and_one_emoji() {
+        assert_eq!(
+            parse("/react 4 👍"),
+            Some(Ok(Command::React {
+                seq: 4,
+                emoji: "👍".into()
+            }))
+        );
+        assert_eq!(
+            parse(r#"/react  12   "🎉""#),
+            Some(Ok(Command::React {
+                seq: 12,
+                emoji: "🎉".into()
+            }))
+        );
+        for bad in [
+            "/react",
+            "/react 4",
+            "/react 👍 4",
+            "/react 0 👍",
+            "/react 4 👍 🎉",
+        ] {
+            assert_eq!(
+                parse(bad),
+                Some(Err(CommandError::Usage(REACT_USAGE))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn delete_with_a_number_deletes_a_message_and_with_anything_else_a_room() {
+        assert_eq!(parse("/delete 7"), Some(Ok(Command::DeleteMessage(7))));
+        assert_eq!(parse("/delete  7 "), Some(Ok(Command::DeleteMessage(7))));
+        assert_eq!(parse("/delete"), Some(Ok(Command::Delete(None))));
+        assert_eq!(
+            parse("/delete Attic"),
+            Some(Ok(Command::Delete(Some("Attic".into()))))
+        );
+        // A room named by a number is quoted; a room id is never a number.
+        assert_eq!(
+            parse(r#"/delete "2024""#),
+            Some(Ok(Command::Delete(Some("2024".into()))))
+        );
+        assert_eq!(
+            parse("/delete 9e4f6a1b-2c3d-4e5f-8a6b-7c8d9e0f1a2b"),
+            Some(Ok(Command::Delete(Some(
+                "9e4f6a1b-2c3d-4e5f-8a6b-7c8d9e0f1a2b".into()
+            ))))
+        );
+        for bad in ["/delete 0", "/delete 99999999999999999999", "/delete 7 8"] {
+            assert_eq!(
+                parse(bad),
+                Some(Err(CommandError::Usage(DELETE_USAGE))),
                 "{bad}"
             );
         }

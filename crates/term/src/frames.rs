@@ -161,6 +161,27 @@ mod tests {
                        "more": false}),
                 "rooms",
             ),
+            (
+                json!({"type": "message_edited", "ref": "e1", "conversation_id": CONV, "seq": 2,
+                       "body": "fixed", "edited_at": "2026-11-21T10:00:04Z", "change": 3}),
+                "message_edited",
+            ),
+            (
+                json!({"type": "message_deleted", "conversation_id": CONV, "seq": 2,
+                       "deleted_at": "2026-11-21T10:00:05Z", "change": 4}),
+                "message_deleted",
+            ),
+            (
+                json!({"type": "reaction", "conversation_id": CONV, "seq": 2, "user_id": BOB,
+                       "emoji": "👍", "add": false, "change": 5}),
+                "reaction",
+            ),
+            (
+                json!({"type": "changes", "ref": "c1", "conversation_id": CONV,
+                       "messages": [message(2)], "through": 5, "more": false}),
+                "changes",
+            ),
+            (json!({"type": "ok", "ref": "e2"}), "ok"),
             (json!({"type": "something_new", "x": 1}), "unknown"),
         ];
         for (frame, kind) in cases {
@@ -192,11 +213,43 @@ mod tests {
                 ServerEvent::MessageDeleted { .. } => "message_deleted",
                 ServerEvent::Reaction { .. } => "reaction",
                 ServerEvent::Changes { .. } => "changes",
+                ServerEvent::Receipts { .. } => "receipts",
+                ServerEvent::Seen { .. } => "seen",
                 ServerEvent::Unknown => "unknown",
                 ServerEvent::Ready { .. } => "ready",
             };
             assert_eq!(got, kind, "{frame}");
         }
+    }
+
+    #[test]
+    fn a_message_carries_what_became_of_it() {
+        let mut changed = message(2);
+        changed["edited_at"] = json!("2026-11-21T10:00:04Z");
+        changed["reactions"] = json!([{"emoji": "👍", "users": [ALICE, BOB]}]);
+        changed["version"] = json!(5);
+        let frame = json!({"type": "changes", "conversation_id": CONV, "messages": [changed],
+                           "through": 5, "more": true});
+        let Ok(ServerEvent::Changes {
+            messages,
+            through,
+            more,
+            ..
+        }) = ServerEvent::decode(&frame.to_string())
+        else {
+            panic!("changes")
+        };
+        assert_eq!((through, more), (5, true));
+        let m = &messages[0];
+        assert!(m.edited_at.is_some() && m.deleted_at.is_none());
+        assert_eq!((m.reactions[0].users.len(), m.version), (2, 5));
+        // A message never changed has none of it.
+        let Ok(ServerEvent::Message { message: plain }) =
+            ServerEvent::decode(&json!({"type": "message", "message": message(1)}).to_string())
+        else {
+            panic!("message")
+        };
+        assert!(plain.edited_at.is_none() && plain.reactions.is_empty() && plain.version == 0);
     }
 
     #[test]
@@ -265,6 +318,43 @@ mod tests {
             rooms,
             json!({"type": "rooms", "ref": "d1", "query": "book", "after": "Art", "limit": 100})
         );
+        for (frame, wire) in [
+            (
+                ClientFrame::Edit {
+                    conversation_id: conversation,
+                    seq: 2,
+                    body: "fixed".into(),
+                },
+                json!({"type": "edit", "ref": "e1", "conversation_id": CONV, "seq": 2, "body": "fixed"}),
+            ),
+            (
+                ClientFrame::Delete {
+                    conversation_id: conversation,
+                    seq: 2,
+                },
+                json!({"type": "delete", "ref": "e1", "conversation_id": CONV, "seq": 2}),
+            ),
+            (
+                ClientFrame::React {
+                    conversation_id: conversation,
+                    seq: 2,
+                    emoji: "👍".into(),
+                    add: false,
+                },
+                json!({"type": "react", "ref": "e1", "conversation_id": CONV, "seq": 2,
+                       "emoji": "👍", "add": false}),
+            ),
+            (
+                ClientFrame::Changes {
+                    conversation_id: conversation,
+                    after: 4,
+                },
+                json!({"type": "changes", "ref": "e1", "conversation_id": CONV, "after": 4}),
+            ),
+        ] {
+            let text = Request::with_ref("e1", frame).to_text();
+            assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), wire);
+        }
         let history = history("h1".into(), conversation, Page::After(4), 500);
         let history: Value = serde_json::from_str(&history.to_text()).unwrap();
         assert_eq!(

@@ -8,7 +8,9 @@
 //! what was not acknowledged.
 //!
 //! Rooms (create, join, leave, delete, members, the rooms one is in kept live, the
-//! server's room directory) and replies ride on the same socket; see docs/terminal.md.
+//! server's room directory), replies and changes to messages (edits, deletions,
+//! reactions, caught up with `changes` after a reconnect) ride on the same socket; see
+//! docs/terminal.md.
 //!
 //! This crate is a client of `banter-protocol` and of nothing else of Banter's: the
 //! frames both ways and the types they carry are that crate's, and minting tokens for

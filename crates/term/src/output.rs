@@ -53,6 +53,24 @@ pub enum Line {
         conversation: ConversationId,
         seq: i64,
     },
+    /// `seen <conversation> <seq> <email>`: the other person of a direct chat has read up
+    /// to `seq` (a read receipt).
+    Seen {
+        conversation: ConversationId,
+        seq: i64,
+        email: String,
+    },
+    /// `seen-by <conversation> <seq> <count> [email…]`: the answer to `/seen`: how many of
+    /// the other members have read up to `seq`, and the first of them.
+    SeenBy {
+        conversation: ConversationId,
+        seq: i64,
+        count: i64,
+        emails: Vec<String>,
+    },
+    /// `receipts on|off`: whether you share your read receipts (changed here or in another
+    /// window).
+    Receipts(bool),
     /// `error <code> <message>`: the server or this client refused something.
     Error { code: String, message: String },
     /// `disconnected <reason>`: the socket dropped; reconnecting.
@@ -88,6 +106,53 @@ pub enum Line {
     },
     /// `member <email> online|offline`: one line of `/members`.
     Member { email: String, online: bool },
+    /// `edited <conversation> <seq> <body>`: message `seq` now reads `body` (its sender
+    /// edited it, here or elsewhere).
+    Edited {
+        conversation: ConversationId,
+        seq: i64,
+        body: String,
+    },
+    /// `deleted <conversation> <seq>`: message `seq` was deleted for everyone.
+    Deleted {
+        conversation: ConversationId,
+        seq: i64,
+    },
+    /// `reaction added|removed <conversation> <seq> <email> <emoji>`: someone put their
+    /// reaction on message `seq`, or took it back.
+    Reaction {
+        added: bool,
+        conversation: ConversationId,
+        seq: i64,
+        email: String,
+        emoji: String,
+    },
+    /// `unchanged <conversation> <seq>`: an `/edit`, `/delete` or `/react` of message
+    /// `seq` found it so already.
+    Unchanged {
+        conversation: ConversationId,
+        seq: i64,
+    },
+    /// `changed <conversation> <seq> <sender-email> <body>`: a message as it is now,
+    /// after changes the client was not told of live (a `changes` frame); its `state`
+    /// line follows.
+    Changed(Shown),
+    /// `state <conversation> <seq> [edited|deleted] [<emoji> <count>]...`: right after
+    /// the `message`, `history`, `sent` or `changed` line of a message (and its
+    /// `reply-to`) that was edited, is deleted or has reactions; after `changed` always.
+    State(MessageState),
+}
+
+/// What a message became after it was sent, as `state` lines show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageState {
+    pub conversation: ConversationId,
+    pub seq: i64,
+    pub edited: bool,
+    /// A tombstone: its text and reactions are gone.
+    pub deleted: bool,
+    /// Each emoji on it with how many reacted with it, in the order they were first put on.
+    pub reactions: Vec<(String, usize)>,
 }
 
 /// A room as `room` lines show it.
@@ -162,6 +227,24 @@ impl fmt::Display for Line {
                 email,
             } => write!(f, "typing {conversation} {}", word(email)),
             Line::Read { conversation, seq } => write!(f, "read {conversation} {seq}"),
+            Line::Seen {
+                conversation,
+                seq,
+                email,
+            } => write!(f, "seen {conversation} {seq} {}", word(email)),
+            Line::SeenBy {
+                conversation,
+                seq,
+                count,
+                emails,
+            } => {
+                write!(f, "seen-by {conversation} {seq} {count}")?;
+                for email in emails {
+                    write!(f, " {}", word(email))?;
+                }
+                Ok(())
+            }
+            Line::Receipts(share) => write!(f, "receipts {}", if *share { "on" } else { "off" }),
             Line::Error { code, message } => write!(f, "error {} {}", word(code), escape(message)),
             Line::Disconnected(reason) => write!(f, "disconnected {}", escape(reason)),
             Line::Reconnected => write!(f, "reconnected"),
@@ -204,20 +287,59 @@ impl fmt::Display for Line {
                 let state = if *online { "online" } else { "offline" };
                 write!(f, "member {} {state}", word(email))
             }
+            Line::Edited {
+                conversation,
+                seq,
+                body,
+            } => write!(f, "edited {conversation} {seq} {}", escape(body)),
+            Line::Deleted { conversation, seq } => write!(f, "deleted {conversation} {seq}"),
+            Line::Reaction {
+                added,
+                conversation,
+                seq,
+                email,
+                emoji,
+            } => {
+                let what = if *added { "added" } else { "removed" };
+                write!(
+                    f,
+                    "reaction {what} {conversation} {seq} {} {}",
+                    word(email),
+                    word(emoji)
+                )
+            }
+            Line::Unchanged { conversation, seq } => write!(f, "unchanged {conversation} {seq}"),
+            Line::Changed(m) => write!(f, "changed {m}"),
+            Line::State(s) => {
+                write!(f, "state {} {}", s.conversation, s.seq)?;
+                if s.deleted {
+                    write!(f, " deleted")?;
+                } else if s.edited {
+                    write!(f, " edited")?;
+                }
+                for (emoji, count) in &s.reactions {
+                    write!(f, " {} {count}", word(emoji))?;
+                }
+                Ok(())
+            }
         }
     }
 }
 
 impl fmt::Display for Shown {
+    /// A deleted message's line ends after its sender (a message sent has a body).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} {} {} {}",
+            "{} {} {}",
             self.conversation,
             self.seq,
-            word(&self.sender),
-            escape(&self.body)
-        )
+            word(&self.sender)
+        )?;
+        if self.body.is_empty() {
+            return Ok(());
+        }
+        write!(f, " {}", escape(&self.body))
     }
 }
 
@@ -405,6 +527,96 @@ mod tests {
                     online: true,
                 },
                 "member b@x online".into(),
+            ),
+            (
+                Line::Edited {
+                    conversation: c,
+                    seq: 4,
+                    body: "new\ntext".into(),
+                },
+                format!("edited {c} 4 new\\ntext"),
+            ),
+            (
+                Line::Deleted {
+                    conversation: c,
+                    seq: 4,
+                },
+                format!("deleted {c} 4"),
+            ),
+            (
+                Line::Reaction {
+                    added: true,
+                    conversation: c,
+                    seq: 4,
+                    email: "b@x".into(),
+                    emoji: "👍".into(),
+                },
+                format!("reaction added {c} 4 b@x 👍"),
+            ),
+            (
+                Line::Reaction {
+                    added: false,
+                    conversation: c,
+                    seq: 4,
+                    email: "b@x".into(),
+                    emoji: "👍".into(),
+                },
+                format!("reaction removed {c} 4 b@x 👍"),
+            ),
+            (
+                Line::Unchanged {
+                    conversation: c,
+                    seq: 4,
+                },
+                format!("unchanged {c} 4"),
+            ),
+            (
+                Line::Changed(Shown {
+                    conversation: c,
+                    seq: 4,
+                    sender: "b@x".into(),
+                    body: "now this".into(),
+                }),
+                format!("changed {c} 4 b@x now this"),
+            ),
+            (
+                Line::History(Shown {
+                    conversation: c,
+                    seq: 5,
+                    sender: "b@x".into(),
+                    body: String::new(),
+                }),
+                format!("history {c} 5 b@x"),
+            ),
+            (
+                Line::State(MessageState {
+                    conversation: c,
+                    seq: 4,
+                    edited: true,
+                    deleted: false,
+                    reactions: vec![("👍".into(), 2), ("🎉".into(), 1)],
+                }),
+                format!("state {c} 4 edited 👍 2 🎉 1"),
+            ),
+            (
+                Line::State(MessageState {
+                    conversation: c,
+                    seq: 5,
+                    edited: true,
+                    deleted: true,
+                    reactions: vec![],
+                }),
+                format!("state {c} 5 deleted"),
+            ),
+            (
+                Line::State(MessageState {
+                    conversation: c,
+                    seq: 6,
+                    edited: false,
+                    deleted: false,
+                    reactions: vec![],
+                }),
+                format!("state {c} 6"),
             ),
         ];
         for (line, text) in cases {

@@ -50,11 +50,14 @@ pub(super) fn delivered_as(outcome: WriteOutcome) -> Option<ClusterEvent> {
             conversation,
             seq,
             moved: true,
+            receipt_to,
         } => ClusterEvent::Read {
             user,
             conversation,
             seq,
+            receipt_to,
         },
+        WriteOutcome::ReceiptsSet { user, share } => ClusterEvent::Receipts { user, share },
         WriteOutcome::UiSaved { user, state } => ClusterEvent::Ui { user, state },
         WriteOutcome::BlockChanged {
             blocker,
@@ -290,14 +293,26 @@ impl PresenceRegistry {
                 user,
                 conversation,
                 seq,
+                receipt_to,
             } => {
-                let frame = ServerEvent::Read {
-                    conversation_id: *conversation,
-                    seq: *seq,
+                let read = |user_id| {
+                    ServerEvent::Read {
+                        conversation_id: *conversation,
+                        seq: *seq,
+                        user_id,
+                    }
+                    .to_frame()
+                };
+                self.to_user(*user, read(None), except);
+                if let Some(peer) = receipt_to {
+                    self.to_user(*peer, read(Some(*user)), None);
                 }
-                .to_frame();
-                self.to_user(*user, frame, except);
             }
+            ClusterEvent::Receipts { user, share } => self.to_user(
+                *user,
+                ServerEvent::Receipts { share: *share }.to_frame(),
+                except,
+            ),
             ClusterEvent::Ui { user, state } => self.to_user(
                 *user,
                 ServerEvent::Ui {

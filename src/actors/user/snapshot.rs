@@ -101,6 +101,7 @@ impl UserActor {
                 conversations: Cow::Borrowed(&rows.conversations),
                 rooms: Cow::Borrowed(rows.rooms.as_slice()),
                 ui: Cow::Borrowed(&rows.ui),
+                receipts: rows.receipts,
                 expires_at,
             }
             .to_frame();

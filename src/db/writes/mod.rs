@@ -64,6 +64,11 @@ pub enum WriteOp {
         user: UserId,
         name: DisplayName,
     },
+    /// Whether `user` shares their read positions.
+    SetReceipts {
+        user: UserId,
+        share: bool,
+    },
     /// A new room with its creator as the first member. The password arrives hashed:
     /// hashing is slow on purpose and must not hold up a transaction.
     CreateRoom {
@@ -131,6 +136,14 @@ pub enum WriteOutcome {
         conversation: ConversationId,
         seq: i64,
         moved: bool,
+        /// The other person of a direct chat, to be shown the read receipt: only while
+        /// both share receipts and no block stands between them.
+        receipt_to: Option<UserId>,
+    },
+    /// `user` now shares their read receipts (`share`), or not.
+    ReceiptsSet {
+        user: UserId,
+        share: bool,
     },
     UiSaved {
         user: UserId,
@@ -273,6 +286,22 @@ async fn apply_one(tx: &Tx<'_>, op: &WriteOp) -> Result<Applied, tokio_postgres:
                     user: crate::db::users::user(&row),
                 }),
                 None => Err(WriteRejection::NotFound("user")),
+            })
+        }
+        WriteOp::SetReceipts { user, share } => {
+            let updated = tx
+                .execute(
+                    "UPDATE users SET share_receipts = $2 WHERE id = $1",
+                    &[&user.0, share],
+                )
+                .await?;
+            Ok(if updated == 1 {
+                Ok(WriteOutcome::ReceiptsSet {
+                    user: *user,
+                    share: *share,
+                })
+            } else {
+                Err(WriteRejection::NotFound("user"))
             })
         }
         WriteOp::CreateRoom {
@@ -434,13 +463,32 @@ async fn mark_read(
             &[&conversation.0, &user.0, &seq],
         )
         .await?;
-    Ok(match row {
-        Some(row) => Ok(WriteOutcome::ReadMoved {
-            user,
-            conversation,
-            seq: row.get(0),
-            moved: row.get::<_, i64>(0) != row.get::<_, i64>(1),
-        }),
-        None => Err(WriteRejection::NotFound("conversation")),
-    })
+    let Some(row) = row else {
+        return Ok(Err(WriteRejection::NotFound("conversation")));
+    };
+    let moved = row.get::<_, i64>(0) != row.get::<_, i64>(1);
+    let receipt_to = if moved {
+        tx.query_opt(
+            "SELECT p.user_id FROM members p
+             JOIN conversations c ON c.id = p.conversation_id AND c.kind = 'direct'
+             JOIN users me ON me.id = $2 AND me.share_receipts
+             JOIN users peer ON peer.id = p.user_id AND peer.share_receipts
+             WHERE p.conversation_id = $1 AND p.user_id <> $2
+               AND NOT EXISTS (SELECT 1 FROM blocks b
+                               WHERE (b.blocker_id = $2 AND b.blocked_id = p.user_id)
+                                  OR (b.blocker_id = p.user_id AND b.blocked_id = $2))",
+            &[&conversation.0, &user.0],
+        )
+        .await?
+        .map(|row| UserId(row.get(0)))
+    } else {
+        None
+    };
+    Ok(Ok(WriteOutcome::ReadMoved {
+        user,
+        conversation,
+        seq: row.get(0),
+        moved,
+        receipt_to,
+    }))
 }

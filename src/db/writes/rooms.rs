@@ -147,13 +147,18 @@ pub async fn leave(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Appl
 pub async fn delete(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Applied, Error> {
     let Some(row) = tx
         .query_opt(
-            "SELECT created_by FROM conversations WHERE id = $1 AND kind = 'room' FOR UPDATE",
+            "SELECT created_by, everyone FROM conversations WHERE id = $1 AND kind = 'room' FOR UPDATE",
             &[&id.0],
         )
         .await?
     else {
         return Ok(Err(WriteRejection::NotFound("room")));
     };
+    if row.get::<_, bool>(1) {
+        return Ok(Err(WriteRejection::Forbidden(
+            "the room everyone shares cannot be deleted; you may leave it",
+        )));
+    }
     if row.get::<_, Option<uuid::Uuid>>(0) != Some(user.0) {
         return Ok(Err(WriteRejection::Forbidden(
             "only the room's creator can delete it",

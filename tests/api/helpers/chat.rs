@@ -46,3 +46,15 @@ pub async fn holding_lock(
         db.batch_execute("COMMIT").await.unwrap();
     })
 }
+
+/// A room list without the room everyone shares (every account is in it, decision 0027).
+pub fn own_rooms(list: &Value) -> Value {
+    Value::Array(
+        list.as_array()
+            .expect("a list of rooms")
+            .iter()
+            .filter(|r| r["everyone"] != true)
+            .cloned()
+            .collect(),
+    )
+}

@@ -1,7 +1,7 @@
 //! Reacting to the person's commands: [`Chat::on_command`] turns each decoded line of
 //! input into frames to send and lines to print (lists, refusals, help).
 
-use super::open::no_chat;
+use super::open::{no_chat, no_messages};
 use super::people::by_email;
 use super::{Chat, Chosen, Effects, OpenChat, Outstanding, Purpose, RoomAction};
 use crate::commands::{Command, DEFAULT_HISTORY, HELP};
@@ -15,6 +15,31 @@ impl Chat {
         match command {
             Command::Say(body) => self.say(body, None, &mut fx),
             Command::Reply { seq, body } => self.say(body, Some(seq), &mut fx),
+            Command::Edit { seq, body } => self.ask_change(
+                |_, conversation_id| ClientFrame::Edit {
+                    conversation_id,
+                    seq,
+                    body,
+                },
+                &mut fx,
+            ),
+            Command::DeleteMessage(seq) => self.ask_change(
+                |_, conversation_id| ClientFrame::Delete {
+                    conversation_id,
+                    seq,
+                },
+                &mut fx,
+            ),
+            // A toggle: off if this client knows the reaction is on.
+            Command::React { seq, emoji } => self.ask_change(
+                |chat, conversation_id| ClientFrame::React {
+                    conversation_id,
+                    seq,
+                    add: !chat.reacted(conversation_id, seq, &emoji),
+                    emoji,
+                },
+                &mut fx,
+            ),
             // The first page is tracked: listed as it stands. After a search, the first
             // page is asked for again (which makes it the tracked range again).
             Command::Online(None) if !self.paged_away => self.list_online(&mut fx),
@@ -22,6 +47,21 @@ impl Chat {
             Command::Online(Some(prefix)) => {
                 self.ask_online(Some(prefix), Purpose::Online, &mut fx)
             }
+            Command::Seen(seq) => match self.open_conversation() {
+                Some(conversation_id) => fx.frames.push(Request::with_ref(
+                    self.next_ref("w"),
+                    ClientFrame::Seen {
+                        conversation_id,
+                        seq,
+                    },
+                )),
+                None if self.open.is_none() => fx.lines.push(super::open::no_chat()),
+                None => fx.lines.push(super::open::no_messages()),
+            },
+            Command::Receipts(share) => fx.frames.push(Request::with_ref(
+                self.next_ref("p"),
+                ClientFrame::SetReceipts { share },
+            )),
             Command::Name(name) => fx.frames.push(Request::with_ref(
                 self.next_ref("n"),
                 ClientFrame::SetName { name },
@@ -84,10 +124,7 @@ impl Chat {
                         }));
                         fx.lines.push(Line::Read { conversation, seq });
                     }
-                    _ => fx.lines.push(Line::error(
-                        "no_messages",
-                        "the open chat has no messages yet",
-                    )),
+                    _ => fx.lines.push(no_messages()),
                 }
             }
             Command::Rooms(query) => self.list_rooms(query, &mut fx),

@@ -1,10 +1,10 @@
 //! Reacting to the server's events: [`Chat::on_event`], one arm per event. The bigger
 //! reactions are the other parts': a `ready` (`ready`), messages and acks (`messages`),
 //! `history` answers and refused requests (`history`), room answers (`rooms`),
-//! directory pages (`directory`).
+//! directory pages (`directory`), changes to messages and their answers (`changes`).
 
 use super::ready::Ready;
-use super::{Chat, Effects, Purpose};
+use super::{Change, Chat, Effects, Purpose};
 use crate::output::Line;
 use banter_protocol::ServerEvent;
 use std::borrow::Cow;
@@ -73,10 +73,85 @@ impl Chat {
                     *known = user;
                 }
             }
-            ServerEvent::MessageEdited { .. }
-            | ServerEvent::MessageDeleted { .. }
-            | ServerEvent::Reaction { .. }
-            | ServerEvent::Changes { .. } => {}
+            ServerEvent::MessageEdited {
+                reference,
+                conversation_id,
+                seq,
+                body,
+                change,
+                ..
+            } => {
+                let change = Change::Edited {
+                    reference: owned(reference),
+                    seq,
+                    body: body.into_owned(),
+                    change,
+                };
+                self.on_change(conversation_id, change, &mut fx)
+            }
+            ServerEvent::MessageDeleted {
+                reference,
+                conversation_id,
+                seq,
+                change,
+                ..
+            } => {
+                let change = Change::Deleted {
+                    reference: owned(reference),
+                    seq,
+                    change,
+                };
+                self.on_change(conversation_id, change, &mut fx)
+            }
+            ServerEvent::Reaction {
+                reference,
+                conversation_id,
+                seq,
+                user_id,
+                emoji,
+                add,
+                change,
+            } => {
+                let change = Change::Reaction {
+                    reference: owned(reference),
+                    seq,
+                    user: user_id,
+                    emoji: emoji.into_owned(),
+                    add,
+                    change,
+                };
+                self.on_change(conversation_id, change, &mut fx)
+            }
+            ServerEvent::Changes {
+                reference,
+                conversation_id,
+                messages,
+                through,
+                more,
+            } => {
+                let change = Change::State {
+                    reference: owned(reference),
+                    messages: messages.into_owned(),
+                    through,
+                    more,
+                };
+                self.on_change(conversation_id, change, &mut fx)
+            }
+            // An edit, deletion or reaction asked here that was so already.
+            ServerEvent::Ok { reference } => self.unchanged(&reference, &mut fx),
+            ServerEvent::Receipts { share } => fx.lines.push(Line::Receipts(share)),
+            ServerEvent::Seen {
+                conversation_id,
+                seq,
+                count,
+                users,
+                ..
+            } => fx.lines.push(Line::SeenBy {
+                conversation: conversation_id,
+                seq,
+                count,
+                emails: users.iter().map(|u| u.email.clone()).collect(),
+            }),
             ServerEvent::Blocked { user, .. } => {
                 let user = user.into_owned();
                 fx.lines.push(Line::Blocked(user.email.clone()));
@@ -89,9 +164,20 @@ impl Chat {
                 self.blocked.remove(&user.id);
                 self.people.insert(user.id, user);
             }
+            // With `user_id`: the other person of a direct chat read it (a receipt).
             ServerEvent::Read {
                 conversation_id,
                 seq,
+                user_id: Some(reader),
+            } => fx.lines.push(Line::Seen {
+                conversation: conversation_id,
+                seq,
+                email: self.email_of(reader),
+            }),
+            ServerEvent::Read {
+                conversation_id,
+                seq,
+                user_id: None,
             } => fx.lines.push(Line::Read {
                 conversation: conversation_id,
                 seq,
@@ -126,6 +212,9 @@ impl Chat {
                 self.seen
                     .entry(conversation.id)
                     .or_insert(conversation.last_seq);
+                self.changed
+                    .entry(conversation.id)
+                    .or_insert(conversation.last_change);
                 self.know(conversation);
                 fx.lines.push(Line::Joined {
                     room: room.id,
@@ -208,10 +297,7 @@ impl Chat {
                     self.directory(asked.purpose, rooms.into_owned(), more, &mut fx);
                 }
             }
-            ServerEvent::Session { .. }
-            | ServerEvent::Ui { .. }
-            | ServerEvent::Ok { .. }
-            | ServerEvent::Unknown => {}
+            ServerEvent::Session { .. } | ServerEvent::Ui { .. } | ServerEvent::Unknown => {}
         }
         fx
     }

@@ -1,6 +1,6 @@
 //! `history` asked and answered: pages shown for `/open` and `/history`, and gaps
-//! filled after a reconnect (live messages held back meanwhile), given up if the
-//! server refuses, after which pending sends go out again.
+//! filled after a reconnect (live messages and changes held back meanwhile), given up
+//! if the server refuses, after which pending sends go out again.
 
 use super::{Chat, Effects, Outstanding, Purpose};
 use crate::frames::{self, HISTORY_MAX};
@@ -61,7 +61,9 @@ impl Chat {
             | Purpose::OnlineFirst
             | Purpose::Room { .. }
             | Purpose::Rooms { .. }
-            | Purpose::Find { .. } => {}
+            | Purpose::Find { .. }
+            | Purpose::Change
+            | Purpose::Changes => {}
             Purpose::Show => {
                 for m in &messages {
                     self.push_message(Line::History(self.shown(m)), m, fx);
@@ -88,17 +90,26 @@ impl Chat {
     }
 
     /// A request the server refused: a gap it cannot fill is given up (its live
-    /// messages still print), so input does not wait forever.
+    /// messages still print), so input does not wait forever; so is a catch-up on
+    /// changes (the changes held meanwhile print).
     pub(super) fn refused(&mut self, reference: &str, fx: &mut Effects) {
-        if let Some(o) = self.outstanding.remove(reference) {
-            if o.purpose == Purpose::Gap {
-                if let ClientFrame::History {
+        let Some(o) = self.outstanding.remove(reference) else {
+            return;
+        };
+        match (o.purpose, o.frame.frame) {
+            (
+                Purpose::Gap,
+                ClientFrame::History {
                     conversation_id, ..
-                } = o.frame.frame
-                {
-                    self.gap_filled(conversation_id, fx);
-                }
-            }
+                },
+            ) => self.gap_filled(conversation_id, fx),
+            (
+                Purpose::Changes,
+                ClientFrame::Changes {
+                    conversation_id, ..
+                },
+            ) => self.caught_up(conversation_id, fx),
+            _ => {}
         }
     }
 
@@ -111,6 +122,7 @@ impl Chat {
         for m in buffered {
             self.show_new(m, fx);
         }
+        self.release(conversation, fx);
         if self.gaps.is_empty() {
             self.resend_pending(fx);
         }

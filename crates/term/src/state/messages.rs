@@ -1,9 +1,10 @@
 //! Messages: a typed one is sent with a fresh `client_id` and stays pending until its
 //! `ack` (re-sent after a reconnect); an incoming one prints once, in its
-//! conversation's `seq` order, followed by what it quotes.
+//! conversation's `seq` order, followed by what it quotes and what it became (edited,
+//! deleted, reactions).
 
 use super::open::no_chat;
-use super::{Chat, Chosen, Dest, Effects, Known, PendingSend};
+use super::{changes, Chat, Chosen, Dest, Effects, Known, PendingSend};
 use crate::output::{Line, Quoted, Shown};
 use banter_protocol::{ClientFrame, ConversationKind, Message, Request, Target};
 
@@ -54,9 +55,10 @@ impl Chat {
         }
     }
 
-    /// Pushes `line` (the `message`, `history` or `sent` line of `m`), and right after
-    /// it the `reply-to` line if `m` answers an earlier message.
-    pub(super) fn push_message(&self, line: Line, m: &Message, fx: &mut Effects) {
+    /// Pushes `line` (the `message`, `history` or `sent` line of `m`), right after it the
+    /// `reply-to` line if `m` answers an earlier message, then its `state` line if it
+    /// was edited, is deleted or has reactions.
+    pub(super) fn push_message(&mut self, line: Line, m: &Message, fx: &mut Effects) {
         fx.lines.push(line);
         if let Some(q) = &m.reply_to {
             fx.lines.push(Line::ReplyTo(Quoted {
@@ -66,6 +68,10 @@ impl Chat {
                 sender: q.sender_id.map(|id| self.email_of(id)),
                 body: q.body.clone(),
             }));
+        }
+        self.note_mine(m);
+        if changes::marked(m) {
+            fx.lines.push(Line::State(changes::state(m)));
         }
     }
 

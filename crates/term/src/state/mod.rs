@@ -18,6 +18,14 @@
 //! conversation's kind and peer come only from the server (`ready`, `joined`, `GET
 //! /api/conversations`), never from a sender.
 //!
+//! Changes to messages (edits, deletions, reactions) print as they come, each after its
+//! message: a conversation's changes wait while its gap is filled, and after a
+//! reconnect the client asks `changes` for every conversation whose `last_change` moved
+//! and prints the changed messages it had shown as they are now (`changed`), holding
+//! back live changes of that conversation until then. Each change number prints once.
+//! The client keeps little about messages: for the `/react` toggle, its own reactions on
+//! the messages shown this session (at most [`MINE_MAX`] messages).
+//!
 //! This file holds the state itself ([`Chat`], the types it is made of, [`Effects`],
 //! [`Lookup`]); each part below adds to `impl Chat` what it is about:
 //! - `events`: [`Chat::on_event`], reacting to the server's events;
@@ -30,8 +38,11 @@
 //! - `directory`: the room directory, for `/rooms` and for rooms named by name;
 //! - `messages`: sending, pending sends and re-sends, printing messages once;
 //! - `history`: `history` shown and gaps filled;
+//! - `changes`: edits, deletions and reactions, asked for and shown, and catching up on
+//!   them after a reconnect;
 //! - `tests`: the unit tests, driving it as the client does.
 
+mod changes;
 mod commands;
 mod directory;
 mod events;
@@ -45,6 +56,10 @@ mod rooms;
 use crate::output::Line;
 use banter_protocol::{ConversationId, ConversationKind, Message, Request, Room, User, UserId};
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The most messages whose reactions of mine the client remembers (for `/react`); past
+/// that, the one remembered longest ago is forgotten.
+pub const MINE_MAX: usize = 1000;
 
 /// What one reaction asks the caller to do, in order.
 #[derive(Debug, Default, PartialEq)]
@@ -127,6 +142,13 @@ enum Purpose {
     /// `rooms` looking for the room called `name` (not one of the user's), to do
     /// `action` on it once found.
     Find { name: String, action: RoomAction },
+    /// `edit`, `delete` or `react`: answered by its change (printed as any), or `ok`
+    /// when it was so already (`unchanged`). Asked again on a new socket: each is
+    /// idempotent.
+    Change,
+    /// `changes` catching a conversation up after a reconnect (or when the server's own
+    /// catch-up said more follow): print the changed messages as `changed` lines.
+    Changes,
 }
 
 /// What a command does to a room it names.
@@ -155,6 +177,45 @@ struct Gap {
     target: i64,
     /// Live messages that arrived meanwhile, printed once the gap is filled.
     buffered: Vec<Message>,
+}
+
+/// A change to messages of a conversation, as the server told it: live
+/// (`message_edited`, `message_deleted`, `reaction`) or as their state now (`changes`).
+#[derive(Debug, Clone, PartialEq)]
+enum Change {
+    Edited {
+        reference: Option<String>,
+        seq: i64,
+        body: String,
+        change: i64,
+    },
+    Deleted {
+        reference: Option<String>,
+        seq: i64,
+        change: i64,
+    },
+    Reaction {
+        reference: Option<String>,
+        seq: i64,
+        user: UserId,
+        emoji: String,
+        add: bool,
+        change: i64,
+    },
+    State {
+        reference: Option<String>,
+        messages: Vec<Message>,
+        through: i64,
+        more: bool,
+    },
+}
+
+/// The emoji I reacted with on one message, and when that was last learned (which
+/// message is forgotten first).
+#[derive(Debug, Clone)]
+struct Mine {
+    emoji: Vec<String>,
+    touched: u64,
 }
 
 /// The client's whole state.
@@ -188,6 +249,20 @@ pub struct Chat {
     pending: Vec<PendingSend>,
     outstanding: BTreeMap<String, Outstanding>,
     gaps: HashMap<ConversationId, Gap>,
+    /// Per conversation, the highest change number printed (or counted by `ready` or
+    /// `joined`): a change at or below it is not printed again.
+    changed: HashMap<ConversationId, i64>,
+    /// Conversations whose changes are being caught up with `changes`, each with the
+    /// highest `seq` printed before (later messages print as they are now anyway).
+    catching: HashMap<ConversationId, i64>,
+    /// Changes that arrived while their conversation's gap was being filled or its
+    /// changes caught up, printed after.
+    held: HashMap<ConversationId, Vec<Change>>,
+    /// My reactions on messages shown this session, by conversation and `seq` (only
+    /// messages that have one; at most [`MINE_MAX`]).
+    mine: HashMap<(ConversationId, i64), Mine>,
+    /// Counts what `mine` learns, to forget the oldest first.
+    mine_clock: u64,
     counter: u64,
 }
 

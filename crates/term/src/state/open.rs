@@ -58,3 +58,7 @@ impl Chat {
 pub(super) fn no_chat() -> Line {
     Line::error("no_chat", "no chat is open; /open <email> first")
 }
+
+pub(super) fn no_messages() -> Line {
+    Line::error("no_messages", "the open chat has no messages yet")
+}

@@ -18,7 +18,7 @@ use std::collections::HashSet;
 impl Chat {
     /// What printing this event needs to look up first, if anything: a conversation
     /// this client has not heard of (someone's first message, a room joined elsewhere),
-    /// or the email of someone writing in a room. The caller fetches it, hands it to
+    /// or the email of someone writing or reacting in a room. The caller fetches it, hands it to
     /// [`Chat::learn`] or [`Chat::learn_people`], and asks again; each lookup is made once.
     pub fn lookup(&self, event: &ServerEvent<'_>) -> Option<Lookup> {
         let needs = |conversation: ConversationId, user: UserId| {
@@ -50,7 +50,16 @@ impl Chat {
             ServerEvent::Typing {
                 conversation_id,
                 user_id,
+            }
+            | ServerEvent::Reaction {
+                conversation_id,
+                user_id,
+                ..
             } => needs(*conversation_id, *user_id),
+            // `changed` lines name senders (and print no quotes).
+            ServerEvent::Changes { messages, .. } => messages
+                .iter()
+                .find_map(|m| needs(m.conversation_id, m.sender_id)),
             _ => None,
         }
     }

@@ -1,8 +1,8 @@
 //! A `ready`: the first one prints the snapshot (the count of people online, then the
 //! first page of the online list and the partners online); a later one (a reconnect)
 //! prints what changed meanwhile in what is tracked, asks again what the old socket left
-//! unanswered, and starts filling every conversation's gap before pending sends go out
-//! again.
+//! unanswered, starts filling every conversation's gap before pending sends go out
+//! again, and catches up on the changes to messages it showed.
 
 use super::people::by_email;
 use super::{Chat, Effects, Gap, Purpose};
@@ -89,10 +89,13 @@ impl Chat {
         self.new_rooms(rooms, first, &mut fx);
 
         // Requests of the old socket went with it: shown history, members, online and
-        // directory pages are asked again, gaps are worked out afresh below, room actions
-        // are reported unanswered (one may have been carried out: asking again could
-        // create a room twice).
+        // directory pages, edits, deletions and reactions (each idempotent) are asked
+        // again, gaps and changes to catch up on are worked out afresh below (what was
+        // held for them is in them), room actions are reported unanswered (one may have
+        // been carried out: asking again could create a room twice).
         self.gaps.clear();
+        self.catching.clear();
+        self.held.clear();
         let old = std::mem::take(&mut self.outstanding);
         for (reference, o) in old {
             match &o.purpose {
@@ -101,11 +104,12 @@ impl Chat {
                 | Purpose::Online
                 | Purpose::OnlineFirst
                 | Purpose::Rooms { .. }
-                | Purpose::Find { .. } => {
+                | Purpose::Find { .. }
+                | Purpose::Change => {
                     fx.frames.push(o.frame.clone());
                     self.outstanding.insert(reference, o);
                 }
-                Purpose::Gap => {}
+                Purpose::Gap | Purpose::Changes => {}
                 Purpose::Room { what } => fx.lines.push(Line::error(
                     "unanswered",
                     format!(
@@ -115,8 +119,9 @@ impl Chat {
             }
         }
         for c in conversations {
-            let (id, kind, last_seq) = (c.id, c.kind, c.last_seq);
+            let (id, kind, last_seq, last_change) = (c.id, c.kind, c.last_seq, c.last_change);
             self.know(c);
+            let upto = self.seen.get(&id).copied().unwrap_or(0);
             // Before the first `ready` is history; so is a room joined elsewhere while
             // away (as after `joined`). A direct chat begun while away is all missed.
             let start = if first || kind == ConversationKind::Room {
@@ -132,6 +137,22 @@ impl Chat {
                 };
                 self.gaps.insert(id, gap);
                 self.ask_gap(id, after, &mut fx);
+            }
+            // Changes to the messages printed before (up to `seq` `upto`) are asked for;
+            // the messages after them print as they are now. Before the first `ready`,
+            // or with nothing printed, changes are history; a conversation begun since
+            // had none yet.
+            let known = *self
+                .changed
+                .entry(id)
+                .or_insert(if upto > 0 { 0 } else { last_change });
+            if last_change > known {
+                match upto {
+                    0 => {
+                        self.changed.insert(id, last_change);
+                    }
+                    _ => self.ask_changes(id, known, upto, &mut fx),
+                }
             }
         }
         if self.gaps.is_empty() {

@@ -171,6 +171,7 @@ impl Chat {
     pub(super) fn not_a_member(&mut self, room: ConversationId) {
         self.rooms.remove(&room);
         self.seen.remove(&room);
+        self.forget_changes(room);
         if self.open_room() == Some(room) {
             self.open = None;
         }

@@ -5,7 +5,7 @@ use super::{Chat, Effects, Lookup};
 use crate::commands::Command;
 use banter_protocol::{
     ClientFrame, ClientId, ConversationId, ConversationKind, ConversationSummary, ErrorCode,
-    Message, MessageId, Quote, Request, Room, ServerEvent, Target, UiState, User, UserId,
+    Message, MessageId, Quote, Reaction, Request, Room, ServerEvent, Target, UiState, User, UserId,
 };
 use chrono::Utc;
 use std::borrow::Cow;
@@ -67,6 +67,7 @@ fn ready_v2(
         conversations: conversations.into(),
         rooms: rooms.into(),
         ui: Cow::Owned(UiState::default()),
+        receipts: true,
         expires_at: Utc::now(),
     }
 }
@@ -84,6 +85,7 @@ fn ready(online: Vec<User>, last_seq: Option<i64>) -> ServerEvent<'static> {
             unread: last_seq,
             mentions: vec![],
             last_change: 0,
+            peer_read_seq: None,
         })
         .into_iter()
         .collect();
@@ -149,6 +151,7 @@ fn with_dave() -> ConversationSummary {
         unread: 0,
         mentions: vec![],
         last_change: 0,
+        peer_read_seq: None,
     }
 }
 
@@ -411,6 +414,7 @@ fn a_room_is_never_taken_for_a_direct_chat_with_someone_writing_in_it() {
         unread: 1,
         mentions: vec![],
         last_change: 0,
+        peer_read_seq: None,
     }]);
     assert_eq!(chat.lookup(&event), None);
     let fx = chat.on_event(event);
@@ -472,6 +476,7 @@ fn room(n: u128, name: &str, members: i64, has_password: bool) -> Room {
         has_password,
         created_by: Some(bob().id),
         members,
+        everyone: false,
     }
 }
 
@@ -486,6 +491,7 @@ fn room_conversation(n: u128, name: &str, last_seq: i64) -> ConversationSummary 
         unread: last_seq,
         mentions: vec![],
         last_change: 0,
+        peer_read_seq: None,
     }
 }
 
@@ -1016,4 +1022,635 @@ fn a_name_is_sent_as_set_name_and_each_new_name_prints_one_named_line() {
     assert_eq!(texts(&fx), ["named alice@example.com Alice Liddell"]);
     let fx = chat.on_event(renamed(bob(), "Bob\nDylan"));
     assert_eq!(texts(&fx), ["named bob@example.com Bob\\nDylan"]);
+}
+
+/// Alice's `ready` with her direct chat with bob at `last_seq` and change `last_change`.
+fn ready_changed(online: Vec<User>, last_seq: i64, last_change: i64) -> ServerEvent<'static> {
+    let summary = ConversationSummary {
+        id: conversation(),
+        kind: ConversationKind::Direct,
+        peer: Some(bob()),
+        name: None,
+        last_seq,
+        read_seq: 0,
+        unread: 0,
+        mentions: vec![],
+        last_change,
+        peer_read_seq: None,
+    };
+    snapshot(online, vec![summary], vec![])
+}
+
+/// The request among `fx`'s frames with this `ref` prefix (`e`: a change, `c`: changes,
+/// `h`: history, `g`: a gap): its `ref` and frame.
+fn request(fx: &Effects, prefix: &str) -> (String, ClientFrame) {
+    let found: Vec<_> = fx
+        .frames
+        .iter()
+        .filter(|f| {
+            f.reference
+                .as_deref()
+                .is_some_and(|r| r.starts_with(prefix))
+        })
+        .collect();
+    match &found[..] {
+        [Request {
+            reference: Some(r),
+            frame,
+        }] => (r.clone(), frame.clone()),
+        other => panic!("one {prefix} request: {other:?}"),
+    }
+}
+
+/// The answer to the `history` request `reference`.
+fn page_of(reference: &str, messages: Vec<Message>) -> ServerEvent<'static> {
+    ServerEvent::History {
+        reference: Some(Cow::Owned(reference.to_owned())),
+        conversation_id: conversation(),
+        messages: messages.into(),
+    }
+}
+
+fn reacted(emoji: &str, users: &[&User]) -> Reaction {
+    Reaction {
+        emoji: emoji.into(),
+        users: users.iter().map(|u| u.id).collect(),
+    }
+}
+
+fn edited(reference: Option<&str>, seq: i64, body: &str, change: i64) -> ServerEvent<'static> {
+    ServerEvent::MessageEdited {
+        reference: reference.map(|r| Cow::Owned(r.to_owned())),
+        conversation_id: conversation(),
+        seq,
+        body: Cow::Owned(body.to_owned()),
+        edited_at: Utc::now(),
+        change,
+    }
+}
+
+fn deleted(reference: Option<&str>, seq: i64, change: i64) -> ServerEvent<'static> {
+    ServerEvent::MessageDeleted {
+        reference: reference.map(|r| Cow::Owned(r.to_owned())),
+        conversation_id: conversation(),
+        seq,
+        deleted_at: Utc::now(),
+        change,
+    }
+}
+
+fn reaction(
+    reference: Option<&str>,
+    seq: i64,
+    by: &User,
+    emoji: &str,
+    add: bool,
+    change: i64,
+) -> ServerEvent<'static> {
+    ServerEvent::Reaction {
+        reference: reference.map(|r| Cow::Owned(r.to_owned())),
+        conversation_id: conversation(),
+        seq,
+        user_id: by.id,
+        emoji: Cow::Owned(emoji.to_owned()),
+        add,
+        change,
+    }
+}
+
+fn changes_frame(
+    reference: Option<&str>,
+    messages: Vec<Message>,
+    through: i64,
+    more: bool,
+) -> ServerEvent<'static> {
+    ServerEvent::Changes {
+        reference: reference.map(|r| Cow::Owned(r.to_owned())),
+        conversation_id: conversation(),
+        messages: messages.into(),
+        through,
+        more,
+    }
+}
+
+/// Alice with her direct chat with bob open, its three messages shown: 1 from bob
+/// (with bob's 👍 and alice's ❤️), 2 from alice (edited), 3 from bob (deleted).
+fn chat_with_history() -> (Chat, Effects) {
+    let mut chat = Chat::default();
+    chat.on_event(ready_changed(vec![bob()], 3, 4));
+    let fx = chat.on_command(Command::Open("bob@example.com".into()));
+    let (reference, _) = request(&fx, "h");
+    let mut first = message(1, &bob(), "lunch?", "b1");
+    first.reactions = vec![reacted("👍", &[&bob()]), reacted("❤️", &[&alice()])];
+    first.version = 2;
+    let mut second = message(2, &alice(), "sure, wehre?", "a2");
+    second.body = "sure, where?".into();
+    second.edited_at = Some(Utc::now());
+    second.version = 3;
+    let mut third = message(3, &bob(), "", "b3");
+    third.deleted_at = Some(Utc::now());
+    third.version = 4;
+    let fx = chat.on_event(page_of(&reference, vec![first, second, third]));
+    (chat, fx)
+}
+
+#[test]
+fn history_marks_edited_and_deleted_messages_and_counts_reactions() {
+    let (_, fx) = chat_with_history();
+    let c = conversation();
+    assert_eq!(
+        texts(&fx),
+        [
+            format!("history {c} 1 bob@example.com lunch?"),
+            format!("state {c} 1 👍 1 ❤️ 1"),
+            format!("history {c} 2 alice@example.com sure, where?"),
+            format!("state {c} 2 edited"),
+            format!("history {c} 3 bob@example.com"),
+            format!("state {c} 3 deleted"),
+            "end history".to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn edit_delete_and_react_ask_for_the_open_chat_and_their_answers_print() {
+    let (mut chat, _) = chat_with_history();
+    let c = conversation();
+
+    let fx = chat.on_command(Command::Edit {
+        seq: 2,
+        body: "sure, where? (noon)".into(),
+    });
+    assert!(fx.lines.is_empty(), "{fx:?}");
+    let (reference, frame) = request(&fx, "e");
+    assert_eq!(
+        frame,
+        ClientFrame::Edit {
+            conversation_id: c,
+            seq: 2,
+            body: "sure, where? (noon)".into()
+        }
+    );
+    assert!(!chat.idle(), "/quit waits for the answer");
+    let fx = chat.on_event(edited(Some(&reference), 2, "sure, where? (noon)", 5));
+    assert_eq!(texts(&fx), [format!("edited {c} 2 sure, where? (noon)")]);
+    assert!(chat.idle());
+
+    let fx = chat.on_command(Command::DeleteMessage(2));
+    let (reference, frame) = request(&fx, "e");
+    assert_eq!(
+        frame,
+        ClientFrame::Delete {
+            conversation_id: c,
+            seq: 2
+        }
+    );
+    let fx = chat.on_event(deleted(Some(&reference), 2, 6));
+    assert_eq!(texts(&fx), [format!("deleted {c} 2")]);
+
+    // Someone else's changes print alike; bob's reaction names him.
+    let fx = chat.on_event(edited(None, 1, "lunch? (or dinner)", 7));
+    assert_eq!(texts(&fx), [format!("edited {c} 1 lunch? (or dinner)")]);
+    let fx = chat.on_event(reaction(None, 1, &bob(), "🎉", true, 8));
+    assert_eq!(
+        texts(&fx),
+        [format!("reaction added {c} 1 bob@example.com 🎉")]
+    );
+    let fx = chat.on_event(reaction(None, 1, &bob(), "👍", false, 9));
+    assert_eq!(
+        texts(&fx),
+        [format!("reaction removed {c} 1 bob@example.com 👍")]
+    );
+    // A change number already printed is not printed again.
+    assert_eq!(
+        chat.on_event(reaction(None, 1, &bob(), "👍", false, 9)),
+        Effects::default()
+    );
+
+    // A refusal is printed, and answers the request.
+    let fx = chat.on_command(Command::Edit {
+        seq: 1,
+        body: "mine now".into(),
+    });
+    let (reference, _) = request(&fx, "e");
+    let fx = chat.on_event(ServerEvent::Error {
+        reference: Some(reference.into()),
+        code: ErrorCode::Forbidden,
+        message: "only its sender may edit a message".into(),
+        retry_after_ms: None,
+    });
+    assert_eq!(
+        texts(&fx),
+        ["error forbidden only its sender may edit a message"]
+    );
+    assert!(chat.idle());
+}
+
+#[test]
+fn react_takes_back_a_reaction_this_client_knows_is_mine_and_puts_on_any_other() {
+    let (mut chat, _) = chat_with_history();
+    let c = conversation();
+    let react = |chat: &mut Chat, seq: i64, emoji: &str| {
+        let fx = chat.on_command(Command::React {
+            seq,
+            emoji: emoji.into(),
+        });
+        match request(&fx, "e") {
+            (reference, ClientFrame::React { add, emoji: e, .. }) => {
+                assert_eq!(e, emoji);
+                (reference, add)
+            }
+            other => panic!("a react: {other:?}"),
+        }
+    };
+    // History said the ❤️ on 1 is mine (typed without its variation selector, the same
+    // reaction); bob's 👍 is not.
+    assert!(!react(&mut chat, 1, "\u{2764}").1);
+    assert!(!react(&mut chat, 1, "❤️").1);
+    let (reference, add) = react(&mut chat, 1, "👍");
+    assert!(add);
+    let fx = chat.on_event(reaction(Some(&reference), 1, &alice(), "👍", true, 5));
+    assert_eq!(
+        texts(&fx),
+        [format!("reaction added {c} 1 alice@example.com 👍")]
+    );
+    // Mine now: the next one takes it back.
+    let (reference, add) = react(&mut chat, 1, "👍");
+    assert!(!add);
+    chat.on_event(reaction(Some(&reference), 1, &alice(), "👍", false, 6));
+    assert!(react(&mut chat, 1, "👍").1);
+
+    // Taken back in another window: known here too.
+    chat.on_event(reaction(None, 1, &alice(), "❤️", false, 7));
+    assert!(react(&mut chat, 1, "❤️").1);
+
+    // Put on elsewhere, unseen here: the server answers `ok`, which this client learns.
+    let (reference, add) = react(&mut chat, 2, "🎉");
+    assert!(add);
+    let fx = chat.on_event(ServerEvent::Ok {
+        reference: Cow::Owned(reference),
+    });
+    assert_eq!(texts(&fx), [format!("unchanged {c} 2")]);
+    assert!(!react(&mut chat, 2, "🎉").1);
+
+    // A deleted message's reactions are gone with it.
+    chat.on_event(reaction(None, 4, &alice(), "🎉", true, 8));
+    chat.on_event(deleted(None, 4, 9));
+    assert!(react(&mut chat, 4, "🎉").1);
+}
+
+#[test]
+fn change_commands_need_an_open_chat_with_messages_and_an_ok_is_unchanged() {
+    let mut chat = Chat::default();
+    chat.on_event(ready(vec![bob(), carol()], Some(2)));
+    for command in [
+        Command::Edit {
+            seq: 1,
+            body: "x".into(),
+        },
+        Command::DeleteMessage(1),
+        Command::React {
+            seq: 1,
+            emoji: "👍".into(),
+        },
+    ] {
+        let fx = chat.on_command(command.clone());
+        assert_eq!(
+            texts(&fx),
+            ["error no_chat no chat is open; /open <email> first"]
+        );
+        assert!(fx.frames.is_empty());
+    }
+    chat.on_command(Command::Open("carol@example.com".into()));
+    let fx = chat.on_command(Command::DeleteMessage(1));
+    assert_eq!(
+        texts(&fx),
+        ["error no_messages the open chat has no messages yet"]
+    );
+    assert!(fx.frames.is_empty());
+
+    chat.on_command(Command::Open("bob@example.com".into()));
+    let fx = chat.on_command(Command::Edit {
+        seq: 1,
+        body: "same".into(),
+    });
+    let (reference, _) = request(&fx, "e");
+    let fx = chat.on_event(ServerEvent::Ok {
+        reference: Cow::Owned(reference),
+    });
+    assert_eq!(texts(&fx), [format!("unchanged {} 1", conversation())]);
+    assert!(!chat.idle(), "the history of /open is still awaited");
+}
+
+#[test]
+fn a_changes_frame_prints_each_changed_message_as_it_is_now_once() {
+    let (mut chat, _) = chat_with_history();
+    let c = conversation();
+    // The server filled a gap in the changes it delivered (4 was the last printed).
+    let mut first = message(1, &bob(), "lunch at noon?", "b1");
+    first.edited_at = Some(Utc::now());
+    first.reactions = vec![reacted("👍", &[&bob(), &alice()])];
+    first.version = 6;
+    let mut second = message(2, &alice(), "sure, where?", "a2");
+    second.edited_at = Some(Utc::now());
+    second.version = 3; // its last change was printed already
+    let fx = chat.on_event(changes_frame(None, vec![second, first], 6, false));
+    assert_eq!(
+        texts(&fx),
+        [
+            format!("changed {c} 1 bob@example.com lunch at noon?"),
+            format!("state {c} 1 edited 👍 2"),
+        ]
+    );
+    assert!(fx.frames.is_empty());
+    // Changes it covered are not printed again, later ones are.
+    assert_eq!(
+        chat.on_event(reaction(None, 1, &alice(), "👍", true, 6)),
+        Effects::default()
+    );
+    let fx = chat.on_event(deleted(None, 1, 7));
+    assert_eq!(texts(&fx), [format!("deleted {c} 1")]);
+    // Learned from it: the 👍 on 1 is mine.
+    let fx = chat.on_command(Command::React {
+        seq: 1,
+        emoji: "👍".into(),
+    });
+    assert!(
+        matches!(request(&fx, "e").1, ClientFrame::React { add: true, .. }),
+        "deleted since"
+    );
+
+    // With more to come, the client asks for the rest, holding live changes meanwhile.
+    let mut third = message(3, &bob(), "", "b3");
+    third.deleted_at = Some(Utc::now());
+    third.version = 8;
+    let fx = chat.on_event(changes_frame(None, vec![third.clone()], 8, true));
+    assert_eq!(
+        texts(&fx),
+        [
+            format!("changed {c} 3 bob@example.com"),
+            format!("state {c} 3 deleted")
+        ]
+    );
+    let (reference, frame) = request(&fx, "c");
+    assert_eq!(
+        frame,
+        ClientFrame::Changes {
+            conversation_id: c,
+            after: 8
+        }
+    );
+    assert!(chat.on_event(edited(None, 2, "held", 10)).lines.is_empty());
+    let mut second = message(2, &alice(), "sure", "a2");
+    second.edited_at = Some(Utc::now());
+    second.version = 9;
+    let fx = chat.on_event(changes_frame(Some(&reference), vec![second], 9, false));
+    assert_eq!(
+        texts(&fx),
+        [
+            format!("changed {c} 2 alice@example.com sure"),
+            format!("state {c} 2 edited"),
+            format!("edited {c} 2 held"),
+        ]
+    );
+    // Caught up: live changes print at once again.
+    let fx = chat.on_event(edited(None, 2, "live", 11));
+    assert_eq!(texts(&fx), [format!("edited {c} 2 live")]);
+}
+
+#[test]
+fn after_a_reconnect_changes_missed_are_caught_up_and_live_ones_wait_their_turn() {
+    let (mut chat, _) = chat_with_history();
+    let c = conversation();
+    // Away: message 2 was edited again and bob wrote 4, which got a reaction (changes
+    // 5 and 6); an edit typed here went unanswered.
+    let fx = chat.on_command(Command::Edit {
+        seq: 2,
+        body: "the usual place".into(),
+    });
+    let (unanswered, _) = request(&fx, "e");
+    let fx = chat.on_event(ready_changed(vec![bob()], 4, 6));
+    assert_eq!(texts(&fx), ["reconnected"]);
+    // The edit is asked again (it is idempotent); the gap and the changes are asked.
+    assert_eq!(request(&fx, "e").0, unanswered);
+    let (gap, frame) = request(&fx, "g");
+    assert!(matches!(
+        frame,
+        ClientFrame::History {
+            after_seq: Some(3),
+            ..
+        }
+    ));
+    let (catch_up, frame) = request(&fx, "c");
+    assert_eq!(
+        frame,
+        ClientFrame::Changes {
+            conversation_id: c,
+            after: 4
+        }
+    );
+    assert!(!chat.synced());
+
+    // A live change arrives first: it waits for the message it changes and the catch-up.
+    assert!(chat
+        .on_event(reaction(None, 4, &alice(), "🎉", true, 7))
+        .lines
+        .is_empty());
+    let mut fourth = message(4, &bob(), "see you there", "b4");
+    fourth.reactions = vec![reacted("👀", &[&bob()])];
+    fourth.version = 6;
+    let fx = chat.on_event(page_of(&gap, vec![fourth.clone()]));
+    assert_eq!(
+        texts(&fx),
+        [
+            format!("message {c} 4 bob@example.com see you there"),
+            format!("state {c} 4 👀 1"),
+        ]
+    );
+    assert!(chat.synced());
+    // The catch-up prints what changed of the messages shown before (4 printed as it is
+    // now already); then the live change that waited.
+    let mut second = message(2, &alice(), "the usual place", "a2");
+    second.edited_at = Some(Utc::now());
+    second.version = 5;
+    let fx = chat.on_event(changes_frame(
+        Some(&catch_up),
+        vec![second, fourth],
+        6,
+        false,
+    ));
+    assert_eq!(
+        texts(&fx),
+        [
+            format!("changed {c} 2 alice@example.com the usual place"),
+            format!("state {c} 2 edited"),
+            format!("reaction added {c} 4 alice@example.com 🎉"),
+        ]
+    );
+    // The edit asked again found it done.
+    let fx = chat.on_event(ServerEvent::Ok {
+        reference: Cow::Owned(unanswered),
+    });
+    assert_eq!(texts(&fx), [format!("unchanged {c} 2")]);
+    assert!(chat.idle());
+
+    // Nothing moved: nothing is asked.
+    let fx = chat.on_event(ready_changed(vec![bob()], 4, 7));
+    assert!(fx.frames.is_empty(), "{fx:?}");
+}
+
+#[test]
+fn a_refused_catch_up_lets_the_changes_that_waited_print() {
+    let (mut chat, _) = chat_with_history();
+    let fx = chat.on_event(ready_changed(vec![bob()], 3, 5));
+    let (catch_up, _) = request(&fx, "c");
+    assert!(chat.on_event(edited(None, 1, "later", 6)).lines.is_empty());
+    let fx = chat.on_event(ServerEvent::Error {
+        reference: Some(catch_up.into()),
+        code: ErrorCode::RateLimited,
+        message: "too many requests".into(),
+        retry_after_ms: None,
+    });
+    assert_eq!(
+        texts(&fx),
+        [
+            "error rate_limited too many requests".to_owned(),
+            format!("edited {} 1 later", conversation()),
+        ]
+    );
+    assert!(chat.idle());
+}
+
+#[test]
+fn a_reaction_or_a_changed_message_from_someone_unknown_in_a_room_is_looked_up() {
+    let mut chat = with_rooms();
+    let club = room_id(11);
+    let stranger = user(7, "zed@example.com");
+    let event = ServerEvent::Reaction {
+        reference: None,
+        conversation_id: club,
+        seq: 1,
+        user_id: stranger.id,
+        emoji: "👍".into(),
+        add: true,
+        change: 1,
+    };
+    let lookup = Lookup::Members {
+        room: club,
+        user: stranger.id,
+    };
+    assert_eq!(chat.lookup(&event), Some(lookup));
+    let mut changed = message(1, &stranger, "hi", "z1");
+    changed.conversation_id = club;
+    let frame = ServerEvent::Changes {
+        reference: None,
+        conversation_id: club,
+        messages: vec![changed].into(),
+        through: 1,
+        more: false,
+    };
+    assert_eq!(chat.lookup(&frame), Some(lookup));
+    chat.looked_up(lookup);
+    chat.learn_people(vec![stranger]);
+    assert_eq!(chat.lookup(&event), None);
+    assert_eq!(
+        texts(&chat.on_event(event)),
+        [format!("reaction added {club} 1 zed@example.com 👍")]
+    );
+}
+
+#[test]
+fn a_chat_begun_in_this_session_is_caught_up_from_its_first_change() {
+    let mut chat = Chat::default();
+    chat.on_event(ready(vec![bob()], None));
+    chat.on_command(Command::Open("bob@example.com".into()));
+    let (client_id, _) = sent(&chat.on_command(Command::Say("hi".into())).frames[0]);
+    chat.on_event(ServerEvent::Ack {
+        reference: Some("s1".into()),
+        message: Cow::Owned(message(1, &alice(), "hi", &client_id)),
+    });
+    // Away, bob reacted to it.
+    let fx = chat.on_event(ready_changed(vec![bob()], 1, 1));
+    let (reference, frame) = request(&fx, "c");
+    assert_eq!(
+        frame,
+        ClientFrame::Changes {
+            conversation_id: conversation(),
+            after: 0
+        }
+    );
+    let mut first = message(1, &alice(), "hi", &client_id);
+    first.reactions = vec![reacted("👋", &[&bob()])];
+    first.version = 1;
+    let fx = chat.on_event(changes_frame(Some(&reference), vec![first], 1, false));
+    let c = conversation();
+    assert_eq!(
+        texts(&fx),
+        [
+            format!("changed {c} 1 alice@example.com hi"),
+            format!("state {c} 1 👋 1"),
+        ]
+    );
+}
+
+#[test]
+fn read_receipts_print_as_seen_lines_and_seen_asks_the_open_chat() {
+    let mut chat = Chat::default();
+    chat.on_event(ready(vec![bob()], Some(3)));
+    // Bob read up to 3: a receipt; my own read elsewhere stays a `read` line.
+    let fx = chat.on_event(ServerEvent::Read {
+        conversation_id: conversation(),
+        seq: 3,
+        user_id: Some(bob().id),
+    });
+    assert_eq!(
+        texts(&fx),
+        [format!("seen {} 3 bob@example.com", conversation())]
+    );
+    let fx = chat.on_event(ServerEvent::Read {
+        conversation_id: conversation(),
+        seq: 2,
+        user_id: None,
+    });
+    assert_eq!(texts(&fx), [format!("read {} 2", conversation())]);
+
+    // `/seen` needs an open chat, then asks about it.
+    let fx = chat.on_command(Command::Seen(3));
+    assert_eq!(fx.lines[0].to_string().split(' ').nth(1), Some("no_chat"));
+    chat.on_command(Command::Open("bob@example.com".into()));
+    let fx = chat.on_command(Command::Seen(3));
+    assert!(
+        matches!(
+            &fx.frames[..],
+            [Request {
+                frame: ClientFrame::Seen { seq: 3, conversation_id },
+                reference: Some(_),
+            }] if *conversation_id == conversation()
+        ),
+        "{:?}",
+        fx.frames
+    );
+    let fx = chat.on_event(ServerEvent::Seen {
+        reference: Some("w1".into()),
+        conversation_id: conversation(),
+        seq: 3,
+        count: 1,
+        users: Cow::Owned(vec![bob()]),
+    });
+    assert_eq!(
+        texts(&fx),
+        [format!("seen-by {} 3 1 bob@example.com", conversation())]
+    );
+
+    // The switch, and its echo from another window.
+    let fx = chat.on_command(Command::Receipts(false));
+    assert!(matches!(
+        &fx.frames[..],
+        [Request {
+            frame: ClientFrame::SetReceipts { share: false },
+            ..
+        }]
+    ));
+    let fx = chat.on_event(ServerEvent::Receipts { share: false });
+    assert_eq!(texts(&fx), ["receipts off"]);
 }

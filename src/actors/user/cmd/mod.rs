@@ -24,8 +24,10 @@ mod react;
 mod read;
 mod refusal;
 mod rooms;
+mod seen;
 mod send;
 mod set_name;
+mod set_receipts;
 mod typing;
 mod ui;
 
@@ -46,8 +48,10 @@ pub use react::React;
 pub use read::Read;
 pub use refusal::{DecodeLimits, FrameError, Refusal};
 pub use rooms::Rooms;
+pub use seen::Seen;
 pub use send::Send;
 pub use set_name::SetName;
+pub use set_receipts::SetReceipts;
 pub use typing::Typing;
 pub use ui::Ui;
 
@@ -72,6 +76,8 @@ pub enum Command {
     Block(Block),
     Ui(Ui),
     SetName(SetName),
+    SetReceipts(SetReceipts),
+    Seen(Seen),
     Typing(Typing),
     CreateRoom(CreateRoom),
     JoinRoom(JoinRoom),
@@ -196,6 +202,11 @@ fn parse(frame: ClientFrame, limits: &DecodeLimits) -> Result<Command, Refusal> 
         ClientFrame::Unblock { user_id } => Command::Block(Block::parse(user_id, false)),
         ClientFrame::Ui { state } => Command::Ui(Ui::parse(state, limits)?),
         ClientFrame::SetName { name } => Command::SetName(SetName::parse(name)?),
+        ClientFrame::SetReceipts { share } => Command::SetReceipts(SetReceipts::parse(share)),
+        ClientFrame::Seen {
+            conversation_id,
+            seq,
+        } => Command::Seen(Seen::parse(conversation_id, seq)?),
         ClientFrame::Typing { conversation_id } => Command::Typing(Typing::parse(conversation_id)),
         ClientFrame::CreateRoom { name, password } => {
             Command::CreateRoom(CreateRoom::parse(name, password)?)
@@ -245,6 +256,8 @@ impl Command {
             Command::Block(c) => c.apply(actor, asked, ctx),
             Command::Ui(c) => c.apply(actor, asked, ctx),
             Command::SetName(c) => c.apply(actor, asked, ctx),
+            Command::SetReceipts(c) => c.apply(actor, asked, ctx),
+            Command::Seen(c) => c.apply(actor, asked, ctx),
             Command::Typing(c) => c.apply(actor, asked, ctx),
             Command::CreateRoom(c) => c.apply(actor, asked, ctx),
             Command::JoinRoom(c) => c.apply(actor, asked, address, ctx),
