@@ -16,8 +16,9 @@ SELECT gen_random_uuid(), 'room',
             THEN 'general-' || left(md5(random()::text), 6) ELSE 'general' END,
        true
 WHERE NOT EXISTS (SELECT 1 FROM conversations WHERE everyone);
-INSERT INTO members (conversation_id, user_id)
-SELECT c.id, u.id FROM conversations c CROSS JOIN users u WHERE c.everyone
+-- A newcomer has read what was said before (as a join has it).
+INSERT INTO members (conversation_id, user_id, read_seq)
+SELECT c.id, u.id, c.last_seq FROM conversations c CROSS JOIN users u WHERE c.everyone
 ON CONFLICT DO NOTHING;
 
 -- Each conversation keeps its member count, so a room's count costs the same whether

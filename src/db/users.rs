@@ -38,8 +38,8 @@ pub async fn upsert(
                      display_name = COALESCE(users.display_name, EXCLUDED.display_name)
                  RETURNING id, email, display_name, xmax = 0 AS created
              ), joined AS (
-                 INSERT INTO members (conversation_id, user_id)
-                 SELECT c.id, person.id FROM conversations c, person
+                 INSERT INTO members (conversation_id, user_id, read_seq)
+                 SELECT c.id, person.id, c.last_seq FROM conversations c, person
                  WHERE c.everyone AND person.created
                  ON CONFLICT DO NOTHING
              )

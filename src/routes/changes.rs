@@ -67,9 +67,10 @@ pub async fn edit(
         _ => ApiError::BadRequest(e.to_string()),
     })?;
     change(&state, me, conversation, seq, ChangeAsked::Edit(body)).await?;
-    let now = state
-        .chat
-        .history(me, conversation, Page::Between(seq - 1, seq + 1), 1)
+    // The edit is committed (and membership checked by it): its row as it is now, read
+    // without a query allowance, which must not turn a done edit into a 429.
+    let page = Page::Between(seq - 1, seq + 1);
+    let now = crate::db::messages::history(&state.chat.pool, conversation, me, page, 1)
         .await?
         .into_iter()
         .next()

@@ -424,24 +424,22 @@ async fn blocks_hide_reactions_from_the_blocker_and_stop_changes_in_a_direct_cha
     let react = json!({"type": "react", "conversation_id": room, "seq": carols, "emoji": "👍"});
     assert_eq!(ask(&mut alice_ws, react).await["code"], "not_found");
 
-    // In a direct chat a block stops every change, either way.
+    // In a direct chat a block stops every change, either way, but taking one's own words
+    // back.
     alice_ws
         .send(json!({"type": "send", "client_id": "dm", "body": "psst", "to": bob.id}))
         .await;
     let dm = alice_ws.recv_type("ack").await["message"].clone();
     app.block(&bob, &alice).await;
-    for frame in [
-        json!({"type": "edit", "conversation_id": dm["conversation_id"], "seq": dm["seq"], "body": "psst!"}),
-        json!({"type": "delete", "conversation_id": dm["conversation_id"], "seq": dm["seq"]}),
-    ] {
-        assert_eq!(
-            ask(&mut alice_ws, frame.clone()).await["code"],
-            "blocked",
-            "{frame}"
-        );
-    }
+    let edit = json!({"type": "edit", "conversation_id": dm["conversation_id"], "seq": dm["seq"], "body": "psst!"});
+    assert_eq!(ask(&mut alice_ws, edit).await["code"], "blocked");
     let react = json!({"type": "react", "conversation_id": dm["conversation_id"], "seq": dm["seq"], "emoji": "👍"});
     assert_eq!(ask(&mut bob_ws, react).await["code"], "blocked");
+    let delete =
+        json!({"type": "delete", "conversation_id": dm["conversation_id"], "seq": dm["seq"]});
+    assert_eq!(ask(&mut alice_ws, delete).await["type"], "message_deleted");
+    let chat = dm["conversation_id"].as_str().unwrap();
+    assert_eq!(history(&app, &bob, chat).await[0]["body"], "");
 }
 
 #[actix_web::test]
@@ -689,4 +687,61 @@ async fn over_http_edits_deletions_reactions_and_changes_work_and_reach_the_wind
     assert_eq!(alice_ws.recv_type("receipts").await["share"], false);
     let (status, _) = app.get(&format!("{message}/seen"), &alice.token).await;
     assert_eq!(status, 403);
+}
+
+#[actix_web::test]
+async fn resending_a_message_that_was_edited_or_deleted_since_answers_it_as_it_is() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let (mut ws, _) = app.window(&alice).await;
+    let (room, _) = create_room(&mut ws, "Resends", None).await;
+    let send = json!({"type": "send", "ref": "s", "client_id": "once", "body": "helo", "conversation_id": room});
+    ws.send(send.clone()).await;
+    let seq = ws.recv_type("ack").await["message"]["seq"].clone();
+    let edit = json!({"type": "edit", "conversation_id": room, "seq": seq, "body": "hello"});
+    assert_eq!(ask(&mut ws, edit).await["type"], "message_edited");
+    // The phone that lost the ack sends again, with its id and its (old) text.
+    ws.send(send.clone()).await;
+    let again = ws.recv_type("ack").await;
+    assert_eq!(again["message"]["body"], "hello", "{again}");
+    let delete = json!({"type": "delete", "conversation_id": room, "seq": seq});
+    assert_eq!(ask(&mut ws, delete).await["type"], "message_deleted");
+    ws.send(send).await;
+    let again = ws.recv_type("ack").await;
+    assert!(again["message"]["deleted_at"].is_string(), "{again}");
+    assert_eq!(history(&app, &alice, &room).await.len(), 1, "stored once");
+}
+
+#[actix_web::test]
+async fn after_leaving_and_joining_again_on_another_node_changes_still_reach_every_window() {
+    let (app, a, b, _) = nodes_a_and_b(&test_redis_url(), |_| {}).await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut bob_a, _) = app.window_at(&a, &bob).await;
+    let (room, _) = create_room(&mut bob_a, "Revolving", None).await;
+    app.join_room(&alice.token, &room).await;
+    let (mut alice_a, _) = app.window_at(&a, &alice).await;
+    let (mut alice_b, _) = app.window_at(&b, &alice).await;
+    say(&mut bob_a, &room, "first").await;
+    alice_b.recv_type("message").await;
+
+    // Alice leaves and comes back from her window on a; bob wrote meanwhile.
+    alice_a
+        .send(json!({"type": "leave_room", "ref": "l", "room_id": room}))
+        .await;
+    alice_a.recv_type("left").await;
+    alice_b.recv_type("left").await;
+    let away = say(&mut bob_a, &room, "while you were out").await["seq"].clone();
+    alice_a
+        .send(json!({"type": "join_room", "ref": "j", "room_id": room}))
+        .await;
+    alice_a.recv_type("joined").await;
+    alice_b.recv_type("joined").await;
+    // A reaction to the message she was away for reaches her window on b too.
+    let react = json!({"type": "react", "conversation_id": room, "seq": away, "emoji": "👋"});
+    assert_eq!(ask(&mut bob_a, react).await["type"], "reaction");
+    for ws in [&mut alice_a, &mut alice_b] {
+        let reaction = ws.recv_type("reaction").await;
+        assert_eq!(reaction["seq"], away, "{reaction}");
+    }
 }

@@ -28,7 +28,7 @@ async fn every_new_person_is_in_the_shared_room_which_nobody_can_delete() {
         .iter()
         .any(|c| c["id"] == general["id"]));
 
-    // Everyone talks there from the start.
+    // Everyone talks there from the start; someone who arrives later has nothing unread.
     let (mut bob_ws, _) = app.window(&bob).await;
     alice_ws
         .send(json!({"type": "send", "client_id": new_client_id(), "body": "hello all", "conversation_id": general["id"]}))

@@ -9,10 +9,14 @@ use super::entry::{Held, Phase};
 use super::{ClusterEventReceived, FinishPublishing, PresenceRegistry};
 use crate::actors::messages::UserTyped;
 use crate::actors::persist::{Origin, WritesCommitted};
-use crate::actors::user::{DeliverChange, DeliverFrame, DeliverMessage};
+use crate::actors::user::{
+    DeliverChange, DeliverFrame, DeliverMessage, ForgetConversation, TrackConversation,
+};
 use crate::cluster::{ClusterEvent, PublishEvent};
 use crate::db::writes::WriteOutcome;
-use crate::domain::{hide_quote, ConversationSummary, Message, Room, User, UserId, WindowId};
+use crate::domain::{
+    hide_quote, ConversationId, ConversationSummary, Message, Room, User, UserId, WindowId,
+};
 use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
 use bytestring::ByteString;
@@ -148,6 +152,24 @@ impl PresenceRegistry {
             conversation: Cow::Borrowed(conversation),
         };
         self.to_user(member, joined.to_frame(), except);
+        // Its windows here start the room where that frame does, on whichever node the
+        // join was made.
+        if let Some(entry) = self.users.get(&member) {
+            entry.actor.do_send(TrackConversation {
+                conversation: conversation.id,
+                last_seq: conversation.last_seq,
+                last_change: conversation.last_change,
+            });
+        }
+    }
+
+    /// `member` is no longer in `room`: their UserActor here stops ordering it.
+    fn room_gone_for(&self, member: UserId, room: ConversationId) {
+        if let Some(entry) = self.users.get(&member) {
+            entry
+                .actor
+                .do_send(ForgetConversation { conversation: room });
+        }
     }
 
     /// Tells a room's other members here that `user` joined or left; members who blocked
@@ -351,6 +373,7 @@ impl PresenceRegistry {
                     room_id: room.id,
                 };
                 self.to_user(user.id, left.to_frame(), except);
+                self.room_gone_for(user.id, room.id);
                 self.tell_members(members, room, user, false);
                 self.room_changed(members, room, user.id);
             }
@@ -364,6 +387,7 @@ impl PresenceRegistry {
                     Some(members) => {
                         for member in members {
                             self.to_user(*member, deleted.clone(), except);
+                            self.room_gone_for(*member, *room);
                         }
                     }
                     None => self.to_everyone(&deleted, except),

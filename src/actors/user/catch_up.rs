@@ -39,8 +39,8 @@ struct StoreCaughtUp {
     /// Each with whether the user blocked its sender.
     missed: Vec<(Message, bool)>,
     /// Per conversation, the messages changed past what was delivered (as they are
-    /// now), and the change number that covers.
-    changed: Vec<(ConversationId, Vec<Message>, i64)>,
+    /// now), and the change number that covers (`None`: no longer a member).
+    changed: Vec<(ConversationId, Vec<Message>, Option<i64>)>,
 }
 
 impl UserActor {
@@ -53,8 +53,15 @@ impl UserActor {
             self.resync_owed |= resync;
             return;
         }
-        let gaps = self.sequencer.stale_gaps(self.chat.limits().gap_timeout);
-        let change_gaps = self.change_order.stale_gaps(self.chat.limits().gap_timeout);
+        let patience = self.chat.limits().gap_timeout;
+        let mut gaps = self.sequencer.stale_gaps(patience);
+        // Changes waiting for a message that has not come: read the messages too.
+        for (conversation, after) in self.stale_parks(patience) {
+            if !gaps.iter().any(|(c, _)| *c == conversation) {
+                gaps.push((conversation, after));
+            }
+        }
+        let change_gaps = self.change_order.stale_gaps(patience);
         if !resync && gaps.is_empty() && change_gaps.is_empty() {
             return; // the usual case, checked on every tick: nothing to read
         }
@@ -118,19 +125,19 @@ impl UserActor {
             let mut changed = Vec::new();
             for (conversation, mut after) in changes_from {
                 let mut messages = Vec::new();
-                loop {
+                let through = loop {
                     let Some(page_read) =
                         db::messages::changes_since(&pool, conversation, user, after, page).await?
                     else {
-                        break; // no longer a member
+                        break None; // no longer a member
                     };
                     after = page_read.through;
                     messages.extend(page_read.messages);
                     if !page_read.more {
-                        break;
+                        break Some(after);
                     }
-                }
-                changed.push((conversation, messages, after));
+                };
+                changed.push((conversation, messages, through));
             }
             Ok::<_, CatchUpFailed>((missed, changed))
         };
@@ -206,13 +213,24 @@ impl Handler<StoreCaughtUp> for UserActor {
         });
         self.release(ready);
         for (conversation, messages, through) in msg.changed {
-            let mut filled = Vec::new();
-            if !messages.is_empty() {
-                filled.push(ChangeFrame {
-                    conversation,
-                    seq: messages.iter().map(|m| m.seq).max().unwrap_or(0),
-                    number: None,
-                    frame: ServerEvent::Changes {
+            let Some(through) = through else {
+                // Left on another node: nothing more of it comes here.
+                self.forget_changes(conversation);
+                continue;
+            };
+            // Changes that arrived live while the store was read may already have
+            // carried everything up to `through`: then the state read is no newer than
+            // what the windows were shown, and is not sent.
+            let behind = self
+                .change_order
+                .delivered_of(conversation)
+                .is_none_or(|delivered| delivered < through);
+            let filled = (behind && !messages.is_empty()).then(|| ChangeFrame {
+                conversation,
+                seq: messages.iter().map(|m| m.seq).max().unwrap_or(0),
+                number: None,
+                frame: Some(
+                    ServerEvent::Changes {
                         reference: None,
                         conversation_id: conversation,
                         messages: Cow::Borrowed(&messages),
@@ -220,13 +238,11 @@ impl Handler<StoreCaughtUp> for UserActor {
                         more: false,
                     }
                     .to_frame(),
-                    reply: None,
-                    hidden: false,
-                });
-            }
-            let released = self.change_order.known_up_to(conversation, through);
-            filled.extend(released.into_iter().map(ChangeFrame::from));
-            self.pass_changes(filled);
+                ),
+                reply: None,
+                hidden: false,
+            });
+            self.changes_known_up_to(conversation, through, filled);
         }
     }
 }

@@ -169,14 +169,11 @@ impl UserActor {
                 room, conversation, ..
             } => {
                 // The room's messages reach this user from the one after the join on.
-                let ready = self
-                    .sequencer
-                    .known_up_to(conversation.id, conversation.last_seq);
-                self.release(ready);
-                let changes = self
-                    .change_order
-                    .known_up_to(conversation.id, conversation.last_change);
-                self.pass_changes(changes.into_iter().map(Into::into));
+                self.track(
+                    conversation.id,
+                    conversation.last_seq,
+                    conversation.last_change,
+                );
                 ServerEvent::Joined {
                     reference: reference.map(Cow::Borrowed),
                     room: Cow::Borrowed(room),
@@ -185,8 +182,7 @@ impl UserActor {
                 .to_frame()
             }
             WriteOutcome::RoomLeft { room, .. } => {
-                self.sequencer.forget(room.id);
-                self.forget_changes(room.id);
+                self.forget(room.id);
                 ServerEvent::Left {
                     reference: reference.map(Cow::Borrowed),
                     room_id: room.id,
@@ -194,8 +190,7 @@ impl UserActor {
                 .to_frame()
             }
             WriteOutcome::RoomDeleted { room, .. } => {
-                self.sequencer.forget(*room);
-                self.forget_changes(*room);
+                self.forget(*room);
                 ServerEvent::RoomDeleted {
                     reference: reference.map(Cow::Borrowed),
                     room_id: *room,

@@ -19,6 +19,7 @@ pub mod cmd;
 pub mod commands;
 mod delivery;
 mod line;
+mod membership;
 mod sequencer;
 mod snapshot;
 mod window;
@@ -33,12 +34,13 @@ use crate::domain::{Change, ConversationId, Message, User, WindowId};
 use crate::metrics::Metrics;
 use actix::prelude::*;
 use bytestring::ByteString;
-use change_order::ChangeFrame;
+use change_order::Parked;
 use chrono::{DateTime, Utc};
 use commands::Turn;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
+pub use membership::{ForgetConversation, TrackConversation};
 use sequencer::Sequencer;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use window::Window;
@@ -171,7 +173,7 @@ pub struct UserActor {
     change_order: Sequencer<DeliverChange>,
     /// Changes released ahead of the message they change, per conversation, in order
     /// (see `change_order`); an entry goes once its queue is empty.
-    parked: HashMap<ConversationId, VecDeque<ChangeFrame>>,
+    parked: HashMap<ConversationId, Parked>,
     /// A resync's catch-up failed (the store was busy or down): the next tick reads
     /// every conversation past what was delivered again.
     resync_owed: bool,

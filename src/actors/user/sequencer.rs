@@ -35,13 +35,30 @@ impl<T> Default for Sequencer<T> {
 impl<T> Sequencer<T> {
     /// Everything up to `last_seq` is already known to the windows (snapshot or store).
     pub fn known_up_to(&mut self, conversation: ConversationId, last_seq: i64) -> Vec<T> {
+        self.known_up_to_keeping(conversation, last_seq).0
+    }
+
+    /// As [`Self::known_up_to`]; also hands back what was waiting and is now covered
+    /// (their state is known, but they may owe someone a reply).
+    pub fn known_up_to_keeping(
+        &mut self,
+        conversation: ConversationId,
+        last_seq: i64,
+    ) -> (Vec<T>, Vec<T>) {
         let cursor = self.cursors.entry(conversation).or_insert(Cursor {
             delivered: last_seq,
             waiting: BTreeMap::new(),
             gap_since: None,
         });
         cursor.delivered = cursor.delivered.max(last_seq);
-        Self::release(cursor)
+        let mut covered = Vec::new();
+        while let Some(entry) = cursor.waiting.first_entry() {
+            if *entry.key() > cursor.delivered {
+                break;
+            }
+            covered.push(entry.remove());
+        }
+        (Self::release(cursor), covered)
     }
 
     /// Offers message `seq`; returns what may be delivered now, in order. A conversation
@@ -150,6 +167,20 @@ mod tests {
             "covered by the snapshot"
         );
         assert!(s.stale_gaps(Duration::ZERO).is_empty());
+    }
+
+    #[test]
+    fn what_a_store_read_covers_comes_back_apart_from_what_it_releases() {
+        let c = ConversationId::new();
+        let mut s = Sequencer::default();
+        s.known_up_to(c, 1);
+        assert!(s.offer(c, 3, 3).is_empty());
+        assert!(s.offer(c, 5, 5).is_empty());
+        // Read through 3: 3 is covered (its reply may be owed), 5 still waits for 4.
+        assert_eq!(s.known_up_to_keeping(c, 3), (vec![], vec![3]));
+        assert_eq!(s.offer(c, 4, 4), vec![4, 5]);
+        assert_eq!(s.delivered_of(c), Some(5));
+        assert_eq!(s.delivered_of(ConversationId::new()), None);
     }
 
     #[test]

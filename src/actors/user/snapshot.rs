@@ -126,10 +126,8 @@ impl UserActor {
                     if let Some(early) = act.early.take() {
                         // The first snapshot says where each conversation starts.
                         let mut ready = Vec::new();
-                        let mut changes = Vec::new();
-                        for (conversation, (last_seq, last_change)) in known {
-                            ready.extend(act.sequencer.known_up_to(conversation, last_seq));
-                            changes.extend(act.change_order.known_up_to(conversation, last_change));
+                        for (conversation, (last_seq, _)) in &known {
+                            ready.extend(act.sequencer.known_up_to(*conversation, *last_seq));
                         }
                         for msg in early {
                             let (conversation, seq) =
@@ -137,7 +135,9 @@ impl UserActor {
                             ready.extend(act.sequencer.offer(conversation, seq, msg));
                         }
                         act.release(ready);
-                        act.pass_changes(changes.into_iter().map(Into::into));
+                        for (conversation, (_, last_change)) in known {
+                            act.changes_known_up_to(conversation, last_change, None);
+                        }
                         for change in std::mem::take(&mut act.early_changes) {
                             act.offer_change(change);
                         }

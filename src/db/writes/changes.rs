@@ -45,12 +45,15 @@ pub async fn change(
     let Some(found) = find(tx, actor, conversation, seq).await? else {
         return Ok(Err(WriteRejection::NotFound("message")));
     };
-    if let Some(peer) = found.peer {
-        // Nothing moves in a direct chat across a block, either way.
+    // A deletion is not stopped by a block: one's own words can always be taken back,
+    // and a room's creator can remove a message of someone they blocked.
+    let deleting = matches!(asked, Asked::Delete);
+    if let Some(peer) = found.peer.filter(|_| !deleting) {
+        // Nothing else moves in a direct chat across a block, either way.
         if blocked_between(tx, actor, peer).await? {
             return Ok(Err(WriteRejection::Blocked));
         }
-    } else if found.sender != actor && blocked_by(tx, actor, found.sender).await? {
+    } else if !deleting && found.sender != actor && blocked_by(tx, actor, found.sender).await? {
         // A room message from someone the actor blocked is not shown to them.
         return Ok(Err(WriteRejection::NotFound("message")));
     }
@@ -212,7 +215,7 @@ async fn find(
              FROM conversations c
              JOIN members mb ON mb.conversation_id = c.id AND mb.user_id = $2
              LEFT JOIN direct_pairs d ON d.conversation_id = c.id
-             WHERE c.id = $1 FOR UPDATE OF c",
+             WHERE c.id = $1 FOR NO KEY UPDATE OF c",
             &[&conversation.0, &actor.0],
         )
         .await?

@@ -45,7 +45,10 @@ fn is_retry_of(
             pairs.get(&ordered(request.sender, peer)) == Some(&stored.conversation_id)
         }
     };
-    same_conversation && stored.body == request.body.as_str()
+    // An edited or deleted message no longer has the body it was sent with: a resend of
+    // it (the same id, to the same place) is still a retry, answered with it as it is.
+    let changed = stored.edited_at.is_some() || stored.deleted_at.is_some();
+    same_conversation && (changed || stored.body == request.body.as_str())
 }
 
 fn ordered(a: UserId, b: UserId) -> (UserId, UserId) {
@@ -284,7 +287,7 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
         HashSet::new()
     } else {
         tx.query(
-            "SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            "SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
             &[&wanted],
         )
         .await?

@@ -75,12 +75,14 @@ pub async fn create(
     }))
 }
 
-/// Whether `id` is a room, holding its row (`FOR SHARE`) until the transaction ends so a
-/// concurrent delete cannot slip between this check and the membership change.
+/// Whether `id` is a room, holding its row until the transaction ends so a concurrent
+/// delete cannot slip between this check and the membership change. `FOR NO KEY UPDATE`,
+/// not `FOR SHARE`: the membership change updates the row's member count (a trigger), and
+/// two joins each holding a share lock while waiting to update would deadlock.
 async fn lock_room(tx: &Tx<'_>, id: ConversationId) -> Result<bool, Error> {
     let row = tx
         .query_opt(
-            "SELECT 1 FROM conversations WHERE id = $1 AND kind = 'room' FOR SHARE",
+            "SELECT 1 FROM conversations WHERE id = $1 AND kind = 'room' FOR NO KEY UPDATE",
             &[&id.0],
         )
         .await?;
