@@ -368,10 +368,10 @@ test("people create a room with a password, find it in the directory, join it, c
   await alice.page.getByRole("button", { name: "Create room" }).click();
   await expect(alice.page.getByRole("heading", { name: "Book club", exact: true })).toBeVisible();
 
-  // Bob is not a member, so the room is not among his rooms; the directory has it, and
-  // its password keeps him out until he has it.
+  // Bob is not a member, so the room is not among his rooms (only "general", which every
+  // account joins); the directory has it, and its password keeps him out until he has it.
   const rooms = myRooms(bob.page);
-  await expect(bob.page.getByText("You are in no rooms yet.")).toBeVisible();
+  await expect(rooms.getByRole("listitem")).toHaveText(["# general"]);
   const directory = await browseRooms(bob.page);
   const listed = directory.getByRole("listitem").filter({ hasText: "Book club" });
   await expect(listed).toContainText("password required");
@@ -437,8 +437,8 @@ test("the room directory pages through every room, finds one by part of its name
         }),
       ),
   });
-  // None of them is Bob's, so none is in his sidebar.
-  await expect(bob.page.getByText("You are in no rooms yet.")).toBeVisible();
+  // None of them is Bob's, so none is in his sidebar: only "general", which every account joins.
+  await expect(myRooms(bob.page).getByRole("listitem")).toHaveText(["# general"]);
 
   // The dialog holds the focus: it starts in the search box, Tab goes round inside it,
   // and Escape closes it with the focus back on the button that opened it.
@@ -461,22 +461,25 @@ test("the room directory pages through every room, finds one by part of its name
   await expect(directory).toBeHidden();
   await expect(browse).toBeFocused();
 
-  // The first page: 50 rooms by name, with their locks and members.
+  // The first page: 50 rooms by name ("general", which all seven people are in, first),
+  // with their locks and members.
   directory = await browseRooms(bob.page);
   await expect(rows).toHaveCount(50);
-  await expect(rows.first()).toContainText("Topic 01");
-  await expect(rows.last()).toContainText("Topic 50");
+  await expect(rows.first()).toContainText("general");
+  await expect(rows.first()).toContainText("7 members");
+  await expect(rows.nth(1)).toContainText("Topic 01");
+  await expect(rows.last()).toContainText("Topic 49");
   await expect(rows.filter({ hasText: "Topic 05" })).toContainText("password required");
   await expect(rows.filter({ hasText: "Topic 06" })).not.toContainText("password required");
-  await expect(rows.first()).toContainText("1 member");
+  await expect(rows.nth(1)).toContainText("1 member");
   await screenshot(bob.page, "18-room-directory");
 
   // The rest follow the last room of the page.
   await loadMore.click();
-  await expect(rows).toHaveCount(60);
+  await expect(rows).toHaveCount(61);
   await expect(rows.last()).toContainText("Topic 60");
   await expect(loadMore).toHaveCount(0);
-  expect(asked.some((a) => a.after === "Topic 50")).toBe(true);
+  expect(asked.some((a) => a.after === "Topic 49")).toBe(true);
 
   // A search finds a room by part of its name, whatever the case, and joins it.
   await search.fill("topic 57");
@@ -488,7 +491,7 @@ test("the room directory pages through every room, finds one by part of its name
   await directory.getByRole("button", { name: "Join Topic 57" }).click();
   await expect(directory).toBeHidden();
   await expect(bob.page.getByRole("heading", { name: "Topic 57", exact: true })).toBeVisible();
-  await expect(myRooms(bob.page).getByRole("listitem")).toHaveCount(1);
+  await expect(myRooms(bob.page).getByRole("listitem")).toHaveText(["# general", "# Topic 57"]);
   await expect(myRooms(bob.page).getByRole("button", { name: "Open room Topic 57" })).toHaveAttribute("aria-current", "true");
   await send(bob.page, "Topic 57", "Hello, Topic 57");
 
@@ -521,15 +524,15 @@ test("a room deleted by its creator leaves its members' sidebars and the directo
 
   await alice.page.getByRole("button", { name: "Delete room" }).click();
   await alice.page.getByRole("alertdialog", { name: "Delete Film night?" }).getByRole("button", { name: "Delete room" }).click();
+  // Only "general", which every account joins, is left.
   for (const page of [alice.page, bob.page]) {
-    await expect(myRooms(page)).toHaveCount(0);
-    await expect(page.getByText("You are in no rooms yet.")).toBeVisible();
+    await expect(myRooms(page).getByRole("listitem")).toHaveText(["# general"]);
   }
   // Bob was not in it when it went: nothing to tell him.
   await expect(bob.page.getByRole("alert")).toHaveCount(0);
   const after = await browseRooms(bob.page);
-  await expect(after.getByText(/No rooms yet/)).toBeVisible();
-  await expect(after.getByRole("listitem")).toHaveCount(0);
+  await expect(after.getByRole("listitem")).toHaveCount(1);
+  await expect(after.getByRole("listitem")).toContainText("general");
   await screenshot(bob.page, "20-room-directory-empty");
 });
 

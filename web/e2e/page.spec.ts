@@ -400,7 +400,8 @@ test("Ctrl+K jumps to a person or a room by part of its name", async ({ browser,
   const switcher = page.getByRole("dialog", { name: "Jump to a conversation" });
   const box = switcher.getByRole("combobox", { name: "Jump to a person or room" });
   await expect(box).toBeFocused();
-  await expect(switcher.getByRole("option")).toHaveCount(2);
+  // Bob, Book club and "general", which every account joins.
+  await expect(switcher.getByRole("option")).toHaveCount(3);
   await box.fill("bob");
   await expect(switcher.getByRole("option")).toHaveText([`${BOB}Online`]);
   await screenshot(page, "38-quick-switcher");
@@ -438,7 +439,8 @@ test("New message finds someone who is offline, and writing to them works", asyn
   const bob = await Person.signIn(browser, server, BOB);
   await bob.context.close();
   const alice = await Person.signIn(browser, server, ALICE);
-  await expect(alice.page.getByText("New message, on the left, finds anyone")).toBeVisible();
+  // Nobody else is online, but every account is in "general".
+  await expect(alice.page.getByText("Choose a person or a room on the left to start chatting.")).toBeVisible();
 
   await alice.page.getByRole("button", { name: "New message" }).click();
   const dialog = alice.page.getByRole("dialog", { name: "New message" });
@@ -597,4 +599,379 @@ test("@ offers a room's members, a mention shows as their name, counts apart, an
   await expect(mention).toHaveText(`@${ALICE}`);
   await expect(row).toHaveAccessibleName("Open room Tea");
   await screenshot(alice.page, "44-mention-shown");
+});
+
+/** A message of the log by its seq (its text may be in an editor, or gone). */
+function messageAt(page: import("@playwright/test").Page, peer: string, seq: number) {
+  return messageLog(page, peer).locator(`.message[data-seq="${seq}"]`);
+}
+
+/** Opens a room by its row in the left pane. */
+async function openRoom(page: import("@playwright/test").Page, name: string): Promise<void> {
+  await page.getByRole("navigation", { name: "People" }).getByRole("button", { name: new RegExp(`^Open room ${name}`) }).click();
+  await expect(page.getByRole("heading", { name, exact: true })).toBeVisible();
+}
+
+test("the up arrow in an empty message box edits my last message in place, and everyone sees it edited", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(alice.page, BOB).click();
+  await send(alice.page, BOB, "Lunch at noon?");
+  await send(alice.page, BOB, "See you tehre");
+  await chatButton(bob.page, ALICE).click();
+  const lunch = messageAt(bob.page, ALICE, 1);
+  await lunch.hover();
+  await lunch.getByRole("button", { name: /^Reply to/ }).click();
+  await send(bob.page, ALICE, "Noon works");
+
+  // The up arrow opens Alice's last message in an editor; Escape leaves it as it was.
+  const box = composer(alice.page);
+  await expect(box).toBeFocused();
+  await box.press("ArrowUp");
+  const editor = messageAt(alice.page, BOB, 2).getByRole("textbox", { name: "Edit message" });
+  await expect(editor).toBeFocused();
+  await expect(editor).toHaveValue("See you tehre");
+  await editor.press("Escape");
+  await expect(editor).toHaveCount(0);
+  await expect(box).toBeFocused();
+  await expect(messageAt(alice.page, BOB, 2).locator(".body")).toHaveText("See you tehre");
+
+  // Enter saves; the message box has the keyboard again.
+  await box.press("ArrowUp");
+  await editor.fill("See you there");
+  await screenshot(alice.page, "45-edit");
+  expect(await accessibilityViolations(alice.page)).toEqual([]);
+  await editor.press("Enter");
+  await expect(editor).toHaveCount(0);
+  await expect(box).toBeFocused();
+  for (const [page, peer] of [[alice.page, BOB], [bob.page, ALICE]] as const) {
+    await expect(messageAt(page, peer, 2).locator(".body")).toHaveText("See you there (edited)");
+    await expect(messageAt(page, peer, 2).locator(".edited")).toHaveAttribute("title", /^Edited .*\d{4}/);
+  }
+
+  // Edit from the message's own toolbar, with Save: Bob's reply quotes the new text.
+  await messageAt(alice.page, BOB, 1).hover();
+  await messageAt(alice.page, BOB, 1).getByRole("button", { name: "Edit your message" }).click();
+  await messageAt(alice.page, BOB, 1).getByRole("textbox", { name: "Edit message" }).fill("Lunch at one?");
+  await messageAt(alice.page, BOB, 1).getByRole("button", { name: "Save" }).click();
+  for (const [page, peer] of [[alice.page, BOB], [bob.page, ALICE]] as const) {
+    await expect(messageAt(page, peer, 1).locator(".body")).toHaveText("Lunch at one? (edited)");
+    await expect(messageAt(page, peer, 3).locator("blockquote")).toContainText("Lunch at one?");
+  }
+  await screenshot(bob.page, "45b-edited");
+  // Bob may not edit Alice's messages: no Edit on them, and none for the up arrow to open.
+  await expect(messageAt(bob.page, ALICE, 1).getByRole("button", { name: "Edit your message" })).toHaveCount(0);
+
+  // Once Alice blocks him, nothing in the chat changes any more: the editor says why, and
+  // a refused reaction is told like any refusal.
+  await alice.page.getByRole("button", { name: "Block", exact: true }).click();
+  await alice.page.getByRole("alertdialog", { name: `Block ${BOB}?` }).getByRole("button", { name: "Block" }).click();
+  await expect(alice.page.getByRole("list", { name: "Blocked" }).getByText(BOB)).toBeVisible();
+  await composer(bob.page).press("ArrowUp");
+  const bobEditor = messageAt(bob.page, ALICE, 3).getByRole("textbox", { name: "Edit message" });
+  await bobEditor.fill("Noon works fine");
+  await bobEditor.press("Enter");
+  await expect(messageAt(bob.page, ALICE, 3).getByRole("alert")).toHaveText("Not saved: one of you has blocked the other.");
+  await bobEditor.press("Escape");
+  await messageAt(bob.page, ALICE, 1).hover();
+  await messageAt(bob.page, ALICE, 1).getByRole("button", { name: /^React to/ }).click();
+  await bob.page.getByRole("dialog", { name: "Choose a reaction" }).getByRole("button", { name: "😮" }).click();
+  await expect(bob.page.locator(".notice[role=alert]")).toHaveText(/Reaction not added: one of you has blocked the other\./);
+  expect(server.query("SELECT string_agg(body, '|' ORDER BY seq) FROM messages")).toBe("Lunch at one?|See you there|Noon works");
+});
+
+test("deleting a message asks first, leaves a tombstone for everyone, and quotes of it say it is gone", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(alice.page, BOB).click();
+  await send(alice.page, BOB, "Meet at the old place");
+  await chatButton(bob.page, ALICE).click();
+  await messageAt(bob.page, ALICE, 1).hover();
+  await messageAt(bob.page, ALICE, 1).getByRole("button", { name: /^Reply to/ }).click();
+  await send(bob.page, ALICE, "Which one?");
+  // Only its sender may delete a message of a direct chat.
+  await messageAt(bob.page, ALICE, 1).hover();
+  await expect(messageAt(bob.page, ALICE, 1).getByRole("toolbar", { name: "Message actions" }).getByRole("button")).toHaveText([
+    "React",
+    "Reply",
+  ]);
+
+  // The Delete key on the message asks too; Escape changes nothing.
+  const mine = messageAt(alice.page, BOB, 1);
+  await mine.focus();
+  await alice.page.keyboard.press("Delete");
+  const question = alice.page.getByRole("alertdialog", { name: "Delete this message?" });
+  await expect(question.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await alice.page.keyboard.press("Escape");
+  await expect(question).toBeHidden();
+  await expect(mine.locator(".body")).toHaveText("Meet at the old place");
+
+  await mine.hover();
+  await mine.getByRole("button", { name: "Delete your message" }).click();
+  await expect(question).toContainText("deleted for everyone");
+  await screenshot(alice.page, "46-delete-confirmation");
+  expect(await accessibilityViolations(alice.page)).toEqual([]);
+  await question.getByRole("button", { name: "Delete message" }).click();
+  for (const [page, peer] of [[alice.page, BOB], [bob.page, ALICE]] as const) {
+    await expect(messageAt(page, peer, 1).locator(".body")).toHaveText("This message was deleted.");
+    await expect(messageAt(page, peer, 1).getByRole("toolbar")).toHaveCount(0);
+    await expect(messageAt(page, peer, 2).locator("blockquote")).toHaveText("Original message deleted");
+  }
+  await screenshot(bob.page, "46b-deleted");
+  expect(server.query("SELECT body || '|' || (deleted_at IS NOT NULL) FROM messages WHERE seq = 1")).toBe("|true");
+});
+
+test("a room's creator deletes anyone's message in it, and the room everyone shares cannot be deleted", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  const { room } = await server.api<{ room: { id: string } }>(server.mintToken(ALICE), "POST", "/api/rooms", { name: "Moderated" });
+  await server.api(server.mintToken(BOB), "POST", `/api/rooms/${room.id}/join`, {});
+  await openRoom(bob.page, "Moderated");
+  await send(bob.page, "Moderated", "Buy cheap watches");
+  await openRoom(alice.page, "Moderated");
+  await send(alice.page, "Moderated", "Welcome, everyone");
+
+  // Bob may not delete Alice's message; Alice, who made the room, may delete his.
+  await messageAt(bob.page, "Moderated", 2).hover();
+  await expect(messageAt(bob.page, "Moderated", 2).getByRole("button", { name: /^Delete/ })).toHaveCount(0);
+  await messageAt(alice.page, "Moderated", 1).hover();
+  await messageAt(alice.page, "Moderated", 1).getByRole("button", { name: `Delete ${BOB}'s message` }).click();
+  const question = alice.page.getByRole("alertdialog", { name: "Delete this message?" });
+  await expect(question).toContainText(`${BOB}'s message is deleted for everyone in Moderated`);
+  await question.getByRole("button", { name: "Delete message" }).click();
+  await expect(messageAt(bob.page, "Moderated", 1).locator(".body")).toHaveText("This message was deleted.");
+
+  // "general", which every account joins: no Delete room, even for the person who made it.
+  server.query(`UPDATE conversations SET created_by = (SELECT id FROM users WHERE email = '${ALICE}') WHERE everyone`);
+  await alice.page.reload();
+  await expect(alice.page.getByTestId("connection")).toHaveText(/Connected/);
+  await openRoom(alice.page, "general");
+  await expect(alice.page.getByRole("button", { name: "Leave room" })).toBeVisible();
+  await expect(alice.page.getByRole("button", { name: "Delete room" })).toHaveCount(0);
+  await openRoom(alice.page, "Moderated");
+  await expect(alice.page.getByRole("button", { name: "Delete room" })).toBeVisible();
+});
+
+test("reactions show as chips with their counts for everyone, marked when mine, and a click takes mine off", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  await chatButton(alice.page, BOB).click();
+  await send(alice.page, BOB, "Finished the report");
+  await chatButton(bob.page, ALICE).click();
+
+  // Bob: React opens quick reactions (the first has the focus) and the emoji picker.
+  const message = messageAt(bob.page, ALICE, 1);
+  await message.hover();
+  const react = message.getByRole("button", { name: `React to ${ALICE}'s message` });
+  await react.click();
+  const picker = bob.page.getByRole("dialog", { name: "Choose a reaction" });
+  await expect(picker.getByRole("button", { name: "👍" })).toBeFocused();
+  await expect(picker.getByRole("menuitem").first()).toBeVisible();
+  await screenshot(bob.page, "47a-reaction-picker");
+  expect(await accessibilityViolations(bob.page)).toEqual([]);
+  await picker.getByRole("button", { name: "👍" }).click();
+  await expect(picker).toBeHidden();
+  await expect(react).toBeFocused();
+
+  const chips = (page: import("@playwright/test").Page, peer: string) =>
+    messageAt(page, peer, 1).getByRole("group", { name: "Reactions" }).getByRole("button");
+  const thumbs = (page: import("@playwright/test").Page, peer: string) => chips(page, peer).filter({ hasText: "👍" });
+  await expect(thumbs(alice.page, BOB)).toHaveAccessibleName(`👍 1, ${BOB}`);
+  await expect(thumbs(alice.page, BOB)).toHaveAttribute("aria-pressed", "false");
+  await expect(thumbs(alice.page, BOB)).toHaveAttribute("title", `${BOB} reacted with 👍`);
+  await expect(thumbs(bob.page, ALICE)).toHaveAttribute("aria-pressed", "true");
+  expect(await accessibilityViolations(bob.page)).toEqual([]);
+
+  // Alice adds hers with a click on the chip; Bob one more from the whole picker.
+  await thumbs(alice.page, BOB).click();
+  await expect(thumbs(alice.page, BOB)).toHaveAccessibleName(`👍 2, You and ${BOB}`);
+  await expect(thumbs(alice.page, BOB)).toHaveAttribute("aria-pressed", "true");
+  await expect(thumbs(bob.page, ALICE)).toHaveAccessibleName(`👍 2, You and ${ALICE}`);
+  await message.hover();
+  await react.click();
+  await picker.getByRole("combobox").fill("popper");
+  await picker.getByRole("option", { name: /^🎉/ }).click();
+  await expect(chips(alice.page, BOB)).toHaveText(["👍2", "🎉1"]);
+  await screenshot(alice.page, "47-reactions");
+  expect(await accessibilityViolations(alice.page)).toEqual([]);
+
+  // By keyboard: from the message, Tab reaches its toolbar, then its chips.
+  await message.focus();
+  await bob.page.keyboard.press("Tab");
+  await expect(react).toBeFocused();
+  await bob.page.keyboard.press("Tab");
+  await expect(thumbs(bob.page, ALICE)).toBeFocused();
+  await bob.page.keyboard.press("Enter");
+  await expect(thumbs(alice.page, BOB)).toHaveAccessibleName("👍 1, You");
+  await thumbs(alice.page, BOB).click();
+  await expect(thumbs(bob.page, ALICE)).toHaveCount(0);
+  await expect(chips(bob.page, ALICE)).toHaveText(["🎉1"]);
+  expect(server.query("SELECT string_agg(emoji, '') FROM reactions")).toBe("🎉");
+});
+
+test("my last message says Seen once the other person reads it, a room says who has, and receipts can be turned off", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  const bobSecond = await bob.openWindow();
+  await chatButton(alice.page, BOB).click();
+  await send(alice.page, BOB, "Are you coming?");
+  await expect(messageAt(alice.page, BOB, 1).getByTestId("seen")).toHaveCount(0);
+
+  // Bob opens the chat: it is read, and Alice's message says so.
+  await chatButton(bob.page, ALICE).click();
+  const seen = messageAt(alice.page, BOB, 1).getByTestId("seen");
+  await expect(seen).toHaveText("Seen");
+  await expect(seen).toHaveAttribute("title", `Seen by ${BOB}`);
+  await screenshot(alice.page, "48-seen");
+  // Only under the last of mine: a newer one takes it once read.
+  await send(alice.page, BOB, "Bring snacks");
+  await expect(messageAt(alice.page, BOB, 2).getByTestId("seen")).toBeVisible();
+  await expect(messageAt(alice.page, BOB, 1).getByTestId("seen")).toHaveCount(0);
+
+  // In a room, Alice asks who has read her last message.
+  const { room } = await server.api<{ room: { id: string } }>(server.mintToken(ALICE), "POST", "/api/rooms", { name: "Snacks" });
+  await server.api(server.mintToken(BOB), "POST", `/api/rooms/${room.id}/join`, {});
+  const bobHasRead = () =>
+    server.query(`SELECT m.read_seq FROM members m JOIN users u ON u.id = m.user_id WHERE u.email = '${BOB}' AND m.conversation_id = '${room.id}'`);
+  await openRoom(alice.page, "Snacks");
+  await send(alice.page, "Snacks", "Crisps or fruit?");
+  const seenBy = messageAt(alice.page, "Snacks", 1).getByRole("button", { name: /^Seen by/ });
+  await expect(seenBy).toHaveText("Seen by…");
+  await seenBy.click();
+  await expect(seenBy).toHaveText("Seen by nobody yet");
+  await openRoom(bob.page, "Snacks");
+  await expect(messageLog(bob.page, "Snacks").getByText("Crisps or fruit?")).toBeVisible();
+  await expect
+    .poll(bobHasRead)
+    .toBe("1");
+  await seenBy.click();
+  await expect(seenBy).toHaveText("Seen by 1");
+  await expect(messageAt(alice.page, "Snacks", 1).getByTestId("seen-names")).toHaveText(BOB);
+  await screenshot(alice.page, "48b-seen-by");
+  expect(await accessibilityViolations(alice.page)).toEqual([]);
+
+  // Bob stops sharing: both his windows say so, and Alice sees his reads no more.
+  const share = bob.page.getByRole("checkbox", { name: "Read receipts" });
+  await expect(share).toBeChecked();
+  await share.uncheck();
+  await expect(bobSecond.getByRole("checkbox", { name: "Read receipts" })).not.toBeChecked();
+  await expect(bob.page.getByText("Nobody sees how far you have read")).toBeVisible();
+  expect(server.query(`SELECT share_receipts FROM users WHERE email = '${BOB}'`)).toBe("f");
+  await send(alice.page, "Snacks", "Anyone?");
+  await expect(messageLog(bob.page, "Snacks").getByText("Anyone?")).toBeVisible();
+  await expect
+    .poll(bobHasRead)
+    .toBe("2");
+  const again = messageAt(alice.page, "Snacks", 2).getByRole("button", { name: /^Seen by/ });
+  await again.click();
+  await expect(again).toHaveText("Seen by nobody yet");
+  // And he is shown nobody's: no "Seen by…" under his own messages.
+  await send(bob.page, "Snacks", "Apples");
+  await expect(messageAt(bob.page, "Snacks", 3).getByRole("button", { name: /^Seen by/ })).toHaveCount(0);
+});
+
+test("a second window of the same person mirrors edits, deletions and reactions", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB);
+  const second = await alice.openWindow();
+  await chatButton(bob.page, ALICE).click();
+  await send(bob.page, ALICE, "Morning!");
+  await chatButton(alice.page, BOB).click();
+  await expect(second.getByRole("heading", { name: BOB })).toBeVisible();
+  await send(alice.page, BOB, "Hi Bob");
+  await send(alice.page, BOB, "Coffe later?");
+  await expect(messageAt(second, BOB, 3).locator(".body")).toHaveText("Coffe later?");
+
+  // Edited in the first window: the second (and Bob) show the new text.
+  await composer(alice.page).press("ArrowUp");
+  const editor = messageAt(alice.page, BOB, 3).getByRole("textbox", { name: "Edit message" });
+  await editor.fill("Coffee later?");
+  await editor.press("Enter");
+  for (const [page, peer] of [[second, BOB], [bob.page, ALICE]] as const) {
+    await expect(messageAt(page, peer, 3).locator(".body")).toHaveText("Coffee later? (edited)");
+  }
+
+  // A reaction from the first window is mine in the second too.
+  await messageAt(alice.page, BOB, 1).hover();
+  await messageAt(alice.page, BOB, 1).getByRole("button", { name: /^React to/ }).click();
+  await alice.page.getByRole("dialog", { name: "Choose a reaction" }).getByRole("button", { name: "❤️" }).click();
+  const heart = messageAt(second, BOB, 1).getByRole("group", { name: "Reactions" }).getByRole("button");
+  await expect(heart).toHaveAccessibleName("❤️ 1, You");
+  await expect(heart).toHaveAttribute("aria-pressed", "true");
+
+  // Deleted in the first window: a tombstone in the second (and for Bob).
+  await messageAt(alice.page, BOB, 2).hover();
+  await messageAt(alice.page, BOB, 2).getByRole("button", { name: "Delete your message" }).click();
+  await alice.page.getByRole("alertdialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete message" }).click();
+  for (const [page, peer] of [[second, BOB], [bob.page, ALICE]] as const) {
+    await expect(messageAt(page, peer, 2).locator(".body")).toHaveText("This message was deleted.");
+  }
+  // Taken off in the second window: gone in the first.
+  await heart.click();
+  await expect(messageAt(alice.page, BOB, 1).getByRole("group", { name: "Reactions" })).toHaveCount(0);
+  await screenshot(second, "49-second-window-changes");
+});
+
+/**
+ * Lets a test cut a window's socket and keep it from connecting again until let go
+ * (`offline`): the page's sockets go to a closed port meanwhile.
+ */
+async function controlSockets(page: import("@playwright/test").Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { sockets: WebSocket[]; offline: boolean };
+    w.sockets = [];
+    w.offline = false;
+    const Real = window.WebSocket;
+    class Controlled extends Real {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(w.offline ? "ws://127.0.0.1:9/" : url, protocols);
+        w.sockets.push(this);
+      }
+    }
+    Object.defineProperty(window, "WebSocket", { value: Controlled });
+  });
+}
+
+test("a window that was away catches up on the edits, deletions and reactions it missed", async ({ browser, server }) => {
+  const alice = await Person.signIn(browser, server, ALICE);
+  const bob = await Person.signIn(browser, server, BOB, { onPage: (page) => void controlSockets(page) });
+  await chatButton(alice.page, BOB).click();
+  for (const text of ["First draft", "Second thought", "Third"]) await send(alice.page, BOB, text);
+  await chatButton(bob.page, ALICE).click();
+  await expect(messageAt(bob.page, ALICE, 3).locator(".body")).toHaveText("Third");
+  const sent: string[] = [];
+  bob.page.on("websocket", (socket) => socket.on("framesent", (frame) => sent.push(String(frame.payload))));
+
+  // Bob's window loses its connection, and cannot get one back for now.
+  await bob.page.evaluate(() => {
+    const w = window as unknown as { sockets: WebSocket[]; offline: boolean };
+    w.offline = true;
+    for (const socket of w.sockets) socket.close();
+  });
+  await expect(bob.page.getByTestId("connection")).not.toHaveText(/Connected/);
+
+  // Meanwhile Alice edits one message, deletes another and reacts to the third.
+  await messageAt(alice.page, BOB, 1).hover();
+  await messageAt(alice.page, BOB, 1).getByRole("button", { name: "Edit your message" }).click();
+  await messageAt(alice.page, BOB, 1).getByRole("textbox", { name: "Edit message" }).fill("First draft, revised");
+  await messageAt(alice.page, BOB, 1).getByRole("textbox", { name: "Edit message" }).press("Enter");
+  await expect(messageAt(alice.page, BOB, 1).locator(".body")).toHaveText("First draft, revised (edited)");
+  await messageAt(alice.page, BOB, 2).hover();
+  await messageAt(alice.page, BOB, 2).getByRole("button", { name: "Delete your message" }).click();
+  await alice.page.getByRole("alertdialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete message" }).click();
+  await messageAt(alice.page, BOB, 3).hover();
+  await messageAt(alice.page, BOB, 3).getByRole("button", { name: /^React to/ }).click();
+  await alice.page.getByRole("dialog", { name: "Choose a reaction" }).getByRole("button", { name: "🎉" }).click();
+  await expect(messageAt(alice.page, BOB, 3).getByRole("group", { name: "Reactions" })).toContainText("🎉1");
+  expect(server.query("SELECT last_change FROM conversations WHERE kind = 'direct'")).toBe("3");
+
+  // Back online, Bob's window asks for what changed since and shows it.
+  await bob.page.evaluate(() => ((window as unknown as { offline: boolean }).offline = false));
+  await expect(bob.page.getByTestId("connection")).toHaveText(/Connected/, { timeout: 20_000 });
+  await expect(messageAt(bob.page, ALICE, 1).locator(".body")).toHaveText("First draft, revised (edited)");
+  await expect(messageAt(bob.page, ALICE, 2).locator(".body")).toHaveText("This message was deleted.");
+  await expect(messageAt(bob.page, ALICE, 3).getByRole("group", { name: "Reactions" }).getByRole("button")).toHaveAccessibleName(
+    `🎉 1, ${ALICE}`,
+  );
+  expect(sent.filter((frame) => frame.includes('"type":"changes"')).map((frame) => JSON.parse(frame).after)).toEqual([0]);
 });

@@ -1,5 +1,6 @@
 // Drives BanterConnection against a running server (the API tests start one): replies by
-// ref, live messages, a dropped connection resumed without a gap, a send made while the
+// ref, live messages, a dropped connection resumed without a gap (an edit and a reaction
+// made meanwhile caught up too), a send made while the
 // socket is down resent and stored once, a refusal rejected with its code, and a room
 // whose seqs skip a blocked person's messages read without asking history forever.
 // Exits non-zero on the first failure.
@@ -9,7 +10,15 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { WebSocket } from "ws";
-import { BanterConnection, BanterError, Closed, type ConnectionEvent, type Message, type SocketLike } from "../src/index.js";
+import {
+  BanterConnection,
+  BanterError,
+  Closed,
+  type ConnectionEvent,
+  type Message,
+  type ServerEvent,
+  type SocketLike,
+} from "../src/index.js";
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -23,6 +32,8 @@ class Window {
   readonly sent: Record<string, unknown>[] = [];
   private socket: WebSocket | null = null;
   private readonly received: Message[] = [];
+  /** Every other frame handed on (change frames, catch-up answers…). */
+  readonly frames: ServerEvent[] = [];
   private readonly wakers = new Set<() => void>();
 
   constructor(token: string) {
@@ -42,6 +53,7 @@ class Window {
     });
     this.connection.subscribe((event: ConnectionEvent) => {
       if (event.type === "messages") this.received.push(...event.messages);
+      if (event.type === "frame") this.frames.push(event.frame);
       for (const wake of this.wakers) wake();
     });
   }
@@ -53,10 +65,16 @@ class Window {
 
   /** The next `count` messages received (waits up to 15 s). */
   async messages(count: number): Promise<Message[]> {
+    await this.until(() => this.received.length >= count, () => `waited for ${count} messages, got ${this.received.length}`);
+    return this.received.splice(0, count);
+  }
+
+  /** Waits (up to 15 s) until `done` holds; `what` says what was missing. */
+  async until(done: () => boolean, what: () => string): Promise<void> {
     const deadline = Date.now() + 15_000;
-    while (this.received.length < count) {
+    while (!done()) {
       const left = deadline - Date.now();
-      assert.ok(left > 0, `waited for ${count} messages, got ${this.received.length}`);
+      assert.ok(left > 0, what());
       await new Promise<void>((resolve) => {
         const wake = () => {
           this.wakers.delete(wake);
@@ -67,7 +85,6 @@ class Window {
         this.wakers.add(wake);
       });
     }
-    return this.received.splice(0, count);
   }
 
   /** Nothing more arrives within `ms`. */
@@ -103,12 +120,25 @@ async function main(): Promise<void> {
   const unblocked = await alice.connection.request({ type: "unblock", user_id: bobId });
   assert.ok(unblocked.type === "unblocked" && unblocked.user.id === bobId);
 
-  // Bob's connection dies; alice writes meanwhile; bob comes back and misses nothing.
+  // Bob's connection dies; alice edits her first message, reacts to it and writes more
+  // meanwhile; bob comes back and misses nothing: the messages filled with `history`, the
+  // changes caught up with `changes` (or, if he was back already, delivered live).
   bob.drop();
+  const edited = await alice.connection.request({ type: "edit", conversation_id: conversation, seq: hi.seq, body: "hi, edited" });
+  assert.ok(edited.type === "message_edited" && edited.body === "hi, edited");
+  const reacted = await alice.connection.request({ type: "react", conversation_id: conversation, seq: hi.seq, emoji: "👍" });
+  assert.ok(reacted.type === "reaction" && reacted.change > edited.change);
   for (let i = 0; i < 5; i++) await alice.connection.send({ conversation_id: conversation, body: `m${i}` });
   const missed = await bob.messages(5);
   assert.deepEqual(missed.map((m) => m.body), ["m0", "m1", "m2", "m3", "m4"]);
   assert.equal(bob.connection.reconnects, 1);
+  const caught = () => bob.frames.flatMap((f) => (f.type === "changes" ? f.messages : [])).filter((m) => m.seq === hi.seq);
+  const knowsChanges = () =>
+    (caught().some((m) => m.body === "hi, edited") || bob.frames.some((f) => f.type === "message_edited" && f.change === edited.change)) &&
+    (caught().some((m) => m.reactions?.some((r) => r.emoji === "👍")) ||
+      bob.frames.some((f) => f.type === "reaction" && f.change === reacted.change));
+  await bob.until(knowsChanges, () => `bob never learnt of the edit and the reaction: ${JSON.stringify(bob.frames)}`);
+  for (const asked of bob.sent.filter((f) => f.type === "changes")) assert.equal(asked.after, 0);
 
   // Alice's connection dies just as she sends: the send waits, is resent, stored once.
   alice.drop();

@@ -1,13 +1,16 @@
 // One window's connection to Banter: a WebSocket that authenticates, renews its session
 // before it expires, reconnects after a drop (with backoff, and the waits the close codes
-// ask for), and resumes: gaps filled with `history`, unacknowledged sends resent with
-// their `client_id` (the server stores a retried message once). Every request is matched
-// to its reply by `ref`, so any frame can be awaited.
+// ask for), and resumes: gaps filled with `history`, the edits, deletions and reactions
+// missed caught up with `changes`, unacknowledged sends resent with their `client_id` (the
+// server stores a retried message once). Every request is matched to its reply by `ref`,
+// so any frame can be awaited.
 //
 // What it hands on (`subscribe`): status changes, each `ready`, session renewals,
 // messages per conversation in `seq` order and each once, and every other frame that is
-// not the reply to a request made through `request`/`send`.
+// not the reply to a request made through `request`/`send` (a conversation's change
+// frames after the messages they change, and a catch-up's answers as `changes` frames).
 
+import { ChangeTracker } from "./changes.js";
 import { BanterError, Closed, SessionLost, TimedOut } from "./errors.js";
 import { MessageOrder, type Released } from "./order.js";
 import {
@@ -76,9 +79,10 @@ export interface ConnectionOptions {
   /** Reconnect after a drop (default true). */
   reconnect?: boolean;
   /**
-   * Whether to fill what a conversation missed while the socket was down (default: every
-   * conversation). One declined starts over at `ready`'s `last_seq`: the caller loads its
-   * history itself when it needs it (the web client fills only the chats it has open).
+   * Whether to fill what a conversation missed while the socket was down, its messages
+   * and their changes (default: every conversation). One declined starts over at
+   * `ready`'s `last_seq` and `last_change`: the caller loads its history itself when it
+   * needs it (the web client fills only the chats it has open).
    */
   resume?: (conversationId: string) => boolean;
   /**
@@ -119,7 +123,7 @@ const BACKOFF_MAX_MS = 15_000;
 const MOST_REFUSED_TOKENS = 3;
 /** Renewal retried this often when the token source fails for a passing reason. */
 const RENEW_RETRY_MS = 10_000;
-/** Fills on their way at once: a reconnect behind in many rooms asks a few at a time. */
+/** Fills (and change catch-ups) on their way at once: a reconnect behind in many rooms asks a few at a time. */
 const MOST_FILLS = 4;
 /** A fill refused for the query allowance without a wait named, or unanswered, tries again after this. */
 const FILL_RETRY_MS = 1000;
@@ -130,6 +134,15 @@ interface Waiting {
   resolve: (reply: Reply) => void;
   reject: (error: Error) => void;
   timer: ReturnType<typeof setTimeout>;
+}
+
+/** A frame that changes a message of a conversation (its `change` numbers it). */
+type ChangeFrame = Extract<ServerEvent, { type: "message_edited" | "message_deleted" | "reaction" | "changes" }>;
+
+function isChange(frame: ServerEvent): frame is ChangeFrame {
+  return (
+    frame.type === "message_edited" || frame.type === "message_deleted" || frame.type === "reaction" || frame.type === "changes"
+  );
 }
 
 interface Unacked {
@@ -147,12 +160,15 @@ export class BanterConnection {
 
   private readonly listeners = new Set<(event: ConnectionEvent) => void>();
   private readonly order = new MessageOrder();
+  private readonly changes = new ChangeTracker();
+  /** Per conversation: change frames waiting for the messages held past a gap. */
+  private readonly heldChanges = new Map<string, ChangeFrame[]>();
   private readonly waiting = new Map<string, Waiting>();
   private readonly unacked = new Map<ClientId, Unacked>();
-  /** Conversations with a fill on its way (one at a time each). */
+  /** Fills on their way (one at a time of each kind per conversation), by key. */
   private readonly filling = new Set<string>();
-  /** Conversations waiting for one of the `MOST_FILLS` places, in order. */
-  private fillQueue: string[] = [];
+  /** Fills waiting for one of the `MOST_FILLS` places, in order. */
+  private fillQueue: { key: string; run: () => Promise<void> }[] = [];
   /** Refs of requests given up on (timed out): their late replies are dropped. */
   private readonly expired = new Set<string>();
   /** Waiters for the next `ready` (requests made while reconnecting). */
@@ -278,6 +294,8 @@ export class BanterConnection {
   /** Forgets what is known of a conversation (the person left it). */
   forget(conversationId: string): void {
     this.order.forget(conversationId);
+    this.changes.forget(conversationId);
+    this.heldChanges.delete(conversationId);
   }
 
   // ---- connecting -------------------------------------------------------------------
@@ -421,10 +439,20 @@ export class BanterConnection {
     const ref = "ref" in frame ? frame.ref : undefined;
     if (frame.type === "ready") return this.onReady(frame);
     if (frame.type === "ack") this.acked(frame.message);
-    // A room joined now: its messages so far are history's; the ones after, tracked.
-    if (frame.type === "joined") this.order.started([frame.conversation]);
-    if (frame.type === "left") this.order.forget(frame.room_id);
-    if (frame.type === "room_deleted") this.order.forget(frame.room_id);
+    // A room joined now: its messages and changes so far are history's; the ones after, tracked.
+    if (frame.type === "joined") {
+      this.order.started([frame.conversation]);
+      this.changes.started([frame.conversation]);
+    }
+    if (frame.type === "left") this.forget(frame.room_id);
+    if (frame.type === "room_deleted") this.forget(frame.room_id);
+    // Live changes move the count on, and so does the server filling a gap of its own (a
+    // `changes` frame without `ref`: one with a `ref` answers somebody's request).
+    if (frame.type === "changes") {
+      if (ref === undefined || ref === null) this.changes.applied(frame.conversation_id, frame.through);
+    } else if (isChange(frame)) {
+      this.changes.applied(frame.conversation_id, frame.change);
+    }
     if (ref !== undefined && ref !== null) {
       if (this.expired.delete(ref) || this.pingRefs.delete(ref)) return;
       const waiting = this.waiting.get(ref);
@@ -436,10 +464,13 @@ export class BanterConnection {
       }
     }
     if (frame.type === "message") {
-      this.emitReleased(this.order.note(frame.message, true));
-      if (this.order.gapOpen(frame.message.conversation_id)) this.fill(frame.message.conversation_id);
+      const id = frame.message.conversation_id;
+      this.changes.seen(id);
+      this.emitReleased(id, this.order.note(frame.message, true));
+      if (this.order.gapOpen(id)) this.fill(id);
       return;
     }
+    if (isChange(frame)) return this.emitChange(frame);
     if (frame.type === "error" && ref === this.authRef) {
       // The first `auth` refused (a bad token): the close that follows says the rest.
       return;
@@ -455,9 +486,17 @@ export class BanterConnection {
     this.attempt = 0;
     this.refusedTokens = 0;
     this.setStatus({ kind: "connected" });
+    const declined = (id: string) => this.options.resume !== undefined && !this.options.resume(id);
+    const summary = (id: string) => ready.conversations.find((c) => c.id === id)!;
     const behind = this.order.started(ready.conversations).filter((id) => {
-      if (!this.options.resume || this.options.resume(id)) return true;
-      this.order.skipTo(id, ready.conversations.find((c) => c.id === id)!.last_seq);
+      if (!declined(id)) return true;
+      this.order.skipTo(id, summary(id).last_seq);
+      this.heldChanges.delete(id);
+      return false;
+    });
+    const changesBehind = this.changes.started(ready.conversations).filter((id) => {
+      if (!declined(id)) return true;
+      this.changes.skipTo(id, summary(id).last_change ?? 0);
       return false;
     });
     this.emit({ type: "ready", ready, resumed });
@@ -466,13 +505,15 @@ export class BanterConnection {
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
     for (const waiter of waiters) waiter.resolve();
-    // Fill what was missed, then resend what was never acknowledged.
+    // Fill what was missed (messages, then their changes), then resend what was never acknowledged.
     for (const conversationId of behind) this.fill(conversationId);
+    for (const conversationId of changesBehind) this.catchUp(conversationId);
     for (const unacked of this.unacked.values()) this.transmitSend(unacked);
   }
 
   private acked(message: Message): void {
-    this.emitReleased(this.order.note(message, false));
+    this.changes.seen(message.conversation_id);
+    this.emitReleased(message.conversation_id, this.order.note(message, false));
     if (this.order.gapOpen(message.conversation_id)) this.fill(message.conversation_id);
     const unacked = this.unacked.get(message.client_id);
     if (!unacked) return;
@@ -486,55 +527,103 @@ export class BanterConnection {
    * the wait it names. A fill cut short by a close is asked again after the next `ready`.
    */
   private fill(conversationId: string): void {
-    if (!this.live || this.filling.has(conversationId) || this.fillQueue.includes(conversationId)) return;
+    this.queueFill(`history ${conversationId}`, () => this.fillPages(conversationId));
+  }
+
+  /** Asks for the changes missed after the highest one applied, until caught up (as `fill`). */
+  private catchUp(conversationId: string): void {
+    this.queueFill(`changes ${conversationId}`, () => this.catchUpPages(conversationId));
+  }
+
+  private queueFill(key: string, run: () => Promise<void>): void {
+    if (!this.live || this.filling.has(key) || this.fillQueue.some((queued) => queued.key === key)) return;
     if (this.filling.size >= MOST_FILLS) {
-      this.fillQueue.push(conversationId);
+      this.fillQueue.push({ key, run });
       return;
     }
-    this.filling.add(conversationId);
-    void this.fillPages(conversationId).finally(() => {
-      this.filling.delete(conversationId);
+    this.filling.add(key);
+    void run().finally(() => {
+      this.filling.delete(key);
       const next = this.fillQueue.shift();
-      if (next !== undefined) this.fill(next);
+      if (next !== undefined) this.queueFill(next.key, next.run);
     });
   }
 
-  private async fillPages(conversationId: string): Promise<void> {
+  /**
+   * Sends `frame` (a fill's request) and waits for its answer: `null` when the socket
+   * closed meanwhile or the conversation was forgotten (the next `ready` asks again), the
+   * answer, or after a refusal for the query allowance (or silence) the answer to asking
+   * again once the wait it names is over. Any other refusal is returned as it is.
+   */
+  private async fillRequest(frame: ClientFrame, stillWanted: () => boolean): Promise<Reply | null> {
     const socket = this.socket;
-    const isMine = (m: Message) => m.sender_id === this.ready?.me.id && this.unacked.has(m.client_id);
     for (;;) {
       let reply: Reply;
       try {
-        reply = await this.transmitAwaited({
-          type: "history",
-          conversation_id: conversationId,
-          after_seq: this.order.after(conversationId),
-          limit: MAX_HISTORY_PAGE,
-        });
+        reply = await this.transmitAwaited(frame);
       } catch (error) {
-        if (!(error instanceof TimedOut)) return; // closed: the next `ready` asks again
+        if (!(error instanceof TimedOut)) return null; // closed: the next `ready` asks again
         reply = { type: "error", code: "unavailable", message: error.message };
       }
-      if (this.socket !== socket || !this.order.tracks(conversationId)) return;
-      if (reply.type === "error") {
-        // Too many queries at once (or no answer): wait, then ask again. Any other
-        // refusal (a room left meanwhile) ends it.
-        if (reply.code !== "rate_limited" && reply.code !== "unavailable") return;
-        await new Promise((resolve) => setTimeout(resolve, reply.retry_after_ms ?? FILL_RETRY_MS));
-        if (this.socket !== socket || !this.live) return;
-        continue;
-      }
-      if (reply.type !== "history") return;
+      if (this.socket !== socket || !stillWanted()) return null;
+      // Too many queries at once (or no answer): wait, then ask again.
+      if (reply.type !== "error" || (reply.code !== "rate_limited" && reply.code !== "unavailable")) return reply;
+      await new Promise((resolve) => setTimeout(resolve, reply.retry_after_ms ?? FILL_RETRY_MS));
+      if (this.socket !== socket || !this.live) return null;
+    }
+  }
+
+  private async fillPages(conversationId: string): Promise<void> {
+    const isMine = (m: Message) => m.sender_id === this.ready?.me.id && this.unacked.has(m.client_id);
+    for (;;) {
+      const reply = await this.fillRequest(
+        { type: "history", conversation_id: conversationId, after_seq: this.order.after(conversationId), limit: MAX_HISTORY_PAGE },
+        () => this.order.tracks(conversationId),
+      );
+      // Any other refusal (a room left meanwhile) ends it.
+      if (reply?.type !== "history") return;
       const complete = reply.messages.length < MAX_HISTORY_PAGE;
-      this.emitReleased(this.order.filled(conversationId, reply.messages, complete, isMine));
+      this.emitReleased(conversationId, this.order.filled(conversationId, reply.messages, complete, isMine));
       if (complete) return;
     }
   }
 
-  private emitReleased(released: Released[]): void {
+  /** Each answer is handed on as a `changes` frame without `ref`, as the server's own. */
+  private async catchUpPages(conversationId: string): Promise<void> {
+    for (;;) {
+      const reply = await this.fillRequest(
+        { type: "changes", conversation_id: conversationId, after: this.changes.after(conversationId) },
+        () => this.changes.tracks(conversationId),
+      );
+      if (reply?.type !== "changes") return;
+      this.changes.caughtUp(conversationId, reply.through, reply.more);
+      const { ref: _ref, ...answer } = reply;
+      this.emitChange(answer);
+      if (!reply.more) return;
+    }
+  }
+
+  /** Hands on released messages, then the change frames that waited for them. */
+  private emitReleased(conversationId: string, released: Released[]): void {
     for (const run of released) {
       this.emit({ type: "messages", conversationId: run.conversationId, messages: run.messages, live: run.live });
     }
+    const waiting = this.heldChanges.get(conversationId);
+    if (!waiting || this.order.gapOpen(conversationId)) return;
+    this.heldChanges.delete(conversationId);
+    for (const frame of waiting) this.emit({ type: "frame", frame });
+  }
+
+  /**
+   * Hands on a change frame, unless messages of its conversation wait past a gap: the
+   * message it changes may be among them, and the caller must have it first.
+   */
+  private emitChange(frame: ChangeFrame): void {
+    const id = frame.conversation_id;
+    if (!this.order.gapOpen(id)) return this.emit({ type: "frame", frame });
+    const waiting = this.heldChanges.get(id) ?? [];
+    waiting.push(frame);
+    this.heldChanges.set(id, waiting);
   }
 
   // ---- sending ----------------------------------------------------------------------

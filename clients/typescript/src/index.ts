@@ -10,6 +10,7 @@ export * from "./protocol.gen.js";
 export { CloseCode, MAX_BODY_CHARS, MAX_HISTORY_PAGE, PROTOCOL_VERSION, parseServerEvent, retryAfterSeconds } from "./protocol.js";
 export { BanterError, Closed, SessionLost, TimedOut } from "./errors.js";
 export { MessageOrder, type Released } from "./order.js";
+export { ChangeTracker } from "./changes.js";
 export {
   BanterConnection,
   type ConnectionEvent,

@@ -4,56 +4,9 @@
 
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it, mock } from "node:test";
-import { BanterConnection, type ConnectionStatus, type SocketLike } from "../src/connection.js";
+import { BanterConnection, type ConnectionStatus } from "../src/connection.js";
 import { CloseCode } from "../src/protocol.js";
-
-class FakeSocket implements SocketLike {
-  readyState = 0;
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  readonly sent: Record<string, unknown>[] = [];
-  closedWith: number | null = null;
-
-  send(data: string): void {
-    this.sent.push(JSON.parse(data) as Record<string, unknown>);
-  }
-
-  close(code?: number): void {
-    this.closedWith = code ?? 1000;
-    this.readyState = 3;
-  }
-
-  /** The server side: opens, and answers the first `auth` with a `ready`. */
-  accept(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-    const auth = this.sent.find((f) => f.type === "auth");
-    this.deliver({
-      type: "ready",
-      ref: auth?.ref,
-      protocol: 4,
-      me: { id: "u1", email: "a@example.com" },
-      online: [],
-      online_count: 0,
-      partners: [],
-      blocked: [],
-      conversations: [],
-      rooms: [],
-      ui: {},
-      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-    });
-  }
-
-  deliver(frame: Record<string, unknown>): void {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-
-  pings(): Record<string, unknown>[] {
-    return this.sent.filter((f) => f.type === "ping");
-  }
-}
+import { FakeSocket } from "./fake_socket.js";
 
 /** Lets the connection's promise chains (the token, `connect`) run. */
 async function settle(): Promise<void> {

@@ -1,10 +1,11 @@
 // The page's connection to Banter, built on the client package (`@banter/client`), which
 // owns the socket: authentication, renewal before the token expires, reconnecting with
 // backoff and jitter, filling gaps after a reconnect (messages per conversation in seq
-// order, each once) and resending unacknowledged messages with their original client ids,
-// so a reconnect loses nothing and duplicates nothing. This class keeps what the page
-// shows (`state.ts`) and tells React when it changes (`subscribe`/`getState`, for
-// `useSyncExternalStore`).
+// order, each once, and the edits, deletions and reactions missed, as `changes` frames)
+// and resending unacknowledged messages with their original client ids, so a reconnect
+// loses nothing and duplicates nothing. This class keeps what the page shows (`state.ts`)
+// and tells React when it changes (`subscribe`/`getState`, for `useSyncExternalStore`);
+// it sends what the person does (messages, edits, reactions, receipts…).
 
 import {
   BanterConnection,
@@ -15,10 +16,12 @@ import {
   type ConnectionStatus as WireStatus,
   type SessionToken,
 } from "@banter/client";
+import { quoteBody } from "./changes";
 import type { OutgoingFrame, Conversation, Message, SearchPage, ServerEvent, User } from "./protocol";
 import { awaitsAnswer, DIRECTORY_PAGE, type DirectoryPage } from "./directory";
 import {
   conversationOf,
+  describeChangeError,
   initialState,
   lastLoadedSeq,
   reduce,
@@ -490,7 +493,7 @@ export class ChatClient {
       chat,
       target: conversation ? { conversation_id: conversation.id } : { to: chat },
       body,
-      replyTo: replyTo && { seq: replyTo.seq, sender_id: replyTo.sender_id, body: replyTo.body.slice(0, 200) },
+      replyTo: replyTo && { seq: replyTo.seq, sender_id: replyTo.sender_id, body: quoteBody(replyTo.body) },
       status: "sending",
       createdAt: new Date(this.now()).toISOString(),
     };
@@ -555,6 +558,91 @@ export class ChatClient {
       return;
     }
     this.dispatch({ type: "unblockedLocally", user });
+  }
+
+  // ---- changing messages and read receipts -------------------------------------------
+
+  /**
+   * Edits my message `seq`. Resolves once the server has it (every window of everyone who
+   * is shown the message then shows the new text); a refusal rejects with words to show.
+   */
+  async editMessage(conversationId: string, seq: number, body: string): Promise<void> {
+    await this.changeMessage({ type: "edit", conversation_id: conversationId, seq, body }, "Not saved");
+  }
+
+  /** Deletes message `seq` for everyone (mine, or any in a room I created); a refusal is a notice. */
+  deleteMessage(conversationId: string, seq: number): void {
+    this.changeMessage({ type: "delete", conversation_id: conversationId, seq }, "Not deleted").catch((error: Error) =>
+      this.dispatch({ type: "noticed", text: error.message }),
+    );
+  }
+
+  /** Puts my `emoji` on message `seq` (`add`), or takes it off; a refusal is a notice. */
+  react(conversationId: string, seq: number, emoji: string, add: boolean): void {
+    const frame: OutgoingFrame = { type: "react", conversation_id: conversationId, seq, emoji, add };
+    this.changeMessage(frame, add ? "Reaction not added" : "Reaction not removed").catch((error: Error) =>
+      this.dispatch({ type: "noticed", text: error.message }),
+    );
+  }
+
+  /**
+   * Sends an edit, deletion or reaction and folds its answer in (this window's copy of the
+   * change, or `ok` when nothing changed); rejects with words that say `what` failed.
+   */
+  private async changeMessage(frame: OutgoingFrame, what: string): Promise<void> {
+    const connection = this.connection;
+    if (!connection?.connected) throw new Error(`${what}: not connected. Try again in a moment.`);
+    let reply: ServerEvent;
+    try {
+      reply = (await connection.request(frame)) as ServerEvent;
+    } catch (error) {
+      if (error instanceof BanterError) throw new Error(describeChangeError(what, error.frame.code, error.frame.message));
+      throw new Error(`${what}: the connection was lost. Try again.`);
+    }
+    if (this.connection === connection) this.dispatch({ type: "server", event: reply, now: this.now() });
+  }
+
+  /**
+   * Who of a room's other members has read up to message `seq`: how many, and the first
+   * 100 of them. Rejects with words to show.
+   */
+  async seenBy(conversationId: string, seq: number): Promise<{ count: number; users: User[] }> {
+    const connection = this.connection;
+    if (!connection?.connected) throw new Error("Not connected: try again in a moment.");
+    let reply: ServerEvent;
+    try {
+      reply = (await connection.request({ type: "seen", conversation_id: conversationId, seq })) as ServerEvent;
+    } catch (error) {
+      if (error instanceof BanterError && error.frame.code === "forbidden") {
+        throw new Error("Turn read receipts on to see who has read it.");
+      }
+      if (error instanceof BanterError && error.frame.code === "rate_limited") {
+        throw new Error("Asked too often: wait a moment, then try again.");
+      }
+      throw new Error("Could not ask who has read it: try again in a moment.");
+    }
+    if (reply.type !== "seen") throw new Error("Could not ask who has read it: try again in a moment.");
+    this.dispatch({ type: "usersSeen", users: reply.users });
+    return { count: reply.count, users: reply.users };
+  }
+
+  /**
+   * Shares my read positions (read receipts) or stops (then I see nobody's either), in
+   * every window of mine; shown at once, put back with a notice if refused.
+   */
+  setReceipts(share: boolean): void {
+    const connection = this.connection;
+    if (!connection?.connected) {
+      this.dispatch({ type: "noticed", text: "Not connected: try again in a moment." });
+      return;
+    }
+    const before = this.state.receipts;
+    this.dispatch({ type: "receiptsSet", share });
+    connection.request({ type: "set_receipts", share }).catch(() => {
+      if (this.connection !== connection) return;
+      this.dispatch({ type: "receiptsSet", share: before });
+      this.dispatch({ type: "noticed", text: "Read receipts: the setting could not be saved. Try again." });
+    });
   }
 
   /**

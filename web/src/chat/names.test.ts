@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { avatarHue, initials, nameOf } from "./names";
+import { avatarHue, initials, listNames, nameOf } from "./names";
 
 describe("names", () => {
   it("shows the display name, else the email", () => {
@@ -21,5 +21,14 @@ describe("names", () => {
     expect(avatarHue(id)).toBe(avatarHue(id));
     expect(avatarHue(id)).toBeGreaterThanOrEqual(0);
     expect(avatarHue(id)).toBeLessThan(360);
+  });
+
+  it("lists names in a sentence, counting the ones not given", () => {
+    expect(listNames(["Ada"])).toBe("Ada");
+    expect(listNames(["Ada", "Bob"])).toBe("Ada and Bob");
+    expect(listNames(["Ada", "Bob", "Cy"])).toBe("Ada, Bob and Cy");
+    expect(listNames(["Ada", "Bob"], 3)).toBe("Ada, Bob and 1 other");
+    expect(listNames(["Ada"], 5)).toBe("Ada and 4 others");
+    expect(listNames([])).toBe("");
   });
 });

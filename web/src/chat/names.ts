@@ -23,3 +23,14 @@ export function avatarHue(id: string): number {
   for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
   return hash % 360;
 }
+
+/**
+ * Names in a sentence: "Ada", "Ada and Bob", "Ada, Bob and Cy"; with `total` above the
+ * names given, the rest counted ("Ada, Bob and 3 others").
+ */
+export function listNames(names: string[], total = names.length): string {
+  const others = total - names.length;
+  const parts = others > 0 ? [...names, `${others} ${others === 1 ? "other" : "others"}`] : names;
+  if (parts.length <= 1) return parts[0] ?? "";
+  return `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
+}

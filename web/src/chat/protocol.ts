@@ -14,6 +14,7 @@ export type {
   Message,
   MessageId,
   Quote,
+  Reaction,
   Room,
   RoomMember,
   User,

@@ -3,6 +3,7 @@ import { directoryQuery } from "./directory";
 import type { Conversation, Message, Room, ServerEvent, User } from "./protocol";
 import { unreadMentions } from "./mentions";
 import {
+  describeChangeError,
   initialState,
   isOnline,
   listOffsetOfRow,
@@ -53,6 +54,7 @@ function ready(overrides: Partial<Extract<ServerEvent, { type: "ready" }>> = {})
     conversations: [direct],
     rooms: [],
     ui: {},
+    receipts: true,
     expires_at: "2026-11-21T10:15:00Z",
     ...overrides,
   };
@@ -650,5 +652,165 @@ describe("mentions", () => {
     const state = fold(server(ready({ conversations: [direct, room] })), server({ type: "message", message: mine }), server({ type: "message", message: dm }));
     expect(unreadMentions(state.conversations.r)).toBe(0);
     expect(state.conversations.ab.mentions).toBeUndefined();
+  });
+});
+
+describe("message changes", () => {
+  const loaded = (...messages: Message[]): Action => ({ type: "historyLoaded", conversationId: "ab", messages, reachedStart: true });
+  const edited = (seq: number, body: string, change: number): Action =>
+    server({ type: "message_edited", conversation_id: "ab", seq, body, edited_at: "2026-11-21T10:05:00Z", change });
+  const reacted = (seq: number, user: User, emoji: string, add: boolean, change: number): Action =>
+    server({ type: "reaction", conversation_id: "ab", seq, user_id: user.id, emoji, add, change });
+  const held = (state: ChatState, seq: number) => state.timelines.ab.messages.find((m) => m.seq === seq)!;
+
+  it("apply an edit to the message held, once: a change at or below its version is already part of it", () => {
+    let state = fold(server(ready()), loaded(message(1, bob), message(2, alice)), edited(2, "fixed", 4));
+    expect(held(state, 2)).toMatchObject({ body: "fixed", edited_at: "2026-11-21T10:05:00Z", version: 4 });
+    state = reduce(state, edited(2, "older text", 3));
+    expect(held(state, 2).body).toBe("fixed");
+    expect(reduce(state, edited(2, "older text", 4))).toBe(state);
+    // A change of a message this window does not hold changes nothing (history brings it as it is).
+    expect(bodies(reduce(state, edited(9, "elsewhere", 5)))).toEqual([1, 2]);
+  });
+
+  it("show a deleted message as a tombstone, its text and reactions gone", () => {
+    const state = fold(
+      server(ready()),
+      loaded(message(1, bob, { reactions: [{ emoji: "👍", users: [alice.id] }], version: 2 })),
+      server({ type: "message_deleted", conversation_id: "ab", seq: 1, deleted_at: "2026-11-21T10:06:00Z", change: 3 }),
+    );
+    expect(held(state, 1)).toMatchObject({ body: "", deleted_at: "2026-11-21T10:06:00Z", version: 3 });
+    expect(held(state, 1).reactions).toBeUndefined();
+  });
+
+  it("put reactions on and take them off, in the order of first use, dropping an emoji nobody has left", () => {
+    let state = fold(
+      server(ready()),
+      loaded(message(1, bob)),
+      reacted(1, alice, "👍", true, 1),
+      reacted(1, bob, "🎉", true, 2),
+      reacted(1, bob, "👍", true, 3),
+      // Again, numbered anew (another window's retry): the same state.
+      reacted(1, bob, "👍", true, 4),
+    );
+    expect(held(state, 1).reactions).toEqual([
+      { emoji: "👍", users: [alice.id, bob.id] },
+      { emoji: "🎉", users: [bob.id] },
+    ]);
+    state = [reacted(1, alice, "👍", false, 5), reacted(1, bob, "🎉", false, 6)].reduce(reduce, state);
+    expect(held(state, 1).reactions).toEqual([{ emoji: "👍", users: [bob.id] }]);
+    state = reduce(state, reacted(1, bob, "👍", false, 7));
+    expect(held(state, 1).reactions).toBeUndefined();
+    expect(held(state, 1).version).toBe(7);
+  });
+
+  it("quote an edited message's new first 200 characters in the replies held, and a deleted one as gone", () => {
+    const reply = message(2, bob, { reply_to: { seq: 1, sender_id: alice.id, body: "first" } });
+    const long = "é".repeat(150) + "😀".repeat(100);
+    let state = fold(
+      server(ready()),
+      loaded(message(1, alice, { body: "first" }), reply),
+      { type: "sendQueued", pending: pending("p1", { replyTo: { seq: 1, sender_id: alice.id, body: "first" } }) },
+      edited(1, long, 1),
+    );
+    const quote = "é".repeat(150) + "😀".repeat(50);
+    expect(held(state, 2).reply_to).toEqual({ seq: 1, sender_id: alice.id, body: quote });
+    expect(state.pending[0].replyTo?.body).toBe(quote);
+    state = reduce(state, server({ type: "message_deleted", conversation_id: "ab", seq: 1, deleted_at: "2026-11-21T10:06:00Z", change: 2 }));
+    expect(held(state, 2).reply_to).toEqual({ seq: 1, sender_id: null, body: null });
+    expect(state.pending[0].replyTo?.body).toBeNull();
+  });
+
+  it("quote an edit in the replies held even when the quoted message is not loaded", () => {
+    const reply = message(60, bob, { reply_to: { seq: 1, sender_id: alice.id, body: "first" } });
+    const state = fold(server(ready()), loaded(reply), edited(1, "first, fixed", 1));
+    expect(held(state, 60).reply_to?.body).toBe("first, fixed");
+  });
+
+  it("replace the messages held with a changes answer unless what is held is as new, and leave the others", () => {
+    const state = fold(
+      server(ready()),
+      loaded(message(1, bob), message(2, bob, { version: 5, body: "newer" }), message(3, alice, { reply_to: { seq: 1, sender_id: bob.id, body: "message 1" } })),
+      server({
+        type: "changes",
+        conversation_id: "ab",
+        messages: [
+          message(2, bob, { version: 4, body: "older", edited_at: "2026-11-21T10:01:00Z" }),
+          message(1, bob, { version: 6, body: "", deleted_at: "2026-11-21T10:02:00Z" }),
+          message(7, bob, { version: 7, body: "not held" }),
+        ],
+        through: 7,
+        more: false,
+      }),
+    );
+    expect(held(state, 1)).toMatchObject({ body: "", deleted_at: "2026-11-21T10:02:00Z", version: 6 });
+    expect(held(state, 2).body).toBe("newer");
+    expect(held(state, 3).reply_to).toEqual({ seq: 1, sender_id: null, body: null });
+    expect(bodies(state)).toEqual([1, 2, 3]);
+  });
+
+  it("keep a change that arrived before a history page read before it", () => {
+    const state = fold(server(ready()), loaded(message(1, bob), message(2, bob)), edited(1, "fixed", 3), {
+      type: "historyLoaded",
+      conversationId: "ab",
+      messages: [message(1, bob), message(2, bob, { body: "edited since", version: 4 })],
+      reachedStart: true,
+    });
+    expect(held(state, 1).body).toBe("fixed");
+    expect(held(state, 2).body).toBe("edited since");
+  });
+});
+
+describe("read receipts", () => {
+  const seenUpTo = (state: ChatState) => state.conversations.ab.peer_read_seq;
+
+  it("take the other person's read position from the snapshot and move it forward with their receipts only", () => {
+    let state = fold(server(ready({ conversations: [{ ...direct, peer_read_seq: 1 }] })));
+    expect(seenUpTo(state)).toBe(1);
+    state = reduce(state, server({ type: "read", conversation_id: "ab", seq: 3, user_id: bob.id }));
+    expect(seenUpTo(state)).toBe(3);
+    expect(state.conversations.ab.read_seq).toBe(1);
+    state = reduce(state, server({ type: "read", conversation_id: "ab", seq: 2, user_id: bob.id }));
+    expect(seenUpTo(state)).toBe(3);
+    // My own position, moved in another window, is not a receipt.
+    state = reduce(state, server({ type: "read", conversation_id: "ab", seq: 3 }));
+    expect(state.conversations.ab.read_seq).toBe(3);
+    expect(seenUpTo(state)).toBe(3);
+  });
+
+  it("count a message of the other person as read up to it, when their receipts are shown", () => {
+    const shown = fold(server(ready({ conversations: [{ ...direct, peer_read_seq: 1 }] })), server({ type: "message", message: message(4, bob) }));
+    expect(seenUpTo(shown)).toBe(4);
+    const hidden = fold(server(ready()), server({ type: "message", message: message(4, bob) }));
+    expect(seenUpTo(hidden)).toBeUndefined();
+  });
+
+  it("keep a receipt when the conversation list is read again, and take a newer one", () => {
+    const state = fold(
+      server(ready({ conversations: [{ ...direct, peer_read_seq: 3 }] })),
+      { type: "conversationsLoaded", conversations: [{ ...direct, peer_read_seq: 2 }] },
+    );
+    expect(seenUpTo(state)).toBe(3);
+  });
+
+  it("follow the setting from the snapshot, from my other windows and from this one", () => {
+    let state = fold(server(ready({ receipts: false })));
+    expect(state.receipts).toBe(false);
+    state = reduce(state, server({ type: "receipts", share: true }));
+    expect(state.receipts).toBe(true);
+    state = reduce(state, { type: "receiptsSet", share: false });
+    expect(state.receipts).toBe(false);
+  });
+});
+
+describe("refused changes", () => {
+  it("say what failed and why, in words, with the server's sentence when the code says no more", () => {
+    expect(describeChangeError("Not deleted", "gone", "the message was deleted")).toBe("Not deleted: the message was deleted.");
+    expect(describeChangeError("Reaction not added", "rate_limited", "slow down")).toBe(
+      "Reaction not added: you are changing messages too fast. Wait a moment and retry.",
+    );
+    expect(describeChangeError("Not saved", "forbidden", "only its sender may edit a message")).toBe(
+      "Not saved: only its sender may edit a message.",
+    );
   });
 });

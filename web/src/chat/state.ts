@@ -1,7 +1,9 @@
 // What the page shows, and the pure reducer that folds server events and the person's own
 // actions into it. No I/O here: `client.ts` owns the socket and calls `reduce`; the tests
-// in state.test.ts drive it directly.
+// in state.test.ts drive it directly. Message changes (edits, deletions, reactions) are in
+// changes.ts.
 
+import { withChanges, withMessageChange } from "./changes";
 import { mentions } from "./mentions";
 import type {
   Conversation,
@@ -113,6 +115,8 @@ export interface ChatState {
   members: Record<string, RoomMember[]>;
   /** The room request (create or join) this window is waiting on, or its failure. */
   roomRequest: { ref: string; status: "pending" | "failed"; error?: string } | null;
+  /** Whether I share how far I have read (read receipts), and so see others'. */
+  receipts: boolean;
 }
 
 export const initialState: ChatState = {
@@ -134,6 +138,7 @@ export const initialState: ChatState = {
   directory: emptyDirectory,
   members: {},
   roomRequest: null,
+  receipts: true,
 };
 
 export type Action =
@@ -156,7 +161,9 @@ export type Action =
   /** A page of the room directory was asked for (`ref` null: it could not be sent). */
   | { type: "directoryAsked"; page: DirectoryPage; ref: string | null }
   /** The directory dialog closed: its list starts afresh next time. */
-  | { type: "directoryClosed" };
+  | { type: "directoryClosed" }
+  /** I turned read receipts on or off here (before the server confirms). */
+  | { type: "receiptsSet"; share: boolean };
 
 /** How long a `typing` event shows. */
 export const TYPING_SHOWN_MS = 4000;
@@ -209,6 +216,31 @@ export function describeError(code: ErrorCode, message: string): string {
   }
 }
 
+/**
+ * Words for a refused edit, deletion or reaction: `what` failed ("Not saved"), and why
+ * (the server's own sentence when the code says no more).
+ */
+export function describeChangeError(what: string, code: ErrorCode, message: string): string {
+  switch (code) {
+    case "blocked":
+      return `${what}: one of you has blocked the other.`;
+    case "rate_limited":
+      return `${what}: you are changing messages too fast. Wait a moment and retry.`;
+    case "not_found":
+      return `${what}: that message no longer exists.`;
+    case "gone":
+      return `${what}: the message was deleted.`;
+    case "too_large":
+      return `${what}: the message is too long.`;
+    case "unavailable":
+      return `${what}: the server could not store it. Retry.`;
+    case "unauthorized":
+      return "Your session ended. Sign in again.";
+    default:
+      return `${what}: ${message}.`;
+  }
+}
+
 function byEmail(users: Record<string, User>) {
   return (a: string, b: string) => (users[a]?.email ?? a).localeCompare(users[b]?.email ?? b);
 }
@@ -220,7 +252,11 @@ function withUsers(users: Record<string, User>, more: User[]): Record<string, Us
   return next;
 }
 
-/** Inserts messages into a timeline in `seq` order, each once. */
+/**
+ * Inserts messages into a timeline in `seq` order, each once. A message held already is
+ * replaced unless what is held has seen a later change (a page read before an edit that
+ * arrived first).
+ */
 export function mergeMessages(existing: Message[], incoming: Message[]): Message[] {
   if (incoming.length === 0) return existing;
   const last = existing.length ? existing[existing.length - 1].seq : 0;
@@ -229,7 +265,10 @@ export function mergeMessages(existing: Message[], incoming: Message[]): Message
   }
   const bySeq = new Map<number, Message>();
   for (const m of existing) bySeq.set(m.seq, m);
-  for (const m of incoming) bySeq.set(m.seq, m);
+  for (const m of incoming) {
+    const held = bySeq.get(m.seq);
+    if (!held || (held.version ?? 0) <= (m.version ?? 0)) bySeq.set(m.seq, m);
+  }
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
@@ -240,12 +279,22 @@ function withConversations(state: ChatState, list: Conversation[], replace: bool
   for (const c of list) {
     const known = state.conversations[c.id];
     conversations[c.id] = known && !replace
-      ? { ...c, last_seq: Math.max(c.last_seq, known.last_seq), read_seq: Math.max(c.read_seq, known.read_seq) }
+      ? {
+          ...c,
+          last_seq: Math.max(c.last_seq, known.last_seq),
+          read_seq: Math.max(c.read_seq, known.read_seq),
+          peer_read_seq: laterOf(c.peer_read_seq, known.peer_read_seq),
+        }
       : c;
     if (c.kind === "direct" && c.peer) directByPeer[c.peer.id] = c.id;
   }
   const peers = list.flatMap((c) => (c.peer ? [c.peer] : []));
   return { ...state, conversations, directByPeer, users: withUsers(state.users, peers) };
+}
+
+/** The later of two read positions that may be unknown. */
+function laterOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 /** Applies a committed message (live, acknowledged, or from another window). */
@@ -276,11 +325,14 @@ function withMessage(state: ChatState, message: Message, pendingTarget?: SendTar
     !!state.me &&
     !conversation.mentions?.includes(message.seq) &&
     mentions(message.body, state.me.email);
+  // Writing counts as reading: the server moves the sender's read position too (and a
+  // direct chat's other person, writing, has read what I wrote before).
+  const peerWrote = !mine && conversation.kind === "direct" && conversation.peer_read_seq !== undefined;
   const updated: Conversation = {
     ...conversation,
     last_seq: Math.max(conversation.last_seq, message.seq),
-    // Writing counts as reading: the server moves the sender's read position too.
     read_seq: mine ? Math.max(conversation.read_seq, message.seq) : conversation.read_seq,
+    peer_read_seq: peerWrote ? laterOf(conversation.peer_read_seq, message.seq) : conversation.peer_read_seq,
     mentions: mentionsMe ? [...(conversation.mentions ?? []), message.seq] : conversation.mentions,
   };
   const timeline = state.timelines[message.conversation_id] ?? { messages: [], reachedStart: message.seq === 1 };
@@ -557,6 +609,16 @@ function withReadPosition(state: ChatState, conversationId: string, seq: number)
   };
 }
 
+/** A direct chat's other person read up to `seq` (a read receipt): it only moves forward. */
+function withPeerRead(state: ChatState, conversationId: string, seq: number): ChatState {
+  const conversation = state.conversations[conversationId];
+  if (!conversation || (conversation.peer_read_seq ?? 0) >= seq) return state;
+  return {
+    ...state,
+    conversations: { ...state.conversations, [conversation.id]: { ...conversation, peer_read_seq: seq } },
+  };
+}
+
 /** A person's details changed (their display name): everywhere the page keeps them. */
 function withUserUpdated(state: ChatState, user: User): ChatState {
   const users = { ...state.users, [user.id]: user };
@@ -610,6 +672,7 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
           sessionExpiresAt: event.expires_at,
           typing: {},
           rooms: Object.fromEntries((event.rooms ?? []).map((r) => [r.id, r])),
+          receipts: event.receipts ?? true,
         },
         event.ui ?? {},
       );
@@ -637,7 +700,20 @@ function onServerEvent(state: ChatState, event: ServerEvent, now: number): ChatS
         blocked: state.blocked.filter((id) => id !== event.user.id),
       };
     case "read":
+      // With `user_id`: the other person of a direct chat read up to `seq`.
+      if (event.user_id && event.user_id !== state.me?.id) return withPeerRead(state, event.conversation_id, event.seq);
       return withReadPosition(state, event.conversation_id, event.seq);
+    case "receipts":
+      return { ...state, receipts: event.share };
+    case "seen":
+      // The answer to a question the page asked and keeps itself.
+      return state;
+    case "message_edited":
+    case "message_deleted":
+    case "reaction":
+      return withMessageChange(state, event);
+    case "changes":
+      return withChanges(state, event.conversation_id, event.messages);
     case "user_updated":
       return withUserUpdated(state, event.user);
     case "ui":
@@ -776,6 +852,8 @@ export function reduce(state: ChatState, action: Action): ChatState {
       return { ...state, directory: directoryAsked(state.directory, action.page, action.ref) };
     case "directoryClosed":
       return { ...state, directory: emptyDirectory };
+    case "receiptsSet":
+      return { ...state, receipts: action.share };
   }
 }
 

@@ -2,7 +2,8 @@
 // windows; the length limit is shown and enforced before sending; the emoji button opens a
 // picker whose choice goes in at the caret; in a room, `@` offers its members to mention
 // (arrow keys choose, Enter or Tab takes one, Escape declines) and puts in `@` and their
-// email, which every window shows as their name.
+// email, which every window shows as their name. The up arrow in an empty box edits my
+// last message (as in Slack).
 
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import type { ChatClient } from "../chat/client";
@@ -21,12 +22,14 @@ interface Props {
   replyingTo: Message | null;
   replyName: string;
   onReplyDone: () => void;
+  /** Opens my last message of the chat in its editor; false when there is none. */
+  onEditLast?: () => boolean;
   /** People who may be mentioned (a room's members), and who I am. */
   members?: User[];
   me?: User | null;
 }
 
-export function Composer({ chat, title, draft, client, replyingTo, replyName, onReplyDone, members, me }: Props) {
+export function Composer({ chat, title, draft, client, replyingTo, replyName, onReplyDone, onEditLast, members, me }: Props) {
   const input = useRef<HTMLTextAreaElement>(null);
   useEffect(() => input.current?.focus(), [chat, replyingTo]);
   const [picking, setPicking] = useState(false);
@@ -106,7 +109,10 @@ export function Composer({ chat, title, draft, client, replyingTo, replyName, on
     if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       submit();
+      return;
     }
+    const plain = !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey;
+    if (event.key === "ArrowUp" && plain && draft === "" && onEditLast?.()) event.preventDefault();
   };
 
   return (

@@ -3,7 +3,9 @@
 // where the unread messages start (loaded back to it, however many there are, and
 // scrolled to on opening), days are separated, one sender's run of messages shares a
 // header, and a line says when the other person is typing. `jumpTo` (a search result)
-// loads back to that message, scrolls it into view and marks it for a moment.
+// loads back to that message, scrolls it into view and marks it for a moment. Messages
+// are edited in place (Edit, or the up arrow in an empty message box for my last one),
+// deleted after a question, and reacted to; my last message says who has read it.
 
 import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { ChatClient } from "../chat/client";
@@ -12,9 +14,11 @@ import type { Message } from "../chat/protocol";
 import { conversationOf, presenceOf, typingIn, TYPING_SHOWN_MS, type ChatState } from "../chat/state";
 import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
+import { ConfirmDialog } from "./ConfirmDialog";
 import { MentionNames, type MentionLookup } from "./MessageBody";
 import { MessageItem, PendingItem, Separator } from "./MessageItem";
 import { BlockDialog } from "./PersonRow";
+import { SeenBy, SeenMark } from "./Receipts";
 import { RoomActions } from "./RoomPanel";
 import { continuesGroup, dayKey, dayLabel } from "./time";
 
@@ -175,6 +179,10 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
     : (messages[messages.length - 1]?.seq ?? null);
   const onLogKeyDown = (event: KeyboardEvent) => {
     if (event.key !== "ArrowUp" && event.key !== "ArrowDown" && event.key !== "Home" && event.key !== "End") return;
+    // Not from a box (a message being edited), nor from a popover of the log (the
+    // reaction picker, on the page's body, whose events still come through React).
+    const target = event.target as HTMLElement;
+    if (!event.currentTarget.contains(target) || target.closest("textarea, input")) return;
     const at = messages.findIndex((m) => m.seq === active);
     if (at < 0) return;
     event.preventDefault();
@@ -209,6 +217,32 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
 
   const [replyingTo, setReplyingTo] = useState<Message | null>(null);
   const [blocking, setBlocking] = useState(false);
+
+  // Editing one of my messages (from its Edit, or the up arrow in the empty message box,
+  // where the focus goes back when it is done), and deleting one after asking.
+  const me = state.me?.id;
+  const [editing, setEditing] = useState<{ seq: number; fromComposer: boolean } | null>(null);
+  const [deleting, setDeleting] = useState<Message | null>(null);
+  const moderator = isRoom && me !== undefined && state.rooms[chat]?.created_by === me;
+  const lastMine = [...messages].reverse().find((m) => m.sender_id === me && !m.deleted_at);
+  const editLast = () => {
+    if (!lastMine) return false;
+    setEditing({ seq: lastMine.seq, fromComposer: true });
+    return true;
+  };
+  const editDone = () => {
+    if (editing?.fromComposer) document.getElementById("composer-input")?.focus();
+    else if (editing) log.current?.querySelector<HTMLElement>(`[data-seq="${editing.seq}"]`)?.focus();
+    setEditing(null);
+  };
+  // Under my last message: "Seen" once the other person of a direct chat read up to it;
+  // in a room, who has (asked). Not while I share no receipts (then I see nobody's).
+  const receiptFor = (m: Message) => {
+    if (m !== lastMine || !state.receipts || !conversation) return undefined;
+    if (isRoom) return <SeenBy ask={() => client.seenBy(conversation.id, m.seq)} active={m.seq === active} />;
+    if ((conversation.peer_read_seq ?? 0) < m.seq) return undefined;
+    return <SeenMark by={title} />;
+  };
   const mentionLookup = useMentionLookup(state);
   const nameOf = (id: string | null) =>
     id === null ? "someone" : id === state.me?.id ? "You" : displayName(state.users[id]);
@@ -274,15 +308,24 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
                     {unreadHere && <Separator kind="unread" label="New messages" />}
                     <MessageItem
                       message={m}
-                      mine={m.sender_id === state.me?.id}
-                      sender={m.sender_id === state.me?.id ? "You" : displayName(state.users[m.sender_id], title)}
+                      mine={m.sender_id === me}
+                      sender={m.sender_id === me ? "You" : displayName(state.users[m.sender_id], title)}
                       author={state.users[m.sender_id]}
                       grouped={!newDay && !unreadHere && continuesGroup(previous, m)}
                       active={m.seq === active}
                       highlighted={m.seq === highlighted}
+                      me={me}
+                      canDelete={m.sender_id === me || moderator}
+                      editing={editing?.seq === m.seq}
+                      receipt={receiptFor(m)}
                       nameOf={nameOf}
                       onReply={() => setReplyingTo(m)}
                       onFocus={() => setActiveSeq(m.seq)}
+                      onReact={(emoji, add) => client.react(m.conversation_id, m.seq, emoji, add)}
+                      onEdit={() => setEditing({ seq: m.seq, fromComposer: false })}
+                      onSave={(body) => client.editMessage(m.conversation_id, m.seq, body)}
+                      onEditDone={editDone}
+                      onDelete={() => setDeleting(m)}
                     />
                   </Fragment>
                 );
@@ -316,8 +359,25 @@ export function Conversation({ chat, state, client, jumpTo, onJumped }: Props) {
           replyingTo={replyingTo}
           replyName={replyingTo ? nameOf(replyingTo.sender_id) : ""}
           onReplyDone={() => setReplyingTo(null)}
+          onEditLast={editLast}
           members={isRoom ? state.members[chat] : undefined}
           me={state.me}
+        />
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title="Delete this message?"
+          text={
+            deleting.sender_id === me
+              ? "It is deleted for everyone in the conversation. This cannot be undone."
+              : `${nameOf(deleting.sender_id)}'s message is deleted for everyone in ${title}. This cannot be undone.`
+          }
+          confirm="Delete message"
+          onConfirm={() => {
+            setDeleting(null);
+            client.deleteMessage(deleting.conversation_id, deleting.seq);
+          }}
+          onCancel={() => setDeleting(null)}
         />
       )}
     </section>

@@ -2,7 +2,8 @@
 // component with search, categories, skin tones and recently used), loaded the first time
 // it opens. Its emoji data is served by Banter itself (bundled from emoji-picker-element-data),
 // never fetched from a CDN. A popover, not a modal: Escape or a pick closes it, and the
-// message box has the focus again.
+// message box has the focus again. `embedded`, it is part of another popover (a message's
+// reactions), which owns the focus and Escape.
 
 import { useEffect, useRef, type KeyboardEvent } from "react";
 import dataSource from "emoji-picker-element-data/en/emojibase/data.json?url";
@@ -10,9 +11,10 @@ import dataSource from "emoji-picker-element-data/en/emojibase/data.json?url";
 interface Props {
   onPick: (emoji: string) => void;
   onClose: () => void;
+  embedded?: boolean;
 }
 
-export function EmojiPicker({ onPick, onClose }: Props) {
+export function EmojiPicker({ onPick, onClose, embedded = false }: Props) {
   const holder = useRef<HTMLDivElement>(null);
   // The newest callbacks, without building the picker again when they change.
   const callbacks = useRef({ onPick, onClose });
@@ -33,13 +35,13 @@ export function EmojiPicker({ onPick, onClose }: Props) {
       holder.current.appendChild(element);
       picker = element;
       // Its search box, so typing finds an emoji at once.
-      requestAnimationFrame(() => element.shadowRoot?.querySelector<HTMLInputElement>("input")?.focus());
+      if (!embedded) requestAnimationFrame(() => element.shadowRoot?.querySelector<HTMLInputElement>("input")?.focus());
     });
     return () => {
       cancelled = true;
       picker?.remove();
     };
-  }, []);
+  }, [embedded]);
 
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === "Escape") {
@@ -49,6 +51,7 @@ export function EmojiPicker({ onPick, onClose }: Props) {
     }
   };
 
+  if (embedded) return <div className="emoji-embedded" ref={holder} />;
   return (
     <div className="emoji-popover" role="dialog" aria-label="Emoji" onKeyDown={onKeyDown} ref={holder} />
   );

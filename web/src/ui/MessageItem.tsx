@@ -1,18 +1,25 @@
 // One message in the log: committed ones with sender, time (the full date in a tooltip),
-// the quote of the message they answer and a Reply button; mine still pending with their
-// state (sending, or failed with the reason and a retry). A message that continues its
-// sender's group shows no header of its own (the time is still in its tooltip).
+// the quote of the message they answer, "(edited)" with the time of the edit, their
+// reactions and a toolbar of actions (react, reply, edit, delete); a deleted one as a
+// tombstone; mine still pending with their state (sending, or failed with the reason and
+// a retry). A message that continues its sender's group shows no header of its own (the
+// time is still in its tooltip).
 //
 // The log is one Tab stop: the active message (the newest, until another is chosen) and
-// its Reply button; the arrow keys move between messages. Reply shows on hover, on focus,
+// its toolbar (and reactions); the arrow keys move between messages, and on a message R
+// replies, E edits it (mine) and Delete deletes it. The toolbar shows on hover, on focus,
 // and always on a touchscreen.
 
-import type { KeyboardEvent } from "react";
+import { useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import type { ChatClient } from "../chat/client";
 import type { Message, Quote, User } from "../chat/protocol";
 import type { PendingMessage } from "../chat/state";
 import { Avatar } from "./Avatar";
+import { EditMessage } from "./EditMessage";
+import { MessageActions } from "./MessageActions";
 import { MessageBody } from "./MessageBody";
+import { ReactionPicker } from "./ReactionPicker";
+import { Reactions } from "./Reactions";
 import { fullTime, messageTime, RELATIVE_WITHIN_MS, useMinute } from "./time";
 
 /** A message's time: relative within the hour (kept current), else absolute; the full date as a tooltip. */
@@ -26,13 +33,29 @@ export function MessageTime({ iso }: { iso: string }) {
   );
 }
 
-/** The quoted message a reply answers. */
+/** The quoted message a reply answers (gone: deleted, or not shown to me). */
 export function QuoteBlock({ quote, nameOf }: { quote: Quote; nameOf: (id: string | null) => string }) {
+  if (quote.body === null) {
+    return (
+      <blockquote className="quote gone">
+        <span>Original message deleted</span>
+      </blockquote>
+    );
+  }
   return (
     <blockquote className="quote">
       <span className="sender">{nameOf(quote.sender_id)}</span>
-      <span>{quote.body ?? "(this message is no longer available)"}</span>
+      <span>{quote.body}</span>
     </blockquote>
+  );
+}
+
+/** "(edited)" after a message's text, with when in a tooltip. */
+function EditedMark({ iso }: { iso: string }) {
+  return (
+    <span className="edited" title={`Edited ${fullTime(iso)}`}>
+      (edited)
+    </span>
   );
 }
 
@@ -48,27 +71,67 @@ interface MessageProps {
   active: boolean;
   /** Briefly marked: the search result or link that led here. */
   highlighted: boolean;
+  /** My id (my reactions are marked), and whether I may delete it (mine, or in a room I created). */
+  me: string | undefined;
+  canDelete: boolean;
+  /** Its text is in the editor. */
+  editing: boolean;
+  /** Under it: a read receipt. */
+  receipt?: ReactNode;
   nameOf: (id: string | null) => string;
   onReply: () => void;
   onFocus: () => void;
+  onReact: (emoji: string, add: boolean) => void;
+  /** Opens the editor (mine only). */
+  onEdit: () => void;
+  /** Stores an edit; rejects with words to show. */
+  onSave: (body: string) => Promise<void>;
+  /** The editor closed. */
+  onEditDone: () => void;
+  /** Asks whether to delete it. */
+  onDelete: () => void;
 }
 
 export function MessageItem(props: MessageProps) {
-  const { message, mine, sender, author, grouped, active, highlighted, nameOf, onReply, onFocus } = props;
-  const classes = ["message", mine ? "mine" : "", grouped ? "grouped" : "", highlighted ? "highlighted" : ""];
+  const { message, mine, sender, author, grouped, active, highlighted, me, canDelete, editing, nameOf } = props;
+  const deleted = message.deleted_at !== undefined;
+  const [reacting, setReacting] = useState(false);
+  const reactButton = useRef<HTMLButtonElement>(null);
+  const classes = [
+    "message",
+    mine ? "mine" : "",
+    grouped ? "grouped" : "",
+    highlighted ? "highlighted" : "",
+    deleted ? "deleted" : "",
+    editing ? "editing" : "",
+    reacting ? "actions-open" : "",
+  ];
   const onKeyDown = (event: KeyboardEvent) => {
-    if (event.target === event.currentTarget && (event.key === "r" || event.key === "R")) {
-      event.preventDefault();
-      onReply();
-    }
+    if (event.target !== event.currentTarget || deleted || editing) return;
+    const run =
+      event.key === "r" || event.key === "R"
+        ? props.onReply
+        : (event.key === "e" || event.key === "E") && mine
+          ? props.onEdit
+          : event.key === "Delete" && canDelete
+            ? props.onDelete
+            : undefined;
+    if (!run) return;
+    event.preventDefault();
+    run();
   };
+  const closePicker = () => {
+    reactButton.current?.focus();
+    setReacting(false);
+  };
+  const mineReactions = (message.reactions ?? []).filter((r) => me !== undefined && r.users.includes(me)).map((r) => r.emoji);
   const when = fullTime(message.created_at);
   return (
     <li
       className={classes.filter(Boolean).join(" ")}
       data-seq={message.seq}
       tabIndex={active ? 0 : -1}
-      onFocus={onFocus}
+      onFocus={props.onFocus}
       onKeyDown={onKeyDown}
       title={grouped ? when : undefined}
     >
@@ -79,18 +142,60 @@ export function MessageItem(props: MessageProps) {
         </span>
         <MessageTime iso={message.created_at} />
       </div>
-      <button
-        className="link reply"
-        tabIndex={active ? 0 : -1}
-        onClick={onReply}
-        aria-label={`Reply to ${sender}: ${message.body.slice(0, 60)}`}
-      >
-        Reply
-      </button>
-      {message.reply_to && <QuoteBlock quote={message.reply_to} nameOf={nameOf} />}
-      <div className="body">
-        <MessageBody text={message.body} />
-      </div>
+      {!deleted && !editing && (
+        <MessageActions
+          sender={sender}
+          preview={message.body.slice(0, 60)}
+          active={active}
+          canEdit={mine}
+          canDelete={canDelete}
+          reacting={reacting}
+          reactButton={reactButton}
+          onReact={() => setReacting((open) => !open)}
+          onReply={props.onReply}
+          onEdit={props.onEdit}
+          onDelete={props.onDelete}
+        />
+      )}
+      {reacting && reactButton.current && !deleted && (
+        <ReactionPicker
+          anchor={reactButton.current}
+          mine={mineReactions}
+          onPick={(emoji) => {
+            props.onReact(emoji, !mineReactions.includes(emoji));
+            closePicker();
+          }}
+          onClose={closePicker}
+        />
+      )}
+      {deleted ? (
+        <div className="body tombstone">This message was deleted.</div>
+      ) : (
+        <>
+          {message.reply_to && <QuoteBlock quote={message.reply_to} nameOf={nameOf} />}
+          {editing ? (
+            <EditMessage body={message.body} onSave={props.onSave} onDone={props.onEditDone} />
+          ) : (
+            <div className="body">
+              <MessageBody text={message.body} />
+              {message.edited_at && (
+                <>
+                  {" "}
+                  <EditedMark iso={message.edited_at} />
+                </>
+              )}
+            </div>
+          )}
+          <Reactions
+            reactions={message.reactions ?? []}
+            me={me}
+            nameOf={(id) => nameOf(id)}
+            active={active}
+            onToggle={props.onReact}
+          />
+        </>
+      )}
+      {props.receipt}
     </li>
   );
 }

@@ -1,7 +1,7 @@
 // A room's header actions and its member list: members with their presence, leaving,
-// and (for its creator) deleting the room. A member's presence is the list's (as of
-// loading it), kept live for the people this window tracks online (its stretch of the
-// online list and its conversation partners).
+// and (for its creator) deleting the room, unless it is the room everyone shares. A
+// member's presence is the list's (as of loading it), kept live for the people this
+// window tracks online (its stretch of the online list and its conversation partners).
 
 import { useEffect, useState } from "react";
 import type { ChatClient } from "../chat/client";
@@ -22,6 +22,8 @@ export function RoomActions({ roomId, title, state, client }: Props) {
   const room = state.rooms[roomId];
   const members = state.members[roomId];
   const mine = room?.created_by === state.me?.id;
+  // "general", the room every account joins, cannot be deleted (it can be left).
+  const deletable = mine && !room?.everyone;
 
   // The member list also names the senders of the room's messages.
   useEffect(() => {
@@ -37,7 +39,7 @@ export function RoomActions({ roomId, title, state, client }: Props) {
         <button className="small" onClick={() => setConfirming("leave")}>
           Leave room
         </button>
-        {mine && (
+        {deletable && (
           <button className="small" onClick={() => setConfirming("delete")}>
             Delete room
           </button>

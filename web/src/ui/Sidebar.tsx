@@ -1,7 +1,7 @@
 // The left pane: who I am, my direct conversations (each with a presence dot: they stay
 // put whoever comes and goes), my rooms and the way to find others (see RoomsSection),
 // who else is online (see OnlineList), whom I blocked (each with Unblock), unread badges,
-// notification switches, and signing out.
+// notification switches, the read receipts setting, and signing out.
 
 import { useState } from "react";
 import type { ChatClient } from "../chat/client";
@@ -14,6 +14,7 @@ import { NotificationSwitches } from "./NotificationControls";
 import { OnlineList } from "./OnlineList";
 import { PeopleDialog } from "./PeopleDialog";
 import { PersonRow } from "./PersonRow";
+import { ReceiptsSwitch } from "./ReceiptsSwitch";
 import { RoomsSection } from "./RoomsSection";
 import { SearchBox } from "./Search";
 
@@ -115,6 +116,7 @@ export function Sidebar({ state, client, onSignOut, onSearch, onSwitch }: Props)
       </section>
       <footer className="sidebar-footer">
         <NotificationSwitches />
+        <ReceiptsSwitch share={state.receipts} client={client} />
         <a href="/api-docs.html" target="_blank" rel="noreferrer">
           HTTP API reference
         </a>
