@@ -15,18 +15,6 @@ async fn say(ws: &mut Ws, conversation: &str, body: &str) -> Value {
     ws.recv_type("ack").await["message"].clone()
 }
 
-/// Sends `frame` with a `ref` and returns the reply with that `ref` (`ok` or `error`).
-async fn ask(ws: &mut Ws, mut frame: Value) -> Value {
-    frame["ref"] = json!("q");
-    ws.send(frame).await;
-    loop {
-        let reply = ws.recv().await;
-        if reply["ref"] == "q" {
-            return reply;
-        }
-    }
-}
-
 async fn history(app: &TestApp, person: &Person, conversation: &str) -> Vec<Value> {
     let (status, body) = app
         .get(

@@ -8,17 +8,6 @@ use std::time::Duration;
 
 const QUIET: Duration = Duration::from_millis(300);
 
-async fn ask(ws: &mut Ws, mut frame: Value) -> Value {
-    frame["ref"] = json!("q");
-    ws.send(frame).await;
-    loop {
-        let reply = ws.recv().await;
-        if reply["ref"] == "q" {
-            return reply;
-        }
-    }
-}
-
 fn summary(ready: &Value, conversation: &Value) -> Value {
     ready["conversations"]
         .as_array()

@@ -58,3 +58,16 @@ pub fn own_rooms(list: &Value) -> Value {
             .collect(),
     )
 }
+
+/// Sends `frame` with a `ref` and returns the reply that carries it (its result, `ok`
+/// or `error`), skipping other frames.
+pub async fn ask(ws: &mut Ws, mut frame: Value) -> Value {
+    frame["ref"] = json!("q");
+    ws.send(frame).await;
+    loop {
+        let reply = ws.recv().await;
+        if reply["ref"] == "q" {
+            return reply;
+        }
+    }
+}
