@@ -286,7 +286,8 @@ test("leaving a room asks first, and blocking works from a conversation with som
 });
 
 test("the main screens pass axe-core's checks at desktop and phone widths, light and dark", async ({ browser, server }) => {
-  test.setTimeout(150_000);
+  // Four sign-ins and a dozen axe scans: about 40 s a round on a busy two-core machine.
+  test.setTimeout(300_000);
   const bob = await Person.signIn(browser, server, BOB);
   for (const [width, colorScheme] of [[1200, "light"], [1200, "dark"], [390, "light"], [390, "dark"]] as const) {
     const alice = await Person.signIn(browser, server, ALICE, { viewport: { width, height: 800 }, colorScheme });
