@@ -536,14 +536,7 @@ async fn changes_cross_nodes_after_their_message_and_a_node_that_missed_them_cat
 
     // Redis goes away: b cannot hear of what a commits; Postgres takes it all.
     redis.kill();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while a.ready_status(&app.http).await == 200 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "a never noticed the outage"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    a.wait_unready(&app.http).await;
     for frame in [
         json!({"type": "edit", "conversation_id": chat, "seq": seq, "body": "final, really"}),
         json!({"type": "react", "conversation_id": chat, "seq": seq, "emoji": "✅"}),

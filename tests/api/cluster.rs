@@ -230,14 +230,7 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
     );
 
     redis.kill();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while a.ready_status(&app.http).await == 200 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "a never noticed the outage"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    a.wait_unready(&app.http).await;
     // Both nodes keep serving their own sockets; Postgres still takes every message.
     for i in 0..3 {
         alice_a.send(json!({"type": "send", "client_id": format!("during-{i}"), "body": format!("during {i}"), "to": bob.id})).await;

@@ -6,7 +6,7 @@
 //! deletion of a deleted message, a reaction already so) takes no number and is answered
 //! as done: a retry is harmless.
 
-use super::{Applied, Tx, WriteOutcome, WriteRejection};
+use super::{blocked_between, Applied, Tx, WriteOutcome, WriteRejection};
 use crate::domain::{
     Change, ChangeKind, ConversationId, Emoji, MessageBody, UserId, REACTIONS_PER_MESSAGE,
     REACTIONS_PER_PERSON,
@@ -285,17 +285,6 @@ async fn react(
     )
     .await?;
     Ok(Ok(true))
-}
-
-async fn blocked_between(tx: &Tx<'_>, a: UserId, b: UserId) -> Result<bool, Error> {
-    Ok(tx
-        .query_opt(
-            "SELECT 1 FROM blocks WHERE (blocker_id = $1 AND blocked_id = $2)
-                                     OR (blocker_id = $2 AND blocked_id = $1)",
-            &[&a.0, &b.0],
-        )
-        .await?
-        .is_some())
 }
 
 async fn blocked_by(tx: &Tx<'_>, blocker: UserId, blocked: UserId) -> Result<bool, Error> {

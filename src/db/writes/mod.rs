@@ -354,15 +354,7 @@ pub(super) async fn open_direct(
     }
     // No new conversation across a block (either way): it would appear in the other's
     // list although nothing can be said in it.
-    if tx
-        .query_opt(
-            "SELECT 1 FROM blocks WHERE (blocker_id = $1 AND blocked_id = $2)
-                                     OR (blocker_id = $2 AND blocked_id = $1)",
-            &[&user.0, &peer.0],
-        )
-        .await?
-        .is_some()
-    {
+    if blocked_between(tx, user, peer).await? {
         return Ok(Err(WriteRejection::Blocked));
     }
     let id = ConversationId::new();
@@ -391,6 +383,22 @@ pub(super) async fn open_direct(
     )
     .await?;
     Ok(Ok(id))
+}
+
+/// Whether a block stands between `a` and `b`, either way.
+pub(super) async fn blocked_between(
+    tx: &Tx<'_>,
+    a: UserId,
+    b: UserId,
+) -> Result<bool, tokio_postgres::Error> {
+    Ok(tx
+        .query_opt(
+            "SELECT 1 FROM blocks WHERE (blocker_id = $1 AND blocked_id = $2)
+                                     OR (blocker_id = $2 AND blocked_id = $1)",
+            &[&a.0, &b.0],
+        )
+        .await?
+        .is_some())
 }
 
 async fn set_block(

@@ -32,6 +32,19 @@ impl Node {
         }
     }
 
+    /// Waits until `/readyz` stops answering 200 (the node noticed an outage).
+    pub async fn wait_unready(&self, http: &reqwest::Client) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.ready_status(http).await == 200 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} never noticed the outage",
+                self.address
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The ids in `GET /api/users/online` on this node, as `token`'s person sees it.
     pub async fn online_ids(&self, http: &reqwest::Client, token: &str) -> Vec<String> {
         ids(&self.online_users(http, token).await)
