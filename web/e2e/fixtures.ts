@@ -176,9 +176,14 @@ export const test = base.extend<{ server: BanterServer; serverEnv: Record<string
     { scope: "worker", timeout: 150_000 },
   ],
   serverEnv: [{}, { option: true }],
-  server: async ({ idp, serverEnv }, use) => {
+  // The browser lives as long as the worker: the windows a test opened (its people's
+  // browser profiles) are closed before its server stops, so that they neither reconnect
+  // in the background through later tests nor find a later test's server on the same port.
+  server: async ({ idp, serverEnv, browser }, use) => {
     const server = await BanterServer.start(idp, serverEnv);
+    const before = new Set(browser.contexts());
     await use(server);
+    await Promise.all(browser.contexts().filter((c) => !before.has(c)).map((c) => c.close()));
     await server.stop();
   },
 });

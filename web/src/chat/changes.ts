@@ -3,8 +3,11 @@
 // numbered in its conversation and a message carries the number of its latest
 // (`version`): a change at or below it is part of what is held already, so live frames,
 // `changes` answers and history pages may meet in any order. Quotes of a changed message
-// in the replies this window holds follow it (its new first 200 characters, or gone).
+// in the replies this window holds follow it (its new first 200 characters, or gone), and
+// so does a room's count of unread mentions of me (an edit may add or drop one, a
+// deletion drops it), as the server counts them at the next `ready`.
 
+import { mentions } from "./mentions";
 import type { Message, Quote, Reaction, ServerEvent } from "./protocol";
 import type { ChatState, PendingMessage } from "./state";
 
@@ -90,6 +93,24 @@ function withQuotes(state: ChatState, conversationId: string, seq: number, body:
   return next;
 }
 
+/**
+ * A room's unread mentions of me once message `seq` reads `body` (`null`: deleted). Only
+ * another person's message counts; `sender` is who wrote it, if this window knows (a
+ * message counted already is someone else's).
+ */
+function withMentionsOf(state: ChatState, conversationId: string, seq: number, sender: string | undefined, body: string | null): ChatState {
+  const conversation = state.conversations[conversationId];
+  const me = state.me;
+  if (!conversation || conversation.kind !== "room" || !me) return state;
+  const counted = conversation.mentions?.includes(seq) ?? false;
+  const othersMessage = counted || (sender !== undefined && sender !== me.id);
+  const counts = othersMessage && body !== null && seq > conversation.read_seq && mentions(body, me.email);
+  if (counts === counted) return state;
+  const list = conversation.mentions ?? [];
+  const updated = { ...conversation, mentions: counts ? [...list, seq].sort((a, b) => a - b) : list.filter((s) => s !== seq) };
+  return { ...state, conversations: { ...state.conversations, [conversationId]: updated } };
+}
+
 /** A live edit, deletion or reaction (or this window's own, answered). */
 export function withMessageChange(state: ChatState, frame: ChangeFrame): ChatState {
   const messages = state.timelines[frame.conversation_id]?.messages;
@@ -99,9 +120,10 @@ export function withMessageChange(state: ChatState, frame: ChangeFrame): ChatSta
   if (messages && held) {
     next = withTimelineMessages(next, frame.conversation_id, messages.map((m) => (m === held ? changed(m, frame) : m)));
   }
-  if (frame.type === "message_edited") return withQuotes(next, frame.conversation_id, frame.seq, quoteBody(frame.body));
-  if (frame.type === "message_deleted") return withQuotes(next, frame.conversation_id, frame.seq, null);
-  return next;
+  if (frame.type === "reaction") return next;
+  const body = frame.type === "message_edited" ? frame.body : null;
+  next = withMentionsOf(next, frame.conversation_id, frame.seq, held?.sender_id, body);
+  return withQuotes(next, frame.conversation_id, frame.seq, body === null ? null : quoteBody(body));
 }
 
 /**
@@ -117,7 +139,9 @@ export function withChanges(state: ChatState, conversationId: string, changedMes
     if (messages && held) {
       next = withTimelineMessages(next, conversationId, messages.map((m) => (m === held ? message : m)));
     }
-    next = withQuotes(next, conversationId, message.seq, message.deleted_at ? null : quoteBody(message.body));
+    const body = message.deleted_at ? null : message.body;
+    next = withMentionsOf(next, conversationId, message.seq, message.sender_id, body);
+    next = withQuotes(next, conversationId, message.seq, body === null ? null : quoteBody(body));
   }
   return next;
 }

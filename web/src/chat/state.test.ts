@@ -653,6 +653,35 @@ describe("mentions", () => {
     expect(unreadMentions(state.conversations.r)).toBe(0);
     expect(state.conversations.ab.mentions).toBeUndefined();
   });
+
+  it("follow edits and deletions: an edit may add or drop a mention of me, a deletion drops it", () => {
+    const edited = (seq: number, body: string, change: number): Action =>
+      server({ type: "message_edited", conversation_id: "r", seq, body, edited_at: "2026-11-21T10:05:00Z", change });
+    const roomHistory: Action = { type: "historyLoaded", conversationId: "r", messages: [message(3, bob, { conversation_id: "r", body: "tea?" })], reachedStart: false };
+    const naming = message(4, carol, { conversation_id: "r", body: "@alice@example.com and @bob@example.com" });
+    let state = fold(server(ready({ conversations: [direct, room] })), roomHistory, server({ type: "message", message: naming }));
+    expect(unreadMentions(state.conversations.r)).toBe(1);
+    // Carol's edit drops me; Bob's names me (his message is held: it is not mine).
+    state = reduce(reduce(state, edited(4, "@bob@example.com only", 1)), edited(3, "tea, @alice@example.com?", 2));
+    expect(state.conversations.r.mentions).toEqual([3]);
+    state = reduce(state, server({ type: "message_deleted", conversation_id: "r", seq: 3, deleted_at: "2026-11-21T10:06:00Z", change: 3 }));
+    expect(unreadMentions(state.conversations.r)).toBe(0);
+    // A changes answer after a reconnect counts as the live frames do; a read message never.
+    state = reduce(state, server({ type: "changes", conversation_id: "r", messages: [message(4, carol, { conversation_id: "r", body: "@alice@example.com again", version: 4 })], through: 4, more: false }));
+    expect(state.conversations.r.mentions).toEqual([4]);
+    state = reduce(reduce(state, server({ type: "read", conversation_id: "r", seq: 4 })), edited(4, "@alice@example.com, read", 5));
+    expect(unreadMentions(state.conversations.r)).toBe(0);
+  });
+
+  it("do not count my own message when an edit of it names me", () => {
+    const mine = message(3, alice, { conversation_id: "r", body: "note" });
+    const state = fold(
+      server(ready({ conversations: [direct, room] })),
+      { type: "historyLoaded", conversationId: "r", messages: [mine], reachedStart: false },
+      server({ type: "message_edited", conversation_id: "r", seq: 3, body: "@alice@example.com note", edited_at: "2026-11-21T10:05:00Z", change: 1 }),
+    );
+    expect(unreadMentions(state.conversations.r)).toBe(0);
+  });
 });
 
 describe("message changes", () => {
