@@ -4,6 +4,7 @@
 //! for exactly what it sends and imports nothing of the registry; the registry implements
 //! `Handler` for each.
 
+use crate::db::conversations::Audience;
 use crate::domain::{ConversationId, User, UserId, WindowId};
 use actix::Message;
 
@@ -66,13 +67,13 @@ pub struct ShowOnlinePage {
     pub limit: usize,
 }
 
-/// Notification: `sender` is typing in `conversation`, whose members are `members`; the
-/// registry shows it to the members' windows here and publishes it for other nodes.
-/// Typing is not stored, so it does not pass through the PersistActor.
+/// Notification: `sender` is typing in `conversation`, to `audience`; the registry shows
+/// it to the members' windows here and publishes it for other nodes. Typing is not
+/// stored, so it does not pass through the PersistActor.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct UserTyped {
     pub sender: UserId,
     pub conversation: ConversationId,
-    pub members: Vec<UserId>,
+    pub audience: Audience,
 }

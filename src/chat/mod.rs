@@ -277,10 +277,7 @@ impl Chat {
         limit: i64,
     ) -> Result<Vec<Message>, ChatError> {
         self.check_local(Action::Query, user)?;
-        if db::conversations::members_if_member(&self.pool, user, conversation)
-            .await?
-            .is_none()
-        {
+        if !db::conversations::is_member(&self.pool, user, conversation).await? {
             return Err(WriteRejection::NotFound("conversation").into());
         }
         Ok(db::messages::history(&self.pool, conversation, user, page, limit).await?)
@@ -326,13 +323,13 @@ impl Chat {
         conversation: ConversationId,
     ) -> Result<(), ChatError> {
         self.check_local(Action::Typing, user)?;
-        let members = db::conversations::members_if_member(&self.pool, user, conversation)
+        let audience = db::conversations::audience_if_member(&self.pool, user, conversation)
             .await?
             .ok_or(WriteRejection::NotFound("conversation"))?;
         self.registry.typing.do_send(UserTyped {
             sender: user,
             conversation,
-            members,
+            audience,
         });
         Ok(())
     }

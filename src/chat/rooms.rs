@@ -58,9 +58,7 @@ impl Chat {
             .await?
             .ok_or(WriteRejection::NotFound("room"))?;
         if let Some(hash) = hash {
-            let member = db::conversations::members_if_member(&self.pool, user, room)
-                .await?
-                .is_some();
+            let member = db::conversations::is_member(&self.pool, user, room).await?;
             if !member {
                 let password =
                     password.ok_or(WriteRejection::Forbidden("this room needs its password"))?;

@@ -25,6 +25,11 @@ pub enum ClusterEvent {
         /// connect.
         #[serde(default)]
         direct: bool,
+        /// The room everyone shares: no `recipients`, every node's UserActors that track
+        /// the room deliver it (see `WriteOutcome::MessageStored`). A node that predates
+        /// it delivers nothing of it: its windows read it in their next history.
+        #[serde(default)]
+        everyone: bool,
     },
     /// A committed edit, deletion or reaction, for the members' windows on every node.
     Changed {
@@ -32,6 +37,9 @@ pub enum ClusterEvent {
         recipients: Vec<UserId>,
         /// Members who do not see it (see `WriteOutcome::MessageChanged`).
         hidden_from: Vec<UserId>,
+        /// As for `Message`.
+        #[serde(default)]
+        everyone: bool,
     },
     /// A committed block or unblock.
     Block {
@@ -55,7 +63,11 @@ pub enum ClusterEvent {
     Typing {
         sender: UserId,
         conversation: ConversationId,
+        /// Empty when `everyone`.
         members: Vec<UserId>,
+        /// As for `Message`.
+        #[serde(default)]
+        everyone: bool,
     },
     /// A committed new room and its creator's membership (the creator's windows).
     RoomCreated {
@@ -96,8 +108,8 @@ pub const ROUTED_AUDIENCE_MAX: usize = 256;
 
 impl ClusterEvent {
     /// The people whose windows this event concerns, where its routing looks them up;
-    /// `None` for every node (presence, which every online list may show, and a v2
-    /// deletion that did not say its members).
+    /// `None` for every node (presence, which every online list may show, the room
+    /// everyone shares, and a v2 deletion that did not say its members).
     pub fn audience(&self) -> Option<Vec<UserId>> {
         let with = |people: &[UserId], one: UserId| {
             let mut all = people.to_vec();
@@ -107,7 +119,10 @@ impl ClusterEvent {
         match self {
             ClusterEvent::Presence { .. }
             | ClusterEvent::Renamed { .. }
-            | ClusterEvent::RoomDeleted { members: None, .. } => None,
+            | ClusterEvent::RoomDeleted { members: None, .. }
+            | ClusterEvent::Message { everyone: true, .. }
+            | ClusterEvent::Changed { everyone: true, .. }
+            | ClusterEvent::Typing { everyone: true, .. } => None,
             ClusterEvent::Message {
                 recipients,
                 hidden_from,

@@ -96,21 +96,62 @@ pub async fn summary_for(
     Ok(row.as_ref().map(summary))
 }
 
-/// The members of a conversation, or `None` when `user` is not one of them.
-pub async fn members_if_member(
+/// Whether `user` is a member of `conversation` (one index lookup, whatever its size).
+pub async fn is_member(
     pool: &Pool,
     user: UserId,
     conversation: ConversationId,
-) -> Result<Option<Vec<UserId>>, DbError> {
+) -> Result<bool, DbError> {
+    let conn = pool.get().await?;
+    let row = conn
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM members WHERE conversation_id = $1 AND user_id = $2)",
+            &[&conversation.0, &user.0],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Whom a conversation's live news goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Its members.
+    Members(Vec<UserId>),
+    /// The room everyone shares: its members are about everyone, so they are not read;
+    /// each UserActor that tracks the room takes it.
+    Everyone,
+}
+
+/// Whom `conversation`'s live news goes to, or `None` when `user` is not a member. The
+/// room everyone shares costs one row, not one per account.
+pub async fn audience_if_member(
+    pool: &Pool,
+    user: UserId,
+    conversation: ConversationId,
+) -> Result<Option<Audience>, DbError> {
     let conn = pool.get().await?;
     let rows = conn
         .query(
-            "SELECT user_id FROM members WHERE conversation_id = $1",
-            &[&conversation.0],
+            "SELECT c.everyone, m.user_id FROM conversations c
+             LEFT JOIN members m ON m.conversation_id = c.id
+                                AND (NOT c.everyone OR m.user_id = $2)
+             WHERE c.id = $1",
+            &[&conversation.0, &user.0],
         )
         .await?;
-    let members: Vec<UserId> = rows.iter().map(|r| UserId(r.get(0))).collect();
-    Ok(members.contains(&user).then_some(members))
+    let everyone = rows.first().is_some_and(|r| r.get::<_, bool>(0));
+    let members: Vec<UserId> = rows
+        .iter()
+        .filter_map(|r| r.get::<_, Option<uuid::Uuid>>(1).map(UserId))
+        .collect();
+    if !members.contains(&user) {
+        return Ok(None);
+    }
+    Ok(Some(if everyone {
+        Audience::Everyone
+    } else {
+        Audience::Members(members)
+    }))
 }
 
 /// The last `seq` and the last change number of every conversation `user` belongs to.

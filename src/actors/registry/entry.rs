@@ -66,6 +66,7 @@ pub(super) enum Held {
         origin: Option<Origin>,
         received_at: Option<Instant>,
         hidden: bool,
+        members_only: bool,
     },
     /// A `member` frame about `about`, dropped on release if this user is apart from them.
     Member { about: UserId, frame: ByteString },
@@ -158,6 +159,7 @@ impl Entry {
                 origin,
                 received_at,
                 hidden,
+                members_only,
             } => {
                 let (message, frame) = match seen_as(&message, |u| self.hides(u)) {
                     Some(shown) => {
@@ -175,6 +177,7 @@ impl Entry {
                     origin,
                     received_at,
                     hidden,
+                    members_only,
                 });
             }
             Held::Member { about, frame } => {

@@ -10,9 +10,11 @@ use super::{ClusterEventReceived, FinishPublishing, PresenceRegistry};
 use crate::actors::messages::UserTyped;
 use crate::actors::persist::{Origin, WritesCommitted};
 use crate::actors::user::{
-    DeliverChange, DeliverFrame, DeliverMessage, ForgetConversation, TrackConversation,
+    DeliverChange, DeliverFrame, DeliverIfMember, DeliverMessage, ForgetConversation,
+    TrackConversation,
 };
 use crate::cluster::{ClusterEvent, PublishEvent};
+use crate::db::conversations::Audience;
 use crate::db::writes::WriteOutcome;
 use crate::domain::{
     hide_quote, ConversationId, ConversationSummary, Message, Room, User, UserId, WindowId,
@@ -21,6 +23,7 @@ use crate::protocol::{ServerEvent, ToFrame};
 use actix::prelude::*;
 use bytestring::ByteString;
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,20 +37,24 @@ pub(super) fn delivered_as(outcome: WriteOutcome) -> Option<ClusterEvent> {
             recipients,
             hidden_from,
             direct,
+            everyone,
         } => ClusterEvent::Message {
             message,
             recipients,
             hidden_from,
             direct,
+            everyone,
         },
         WriteOutcome::MessageChanged {
             change,
             recipients,
             hidden_from,
+            everyone,
         } => ClusterEvent::Changed {
             change,
             recipients,
             hidden_from,
+            everyone,
         },
         WriteOutcome::ReadMoved {
             user,
@@ -211,6 +218,30 @@ impl PresenceRegistry {
         }
     }
 
+    /// Who here is handed a message or a change, and whether it is hidden from them
+    /// (they only keep its order). For the room everyone shares (`everyone`): every
+    /// user here, those who are not members dropping it; `hidden_from` then names
+    /// anyone it is hidden from, members or not.
+    fn handed_to(
+        &self,
+        everyone: bool,
+        recipients: &[UserId],
+        hidden_from: &[UserId],
+    ) -> Vec<(UserId, bool)> {
+        if everyone {
+            let hidden: HashSet<&UserId> = hidden_from.iter().collect();
+            return self
+                .users
+                .keys()
+                .map(|u| (*u, hidden.contains(u)))
+                .collect();
+        }
+        let shown = recipients.iter().map(|u| (*u, false));
+        shown
+            .chain(hidden_from.iter().map(|u| (*u, true)))
+            .collect()
+    }
+
     /// Sends `frame` to `user`'s windows here, but `except`.
     fn to_user(&self, user: UserId, frame: ByteString, except: Option<WindowId>) {
         if let Some(entry) = self.users.get(&user) {
@@ -235,6 +266,7 @@ impl PresenceRegistry {
                 recipients,
                 hidden_from,
                 direct,
+                everyone,
             } => {
                 if *direct {
                     self.partnered(recipients);
@@ -248,10 +280,10 @@ impl PresenceRegistry {
                 // quoted person or were blocked by them. Built once, if anyone needs it.
                 let quoted = message.reply_to.as_ref().and_then(|q| q.sender_id);
                 let mut without_quote: Option<(Arc<Message>, ByteString)> = None;
-                let everyone = recipients.iter().map(|u| (u, false));
-                for (recipient, hidden) in everyone.chain(hidden_from.iter().map(|u| (u, true))) {
-                    if let Some(entry) = self.users.get_mut(recipient) {
-                        let origin = (*recipient == message.sender_id)
+                let members_only = *everyone;
+                for (recipient, hidden) in self.handed_to(*everyone, recipients, hidden_from) {
+                    if let Some(entry) = self.users.get_mut(&recipient) {
+                        let origin = (recipient == message.sender_id)
                             .then(|| origin.cloned())
                             .flatten();
                         if let Phase::Loading { held, .. } = &mut entry.phase {
@@ -262,6 +294,7 @@ impl PresenceRegistry {
                                 origin,
                                 received_at,
                                 hidden,
+                                members_only,
                             });
                             continue;
                         }
@@ -285,6 +318,7 @@ impl PresenceRegistry {
                             origin,
                             received_at,
                             hidden,
+                            members_only,
                         });
                     }
                 }
@@ -293,20 +327,21 @@ impl PresenceRegistry {
                 change,
                 recipients,
                 hidden_from,
+                everyone,
             } => {
                 // The same frame for everyone who sees it: a change shows nothing that
                 // depends on the viewer (its audience was settled in the transaction).
                 let frame = change.event(None).to_frame();
                 let shared = Arc::new(change.clone());
-                let everyone = recipients.iter().map(|u| (u, false));
-                for (member, hidden) in everyone.chain(hidden_from.iter().map(|u| (u, true))) {
-                    if let Some(entry) = self.users.get(member) {
-                        let origin = (*member == change.by).then(|| origin.cloned()).flatten();
+                for (member, hidden) in self.handed_to(*everyone, recipients, hidden_from) {
+                    if let Some(entry) = self.users.get(&member) {
+                        let origin = (member == change.by).then(|| origin.cloned()).flatten();
                         entry.actor.do_send(DeliverChange {
                             change: shared.clone(),
                             frame: frame.clone(),
                             origin,
                             hidden,
+                            members_only: *everyone,
                         });
                     }
                 }
@@ -397,15 +432,29 @@ impl PresenceRegistry {
                 sender,
                 conversation,
                 members,
+                everyone,
             } => {
                 let frame = ServerEvent::Typing {
                     conversation_id: *conversation,
                     user_id: *sender,
                 }
                 .to_frame();
-                for member in members.iter().filter(|m| *m != sender) {
+                let here: Cow<[UserId]> = if *everyone {
+                    Cow::Owned(self.users.keys().copied().collect())
+                } else {
+                    Cow::Borrowed(members)
+                };
+                for member in here.iter().filter(|m| *m != sender) {
                     if let Some(entry) = self.users.get(member) {
-                        if entry.is_online() && !entry.hides(*sender) {
+                        if !entry.is_online() || entry.hides(*sender) {
+                            continue;
+                        }
+                        if *everyone {
+                            entry.actor.do_send(DeliverIfMember {
+                                conversation: *conversation,
+                                frame: frame.clone(),
+                            });
+                        } else {
                             entry.actor.do_send(DeliverFrame {
                                 frame: frame.clone(),
                                 except: None,
@@ -422,10 +471,15 @@ impl Handler<UserTyped> for PresenceRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: UserTyped, _ctx: &mut Self::Context) {
+        let (members, everyone) = match msg.audience {
+            Audience::Members(members) => (members, false),
+            Audience::Everyone => (Vec::new(), true),
+        };
         let event = ClusterEvent::Typing {
             sender: msg.sender,
             conversation: msg.conversation,
-            members: msg.members,
+            members,
+            everyone,
         };
         self.fan_out(&event, None, None);
         self.publish(event);

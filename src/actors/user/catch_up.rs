@@ -209,6 +209,8 @@ impl Handler<StoreCaughtUp> for UserActor {
                 origin: None,
                 received_at: None,
                 hidden,
+                // Read from the store for conversations the sequencer already tracks.
+                members_only: false,
             }
         });
         self.release(ready);

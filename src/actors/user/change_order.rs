@@ -64,6 +64,9 @@ impl UserActor {
     /// Sequences a live change, and passes on what it releases.
     pub(super) fn offer_change(&mut self, change: DeliverChange) {
         let (conversation, number) = (change.change.conversation_id, change.change.number);
+        if change.members_only && !self.tracks(conversation) {
+            return; // sent to every user (the room everyone shares); not a member
+        }
         let ready = self.change_order.offer(conversation, number, change);
         self.pass_changes(ready.into_iter().map(ChangeFrame::from));
     }

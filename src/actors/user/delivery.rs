@@ -2,11 +2,13 @@
 //! a message came from, and closes a window that falls too far behind.
 
 use super::window::{FrameKey, Handed};
-use super::{DeliverChange, DeliverFrame, DeliverMessage, DeliverToWindow, UserActor};
+use super::{
+    DeliverChange, DeliverFrame, DeliverIfMember, DeliverMessage, DeliverToWindow, UserActor,
+};
 use crate::actors::messages::DetachSocket;
 use crate::actors::ToSocket;
 use crate::chat::ChatError;
-use crate::domain::WindowId;
+use crate::domain::{ConversationId, WindowId};
 use crate::protocol::{close, error_frame_retry, ServerEvent, ToFrame};
 use actix::prelude::*;
 use bytestring::ByteString;
@@ -35,6 +37,24 @@ impl UserActor {
                 .delivery_latency
                 .observe(at.elapsed().as_secs_f64());
         }
+    }
+
+    /// Whether this user's delivery order tracks `conversation`: they are a member (from
+    /// their first snapshot, or a join since). Meaningful once the first snapshot is in.
+    pub(super) fn tracks(&self, conversation: ConversationId) -> bool {
+        self.sequencer.delivered_of(conversation).is_some()
+    }
+
+    /// Offers a committed message to the delivery order, and delivers what it releases.
+    /// One sent to every user (the room everyone shares) is dropped if this user is not
+    /// a member.
+    pub(super) fn offer_message(&mut self, msg: DeliverMessage) {
+        let (conversation, seq) = (msg.message.conversation_id, msg.message.seq);
+        if msg.members_only && !self.tracks(conversation) {
+            return;
+        }
+        let ready = self.sequencer.offer(conversation, seq, msg);
+        self.release(ready);
     }
 
     /// Delivers messages the sequencer released, in order, then the changes that
@@ -184,9 +204,19 @@ impl Handler<DeliverMessage> for UserActor {
             early.push(msg);
             return;
         }
-        let (conversation, seq) = (msg.message.conversation_id, msg.message.seq);
-        let ready = self.sequencer.offer(conversation, seq, msg);
-        self.release(ready);
+        self.offer_message(msg);
+    }
+}
+
+impl Handler<DeliverIfMember> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: DeliverIfMember, _ctx: &mut Self::Context) {
+        // Before the first snapshot, membership is not known yet: news that is not
+        // stored (typing) is let go.
+        if self.early.is_none() && self.tracks(msg.conversation) {
+            self.broadcast(&msg.frame, None);
+        }
     }
 }
 

@@ -84,6 +84,16 @@ pub struct DeliverFrame {
     pub except: Option<WindowId>,
 }
 
+/// Command: hand `frame` (news of `conversation`, such as typing) to every window if the
+/// user is a member of it. The room everyone shares sends its news to every user on a
+/// node rather than list its members: one who left it hears nothing.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DeliverIfMember {
+    pub conversation: ConversationId,
+    pub frame: ByteString,
+}
+
 /// Command: hand `frame` to `window` alone (what the registry sends one window of the
 /// online list: its pages and its changes).
 #[derive(Message)]
@@ -105,6 +115,9 @@ pub struct DeliverMessage {
     pub received_at: Option<Instant>,
     /// The user blocked the sender (a room message): show nothing, only keep the order.
     pub hidden: bool,
+    /// Sent to every user on the node (the room everyone shares): dropped unless the
+    /// user is a member, that is, unless their delivery order tracks the conversation.
+    pub members_only: bool,
 }
 
 /// Command: a committed edit, deletion or reaction; every window gets `frame`, in the
@@ -119,6 +132,8 @@ pub struct DeliverChange {
     /// The user does not see it (they blocked the sender, or the person reacting): show
     /// nothing, only keep the order.
     pub hidden: bool,
+    /// As for [`DeliverMessage`].
+    pub members_only: bool,
 }
 
 /// Command: close every window (shutdown).

@@ -129,12 +129,10 @@ impl UserActor {
                         for (conversation, (last_seq, _)) in &known {
                             ready.extend(act.sequencer.known_up_to(*conversation, *last_seq));
                         }
-                        for msg in early {
-                            let (conversation, seq) =
-                                (msg.message.conversation_id, msg.message.seq);
-                            ready.extend(act.sequencer.offer(conversation, seq, msg));
-                        }
                         act.release(ready);
+                        for msg in early {
+                            act.offer_message(msg);
+                        }
                         for (conversation, (_, last_change)) in known {
                             act.changes_known_up_to(conversation, last_change, None);
                         }

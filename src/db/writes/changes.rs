@@ -31,6 +31,8 @@ struct Found {
     sender: UserId,
     body: String,
     deleted: bool,
+    /// The room everyone shares: its members are not listed for delivery.
+    everyone: bool,
 }
 
 const GONE: WriteRejection = WriteRejection::Gone("the message was deleted");
@@ -172,20 +174,35 @@ pub async fn change(
         _ => found.sender,
     };
     let (mut recipients, mut hidden_from) = (Vec::new(), Vec::new());
-    for row in tx
-        .query(
-            "SELECT m.user_id, EXISTS (SELECT 1 FROM blocks b
-                                       WHERE b.blocker_id = m.user_id AND b.blocked_id IN ($2, $3))
-             FROM members m WHERE m.conversation_id = $1",
-            &[&conversation.0, &found.sender.0, &reactor.0],
-        )
-        .await?
-    {
-        let (member, hidden) = (UserId(row.get(0)), row.get::<_, bool>(1));
-        if hidden && member != actor {
-            hidden_from.push(member);
-        } else {
-            recipients.push(member);
+    if found.everyone {
+        // The room everyone shares lists no members, only whom a block hides it from
+        // (members or not): each UserActor that tracks the room delivers it.
+        for row in tx
+            .query(
+                "SELECT DISTINCT blocker_id FROM blocks
+                 WHERE blocked_id IN ($1, $2) AND blocker_id <> $3",
+                &[&found.sender.0, &reactor.0, &actor.0],
+            )
+            .await?
+        {
+            hidden_from.push(UserId(row.get(0)));
+        }
+    } else {
+        for row in tx
+            .query(
+                "SELECT m.user_id, EXISTS (SELECT 1 FROM blocks b
+                                           WHERE b.blocker_id = m.user_id AND b.blocked_id IN ($2, $3))
+                 FROM members m WHERE m.conversation_id = $1",
+                &[&conversation.0, &found.sender.0, &reactor.0],
+            )
+            .await?
+        {
+            let (member, hidden) = (UserId(row.get(0)), row.get::<_, bool>(1));
+            if hidden && member != actor {
+                hidden_from.push(member);
+            } else {
+                recipients.push(member);
+            }
         }
     }
     Ok(Ok(WriteOutcome::MessageChanged {
@@ -198,6 +215,7 @@ pub async fn change(
         },
         recipients,
         hidden_from,
+        everyone: found.everyone,
     }))
 }
 
@@ -211,7 +229,8 @@ async fn find(
     let Some(c) = tx
         .query_opt(
             "SELECT c.kind, c.created_by,
-                    CASE WHEN d.user_lo = $2 THEN d.user_hi ELSE d.user_lo END AS peer
+                    CASE WHEN d.user_lo = $2 THEN d.user_hi ELSE d.user_lo END AS peer,
+                    c.everyone
              FROM conversations c
              JOIN members mb ON mb.conversation_id = c.id AND mb.user_id = $2
              LEFT JOIN direct_pairs d ON d.conversation_id = c.id
@@ -239,6 +258,7 @@ async fn find(
         sender: UserId(m.get(0)),
         body: m.get(1),
         deleted: m.get(2),
+        everyone: c.get(3),
     }))
 }
 

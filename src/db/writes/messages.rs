@@ -413,19 +413,29 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
         )
         .await?;
 
-        // 8. Recipients: the members, less those who blocked the sender.
+        // 8. Recipients: the members, less those who blocked the sender. The room
+        // everyone shares lists none: its members are about everyone, so a message there
+        // would cost a row per account; each node's UserActors that track it deliver it.
         let mut members: HashMap<ConversationId, Vec<UserId>> = HashMap::new();
+        let mut everyone: HashSet<ConversationId> = HashSet::new();
         for row in tx
             .query(
-                "SELECT conversation_id, user_id FROM members WHERE conversation_id = ANY($1)",
+                "SELECT c.id, c.everyone, m.user_id FROM conversations c
+                 LEFT JOIN members m ON m.conversation_id = c.id AND NOT c.everyone
+                 WHERE c.id = ANY($1)",
                 &[&id_uuids],
             )
             .await?
         {
-            members
-                .entry(ConversationId(row.get(0)))
-                .or_default()
-                .push(UserId(row.get(1)));
+            let conversation = ConversationId(row.get(0));
+            if row.get::<_, bool>(1) {
+                everyone.insert(conversation);
+            } else if let Some(member) = row.get::<_, Option<Uuid>>(2) {
+                members
+                    .entry(conversation)
+                    .or_default()
+                    .push(UserId(member));
+            }
         }
         let distinct_senders: Vec<Uuid> = {
             let s: HashSet<Uuid> = senders.iter().copied().collect();
@@ -444,14 +454,23 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
             if let Some(at) = created.get(&message.id.0) {
                 message.created_at = *at;
             }
-            let (recipients, hidden_from) = members
-                .get(&message.conversation_id)
-                .map(|all| {
-                    all.iter().copied().partition(|u| {
-                        *u == message.sender_id || !blocked_by.contains(&(*u, message.sender_id))
+            let to_everyone = everyone.contains(&message.conversation_id);
+            let (recipients, hidden_from) = if to_everyone {
+                let blockers = blocked_by
+                    .iter()
+                    .filter(|(_, blocked)| *blocked == message.sender_id);
+                (Vec::new(), blockers.map(|(blocker, _)| *blocker).collect())
+            } else {
+                members
+                    .get(&message.conversation_id)
+                    .map(|all| {
+                        all.iter().copied().partition(|u| {
+                            *u == message.sender_id
+                                || !blocked_by.contains(&(*u, message.sender_id))
+                        })
                     })
-                })
-                .unwrap_or_default();
+                    .unwrap_or_default()
+            };
             let direct = conversation[i]
                 .and_then(|c| membership.get(&(c, message.sender_id)))
                 .is_some_and(Option::is_some);
@@ -460,6 +479,7 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
                 recipients,
                 hidden_from,
                 direct,
+                everyone: to_everyone,
             }));
         }
     }

@@ -99,12 +99,17 @@ pub enum WriteOutcome {
     /// blocked the sender are left out), the sender included.
     MessageStored {
         message: Message,
+        /// Empty when `everyone`.
         recipients: Vec<UserId>,
         /// Room members who blocked the sender: they get nothing, but their delivery
-        /// order still moves past this `seq`.
+        /// order still moves past this `seq`. When `everyone`: every person who blocked
+        /// the sender, member or not.
         hidden_from: Vec<UserId>,
         /// A direct conversation's message: its two people are partners from now on.
         direct: bool,
+        /// The room everyone shares: its members are not listed (they are about
+        /// everyone); each UserActor that tracks the room delivers it.
+        everyone: bool,
     },
     /// The same `client_id` was sent before: the original, delivered to no one again.
     MessageExisted {
@@ -117,8 +122,12 @@ pub enum WriteOutcome {
     /// sender, or the person reacting) only move their change order past it.
     MessageChanged {
         change: Change,
+        /// Empty when `everyone`.
         recipients: Vec<UserId>,
+        /// When `everyone`: every person it is hidden from, member or not.
         hidden_from: Vec<UserId>,
+        /// The room everyone shares (see `MessageStored`).
+        everyone: bool,
     },
     /// The change asked for was already so (a retry): nothing to show.
     Unchanged,
