@@ -132,9 +132,15 @@ pub async fn audience_if_member(
     let conn = pool.get().await?;
     let rows = conn
         .query(
+            // Two branches, each under a filter on the room's flag decided once per
+            // row (a join condition on it would still scan every member and drop them).
             "SELECT c.everyone, m.user_id FROM conversations c
-             LEFT JOIN members m ON m.conversation_id = c.id
-                                AND (NOT c.everyone OR m.user_id = $2)
+             LEFT JOIN LATERAL (
+                 SELECT user_id FROM members WHERE conversation_id = c.id AND NOT c.everyone
+                 UNION ALL
+                 SELECT user_id FROM members
+                 WHERE conversation_id = c.id AND c.everyone AND user_id = $2
+             ) m ON true
              WHERE c.id = $1",
             &[&conversation.0, &user.0],
         )

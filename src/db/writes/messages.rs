@@ -283,18 +283,25 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
         .collect();
     wanted.sort();
     wanted.dedup();
-    let locked: HashSet<ConversationId> = if wanted.is_empty() {
-        HashSet::new()
-    } else {
-        tx.query(
-            "SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
-            &[&wanted],
-        )
-        .await?
-        .iter()
-        .map(|row| ConversationId(row.get(0)))
-        .collect()
-    };
+    // The conversations locked, and which of them is the room everyone shares.
+    let mut locked: HashSet<ConversationId> = HashSet::new();
+    let mut everyone: HashSet<ConversationId> = HashSet::new();
+    if !wanted.is_empty() {
+        for row in tx
+            .query(
+                "SELECT id, everyone FROM conversations WHERE id = ANY($1)
+                 ORDER BY id FOR NO KEY UPDATE",
+                &[&wanted],
+            )
+            .await?
+        {
+            let id = ConversationId(row.get(0));
+            locked.insert(id);
+            if row.get::<_, bool>(1) {
+                everyone.insert(id);
+            }
+        }
+    }
     for i in 0..n {
         if pending(&results, &copy_of, i) && !conversation[i].is_some_and(|c| locked.contains(&c)) {
             results[i] = Some(Err(WriteRejection::NotFound("conversation")));
@@ -417,24 +424,23 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
         // everyone shares lists none: its members are about everyone, so a message there
         // would cost a row per account; each node's UserActors that track it deliver it.
         let mut members: HashMap<ConversationId, Vec<UserId>> = HashMap::new();
-        let mut everyone: HashSet<ConversationId> = HashSet::new();
-        for row in tx
-            .query(
-                "SELECT c.id, c.everyone, m.user_id FROM conversations c
-                 LEFT JOIN members m ON m.conversation_id = c.id AND NOT c.everyone
-                 WHERE c.id = ANY($1)",
-                &[&id_uuids],
-            )
-            .await?
-        {
-            let conversation = ConversationId(row.get(0));
-            if row.get::<_, bool>(1) {
-                everyone.insert(conversation);
-            } else if let Some(member) = row.get::<_, Option<Uuid>>(2) {
+        let listed: Vec<Uuid> = id_uuids
+            .iter()
+            .copied()
+            .filter(|c| !everyone.contains(&ConversationId(*c)))
+            .collect();
+        if !listed.is_empty() {
+            for row in tx
+                .query(
+                    "SELECT conversation_id, user_id FROM members WHERE conversation_id = ANY($1)",
+                    &[&listed],
+                )
+                .await?
+            {
                 members
-                    .entry(conversation)
+                    .entry(ConversationId(row.get(0)))
                     .or_default()
-                    .push(UserId(member));
+                    .push(UserId(row.get(1)));
             }
         }
         let distinct_senders: Vec<Uuid> = {
