@@ -111,6 +111,8 @@ async fn the_shared_room_reaches_its_members_on_every_node_without_listing_them_
         .send(json!({"type": "leave_room", "ref": "l", "room_id": general}))
         .await;
     carol_b.recv_type("left").await;
+    // Its members are not told of a leave (they are everyone online).
+    bob_b.assert_no("member", Duration::from_millis(300)).await;
 
     // Alice writes, types and edits there, from a.
     let mut published = redis::Client::open(test_redis_url())
@@ -158,6 +160,7 @@ async fn the_shared_room_reaches_its_members_on_every_node_without_listing_them_
         .send(json!({"type": "join_room", "ref": "j", "room_id": general}))
         .await;
     carol_b.recv_type("joined").await;
+    bob_b.assert_no("member", Duration::from_millis(300)).await;
     let again = json!({"type": "send", "client_id": new_client_id(), "body": "welcome back", "conversation_id": general});
     ask(&mut alice_a, again).await;
     assert_eq!(

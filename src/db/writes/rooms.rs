@@ -27,6 +27,16 @@ async fn summary_of(
     ))
 }
 
+/// The members told of a join or leave: none for the room everyone shares, whose members
+/// are the population (a join there would be a frame to everyone online, and a row read
+/// per account).
+async fn members_told(tx: &Tx<'_>, room: &Room) -> Result<Vec<UserId>, Error> {
+    if room.everyone {
+        return Ok(Vec::new());
+    }
+    member_ids(tx, room.id).await
+}
+
 async fn member_ids(tx: &Tx<'_>, id: ConversationId) -> Result<Vec<UserId>, Error> {
     let rows = tx
         .query(
@@ -110,11 +120,12 @@ pub async fn join(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Appli
     let Some(joined) = find_room(tx, id).await? else {
         return Ok(Err(WriteRejection::NotFound("room")));
     };
+    let members = members_told(tx, &joined).await?;
     Ok(Ok(WriteOutcome::RoomJoined {
         user: user_record,
         room: joined,
         conversation: summary_of(tx, user, id).await?,
-        members: member_ids(tx, id).await?,
+        members,
         changed,
     }))
 }
@@ -140,8 +151,8 @@ pub async fn leave(tx: &Tx<'_>, user: UserId, id: ConversationId) -> Result<Appl
     };
     Ok(Ok(WriteOutcome::RoomLeft {
         user: user_record,
+        members: members_told(tx, &left).await?,
         room: left,
-        members: member_ids(tx, id).await?,
         changed,
     }))
 }
