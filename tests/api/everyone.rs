@@ -2,7 +2,6 @@
 //! delete it; anyone may leave it and come back; signing in again does not re-join.
 
 use crate::helpers::*;
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -78,15 +77,10 @@ async fn leaving_the_shared_room_lasts_past_signing_in_again_and_joining_brings_
     assert_eq!(directory["rooms"][0]["members"], 1, "{directory}");
 }
 
-/// The next event published on the shared channel that is not presence.
-async fn next_shared_event(pubsub: &mut redis::aio::PubSub) -> Value {
+/// The next event published on `pubsub`'s channels that is not presence.
+async fn next_event_not_presence(pubsub: &mut redis::aio::PubSub) -> Value {
     loop {
-        let message = tokio::time::timeout(WAIT, pubsub.on_message().next())
-            .await
-            .expect("a publish within the wait")
-            .expect("pubsub open");
-        let envelope: Value =
-            serde_json::from_str(&message.get_payload::<String>().unwrap()).unwrap();
+        let (_, envelope) = next_envelope(pubsub).await;
         if envelope["event"]["type"] != "presence" {
             return envelope["event"].clone();
         }
@@ -115,18 +109,10 @@ async fn the_shared_room_reaches_its_members_on_every_node_without_listing_them_
     bob_b.assert_no("member", Duration::from_millis(300)).await;
 
     // Alice writes, types and edits there, from a.
-    let mut published = redis::Client::open(test_redis_url())
-        .unwrap()
-        .get_async_pubsub()
-        .await
-        .unwrap();
-    published
-        .subscribe(format!("{prefix}events"))
-        .await
-        .unwrap();
+    let mut published = watch(&[format!("{prefix}events")]).await;
     let send = json!({"type": "send", "client_id": new_client_id(), "body": "hello all", "conversation_id": general});
     let seq = ask(&mut alice_a, send).await["message"]["seq"].clone();
-    let event = next_shared_event(&mut published).await;
+    let event = next_event_not_presence(&mut published).await;
     assert_eq!(event["message"]["body"], "hello all", "{event}");
     assert_eq!(event["everyone"], true, "{event}");
     assert_eq!(event["recipients"], json!([]), "no member list: {event}");

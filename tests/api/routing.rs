@@ -4,7 +4,6 @@
 //! still up.
 
 use crate::helpers::*;
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -99,26 +98,14 @@ async fn a_node_decodes_none_of_the_traffic_between_people_it_does_not_serve() {
     );
 }
 
-/// Redis pub/sub on `channels`, for watching what a node publishes.
-async fn watch(channels: &[String]) -> redis::aio::PubSub {
-    let client = redis::Client::open(test_redis_url()).expect("redis URL");
-    let mut pubsub = client.get_async_pubsub().await.expect("pubsub");
-    pubsub.subscribe(channels).await.expect("subscribe");
-    pubsub
-}
-
 /// The next payload published on `pubsub`'s channels: (channel, message body).
 async fn next_published(pubsub: &mut redis::aio::PubSub) -> (String, String) {
-    let message = tokio::time::timeout(WAIT, pubsub.on_message().next())
-        .await
-        .expect("a publish within the wait")
-        .expect("pubsub open");
-    let event: Value = serde_json::from_str(&message.get_payload::<String>().unwrap()).unwrap();
-    let body = event["event"]["message"]["body"]
+    let (channel, envelope) = next_envelope(pubsub).await;
+    let body = envelope["event"]["message"]["body"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    (message.get_channel_name().to_owned(), body)
+    (channel, body)
 }
 
 #[actix_web::test]

@@ -14,6 +14,26 @@ pub fn test_prefix() -> String {
     format!("banter-test-{}:", uuid::Uuid::new_v4().simple())
 }
 
+/// Redis pub/sub on `channels` of the shared test Redis, for watching what nodes publish.
+pub async fn watch(channels: &[String]) -> redis::aio::PubSub {
+    let client = redis::Client::open(test_redis_url()).expect("redis URL");
+    let mut pubsub = client.get_async_pubsub().await.expect("pubsub");
+    pubsub.subscribe(channels).await.expect("subscribe");
+    pubsub
+}
+
+/// The next envelope published on `pubsub`'s channels, within the wait: (channel,
+/// envelope as JSON).
+pub async fn next_envelope(pubsub: &mut redis::aio::PubSub) -> (String, serde_json::Value) {
+    use futures_util::StreamExt;
+    let message = tokio::time::timeout(WAIT, pubsub.on_message().next())
+        .await
+        .expect("a publish within the wait")
+        .expect("pubsub open");
+    let envelope = serde_json::from_str(&message.get_payload::<String>().unwrap()).unwrap();
+    (message.get_channel_name().to_owned(), envelope)
+}
+
 /// A test's keys in a shared Redis, deleted when the test ends.
 pub struct RedisKeys {
     pub(super) url: String,
