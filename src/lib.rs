@@ -16,7 +16,8 @@
 //! ## Architecture map
 //!
 //! ```text
-//!            HTTP API (routes/)                 WebSocket /ws (routes/ws.rs)
+//!            HTTP API (routes/)                 WebSocket /ws (routes/ws.rs; its connection
+//!                  │                             leaves HTTP after the 101: routes/upgrade.rs)
 //!                  │                                     │ one per window
 //!                  │                              SocketSession (actors/socket.rs)
 //!                  │            decode (actors/user/cmd/) ┘ │ AttachSocket / DetachSocket

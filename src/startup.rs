@@ -15,8 +15,8 @@ use crate::metrics::Metrics;
 use crate::protocol::close;
 use crate::routes::{self, AppState};
 use actix::prelude::*;
-use actix_web::dev::Server;
-use actix_web::{middleware, web, App, HttpServer};
+use actix_server::Server;
+use actix_web::{middleware, web, App};
 use anyhow::Context as _;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -254,7 +254,7 @@ impl Application {
             metrics,
             next_window: AtomicU64::new(1),
         });
-        let server = HttpServer::new(move || {
+        let app = move || {
             App::new()
                 .wrap(middleware::from_fn(routes::allow::with_allow_header))
                 .wrap(middleware::from_fn(routes::headers::hsts))
@@ -273,13 +273,16 @@ impl Application {
                         .error_handler(|err, _req| routes::error::bad_request(err)),
                 )
                 .configure(|cfg| routes::configure(cfg, &static_dir))
-        })
-        .on_connect(on_connect)
-        // In-flight requests get what is left of the shutdown's budget, at most 10 s.
-        .shutdown_timeout(shutdown_timeout.as_secs().clamp(1, 10))
-        .disable_signals()
-        .listen(listener)?
-        .run();
+        };
+        let address = listener.local_addr()?;
+        let server = Server::build()
+            // In-flight requests get what is left of the shutdown's budget, at most 10 s.
+            .shutdown_timeout(shutdown_timeout.as_secs().clamp(1, 10))
+            .disable_signals()
+            .listen("banter", listener, move || {
+                http_service(app.clone(), address)
+            })?
+            .run();
         Ok(Application {
             port,
             server,
@@ -397,6 +400,71 @@ async fn stop_signal() -> std::io::Result<()> {
         _ = interrupt.recv() => {}
     }
     Ok(())
+}
+
+/// What `HttpServer` would build for each worker, with one addition: requests asking for
+/// an upgrade go to [`routes::upgrade`], which answers them with the same App and, for a
+/// socket, takes the connection out of the HTTP/1 dispatcher (decision 0029). Timeouts are
+/// `HttpServer`'s defaults.
+fn http_service<F, T, B>(
+    app: F,
+    address: std::net::SocketAddr,
+) -> impl actix_service::ServiceFactory<
+    actix_web::rt::net::TcpStream,
+    Config = (),
+    Response = (),
+    Error = actix_http::error::DispatchError,
+    InitError = (),
+>
+where
+    F: Fn() -> App<T> + Clone + 'static,
+    T: actix_service::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    B: actix_web::body::MessageBody + 'static,
+{
+    use actix_service::{
+        fn_factory, fn_service, map_config, IntoServiceFactory, ServiceFactory, ServiceFactoryExt,
+    };
+    use actix_web::dev::AppConfig;
+    // The host and address requests without a Host header are taken to be for.
+    let config = AppConfig::default();
+    let upgrade_app = app.clone();
+    let upgrade_config = config.clone();
+    let upgrade = fn_factory(move || {
+        let factory = upgrade_app().into_factory();
+        let config = upgrade_config.clone();
+        async move {
+            let app = std::rc::Rc::new(factory.new_service(config).await?);
+            Ok::<_, ()>(fn_service(move |(req, framed)| {
+                let app = app.clone();
+                async move {
+                    routes::upgrade::serve(app, req, framed).await;
+                    Ok::<_, std::convert::Infallible>(())
+                }
+            }))
+        }
+    });
+    let pages = app()
+        .into_factory()
+        .map_err(|err: actix_web::Error| err.error_response());
+    actix_http::HttpService::build()
+        .keep_alive(actix_http::KeepAlive::default())
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .local_addr(address)
+        .on_connect_ext(
+            |io: &actix_web::rt::net::TcpStream, data: &mut actix_web::dev::Extensions| {
+                on_connect(io, data)
+            },
+        )
+        .upgrade(upgrade)
+        .finish(map_config(pages, move |()| config.clone()))
+        .tcp()
 }
 
 /// On every accepted connection: turns off Nagle's algorithm (chat frames are small and

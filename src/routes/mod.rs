@@ -17,6 +17,7 @@ pub mod rooms;
 pub mod search;
 pub mod session;
 pub mod spa;
+pub mod upgrade;
 pub mod ws;
 
 use crate::actors::admission::ConnectGate;

@@ -37,3 +37,4 @@ mod snapshot;
 mod startup;
 mod terminal;
 mod tls;
+mod upgrades;

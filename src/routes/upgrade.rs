@@ -1,0 +1,204 @@
+//! Upgraded connections leave the HTTP/1 dispatcher (decision 0029).
+//!
+//! actix-http keeps two 8 KiB buffers per connection (read and write) for as long as the
+//! connection lives, and a WebSocket lives for hours: at 15,000 idle sockets they were
+//! 16 of the 23 KiB a socket cost. actix-http hands a request that asks for an upgrade to
+//! an *upgrade service* with the connection itself; this is that service:
+//!
+//! 1. The request goes through the same [`App`](actix_web::App) as every other request
+//!    (middleware, access log, routing, the `/ws` handler and its checks), with a payload
+//!    that will read the connection once it has been handed over.
+//! 2. A `101 Switching Protocols` for `GET /ws` is written, the dispatcher's buffers are
+//!    dropped, and the connection is split: its read half feeds the payload (reads of at
+//!    most [`READ_CHUNK`] bytes), the response body (the socket's frames) is written to
+//!    its write half as it comes, what is ready gathered into one write.
+//! 3. Any other answer is written whole and the connection closed.
+//!
+//! No socket logic lives here: the socket is still the `/ws` handler's SocketSession.
+
+use actix_codec::{Framed, FramedParts};
+use actix_http::body::{BodySize, BoxBody, MessageBody};
+use actix_http::error::PayloadError;
+use actix_http::h1::{Codec, Message};
+use actix_http::{ConnectionType, Method, Payload, Request, Response, StatusCode};
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::HttpResponse;
+use bytes::{Bytes, BytesMut};
+use futures_util::future::{poll_fn, FutureExt as _};
+use futures_util::stream::{self, StreamExt as _};
+use futures_util::SinkExt;
+use std::rc::Rc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_util::io::ReaderStream;
+
+/// The most one read from an upgraded connection takes in (a client's frames are a few
+/// hundred bytes; a larger one arrives in several reads).
+pub const READ_CHUNK: usize = 2 * 1024;
+
+/// The most one write gathers of the frames that are ready together.
+const GATHER: usize = 16 * 1024;
+
+/// The longest an answer that is not an upgrade may be (it is buffered whole).
+const ANSWER_LIMIT: usize = 8 * 1024 * 1024;
+
+/// How long the end of a connection (its FIN) may take to go out.
+const CLOSING: Duration = Duration::from_secs(5);
+
+/// The path whose 101 hands the connection to a socket.
+const SOCKET_PATH: &str = "/ws";
+
+/// What a socket's payload waits for: bytes the dispatcher had read past the request,
+/// and the connection's read half.
+type HandOver = (Bytes, OwnedReadHalf);
+
+/// Serves one upgrade request on `framed` with `app` (the App's service, one per worker).
+/// Failures here are the peer's (it left, or stopped reading): they end the connection and
+/// are logged at debug level, never returned (the dispatcher would log them as errors).
+pub async fn serve<S, B>(app: Rc<S>, req: Request, mut framed: Framed<TcpStream, Codec>)
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    let socket = req.method() == Method::GET && req.path() == SOCKET_PATH;
+    let (hand_over, handed) = oneshot::channel::<HandOver>();
+    // Only the socket reads its connection; any other request has no body.
+    let payload: Payload = if socket {
+        Payload::Stream {
+            payload: Box::pin(incoming(handed)),
+        }
+    } else {
+        Payload::None
+    };
+    let (req, _) = req.replace_payload(payload);
+    let response: Response<BoxBody> = match app.call(req).await {
+        Ok(res) => res.map_into_boxed_body().into(),
+        Err(e) => HttpResponse::from_error(e).into(),
+    };
+    let (head, body) = response.into_parts();
+    let result = if socket && head.status() == StatusCode::SWITCHING_PROTOCOLS {
+        switch(head, body, framed, hand_over).await
+    } else {
+        answer(head, body, &mut framed).await
+    };
+    if let Err(e) = result {
+        log::debug!("upgraded connection ended: {e}");
+    }
+}
+
+/// The socket's input: nothing until the connection is handed over, then what the
+/// dispatcher had already read, then the connection's reads. Ends when the peer closes
+/// (or if the connection is never handed over).
+fn incoming(
+    handed: oneshot::Receiver<HandOver>,
+) -> impl futures_util::Stream<Item = Result<Bytes, PayloadError>> {
+    stream::once(handed).flat_map(|handed| match handed {
+        Ok((early, reader)) => {
+            let early = (!early.is_empty()).then_some(Ok(early));
+            let reads = ReaderStream::with_capacity(reader, READ_CHUNK)
+                .map(|read| read.map_err(PayloadError::Io));
+            stream::iter(early).chain(reads).left_stream()
+        }
+        Err(_) => stream::empty().right_stream(),
+    })
+}
+
+/// Writes the 101, drops the dispatcher's buffers, hands the read half over and writes
+/// the socket's frames until they end.
+async fn switch(
+    head: Response<()>,
+    body: BoxBody,
+    mut framed: Framed<TcpStream, Codec>,
+    hand_over: oneshot::Sender<HandOver>,
+) -> std::io::Result<()> {
+    framed
+        .send(Message::Item((head, BodySize::None)))
+        .await
+        .map_err(std::io::Error::other)?;
+    let FramedParts { io, read_buf, .. } = framed.into_parts();
+    // A copy, so the dispatcher's 8 KiB buffer is freed now, not when these few bytes are.
+    let early = Bytes::copy_from_slice(&read_buf);
+    drop(read_buf);
+    let (reader, writer) = io.into_split();
+    if hand_over.send((early, reader)).is_err() {
+        return Ok(()); // the socket ended before it was handed its connection
+    }
+    write_frames(body, writer).await
+}
+
+/// Writes `body` to `writer` as it comes: each wait for the next frame is preceded by one
+/// write of everything that was ready (at most [`GATHER`] bytes), so a burst of frames
+/// costs one system call and an idle socket holds no write buffer.
+async fn write_frames(body: BoxBody, mut writer: OwnedWriteHalf) -> std::io::Result<()> {
+    let mut body = std::pin::pin!(body);
+    let mut ended = false;
+    while !ended {
+        let Some(first) = poll_fn(|cx| body.as_mut().poll_next(cx)).await else {
+            break;
+        };
+        let first = first.map_err(body_failed)?;
+        let mut gathered: Option<BytesMut> = None;
+        while gathered.as_ref().map_or(first.len(), BytesMut::len) < GATHER {
+            match poll_fn(|cx| body.as_mut().poll_next(cx)).now_or_never() {
+                Some(Some(more)) => {
+                    let more = more.map_err(body_failed)?;
+                    gathered
+                        .get_or_insert_with(|| BytesMut::from(&first[..]))
+                        .extend_from_slice(&more);
+                }
+                Some(None) => {
+                    ended = true;
+                    break;
+                }
+                None => break,
+            }
+        }
+        match gathered {
+            Some(all) => writer.write_all(&all).await?,
+            None => writer.write_all(&first).await?,
+        }
+    }
+    // The close frame is out: end the connection (the peer's own close frame, if it is
+    // still sending one, is not waited for).
+    let _ = tokio::time::timeout(CLOSING, writer.shutdown()).await;
+    Ok(())
+}
+
+/// Writes an answer that is not an upgrade, whole, and closes the connection.
+async fn answer(
+    mut head: Response<()>,
+    body: BoxBody,
+    framed: &mut Framed<TcpStream, Codec>,
+) -> std::io::Result<()> {
+    let body = actix_http::body::to_bytes_limited(body, ANSWER_LIMIT)
+        .await
+        .map_err(|_| std::io::Error::other("answer over its limit"))?
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    head.head_mut().set_connection_type(ConnectionType::Close);
+    let size = BodySize::Sized(body.len() as u64);
+    framed
+        .send(Message::Item((head, size)))
+        .await
+        .map_err(std::io::Error::other)?;
+    if !body.is_empty() {
+        framed
+            .send(Message::Chunk(Some(body)))
+            .await
+            .map_err(std::io::Error::other)?;
+    }
+    framed
+        .send(Message::Chunk(None))
+        .await
+        .map_err(std::io::Error::other)?;
+    let closing = SinkExt::<Message<(Response<()>, BodySize)>>::close(framed);
+    let _ = tokio::time::timeout(CLOSING, closing).await;
+    Ok(())
+}
+
+/// A response body's error, as the write's.
+fn body_failed(e: Box<dyn std::error::Error>) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
