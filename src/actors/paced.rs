@@ -1,13 +1,12 @@
-//! A socket's outbound bytes, handed to the HTTP layer a few KiB between flushes.
+//! A socket's outbound bytes, handed to the connection a few KiB between writes.
 //!
-//! actix-http copies whatever a response body yields into the connection's write buffer
-//! and, until it reaches 32 KiB, keeps asking for more before it writes; the buffer then
-//! keeps its grown capacity for the life of the connection (it is only reset above
-//! 128 KiB). A `ready` snapshot listing 2,000 people online is about 180 KB, so without
-//! pacing every socket would pin tens of KiB it needed once. [`Paced`] cuts the stream
-//! into slices of at most [`SLICE`] bytes (zero-copy) and, once a slice's worth went out,
-//! answers `Pending` once (waking itself at once), which makes the HTTP layer write what
-//! it holds before it asks again: the write buffer stays within its initial 8 KiB.
+//! A `ready` snapshot can be tens of KiB. [`Paced`] cuts the stream into slices of at most
+//! [`SLICE`] bytes (zero-copy) and, once a slice's worth went out, answers `Pending` once
+//! (waking itself at once), which makes the writer (`routes/upgrade.rs`, which gathers
+//! what is ready into one write) write what it holds before it asks again: no write ever
+//! needs a buffer of more than a slice and a frame. (Under actix-http's HTTP/1 dispatcher,
+//! before decision 0029, this kept the dispatcher's write buffer within its initial
+//! 8 KiB for the connection's life.)
 //!
 //! Every byte handed over is counted out of the socket's [`Outbound`] budget, and when
 //! the body is dropped the budget forgets the connection (see `outbound.rs`).

@@ -12,7 +12,11 @@
 //!    dropped, and the connection is split: its read half feeds the payload (reads of at
 //!    most [`READ_CHUNK`] bytes), the response body (the socket's frames) is written to
 //!    its write half as it comes, what is ready gathered into one write.
-//! 3. Any other answer is written whole and the connection closed.
+//! 3. Any other answer is written as the peer takes it, and the connection closed.
+//!
+//! A connection is closed by shutting its write side, then reading and discarding what
+//! the peer still sends until it closes too (a second at most), so that no close frame is
+//! lost to a reset.
 //!
 //! No socket logic lives here: the socket is still the `/ws` handler's SocketSession.
 
@@ -39,14 +43,15 @@ use tokio_util::io::ReaderStream;
 /// hundred bytes; a larger one arrives in several reads).
 pub const READ_CHUNK: usize = 2 * 1024;
 
-/// The most one write gathers of the frames that are ready together.
+/// The most one write gathers of the frames that are ready together (the socket's
+/// output is paced in slices smaller than this: `actors/paced.rs`).
 const GATHER: usize = 16 * 1024;
 
-/// The longest an answer that is not an upgrade may be (it is buffered whole).
-const ANSWER_LIMIT: usize = 8 * 1024 * 1024;
+/// How long an answer that is not an upgrade may take to go out.
+const ANSWERING: Duration = Duration::from_secs(30);
 
-/// How long the end of a connection (its FIN) may take to go out.
-const CLOSING: Duration = Duration::from_secs(5);
+/// How long a closed connection waits for its peer to close too.
+const LINGER: Duration = Duration::from_secs(1);
 
 /// The path whose 101 hands the connection to a socket.
 const SOCKET_PATH: &str = "/ws";
@@ -56,6 +61,8 @@ const SOCKET_PATH: &str = "/ws";
 type HandOver = (Bytes, OwnedReadHalf);
 
 /// Serves one upgrade request on `framed` with `app` (the App's service, one per worker).
+/// Its future lives as long as the socket, in the connection's task: what only answers or
+/// closes is boxed, so that it does not make every socket's future larger.
 /// Failures here are the peer's (it left, or stopped reading): they end the connection and
 /// are logged at debug level, never returned (the dispatcher would log them as errors).
 pub async fn serve<S, B>(app: Rc<S>, req: Request, mut framed: Framed<TcpStream, Codec>)
@@ -79,10 +86,17 @@ where
         Err(e) => HttpResponse::from_error(e).into(),
     };
     let (head, body) = response.into_parts();
-    let result = if socket && head.status() == StatusCode::SWITCHING_PROTOCOLS {
-        switch(head, body, framed, hand_over).await
-    } else {
-        answer(head, body, &mut framed).await
+    let result = match (socket, head.status() == StatusCode::SWITCHING_PROTOCOLS) {
+        (true, true) => switch(head, body, framed, hand_over).await,
+        // A 101 for a request spelled so that it reached the socket's handler by another
+        // path (`/%77s`): that socket was given no connection to read.
+        (false, true) => {
+            drop(body);
+            let refused = HttpResponse::BadRequest().finish().map_into_boxed_body();
+            let (head, body) = Response::from(refused).into_parts();
+            Box::pin(answer(head, body, &mut framed)).await
+        }
+        (_, false) => Box::pin(answer(head, body, &mut framed)).await,
     };
     if let Err(e) = result {
         log::debug!("upgraded connection ended: {e}");
@@ -114,87 +128,124 @@ async fn switch(
     mut framed: Framed<TcpStream, Codec>,
     hand_over: oneshot::Sender<HandOver>,
 ) -> std::io::Result<()> {
-    framed
-        .send(Message::Item((head, BodySize::None)))
-        .await
-        .map_err(std::io::Error::other)?;
+    // On every way out the socket (the body) goes before the connection does: its
+    // outbound budget may cut the connection by its descriptor until then (outbound.rs).
+    if let Err(e) = framed.send(Message::Item((head, BodySize::None))).await {
+        drop(body);
+        return Err(std::io::Error::other(e));
+    }
     let FramedParts { io, read_buf, .. } = framed.into_parts();
     // A copy, so the dispatcher's 8 KiB buffer is freed now, not when these few bytes are.
     let early = Bytes::copy_from_slice(&read_buf);
     drop(read_buf);
     let (reader, writer) = io.into_split();
-    if hand_over.send((early, reader)).is_err() {
-        return Ok(()); // the socket ended before it was handed its connection
+    if let Err((_, reader)) = hand_over.send((early, reader)) {
+        // The socket ended before it was handed its connection.
+        drop(body);
+        drop(reader);
+        return Ok(());
     }
     write_frames(body, writer).await
 }
 
 /// Writes `body` to `writer` as it comes: each wait for the next frame is preceded by one
 /// write of everything that was ready (at most [`GATHER`] bytes), so a burst of frames
-/// costs one system call and an idle socket holds no write buffer.
+/// costs one system call and an idle socket holds no write buffer. Once the frames end
+/// (the close frame is out), the socket (and the read half it holds) is dropped and the
+/// connection closed with [`close`].
 async fn write_frames(body: BoxBody, mut writer: OwnedWriteHalf) -> std::io::Result<()> {
-    let mut body = std::pin::pin!(body);
-    let mut ended = false;
-    while !ended {
-        let Some(first) = poll_fn(|cx| body.as_mut().poll_next(cx)).await else {
-            break;
-        };
-        let first = first.map_err(body_failed)?;
-        let mut gathered: Option<BytesMut> = None;
-        while gathered.as_ref().map_or(first.len(), BytesMut::len) < GATHER {
-            match poll_fn(|cx| body.as_mut().poll_next(cx)).now_or_never() {
-                Some(Some(more)) => {
-                    let more = more.map_err(body_failed)?;
-                    gathered
-                        .get_or_insert_with(|| BytesMut::from(&first[..]))
-                        .extend_from_slice(&more);
+    {
+        let mut body = std::pin::pin!(body);
+        let mut ended = false;
+        while !ended {
+            let Some(first) = poll_fn(|cx| body.as_mut().poll_next(cx)).await else {
+                break;
+            };
+            let first = first.map_err(body_failed)?;
+            let mut gathered: Option<BytesMut> = None;
+            while gathered.as_ref().map_or(first.len(), BytesMut::len) < GATHER {
+                match poll_fn(|cx| body.as_mut().poll_next(cx)).now_or_never() {
+                    Some(Some(more)) => {
+                        let more = more.map_err(body_failed)?;
+                        gathered
+                            .get_or_insert_with(|| BytesMut::from(&first[..]))
+                            .extend_from_slice(&more);
+                    }
+                    Some(None) => {
+                        ended = true;
+                        break;
+                    }
+                    None => break,
                 }
-                Some(None) => {
-                    ended = true;
-                    break;
-                }
-                None => break,
+            }
+            match gathered {
+                Some(all) => writer.write_all(&all).await?,
+                None => writer.write_all(&first).await?,
             }
         }
-        match gathered {
-            Some(all) => writer.write_all(&all).await?,
-            None => writer.write_all(&first).await?,
-        }
     }
-    // The close frame is out: end the connection (the peer's own close frame, if it is
-    // still sending one, is not waited for).
-    let _ = tokio::time::timeout(CLOSING, writer.shutdown()).await;
+    writer.shutdown().await?;
+    Box::pin(close(writer.as_ref())).await;
     Ok(())
 }
 
-/// Writes an answer that is not an upgrade, whole, and closes the connection.
+/// Ends a connection whose last bytes are written and whose write side is shut: reads
+/// and discards what the peer still sends (its close frame, the rest of a frame that was
+/// refused) until it closes too, for at most [`LINGER`]. Closing with unread bytes would
+/// make the kernel reset the connection, and a peer may then lose the close frame it was
+/// sent.
+async fn close(connection: &TcpStream) {
+    let mut discard = vec![0u8; 1024];
+    let draining = async {
+        loop {
+            if connection.readable().await.is_err() {
+                return;
+            }
+            match connection.try_read(&mut discard) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, draining).await;
+}
+
+/// Writes an answer that is not an upgrade, a chunk at a time as the peer takes it, then
+/// closes the connection; all of it within [`ANSWERING`].
 async fn answer(
     mut head: Response<()>,
     body: BoxBody,
     framed: &mut Framed<TcpStream, Codec>,
 ) -> std::io::Result<()> {
-    let body = actix_http::body::to_bytes_limited(body, ANSWER_LIMIT)
-        .await
-        .map_err(|_| std::io::Error::other("answer over its limit"))?
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
     head.head_mut().set_connection_type(ConnectionType::Close);
-    let size = BodySize::Sized(body.len() as u64);
-    framed
-        .send(Message::Item((head, size)))
-        .await
-        .map_err(std::io::Error::other)?;
-    if !body.is_empty() {
+    let writing = async {
+        let size = body.size();
         framed
-            .send(Message::Chunk(Some(body)))
+            .send(Message::Item((head, size)))
             .await
             .map_err(std::io::Error::other)?;
-    }
-    framed
-        .send(Message::Chunk(None))
+        let mut body = std::pin::pin!(body);
+        while let Some(chunk) = poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+            let chunk = chunk.map_err(body_failed)?;
+            framed
+                .send(Message::Chunk(Some(chunk)))
+                .await
+                .map_err(std::io::Error::other)?;
+        }
+        framed
+            .send(Message::Chunk(None))
+            .await
+            .map_err(std::io::Error::other)?;
+        SinkExt::<Message<(Response<()>, BodySize)>>::close(framed)
+            .await
+            .map_err(std::io::Error::other)
+    };
+    tokio::time::timeout(ANSWERING, writing)
         .await
-        .map_err(std::io::Error::other)?;
-    let closing = SinkExt::<Message<(Response<()>, BodySize)>>::close(framed);
-    let _ = tokio::time::timeout(CLOSING, closing).await;
+        .map_err(|_| std::io::Error::other("the answer took too long to go out"))??;
+    close(framed.io_ref()).await;
     Ok(())
 }
 

@@ -122,3 +122,50 @@ async fn an_upgrade_asked_of_another_path_gets_that_paths_answer_and_the_connect
             .expect("read");
     }
 }
+
+#[actix_web::test]
+async fn a_socket_closed_while_its_client_is_still_sending_ends_cleanly_with_its_close_frame() {
+    let app = spawn_app().await;
+    let host = format!("127.0.0.1:{}", app.port);
+    let mut tcp = TcpStream::connect(&host).await.expect("connect");
+    tcp.write_all(upgrade_request("GET", "/ws", &host).as_bytes())
+        .await
+        .expect("sent");
+    let head = head(&mut tcp).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    // A text frame declared at 1 TiB (over the 64 KiB limit), 64 MiB of it, then the end
+    // of the client's sending: the server refuses the frame on its header and closes
+    // while most of it is still on its way.
+    let mut header = vec![0x81, 0x80 | 127];
+    header.extend_from_slice(&(1u64 << 40).to_be_bytes());
+    header.extend_from_slice(&[7, 7, 7, 7]);
+    let (mut read, mut write) = tcp.into_split();
+    let sending = async move {
+        let _ = write.write_all(&header).await;
+        let zeros = vec![0u8; 64 * 1024];
+        for _ in 0..1024 {
+            if write.write_all(&zeros).await.is_err() {
+                return false;
+            }
+        }
+        write.shutdown().await.is_ok()
+    };
+    // The close frame arrives, and the connection then ends in an orderly way (EOF), not
+    // with a reset that could have thrown the close frame away.
+    let reading = async {
+        let mut rest = Vec::new();
+        let ended = tokio::time::timeout(WAIT, read.read_to_end(&mut rest))
+            .await
+            .expect("the connection ends within the wait");
+        (ended, rest)
+    };
+    let (sent_all, (ended, rest)) = tokio::join!(sending, reading);
+    assert!(sent_all, "the server took everything sent before closing");
+    assert!(
+        ended.is_ok(),
+        "the connection was reset: {ended:?} after {rest:?}"
+    );
+    assert_eq!(rest.first(), Some(&0x88), "a close frame first: {rest:?}");
+    let code = u16::from_be_bytes([rest[2], rest[3]]);
+    assert_eq!(code, 4413, "closed as too large");
+}
