@@ -92,7 +92,11 @@ where
         // path (`/%77s`): that socket was given no connection to read.
         (false, true) => {
             drop(body);
-            let refused = HttpResponse::BadRequest().finish().map_into_boxed_body();
+            let mut refused = HttpResponse::BadRequest();
+            if let Some(id) = head.headers().get("x-request-id") {
+                refused.insert_header(("x-request-id", id.clone()));
+            }
+            let refused = refused.finish().map_into_boxed_body();
             let (head, body) = Response::from(refused).into_parts();
             Box::pin(answer(head, body, &mut framed)).await
         }

@@ -97,6 +97,9 @@ async fn an_upgrade_asked_of_another_path_gets_that_paths_answer_and_the_connect
         ("GET", "/api/me", "401"),
         ("GET", "/api/nothing-here", "404"),
         ("POST", "/ws", "405"),
+        // The socket's handler under another spelling of its path: the socket would have
+        // no connection to read, so no 101.
+        ("GET", "/%77s", "400"),
     ] {
         let mut tcp = TcpStream::connect(&host).await.expect("connect");
         tcp.write_all(upgrade_request(method, path, &host).as_bytes())
