@@ -12,7 +12,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest};
 use std::time::Instant;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The header that carries a request's id, in and out.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The id of the request being served (in the request's extensions).
 #[derive(Debug, Clone)]

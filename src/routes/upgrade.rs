@@ -20,6 +20,7 @@
 //!
 //! No socket logic lives here: the socket is still the `/ws` handler's SocketSession.
 
+use super::request_log::REQUEST_ID;
 use actix_codec::{Framed, FramedParts};
 use actix_http::body::{BodySize, BoxBody, MessageBody};
 use actix_http::error::PayloadError;
@@ -93,8 +94,8 @@ where
         (false, true) => {
             drop(body);
             let mut refused = HttpResponse::BadRequest();
-            if let Some(id) = head.headers().get("x-request-id") {
-                refused.insert_header(("x-request-id", id.clone()));
+            if let Some(id) = head.headers().get(&REQUEST_ID) {
+                refused.insert_header((REQUEST_ID, id.clone()));
             }
             let refused = refused.finish().map_into_boxed_body();
             let (head, body) = Response::from(refused).into_parts();
@@ -136,7 +137,7 @@ async fn switch(
     // outbound budget may cut the connection by its descriptor until then (outbound.rs).
     if let Err(e) = framed.send(Message::Item((head, BodySize::None))).await {
         drop(body);
-        return Err(std::io::Error::other(e));
+        return Err(e);
     }
     let FramedParts { io, read_buf, .. } = framed.into_parts();
     // A copy, so the dispatcher's 8 KiB buffer is freed now, not when these few bytes are.
@@ -226,25 +227,14 @@ async fn answer(
     head.head_mut().set_connection_type(ConnectionType::Close);
     let writing = async {
         let size = body.size();
-        framed
-            .send(Message::Item((head, size)))
-            .await
-            .map_err(std::io::Error::other)?;
+        framed.send(Message::Item((head, size))).await?;
         let mut body = std::pin::pin!(body);
         while let Some(chunk) = poll_fn(|cx| body.as_mut().poll_next(cx)).await {
             let chunk = chunk.map_err(body_failed)?;
-            framed
-                .send(Message::Chunk(Some(chunk)))
-                .await
-                .map_err(std::io::Error::other)?;
+            framed.send(Message::Chunk(Some(chunk))).await?;
         }
-        framed
-            .send(Message::Chunk(None))
-            .await
-            .map_err(std::io::Error::other)?;
-        SinkExt::<Message<(Response<()>, BodySize)>>::close(framed)
-            .await
-            .map_err(std::io::Error::other)
+        framed.send(Message::Chunk(None)).await?;
+        SinkExt::<Message<(Response<()>, BodySize)>>::close(framed).await
     };
     tokio::time::timeout(ANSWERING, writing)
         .await
