@@ -2,34 +2,9 @@
 //! after its 101 (routes/upgrade.rs), and an upgrade asked of any other path is answered
 //! like any request, then the connection is closed.
 
-use crate::helpers::spawn_app;
-use std::time::Duration;
+use crate::helpers::{declare_a_huge_frame, read_head, spawn_app, upgrade_request, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-/// An upgrade request for `path` at `host` (host:port).
-fn upgrade_request(method: &str, path: &str, host: &str) -> String {
-    format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-}
-
-/// Reads up to the end of a response head.
-async fn head(tcp: &mut TcpStream) -> String {
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        tokio::time::timeout(WAIT, tcp.read_exact(&mut byte))
-            .await
-            .expect("a response within the wait")
-            .expect("a response head");
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).expect("an ASCII head")
-}
 
 /// A client's (masked) frame of `opcode` carrying `payload` (under 126 bytes).
 fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
@@ -79,7 +54,7 @@ async fn a_frame_sent_in_the_same_packet_as_the_upgrade_request_is_read_and_answ
     let mut packet = upgrade_request("GET", "/ws", &host).into_bytes();
     packet.extend(masked_frame(0x9, b"are you there"));
     tcp.write_all(&packet).await.expect("sent");
-    let head = head(&mut tcp).await;
+    let head = read_head(&mut tcp).await;
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     assert_eq!(frame_of(&mut tcp, 0xA).await, b"are you there");
     // And the socket goes on reading after that first packet.
@@ -105,7 +80,7 @@ async fn an_upgrade_asked_of_another_path_gets_that_paths_answer_and_the_connect
         tcp.write_all(upgrade_request(method, path, &host).as_bytes())
             .await
             .expect("sent");
-        let head = head(&mut tcp).await;
+        let head = read_head(&mut tcp).await;
         assert!(
             head.starts_with(&format!("HTTP/1.1 {status}")),
             "{method} {path}: {head}"
@@ -129,45 +104,22 @@ async fn an_upgrade_asked_of_another_path_gets_that_paths_answer_and_the_connect
 #[actix_web::test]
 async fn a_socket_closed_while_its_client_is_still_sending_ends_cleanly_with_its_close_frame() {
     let app = spawn_app().await;
-    let host = format!("127.0.0.1:{}", app.port);
-    let mut tcp = TcpStream::connect(&host).await.expect("connect");
-    tcp.write_all(upgrade_request("GET", "/ws", &host).as_bytes())
-        .await
-        .expect("sent");
-    let head = head(&mut tcp).await;
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     // A text frame declared at 1 TiB (over the 64 KiB limit), 64 MiB of it, then the end
     // of the client's sending: the server refuses the frame on its header and closes
     // while most of it is still on its way.
-    let mut header = vec![0x81, 0x80 | 127];
-    header.extend_from_slice(&(1u64 << 40).to_be_bytes());
-    header.extend_from_slice(&[7, 7, 7, 7]);
-    let (mut read, mut write) = tcp.into_split();
-    let sending = async move {
-        let _ = write.write_all(&header).await;
-        let zeros = vec![0u8; 64 * 1024];
-        for _ in 0..1024 {
-            if write.write_all(&zeros).await.is_err() {
-                return false;
-            }
-        }
-        write.shutdown().await.is_ok()
-    };
+    let huge = declare_a_huge_frame(&format!("127.0.0.1:{}", app.port)).await;
+    assert!(
+        huge.sent_all,
+        "the server took everything sent before closing"
+    );
     // The close frame arrives, and the connection then ends in an orderly way (EOF), not
     // with a reset that could have thrown the close frame away.
-    let reading = async {
-        let mut rest = Vec::new();
-        let ended = tokio::time::timeout(WAIT, read.read_to_end(&mut rest))
-            .await
-            .expect("the connection ends within the wait");
-        (ended, rest)
-    };
-    let (sent_all, (ended, rest)) = tokio::join!(sending, reading);
-    assert!(sent_all, "the server took everything sent before closing");
-    assert!(
-        ended.is_ok(),
-        "the connection was reset: {ended:?} after {rest:?}"
-    );
+    let rest = huge.received;
+    match huge.ended {
+        Some(Ok(_)) => {}
+        Some(Err(e)) => panic!("the connection was reset: {e} after {rest:?}"),
+        None => panic!("the connection did not end within the wait"),
+    }
     assert_eq!(rest.first(), Some(&0x88), "a close frame first: {rest:?}");
     let code = u16::from_be_bytes([rest[2], rest[3]]);
     assert_eq!(code, 4413, "closed as too large");

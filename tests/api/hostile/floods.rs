@@ -204,53 +204,6 @@ async fn a_flood_of_pings_leaves_the_node_well() {
     flood_of("ping").await;
 }
 
-/// Upgrades a plain TCP connection to `/ws` at `address` (host:port) without any token,
-/// declares one text frame of 1 TiB and streams 64 MiB of it; returns what the server
-/// sent after its 101 answer.
-async fn declare_a_huge_frame(address: &str) -> Vec<u8> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    let upgrade = format!(
-        "GET /ws HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-    tcp.write_all(upgrade.as_bytes())
-        .await
-        .expect("upgrade sent");
-    let mut answer = Vec::new();
-    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        tcp.read_exact(&mut byte).await.expect("101 answer");
-        answer.push(byte[0]);
-    }
-    assert!(
-        answer.starts_with(b"HTTP/1.1 101"),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
-    let mut header = vec![0x81, 0x80 | 127];
-    header.extend_from_slice(&(1u64 << 40).to_be_bytes());
-    header.extend_from_slice(&[7, 7, 7, 7]);
-    let (mut read, mut write) = tcp.into_split();
-    let writing = async move {
-        let _ = write.write_all(&header).await;
-        let zeros = vec![0u8; 1 << 20];
-        for _ in 0..64 {
-            if write.write_all(&zeros).await.is_err() {
-                break; // cut off, as it should be
-            }
-        }
-    };
-    let reading = async {
-        let mut got = Vec::new();
-        let _ = tokio::time::timeout(WAIT, read.read_to_end(&mut got)).await;
-        got
-    };
-    tokio::join!(writing, reading).1
-}
-
 #[actix_web::test]
 async fn oversize_frames_are_refused_on_their_header_without_being_buffered() {
     let mut watched = Watched::start("oversize").await;
@@ -264,7 +217,12 @@ async fn oversize_frames_are_refused_on_their_header_without_being_buffered() {
         .address
         .trim_start_matches("http://")
         .to_owned();
-    let (closes, stranger) = watched
+    let (
+        closes,
+        HugeFrame {
+            received: stranger, ..
+        },
+    ) = watched
         .during(async {
             let sends = windows.iter_mut().map(|ws| async {
                 ws.send_raw(WsMessage::Text("x".repeat(1 << 20))).await;
