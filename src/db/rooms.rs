@@ -61,16 +61,24 @@ pub async fn directory(pool: &Pool, page: &DirectoryPage) -> Result<(Vec<Room>, 
 /// The rooms each of `users` is a member of, by name (the directory's order), read on
 /// `client` (a transaction's, for a batch of snapshots). Member counts are kept on the
 /// room's row: the room everyone is in costs what any room does.
+///
+/// The memberships are looked up by person first (`members_user_idx`), as a
+/// materialized step the planner cannot reorder: joined the other way, from the few
+/// rooms to their members, a batch of 64 people read every member of the room everyone
+/// is in (17,000 index entries, 14–24 ms a batch at 17,000 people, where this takes
+/// under 1 ms).
 pub async fn of_members(
     client: &impl tokio_postgres::GenericClient,
     users: &[uuid::Uuid],
 ) -> Result<Vec<(UserId, Room)>, DbError> {
     let sql = format!(
-        "SELECT c.id, c.name, c.password_hash IS NOT NULL AS has_password, c.created_by,
+        "WITH theirs AS MATERIALIZED (
+             SELECT conversation_id, user_id FROM members WHERE user_id = ANY($1)
+         )
+         SELECT c.id, c.name, c.password_hash IS NOT NULL AS has_password, c.created_by,
                 c.member_count AS members, c.everyone, m.user_id AS member
-         FROM members m
+         FROM theirs m
          JOIN conversations c ON c.id = m.conversation_id AND c.kind = 'room'
-         WHERE m.user_id = ANY($1)
          ORDER BY {DIRECTORY_ORDER}"
     );
     let rows = client.query(sql.as_str(), &[&users]).await?;
