@@ -491,7 +491,13 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
         .map(|s| s.trim().trim_end_matches('/').to_owned())
         .collect();
     let events_before = cluster_events(&http_bases).await;
-    let storm = (!stormers.is_empty()).then(|| {
+    // Kept until the report is made: its readers hold the storm's windows open.
+    let storm_runtime = if stormers.is_empty() {
+        None
+    } else {
+        Some(storm::StormRuntime::new().context("starting the storm's runtime")?)
+    };
+    let storm = storm_runtime.as_ref().map(|runtime| {
         let storm = storm::Storm {
             expected_online: args.users + stormers.len() - 1,
             tokens: stormers,
@@ -499,10 +505,7 @@ pub async fn run(args: BenchArgs, mode: Mode, host: &Host) -> anyhow::Result<()>
             base: base.clone(),
             source_addresses: args.source_addresses,
         };
-        tokio::spawn(async move {
-            tokio::time::sleep(STORM_AFTER).await;
-            storm::run(storm).await
-        })
+        runtime.spawn(storm, STORM_AFTER)
     });
 
     // Open loop: message k is due at k / rate; user k % users sends it (and, with
