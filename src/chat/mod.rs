@@ -48,6 +48,10 @@ pub enum ChatError {
     /// The bounded pool that hashes and checks room passwords is full.
     #[error("too many room passwords are being checked right now; try again in a moment")]
     PasswordHashingBusy,
+    /// No turn to read came within [`READ_TURN_WAIT`]: the node is reading for many
+    /// people at once (after a deploy, every window asks what it missed).
+    #[error("too many reads are waiting on this server right now; try again in a moment")]
+    ReadsBusy,
     /// Not the person's doing: the client hears only this text (`unavailable`); the
     /// cause stays attached for the log, written where the error is answered.
     #[error("storage is unavailable")]
@@ -90,7 +94,8 @@ impl ChatError {
             ChatError::Rejected(WriteRejection::Gone(_)) => ErrorCode::Gone,
             ChatError::TooFast(_)
             | ChatError::PasswordAttempts
-            | ChatError::PasswordHashingBusy => ErrorCode::RateLimited,
+            | ChatError::PasswordHashingBusy
+            | ChatError::ReadsBusy => ErrorCode::RateLimited,
             ChatError::Unavailable(_) => ErrorCode::Unavailable,
         }
     }
@@ -100,7 +105,9 @@ impl ChatError {
         match self {
             ChatError::TooFast(too_fast) => Some(too_fast.retry_after),
             ChatError::PasswordAttempts => Some(std::time::Duration::from_secs(60)),
-            ChatError::PasswordHashingBusy => Some(std::time::Duration::from_secs(1)),
+            ChatError::PasswordHashingBusy | ChatError::ReadsBusy => {
+                Some(std::time::Duration::from_secs(1))
+            }
             _ => None,
         }
     }
@@ -182,11 +189,24 @@ pub struct Chat {
     /// catches up at once): a few at a time, so they queue here instead of timing out
     /// on the pool and starving sends.
     catch_ups: Arc<tokio::sync::Semaphore>,
+    /// Turns for the pages people ask for (`history`, `changes`): a few at a time, so a
+    /// burst of them (after a deploy every window reads what it missed) queues here
+    /// instead of timing out on the pool, and snapshots, catch-ups and the other
+    /// queries keep connections.
+    reads: Arc<tokio::sync::Semaphore>,
     limits: Arc<Limits>,
 }
 
 /// Catch-up reads at once, per node.
 const CATCH_UPS_AT_ONCE: usize = 2;
+
+/// Asked-for page reads at once, per node (the pool holds 10 by default).
+const READS_AT_ONCE: usize = 4;
+
+/// The longest a page read waits for its turn before it is refused with `rate_limited`
+/// (and a `retry_after`): within the pool's own 5 s checkout limit, so a read that got
+/// its turn finds a connection.
+pub const READ_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Chat {
     pub fn new(
@@ -207,6 +227,7 @@ impl Chat {
             password_attempts_by_address: Arc::new(RateLimiter::keyed(per_minute(20))),
             passwords: passwords::PasswordHashing::start(),
             catch_ups: Arc::new(tokio::sync::Semaphore::new(CATCH_UPS_AT_ONCE)),
+            reads: Arc::new(tokio::sync::Semaphore::new(READS_AT_ONCE)),
             limits,
         }
     }
@@ -268,6 +289,11 @@ impl Chat {
         self.password_attempts_by_address.retain_recent();
     }
 
+    /// A turn to read a page (see `reads`), or `ReadsBusy` after [`READ_TURN_WAIT`].
+    async fn read_turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ChatError> {
+        read_turn(&self.reads, READ_TURN_WAIT).await
+    }
+
     /// A page of history, for members only (others get `not_found`).
     pub async fn history(
         &self,
@@ -277,6 +303,7 @@ impl Chat {
         limit: i64,
     ) -> Result<Vec<Message>, ChatError> {
         self.check_local(Action::Query, user)?;
+        let _turn = self.read_turn().await?;
         if !db::conversations::is_member(&self.pool, user, conversation).await? {
             return Err(WriteRejection::NotFound("conversation").into());
         }
@@ -292,6 +319,7 @@ impl Chat {
         limit: i64,
     ) -> Result<db::messages::ChangedPage, ChatError> {
         self.check_local(Action::Query, user)?;
+        let _turn = self.read_turn().await?;
         db::messages::changes_since(&self.pool, conversation, user, after, limit)
             .await?
             .ok_or(WriteRejection::NotFound("conversation").into())
@@ -332,5 +360,37 @@ impl Chat {
             audience,
         });
         Ok(())
+    }
+}
+
+/// A turn of `reads` within `wait`, or `ReadsBusy` (answered `rate_limited`).
+async fn read_turn(
+    reads: &tokio::sync::Semaphore,
+    wait: std::time::Duration,
+) -> Result<tokio::sync::SemaphorePermit<'_>, ChatError> {
+    match tokio::time::timeout(wait, reads.acquire()).await {
+        Ok(Ok(turn)) => Ok(turn),
+        _ => Err(ChatError::ReadsBusy),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{read_turn, ChatError};
+    use crate::protocol::ErrorCode;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_read_without_a_turn_in_time_is_refused_as_rate_limited_and_a_freed_turn_is_taken() {
+        let reads = tokio::sync::Semaphore::new(1);
+        let held = read_turn(&reads, Duration::from_millis(50)).await.unwrap();
+        let refused = read_turn(&reads, Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, ChatError::ReadsBusy));
+        assert_eq!(refused.code(), ErrorCode::RateLimited);
+        assert_eq!(refused.retry_after(), Some(Duration::from_secs(1)));
+        drop(held);
+        assert!(read_turn(&reads, Duration::from_millis(50)).await.is_ok());
     }
 }

@@ -8,7 +8,9 @@
 //! spread-out pause ([`reconnect_pause`]), asks for each conversation's messages past
 //! the last it saw (`history` with `after_seq`), and sends again, with their original
 //! `client_id`, the messages it sent that were not acknowledged, then those that fell
-//! due while it was away. So a message is lost only if the server lost it.
+//! due while it was away; a `history` page the node refused it asks for again after the
+//! refusal's `retry_after_ms`. So a message is lost only if the server lost it (or a
+//! window was not back within [`BACK_LIMIT`]).
 //!
 //! The report adds to `dm`'s: each node's restart (how long it took to exit and to be
 //! ready again), how long each moved window took to be back (from its socket closing to
@@ -41,8 +43,10 @@ const QUIET_BEFORE_LOAD: Duration = Duration::from_secs(2);
 /// How long a window tries to get back before the run fails.
 const BACK_LIMIT: Duration = Duration::from_secs(60);
 
-/// One connect attempt's limit (handshake and `ready`).
-const CONNECT_LIMIT: Duration = Duration::from_secs(10);
+/// One connect attempt's limit (handshake and `ready`): past the node's own 30 s connect
+/// queue, which sheds a window it cannot serve with 1013. A client that gave up sooner
+/// would throw away its place in that queue and join it again at the end.
+const CONNECT_LIMIT: Duration = Duration::from_secs(45);
 
 /// After the load and the restarts, how long the collector waits without any new frame
 /// before it stops waiting for missing deliveries.
@@ -155,7 +159,17 @@ struct Window {
     trace: Vec<(u32, &'static str, Arc<str>, i64)>,
     /// How many sockets it has had.
     socket: u32,
+    /// `history` requests refused (`rate_limited`, `unavailable`): asked again at the
+    /// instant given, as the product's client does after `retry_after_ms`.
+    history_retries: Vec<(Instant, String)>,
 }
+
+/// How a window's `history` requests are told apart from its other frames' replies.
+const HISTORY_REF: &str = "h:";
+
+/// How long a refused `history` waits to be asked again when the refusal gives no
+/// `retry_after_ms`.
+const HISTORY_RETRY: Duration = Duration::from_secs(1);
 
 impl Window {
     fn emit(&self, event: Event) {
@@ -282,12 +296,24 @@ impl Window {
                     return Some(self.history(conversation));
                 }
             }
-            "error" => self.emit(Event::Observed {
-                observation: Observation::Refused {
-                    code: frame["code"].as_str().unwrap_or("?").to_owned(),
-                },
-                intended_us: 0,
-            }),
+            "error" => {
+                if let Some(conversation) = frame["ref"]
+                    .as_str()
+                    .and_then(|r| r.strip_prefix(HISTORY_REF))
+                {
+                    let wait = frame["retry_after_ms"]
+                        .as_u64()
+                        .map_or(HISTORY_RETRY, Duration::from_millis);
+                    self.history_retries
+                        .push((Instant::now() + wait, conversation.to_owned()));
+                }
+                self.emit(Event::Observed {
+                    observation: Observation::Refused {
+                        code: frame["code"].as_str().unwrap_or("?").to_owned(),
+                    },
+                    intended_us: 0,
+                })
+            }
             _ => {}
         }
         None
@@ -296,8 +322,14 @@ impl Window {
     fn history(&self, conversation: &str) -> WsMessage {
         let after = self.upto(conversation);
         WsMessage::Text(
-            json!({"type": "history", "conversation_id": conversation, "after_seq": after, "limit": PAGE})
-                .to_string(),
+            json!({
+                "type": "history",
+                "ref": format!("{HISTORY_REF}{conversation}"),
+                "conversation_id": conversation,
+                "after_seq": after,
+                "limit": PAGE,
+            })
+            .to_string(),
         )
     }
 
@@ -314,6 +346,7 @@ impl Window {
                     .front()
                     .map(|(_, due)| s + Duration::from_micros(*due))
             });
+            let retry_at = self.history_retries.iter().map(|(at, _)| *at).min();
             tokio::select! {
                 frame = socket.next() => match frame {
                     Some(Ok(WsMessage::Text(text))) => {
@@ -336,6 +369,18 @@ impl Window {
                         return Some(None);
                     }
                 }
+                _ = tokio::time::sleep_until(retry_at.unwrap_or_else(Instant::now).into()), if retry_at.is_some() => {
+                    let now = Instant::now();
+                    let (due, later) = std::mem::take(&mut self.history_retries)
+                        .into_iter()
+                        .partition::<Vec<_>, _>(|(at, _)| *at <= now);
+                    self.history_retries = later;
+                    for (_, conversation) in due {
+                        if socket.send(self.history(&conversation)).await.is_err() {
+                            return Some(None);
+                        }
+                    }
+                }
                 _ = start_rx.changed(), if start.is_none() => {}
                 _ = over.changed() => return None,
             }
@@ -344,6 +389,8 @@ impl Window {
 
     /// After a reconnect: what it missed, then what it owes.
     async fn catch_up(&mut self, socket: &mut Socket, ready: &Value) -> anyhow::Result<()> {
+        // What the last socket was refused is asked for again here, from where it is now.
+        self.history_retries.clear();
         for (id, last) in positions(ready) {
             if last > self.upto(id) {
                 socket.send(self.history(id)).await?;
@@ -557,6 +604,7 @@ pub async fn run(args: BenchArgs, nodes: &mut Nodes, host: &Host) -> anyhow::Res
                 presence: tally.window(online),
                 trace: Vec::new(),
                 socket: 0,
+                history_retries: Vec::new(),
             };
             Ok::<_, anyhow::Error>(tokio::spawn(window.run(socket)))
         }
