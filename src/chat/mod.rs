@@ -204,9 +204,10 @@ const CATCH_UPS_AT_ONCE: usize = 2;
 const READS_AT_ONCE: usize = 4;
 
 /// The longest a page read waits for its turn before it is refused with `rate_limited`
-/// (and a `retry_after`): within the pool's own 5 s checkout limit, so a read that got
-/// its turn finds a connection.
-pub const READ_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// (and a `retry_after`). The wait is here, not on the pool: with at most
+/// [`READS_AT_ONCE`] holding turns, a read that got its turn finds a connection well
+/// within the pool's own 5 s checkout limit.
+const READ_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Chat {
     pub fn new(
