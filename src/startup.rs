@@ -253,6 +253,7 @@ impl Application {
             oidc,
             metrics,
             next_window: AtomicU64::new(1),
+            clock: governor::clock::DefaultClock::default(),
         });
         let app = move || {
             App::new()

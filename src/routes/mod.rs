@@ -49,6 +49,8 @@ pub struct AppState {
     pub next_window: AtomicU64,
     /// Admits new windows a bounded number at a time (`actors/admission.rs`).
     pub connect_gate: Arc<ConnectGate>,
+    /// The clock every socket's frame limits share (see `SocketServices::clock`).
+    pub clock: governor::clock::DefaultClock,
 }
 
 /// Mounts every route; the SPA fallback last.
@@ -96,7 +98,10 @@ fn parse_address(text: &str) -> Option<std::net::IpAddr> {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
-    cfg.service(health::healthz)
+    // The socket first: routes are tried in order, and every route with a `{segment}`
+    // costs a regular expression per request. A connect storm is all `/ws`.
+    cfg.service(ws::socket)
+        .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
         .service(session::config)
@@ -128,8 +133,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
         .service(search::search)
         .service(openapi::document)
         .service(asyncapi::protocol_schema)
-        .service(asyncapi::asyncapi)
-        .service(ws::socket);
+        .service(asyncapi::asyncapi);
     cfg.app_data(web::Data::new(allow::ApiRoutes::from_document()));
     spa::configure(cfg, static_dir);
 }

@@ -102,6 +102,7 @@ pub async fn socket(
             limits: state.limits.clone(),
             metrics: state.metrics.clone(),
             node: state.settings.node_id.as_str().into(),
+            clock: state.clock.clone(),
         },
         Peer {
             address,

@@ -1,4 +1,5 @@
 use crate::helpers::*;
+use banter::configuration::Settings;
 use serde_json::json;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -107,22 +108,50 @@ async fn an_expiring_session_is_closed_with_4401_unless_renewed() {
     renewed.assert_no("error", Duration::from_millis(200)).await;
 }
 
-#[actix_web::test]
-async fn flooding_closes_the_socket_with_4429() {
-    let app = spawn_app_with(|s| {
-        s.limits.frame_rate_per_second = 5;
-        s.limits.frame_burst = 10;
-    })
-    .await;
-    let alice = app.sign_in("alice@example.com").await;
-    let (mut a, _) = app.window(&alice).await;
+/// Frame limits a test can exceed quickly: 5 a second, bursts of 10.
+fn five_frames_a_second(s: &mut Settings) {
+    s.limits.frame_rate_per_second = 5;
+    s.limits.frame_burst = 10;
+}
+
+/// Thirty frames at once: three times the burst of [`five_frames_a_second`].
+async fn flood(ws: &mut Ws) {
     for _ in 0..30 {
-        a.send_raw(WsMessage::Text(
+        ws.send_raw(WsMessage::Text(
             json!({"type": "typing", "conversation_id": "x"}).to_string(),
         ))
         .await;
     }
+}
+
+#[actix_web::test]
+async fn flooding_closes_the_socket_with_4429() {
+    let app = spawn_app_with(five_frames_a_second).await;
+    let alice = app.sign_in("alice@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    flood(&mut a).await;
     assert_eq!(a.closed().await, Closed::Code(4429));
+}
+
+#[actix_web::test]
+async fn a_flooding_socket_is_closed_and_another_person_s_socket_keeps_its_whole_allowance() {
+    let app = spawn_app_with(five_frames_a_second).await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let carol = app.sign_in("carol@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    let (mut b, _) = app.window(&bob).await;
+    flood(&mut a).await;
+    assert_eq!(a.closed().await, Closed::Code(4429));
+    // The sockets share the node's clock, not their counts: Bob's burst (his `auth`
+    // and these eight) is his own.
+    for i in 0..8 {
+        b.send(json!({"type": "send", "ref": format!("m{i}"), "client_id": new_client_id(), "body": "hi", "to": carol.id}))
+            .await;
+    }
+    for i in 0..8 {
+        assert_eq!(b.recv_type("ack").await["ref"], format!("m{i}"));
+    }
 }
 
 #[actix_web::test]
