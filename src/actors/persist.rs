@@ -245,7 +245,7 @@ async fn commit(
     let Some(mut connection) = usable(pool, timeout, connection).await else {
         return (vec![Err(PersistError::Unavailable); ops.len()], None);
     };
-    let mut attempt = guarded(&mut connection, &ops, run).await;
+    let mut attempt = raced_again(&mut connection, &ops, run).await;
     let broke = |e: &DbError, c: &WriteConnection| e.connection_lost() || !c.is_usable();
     if matches!(&attempt, Err(TxError::Db(e)) if broke(e, &connection)) {
         // The connection broke (Postgres restarted, or dropped it): the transaction
@@ -255,7 +255,7 @@ async fn commit(
             return (vec![Err(PersistError::Unavailable); ops.len()], None);
         };
         connection = fresh;
-        attempt = guarded(&mut connection, &ops, run).await;
+        attempt = raced_again(&mut connection, &ops, run).await;
     }
     let mut connection = Some(connection);
     let results = match attempt {
@@ -283,24 +283,47 @@ async fn commit(
                     results.resize(ops.len(), Err(PersistError::Unavailable));
                     break;
                 };
-                results.push(match guarded(&mut c, std::slice::from_ref(op), run).await {
-                    Ok(mut r) => {
-                        connection = Some(c);
-                        r.pop().unwrap_or(Err(PersistError::Unavailable))
-                    }
-                    Err(e) => {
-                        log::error!("write failed: {}", crate::error_chain(&e));
-                        if !matches!(e, TxError::Panicked(_)) {
+                results.push(
+                    match raced_again(&mut c, std::slice::from_ref(op), run).await {
+                        Ok(mut r) => {
                             connection = Some(c);
+                            r.pop().unwrap_or(Err(PersistError::Unavailable))
                         }
-                        Err(PersistError::Unavailable)
-                    }
-                });
+                        Err(e) => {
+                            log::error!("write failed: {}", crate::error_chain(&e));
+                            if !matches!(e, TxError::Panicked(_)) {
+                                connection = Some(c);
+                            }
+                            Err(PersistError::Unavailable)
+                        }
+                    },
+                );
             }
             results
         }
     };
     (results, connection.filter(WriteConnection::is_usable))
+}
+
+/// [`guarded`], run once more when it lost a race to another commit
+/// ([`DbError::lost_a_race`]): the second run sees what the other committed, so a resend
+/// that another node stored first is answered as the stored message, not refused.
+async fn raced_again(
+    connection: &mut WriteConnection,
+    ops: &[WriteOp],
+    run: TransactionRunner,
+) -> Result<Vec<Result<WriteOutcome, PersistError>>, TxError> {
+    match guarded(connection, ops, run).await {
+        Err(TxError::Db(e)) if e.lost_a_race() => {
+            log::info!(
+                "{} write(s) lost a race to another commit, running them again: {}",
+                ops.len(),
+                crate::error_chain(&e)
+            );
+            guarded(connection, ops, run).await
+        }
+        other => other,
+    }
 }
 
 /// `run`, with a panic inside it caught and turned into an error.

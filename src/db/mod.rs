@@ -57,6 +57,23 @@ impl DbError {
             _ => false,
         }
     }
+
+    /// Did the transaction lose a race to another one that committed first? A row it
+    /// inserts was inserted meanwhile (23505 `unique_violation`: another node stored the
+    /// same resend first, say), or Postgres rolled it back to break a deadlock (40P01) or
+    /// to keep transactions serializable (40001). It rolled back whole; run again, it
+    /// sees what the other committed.
+    pub fn lost_a_race(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        match self {
+            DbError::Query(e) => e.code().is_some_and(|c| {
+                *c == SqlState::UNIQUE_VIOLATION
+                    || *c == SqlState::T_R_DEADLOCK_DETECTED
+                    || *c == SqlState::T_R_SERIALIZATION_FAILURE
+            }),
+            _ => false,
+        }
+    }
 }
 
 /// The `statement_timeout` of pools built by [`connect`] (the server's comes from its

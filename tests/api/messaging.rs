@@ -94,6 +94,80 @@ async fn a_resend_with_the_same_client_id_returns_the_original_and_delivers_noth
 }
 
 #[actix_web::test]
+async fn a_resend_another_node_stored_first_is_answered_with_the_stored_message_not_an_error() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    a.send(json!({"type": "send", "client_id": new_client_id(), "body": "first", "to": bob.id}))
+        .await;
+    let first = a.recv_type("ack").await["message"].clone();
+    let conversation: uuid::Uuid = first["conversation_id"].as_str().unwrap().parse().unwrap();
+    let sender: uuid::Uuid = alice.id.parse().unwrap();
+
+    // Another node writes the same message (the window sent it there before it moved
+    // here): its transaction holds the conversation and has stored the message.
+    let other_node = app.db().await;
+    other_node.batch_execute("BEGIN").await.unwrap();
+    let seq: i64 = other_node
+        .query_one(
+            "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+            &[&conversation],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    other_node
+        .execute(
+            "INSERT INTO messages (id, conversation_id, seq, sender_id, body, client_id)
+             VALUES ($1, $2, $3, $4, 'moved', 'moved-1')",
+            &[&uuid::Uuid::new_v4(), &conversation, &seq, &sender],
+        )
+        .await
+        .unwrap();
+    a.send(json!({"type": "send", "ref": "resend", "client_id": "moved-1", "body": "moved", "to": bob.id}))
+        .await;
+    // This node's write waits for the conversation; the other commits first.
+    let watcher = app.db().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write never waited for the conversation"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    other_node.batch_execute("COMMIT").await.unwrap();
+
+    let answer = loop {
+        let frame = a
+            .try_recv(Duration::from_secs(10))
+            .await
+            .expect("an answer to the resend");
+        if frame["type"] == "ack" || frame["type"] == "error" {
+            break frame;
+        }
+    };
+    assert_eq!(answer["type"], "ack", "{answer}");
+    assert_eq!(answer["ref"], "resend");
+    assert_eq!(answer["message"]["seq"], seq);
+    assert_eq!(answer["message"]["client_id"], "moved-1");
+    assert_eq!(app.count_messages().await, 2, "stored once");
+}
+
+#[actix_web::test]
 async fn five_hundred_messages_in_a_burst_arrive_in_seq_order_each_once() {
     let app = spawn_app_with(|s| {
         s.limits.send_rate_per_second = 10_000;
