@@ -151,17 +151,8 @@ async fn a_resend_another_node_stored_first_is_answered_with_the_stored_message_
     }
     other_node.batch_execute("COMMIT").await.unwrap();
 
-    let answer = loop {
-        let frame = a
-            .try_recv(Duration::from_secs(10))
-            .await
-            .expect("an answer to the resend");
-        if frame["type"] == "ack" || frame["type"] == "error" {
-            break frame;
-        }
-    };
+    let answer = reply_to(&mut a, "resend").await;
     assert_eq!(answer["type"], "ack", "{answer}");
-    assert_eq!(answer["ref"], "resend");
     assert_eq!(answer["message"]["seq"], seq);
     assert_eq!(answer["message"]["client_id"], "moved-1");
     assert_eq!(app.count_messages().await, 2, "stored once");

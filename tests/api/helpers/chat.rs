@@ -64,9 +64,15 @@ pub fn own_rooms(list: &Value) -> Value {
 pub async fn ask(ws: &mut Ws, mut frame: Value) -> Value {
     frame["ref"] = json!("q");
     ws.send(frame).await;
+    reply_to(ws, "q").await
+}
+
+/// The next frame that carries `reference` as its `ref` (the reply to a frame sent with
+/// it, or the error refusing it), skipping other frames.
+pub async fn reply_to(ws: &mut Ws, reference: &str) -> Value {
     loop {
         let reply = ws.recv().await;
-        if reply["ref"] == "q" {
+        if reply["ref"] == reference {
             return reply;
         }
     }
