@@ -141,7 +141,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 postgres: Arc::new(|size| {
                     Box::pin(async move {
                         let url = configuration::database_url_from(&|k| std::env::var(k).ok())?;
-                        Ok(db::connect(&url, size).await?)
+                        Ok(db::connect_plain(&url, size).await?)
                     })
                 }),
             };

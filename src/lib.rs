@@ -78,7 +78,8 @@
 //! command line). Rooms are conversations with members (`chat/rooms.rs`, `db/rooms.rs`,
 //! `db/writes/rooms.rs`); search is `db/search.rs`. A window's snapshot and a person's
 //! block sets are read in batches (`db/batch.rs`, `db/snapshot.rs`), so a connect storm
-//! shares queries instead of queueing on the pool.
+//! shares queries instead of queueing on the pool, and every connection keeps its
+//! prepared statements (`db/statements.rs`), so Postgres stops planning repeated reads.
 
 pub mod actors;
 pub mod bounded_pool;

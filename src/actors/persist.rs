@@ -364,7 +364,7 @@ async fn usable(
         Ok::<_, DbError>(client)
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, open).await {
-        Ok(Ok(client)) => Some(WriteConnection::new(client)),
+        Ok(Ok(client)) => Some(client),
         Ok(Err(e)) => {
             log::error!(
                 "no database connection for writes: {}",

@@ -21,9 +21,9 @@ pub async fn run(pool: &Pool) -> Result<usize, DbError> {
     // this build runs on the schema it finds. Migrations only add, so older code keeps
     // working on a newer schema (docs/deploy.md, "Rolling back").
     let runner = migrations::runner().set_abort_missing(false);
-    let result = runner.run_async(&mut *conn).await;
+    let result = runner.run_async(conn.client_mut()).await;
     let ahead = match &result {
-        Ok(_) => newer_than_known(&runner, &mut conn).await,
+        Ok(_) => newer_than_known(&runner, conn.client_mut()).await,
         Err(_) => None,
     };
     conn.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])

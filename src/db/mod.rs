@@ -14,15 +14,17 @@ pub mod receipts;
 pub mod rooms;
 pub mod search;
 pub mod snapshot;
+pub mod statements;
 pub mod tls;
 pub mod users;
 pub mod writes;
 
-use bb8_postgres::PostgresConnectionManager;
+use statements::CachingManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-/// The shared connection pool (TLS as the URL's `sslmode` asks).
-pub type Pool = bb8::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
+/// The shared connection pool (TLS as the URL's `sslmode` asks); each connection keeps
+/// its prepared statements ([`statements`]).
+pub type Pool = bb8::Pool<CachingManager<MakeRustlsConnect>>;
 
 /// A database failure: the pool could not hand out a connection, or a query failed.
 /// Callers map it to an opaque `unavailable`/500 and log the cause chain.
@@ -94,6 +96,29 @@ pub async fn connect_with(
     max_size: u32,
     statement_timeout: std::time::Duration,
 ) -> Result<Pool, DbError> {
+    let (config, tls) = config_with(database_url, statement_timeout)?;
+    build(CachingManager::new(config, tls), max_size).await
+}
+
+/// A pool of plain connections that keep no statements, as `bench pg-floor` measures
+/// Postgres with ([`DEFAULT_STATEMENT_TIMEOUT`], TLS as the URL asks).
+pub async fn connect_plain(
+    database_url: &str,
+    max_size: u32,
+) -> Result<bb8::Pool<bb8_postgres::PostgresConnectionManager<MakeRustlsConnect>>, DbError> {
+    let (config, tls) = config_with(database_url, DEFAULT_STATEMENT_TIMEOUT)?;
+    build(
+        bb8_postgres::PostgresConnectionManager::new(config, tls),
+        max_size,
+    )
+    .await
+}
+
+/// The connection settings of `database_url`, with `statement_timeout` set at connect.
+fn config_with(
+    database_url: &str,
+    statement_timeout: std::time::Duration,
+) -> Result<(tokio_postgres::Config, MakeRustlsConnect), DbError> {
     let (mut config, tls) = tls::connect_config(database_url)?;
     let timeout = format!(
         "-c statement_timeout={}",
@@ -104,13 +129,18 @@ pub async fn connect_with(
         _ => timeout,
     };
     config.options(&options);
-    let manager = PostgresConnectionManager::new(config, tls);
-    let pool = bb8::Pool::builder()
+    Ok((config, tls))
+}
+
+async fn build<M>(manager: M, max_size: u32) -> Result<bb8::Pool<M>, DbError>
+where
+    M: bb8::ManageConnection<Error = tokio_postgres::Error>,
+{
+    Ok(bb8::Pool::builder()
         .max_size(max_size)
         .connection_timeout(std::time::Duration::from_secs(5))
         .build(manager)
-        .await?;
-    Ok(pool)
+        .await?)
 }
 
 /// Sets `statement_timeout` for the rest of `client`'s session (the PersistActor's own

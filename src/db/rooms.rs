@@ -68,7 +68,7 @@ pub async fn directory(pool: &Pool, page: &DirectoryPage) -> Result<(Vec<Room>, 
 /// is in (17,000 index entries, 14–24 ms a batch at 17,000 people, where this takes
 /// under 1 ms).
 pub async fn of_members(
-    client: &impl tokio_postgres::GenericClient,
+    client: &super::statements::Tx<'_>,
     users: &[uuid::Uuid],
 ) -> Result<Vec<(UserId, Room)>, DbError> {
     let sql = format!(

@@ -34,12 +34,7 @@ pub async fn read(
 ) -> Result<HashMap<UserId, SnapshotRows>, DbError> {
     let ids: Vec<uuid::Uuid> = users.iter().map(|u| u.0).collect();
     let mut conn = pool.get().await?;
-    let tx = conn
-        .build_transaction()
-        .read_only(true)
-        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-        .start()
-        .await?;
+    let tx = conn.snapshot().await?;
     let mut rows: HashMap<UserId, SnapshotRows> = users
         .iter()
         .map(|u| (*u, SnapshotRows::default()))

@@ -35,6 +35,7 @@ mod session;
 mod shutdown;
 mod snapshot;
 mod startup;
+mod statements;
 mod terminal;
 mod tls;
 mod upgrades;

@@ -7,10 +7,13 @@
 mod changes;
 mod messages;
 mod rooms;
-mod tx;
 
+pub use crate::db::statements::Tx;
 pub use changes::Asked as ChangeAsked;
-pub use tx::{Tx, WriteConnection};
+
+/// The PersistActor's own connection, out of the pool: commits never queue behind reads
+/// for a connection, and its statements stay prepared.
+pub type WriteConnection = crate::db::statements::CachedClient;
 
 use crate::domain::{
     Change, ClientId, ConversationId, ConversationSummary, DisplayName, Message, MessageBody, Room,
