@@ -6,8 +6,10 @@
 //! check, the batched snapshot) planning cost more of Postgres's CPU than running them:
 //! 0.4 ms of planning against 0.07 ms of execution for a page of history, measured with
 //! `pg_stat_statements`. Prepared once per connection and kept, a statement is planned
-//! for its first few runs and then Postgres settles on a generic plan where that plan
-//! is no worse (`plan_cache_mode = auto`), so the planning stops.
+//! for its first five runs; then Postgres uses one generic plan from then on if it
+//! estimates that plan no dearer than those (`plan_cache_mode = auto`), so the planning
+//! stops, and otherwise goes on planning for the values (decision 0030 says where a
+//! generic plan could be the wrong choice).
 //!
 //! The cache is per connection (prepared statements belong to one session) and bounded:
 //! Banter's SQL texts are fixed in the code, so it holds about a hundred at most, and a text
