@@ -52,12 +52,8 @@ impl StatementCache {
     }
 
     /// How many statements are kept.
-    pub fn len(&self) -> usize {
+    pub fn kept(&self) -> usize {
         self.0.lock().map(|map| map.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// `sql` prepared on `client`: the kept statement, or a new one (then kept).

@@ -26,7 +26,7 @@ async fn a_query_run_again_on_a_pooled_connection_reuses_its_statement_and_stops
     let pool = banter::db::connect(&database.url, 1).await.unwrap();
     banter::db::migrations::run(&pool).await.unwrap();
     let conn = pool.get().await.unwrap();
-    let kept_before = conn.statements().len();
+    let kept_before = conn.statements().kept();
     for _ in 0..20 {
         let row = conn
             .query_one(MEMBERSHIP, &[&uuid::Uuid::new_v4(), &uuid::Uuid::new_v4()])
@@ -35,7 +35,7 @@ async fn a_query_run_again_on_a_pooled_connection_reuses_its_statement_and_stops
         assert!(!row.get::<_, bool>(0));
     }
     assert_eq!(
-        conn.statements().len(),
+        conn.statements().kept(),
         kept_before + 1,
         "kept once, not per call"
     );
