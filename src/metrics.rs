@@ -43,6 +43,9 @@ pub struct Metrics {
     /// Of those, the ones that concerned someone with a window here (presence always
     /// does: it can move any online list). Received less delivered is routing's waste.
     pub cluster_events_delivered: IntCounter,
+    /// UserActors whose watch is ticking (`actors/user/watch.rs`): those with bytes
+    /// waiting towards a socket, a gap or a catch-up, not everyone online.
+    pub user_watches: IntGauge,
 }
 
 impl Metrics {
@@ -131,9 +134,14 @@ impl Metrics {
                 "Received cluster events that concerned someone with a window on this node",
             )
             .unwrap(),
+            user_watches: IntGauge::new(
+                "user_watches",
+                "UserActors whose watch (stalled sockets, gaps, catch-ups) is ticking",
+            )
+            .unwrap(),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 16] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 17] = [
             Box::new(metrics.sockets_open.clone()),
             Box::new(metrics.users_online.clone()),
             Box::new(metrics.socket_connects.clone()),
@@ -150,6 +158,7 @@ impl Metrics {
             Box::new(metrics.connects_turned_away.clone()),
             Box::new(metrics.cluster_events_received.clone()),
             Box::new(metrics.cluster_events_delivered.clone()),
+            Box::new(metrics.user_watches.clone()),
         ];
         for c in collectors {
             metrics

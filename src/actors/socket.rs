@@ -13,7 +13,7 @@ use super::paced::Paced;
 use super::registry::{AttachSocket, PresenceRegistry};
 use super::user::cmd::{decode, Auth, Command, DecodeLimits, Decoded};
 use super::user::commands::{ok_frame, ExecuteCommand};
-use super::user::UserActor;
+use super::user::{SocketQueuedBytes, UserActor};
 use super::ToSocket;
 use crate::configuration::Limits;
 use crate::domain::{User, WindowId};
@@ -222,7 +222,13 @@ impl SocketSession {
     /// its budget like everything else; a peer too far behind has its connection cut.
     fn reply(&mut self, ctx: &mut ws::WebsocketContext<Self>, frame: ByteString) {
         match self.outbound.charge(frame.len()) {
-            Charged::Accepted => ctx.text(frame),
+            Charged::Accepted => {
+                ctx.text(frame);
+                // The UserActor watches for bytes that stop leaving: these are its too.
+                if let State::Ready { actor, .. } = &self.state {
+                    actor.do_send(SocketQueuedBytes);
+                }
+            }
             Charged::OverBudget => {
                 log::warn!(
                     "cutting slow socket window={} peer={}",

@@ -241,57 +241,135 @@ async fn a_non_browser_client_may_authenticate_with_a_header() {
     assert_eq!(ready["me"]["id"], alice.id);
 }
 
-#[actix_web::test]
-async fn a_window_that_stops_reading_has_its_connection_cut_as_a_slow_consumer() {
+/// An app without send or frame limits, whose healthy windows drain their queues as fast
+/// as commits arrive, a batch at a time (`more` sets the rest), and alice and bob.
+async fn for_a_burst(more: impl FnOnce(&mut Settings)) -> (TestApp, Person, Person) {
     let app = spawn_app_with(|s| {
-        // A healthy window drains its queue as fast as commits arrive, a batch at a time.
         s.limits.max_commit_batch = 32;
-        s.limits.outbound_queue = 128;
         s.limits.send_rate_per_second = 100_000;
         s.limits.send_burst = 100_000;
         s.limits.frame_rate_per_second = 100_000;
         s.limits.frame_burst = 100_000;
+        more(s);
     })
     .await;
     let alice = app.sign_in("alice@example.com").await;
     let bob = app.sign_in("bob@example.com").await;
-    let (mut a, _) = app.window(&alice).await;
-    let (mut stalled, _) = app.window(&bob).await;
-    let (mut b_ok, _) = app.window(&bob).await;
-    // Bodies of 4000 characters fill the socket buffers quickly; the stalled window never
-    // reads. The healthy windows do: the sender reads its acks (32 at a time), and stays at most 32
-    // messages ahead of bob's reading window (a quarter of its queue), so both keep up
-    // however the test's own tasks are scheduled.
+    (app, alice, bob)
+}
+
+/// Sends `n` messages of 4000 characters from `a` to `to`, read as they come by `reader`
+/// (a window of `to`). The sender reads its acks 32 at a time and stays at most 32
+/// messages ahead of the reading window (a quarter of a 128-frame queue), so both keep up
+/// however the test's own tasks are scheduled.
+async fn burst_read_by(a: &mut Ws, reader: &mut Ws, to: &str, n: usize) {
     let body = "y".repeat(4000);
-    let n = 5000;
     let credit = tokio::sync::Semaphore::new(32);
     let sender = async {
         for i in 0..n {
             credit.acquire().await.expect("open").forget();
-            a.send(json!({"type": "send", "client_id": format!("big-{i}"), "body": body, "to": bob.id})).await;
+            a.send(
+                json!({"type": "send", "client_id": format!("big-{i}"), "body": body, "to": to}),
+            )
+            .await;
             if (i + 1) % 32 == 0 {
                 for _ in 0..32 {
                     a.recv_type("ack").await;
                 }
             }
         }
-        a
     };
-    let reader = async {
-        let mut got = 0;
-        while got < n {
-            b_ok.recv_type("message").await;
+    let reading = async {
+        for _ in 0..n {
+            reader.recv_type("message").await;
             credit.add_permits(1);
-            got += 1;
         }
-        b_ok
     };
-    let (_a, _b_ok) = tokio::time::timeout(
+    tokio::time::timeout(
         Duration::from_secs(120),
-        futures_util::future::join(sender, reader),
+        futures_util::future::join(sender, reading),
     )
     .await
     .expect("the burst is delivered to the reading window in time");
+}
+
+#[actix_web::test]
+async fn a_window_that_stops_reading_has_its_connection_cut_as_a_slow_consumer() {
+    let (app, alice, bob) = for_a_burst(|s| s.limits.outbound_queue = 128).await;
+    let (mut a, _) = app.window(&alice).await;
+    let (mut stalled, _) = app.window(&bob).await;
+    let (mut b_ok, _) = app.window(&bob).await;
+    // Bodies of 4000 characters fill the socket buffers quickly; the stalled window never
+    // reads.
+    burst_read_by(&mut a, &mut b_ok, &bob.id, 5000).await;
     // No close frame could get past what it did not read: its connection is cut.
     assert_eq!(stalled.closed().await, Closed::WithoutCode);
+}
+
+/// `banter_user_watches`: UserActors whose watch (stalled sockets, gaps, catch-ups) ticks.
+const WATCHES: &str = "banter_user_watches";
+
+/// Waits up to 5 s for no UserActor's watch to tick.
+async fn until_no_watch_ticks(app: &TestApp) {
+    let node = app.node();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while node.metric(&app.http, WATCHES).await != 0.0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a watch still ticks with nothing left to watch"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn people_online_with_nothing_moving_have_no_watch_ticking() {
+    let app = spawn_app().await;
+    let alice = app.sign_in("alice@example.com").await;
+    let bob = app.sign_in("bob@example.com").await;
+    let (mut a, _) = app.window(&alice).await;
+    let (mut b, _) = app.window(&bob).await;
+    a.send(json!({"type": "send", "client_id": "hello", "body": "hello", "to": bob.id}))
+        .await;
+    a.recv_type("ack").await;
+    b.recv_type("message").await;
+    // The frames just handed over left: every watch stops on its next tick.
+    until_no_watch_ticks(&app).await;
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(app.node().metric(&app.http, WATCHES).await, 0.0);
+    }
+    // Both are still online and served.
+    a.send(json!({"type": "send", "client_id": "again", "body": "again", "to": bob.id}))
+        .await;
+    a.recv_type("ack").await;
+    assert_eq!(b.recv_type("message").await["message"]["body"], "again");
+}
+
+#[actix_web::test]
+async fn a_window_whose_bytes_stop_leaving_is_cut_though_nothing_more_is_sent_to_it() {
+    let (app, alice, bob) = for_a_burst(|s| {
+        // Only the stall can cut the window: its budget is never reached.
+        s.limits.outbound_bytes = 512 * 1024 * 1024;
+        s.limits.outbound_queue = 100_000;
+        s.limits.outbound_stall = Duration::from_secs(1);
+    })
+    .await;
+    let (mut a, _) = app.window(&alice).await;
+    let (mut stalled, _) = app.window(&bob).await;
+    let (mut b_ok, _) = app.window(&bob).await;
+    until_no_watch_ticks(&app).await;
+    // 24 MB, more than the loopback connection's buffers hold: the rest waits at the
+    // node for the window that never reads.
+    burst_read_by(&mut a, &mut b_ok, &bob.id, 6000).await;
+    // Nothing more is sent to bob: the watch the burst started cuts the stalled window.
+    assert_eq!(stalled.closed().await, Closed::WithoutCode);
+    assert_eq!(
+        app.node()
+            .metric(&app.http, "banter_slow_consumers_total")
+            .await,
+        1.0
+    );
+    // With its bytes gone, the watch stops again.
+    until_no_watch_ticks(&app).await;
 }

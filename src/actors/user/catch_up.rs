@@ -151,6 +151,7 @@ impl UserActor {
                         // catch-up is retried by the gap itself).
                         act.catching_up = false;
                         act.resync_owed |= resync;
+                        act.watch_soon();
                         log::warn!(
                             "catching up {} failed, trying again: {}",
                             act.user.id,
@@ -167,6 +168,7 @@ impl Handler<Resync> for UserActor {
 
     fn handle(&mut self, _msg: Resync, ctx: &mut Self::Context) {
         self.catch_up(true, ctx);
+        self.watch_soon();
         let (pool, user) = (self.chat.pool.clone(), self.user.id);
         let turns = self.chat.catch_up_turns();
         ctx.spawn(

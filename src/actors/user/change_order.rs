@@ -69,6 +69,9 @@ impl UserActor {
         }
         let ready = self.change_order.offer(conversation, number, change);
         self.pass_changes(ready.into_iter().map(ChangeFrame::from));
+        if self.change_order.has_gap_in(conversation) {
+            self.watch_soon();
+        }
     }
 
     /// Everything of `conversation` up to change `through` is known (a snapshot, a join,
@@ -117,6 +120,7 @@ impl UserActor {
                     })
                     .queue
                     .push_back(change);
+                self.watch_soon();
             } else {
                 self.show_change(change);
             }

@@ -55,6 +55,9 @@ impl UserActor {
         }
         let ready = self.sequencer.offer(conversation, seq, msg);
         self.release(ready);
+        if self.sequencer.has_gap_in(conversation) {
+            self.watch_soon();
+        }
     }
 
     /// Delivers messages the sequencer released, in order, then the changes that
@@ -87,7 +90,8 @@ impl UserActor {
             return;
         };
         match window.hand(key, frame, bound) {
-            Handed::Sent | Handed::Held => {}
+            Handed::Sent => self.watch_soon(), // its bytes wait until the socket takes them
+            Handed::Held => {}
             Handed::Full => self.cut_slow_window(id, "too far behind"),
             Handed::Closed => self.drop_window(id),
         }

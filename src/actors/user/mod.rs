@@ -8,10 +8,11 @@
 //!
 //! This file holds the actor, its messages and its windows' lifecycle; the rest is split
 //! by concern: `snapshot` (a new window's `ready`), `delivery` (frames and messages to
-//! the windows), `catch_up` (reading what was missed from Postgres), `cmd` (each command a window can send, decoded
-//! and applied side by side) and `commands` (how commands end: writes, room actions and
-//! queries). It calls the PresenceRegistry above it only
-//! through the [`RegistryLink`] it is given.
+//! the windows), `catch_up` (reading what was missed from Postgres), `watch` (the tick
+//! that looks for stalled sockets and open gaps, only while there may be some), `cmd`
+//! (each command a window can send, decoded and applied side by side) and `commands` (how
+//! commands end: writes, room actions and queries). It calls the PresenceRegistry above it
+//! only through the [`RegistryLink`] it is given.
 
 mod catch_up;
 mod change_order;
@@ -22,6 +23,7 @@ mod line;
 mod membership;
 mod sequencer;
 mod snapshot;
+mod watch;
 mod window;
 
 use super::admission::Admitted;
@@ -43,6 +45,7 @@ use sequencer::Sequencer;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
+pub use watch::SocketQueuedBytes;
 use window::Window;
 
 /// Command: take on a new authenticated window of this user (the registry attached it):
@@ -204,6 +207,12 @@ pub struct UserActor {
     /// Changes that arrived before the first snapshot (emptied with `early`).
     early_changes: Vec<DeliverChange>,
     metrics: Metrics,
+    /// Whether the watch (stalled sockets, gaps, parked changes, a catch-up owed) is
+    /// ticking: only while there is something to watch (`watch.rs`).
+    watch: watch::Watch,
+    /// This actor's own address, weak (it must not keep itself alive): a frame handed
+    /// to a window starts the watch from code that has no context.
+    me: Option<actix::WeakAddr<UserActor>>,
 }
 
 impl UserActor {
@@ -229,6 +238,8 @@ impl UserActor {
             early: Some(Vec::new()),
             early_changes: Vec::new(),
             metrics,
+            watch: watch::Watch::Idle,
+            me: None,
         }
     }
 }
@@ -238,14 +249,11 @@ impl Actor for UserActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(super::LARGE_MAILBOX);
-        let every = self.chat.limits().gap_timeout / 2;
-        ctx.run_interval(
-            every.max(std::time::Duration::from_millis(50)),
-            |act, ctx| {
-                act.cut_stalled_windows();
-                act.catch_up(act.resync_owed, ctx);
-            },
-        );
+        self.me = Some(ctx.address().downgrade());
+    }
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.watch_stopped();
     }
 }
 

@@ -112,6 +112,18 @@ impl<T> Sequencer<T> {
             .collect()
     }
 
+    /// Whether any conversation has a gap open (messages wait behind a missing one).
+    pub fn has_gaps(&self) -> bool {
+        self.cursors.values().any(|c| c.gap_since.is_some())
+    }
+
+    /// Whether `conversation` has a gap open.
+    pub fn has_gap_in(&self, conversation: ConversationId) -> bool {
+        self.cursors
+            .get(&conversation)
+            .is_some_and(|c| c.gap_since.is_some())
+    }
+
     /// The highest delivered seq of `conversation`, if it was seen.
     pub fn delivered_of(&self, conversation: ConversationId) -> Option<i64> {
         self.cursors.get(&conversation).map(|c| c.delivered)

@@ -94,6 +94,12 @@ impl Window {
         self.syncing.is_none() && self.outbound.stalled(limit)
     }
 
+    /// Do bytes handed to the socket wait to leave? (What waits behind the snapshot is
+    /// the window's own, not the socket's.)
+    pub fn bytes_waiting(&self) -> bool {
+        self.syncing.is_none() && self.outbound.queued() > 0
+    }
+
     /// The snapshot is out: remember what it covered and release what waited behind it.
     pub fn synced(&mut self, known: Known) -> Vec<(Option<FrameKey>, ByteString)> {
         self.known = known;
