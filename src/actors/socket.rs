@@ -13,7 +13,7 @@ use super::paced::Paced;
 use super::registry::{AttachSocket, PresenceRegistry};
 use super::user::cmd::{decode, Auth, Command, DecodeLimits, Decoded};
 use super::user::commands::{ok_frame, ExecuteCommand};
-use super::user::{SocketQueuedBytes, UserActor};
+use super::user::{StartWatch, UserActor};
 use super::ToSocket;
 use crate::configuration::Limits;
 use crate::domain::{User, WindowId};
@@ -226,7 +226,7 @@ impl SocketSession {
                 ctx.text(frame);
                 // The UserActor watches for bytes that stop leaving: these are its too.
                 if let State::Ready { actor, .. } = &self.state {
-                    actor.do_send(SocketQueuedBytes);
+                    actor.do_send(StartWatch);
                 }
             }
             Charged::OverBudget => {

@@ -45,7 +45,7 @@ use sequencer::Sequencer;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
-pub use watch::SocketQueuedBytes;
+pub use watch::StartWatch;
 use window::Window;
 
 /// Command: take on a new authenticated window of this user (the registry attached it):

@@ -9,7 +9,7 @@
 //! ticks of 15,000 idle people took a fifth of a core (`bench idle`, decision 0031).
 //! What may make one (a frame handed to a window, a message or change offered to the
 //! order, a resync) calls [`UserActor::watch_soon`], which is cheap while the watch runs;
-//! a socket that writes a reply of its own sends it [`SocketQueuedBytes`].
+//! a socket that writes a reply of its own sends it [`StartWatch`].
 
 use super::UserActor;
 use actix::prelude::*;
@@ -30,11 +30,13 @@ pub(super) enum Watch {
     Ticking(SpawnHandle),
 }
 
-/// Command (to itself): start the watch's timer. Sent from code that has no context (a
-/// frame handed to a window), so it goes through the mailbox once per start.
+/// Command: start the watch's timer: bytes may now wait towards a socket. Sent by the
+/// actor to itself from code that has no context (a frame handed to a window), and by a
+/// socket that wrote a reply of its own (bytes the UserActor did not hand over); once per
+/// start from the actor itself, since `watch_soon` remembers it asked.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub(super) struct StartWatch;
+pub struct StartWatch;
 
 impl UserActor {
     /// Makes sure the watch runs: something it must look at may be there now.
@@ -83,26 +85,6 @@ impl Handler<StartWatch> for UserActor {
     type Result = ();
 
     fn handle(&mut self, _msg: StartWatch, ctx: &mut Self::Context) {
-        self.start_watch(ctx);
-    }
-}
-
-/// Notification: a socket of this user queued a frame of its own (a reply it wrote
-/// itself), so bytes wait that the UserActor did not hand over.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct SocketQueuedBytes;
-
-impl Handler<SocketQueuedBytes> for UserActor {
-    type Result = ();
-
-    fn handle(&mut self, _msg: SocketQueuedBytes, ctx: &mut Self::Context) {
-        self.start_watch(ctx);
-    }
-}
-
-impl UserActor {
-    fn start_watch(&mut self, ctx: &mut Context<Self>) {
         if matches!(self.watch, Watch::Ticking(_)) {
             return;
         }
