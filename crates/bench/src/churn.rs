@@ -23,6 +23,7 @@
 //! is the protocol working); it fails if, with the churners owed to every viewer, some
 //! transition reached no viewer at all.
 
+use super::frames::Head;
 use super::stats::percentiles_ms;
 use super::windows::{self, Placement, Tally};
 use super::{connect, tokens, tokens_for, ws_urls, BenchArgs, Host};
@@ -168,13 +169,16 @@ pub async fn run(args: BenchArgs, host: &Host) -> anyhow::Result<()> {
                     let WsMessage::Text(text) = frame else {
                         continue;
                     };
+                    let Some(head) = Head::parse(&text) else {
+                        continue;
+                    };
+                    presence.observe(&head);
+                    if let Some(count) = head.online_count() {
+                        counts[i].store(count, Ordering::Relaxed);
+                    }
                     let Ok(v) = serde_json::from_str::<Value>(&text) else {
                         continue;
                     };
-                    presence.observe(&v);
-                    if let Some(count) = windows::online_count(&v) {
-                        counts[i].store(count, Ordering::Relaxed);
-                    }
                     for (id, online) in changes(&v) {
                         if ids.contains(&id) {
                             let _ = tx.send((i, id, online, at));

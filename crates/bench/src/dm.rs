@@ -7,6 +7,7 @@
 
 use super::changes::{self, Change, Order, Plan};
 use super::collect::{collect, schedule, Collected, Sent};
+use super::frames::Head;
 use super::procfs::{cpu_ticks, TICKS_PER_SECOND};
 use super::stats::{percentiles_ms, Observation, Stats, StoredAt};
 use super::storm;
@@ -99,15 +100,19 @@ async fn read_window(
             continue;
         };
         let now_us = start.elapsed().as_micros() as u64;
+        let Some(head) = Head::parse(&text) else {
+            continue;
+        };
+        // Presence frames are read for their count only; the rest are parsed whole.
+        if matches!(&*head.kind, "online_changes" | "online_page") {
+            presence.observe(&head);
+            continue;
+        }
         let Ok(value) = serde_json::from_str::<Value>(&text) else {
             continue;
         };
         let kind = value["type"].as_str().unwrap_or_default();
         let observation = match kind {
-            "online_changes" | "online_page" => {
-                presence.observe(&value);
-                continue;
-            }
             "ack" | "message" => {
                 let Some((k, intended)) = value["message"]["client_id"]
                     .as_str()

@@ -18,6 +18,7 @@ mod changes;
 mod churn;
 mod collect;
 mod dm;
+mod frames;
 mod idle;
 mod nodes;
 mod pg_floor;
@@ -266,25 +267,26 @@ pub(crate) async fn connect_from(
     token: &str,
     source: Option<std::net::Ipv4Addr>,
 ) -> anyhow::Result<(Socket, Ready)> {
-    let (socket, frame, bytes) = connect_ready(ws_url, token, source).await?;
-    let online = frame["online_count"]
-        .as_u64()
+    let (socket, text) = connect_ready(ws_url, token, source).await?;
+    let view = frames::ReadyView::parse(&text).context("a ready the generator cannot read")?;
+    let online = view
+        .online_count
         .context("a ready without online_count (a server of protocol v1?)")?;
     let ready = Ready {
         online: online as usize,
-        bytes,
-        lists: READY_LISTS.map(|list| frame[list].as_array().map_or(0, Vec::len)),
+        bytes: text.len(),
+        lists: view.lists(),
     };
     Ok((socket, ready))
 }
 
 /// Opens an authenticated window (header auth) from `source` and waits for its `ready`:
-/// the socket, the `ready` frame and its size in bytes.
+/// the socket and the `ready` frame's text (read with [`frames`]' views).
 pub(crate) async fn connect_ready(
     ws_url: &str,
     token: &str,
     source: Option<std::net::Ipv4Addr>,
-) -> anyhow::Result<(Socket, serde_json::Value, usize)> {
+) -> anyhow::Result<(Socket, String)> {
     let mut request = ws_url.into_client_request()?;
     request
         .headers_mut()
@@ -308,11 +310,10 @@ pub(crate) async fn connect_ready(
     // Wait for the snapshot, so the load starts on settled presence.
     while let Some(frame) = socket.next().await {
         match frame? {
-            WsMessage::Text(text) => {
-                let frame: serde_json::Value = serde_json::from_str(&text)?;
-                if frame["type"] == "ready" {
-                    return Ok((socket, frame, text.len()));
-                }
+            WsMessage::Text(text)
+                if frames::Head::parse(&text).is_some_and(|h| h.kind == "ready") =>
+            {
+                return Ok((socket, text.to_string()));
             }
             WsMessage::Close(Some(close)) => {
                 anyhow::bail!("closed before ready: {} {}", close.code, close.reason)

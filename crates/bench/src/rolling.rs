@@ -20,6 +20,7 @@
 use super::balancer::{Balancer, WINDOWS_PER_BALANCER};
 use super::collect::schedule;
 use super::dm::{parse_client_id, read_metrics, verify_stored};
+use super::frames::{self, Head};
 use super::nodes::Nodes;
 use super::stats::{histogram, percentiles_ms, Observation, Stats, StoredAt};
 use super::windows::{self, Settling, Tally, CONCURRENCY};
@@ -283,7 +284,6 @@ impl Window {
     /// Handles a frame; answers `history` requests for the next page, if any.
     fn frame(&mut self, frame: &Value) -> Option<WsMessage> {
         match frame["type"].as_str().unwrap_or_default() {
-            "online_changes" | "online_page" => self.presence.observe(frame),
             "ack" => self.ack(&frame["message"]),
             "message" => self.message(&frame["message"], true),
             "history" => {
@@ -350,6 +350,12 @@ impl Window {
             tokio::select! {
                 frame = socket.next() => match frame {
                     Some(Ok(WsMessage::Text(text))) => {
+                        let Some(head) = Head::parse(&text) else { continue };
+                        // Presence frames are read for their count only.
+                        if matches!(&*head.kind, "online_changes" | "online_page") {
+                            self.presence.observe(&head);
+                            continue;
+                        }
                         let Ok(value) = serde_json::from_str::<Value>(&text) else { continue };
                         if let Some(next) = self.frame(&value) {
                             if socket.send(next).await.is_err() {
@@ -388,10 +394,15 @@ impl Window {
     }
 
     /// After a reconnect: what it missed, then what it owes.
-    async fn catch_up(&mut self, socket: &mut Socket, ready: &Value) -> anyhow::Result<()> {
+    async fn catch_up(
+        &mut self,
+        socket: &mut Socket,
+        positions: &[(String, i64)],
+    ) -> anyhow::Result<()> {
         // What the last socket was refused is asked for again here, from where it is now.
         self.history_retries.clear();
-        for (id, last) in positions(ready) {
+        for (id, last) in positions {
+            let (id, last) = (id.as_str(), *last);
             if last > self.upto(id) {
                 socket.send(self.history(id)).await?;
             }
@@ -441,7 +452,7 @@ impl Window {
                 }
                 let connecting = connect_ready(&self.plan.url, &self.plan.token, self.plan.source);
                 match tokio::time::timeout(CONNECT_LIMIT, connecting).await {
-                    Ok(Ok((socket, ready, _))) => break (socket, ready),
+                    Ok(Ok((socket, ready))) => break (socket, ready),
                     Ok(Err(e)) => self.emit(Event::TryFailed(failure_kind(&e))),
                     Err(_) => self.emit(Event::TryFailed(format!(
                         "no ready within {CONNECT_LIMIT:?}"
@@ -457,8 +468,12 @@ impl Window {
             };
             socket = next;
             self.socket += 1;
-            for (id, last) in positions(&ready) {
-                self.trace.push((self.socket, "ready", id.into(), last));
+            // A `ready` the generator cannot read lists nothing to catch up on; its
+            // messages then show as lost.
+            let positions = frames::positions(&ready).unwrap_or_default();
+            for (id, last) in &positions {
+                self.trace
+                    .push((self.socket, "ready", id.as_str().into(), *last));
             }
             self.emit(Event::Back {
                 closed_us: (closed - self.shared.epoch).as_micros() as u64,
@@ -466,13 +481,14 @@ impl Window {
                 code,
                 attempts: attempt,
             });
-            if let Some(count) = ready["online_count"].as_u64() {
-                self.presence.observe(
-                    &json!({"type": "online_changes", "came": [], "went": [], "count": count}),
-                );
+            if let Some(count) = frames::ReadyView::parse(&ready)
+                .ok()
+                .and_then(|r| r.online_count)
+            {
+                self.presence.count(count as usize);
             }
             // A socket that fails here is noticed by `live` at once.
-            let _ = self.catch_up(&mut socket, &ready).await;
+            let _ = self.catch_up(&mut socket, &positions).await;
         }
     }
 }
@@ -482,15 +498,6 @@ fn failure_kind(e: &anyhow::Error) -> String {
     let text = format!("{e:#}");
     // Close reasons and HTTP statuses are what tell failures apart; drop the rest.
     text.chars().take(80).collect()
-}
-
-/// Each conversation a `ready` lists, with its `last_seq`.
-fn positions(ready: &Value) -> impl Iterator<Item = (&str, i64)> {
-    ready["conversations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| Some((c["id"].as_str()?, c["last_seq"].as_i64()?)))
 }
 
 /// Reads a closed socket to its end (answering the close frame), for at most
@@ -582,12 +589,13 @@ pub async fn run(args: BenchArgs, nodes: &mut Nodes, host: &Host) -> anyhow::Res
         };
         let (shared, tally) = (shared.clone(), tally.clone());
         async move {
-            let (socket, ready, _) = connect_ready(&plan.url, &plan.token, plan.source).await?;
-            let online = ready["online_count"].as_u64().unwrap_or(0) as usize;
-            let have = positions(&ready)
+            let (socket, ready) = connect_ready(&plan.url, &plan.token, plan.source).await?;
+            let online = frames::ReadyView::parse(&ready)?.online_count.unwrap_or(0) as usize;
+            let have = frames::positions(&ready)?
+                .into_iter()
                 .map(|(id, upto)| {
                     (
-                        id.to_owned(),
+                        id,
                         Have {
                             upto,
                             ..Have::default()

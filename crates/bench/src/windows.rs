@@ -13,9 +13,9 @@
 //! `online_changes` (`count`). A window whose page does not move hears the count at most
 //! every ~10 s, so settling may take that long past the last arrival.
 
+use super::frames::Head;
 use super::{connect_from, Socket};
 use futures_util::{StreamExt, TryStreamExt};
-use serde_json::Value;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -28,17 +28,6 @@ pub const CONCURRENCY: usize = 64;
 
 /// How long the generator waits for presence to settle before it gives up.
 const SETTLE_LIMIT: Duration = Duration::from_secs(300);
-
-/// The count of people online a frame carries: an `online_changes`'s `count`, or the
-/// `count` of an `online_page` without a prefix (the whole list's). `None` for others.
-pub fn online_count(frame: &Value) -> Option<usize> {
-    let count = match frame["type"].as_str()? {
-        "online_changes" => &frame["count"],
-        "online_page" if frame["prefix"].is_null() => &frame["count"],
-        _ => return None,
-    };
-    count.as_u64().map(|c| c as usize)
-}
 
 /// One window's count of who is online, counting towards a shared tally once it reaches
 /// the expected number of people.
@@ -59,11 +48,16 @@ impl Settling {
 
     /// Folds a frame in: the count of an `online_changes` (or of a whole-list
     /// `online_page`); other frames are ignored.
-    pub fn observe(&mut self, frame: &Value) {
-        if let Some(count) = online_count(frame) {
-            self.online = count;
-            self.check();
+    pub fn observe(&mut self, frame: &Head) {
+        if let Some(count) = frame.online_count() {
+            self.count(count);
         }
+    }
+
+    /// Takes `online` as the number of people the window counts online now.
+    pub fn count(&mut self, online: usize) {
+        self.online = online;
+        self.check();
     }
 }
 
@@ -116,8 +110,8 @@ pub fn keep_reading(mut socket: Socket, mut presence: Settling) -> tokio::task::
     tokio::spawn(async move {
         while let Some(Ok(frame)) = socket.next().await {
             if let WsMessage::Text(text) = frame {
-                if let Ok(v) = serde_json::from_str::<Value>(&text) {
-                    presence.observe(&v);
+                if let Some(head) = Head::parse(&text) {
+                    presence.observe(&head);
                 }
             }
         }
@@ -170,7 +164,10 @@ pub fn source(i: usize, sources: u8) -> Option<Ipv4Addr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn head(text: &str) -> Head<'_> {
+        Head::parse(text).unwrap()
+    }
 
     #[test]
     fn a_window_counts_as_settled_once_its_count_reaches_everyone_and_only_once() {
@@ -178,31 +175,23 @@ mod tests {
         let mut w = tally.window(1);
         assert_eq!(tally.settled.load(Ordering::Relaxed), 0);
         // Arrivals it is told of, and arrivals only counted: the count is what counts.
-        w.observe(&json!({"type": "online_changes", "came": [{"id": "b", "email": "b"}], "went": [], "count": 2}));
+        w.observe(&head(
+            r#"{"type":"online_changes","came":[{"id":"b","email":"b"}],"went":[],"count":2}"#,
+        ));
         assert_eq!(tally.settled.load(Ordering::Relaxed), 0);
-        w.observe(&json!({"type": "online_changes", "came": [], "went": [], "count": 3}));
+        w.observe(&head(
+            r#"{"type":"online_changes","came":[],"went":[],"count":3}"#,
+        ));
         assert_eq!(tally.settled.load(Ordering::Relaxed), 1);
-        w.observe(&json!({"type": "online_changes", "came": [], "went": ["b"], "count": 2}));
-        w.observe(&json!({"type": "online_changes", "came": [], "went": [], "count": 4}));
-        w.observe(&json!({"type": "message"}));
+        w.observe(&head(
+            r#"{"type":"online_changes","came":[],"went":["b"],"count":2}"#,
+        ));
+        w.observe(&head(
+            r#"{"type":"online_changes","came":[],"went":[],"count":4}"#,
+        ));
+        w.observe(&head(r#"{"type":"message"}"#));
         assert_eq!(tally.settled.load(Ordering::Relaxed), 1);
         let _already = tally.window(3);
         assert_eq!(tally.settled.load(Ordering::Relaxed), 2);
-    }
-
-    #[test]
-    fn the_count_comes_from_online_changes_and_whole_list_pages_only() {
-        let changes = json!({"type": "online_changes", "came": [], "went": [], "count": 7});
-        assert_eq!(online_count(&changes), Some(7));
-        let repaged = json!({"type": "online_page", "offset": 0, "count": 9, "people": []});
-        assert_eq!(online_count(&repaged), Some(9));
-        let search =
-            json!({"type": "online_page", "prefix": "b", "offset": 0, "count": 1, "people": []});
-        assert_eq!(online_count(&search), None);
-        assert_eq!(
-            online_count(&json!({"type": "presence", "online": true})),
-            None
-        );
-        assert_eq!(online_count(&json!({"type": "message", "count": 3})), None);
     }
 }
