@@ -104,7 +104,7 @@ async fn read_window(
             continue;
         };
         // Presence frames are read for their count only; the rest are parsed whole.
-        if matches!(&*head.kind, "online_changes" | "online_page") {
+        if head.is_presence() {
             presence.observe(&head);
             continue;
         }

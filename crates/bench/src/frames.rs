@@ -32,6 +32,12 @@ impl<'a> Head<'a> {
         serde_json::from_str(text).ok()
     }
 
+    /// Whether it is a presence frame (`online_changes`, `online_page`): read for its
+    /// count only.
+    pub fn is_presence(&self) -> bool {
+        matches!(&*self.kind, "online_changes" | "online_page")
+    }
+
     /// The count of people online this frame carries: an `online_changes`'s `count`, or
     /// the `count` of an `online_page` without a prefix (the whole list's). `None` for
     /// other frames.
@@ -68,7 +74,7 @@ impl ReadyView {
     }
 
     /// How many entries each list held, in [`crate::READY_LISTS`] order.
-    pub fn lists(&self) -> [usize; 5] {
+    pub fn lists(&self) -> [usize; crate::READY_LISTS.len()] {
         [
             self.online.0,
             self.partners.0,
@@ -156,6 +162,10 @@ mod tests {
         assert_eq!(count(r#"{"type":"message","count":3}"#), None);
         assert_eq!(count(r#"{"count":3}"#), None);
         assert_eq!(count("[1,2]"), None);
+        let presence = |text: &str| Head::parse(text).unwrap().is_presence();
+        assert!(presence(r#"{"type":"online_changes","count":1}"#));
+        assert!(presence(r#"{"type":"online_page","prefix":"b","count":1}"#));
+        assert!(!presence(r#"{"type":"message","count":1}"#));
     }
 
     #[test]

@@ -352,7 +352,7 @@ impl Window {
                     Some(Ok(WsMessage::Text(text))) => {
                         let Some(head) = Head::parse(&text) else { continue };
                         // Presence frames are read for their count only.
-                        if matches!(&*head.kind, "online_changes" | "online_page") {
+                        if head.is_presence() {
                             self.presence.observe(&head);
                             continue;
                         }

@@ -37,8 +37,9 @@ pub struct Storm {
 
 /// The storm's own runtime, on threads of its own. Its windows read every presence frame
 /// they get, for its count (15,000 windows, up to five frames a second each); on the
-/// load's runtime that work would queue ahead of the measured windows' deliveries and add the generator's
-/// own delay to the latency it reports, which clients on other machines would not.
+/// load's runtime that work would queue ahead of the measured windows' deliveries and
+/// add the generator's own delay to the latency it reports, which clients on other
+/// machines would not.
 /// Dropped, it stops its tasks (the storm's readers) without waiting for them.
 pub struct StormRuntime(Option<tokio::runtime::Runtime>);
 
