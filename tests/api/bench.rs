@@ -281,7 +281,7 @@ async fn bench_floor(database_url: Option<&str>, args: &[&str]) -> Value {
 }
 
 #[actix_web::test]
-async fn the_relay_floor_carries_dm_load_with_nothing_lost() {
+async fn the_relay_floor_carries_dm_load_and_a_connect_storm_with_nothing_lost() {
     let relay = bench_floor(
         None,
         &[
@@ -294,10 +294,22 @@ async fn the_relay_floor_carries_dm_load_with_nothing_lost() {
             "200",
             "--duration",
             "2s",
+            "--storm",
+            "50",
         ],
     )
     .await;
     assert_eq!(relay["scenario"], "relay", "{relay}");
+    // The storm's windows opened beside the load, one second into it.
+    assert_eq!(relay["storm_windows"], 50, "{relay}");
+    assert!(
+        relay["storm_connect_per_s"].as_f64().unwrap() > 0.0,
+        "{relay}"
+    );
+    let storm_secs = relay["storm_all_ready_s"]
+        .as_f64()
+        .expect("the storm's time");
+    assert!(storm_secs < 2.0, "{relay}");
     assert_eq!(relay["sent"], 400, "{relay}");
     assert_eq!(
         (relay["lost"].as_u64(), relay["duplicated"].as_u64()),

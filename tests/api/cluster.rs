@@ -294,6 +294,71 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
 }
 
 #[actix_web::test]
+async fn the_shared_allowance_answers_again_after_a_redis_restart() {
+    use banter::chat::allowance::{Action, Rate, SharedAllowances};
+    use banter::cluster::{Keys, RedisAllowances};
+    use banter::configuration::RedisTls;
+    use banter::domain::UserId;
+    // Its connections are not pinged before each take: one that Redis dropped must be
+    // let go after its failed take, not handed out again for ever.
+    let port = free_port();
+    let mut redis = RedisServer::start(port, vec!["--port".into(), port.to_string()]).await;
+    let tls = RedisTls {
+        verify: true,
+        ca_file: None,
+    };
+    let keys = Keys::new(&format!("allowance-{port}:"), "a");
+    let allowances = RedisAllowances::new(&format!("redis://127.0.0.1:{port}"), &tls, keys)
+        .expect("a redis url");
+    let (alice, bob) = (UserId::new(), UserId::new());
+    let rate = Rate {
+        every: Duration::from_secs(60),
+        burst: 1,
+    };
+    assert_eq!(
+        allowances.take(Action::Send, alice, rate).await.unwrap(),
+        None
+    );
+    assert!(
+        allowances
+            .take(Action::Send, alice, rate)
+            .await
+            .unwrap()
+            .is_some(),
+        "the store refuses past the burst"
+    );
+
+    redis.restart().await;
+    // The pool's connection died with the old Redis: at most its one take fails, then
+    // a new connection takes from the new Redis (which has forgotten alice's).
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut failed = 0;
+    loop {
+        match allowances.take(Action::Send, bob, rate).await {
+            Ok(answer) => {
+                assert_eq!(answer, None, "bob's first take");
+                break;
+            }
+            Err(_) => failed += 1,
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the store never answered again ({failed} takes failed)"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(failed <= 3, "{failed} takes failed after the restart");
+    assert!(
+        allowances
+            .take(Action::Send, bob, rate)
+            .await
+            .unwrap()
+            .is_some(),
+        "the new Redis keeps bob's allowance"
+    );
+}
+
+#[actix_web::test]
 async fn rediss_with_a_self_signed_certificate_works_with_the_explicit_opt_out() {
     let certs = Certificates::make("tls");
     // The authority's own certificate is self-signed: Redis presents exactly that.

@@ -38,7 +38,7 @@ pub(crate) fn parse_client_id(id: &str, run: &str) -> Option<(u64, u64)> {
 const QUIET_BEFORE_LOAD: Duration = Duration::from_secs(2);
 
 /// How far into the load a storm (scenario `storm`) begins.
-const STORM_AFTER: Duration = Duration::from_secs(1);
+pub(crate) const STORM_AFTER: Duration = Duration::from_secs(1);
 
 /// How long a writer done with its messages waits for the next acknowledgement of one
 /// due a change before it gives up on the rest (as the collection gives up on frames).

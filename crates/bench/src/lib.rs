@@ -82,7 +82,8 @@ pub struct BenchArgs {
     /// Redis) instead of using --server. Needs DATABASE_URL.
     #[arg(long)]
     pub nodes: Option<usize>,
-    /// storm: people who connect (one window each) one second into the dm load.
+    /// storm: people who connect (one window each) one second into the dm load; relay:
+    /// as many windows opened on the relay then (the storm's floor).
     #[arg(long, default_value_t = 0)]
     pub storm: usize,
     /// pg-floor: rows per transaction (one row per commit is measured alongside).

@@ -8,12 +8,20 @@
 //! every other window of the sender, and acknowledges it to the sending window as
 //! `A|<frame>`. A window says who it is in its URL (`/u/<user index>`) and hears `R`
 //! once the relay has registered it.
+//!
+//! With `--storm N`, one second into the load N more windows connect as `storm`'s do
+//! ([`STORM_CONCURRENCY`] handshakes at a time), each waiting for its `R`: the floor of
+//! `storm`, a connect storm beside the same load on the same machine. The relay runs in
+//! this process, so each window holds two of its open files: keep `--users` × `--windows`
+//! plus `--storm` under half the process's limit.
 
 use super::collect::{collect, schedule, Collected, Sent};
+use super::dm::STORM_AFTER;
 use super::stats::{percentiles_ms, Observation};
+use super::storm::{StormRuntime, STORM_CONCURRENCY};
 use super::{windows, BenchArgs, Socket};
 use anyhow::Context as _;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt, TryStreamExt};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -50,24 +58,30 @@ struct Relay {
     thread: std::thread::JoinHandle<()>,
 }
 
+/// The relay's listen backlog: actix-web's default, a node's, so a storm's handshakes
+/// queue at the relay's door as they do at a node's.
+const BACKLOG: u32 = 2048;
+
 /// Starts the relay on 127.0.0.1:0, on its own multi-threaded runtime and threads.
 fn start_relay() -> anyhow::Result<Relay> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let port = listener.local_addr()?.port();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("relay")
         .build()?;
+    let listener = {
+        // The listener registers with the relay's runtime, not the caller's.
+        let _relay = runtime.enter();
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(([127, 0, 0, 1], 0).into())?;
+        socket.listen(BACKLOG)?
+    };
+    let port = listener.local_addr()?.port();
     let (stop, stopped) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
         .name("relay-main".into())
         .spawn(move || {
             runtime.block_on(async move {
-                let listener = match tokio::net::TcpListener::from_std(listener) {
-                    Ok(listener) => listener,
-                    Err(e) => return eprintln!("relay: {e}"),
-                };
                 let registry = Registry::default();
                 let mut next_id = 0u64;
                 tokio::pin!(stopped);
@@ -223,6 +237,39 @@ async fn read_window(
     }
 }
 
+/// What a storm on the relay measured.
+struct RelayStorm {
+    /// The storm's windows, held open until the report (as `storm` holds its own).
+    _sockets: Vec<Socket>,
+    /// From the first handshake to the last window's `R`.
+    secs: f64,
+}
+
+/// Opens `n` windows as users `first_user..`, [`STORM_CONCURRENCY`] at a time.
+async fn storm(
+    port: u16,
+    first_user: usize,
+    n: usize,
+    source_addresses: u8,
+) -> anyhow::Result<RelayStorm> {
+    let started = Instant::now();
+    let sockets: Vec<Socket> = futures_util::stream::iter(first_user..first_user + n)
+        .map(|u| connect(port, u, windows::source(u, source_addresses)))
+        .buffer_unordered(STORM_CONCURRENCY)
+        .try_collect()
+        .await
+        .context("opening a storm window on the relay")?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "storm: {n} windows ready in {secs:.2}s ({:.0}/s)",
+        n as f64 / secs
+    );
+    Ok(RelayStorm {
+        _sockets: sockets,
+        secs,
+    })
+}
+
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.users >= 2 && args.windows >= 1 && args.rate >= 1,
@@ -261,6 +308,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
     drop(tx);
+    // Kept until the report: its task holds the storm's windows.
+    let storm_runtime = if args.storm > 0 {
+        Some(StormRuntime::new().context("starting the storm's runtime")?)
+    } else {
+        None
+    };
+    let storming = storm_runtime.as_ref().map(|runtime| {
+        let first_user = args.users;
+        runtime.spawn_after(
+            STORM_AFTER,
+            storm(relay.port, first_user, args.storm, args.source_addresses),
+        )
+    });
 
     // Open loop, as in `dm`: message k is due at k / rate; user k % users sends it to
     // the next user.
@@ -292,6 +352,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         ..
     } = collect(&mut rx, tasks, start, expected_per_message).await?;
     let lost = stats.lost_of_sent(sent, expected_per_message);
+    let storm = match storming {
+        Some(task) => Some(task.await.context("the storm's task")??),
+        None => None,
+    };
 
     let _ = relay.stop.send(());
     drop(_sinks);
@@ -313,7 +377,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "delivery_latency_ms": percentiles_ms(&stats.delivery_latency),
         "missing_sample": stats.missing(expected_per_message as usize, 10),
         "connect_per_s": ((args.users * args.windows) as f64 / connect_secs).round(),
+        "storm_windows": storm.as_ref().map(|_| args.storm),
+        "storm_connect_per_s": storm.as_ref().map(|s| (args.storm as f64 / s.secs).round()),
+        "storm_all_ready_s": storm.as_ref().map(|s| (s.secs * 100.0).round() / 100.0),
     });
+    drop(storm);
+    drop(storm_runtime);
     eprintln!(
         "\nrelay floor: {} users x {} windows, {:.0} msg/s offered for {:.1}s: {} sent, {} acked, {} delivered, {} lost, {} duplicated",
         args.users, args.windows, report["offered_per_s"].as_f64().unwrap_or(0.0), offered_secs, sent, stats.acked, stats.delivered, lost, stats.duplicated

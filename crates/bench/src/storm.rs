@@ -58,10 +58,19 @@ impl StormRuntime {
         storm: Storm,
         after: Duration,
     ) -> tokio::task::JoinHandle<anyhow::Result<Value>> {
+        self.spawn_after(after, run(storm))
+    }
+
+    /// Runs `work` there once `after` has passed (`relay`'s storm is its own).
+    pub fn spawn_after<F>(&self, after: Duration, work: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
         let runtime = self.0.as_ref().expect("present until dropped");
         runtime.spawn(async move {
             tokio::time::sleep(after).await;
-            run(storm).await
+            work.await
         })
     }
 }
