@@ -43,6 +43,9 @@ pub struct Metrics {
     /// Of those, the ones that concerned someone with a window here (presence always
     /// does: it can move any online list). Received less delivered is routing's waste.
     pub cluster_events_delivered: IntCounter,
+    /// Events this node committed while Redis was unreachable, so not sent to the
+    /// others (their windows read them from Postgres once Redis is back).
+    pub cluster_events_dropped: IntCounter,
     /// UserActors whose watch is ticking (`actors/user/watch.rs`): those with bytes
     /// waiting towards a socket, a gap or a catch-up, not everyone online.
     pub user_watches: IntGauge,
@@ -134,6 +137,11 @@ impl Metrics {
                 "Received cluster events that concerned someone with a window on this node",
             )
             .unwrap(),
+            cluster_events_dropped: IntCounter::new(
+                "cluster_events_dropped_total",
+                "Events committed here that Redis could not take (the others catch up from Postgres)",
+            )
+            .unwrap(),
             user_watches: IntGauge::new(
                 "user_watches",
                 "UserActors whose watch (stalled sockets, gaps, catch-ups) is ticking",
@@ -141,7 +149,7 @@ impl Metrics {
             .unwrap(),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 17] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 18] = [
             Box::new(metrics.sockets_open.clone()),
             Box::new(metrics.users_online.clone()),
             Box::new(metrics.socket_connects.clone()),
@@ -158,6 +166,7 @@ impl Metrics {
             Box::new(metrics.connects_turned_away.clone()),
             Box::new(metrics.cluster_events_received.clone()),
             Box::new(metrics.cluster_events_delivered.clone()),
+            Box::new(metrics.cluster_events_dropped.clone()),
             Box::new(metrics.user_watches.clone()),
         ];
         for c in collectors {

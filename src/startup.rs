@@ -7,7 +7,7 @@ use crate::actors::persist::{Drain, PersistActor};
 use crate::actors::registry::{CloseAllWindows, ClusterLink, FinishPublishing, PresenceRegistry};
 use crate::chat::{self, Chat, SharedAllowances};
 use crate::cluster::mirror::Depart;
-use crate::cluster::{ClusterMirror, Keys, RedisAllowances};
+use crate::cluster::{ClusterCounters, ClusterMirror, Keys, RedisAllowances};
 use crate::configuration::Settings;
 use crate::db::{self, Pool};
 use crate::identity::{KeyEncryptionKey, OidcVerifier, RootKeyError, SessionKeys, TokenVerifier};
@@ -137,7 +137,10 @@ pub fn start_actors(pool: Pool, settings: &Settings, metrics: Metrics) -> anyhow
                 registry.clone(),
                 settings.heartbeat_interval,
                 settings.node_ttl,
-                metrics.cluster_events_received.clone(),
+                ClusterCounters {
+                    received: metrics.cluster_events_received.clone(),
+                    dropped: metrics.cluster_events_dropped.clone(),
+                },
             )
             .context("REDIS_URL is not usable")?;
             Some((mirror.start(), healthy))

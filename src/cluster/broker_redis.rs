@@ -8,14 +8,17 @@
 //! - **Publishing**: one connection, fed by a queue; whatever queued up is sent as one
 //!   pipeline, so events leave in the order they were handed over (commit order). The
 //!   node's routes (which users have windows here) go the same way, in order with them.
-//!   What is handed over while Redis is down is dropped: the rebuild rewrites the
-//!   routes, and receivers recover what they missed from Postgres.
+//!   What is handed over while Redis is down is dropped (and counted, `/metrics`'
+//!   `banter_cluster_events_dropped_total`): the rebuild rewrites the routes, and
+//!   receivers recover what they missed from Postgres. What is handed over while the
+//!   task waits to reconnect goes with the next try, which may find Redis back.
 //! - **Subscribing**: one connection on both channels; each payload is decoded here and
 //!   handed to the mirror as a [`Subscriber`] message, along with (re)subscriptions and
 //!   losses, which start and mark a rebuild.
 //!
 //! Both connections reconnect on their own with backoff (100 ms doubling to 5 s).
 
+use super::error::ClusterError;
 use super::event::{Envelope, ROUTED_AUDIENCE_MAX};
 use super::keys::Keys;
 use super::scripts;
@@ -51,23 +54,27 @@ pub(super) async fn subscribe_loop(
     // The first failure of an outage is logged with its cause (a certificate that does
     // not verify, say), the retries only at debug.
     let mut reported = false;
+    let forward = |message: redis::Msg| {
+        if let Ok(text) = message.get_payload::<String>() {
+            match serde_json::from_str::<Envelope>(&text) {
+                Ok(envelope) => {
+                    received.inc();
+                    mirror.do_send(Subscriber::Received(Box::new(envelope)))
+                }
+                Err(e) => log::error!("undecodable cluster event: {e}"),
+            }
+        }
+    };
     while mirror.connected() {
         match subscribe(&client, &channels).await {
-            Ok(mut pubsub) => {
+            Ok((mut pubsub, early)) => {
                 backoff = Duration::from_millis(100);
                 reported = false;
                 mirror.do_send(Subscriber::Subscribed);
+                early.into_iter().for_each(forward);
                 let mut messages = pubsub.on_message();
                 while let Some(message) = messages.next().await {
-                    if let Ok(text) = message.get_payload::<String>() {
-                        match serde_json::from_str::<Envelope>(&text) {
-                            Ok(envelope) => {
-                                received.inc();
-                                mirror.do_send(Subscriber::Received(Box::new(envelope)))
-                            }
-                            Err(e) => log::error!("undecodable cluster event: {e}"),
-                        }
-                    }
+                    forward(message);
                 }
                 mirror.do_send(Subscriber::Lost);
             }
@@ -77,7 +84,7 @@ pub(super) async fn subscribe_loop(
             }
             Err(e) => {
                 log::warn!(
-                    "cluster subscriber cannot reach Redis: {}",
+                    "cluster subscriber is not subscribed: {}",
                     crate::error_chain(&e)
                 );
                 reported = true;
@@ -89,15 +96,50 @@ pub(super) async fn subscribe_loop(
     }
 }
 
+/// How long a new subscription may take to hear its own probe.
+const PROBE_WAIT: Duration = Duration::from_secs(5);
+
 /// One connection on both channels, so their events arrive in the order Redis ran the
-/// publishes.
+/// publishes; with the events that came before the subscription was proven, in order.
+///
+/// Proven by a probe: the connection also subscribes to a channel of its own and waits
+/// to hear a message published there, since redis-rs answers `Ok` even when Redis
+/// refused the `SUBSCRIBE` (a user without it, say), and a node that cannot hear its
+/// channels must not take itself for in sync.
 async fn subscribe(
     client: &redis::Client,
     channels: &[String; 2],
-) -> Result<redis::aio::PubSub, redis::RedisError> {
+) -> Result<(redis::aio::PubSub, Vec<redis::Msg>), ClusterError> {
     let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(channels.as_slice()).await?;
-    Ok(pubsub)
+    let probe = format!("{}:probe:{}", channels[1], uuid::Uuid::new_v4());
+    pubsub
+        .subscribe(&[&channels[0], &channels[1], &probe])
+        .await?;
+    let mut early = Vec::new();
+    let heard = async {
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        let _: () = redis::cmd("PUBLISH")
+            .arg(&probe)
+            .arg("probe")
+            .query_async(&mut conn)
+            .await?;
+        let mut messages = pubsub.on_message();
+        while let Some(message) = messages.next().await {
+            if message.get_channel_name() == probe {
+                return Ok(());
+            }
+            early.push(message);
+        }
+        Err(ClusterError::NotSubscribed(PROBE_WAIT))
+    };
+    match tokio::time::timeout(PROBE_WAIT, heard).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e),
+        Err(_) => return Err(ClusterError::NotSubscribed(PROBE_WAIT)),
+    }
+    // Refused or not, nothing more is published there.
+    let _ = pubsub.unsubscribe(&probe).await;
+    Ok((pubsub, early))
 }
 
 /// The mirror's handle on the publishing connection.
@@ -108,10 +150,16 @@ pub(super) struct Publisher {
 
 impl Publisher {
     /// Starts the publishing task on a connection of `client`'s; a failed publish marks
-    /// the mirror not `healthy` (so the next heartbeat rebuilds).
-    pub(super) fn start(client: redis::Client, keys: Keys, healthy: Arc<AtomicBool>) -> Self {
+    /// the mirror not `healthy` (so the next heartbeat rebuilds), and `dropped` counts
+    /// the events it could not send.
+    pub(super) fn start(
+        client: redis::Client,
+        keys: Keys,
+        healthy: Arc<AtomicBool>,
+        dropped: IntCounter,
+    ) -> Self {
         let (queue, receiver) = mpsc::unbounded_channel();
-        actix::spawn(publish_loop(client, keys, receiver, healthy));
+        actix::spawn(publish_loop(client, keys, receiver, healthy, dropped));
         Publisher { queue }
     }
 
@@ -187,6 +235,7 @@ async fn publish_loop(
     keys: Keys,
     mut queue: mpsc::UnboundedReceiver<Outbound>,
     healthy: Arc<AtomicBool>,
+    dropped: IntCounter,
 ) {
     let deliver = redis::Script::new(scripts::DELIVER);
     let replace = redis::Script::new(scripts::REPLACE_ROUTES);
@@ -223,7 +272,10 @@ async fn publish_loop(
                 while let Ok(item) = queue.try_recv() {
                     pending.push(item);
                 }
-                settle(std::mem::take(&mut pending), false);
+                settle(std::mem::take(&mut pending), false, &dropped);
+                // What is handed over meanwhile waits for the next try, which may find
+                // Redis back: events committed after a receiver's catch-up read must
+                // still reach it, and a late one is only a duplicate it drops.
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
@@ -250,7 +302,7 @@ async fn publish_loop(
             if !ok {
                 healthy.store(false, Ordering::SeqCst);
             }
-            settle(std::mem::take(&mut pending), ok);
+            settle(std::mem::take(&mut pending), ok, &dropped);
             if !ok {
                 break;
             }
@@ -316,10 +368,11 @@ fn pipeline(items: &[Outbound], keys: &Keys, deliver: &str, replace: &str) -> re
 }
 
 /// Answers the flush markers and route changes among items that were sent (`sent`) or
-/// dropped.
-fn settle(items: Vec<Outbound>, sent: bool) {
+/// dropped, and counts the events dropped.
+fn settle(items: Vec<Outbound>, sent: bool, dropped: &IntCounter) {
     for item in items {
         match item {
+            Outbound::Shared(_) | Outbound::Routed { .. } if !sent => dropped.inc(),
             Outbound::Flush(done) => {
                 let _ = done.send(());
             }

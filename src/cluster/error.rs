@@ -13,6 +13,9 @@ pub enum ClusterError {
     Pool(#[from] bb8::RunError<redis::RedisError>),
     #[error("the registry is gone")]
     Registry(#[from] MailboxError),
+    /// The subscriber's probe was not heard: Redis did not take the `SUBSCRIBE`.
+    #[error("this node's subscription heard nothing within {0:?} (may its Redis user SUBSCRIBE?)")]
+    NotSubscribed(std::time::Duration),
     /// The rebuild's routes were dropped or not confirmed in time.
     #[error("this node's routes could not be rewritten")]
     RoutesNotReplaced,

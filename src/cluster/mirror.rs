@@ -128,6 +128,10 @@ pub struct ClusterMirror {
     heartbeat_interval: Duration,
     /// How long the heartbeat key lives unless renewed.
     node_ttl: Duration,
+    /// The subscriber connection is subscribed to both channels. Without it events for
+    /// this node are missed, so the mirror is not in sync whatever else succeeds, and a
+    /// rebuild waits for it (its `Subscribed` starts one).
+    subscribed: bool,
     /// A rebuild is running; events wait in `held` so they land after its snapshot.
     rebuilding: bool,
     /// Events received during the rebuild, applied when it ends, in arrival order.
@@ -151,6 +155,15 @@ pub struct ClusterMirror {
     departed: Arc<AtomicBool>,
 }
 
+/// The mirror's counters on `/metrics`.
+pub struct ClusterCounters {
+    /// Events the subscriber decodes, routed or shared.
+    pub received: IntCounter,
+    /// Events this node committed but could not hand to Redis (an outage): their
+    /// receivers read them from Postgres once Redis is back.
+    pub dropped: IntCounter,
+}
+
 impl ClusterMirror {
     /// Connects lazily: a Redis that is down at start-up is an outage like any other.
     /// `registry` is the node's PresenceRegistry (its address, or a [`RegistryLink`]).
@@ -161,7 +174,7 @@ impl ClusterMirror {
         registry: impl Into<RegistryLink>,
         heartbeat_interval: Duration,
         node_ttl: Duration,
-        received: IntCounter,
+        counters: ClusterCounters,
     ) -> Result<(ClusterMirror, Arc<AtomicBool>), ClusterError> {
         let client = redis_client(url, tls)?;
         let manager = RedisConnectionManager::new(client.get_connection_info().clone())?;
@@ -170,7 +183,12 @@ impl ClusterMirror {
             .connection_timeout(Duration::from_secs(3))
             .build_unchecked(manager);
         let healthy = Arc::new(AtomicBool::new(false));
-        let publisher = Publisher::start(client.clone(), keys.clone(), healthy.clone());
+        let publisher = Publisher::start(
+            client.clone(),
+            keys.clone(),
+            healthy.clone(),
+            counters.dropped,
+        );
         Ok((
             ClusterMirror {
                 keys,
@@ -181,13 +199,14 @@ impl ClusterMirror {
                 publisher,
                 heartbeat_interval,
                 node_ttl,
+                subscribed: false,
                 rebuilding: false,
                 held: Vec::new(),
                 dirty: false,
                 failure_logged: false,
                 counts_pending: HashMap::new(),
                 counts_writing: false,
-                received,
+                received: counters.received,
                 departed: Arc::new(AtomicBool::new(false)),
             },
             healthy,
@@ -238,8 +257,9 @@ impl ClusterMirror {
         if self.departed.load(Ordering::SeqCst) {
             return;
         }
-        // Not in sync (an outage, a failed publish): try again every beat.
-        if !self.healthy.load(Ordering::SeqCst) && !self.rebuilding {
+        // Not in sync (an outage, a failed publish): try again every beat, once the
+        // subscriber is back (until then events for this node would still be missed).
+        if !self.healthy.load(Ordering::SeqCst) && !self.rebuilding && self.subscribed {
             self.start_rebuild(ctx);
         }
         let (pool, keys, ttl) = (self.pool.clone(), self.keys.clone(), self.node_ttl);
@@ -315,10 +335,14 @@ impl Handler<Subscriber> for ClusterMirror {
 
     fn handle(&mut self, msg: Subscriber, ctx: &mut Self::Context) {
         match msg {
-            Subscriber::Subscribed => self.start_rebuild(ctx),
+            Subscriber::Subscribed => {
+                self.subscribed = true;
+                self.start_rebuild(ctx);
+            }
             Subscriber::Received(envelope) if self.rebuilding => self.held.push(*envelope),
             Subscriber::Received(envelope) => self.apply(*envelope),
             Subscriber::Lost => {
+                self.subscribed = false;
                 if self.healthy.swap(false, Ordering::SeqCst) {
                     log::error!("cluster subscriber lost its Redis connection");
                 }
@@ -337,6 +361,8 @@ impl Handler<RebuildFinished> for ClusterMirror {
         }
         match msg.result {
             Ok(()) if self.dirty => self.start_rebuild(ctx),
+            // The subscriber dropped meanwhile: its `Subscribed` rebuilds again.
+            Ok(()) if !self.subscribed => {}
             Ok(()) => {
                 if !self.healthy.swap(true, Ordering::SeqCst) {
                     log::info!("cluster mirror of node {} is in sync", self.keys.node);

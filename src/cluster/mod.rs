@@ -31,7 +31,9 @@ pub use broker_redis::RouteChange;
 pub use error::ClusterError;
 pub use event::{ClusterEvent, Envelope};
 pub use keys::Keys;
-pub use mirror::{ChangeRoutes, ClusterMirror, Depart, LocalCountChanged, PublishEvent};
+pub use mirror::{
+    ChangeRoutes, ClusterCounters, ClusterMirror, Depart, LocalCountChanged, PublishEvent,
+};
 pub use registry_link::{
     ClusterEventReceived, GetLocalCounts, OnlineSetReplaced, RegistryLink, ResyncUsers, SendRoutes,
 };

@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 const QUIET: Duration = Duration::from_millis(300);
+/// Events a node committed that Redis could not take.
+const DROPPED: &str = "banter_cluster_events_dropped_total";
 
 async fn say(ws: &mut Ws, conversation: &str, body: &str) -> Value {
     ws.send(json!({"type": "send", "ref": "s", "client_id": new_client_id(), "body": body, "conversation_id": conversation}))
@@ -537,6 +539,7 @@ async fn changes_cross_nodes_after_their_message_and_a_node_that_missed_them_cat
     // Redis goes away: b cannot hear of what a commits; Postgres takes it all.
     redis.kill();
     a.wait_unready(&app.http).await;
+    let dropped_before = a.metric(&app.http, DROPPED).await;
     for frame in [
         json!({"type": "edit", "conversation_id": chat, "seq": seq, "body": "final, really"}),
         json!({"type": "react", "conversation_id": chat, "seq": seq, "emoji": "✅"}),
@@ -547,6 +550,16 @@ async fn changes_cross_nodes_after_their_message_and_a_node_that_missed_them_cat
             Some(true),
             "{frame}: {reply}"
         );
+    }
+    // Both events dropped by a's publisher: one it holds while waiting to reconnect
+    // would go with its next try, and so reach b live if Redis were back by then.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while a.metric(&app.http, DROPPED).await < dropped_before + 2.0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a never dropped the two events"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     redis.restart().await;
     a.wait_ready(&app.http).await;

@@ -294,6 +294,63 @@ async fn after_a_redis_restart_delivery_resumes_and_presence_converges_with_noth
 }
 
 #[actix_web::test]
+async fn a_node_is_not_ready_while_it_cannot_hear_its_channels_though_the_rest_of_redis_answers() {
+    let port = free_port();
+    let _redis = RedisServer::start(port, vec!["--port".into(), port.to_string()]).await;
+    let url = format!("redis://127.0.0.1:{port}");
+    let mut conn = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    // Every command works but SUBSCRIBE: the node's writes and reads succeed, while
+    // events published for it would not reach it.
+    let default_user = |rule: &'static str| {
+        redis::cmd("ACL")
+            .arg("SETUSER")
+            .arg("default")
+            .arg(rule)
+            .to_owned()
+    };
+    let _: () = default_user("-subscribe")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let prefix = test_prefix();
+    let app = spawn_app_with(|s| cluster(s, &url, &prefix, "a")).await;
+    let a = app.node();
+
+    // It registers itself (its heartbeat and rebuild run)...
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let nodes: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(format!("{prefix}nodes"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if nodes == ["a"] {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "a never registered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // ...but is not in sync, beat after beat (200 ms apart).
+    for _ in 0..10 {
+        assert_eq!(
+            a.ready_status(&app.http).await,
+            503,
+            "ready without its channels"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _: () = default_user("+subscribe")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    a.wait_ready(&app.http).await;
+}
+
+#[actix_web::test]
 async fn the_shared_allowance_answers_again_after_a_redis_restart() {
     use banter::chat::allowance::{Action, Rate, SharedAllowances};
     use banter::cluster::{Keys, RedisAllowances};
@@ -330,7 +387,7 @@ async fn the_shared_allowance_answers_again_after_a_redis_restart() {
 
     redis.restart().await;
     // The pool's connection died with the old Redis: at most its one take fails, then
-    // a new connection takes from the new Redis (which has forgotten alice's).
+    // a new connection takes from the new Redis, where bob's allowance starts full.
     let deadline = tokio::time::Instant::now() + WAIT;
     let mut failed = 0;
     loop {
