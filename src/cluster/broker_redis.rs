@@ -130,12 +130,12 @@ async fn subscribe(
             }
             early.push(message);
         }
-        Err(ClusterError::NotSubscribed(PROBE_WAIT))
+        Err(ClusterError::NotSubscribed)
     };
     match tokio::time::timeout(PROBE_WAIT, heard).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(e),
-        Err(_) => return Err(ClusterError::NotSubscribed(PROBE_WAIT)),
+        Err(_) => return Err(ClusterError::NotSubscribed),
     }
     // Refused or not, nothing more is published there.
     let _ = pubsub.unsubscribe(&probe).await;

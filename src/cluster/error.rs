@@ -13,9 +13,10 @@ pub enum ClusterError {
     Pool(#[from] bb8::RunError<redis::RedisError>),
     #[error("the registry is gone")]
     Registry(#[from] MailboxError),
-    /// The subscriber's probe was not heard: Redis did not take the `SUBSCRIBE`.
-    #[error("this node's subscription heard nothing within {0:?} (may its Redis user SUBSCRIBE?)")]
-    NotSubscribed(std::time::Duration),
+    /// The subscriber did not hear its own probe: Redis did not take the `SUBSCRIBE`,
+    /// or the connection ended first.
+    #[error("this node's subscription did not hear its own probe (may its Redis user SUBSCRIBE?)")]
+    NotSubscribed,
     /// The rebuild's routes were dropped or not confirmed in time.
     #[error("this node's routes could not be rewritten")]
     RoutesNotReplaced,
