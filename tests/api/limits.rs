@@ -311,15 +311,15 @@ const WATCHES: &str = "banter_user_watches";
 
 /// Waits up to 5 s for no UserActor's watch to tick.
 async fn until_no_watch_ticks(app: &TestApp) {
-    let node = app.node();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while node.metric(&app.http, WATCHES).await != 0.0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "a watch still ticks with nothing left to watch"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.node()
+        .wait_for_metric(
+            &app.http,
+            WATCHES,
+            Duration::from_secs(5),
+            |ticking| ticking == 0.0,
+            "a watch still ticks with nothing left to watch",
+        )
+        .await;
 }
 
 #[actix_web::test]

@@ -85,6 +85,23 @@ impl Node {
             .unwrap_or(0.0)
     }
 
+    /// Waits until `done` holds of `name`'s value on this node, read every 50 ms;
+    /// panics with `what` once `within` has passed.
+    pub async fn wait_for_metric(
+        &self,
+        http: &reqwest::Client,
+        name: &str,
+        within: Duration,
+        done: impl Fn(f64) -> bool,
+        what: &str,
+    ) {
+        let deadline = tokio::time::Instant::now() + within;
+        while !done(self.metric(http, name).await) {
+            assert!(tokio::time::Instant::now() < deadline, "{what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// `POST {path}` on this node as `token`'s person, with an optional JSON body: the
     /// answer's JSON.
     pub async fn post(

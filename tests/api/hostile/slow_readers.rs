@@ -111,14 +111,14 @@ async fn a_socket_that_asks_for_pages_and_never_reads_is_cut_and_its_memory_free
         .during(async {
             let mut attacker = reader_that_stops(&node.ws_url, &mallory).await;
             ask_for_pages(&mut attacker, &conversation, 150).await;
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while node.metric(&http, "banter_slow_consumers_total").await < 1.0 {
-                assert!(
-                    Instant::now() < deadline,
-                    "the stalled socket was never cut"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            node.wait_for_metric(
+                &http,
+                "banter_slow_consumers_total",
+                Duration::from_secs(20),
+                |cut| cut >= 1.0,
+                "the stalled socket was never cut",
+            )
+            .await;
             attacker
         })
         .await;
@@ -162,19 +162,15 @@ async fn a_socket_whose_bytes_stop_moving_is_cut_though_it_is_within_its_budget(
     // ~24 MB asked for: far more than the kernels hold, far less than the budget.
     ask_for_pages(&mut attacker, &conversation, 20).await;
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app
-        .node()
-        .metric(&app.http, "banter_slow_consumers_total")
-        .await
-        < 1.0
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the stalled socket was never cut"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.node()
+        .wait_for_metric(
+            &app.http,
+            "banter_slow_consumers_total",
+            Duration::from_secs(20),
+            |cut| cut >= 1.0,
+            "the stalled socket was never cut",
+        )
+        .await;
     let read = drain_until_cut(&mut attacker, Duration::from_secs(20))
         .await
         .expect("the connection was cut");
