@@ -86,3 +86,84 @@ async fn a_kept_statement_whose_table_changed_shape_is_prepared_again() {
     assert_eq!(rows[0].len(), 3);
     tx.commit().await.unwrap();
 }
+
+/// The plan Postgres keeps for `sql` once it stops planning per call (its generic plan),
+/// with `params` bound, as text.
+async fn generic_plan(
+    conn: &banter::db::statements::CachedClient,
+    sql: &str,
+    params: &str,
+) -> String {
+    conn.batch_execute(&format!(
+        "SET plan_cache_mode = force_generic_plan; PREPARE probe AS {sql}"
+    ))
+    .await
+    .unwrap();
+    let rows = conn
+        .simple_query(&format!("EXPLAIN EXECUTE probe({params})"))
+        .await
+        .unwrap();
+    rows.iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[actix_web::test]
+async fn a_send_finds_its_direct_conversations_by_probing_the_pair_index_not_by_scanning_every_pair(
+) {
+    let database = TestDatabase::create().await;
+    let pool = banter::db::connect(&database.url, 1).await.unwrap();
+    banter::db::migrations::run(&pool).await.unwrap();
+    let conn = pool.get().await.unwrap();
+    // 2,000 people in 1,000 direct conversations, as a small deployment has.
+    conn.batch_execute(
+        "INSERT INTO users (id, issuer, subject, email)
+           SELECT gen_random_uuid(), 'https://idp.example/', 's' || i, 'p' || i || '@example.com'
+           FROM generate_series(1, 2000) i;
+         CREATE TEMP TABLE people AS SELECT id, row_number() OVER (ORDER BY id) AS n FROM users;
+         CREATE TEMP TABLE pairs AS
+           SELECT gen_random_uuid() AS c, a.id AS lo, b.id AS hi
+           FROM people a JOIN people b ON b.n = a.n + 1 WHERE a.n % 2 = 1;
+         INSERT INTO conversations (id, kind) SELECT c, 'direct' FROM pairs;
+         INSERT INTO direct_pairs (user_lo, user_hi, conversation_id) SELECT lo, hi, c FROM pairs;
+         ANALYZE users; ANALYZE conversations; ANALYZE direct_pairs;",
+    )
+    .await
+    .unwrap();
+    let asked: Vec<(uuid::Uuid, uuid::Uuid)> = conn
+        .query("SELECT lo, hi FROM pairs LIMIT 9", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let array = |ids: Vec<uuid::Uuid>| {
+        let listed: Vec<String> = ids.iter().map(|u| format!("'{u}'")).collect();
+        format!("ARRAY[{}]::uuid[]", listed.join(","))
+    };
+    let (lo, hi): (Vec<_>, Vec<_>) = asked.iter().copied().unzip();
+
+    // The statement finds what it is asked for.
+    let found = conn
+        .query(banter::db::writes::PAIR_CONVERSATIONS, &[&lo, &hi])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 9, "one conversation per pair asked");
+
+    let plan = generic_plan(
+        &conn,
+        banter::db::writes::PAIR_CONVERSATIONS,
+        &format!("{}, {}", array(lo), array(hi)),
+    )
+    .await;
+    assert!(
+        plan.contains("Index Scan using direct_pairs_")
+            && !plan.contains("Seq Scan")
+            && !plan.contains("Hash"),
+        "each pair is one probe of the pair index:\n{plan}"
+    );
+}

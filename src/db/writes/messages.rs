@@ -28,6 +28,16 @@ pub struct SendRequest<'a> {
     pub reply_to: Option<i64>,
 }
 
+/// The direct conversation of each (lower, higher) pair asked: one probe of the pair
+/// index per pair, whatever the table holds. Joined plainly, Postgres's generic plan
+/// hashed a run's pairs against a scan of every pair (0.56 ms a run at 2,000 pairs
+/// against 0.04 ms, the dearest read of a send, and growing with the number of
+/// conversations, not of messages); the `LIMIT 1` keeps the `LATERAL` subquery from
+/// being flattened back into that join.
+pub const PAIR_CONVERSATIONS: &str = "SELECT d.user_lo, d.user_hi, d.conversation_id
+     FROM unnest($1::uuid[], $2::uuid[]) AS k(lo, hi),
+     LATERAL (SELECT * FROM direct_pairs p WHERE p.user_lo = k.lo AND p.user_hi = k.hi LIMIT 1) d";
+
 /// A `client_id` the sender used for another message (another conversation or body).
 const REUSED_CLIENT_ID: WriteRejection =
     WriteRejection::Conflict("client_id was used for another message; use a new one");
@@ -127,15 +137,11 @@ pub async fn send_batch(tx: &Tx<'_>, requests: &[SendRequest<'_>]) -> Result<Vec
     let mut pair_conversation: HashMap<(UserId, UserId), ConversationId> = HashMap::new();
     if !pairs.is_empty() {
         let (lo, hi): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().map(|(a, b)| (a.0, b.0)).unzip();
-        for row in tx
-            .query(
-                "SELECT d.user_lo, d.user_hi, d.conversation_id FROM direct_pairs d
-                 JOIN unnest($1::uuid[], $2::uuid[]) AS k(lo, hi) ON d.user_lo = k.lo AND d.user_hi = k.hi",
-                &[&lo, &hi],
-            )
-            .await?
-        {
-            pair_conversation.insert((UserId(row.get(0)), UserId(row.get(1))), ConversationId(row.get(2)));
+        for row in tx.query(PAIR_CONVERSATIONS, &[&lo, &hi]).await? {
+            pair_conversation.insert(
+                (UserId(row.get(0)), UserId(row.get(1))),
+                ConversationId(row.get(2)),
+            );
         }
     }
     for (i, r) in requests.iter().enumerate() {

@@ -10,6 +10,7 @@ mod rooms;
 
 pub use crate::db::statements::Tx;
 pub use changes::Asked as ChangeAsked;
+pub use messages::PAIR_CONVERSATIONS;
 
 /// The PersistActor's own connection, out of the pool: commits never queue behind reads
 /// for a connection, and its statements stay prepared.
