@@ -11,6 +11,11 @@ RUN bash scripts/build.sh web
 # 2. The server. Dependencies are built in a layer of their own, kept while only the
 #    sources change.
 FROM rust:1.95-slim-bookworm AS server
+# jemalloc (the server's allocator) is built from its C sources with make.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends make \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY Cargo.toml Cargo.lock ./
 COPY crates/protocol/Cargo.toml crates/protocol/

@@ -44,8 +44,8 @@ as_postgres() {
 
 ensure_build_tools() {
   command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
-  if ! command -v cc >/dev/null 2>&1; then
-    log "installing a C compiler (for crates that build C)"
+  if ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+    log "installing a C compiler and make (for crates that build C: jemalloc, ring)"
     apt_install build-essential pkg-config
   fi
   if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
